@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitdbsync/git-dbsync/gitdb"
+)
+
+type exportOptions struct {
+	gitdb.ExportOptions
+}
+
+func newExportCmd(s *streams) *cobra.Command {
+	opts := &exportOptions{}
+	cmd := &cobra.Command{
+		Use:   "export [--env NAME] [--check]",
+		Short: "Write the config tables of a database to canonical JSON files",
+		Long: `Write the rows of every config table (and row scope) of an environment's
+database into the export directory (default db/), one folder per table:
+
+  db/<table>/table.json        columns, logical types, key, references
+  db/<table>/rows/<key>.json   one file per row (layout = rows, the default)
+  db/<table>/rows.jsonl        one row per line, sorted by key (layout = lines)
+
+The files are canonical: the same data gives the same bytes whatever the
+engine, the row order or the run. Only files whose bytes change are
+rewritten; files of rows and tables no longer exported are removed. Nothing
+is written unless every table exports without error.
+
+Prints one line per table with rows added, changed and removed. Tables that
+no class in .dbsync matches are listed as a warning.
+
+With --check, nothing is written, and the exit status is 1 when any file
+would change: use it in CI to catch a commit whose files are stale.`,
+		Example: `  git dbsync export
+  git dbsync export --env staging
+  git dbsync export --check || echo "run git dbsync export and commit"`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error { return runExport(cmd, s, opts) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Env, "env", "", "environment to export (default: dev, or the only one)")
+	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 1 if any file would change")
+	return cmd
+}
+
+func runExport(cmd *cobra.Command, s *streams, opts *exportOptions) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	ws, err := gitdb.OpenWorkspace(wd)
+	if err != nil {
+		return err
+	}
+	res, err := ws.Export(cmd.Context(), opts.ExportOptions)
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		warn(s.Err, "%s", w)
+	}
+	if len(res.Unclassified) > 0 {
+		warn(s.Err, "%d tables match no class in .dbsync and are not exported: %s", len(res.Unclassified), strings.Join(res.Unclassified, ", "))
+		fmt.Fprintf(s.Err, "hint: add them to [tables] in .dbsync (config, content, cache, temp, sequence or ignore)\n")
+	}
+	var added, changed, removed int
+	for _, t := range res.Tables {
+		added, changed, removed = added+t.Added, changed+t.Changed, removed+t.Removed
+		fmt.Fprintf(s.Out, "%s: %s\n", t.Dir, describeTable(t))
+	}
+	verb := "exported"
+	if opts.Check {
+		verb = "checked"
+	}
+	fmt.Fprintf(s.Out, "%s %d tables from %q: %d rows added, %d changed, %d removed\n", verb, len(res.Tables), res.Env, added, changed, removed)
+	if opts.Check && res.Changed() {
+		fmt.Fprintf(s.Err, "error: the files in %s/ are not up to date with the database\nhint: run 'git dbsync export' and commit the result\n", res.Dir)
+		return &silentError{code: exitError}
+	}
+	return nil
+}
+
+func describeTable(t gitdb.TableExport) string {
+	if t.Dropped {
+		return fmt.Sprintf("no longer exported: files removed (%d rows)", t.Removed)
+	}
+	var parts []string
+	if t.New {
+		parts = append(parts, "new table")
+	}
+	parts = append(parts, fmt.Sprintf("%d rows (%s)", t.Rows, t.Layout))
+	if !t.Changes() {
+		return strings.Join(parts, ", ") + ", unchanged"
+	}
+	parts = append(parts, fmt.Sprintf("%d added, %d changed, %d removed", t.Added, t.Changed, t.Removed))
+	if t.MetaChanged && !t.New {
+		parts = append(parts, "table.json changed")
+	}
+	return strings.Join(parts, ", ")
+}

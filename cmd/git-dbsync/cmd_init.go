@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitdbsync/git-dbsync/gitdb"
+)
+
+type initOptions struct {
+	gitdb.InitOptions
+}
+
+func newInitCmd(s *streams) *cobra.Command {
+	opts := &initOptions{}
+	cmd := &cobra.Command{
+		Use:   "init [--env NAME] [--url URL] [--force]",
+		Short: "Inspect a database and write a starter .dbsync",
+		Long: `Inspect the database of an environment and write a starter .dbsync at the
+root of the repository, with a suggested class for every table, then print
+the suggestion for review.
+
+Classes:
+  config    exported to files and deployed by apply
+  content   belongs to each environment; never overwritten
+  cache     never exported; may be cleared after an apply
+  temp      never exported
+  sequence  counters advanced after an apply
+  ignore    never looked at
+
+Tables are classified by name first (cache*, *_cache → cache; tmp*, queue
+→ temp; sessions, watchdog, *_log → ignore; *settings*, *options*, menu*,
+roles, *permission*, *_types → config; users, posts, comment* → content),
+then by references: a table of at most 1000 rows that other tables
+reference is config; every other table is content.
+
+The URL given with --url is written into .dbsync unless it holds a
+password; otherwise set it with 'git config dbsync.env.NAME.url URL' or
+$DBSYNC_ENV_<NAME>_URL, which git dbsync reads before .dbsync.
+
+An existing .dbsync is never overwritten without --force.`,
+		Example: `  git dbsync init --url sqlite:var/dev.db
+  git config dbsync.env.dev.url sqlite:/srv/app/app.db && git dbsync init
+  git dbsync init --env dev --url sqlite:var/dev.db --force`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error { return runInit(cmd, s, opts) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Env, "env", "dev", "environment whose database to inspect")
+	f.StringVar(&opts.URL, "url", "", "database URL (sqlite:PATH, relative to the repository root)")
+	f.BoolVar(&opts.Force, "force", false, "overwrite an existing .dbsync")
+	return cmd
+}
+
+func runInit(cmd *cobra.Command, s *streams, opts *initOptions) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	res, err := gitdb.Init(cmd.Context(), wd, opts.InitOptions)
+	if err != nil {
+		return err
+	}
+	for _, sg := range res.Suggestions {
+		fmt.Fprintf(s.Out, "%-9s %-30s %s\n", sg.Class, sg.Table, sg.Reason)
+	}
+	fmt.Fprintf(s.Err, "wrote %s with %d tables for environment %q\n", res.Path, len(res.Suggestions), res.Env)
+	fmt.Fprintf(s.Err, "hint: review the classes, then run 'git dbsync export'\n")
+	return nil
+}

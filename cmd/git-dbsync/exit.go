@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, the same for every command. Scripts may rely on them.
+const (
+	exitOK        = 0
+	exitError     = 1 // an error; also "files would change" for export --check
+	exitUsage     = 2 // bad command line
+	exitConflicts = 3 // an apply met conflicts and wrote nothing
+	exitLocked    = 4 // another apply holds the target's lock
+)
+
+// exitCodes documents the codes in every command's help.
+var exitCodes = []struct {
+	code int
+	what string
+}{
+	{exitOK, "success"},
+	{exitError, "error (export --check: files would change)"},
+	{exitUsage, "bad command line"},
+	{exitConflicts, "conflicts: nothing was written"},
+	{exitLocked, "locked: another apply is in progress"},
+}
+
+func exitStatusHelp(string) string {
+	var b strings.Builder
+	b.WriteString("\n\nEXIT STATUS\n")
+	for _, e := range exitCodes {
+		fmt.Fprintf(&b, "  %d  %s\n", e.code, e.what)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// codedError carries an exit code through cobra.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return &codedError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// silentError sets the exit code of a command that has already said why.
+type silentError struct{ code int }
+
+func (e *silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// exitCode maps an error to the process exit code.
+func exitCode(err error) int {
+	var c *codedError
+	var s *silentError
+	switch {
+	case errors.As(err, &s):
+		return s.code
+	case errors.As(err, &c):
+		return c.code
+	case strings.HasPrefix(err.Error(), "unknown command"): // from cobra, untyped
+		return exitUsage
+	}
+	return exitError
+}
+
+// usageArgs makes cobra's argument check report a usage error.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageErrorf("%v\nhint: see 'git dbsync %s --help'", err, cmd.Name())
+		}
+		return nil
+	}
+}

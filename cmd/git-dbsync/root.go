@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// streams are the command's standard streams.
+type streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+	// Terminal is true when stdin and stdout are terminals: only then do
+	// commands ask questions or draw progress.
+	Terminal bool
+}
+
+func newStreams(in *os.File, out, errOut *os.File) *streams {
+	return &streams{In: in, Out: out, Err: errOut,
+		Terminal: isatty.IsTerminal(in.Fd()) && isatty.IsTerminal(out.Fd())}
+}
+
+// run executes one command line and returns the process exit code.
+func run(args []string, s *streams) int {
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	if err == nil {
+		return exitOK
+	}
+	code := exitCode(err)
+	var silent *silentError
+	if !errors.As(err, &silent) {
+		printError(s.Err, err)
+	}
+	return code
+}
+
+// printError writes an error in git's voice: "error: …", and any "hint: …"
+// lines the message carries after it.
+func printError(w io.Writer, err error) {
+	for i, line := range strings.Split(err.Error(), "\n") {
+		if i == 0 || !strings.HasPrefix(line, "hint: ") {
+			line = "error: " + line
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+func warn(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, "warning: "+format+"\n", args...)
+}
+
+const rootLong = `git dbsync keeps the configuration part of an application's database in git.
+
+Configuration tables (settings, menus, roles, permissions, content types …)
+are exported as canonical JSON files next to the code, one folder per table,
+so that every commit carries the database configuration that goes with it.
+Which tables are configuration is set in .dbsync at the repository root.
+
+Databases: SQLite (sqlite:PATH). The URL of an environment comes from, in
+order: $DBSYNC_ENV_<NAME>_URL, git config dbsync.env.<name>.url, and
+[env "<name>"] url in .dbsync.`
+
+func newRootCmd(s *streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "git-dbsync",
+		Short:         "Keep the configuration tables of a database in git",
+		Long:          rootLong,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "git dbsync"},
+		Example: `  git dbsync init --url sqlite:var/dev.db   # classify the tables, write .dbsync
+  git dbsync export                         # database → db/*.json
+  git dbsync export --check                 # in CI: fail when the files are stale`,
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErrorf("%v\nhint: see 'git dbsync %s --help'", err, c.Name())
+	})
+	root.AddCommand(
+		newInitCmd(s),
+		newExportCmd(s),
+		newManCmd(),
+	)
+	for _, c := range root.Commands() {
+		if c.Long != "" && !c.Hidden {
+			c.Long += exitStatusHelp(c.Name())
+		}
+	}
+	return root
+}

@@ -1,0 +1,149 @@
+// Package dialect is the one interface git dbsync uses to talk to a
+// database engine, and the registry of engines by URL scheme. Each engine
+// lives in a sub-package that registers itself from init; the engine
+// reports its catalog with logical types and streams rows in key order.
+//
+// Contract: identifiers come only from the catalog and are always quoted by
+// the engine; values always travel as parameters.
+package dialect
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// Column is a column as the catalog describes it.
+type Column struct {
+	Name      string
+	DeclType  string         // the engine's declared type, for messages
+	Type      serialize.Type // the logical type it maps to
+	Scale     int            // decimal places of a decimal column, -1 when not fixed
+	Nullable  bool
+	Generated bool // computed by the engine; never written
+}
+
+// ForeignKey is a declared reference from Columns to RefColumns of RefTable.
+type ForeignKey struct {
+	Columns    []string
+	RefTable   string
+	RefColumns []string
+}
+
+// Table is a table as the catalog describes it.
+type Table struct {
+	Name        string
+	Columns     []Column
+	PrimaryKey  []string
+	Unique      [][]string // unique constraints and unique indexes (not partial)
+	ForeignKeys []ForeignKey
+}
+
+// Column returns the named column, or nil.
+func (t *Table) Column(name string) *Column {
+	for i := range t.Columns {
+		if t.Columns[i].Name == name {
+			return &t.Columns[i]
+		}
+	}
+	return nil
+}
+
+// IsUnique reports whether cols (in any order) are the primary key or a
+// unique constraint, so that they identify a row.
+func (t *Table) IsUnique(cols []string) bool {
+	same := func(a []string) bool {
+		if len(a) != len(cols) || len(a) == 0 {
+			return false
+		}
+		x, y := append([]string(nil), a...), append([]string(nil), cols...)
+		sort.Strings(x)
+		sort.Strings(y)
+		return strings.Join(x, "\x00") == strings.Join(y, "\x00")
+	}
+	if same(t.PrimaryKey) {
+		return true
+	}
+	for _, u := range t.Unique {
+		if same(u) {
+			return true
+		}
+	}
+	return false
+}
+
+// Dialect is an open connection to one database.
+type Dialect interface {
+	// Tables lists the user tables, sorted by name.
+	Tables(ctx context.Context) ([]string, error)
+	// Describe returns the catalog entry of one table.
+	Describe(ctx context.Context, table string) (*Table, error)
+	// CountRows returns the number of rows of a table.
+	CountRows(ctx context.Context, table string) (int64, error)
+	// ReadRows streams the given columns of every row of a table, ordered
+	// by the key columns in serialize's key order (binary for text). fn
+	// receives one driver value per column; the slice is reused.
+	ReadRows(ctx context.Context, table *Table, columns, key []string, fn func(values []any) error) error
+	// Close releases the connection.
+	Close() error
+}
+
+// Opener opens a database from a URL. root is the repository root, against
+// which relative file paths are resolved.
+type Opener func(ctx context.Context, url, root string) (Dialect, error)
+
+var (
+	mu      sync.Mutex
+	openers = map[string]Opener{}
+)
+
+// Register makes an engine available for URLs of the given scheme.
+func Register(scheme string, open Opener) {
+	mu.Lock()
+	defer mu.Unlock()
+	openers[scheme] = open
+}
+
+// Open opens the database a URL names, by its scheme.
+func Open(ctx context.Context, url, root string) (Dialect, error) {
+	scheme, _, ok := strings.Cut(url, ":")
+	mu.Lock()
+	open := openers[scheme]
+	mu.Unlock()
+	if !ok || open == nil {
+		return nil, fmt.Errorf("unsupported database URL %q (want %s)", Redact(url), schemes())
+	}
+	return open(ctx, url, root)
+}
+
+func schemes() string {
+	mu.Lock()
+	defer mu.Unlock()
+	var s []string
+	for k := range openers {
+		s = append(s, k+":")
+	}
+	sort.Strings(s)
+	return strings.Join(s, " or ")
+}
+
+// Redact hides the password of a URL for messages.
+func Redact(url string) string {
+	scheme, rest, ok := strings.Cut(url, "://")
+	if !ok {
+		return url
+	}
+	userinfo, host, ok := strings.Cut(rest, "@")
+	if !ok {
+		return url
+	}
+	user, _, hasPass := strings.Cut(userinfo, ":")
+	if !hasPass {
+		return url
+	}
+	return scheme + "://" + user + ":xxxxx@" + host
+}

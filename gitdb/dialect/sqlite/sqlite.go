@@ -1,0 +1,302 @@
+// Package sqlite is the SQLite dialect, on modernc.org/sqlite (pure Go, so
+// the binary stays static). URLs are sqlite:PATH, PATH relative to the
+// repository root unless absolute.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+func init() { dialect.Register("sqlite", Open) }
+
+// DB is an open SQLite database.
+type DB struct {
+	db   *sql.DB
+	Path string
+}
+
+// Open opens the SQLite database an URL names. The file must exist: a
+// mistyped path must not silently become an empty database.
+func Open(ctx context.Context, url, root string) (dialect.Dialect, error) {
+	p := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
+	if p == "" {
+		return nil, fmt.Errorf("sqlite URL %q names no file", url)
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(root, filepath.FromSlash(p))
+	}
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("sqlite database %s does not exist", p)
+	}
+	return OpenFile(p)
+}
+
+// OpenFile opens (or creates) an SQLite database file.
+func OpenFile(p string) (*DB, error) {
+	dsn := "file:" + p + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1) // one connection: transactions and pragmas stay on it
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", p, err)
+	}
+	return &DB{db: db, Path: p}, nil
+}
+
+// SQL returns the underlying database handle.
+func (d *DB) SQL() *sql.DB { return d.db }
+
+func (d *DB) Close() error { return d.db.Close() }
+
+// Quote quotes an identifier.
+func Quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+func (d *DB) Tables(ctx context.Context) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx,
+		`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
+}
+
+func (d *DB) Describe(ctx context.Context, table string) (*dialect.Table, error) {
+	t := &dialect.Table{Name: table}
+	type pk struct {
+		name string
+		seq  int
+	}
+	var pks []pk
+	err := d.query(ctx, `SELECT name, type, "notnull", pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid`, []any{table},
+		func(r *sql.Rows) error {
+			var name, decl string
+			var notNull, pkSeq, hidden int
+			if err := r.Scan(&name, &decl, &notNull, &pkSeq, &hidden); err != nil {
+				return err
+			}
+			typ, scale := LogicalType(decl)
+			t.Columns = append(t.Columns, dialect.Column{
+				Name: name, DeclType: decl, Type: typ, Scale: scale,
+				Nullable: notNull == 0 && pkSeq == 0, Generated: hidden == 2 || hidden == 3,
+			})
+			if pkSeq > 0 {
+				pks = append(pks, pk{name, pkSeq})
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: table %q: %w", table, err)
+	}
+	if len(t.Columns) == 0 {
+		return nil, fmt.Errorf("sqlite: no table %q", table)
+	}
+	for seq := 1; seq <= len(pks); seq++ {
+		for _, p := range pks {
+			if p.seq == seq {
+				t.PrimaryKey = append(t.PrimaryKey, p.name)
+			}
+		}
+	}
+	var indexes []string
+	err = d.query(ctx, `SELECT name FROM pragma_index_list(?) WHERE "unique" = 1 AND partial = 0 ORDER BY name`, []any{table},
+		func(r *sql.Rows) error {
+			var n string
+			indexes = append(indexes, n)
+			return r.Scan(&indexes[len(indexes)-1])
+		})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: table %q: %w", table, err)
+	}
+	for _, idx := range indexes {
+		var cols []string
+		err := d.query(ctx, `SELECT name FROM pragma_index_info(?) ORDER BY seqno`, []any{idx}, func(r *sql.Rows) error {
+			var n sql.NullString // NULL for an expression
+			if err := r.Scan(&n); err != nil {
+				return err
+			}
+			if !n.Valid {
+				cols = nil
+				return errSkip
+			}
+			cols = append(cols, n.String)
+			return nil
+		})
+		if err != nil && !errors.Is(err, errSkip) {
+			return nil, err
+		}
+		if len(cols) > 0 {
+			t.Unique = append(t.Unique, cols)
+		}
+	}
+	fks := map[int]*dialect.ForeignKey{}
+	var order []int
+	err = d.query(ctx, `SELECT id, "table", "from", "to" FROM pragma_foreign_key_list(?) ORDER BY id, seq`, []any{table},
+		func(r *sql.Rows) error {
+			var id int
+			var ref, from string
+			var to sql.NullString // NULL: the parent's primary key
+			if err := r.Scan(&id, &ref, &from, &to); err != nil {
+				return err
+			}
+			fk := fks[id]
+			if fk == nil {
+				fk = &dialect.ForeignKey{RefTable: ref}
+				fks[id] = fk
+				order = append(order, id)
+			}
+			fk.Columns = append(fk.Columns, from)
+			fk.RefColumns = append(fk.RefColumns, to.String)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: table %q: %w", table, err)
+	}
+	for _, id := range order {
+		fk := fks[id]
+		if fk.RefColumns[0] == "" { // implicit: the parent's primary key
+			parent, err := d.Describe(ctx, fk.RefTable)
+			if err != nil {
+				return nil, err
+			}
+			fk.RefColumns = parent.PrimaryKey
+		}
+		t.ForeignKeys = append(t.ForeignKeys, *fk)
+	}
+	return t, nil
+}
+
+var errSkip = errors.New("skip")
+
+func (d *DB) query(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (d *DB) CountRows(ctx context.Context, table string) (int64, error) {
+	var n int64
+	err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM "+Quote(table)).Scan(&n)
+	return n, err
+}
+
+// ReadRows selects date and time columns as +col, an expression with no
+// declared type, so that the driver hands over the stored text or number
+// instead of its own time.Time conversion; serialize then normalizes it.
+func (d *DB) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
+	table := desc.Name
+	sel := make([]string, len(columns))
+	for i, c := range columns {
+		col := desc.Column(c)
+		if col == nil {
+			return fmt.Errorf("sqlite: table %q has no column %q", table, c)
+		}
+		sel[i] = Quote(c)
+		switch col.Type {
+		case serialize.Date, serialize.Time, serialize.Timestamp, serialize.TimestampTZ:
+			sel[i] = "+" + sel[i]
+		}
+	}
+	order := make([]string, len(key))
+	for i, k := range key {
+		order[i] = Quote(k) + " COLLATE BINARY"
+	}
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + Quote(table)
+	if len(order) > 0 {
+		q += " ORDER BY " + strings.Join(order, ", ")
+	}
+	rows, err := d.db.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("sqlite: table %q: %w", table, err)
+	}
+	defer rows.Close()
+	values := make([]any, len(columns))
+	ptrs := make([]any, len(columns))
+	for i := range values {
+		ptrs[i] = &values[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := fn(values); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+var typeArgs = regexp.MustCompile(`\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)`)
+
+// LogicalType maps a declared SQLite column type to a logical type, by
+// name first and then by SQLite's own affinity rules
+// (https://www.sqlite.org/datatype3.html §3.1).
+func LogicalType(decl string) (serialize.Type, int) {
+	d := strings.ToUpper(strings.TrimSpace(decl))
+	base := strings.TrimSpace(typeArgs.ReplaceAllString(d, ""))
+	has := func(s string) bool { return strings.Contains(d, s) }
+	switch {
+	case base == "JSON" || base == "JSONB":
+		return serialize.JSON, -1
+	case base == "UUID":
+		return serialize.UUID, -1
+	case base == "BOOL" || base == "BOOLEAN":
+		return serialize.Boolean, -1
+	case base == "DATE":
+		return serialize.Date, -1
+	case base == "TIME":
+		return serialize.Time, -1
+	case base == "DATETIME" || base == "TIMESTAMP" || base == "TIMESTAMP WITHOUT TIME ZONE":
+		return serialize.Timestamp, -1
+	case base == "TIMESTAMPTZ" || base == "TIMESTAMP WITH TIME ZONE":
+		return serialize.TimestampTZ, -1
+	case has("INT"):
+		return serialize.Int, -1
+	case has("CHAR") || has("CLOB") || has("TEXT") || d == "":
+		return serialize.Text, -1
+	case has("BLOB") || has("BINARY") || base == "BYTEA":
+		return serialize.Bytes, -1
+	case has("REAL") || has("FLOA") || has("DOUB"):
+		return serialize.Float, -1
+	}
+	if m := typeArgs.FindStringSubmatch(d); m != nil && m[2] != "" {
+		s, _ := strconv.Atoi(m[2])
+		return serialize.Decimal, s
+	} else if m != nil && (base == "DECIMAL" || base == "NUMERIC") {
+		return serialize.Decimal, 0
+	}
+	return serialize.Decimal, -1
+}

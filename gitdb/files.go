@@ -1,0 +1,162 @@
+package gitdb
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// stage collects the file changes of an export under one directory and
+// makes them all at once: new contents go to temporary files beside their
+// targets, and only commit renames them into place and removes what is
+// gone. An export that fails half-way leaves the tree as it was.
+type stage struct {
+	base    string // absolute export directory
+	dry     bool   // record what would change, touch nothing
+	writes  [][2]string
+	removes []string
+	made    []string // directories created, removed again on abort
+}
+
+// path returns the absolute path of rel inside the export directory. rel
+// must be local and no directory on the way may be a symbolic link, so
+// nothing is ever written outside the export directory.
+func (s *stage) path(rel string) (string, error) {
+	if !filepath.IsLocal(filepath.FromSlash(rel)) {
+		return "", fmt.Errorf("refusing to write %q: not inside the export directory", rel)
+	}
+	p := s.base
+	for _, part := range strings.Split(filepath.Dir(filepath.FromSlash(rel)), string(filepath.Separator)) {
+		if part == "." {
+			continue
+		}
+		p = filepath.Join(p, part)
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return "", fmt.Errorf("refusing to write through symbolic link %s", p)
+		}
+	}
+	return filepath.Join(s.base, filepath.FromSlash(rel)), nil
+}
+
+// mkdir creates the directory of an absolute path, remembering what it made.
+func (s *stage) mkdir(dir string) error {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		}
+		missing = append(missing, d)
+		if d == filepath.Dir(d) {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	s.made = append(s.made, missing...)
+	return nil
+}
+
+// temp creates a temporary file in the directory of rel; its name starts
+// with a dot, which no exported name does.
+func (s *stage) temp(rel string) (*os.File, string, error) {
+	final, err := s.path(rel)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.mkdir(filepath.Dir(final)); err != nil {
+		return nil, "", err
+	}
+	f, err := os.CreateTemp(filepath.Dir(final), ".dbsync-*.tmp")
+	return f, final, err
+}
+
+// write stages new contents for rel.
+func (s *stage) write(rel string, data []byte) error {
+	if s.dry {
+		_, err := s.path(rel)
+		return err
+	}
+	f, final, err := s.temp(rel)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	s.writes = append(s.writes, [2]string{f.Name(), final})
+	return nil
+}
+
+// adopt stages a finished temporary file (from temp) as the new rel.
+func (s *stage) adopt(tmp, final string) { s.writes = append(s.writes, [2]string{tmp, final}) }
+
+// remove stages the removal of rel.
+func (s *stage) remove(rel string) error {
+	p, err := s.path(rel)
+	if err != nil {
+		return err
+	}
+	s.removes = append(s.removes, p)
+	return nil
+}
+
+// commit makes the staged changes, then removes directories left empty.
+// A dry stage has nothing to commit.
+func (s *stage) commit() error {
+	if s.dry {
+		return nil
+	}
+	for _, w := range s.writes {
+		if err := os.Rename(w[0], w[1]); err != nil {
+			return err
+		}
+	}
+	dirs := map[string]bool{}
+	for _, p := range s.removes {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		for d := filepath.Dir(p); d != s.base && strings.HasPrefix(d, s.base); d = filepath.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	s.pruneDirs(dirs)
+	s.writes, s.removes, s.made = nil, nil, nil
+	return nil
+}
+
+// abort discards everything staged.
+func (s *stage) abort() {
+	for _, w := range s.writes {
+		os.Remove(w[0])
+	}
+	dirs := map[string]bool{}
+	for _, d := range s.made {
+		dirs[d] = true
+	}
+	s.pruneDirs(dirs)
+	s.writes, s.removes, s.made = nil, nil, nil
+}
+
+// pruneDirs removes those of dirs that are empty, deepest first.
+func (s *stage) pruneDirs(dirs map[string]bool) {
+	var list []string
+	for d := range dirs {
+		list = append(list, d)
+	}
+	sort.Slice(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
+	for _, d := range list {
+		os.Remove(d) // fails, as wanted, when not empty
+	}
+}

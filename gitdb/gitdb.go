@@ -1,0 +1,76 @@
+// Package gitdb is the engine of git dbsync: the use cases (Init, Export,
+// and later Plan, Apply, Rollback, Status) that the commands call. It ties
+// the repository's .dbsync (config), the database (dialect) and the
+// canonical files (serialize) together; it prints nothing and returns
+// results and typed errors for the command layer to report.
+package gitdb
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/sqlite" // the embedded default engine
+)
+
+// FindRoot returns the top of the git work tree that contains dir, the way
+// git itself finds it (linked worktrees, GIT_DIR and GIT_WORK_TREE).
+func FindRoot(dir string) (string, error) {
+	cmd := exec.Command("git", "rev-parse", "--show-toplevel")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		msg := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			msg = strings.TrimSpace(string(ee.Stderr))
+		}
+		if msg == "" {
+			msg = err.Error()
+		}
+		return "", fmt.Errorf("not in a git work tree: %s", strings.TrimPrefix(msg, "fatal: "))
+	}
+	return filepath.Clean(strings.TrimSpace(string(out))), nil
+}
+
+// Workspace is a repository with a loaded .dbsync.
+type Workspace struct {
+	Root   string
+	Config *config.Config
+}
+
+// OpenWorkspace finds the repository containing dir and loads its .dbsync.
+func OpenWorkspace(dir string) (*Workspace, error) {
+	root, err := FindRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(root)
+	if err != nil {
+		return nil, err
+	}
+	return &Workspace{Root: root, Config: cfg}, nil
+}
+
+// OpenEnv opens the database of an environment ("" for the default one)
+// and returns it with the environment's name.
+func (w *Workspace) OpenEnv(ctx context.Context, env string) (dialect.Dialect, string, error) {
+	if env == "" {
+		var err error
+		if env, err = w.Config.DefaultEnv(); err != nil {
+			return nil, "", err
+		}
+	}
+	url, source, err := w.Config.URL(env)
+	if err != nil {
+		return nil, env, err
+	}
+	db, err := dialect.Open(ctx, url, w.Root)
+	if err != nil {
+		return nil, env, fmt.Errorf("environment %q (url from %s): %w", env, source, err)
+	}
+	return db, env, nil
+}

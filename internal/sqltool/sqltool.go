@@ -1,0 +1,77 @@
+// Package sqltool runs SQL against SQLite files for the demo and the
+// end-to-end tests (the testscript commands sqlexec and sqldump), so that
+// neither needs an sqlite3 command on the machine.
+package sqltool
+
+import (
+	"database/sql"
+	"fmt"
+	"io"
+	"strings"
+
+	_ "modernc.org/sqlite"
+)
+
+func open(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// Exec runs a script of SQL statements on the SQLite file at path,
+// creating it if needed.
+func Exec(path, script string) error {
+	db, err := open(path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Exec(script); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// Query runs one query and writes its rows, tab-separated, NULL as NULL.
+func Query(path, query string, w io.Writer) error {
+	db, err := open(path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.Query(query)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			switch x := v.(type) {
+			case nil:
+				parts[i] = "NULL"
+			case []byte:
+				parts[i] = string(x)
+			default:
+				parts[i] = fmt.Sprint(x)
+			}
+		}
+		fmt.Fprintln(w, strings.Join(parts, "\t"))
+	}
+	return rows.Err()
+}

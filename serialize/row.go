@@ -1,0 +1,246 @@
+package serialize
+
+import (
+	"bytes"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+)
+
+// Row is one row of a table: a cell per Table.Columns entry, in that order.
+type Row []Cell
+
+func sortByName(idx []int, cols []Column) {
+	slices.SortFunc(idx, func(a, b int) int { return compareUTF16(cols[a].Name, cols[b].Name) })
+}
+
+// AppendLine appends the row as one canonical compact JSON object and a
+// newline: the form of a row in the lines layout.
+func (t *Table) AppendLine(dst []byte, r Row) []byte {
+	dst = append(dst, '{')
+	for i, c := range t.sorted {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, t.prefixes[c]...)
+		dst = append(dst, ':')
+		dst = append(dst, r[c]...)
+	}
+	return append(dst, '}', '\n')
+}
+
+// AppendPretty appends the row as a pretty-printed canonical JSON object,
+// one column per line, JSON cells indented inside: the form of a row file.
+func (t *Table) AppendPretty(dst []byte, r Row) ([]byte, error) {
+	dst = append(dst, '{')
+	for i, c := range t.sorted {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, "\n  "...)
+		dst = append(dst, t.prefixes[c]...)
+		dst = append(dst, ':', ' ')
+		cell := r[c]
+		if t.Columns[c].Type == JSON && len(cell) > 0 && (cell[0] == '{' || cell[0] == '[') && len(cell) > 2 {
+			n, err := Parse(cell)
+			if err != nil {
+				return dst, fmt.Errorf("column %q: %w", t.Columns[c].Name, err)
+			}
+			if dst, err = AppendCanonical(dst, &n, "  ", "  "); err != nil {
+				return dst, err
+			}
+			continue
+		}
+		dst = append(dst, cell...)
+	}
+	return append(dst, "\n}\n"...), nil
+}
+
+// RowError names the column of a row that could not be decoded.
+type RowError struct {
+	Column string
+	Err    error
+}
+
+func (e *RowError) Error() string {
+	if e.Column == "" {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("column %q: %v", e.Column, e.Err)
+}
+
+func (e *RowError) Unwrap() error { return e.Err }
+
+// DecodeRow parses a row in either form (pretty or compact) and returns its
+// canonical cells. Every exported column must be present, no other member
+// may be, and every value must be of its column's logical type.
+func (t *Table) DecodeRow(data []byte) (Row, error) {
+	n, err := Parse(data)
+	if err != nil {
+		return nil, &RowError{Err: err}
+	}
+	if n.Kind != Object {
+		return nil, &RowError{Err: fmt.Errorf("a row must be a JSON object")}
+	}
+	row := make(Row, len(t.Columns))
+	for _, m := range n.Members {
+		i := t.Index(m.Name)
+		if i < 0 {
+			return nil, &RowError{Column: m.Name, Err: fmt.Errorf("not a column of table %q", t.Name)}
+		}
+		c := &t.Columns[i]
+		if _, err := nodeValue(c, &m.Value); err != nil {
+			return nil, &RowError{Column: c.Name, Err: err}
+		}
+		cell, err := canonicalCell(c, &m.Value)
+		if err != nil {
+			return nil, &RowError{Column: c.Name, Err: err}
+		}
+		row[i] = cell
+	}
+	for i, c := range t.Columns {
+		if row[i] == nil {
+			return nil, &RowError{Column: c.Name, Err: fmt.Errorf("missing")}
+		}
+	}
+	return row, nil
+}
+
+// canonicalCell re-encodes a parsed, validated cell in canonical form.
+func canonicalCell(c *Column, n *Node) (Cell, error) {
+	switch {
+	case n.Kind == Null:
+		return NullCell, nil
+	case c.Type == Decimal && n.Kind == Number:
+		d, err := NormalizeDecimal(n.Text, c.Scale)
+		return Cell(d), err
+	case c.Type == Int && n.Kind == Number:
+		return Cell(n.Text), nil // validated as a plain integer literal
+	case c.Type == Float && n.Kind == Number:
+		v, err := nodeValue(c, n)
+		if err != nil {
+			return nil, err
+		}
+		return AppendFloat(nil, v.(float64), 64), nil
+	case n.Kind == String && c.Type != Text && c.Type != Bytes && c.Type != Float && c.Type != Decimal:
+		v, err := nodeValue(c, n) // time types and UUID: normalized text
+		if err != nil {
+			return nil, err
+		}
+		return AppendString(nil, v.(string)), nil
+	}
+	out, err := AppendCanonical(nil, n, "", "")
+	return Cell(out), err
+}
+
+// KeyOf returns the row's key cells joined by NUL: a string that is equal
+// for two rows exactly when their keys are equal (map keys, ledgers).
+func (t *Table) KeyOf(r Row) string {
+	if len(t.keyIdx) == 1 {
+		return string(r[t.keyIdx[0]])
+	}
+	var b strings.Builder
+	for i, k := range t.keyIdx {
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		b.Write(r[k])
+	}
+	return b.String()
+}
+
+// CompareKeys orders rows by key, column by column: numbers by value,
+// strings and bytes by their UTF-8 or binary bytes. This is the order of
+// the lines layout, the same on every engine.
+func (t *Table) CompareKeys(a, b Row) int {
+	for _, k := range t.keyIdx {
+		if c := compareCells(t.Columns[k].Type, a[k], b[k]); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+func compareCells(typ Type, a, b Cell) int {
+	if bytes.Equal(a, b) {
+		return 0
+	}
+	an, bn := bytes.Equal(a, NullCell), bytes.Equal(b, NullCell)
+	if an || bn { // NULL sorts first, as in SQLite and MySQL
+		if an {
+			return -1
+		}
+		return 1
+	}
+	switch typ {
+	case Int, Decimal, Float:
+		x, okx := new(big.Rat).SetString(string(a))
+		y, oky := new(big.Rat).SetString(string(b))
+		if okx && oky {
+			return x.Cmp(y)
+		}
+	case Text, Bytes:
+		if typ == Bytes { // compare the binary values, not their base64
+			return bytes.Compare(cellBytes(a), cellBytes(b))
+		}
+		if bytes.IndexByte(a, '\\') < 0 && bytes.IndexByte(b, '\\') < 0 {
+			return bytes.Compare(a[1:len(a)-1], b[1:len(b)-1])
+		}
+		return strings.Compare(cellString(a), cellString(b))
+	}
+	return bytes.Compare(a, b)
+}
+
+func cellString(c Cell) string {
+	n, err := Parse(c)
+	if err != nil || n.Kind != String {
+		return string(c)
+	}
+	return n.Text
+}
+
+func cellBytes(c Cell) []byte {
+	v, err := Value(&Column{Type: Bytes}, c)
+	if b, ok := v.([]byte); ok && err == nil {
+		return b
+	}
+	return c
+}
+
+// KeyText returns the text of each key cell used to name the row's file:
+// a string's content, a number's literal.
+func (t *Table) KeyText(r Row) []string {
+	parts := make([]string, len(t.keyIdx))
+	for i, k := range t.keyIdx {
+		cell := r[k]
+		if len(cell) > 0 && cell[0] == '"' {
+			parts[i] = cellString(cell)
+		} else {
+			parts[i] = string(cell)
+		}
+	}
+	return parts
+}
+
+// DecodeKey parses a row and returns a Row holding only its key cells (the
+// other cells nil), enough for KeyOf, KeyText and CompareKeys. It reads
+// rows written with other columns than the table now has.
+func (t *Table) DecodeKey(data []byte) (Row, error) {
+	n, err := Parse(data)
+	if err != nil {
+		return nil, &RowError{Err: err}
+	}
+	row := make(Row, len(t.Columns))
+	for _, k := range t.keyIdx {
+		c := &t.Columns[k]
+		v, ok := n.Get(c.Name)
+		if !ok {
+			return nil, &RowError{Column: c.Name, Err: fmt.Errorf("missing")}
+		}
+		if row[k], err = canonicalCell(c, v); err != nil {
+			return nil, &RowError{Column: c.Name, Err: err}
+		}
+	}
+	return row, nil
+}

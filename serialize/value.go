@@ -1,0 +1,492 @@
+package serialize
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Cell is one value in canonical compact JSON. Two cells hold the same
+// logical value exactly when their bytes are equal.
+type Cell []byte
+
+// NullCell is the cell of an SQL NULL.
+var NullCell = Cell("null")
+
+// AppendCell appends the canonical cell for v, a value as a database driver
+// returns it (nil, int64, uint64, float64, float32, bool, string, []byte,
+// time.Time), read from a column of logical type c.Type.
+func AppendCell(dst []byte, c *Column, v any) ([]byte, error) {
+	if v == nil {
+		return append(dst, "null"...), nil
+	}
+	switch c.Type {
+	case Int:
+		return appendInt(dst, v)
+	case Float:
+		return appendFloat(dst, v)
+	case Decimal:
+		return appendDecimal(dst, v, c.Scale)
+	case Text:
+		s, ok := asText(v)
+		switch x := v.(type) { // SQLite stores numbers in untyped columns
+		case int64:
+			s, ok = strconv.FormatInt(x, 10), true
+		case float64:
+			s, ok = string(AppendFloat(nil, x, 64)), true
+		}
+		if !ok {
+			return dst, typeError(v, "text")
+		}
+		if !utf8.ValidString(s) {
+			return dst, fmt.Errorf("text is not valid UTF-8 (declare the column as bytes)")
+		}
+		return AppendString(dst, s), nil
+	case Bytes:
+		var b []byte
+		switch x := v.(type) {
+		case []byte:
+			b = x
+		case string:
+			b = []byte(x)
+		default:
+			return dst, typeError(v, "bytes")
+		}
+		dst = append(dst, '"')
+		dst = base64.StdEncoding.AppendEncode(dst, b)
+		return append(dst, '"'), nil
+	case Boolean:
+		return appendBool(dst, v)
+	case Date, Time, Timestamp, TimestampTZ:
+		s, err := timeText(c.Type, v)
+		if err != nil {
+			return dst, err
+		}
+		return AppendString(dst, s), nil
+	case JSON:
+		s, ok := asText(v)
+		if !ok {
+			return dst, typeError(v, "JSON text")
+		}
+		n, err := Parse([]byte(s))
+		if err != nil {
+			return dst, err
+		}
+		return AppendCanonical(dst, &n, "", "")
+	case UUID:
+		s, err := uuidText(v)
+		if err != nil {
+			return dst, err
+		}
+		return AppendString(dst, s), nil
+	}
+	return dst, fmt.Errorf("unknown logical type %q", c.Type)
+}
+
+func typeError(v any, want string) error {
+	return fmt.Errorf("value %s of Go type %T is not %s", preview(v), v, want)
+}
+
+func preview(v any) string {
+	s := fmt.Sprint(v)
+	if b, ok := v.([]byte); ok {
+		s = string(b)
+	}
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return strconv.Quote(s)
+}
+
+func asText(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case []byte:
+		return string(x), true
+	}
+	return "", false
+}
+
+func appendInt(dst []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case int64:
+		return strconv.AppendInt(dst, x, 10), nil
+	case int32:
+		return strconv.AppendInt(dst, int64(x), 10), nil
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), nil
+	case uint64:
+		return strconv.AppendUint(dst, x, 10), nil
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) <= 1<<53 {
+			return strconv.AppendInt(dst, int64(x), 10), nil
+		}
+	case bool:
+		if x {
+			return append(dst, '1'), nil
+		}
+		return append(dst, '0'), nil
+	case string, []byte:
+		s, _ := asText(v)
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return strconv.AppendInt(dst, n, 10), nil
+		}
+		if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return strconv.AppendUint(dst, n, 10), nil
+		}
+	}
+	return dst, typeError(v, "an integer")
+}
+
+func appendFloat(dst []byte, v any) ([]byte, error) {
+	var f float64
+	bits := 64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case float32:
+		f, bits = float64(x), 32
+	case int64:
+		f = float64(x)
+	case string, []byte:
+		s, _ := asText(v)
+		var err error
+		if f, err = strconv.ParseFloat(s, 64); err != nil {
+			return dst, typeError(v, "a number")
+		}
+	default:
+		return dst, typeError(v, "a number")
+	}
+	return AppendFloat(dst, f, bits), nil
+}
+
+// AppendFloat appends f in ECMAScript form (RFC 8785 §3.2.2.3), using the
+// shortest digits that read back as the same float of the given bit size.
+// NaN and the infinities, which JSON cannot hold as numbers, are strings.
+func AppendFloat(dst []byte, f float64, bits int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(dst, `"Infinity"`...)
+	case math.IsInf(f, -1):
+		return append(dst, `"-Infinity"`...)
+	}
+	s, _ := NormalizeNumber(strconv.FormatFloat(f, 'e', -1, bits))
+	return append(dst, s...)
+}
+
+// appendDecimal writes a decimal as a JSON number with exactly scale
+// fractional digits (when the scale is fixed), so 12.30 stays 12.30.
+func appendDecimal(dst []byte, v any, scale int) ([]byte, error) {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	case int64:
+		s = strconv.FormatInt(x, 10)
+	case float64:
+		s = strconv.FormatFloat(x, 'f', scale, 64)
+	default:
+		return dst, typeError(v, "a decimal")
+	}
+	d, err := NormalizeDecimal(s, scale)
+	if err != nil {
+		return dst, err
+	}
+	if d == "NaN" || d == "Infinity" || d == "-Infinity" {
+		return AppendString(dst, d), nil
+	}
+	return append(dst, d...), nil
+}
+
+// NormalizeDecimal returns the canonical text of a decimal: no sign on zero,
+// no leading zeros, and exactly scale fractional digits when scale >= 0
+// (more non-zero digits than that are an error, never rounded away).
+func NormalizeDecimal(s string, scale int) (string, error) {
+	switch s {
+	case "NaN", "Infinity", "-Infinity":
+		return s, nil
+	}
+	bad := fmt.Errorf("%q is not a decimal number", s)
+	if strings.ContainsAny(s, "eE") {
+		// Exponent form (from a float): expand exactly.
+		n, err := NormalizeNumber(s)
+		if err != nil || strings.ContainsAny(n, "eE") {
+			return "", bad
+		}
+		s = n
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	intPart, frac, _ := strings.Cut(s, ".")
+	if intPart == "" && frac == "" || !allDigits(intPart) || !allDigits(frac) {
+		return "", bad
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	if scale >= 0 {
+		if len(frac) > scale {
+			if strings.Trim(frac[scale:], "0") != "" {
+				return "", fmt.Errorf("%q has more than %d decimal places", s, scale)
+			}
+			frac = frac[:scale]
+		}
+		frac += strings.Repeat("0", scale-len(frac))
+	}
+	out := intPart
+	if frac != "" {
+		out += "." + frac
+	}
+	if neg && strings.Trim(out, "0.") != "" {
+		out = "-" + out
+	}
+	return out, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func appendBool(dst []byte, v any) ([]byte, error) {
+	var b bool
+	switch x := v.(type) {
+	case bool:
+		b = x
+	case int64:
+		if x != 0 && x != 1 {
+			return dst, typeError(v, "a boolean (0 or 1)")
+		}
+		b = x == 1
+	case string, []byte:
+		s, _ := asText(v)
+		switch strings.ToLower(s) {
+		case "1", "t", "true", "y", "yes", "on":
+			b = true
+		case "0", "f", "false", "n", "no", "off":
+		default:
+			return dst, typeError(v, "a boolean")
+		}
+	default:
+		return dst, typeError(v, "a boolean")
+	}
+	return strconv.AppendBool(dst, b), nil
+}
+
+// Canonical text layouts of the time types.
+const (
+	dateLayout      = "2006-01-02"
+	timeLayout      = "15:04:05.999999999"
+	timestampLayout = "2006-01-02T15:04:05.999999999"
+)
+
+// timeInputs are the text forms accepted from databases, SQLite's among them
+// (https://www.sqlite.org/lang_datefunc.html, formats 2–10).
+var timeInputs = []string{
+	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04",
+	"2006-01-02 15:04",
+	"2006-01-02",
+}
+
+func timeText(t Type, v any) (string, error) {
+	var tm time.Time
+	switch x := v.(type) {
+	case time.Time:
+		tm = x
+	case int64: // Unix seconds, as SQLite's unixepoch() stores them
+		tm = time.Unix(x, 0).UTC()
+	case string, []byte:
+		s, _ := asText(v)
+		if t == Time {
+			tt, err := time.Parse(timeLayout, s)
+			if err != nil {
+				return "", typeError(v, "a time of day (HH:MM:SS)")
+			}
+			return tt.Format(timeLayout), nil
+		}
+		var err error
+		if tm, err = parseTimestamp(s); err != nil {
+			return "", typeError(v, "a "+string(t))
+		}
+	default:
+		return "", typeError(v, "a "+string(t))
+	}
+	switch t {
+	case Date:
+		if h, m, s := tm.Clock(); h != 0 || m != 0 || s != 0 || tm.Nanosecond() != 0 {
+			return "", typeError(v, "a date without a time of day")
+		}
+		return tm.Format(dateLayout), nil
+	case Time:
+		return tm.Format(timeLayout), nil
+	case Timestamp:
+		return tm.Format(timestampLayout), nil
+	default: // TimestampTZ
+		return tm.UTC().Format(timestampLayout) + "Z", nil
+	}
+}
+
+func parseTimestamp(s string) (time.Time, error) {
+	var err error
+	for _, layout := range timeInputs {
+		var tm time.Time
+		if tm, err = time.Parse(layout, s); err == nil {
+			return tm, nil
+		}
+	}
+	return time.Time{}, err
+}
+
+func uuidText(v any) (string, error) {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case []byte:
+		if len(x) == 16 {
+			const hex = "0123456789abcdef"
+			var b strings.Builder
+			for i, c := range x {
+				if i == 4 || i == 6 || i == 8 || i == 10 {
+					b.WriteByte('-')
+				}
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&0xf])
+			}
+			return b.String(), nil
+		}
+		s = string(x)
+	case [16]byte:
+		return uuidText(x[:])
+	default:
+		return "", typeError(v, "a UUID")
+	}
+	s = strings.ToLower(strings.Trim(s, "{}"))
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' ||
+		!isHex(s[:8]+s[9:13]+s[14:18]+s[19:23]+s[24:]) {
+		return "", typeError(v, "a UUID")
+	}
+	return s, nil
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Value converts a cell back into a Go value for a database parameter:
+// nil, int64 (uint64 above MaxInt64), float64, string (text, decimal, time
+// types, UUID), []byte, bool, or for JSON the canonical JSON text. It
+// rejects a cell that is not the canonical form of c.Type.
+func Value(c *Column, cell Cell) (any, error) {
+	n, err := Parse(cell)
+	if err != nil {
+		return nil, err
+	}
+	v, err := nodeValue(c, &n)
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// nodeValue validates a parsed cell against the column type and returns
+// its Go value.
+func nodeValue(c *Column, n *Node) (any, error) {
+	if n.Kind == Null {
+		return nil, nil
+	}
+	want := func(k Kind, what string) error {
+		if n.Kind != k {
+			return fmt.Errorf("want %s for a %s column", what, c.Type)
+		}
+		return nil
+	}
+	switch c.Type {
+	case Int:
+		if err := want(Number, "an integer"); err != nil {
+			return nil, err
+		}
+		if i, err := strconv.ParseInt(n.Text, 10, 64); err == nil {
+			return i, nil
+		}
+		if u, err := strconv.ParseUint(n.Text, 10, 64); err == nil {
+			return u, nil
+		}
+		return nil, fmt.Errorf("%s is not a 64-bit integer", n.Text)
+	case Float:
+		if n.Kind == String {
+			switch n.Text {
+			case "NaN":
+				return math.NaN(), nil
+			case "Infinity":
+				return math.Inf(1), nil
+			case "-Infinity":
+				return math.Inf(-1), nil
+			}
+		}
+		if err := want(Number, "a number"); err != nil {
+			return nil, err
+		}
+		return strconv.ParseFloat(n.Text, 64)
+	case Decimal:
+		if n.Kind == String {
+			return NormalizeDecimal(n.Text, -1)
+		}
+		if err := want(Number, "a number"); err != nil {
+			return nil, err
+		}
+		return NormalizeDecimal(n.Text, c.Scale)
+	case Boolean:
+		if err := want(Bool, "true or false"); err != nil {
+			return nil, err
+		}
+		return n.Text == "true", nil
+	case JSON:
+		out, err := AppendCanonical(nil, n, "", "")
+		return string(out), err
+	}
+	if err := want(String, "a string"); err != nil {
+		return nil, err
+	}
+	switch c.Type {
+	case Text:
+		return n.Text, nil
+	case Bytes:
+		return base64.StdEncoding.DecodeString(n.Text)
+	case UUID:
+		return uuidText(n.Text)
+	case Time:
+		return timeText(c.Type, n.Text)
+	case Date, Timestamp, TimestampTZ:
+		tm, err := parseTimestamp(strings.TrimSuffix(n.Text, "Z"))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a %s", n.Text, c.Type)
+		}
+		return timeText(c.Type, tm)
+	}
+	return nil, fmt.Errorf("unknown logical type %q", c.Type)
+}
