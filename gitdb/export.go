@@ -174,7 +174,6 @@ func (s *rowSource) each(ctx context.Context, fn func(serialize.Row) error) erro
 	}
 	var (
 		buf     []byte
-		ends    = make([]int, len(meta.Columns))
 		row     = make(serialize.Row, len(meta.Columns))
 		prev    serialize.Row
 		held    []serialize.Row
@@ -205,15 +204,12 @@ func (s *rowSource) each(ctx context.Context, fn func(serialize.Row) error) erro
 		buf = buf[:0]
 		for _, i := range order {
 			var err error
+			start := len(buf)
 			if buf, err = serialize.AppendCell(buf, &meta.Columns[i], values[i]); err != nil {
 				return s.cellError(row, i, values, err)
 			}
-			ends[i] = len(buf)
-		}
-		start := 0
-		for _, i := range order {
-			row[i] = buf[start:ends[i]:ends[i]]
-			start = ends[i]
+			// Earlier cells stay valid if append moves buf: they keep the old array.
+			row[i] = buf[start:len(buf):len(buf)]
 		}
 		if !s.t.Options.InScope(meta.KeyText(row)) {
 			return nil
@@ -267,7 +263,7 @@ func (s *rowSource) cellError(row serialize.Row, col int, values []any, err erro
 func (s *rowSource) duplicate(r serialize.Row) error {
 	msg := fmt.Sprintf("key (%s) is not unique: more than one row has %s", strings.Join(s.t.Meta.Key, ", "), describeKey(s.t.Meta, r))
 	if o := s.t.Options; o != nil && len(o.Key) > 0 {
-		return &config.Error{Pos: o.Pos["key"], Msg: fmt.Sprintf("table %q: %s", s.t.Meta.Name, msg)}
+		return &config.Error{Pos: o.Pos["key"], Msg: msg}
 	}
 	return errors.New(msg)
 }

@@ -109,22 +109,31 @@ func (t *Table) DecodeRow(data []byte) (Row, error) {
 
 // canonicalCell re-encodes a parsed, validated cell in canonical form.
 func canonicalCell(c *Column, n *Node) (Cell, error) {
-	switch {
-	case n.Kind == Null:
+	if n.Kind == Null {
 		return NullCell, nil
-	case c.Type == Decimal && n.Kind == Number:
-		d, err := NormalizeDecimal(n.Text, c.Scale)
-		return Cell(d), err
-	case c.Type == Int && n.Kind == Number:
-		return Cell(n.Text), nil // validated as a plain integer literal
-	case c.Type == Float && n.Kind == Number:
+	}
+	switch c.Type {
+	case Int:
 		v, err := nodeValue(c, n)
 		if err != nil {
 			return nil, err
 		}
-		return AppendFloat(nil, v.(float64), 64), nil
-	case n.Kind == String && c.Type != Text && c.Type != Bytes && c.Type != Float && c.Type != Decimal:
-		v, err := nodeValue(c, n) // time types and UUID: normalized text
+		return AppendCell(nil, c, v)
+	case Decimal:
+		if n.Kind == Number {
+			d, err := NormalizeDecimal(n.Text, c.Scale)
+			return Cell(d), err
+		}
+	case Float:
+		if n.Kind == Number {
+			v, err := nodeValue(c, n)
+			if err != nil {
+				return nil, err
+			}
+			return AppendFloat(nil, v.(float64), 64), nil
+		}
+	case Date, Time, Timestamp, TimestampTZ, UUID:
+		v, err := nodeValue(c, n) // normalized text
 		if err != nil {
 			return nil, err
 		}

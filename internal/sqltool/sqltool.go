@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	_ "modernc.org/sqlite"
@@ -24,6 +26,9 @@ func open(path string) (*sql.DB, error) {
 // Exec runs a script of SQL statements on the SQLite file at path,
 // creating it if needed.
 func Exec(path, script string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
 	db, err := open(path)
 	if err != nil {
 		return err

@@ -124,7 +124,7 @@ func (d *DB) Describe(ctx context.Context, table string) (*dialect.Table, error)
 		}
 	}
 	var indexes []string
-	err = d.query(ctx, `SELECT name FROM pragma_index_list(?) WHERE "unique" = 1 AND partial = 0 ORDER BY name`, []any{table},
+	err = d.query(ctx, `SELECT name FROM pragma_index_list(?) WHERE "unique" = 1 AND partial = 0 AND origin != 'pk' ORDER BY name`, []any{table},
 		func(r *sql.Rows) error {
 			var n string
 			indexes = append(indexes, n)

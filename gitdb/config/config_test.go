@@ -1,0 +1,101 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+const sample = `# comment
+[dbsync]
+	dir = exported
+[env "dev"]
+	url = sqlite:var/dev.db
+[tables]
+	config = settings menu_* roles
+	config = permissions
+	content = posts comments
+	cache = cache_*
+	ignore = sessions
+[table "settings"]
+	key = name
+	rows = site_* theme_*
+	exclude-columns = updated_at
+	layout = lines
+`
+
+func TestParse(t *testing.T) {
+	c, err := Parse("/repo", ".dbsync", []byte(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Dir != "exported" || c.Envs["dev"].URL != "sqlite:var/dev.db" || c.Envs["dev"].Pos.Line != 5 {
+		t.Errorf("dir/env: %+v %+v", c.Dir, c.Envs["dev"])
+	}
+	s := c.Tables["settings"]
+	if strings.Join(s.Key, ",") != "name" || s.Layout != "lines" || strings.Join(s.ExcludeColumns, ",") != "updated_at" {
+		t.Errorf("table settings: %+v", s)
+	}
+	if !s.InScope([]string{"site_name"}) || s.InScope([]string{"admin_email"}) {
+		t.Error("row scope")
+	}
+	for table, want := range map[string]Class{
+		"settings": ClassConfig, "menu_links": ClassConfig, "permissions": ClassConfig,
+		"posts": ClassContent, "cache_page": ClassCache, "sessions": ClassIgnore,
+		"users": "", "dbsync_ledger": ClassIgnore,
+	} {
+		got, _, err := c.Classify(table)
+		if err != nil || got != want {
+			t.Errorf("Classify(%q) = %q, %v; want %q", table, got, err, want)
+		}
+	}
+}
+
+func TestErrorsNameFileLineAndKey(t *testing.T) {
+	tests := []struct{ name, text, want string }{
+		{"unknown class", "[tables]\n\tconfig = a\n\tsettings = b\n", ".dbsync:3: tables.settings: unknown class"},
+		{"bad glob", "[tables]\n\tconfig = menu_[\n", ".dbsync:2: tables.config: bad glob"},
+		{"unknown table key", "[table \"x\"]\n\tkey = id\n\tkeys = id\n", ".dbsync:3: table.x.keys: unknown key"},
+		{"bad layout", "[table \"x\"]\n\tlayout = csv\n", ".dbsync:2: table.x.layout: unknown layout"},
+		{"escaping dir", "[dbsync]\n\tdir = ../elsewhere\n", ".dbsync:2: dbsync.dir: export directory"},
+		{"git dir", "[dbsync]\n\tdir = .git/db\n", ".dbsync:2: dbsync.dir: export directory"},
+		{"unknown section", "[dbsync]\n\tdir = db\n[remote \"x\"]\n\turl = y\n", "unknown section [remote]"},
+		{"empty key", "[table \"x\"]\n\tkey =\n", ".dbsync:2: table.x.key: key names no column"},
+	}
+	for _, tt := range tests {
+		_, err := Parse("/repo", ".dbsync", []byte(tt.text))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want it to contain %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestTwoClassesIsAnError(t *testing.T) {
+	c, err := Parse("/repo", ".dbsync", []byte("[tables]\n\tconfig = menu_*\n\tcontent = posts\n\tcache = *_cache\n\tconfig = menu_links\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.Classify("menu_cache")
+	if err == nil || !strings.Contains(err.Error(), `.dbsync:4: tables.cache: table "menu_cache" is matched by config "menu_*" and by cache "*_cache" (.dbsync:2`) {
+		t.Errorf("got %v", err)
+	}
+	// The same class twice is fine.
+	if class, _, err := c.Classify("menu_links"); err != nil || class != ClassConfig {
+		t.Errorf("menu_links: %v %v", class, err)
+	}
+}
+
+func TestURLPrecedence(t *testing.T) {
+	c, _ := Parse(t.TempDir(), ".dbsync", []byte("[env \"prod-eu\"]\n\turl = sqlite:file.db\n"))
+	url, src, err := c.URL("prod-eu")
+	if err != nil || url != "sqlite:file.db" || src != ".dbsync:2: env.prod-eu.url" {
+		t.Errorf("from file: %q %q %v", url, src, err)
+	}
+	t.Setenv("DBSYNC_ENV_PROD_EU_URL", "sqlite:other.db")
+	url, src, _ = c.URL("prod-eu")
+	if url != "sqlite:other.db" || src != "$DBSYNC_ENV_PROD_EU_URL" {
+		t.Errorf("from environment: %q %q", url, src)
+	}
+	if _, _, err := c.URL("staging"); err == nil || !strings.Contains(err.Error(), "DBSYNC_ENV_STAGING_URL") {
+		t.Errorf("missing env: %v", err)
+	}
+}
