@@ -2,6 +2,7 @@ package serialize
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math/big"
 	"slices"
@@ -183,7 +184,12 @@ func compareCells(typ Type, a, b Cell) int {
 		return 1
 	}
 	switch typ {
-	case Int, Decimal, Float:
+	case Int:
+		if c, ok := compareIntText(a, b); ok {
+			return c
+		}
+		fallthrough
+	case Decimal, Float:
 		x, okx := new(big.Rat).SetString(string(a))
 		y, oky := new(big.Rat).SetString(string(b))
 		if okx && oky {
@@ -199,6 +205,29 @@ func compareCells(typ Type, a, b Cell) int {
 		return strings.Compare(cellString(a), cellString(b))
 	}
 	return bytes.Compare(a, b)
+}
+
+// compareIntText orders two canonical integer literals without parsing:
+// more digits is larger, the same number of digits compares as bytes.
+func compareIntText(a, b Cell) (int, bool) {
+	if len(a) == 0 || len(b) == 0 || a[0] == '"' || b[0] == '"' {
+		return 0, false
+	}
+	an, bn := a[0] == '-', b[0] == '-'
+	switch {
+	case an && !bn:
+		return -1, true
+	case !an && bn:
+		return 1, true
+	}
+	c := cmp.Compare(len(a), len(b))
+	if c == 0 {
+		c = bytes.Compare(a, b)
+	}
+	if an {
+		c = -c
+	}
+	return c, true
 }
 
 func cellString(c Cell) string {

@@ -344,7 +344,12 @@ func timeText(t Type, v any) (string, error) {
 	}
 }
 
+// parseTimestamp reads the ISO 8601 forms databases write; the common
+// ones without time.Parse, which is slow when it tries several layouts.
 func parseTimestamp(s string) (time.Time, error) {
+	if t, ok := parseISO(s); ok {
+		return t, nil
+	}
 	var err error
 	for _, layout := range timeInputs {
 		var tm time.Time
@@ -353,6 +358,68 @@ func parseTimestamp(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, err
+}
+
+// parseISO parses YYYY-MM-DD[( |T)HH:MM[:SS[.fraction]]] in UTC, or
+// reports false for anything else (zones included), for time.Parse to try.
+func parseISO(s string) (time.Time, bool) {
+	num := func(i, n int) (int, bool) {
+		if i+n > len(s) {
+			return 0, false
+		}
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 2)
+	d, ok3 := num(8, 2)
+	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	var h, mi, sec, nsec int
+	if len(s) > 10 {
+		var ok4, ok5 bool
+		h, ok4 = num(11, 2)
+		mi, ok5 = num(14, 2)
+		if (s[10] != ' ' && s[10] != 'T') || !ok4 || !ok5 || s[13] != ':' {
+			return time.Time{}, false
+		}
+		rest := s[16:]
+		if rest != "" {
+			var ok bool
+			if sec, ok = num(17, 2); !ok || rest[0] != ':' {
+				return time.Time{}, false
+			}
+			rest = s[19:]
+		}
+		if rest != "" {
+			if rest[0] != '.' || len(rest) < 2 || len(rest) > 10 {
+				return time.Time{}, false
+			}
+			frac, ok := num(20, len(rest)-1)
+			if !ok {
+				return time.Time{}, false
+			}
+			for i := len(rest) - 1; i < 9; i++ {
+				frac *= 10
+			}
+			nsec = frac
+		}
+	} else if len(s) != 10 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, nsec, time.UTC)
+	// time.Date normalizes 2024-02-30 to March: reject what it moved.
+	if t.Year() != y || int(t.Month()) != mo || t.Day() != d || t.Hour() != h || t.Minute() != mi || t.Second() != sec {
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 func uuidText(v any) (string, error) {

@@ -1,0 +1,16 @@
+// Package schemas holds the JSON Schemas of every file git dbsync writes:
+// table.json (table.schema.json) and row files and lines
+// (row.schema.json, whose $defs give the canonical form of each logical
+// type). They are embedded so that tools and tests read the published
+// versions.
+package schemas
+
+import "embed"
+
+// FS holds the *.schema.json files.
+//
+//go:embed *.schema.json
+var FS embed.FS
+
+// Base is the URL prefix of the schemas' $id.
+const Base = "https://gitdbsync.dev/schemas/"

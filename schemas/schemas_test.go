@@ -1,0 +1,173 @@
+package schemas_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/gitdbsync/git-dbsync/gitdb"
+	"github.com/gitdbsync/git-dbsync/internal/sqltool"
+	"github.com/gitdbsync/git-dbsync/schemas"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+func compiler(t *testing.T) *jsonschema.Compiler {
+	c := jsonschema.NewCompiler()
+	for _, name := range []string{"table.schema.json", "row.schema.json"} {
+		data, err := schemas.FS.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := c.AddResource(schemas.Base+name, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// rowSchema composes, for one table, the row schema with one property per
+// column referring to the $defs entry of its logical type.
+func rowSchema(t *testing.T, c *jsonschema.Compiler, meta *serialize.Table) *jsonschema.Schema {
+	var props, required []string
+	for _, col := range meta.Columns {
+		ref := fmt.Sprintf(`{"$ref": "%srow.schema.json#/$defs/%s"}`, schemas.Base, col.Type)
+		if !col.Nullable {
+			ref = fmt.Sprintf(`{"allOf": [%s, {"not": {"type": "null"}}]}`, ref)
+		}
+		props = append(props, fmt.Sprintf("%q: %s", col.Name, ref))
+		required = append(required, fmt.Sprintf("%q", col.Name))
+	}
+	url := schemas.Base + "tables/" + meta.Name + ".json"
+	text := fmt.Sprintf(`{"allOf": [{"$ref": "%srow.schema.json"}], "properties": {%s}, "required": [%s], "additionalProperties": false}`,
+		schemas.Base, strings.Join(props, ","), strings.Join(required, ","))
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddResource(url, doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func validate(t *testing.T, s *jsonschema.Schema, name string, data []byte) {
+	t.Helper()
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if err := s.Validate(inst); err != nil {
+		t.Errorf("%s does not match its schema: %v", name, err)
+	}
+}
+
+// Everything export writes for the demo database, and the golden file with
+// every logical type, matches the published schemas.
+func TestExportedFilesMatchSchemas(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	sql, err := os.ReadFile("../testdata/demo/cms.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sqltool.Exec(filepath.Join(dir, "dev.db"), string(sql)+`
+CREATE TABLE every_type (id INTEGER PRIMARY KEY, f REAL, d DECIMAL(6,3), b BLOB, ok BOOLEAN NOT NULL, day DATE, tod TIME,
+  ts TIMESTAMP, tz TIMESTAMPTZ, j JSON, u UUID);
+INSERT INTO every_type VALUES (1, 0.5, 1.25, X'00FF', 1, '2026-11-22', '10:00:00.5', '2026-11-22 10:00:00', '2026-11-22T10:00:00+01:00', '{"a":[1]}', '550E8400-E29B-41D4-A716-446655440000'),
+  (2, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL);`); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "[env \"dev\"]\n\turl = sqlite:dev.db\n[tables]\n\tconfig = settings menu* roles permissions role_permissions content_types every_type\n[table \"roles\"]\n\tlayout = lines\n"
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(cfg), 0o644)
+	ws, err := gitdb.OpenWorkspace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ws.Export(context.Background(), gitdb.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c := compiler(t)
+	tableSchema, err := c.Compile(schemas.Base + "table.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metas, _ := filepath.Glob(filepath.Join(dir, "db", "*", "table.json"))
+	if len(metas) != 8 {
+		t.Fatalf("%d tables exported", len(metas))
+	}
+	checked := 0
+	for _, m := range metas {
+		data, _ := os.ReadFile(m)
+		validate(t, tableSchema, m, data)
+		meta, err := serialize.UnmarshalMeta(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs := rowSchema(t, c, meta)
+		tdir := filepath.Dir(m)
+		filepath.WalkDir(tdir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || filepath.Base(p) == "table.json" {
+				return err
+			}
+			data, _ := os.ReadFile(p)
+			if strings.HasSuffix(p, ".jsonl") {
+				for i, line := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
+					validate(t, rs, fmt.Sprintf("%s:%d", p, i+1), line)
+					checked++
+				}
+				return nil
+			}
+			validate(t, rs, p, data)
+			checked++
+			return nil
+		})
+	}
+	if checked != 30 {
+		t.Errorf("validated %d rows, want 30", checked)
+	}
+}
+
+// A schema that accepts anything would pass the test above: show it rejects.
+func TestRowSchemaRejects(t *testing.T) {
+	c := compiler(t)
+	meta := &serialize.Table{Name: "t", Key: []string{"id"}, Columns: []serialize.Column{
+		{Name: "id", Type: serialize.Int}, {Name: "at", Type: serialize.TimestampTZ, Nullable: true},
+		{Name: "u", Type: serialize.UUID, Nullable: true}, {Name: "b", Type: serialize.Bytes, Nullable: true},
+	}}
+	if err := meta.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	s := rowSchema(t, c, meta)
+	for _, bad := range []string{
+		`{"id":1.5,"at":null,"u":null,"b":null}`,
+		`{"id":null,"at":null,"u":null,"b":null}`,
+		`{"id":1,"at":"2026-11-22T10:00:00","u":null,"b":null}`,
+		`{"id":1,"at":null,"u":"550E8400-E29B-41D4-A716-446655440000","b":null}`,
+		`{"id":1,"at":null,"u":null,"b":"not base64!"}`,
+		`{"id":1,"at":null,"u":null}`,
+		`{"id":1,"at":null,"u":null,"b":null,"extra":1}`,
+	} {
+		inst, _ := jsonschema.UnmarshalJSON(strings.NewReader(bad))
+		if err := s.Validate(inst); err == nil {
+			t.Errorf("schema accepted %s", bad)
+		}
+	}
+}
