@@ -139,7 +139,7 @@ func exportTable(ctx context.Context, db dialect.Dialect, st *stage, cfg *config
 			err = exportLines(ctx, st, src, te)
 		}
 		if err == nil {
-			err = removeRowFiles(st, dir, nil, te)
+			err = removeRowFiles(st, dir, te)
 		}
 	default:
 		err = exportRowFiles(ctx, st, src, te)
@@ -269,64 +269,97 @@ func (s *rowSource) duplicate(r serialize.Row) error {
 }
 
 // exportRowFiles stages one file per row and the removal of row files
-// whose rows are gone.
+// whose rows are gone. A table without a rows directory yet gets its files
+// written straight into a new directory that commit renames into place.
 func exportRowFiles(ctx context.Context, st *stage, src *rowSource, te *TableExport) error {
 	meta := src.t.Meta
-	dir := serialize.TableDir(meta.Name)
+	rowsRel := path.Join(serialize.TableDir(meta.Name), serialize.RowsDir)
+	existing, err := listRowFiles(st, rowsRel)
+	if err != nil {
+		return err
+	}
+	fresh := ""
+	if existing == nil && !st.dry {
+		if fresh, err = st.tempDir(rowsRel); err != nil {
+			return err
+		}
+	}
 	written := map[string]string{} // file name → key, to prove names distinct
 	var buf []byte
-	err := src.each(ctx, func(r serialize.Row) error {
-		rel := meta.RowPath(r)
-		name := path.Base(rel)
+	err = src.each(ctx, func(r serialize.Row) error {
+		name := serialize.FileName(meta.KeyText(r)...) + serialize.RowExt
 		if other, dup := written[name]; dup {
 			return fmt.Errorf("rows %s and %s map to the same file name %s", other, describeKey(meta, r), name)
 		}
-		written[name] = describeKey(meta, r)
+		written[name] = meta.KeyOf(r)
 		te.Rows++
 		var err error
 		if buf, err = meta.AppendPretty(buf[:0], r); err != nil {
 			return fmt.Errorf("row %s: %w", describeKey(meta, r), err)
 		}
+		rel := path.Join(rowsRel, name)
+		switch {
+		case fresh != "":
+			te.Added++
+			return os.WriteFile(filepath.Join(fresh, name), buf, 0o644)
+		case !existing[name]:
+			te.Added++
+			return st.write(rel, buf)
+		}
 		old, err := readFile(st, rel)
-		if err != nil {
+		if err != nil || bytes.Equal(old, buf) {
 			return err
 		}
-		switch {
-		case old == nil:
-			te.Added++
-		case bytes.Equal(old, buf):
-			return nil
-		default:
-			te.Changed++
-		}
+		te.Changed++
 		return st.write(rel, buf)
 	})
 	if err != nil {
 		return err
 	}
-	return removeRowFiles(st, dir, written, te)
+	for name := range existing {
+		if _, ok := written[name]; !ok {
+			te.Removed++
+			if err := st.remove(path.Join(rowsRel, name)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
-// removeRowFiles stages the removal of the table's row files not in keep.
-func removeRowFiles(st *stage, dir string, keep map[string]string, te *TableExport) error {
-	p, err := st.path(path.Join(dir, serialize.RowsDir, "x"))
+// listRowFiles returns the names of the row files in a rows directory, or
+// nil when the directory does not exist.
+func listRowFiles(st *stage, rowsRel string) (map[string]bool, error) {
+	p, err := st.path(path.Join(rowsRel, "x"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	entries, err := os.ReadDir(filepath.Dir(p))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		if name := e.Name(); e.Type().IsRegular() && strings.HasSuffix(name, serialize.RowExt) && !strings.HasPrefix(name, ".") {
+			names[name] = true
+		}
+	}
+	return names, nil
+}
+
+// removeRowFiles stages the removal of all of a table's row files.
+func removeRowFiles(st *stage, dir string, te *TableExport) error {
+	rowsRel := path.Join(dir, serialize.RowsDir)
+	existing, err := listRowFiles(st, rowsRel)
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		name := e.Name()
-		if _, ok := keep[name]; ok || !e.Type().IsRegular() || !strings.HasSuffix(name, serialize.RowExt) || strings.HasPrefix(name, ".") {
-			continue
-		}
+	for name := range existing {
 		te.Removed++
-		if err := st.remove(path.Join(dir, serialize.RowsDir, name)); err != nil {
+		if err := st.remove(path.Join(rowsRel, name)); err != nil {
 			return err
 		}
 	}
@@ -544,7 +577,7 @@ func dropTables(st *stage, exported map[string]string) ([]TableExport, error) {
 		if meta, err := serialize.UnmarshalMeta(data); err == nil {
 			te.Table, te.Layout = meta.Name, meta.Layout
 		}
-		if err := removeRowFiles(st, dir, nil, &te); err != nil {
+		if err := removeRowFiles(st, dir, &te); err != nil {
 			return nil, err
 		}
 		if err := removeLines(st, dir, &te); err != nil {

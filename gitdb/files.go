@@ -19,7 +19,8 @@ type stage struct {
 	dry     bool   // record what would change, touch nothing
 	writes  [][2]string
 	removes []string
-	made    []string // directories created, removed again on abort
+	made    []string        // directories created, removed again on abort
+	checked map[string]bool // directories known not to be symbolic links
 }
 
 // path returns the absolute path of rel inside the export directory. rel
@@ -29,15 +30,23 @@ func (s *stage) path(rel string) (string, error) {
 	if !filepath.IsLocal(filepath.FromSlash(rel)) {
 		return "", fmt.Errorf("refusing to write %q: not inside the export directory", rel)
 	}
+	if s.checked == nil {
+		s.checked = map[string]bool{}
+	}
 	p := s.base
 	for _, part := range strings.Split(filepath.Dir(filepath.FromSlash(rel)), string(filepath.Separator)) {
 		if part == "." {
 			continue
 		}
 		p = filepath.Join(p, part)
-		if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if s.checked[p] {
+			continue
+		}
+		fi, err := os.Lstat(p)
+		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			return "", fmt.Errorf("refusing to write through symbolic link %s", p)
 		}
+		s.checked[p] = err == nil // a missing directory is checked again once made
 	}
 	return filepath.Join(s.base, filepath.FromSlash(rel)), nil
 }
@@ -98,6 +107,24 @@ func (s *stage) write(rel string, data []byte) error {
 	return nil
 }
 
+// tempDir creates a temporary directory to become rel, which must not
+// exist yet; files written into it appear at rel on commit.
+func (s *stage) tempDir(rel string) (string, error) {
+	final, err := s.path(rel)
+	if err != nil {
+		return "", err
+	}
+	if err := s.mkdir(filepath.Dir(final)); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(final), ".dbsync-*.tmp")
+	if err != nil {
+		return "", err
+	}
+	s.writes = append(s.writes, [2]string{tmp, final})
+	return tmp, nil
+}
+
 // adopt stages a finished temporary file (from temp) as the new rel.
 func (s *stage) adopt(tmp, final string) { s.writes = append(s.writes, [2]string{tmp, final}) }
 
@@ -139,7 +166,7 @@ func (s *stage) commit() error {
 // abort discards everything staged.
 func (s *stage) abort() {
 	for _, w := range s.writes {
-		os.Remove(w[0])
+		os.RemoveAll(w[0]) // a temporary file or directory of ours
 	}
 	dirs := map[string]bool{}
 	for _, d := range s.made {
