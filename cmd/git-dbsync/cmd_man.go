@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 )
@@ -16,7 +18,18 @@ func newManCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root := cmd.Root()
 			root.DisableAutoGenTag = true
+			escapeLong(root)
 			return doc.GenManTree(root, &doc.GenManHeader{Title: "GIT-DBSYNC", Section: "1", Source: "git dbsync " + version}, args[0])
 		},
+	}
+}
+
+// escapeLong escapes the help texts, written as plain text, for the
+// Markdown that cobra's man page generator reads them as.
+func escapeLong(c *cobra.Command) {
+	md := strings.NewReplacer(`\`, `\\`, "_", `\_`, "*", `\*`, "<", `\<`, ">", `\>`, "[", `\[`, "]", `\]`, "`", "\\`")
+	c.Long = md.Replace(c.Long)
+	for _, sub := range c.Commands() {
+		escapeLong(sub)
 	}
 }
