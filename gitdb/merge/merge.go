@@ -1,0 +1,332 @@
+// Package merge is the three-way merge of table rows, with no I/O: given
+// the rows of a base, of theirs (the revision to apply) and of ours (the
+// target's current rows), each a stream sorted by key, it returns what to
+// do to ours. Rows merge cell by cell, and JSON cells member by member, so
+// that changes on both sides to different cells (or JSON paths) are both
+// kept. Conflicts are data in the plan, each with what either resolution
+// would do, never errors. It imports only serialize.
+package merge
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// Source yields rows in key order (serialize.Table.CompareKeys); ok is
+// false at the end.
+type Source func() (row serialize.Row, ok bool, err error)
+
+// Rows returns a Source over rows already sorted by key.
+func Rows(rows []serialize.Row) Source {
+	i := 0
+	return func() (serialize.Row, bool, error) {
+		if i >= len(rows) {
+			return nil, false, nil
+		}
+		i++
+		return rows[i-1], true, nil
+	}
+}
+
+// Empty is a Source without rows.
+func Empty() (serialize.Row, bool, error) { return nil, false, nil }
+
+// Kind is what an op does to a row of the target.
+type Kind string
+
+const (
+	Insert Kind = "insert"
+	Update Kind = "update"
+	Delete Kind = "delete"
+)
+
+// Op is one change to the target: Before is the target's row (nil for an
+// insert), After the row to write (nil for a delete).
+type Op struct {
+	Kind   Kind
+	Before serialize.Row
+	After  serialize.Row
+}
+
+// Changed returns the indexes of the columns an update changes.
+func (o *Op) Changed() []int {
+	var out []int
+	for i := range o.After {
+		if o.Before == nil || !bytes.Equal(o.Before[i], o.After[i]) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// ConflictKind says how two sides disagree about a row.
+type ConflictKind string
+
+const (
+	BothChanged    ConflictKind = "both-changed"    // the same cell (or JSON path) changed differently
+	BothAdded      ConflictKind = "both-added"      // the same key added with different values
+	DeletedChanged ConflictKind = "deleted-changed" // theirs deleted a row ours changed
+	ChangedDeleted ConflictKind = "changed-deleted" // theirs changed a row ours deleted
+)
+
+// Resolution picks a side for conflicts.
+type Resolution string
+
+const (
+	Unresolved Resolution = ""
+	Ours       Resolution = "ours"   // keep the target's value
+	Theirs     Resolution = "theirs" // take the revision's value
+)
+
+// Cell is one cell (or JSON path inside it) that conflicts. A nil value
+// means the cell or path is absent on that side.
+type Cell struct {
+	Column string
+	Path   string // JSON path inside the cell ("$.a.b"), "" for the whole cell
+	Base   []byte
+	Ours   []byte
+	Theirs []byte
+}
+
+// Conflict is a row the two sides disagree about.
+type Conflict struct {
+	Kind               ConflictKind
+	Base, Ours, Theirs serialize.Row // nil where the row is absent
+	Cells              []Cell        // for BothChanged and BothAdded
+	IfOurs, IfTheirs   *Op           // what each resolution does; nil: nothing
+	Resolution         Resolution    // set when a policy or flag resolved it
+}
+
+// Resolved returns the op of the chosen resolution (nil: nothing to do).
+func (c *Conflict) Resolved() *Op {
+	switch c.Resolution {
+	case Ours:
+		return c.IfOurs
+	case Theirs:
+		return c.IfTheirs
+	}
+	return nil
+}
+
+// TablePlan is the merge of one table.
+type TablePlan struct {
+	Meta      *serialize.Table
+	Ops       []Op // in key order; resolved conflicts' ops included
+	Conflicts []Conflict
+	Untracked []serialize.Row // first apply: rows only the target has (kept unless pruned)
+	Unchanged int
+}
+
+// Unresolved counts the conflicts no resolution was chosen for.
+func (p *TablePlan) Unresolved() int {
+	n := 0
+	for i := range p.Conflicts {
+		if p.Conflicts[i].Resolution == Unresolved {
+			n++
+		}
+	}
+	return n
+}
+
+// Count returns the number of ops of a kind.
+func (p *TablePlan) Count(k Kind) int {
+	n := 0
+	for i := range p.Ops {
+		if p.Ops[i].Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+// Options change how rows merge.
+type Options struct {
+	// NoBase: the target has never had a revision applied. Rows both sides
+	// have take the revision's values; rows only the target has are
+	// untracked: kept, or deleted with Prune.
+	NoBase bool
+	Prune  bool
+	// Resolve resolves every conflict to one side (a flag or the table's
+	// merge policy); Unresolved leaves them for the user.
+	Resolve Resolution
+}
+
+// Table merges one table's three streams.
+func Table(meta *serialize.Table, base, theirs, ours Source, opt Options) (*TablePlan, error) {
+	p := &TablePlan{Meta: meta}
+	heads := [3]serialize.Row{}
+	srcs := [3]Source{base, theirs, ours}
+	var prev [3]serialize.Row
+	next := func(i int) error {
+		row, ok, err := srcs[i]()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			heads[i] = nil
+			return nil
+		}
+		if prev[i] != nil && meta.CompareKeys(prev[i], row) >= 0 {
+			return fmt.Errorf("table %q: %s rows out of key order or repeated at %s", meta.Name, [3]string{"base", "theirs", "ours"}[i], meta.KeyOf(row))
+		}
+		prev[i], heads[i] = row, row
+		return nil
+	}
+	for i := range srcs {
+		if err := next(i); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		var min serialize.Row
+		for _, h := range heads {
+			if h != nil && (min == nil || meta.CompareKeys(h, min) < 0) {
+				min = h
+			}
+		}
+		if min == nil {
+			break
+		}
+		var cur [3]serialize.Row
+		for i, h := range heads {
+			if h != nil && meta.CompareKeys(h, min) == 0 {
+				cur[i] = h
+			}
+		}
+		p.row(cur[0], cur[1], cur[2], opt)
+		for i := range cur {
+			if cur[i] != nil {
+				if err := next(i); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+// row decides one key.
+func (p *TablePlan) row(b, t, o serialize.Row, opt Options) {
+	switch {
+	case b == nil && t == nil: // only the target has it
+		if !opt.NoBase {
+			p.Unchanged++
+			return
+		}
+		p.Untracked = append(p.Untracked, o)
+		if opt.Prune {
+			p.Ops = append(p.Ops, Op{Kind: Delete, Before: o})
+		}
+	case b == nil && o == nil:
+		p.Ops = append(p.Ops, Op{Kind: Insert, After: t})
+	case b == nil: // both have it, base does not
+		switch {
+		case equal(t, o):
+			p.Unchanged++
+		case opt.NoBase:
+			p.Ops = append(p.Ops, Op{Kind: Update, Before: o, After: t})
+		default:
+			p.conflict(Conflict{Kind: BothAdded, Ours: o, Theirs: t, Cells: p.diffCells(nil, o, t),
+				IfTheirs: &Op{Kind: Update, Before: o, After: t}}, opt)
+		}
+	case t == nil && o == nil:
+		p.Unchanged++ // deleted on both sides
+	case t == nil:
+		if equal(o, b) {
+			p.Ops = append(p.Ops, Op{Kind: Delete, Before: o})
+			return
+		}
+		p.conflict(Conflict{Kind: DeletedChanged, Base: b, Ours: o, IfTheirs: &Op{Kind: Delete, Before: o}}, opt)
+	case o == nil:
+		if equal(t, b) {
+			p.Unchanged++ // the target deleted it; keep that
+			return
+		}
+		p.conflict(Conflict{Kind: ChangedDeleted, Base: b, Theirs: t, IfTheirs: &Op{Kind: Insert, After: t}}, opt)
+	default:
+		p.cells(b, t, o, opt)
+	}
+}
+
+// cells merges a row present on all three sides, cell by cell.
+func (p *TablePlan) cells(b, t, o serialize.Row, opt Options) {
+	keepOurs := make(serialize.Row, len(o)) // conflicting cells as ours
+	takeTheirs := make(serialize.Row, len(o))
+	var conflicts []Cell
+	for i := range o {
+		bi, ti, oi := b[i], t[i], o[i]
+		switch {
+		case bytes.Equal(ti, oi), bytes.Equal(ti, bi):
+			keepOurs[i], takeTheirs[i] = oi, oi
+		case bytes.Equal(oi, bi), bi == nil: // bi nil: a column base did not export
+			keepOurs[i], takeTheirs[i] = ti, ti
+		case p.Meta.Columns[i].Type == serialize.JSON:
+			mo, mt, cc, err := mergeJSON(bi, ti, oi)
+			if err != nil { // not JSON after all: the whole cell conflicts
+				cc = []Cell{{Base: bi, Ours: oi, Theirs: ti}}
+				mo, mt = oi, ti
+			}
+			for j := range cc {
+				cc[j].Column = p.Meta.Columns[i].Name
+			}
+			conflicts = append(conflicts, cc...)
+			keepOurs[i], takeTheirs[i] = mo, mt
+		default:
+			conflicts = append(conflicts, Cell{Column: p.Meta.Columns[i].Name, Base: bi, Ours: oi, Theirs: ti})
+			keepOurs[i], takeTheirs[i] = oi, ti
+		}
+	}
+	update := func(after serialize.Row) *Op {
+		if equal(after, o) {
+			return nil
+		}
+		return &Op{Kind: Update, Before: o, After: after}
+	}
+	if len(conflicts) == 0 {
+		if op := update(keepOurs); op != nil {
+			p.Ops = append(p.Ops, *op)
+		} else {
+			p.Unchanged++
+		}
+		return
+	}
+	p.conflict(Conflict{Kind: BothChanged, Base: b, Ours: o, Theirs: t, Cells: conflicts,
+		IfOurs: update(keepOurs), IfTheirs: update(takeTheirs)}, opt)
+}
+
+func (p *TablePlan) conflict(c Conflict, opt Options) {
+	c.Resolution = opt.Resolve
+	if op := c.Resolved(); op != nil {
+		p.Ops = append(p.Ops, *op)
+	}
+	p.Conflicts = append(p.Conflicts, c)
+}
+
+// diffCells lists the cells in which o and t differ.
+func (p *TablePlan) diffCells(b, o, t serialize.Row) []Cell {
+	var out []Cell
+	for i := range o {
+		if !bytes.Equal(o[i], t[i]) {
+			c := Cell{Column: p.Meta.Columns[i].Name, Ours: o[i], Theirs: t[i]}
+			if b != nil {
+				c.Base = b[i]
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func equal(a, b serialize.Row) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}

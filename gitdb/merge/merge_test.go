@@ -1,0 +1,189 @@
+package merge
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+func table(t *testing.T) *serialize.Table {
+	m := &serialize.Table{Name: "settings", Key: []string{"k"}, Columns: []serialize.Column{
+		{Name: "k", Type: serialize.Text}, {Name: "a", Type: serialize.Text, Nullable: true},
+		{Name: "b", Type: serialize.Int, Nullable: true}, {Name: "j", Type: serialize.JSON, Nullable: true},
+	}}
+	if err := m.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// row builds a row from "a,b,j" cell texts ("-" for absent: no row).
+func row(spec string) serialize.Row {
+	if spec == "-" {
+		return nil
+	}
+	parts := strings.SplitN(spec, ",", 3)
+	r := serialize.Row{serialize.Cell(`"x"`)}
+	for _, p := range parts {
+		r = append(r, serialize.Cell(p))
+	}
+	return r
+}
+
+func one(r serialize.Row) Source {
+	if r == nil {
+		return Empty
+	}
+	return Rows([]serialize.Row{r})
+}
+
+func fmtRow(r serialize.Row) string {
+	if r == nil {
+		return "-"
+	}
+	var parts []string
+	for _, c := range r[1:] {
+		parts = append(parts, string(c))
+	}
+	return strings.Join(parts, ",")
+}
+
+// The merge rules as a truth table: base, theirs, ours → outcome.
+// Outcome: "=" unchanged, "insert X", "update X", "delete", or
+// "conflict KIND cells; ours→X; theirs→Y" (X, Y the resolutions' rows,
+// "=" for no change).
+func TestTruthTable(t *testing.T) {
+	const o1 = `"a",1,{"p":1,"q":1}`
+	tests := []struct {
+		name              string
+		base, theirs, our string
+		noBase            bool
+		want              string
+	}{
+		{"nothing changed", o1, o1, o1, false, "="},
+		{"theirs changed a cell", o1, `"A",1,{"p":1,"q":1}`, o1, false, `update "A",1,{"p":1,"q":1}`},
+		{"ours changed a cell", o1, o1, `"a",2,{"p":1,"q":1}`, false, "="},
+		{"both changed different cells", o1, `"A",1,{"p":1,"q":1}`, `"a",2,{"p":1,"q":1}`, false, `update "A",2,{"p":1,"q":1}`},
+		{"both changed a cell the same way", o1, `"A",1,{"p":1,"q":1}`, `"A",1,{"p":1,"q":1}`, false, "="},
+		{"both changed a cell differently", o1, `"A",1,{"p":1,"q":1}`, `"B",1,{"p":1,"q":1}`, false,
+			`conflict both-changed a; ours→=; theirs→"A",1,{"p":1,"q":1}`},
+		{"both changed different JSON paths", o1, `"a",1,{"p":2,"q":1}`, `"a",1,{"p":1,"q":3}`, false, `update "a",1,{"p":2,"q":3}`},
+		{"JSON member added on one side, changed on the other", o1, `"a",1,{"p":1,"q":1,"r":5}`, `"a",1,{"p":9,"q":1}`, false, `update "a",1,{"p":9,"q":1,"r":5}`},
+		{"both changed one JSON path differently", o1, `"a",1,{"p":2,"q":1}`, `"a",1,{"p":3,"q":1}`, false,
+			`conflict both-changed j$.p; ours→=; theirs→"a",1,{"p":2,"q":1}`},
+		{"JSON path deleted vs changed", o1, `"a",1,{"q":1}`, `"a",1,{"p":3,"q":1}`, false,
+			`conflict both-changed j$.p; ours→=; theirs→"a",1,{"q":1}`},
+		{"JSON conflict beside a clean cell change", o1, `"A",1,{"p":2,"q":1}`, `"a",1,{"p":3,"q":1}`, false,
+			`conflict both-changed j$.p; ours→"A",1,{"p":3,"q":1}; theirs→"A",1,{"p":2,"q":1}`},
+		{"theirs deleted an unchanged row", o1, "-", o1, false, "delete"},
+		{"theirs deleted a row ours changed", o1, "-", `"a",2,{"p":1,"q":1}`, false, "conflict deleted-changed ; ours→=; theirs→delete"},
+		{"ours deleted an unchanged row", o1, o1, "-", false, "="},
+		{"ours deleted a row theirs changed", o1, `"A",1,{"p":1,"q":1}`, "-", false, `conflict changed-deleted ; ours→=; theirs→insert "A",1,{"p":1,"q":1}`},
+		{"both deleted", o1, "-", "-", false, "="},
+		{"theirs added", "-", o1, "-", false, `insert "a",1,{"p":1,"q":1}`},
+		{"ours added", "-", "-", o1, false, "="},
+		{"both added the same", "-", o1, o1, false, "="},
+		{"both added differently", "-", o1, `"a",2,{"p":1,"q":1}`, false, `conflict both-added b; ours→=; theirs→"a",1,{"p":1,"q":1}`},
+		{"first apply: the revision wins", "-", o1, `"a",2,{"p":1,"q":1}`, true, `update "a",1,{"p":1,"q":1}`},
+		{"first apply: target-only row is untracked", "-", "-", o1, true, "untracked"},
+		{"column new in base: the revision wins", `"a",1`, `"a",1,{"n":1}`, `"a",1,{"n":2}`, false, `update "a",1,{"n":1}`},
+		{"NULL to value on one side", `"a",null,null`, `"a",null,{"p":1}`, `"a",5,null`, false, `update "a",5,{"p":1}`},
+	}
+	meta := table(t)
+	for _, tt := range tests {
+		b, th, o := row(tt.base), row(tt.theirs), row(tt.our)
+		if b != nil && len(b) < len(meta.Columns) { // a column base did not have
+			b = append(b, nil)
+		}
+		p, err := Table(meta, one(b), one(th), one(o), Options{NoBase: tt.noBase})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := outcome(p); got != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+func outcome(p *TablePlan) string {
+	switch {
+	case len(p.Conflicts) == 1:
+		c := p.Conflicts[0]
+		var cells []string
+		for _, cc := range c.Cells {
+			cells = append(cells, cc.Column+strings.TrimPrefix(cc.Path, "$ "))
+		}
+		res := func(op *Op) string {
+			switch {
+			case op == nil:
+				return "="
+			case op.Kind == Delete:
+				return "delete"
+			case op.Kind == Insert:
+				return "insert " + fmtRow(op.After)
+			}
+			return fmtRow(op.After)
+		}
+		return "conflict " + string(c.Kind) + " " + strings.Join(cells, ",") + "; ours→" + res(c.IfOurs) + "; theirs→" + res(c.IfTheirs)
+	case len(p.Untracked) == 1:
+		return "untracked"
+	case len(p.Ops) == 0 && p.Unchanged == 1:
+		return "="
+	case len(p.Ops) == 1:
+		op := p.Ops[0]
+		if op.Kind == Delete {
+			return "delete"
+		}
+		return string(op.Kind) + " " + fmtRow(op.After)
+	}
+	return "?"
+}
+
+func TestResolutionsAndPrune(t *testing.T) {
+	meta := table(t)
+	b, th, o := row(`"a",1,null`), row(`"A",1,null`), row(`"B",1,null`)
+	for _, res := range []Resolution{Ours, Theirs} {
+		p, _ := Table(meta, one(b), one(th), one(o), Options{Resolve: res})
+		if p.Unresolved() != 0 || len(p.Conflicts) != 1 {
+			t.Fatalf("%s: %+v", res, p)
+		}
+		if res == Ours && len(p.Ops) != 0 || res == Theirs && (len(p.Ops) != 1 || string(p.Ops[0].After[1]) != `"A"`) {
+			t.Errorf("%s: ops %+v", res, p.Ops)
+		}
+	}
+	p, _ := Table(meta, Empty, Empty, one(o), Options{NoBase: true, Prune: true})
+	if len(p.Untracked) != 1 || len(p.Ops) != 1 || p.Ops[0].Kind != Delete {
+		t.Errorf("prune: %+v", p)
+	}
+}
+
+// Many keys stream through in order, each decided on its own.
+func TestStreamsByKey(t *testing.T) {
+	meta := table(t)
+	mk := func(k, a string) serialize.Row {
+		return serialize.Row{serialize.Cell(`"` + k + `"`), serialize.Cell(`"` + a + `"`), serialize.Cell("1"), serialize.NullCell}
+	}
+	base := []serialize.Row{mk("a", "1"), mk("b", "1"), mk("c", "1"), mk("e", "1")}
+	theirs := []serialize.Row{mk("a", "2"), mk("c", "1"), mk("d", "1"), mk("e", "1")}
+	ours := []serialize.Row{mk("a", "1"), mk("b", "1"), mk("c", "1"), mk("e", "9"), mk("f", "1")}
+	p, err := Table(meta, Rows(base), Rows(theirs), Rows(ours), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, op := range p.Ops {
+		r := op.After
+		if r == nil {
+			r = op.Before
+		}
+		got = append(got, string(op.Kind)+" "+string(r[0]))
+	}
+	if strings.Join(got, "; ") != `update "a"; delete "b"; insert "d"` || p.Unchanged != 3 {
+		t.Errorf("got %v, unchanged %d", got, p.Unchanged)
+	}
+	_, err = Table(meta, Rows([]serialize.Row{mk("b", "1"), mk("a", "1")}), Empty, Empty, Options{})
+	if err == nil {
+		t.Error("rows out of order were accepted")
+	}
+}

@@ -1,0 +1,349 @@
+// Package repo reads what git dbsync needs from a git repository without a
+// checkout: revisions resolved, trees walked and tags listed with go-git;
+// blob contents read through one long-lived "git cat-file --batch",
+// which DESIGN.md measured 2–5× faster than go-git for large blobs and for
+// many small ones, and which streams a blob instead of loading it whole.
+// The working tree is never touched.
+package repo
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// Repo is an open repository.
+type Repo struct {
+	root string
+	git  *git.Repository
+
+	mu  sync.Mutex
+	cat *catFile
+}
+
+// Open opens the repository whose work tree is root.
+func Open(root string) (*Repo, error) {
+	r, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	if err != nil {
+		return nil, fmt.Errorf("gitdb/repo: %s: %w", root, err)
+	}
+	return &Repo{root: root, git: r}, nil
+}
+
+// Close stops the cat-file process, if one was started.
+func (r *Repo) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cat != nil {
+		err := r.cat.close()
+		r.cat = nil
+		return err
+	}
+	return nil
+}
+
+// Rev is a resolved revision.
+type Rev struct {
+	Name   string // as the user wrote it: v1.4, main, HEAD~2, a hash
+	Commit string // full commit hash
+	Tag    bool   // Name is a tag
+	When   time.Time
+}
+
+// ErrUnknownRevision is returned for a revision git does not know.
+var ErrUnknownRevision = errors.New("unknown revision")
+
+// Resolve resolves a revision (tag, branch, commit, HEAD~n …) to a commit.
+func (r *Repo) Resolve(rev string) (Rev, error) {
+	h, err := r.git.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		return Rev{}, fmt.Errorf("%w %q (not a tag, branch or commit of this repository)", ErrUnknownRevision, rev)
+	}
+	c, err := r.git.CommitObject(*h)
+	if err != nil {
+		return Rev{}, fmt.Errorf("gitdb/repo: %s: %w", rev, err)
+	}
+	_, tagErr := r.git.Tag(rev)
+	return Rev{Name: rev, Commit: h.String(), Tag: tagErr == nil, When: c.Committer.When}, nil
+}
+
+// HasCommit reports whether the repository has a commit.
+func (r *Repo) HasCommit(hash string) bool {
+	_, err := r.git.CommitObject(plumbing.NewHash(hash))
+	return err == nil
+}
+
+// Tag is a tag and the commit it points at.
+type Tag struct {
+	Name   string
+	Commit string
+	When   time.Time // the commit's time
+}
+
+// Tags lists the tags that point at commits, oldest commit first.
+func (r *Repo) Tags() ([]Tag, error) {
+	iter, err := r.git.Tags()
+	if err != nil {
+		return nil, err
+	}
+	var tags []Tag
+	err = iter.ForEach(func(ref *plumbing.Reference) error {
+		h, err := r.git.ResolveRevision(plumbing.Revision(ref.Name().String()))
+		if err != nil {
+			return nil // a tag of a tree or blob: not a release
+		}
+		c, err := r.git.CommitObject(*h)
+		if err != nil {
+			return nil
+		}
+		tags = append(tags, Tag{Name: ref.Name().Short(), Commit: h.String(), When: c.Committer.When})
+		return nil
+	})
+	sort.SliceStable(tags, func(i, j int) bool {
+		if !tags[i].When.Equal(tags[j].When) {
+			return tags[i].When.Before(tags[j].When)
+		}
+		return tags[i].Name < tags[j].Name
+	})
+	return tags, err
+}
+
+// IsAncestor reports whether commit a is an ancestor of (or equal to) b.
+func (r *Repo) IsAncestor(a, b string) (bool, error) {
+	if a == b {
+		return true, nil
+	}
+	ca, err := r.git.CommitObject(plumbing.NewHash(a))
+	if err != nil {
+		return false, err
+	}
+	cb, err := r.git.CommitObject(plumbing.NewHash(b))
+	if err != nil {
+		return false, err
+	}
+	return ca.IsAncestor(cb)
+}
+
+// CommonDir returns the repository's common git directory (shared by
+// linked worktrees), where git dbsync keeps its lock files.
+func (r *Repo) CommonDir() (string, error) {
+	cmd := exec.Command("git", "rev-parse", "--git-common-dir")
+	cmd.Dir = r.root
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("gitdb/repo: git rev-parse --git-common-dir: %w", err)
+	}
+	dir := strings.TrimSpace(string(out))
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(r.root, dir)
+	}
+	return dir, nil
+}
+
+// Blob is a file in a revision.
+type Blob struct {
+	Path string // slash path from the repository root
+	Hash string
+}
+
+// TableFiles are the files of one exported table at a revision.
+type TableFiles struct {
+	Dir   string // the table's directory, from the repository root
+	Meta  *serialize.Table
+	Rows  []Blob // layout rows: the row files
+	Lines *Blob  // layout lines: the lines file
+}
+
+// Tables reads the tables exported under dir at a commit: each table's
+// metadata, and the blobs of its rows. A commit without dir has none.
+func (r *Repo) Tables(commit, dir string) ([]TableFiles, error) {
+	c, err := r.git.CommitObject(plumbing.NewHash(commit))
+	if err != nil {
+		return nil, fmt.Errorf("gitdb/repo: commit %s: %w", commit, err)
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, err
+	}
+	sub, err := tree.Tree(dir)
+	if errors.Is(err, object.ErrDirectoryNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gitdb/repo: %s at %.12s: %w", dir, commit, err)
+	}
+	var out []TableFiles
+	for _, e := range sub.Entries {
+		if e.Mode != filemode.Dir {
+			continue
+		}
+		tdir := path.Join(dir, e.Name)
+		ttree, err := sub.Tree(e.Name)
+		if err != nil {
+			return nil, err
+		}
+		metaEntry, err := ttree.FindEntry(serialize.MetaFile)
+		if err != nil {
+			continue // not a table directory
+		}
+		data, err := r.ReadBlob(metaEntry.Hash.String())
+		if err != nil {
+			return nil, err
+		}
+		meta, err := serialize.UnmarshalMeta(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s at %.12s: %w", tdir, serialize.MetaFile, commit, err)
+		}
+		tf := TableFiles{Dir: tdir, Meta: meta}
+		if le, err := ttree.FindEntry(serialize.LinesFile); err == nil {
+			tf.Lines = &Blob{Path: path.Join(tdir, serialize.LinesFile), Hash: le.Hash.String()}
+		}
+		if rows, err := ttree.Tree(serialize.RowsDir); err == nil {
+			for _, re := range rows.Entries {
+				if re.Mode.IsFile() && strings.HasSuffix(re.Name, serialize.RowExt) {
+					tf.Rows = append(tf.Rows, Blob{Path: path.Join(tdir, serialize.RowsDir, re.Name), Hash: re.Hash.String()})
+				}
+			}
+		}
+		out = append(out, tf)
+	}
+	return out, nil
+}
+
+// ReadFile returns a file of a commit, or nil when the commit lacks it.
+func (r *Repo) ReadFile(commit, name string) ([]byte, error) {
+	c, err := r.git.CommitObject(plumbing.NewHash(commit))
+	if err != nil {
+		return nil, err
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, err
+	}
+	e, err := tree.FindEntry(name)
+	if err != nil {
+		return nil, nil
+	}
+	return r.ReadBlob(e.Hash.String())
+}
+
+// ReadBlob returns a blob's contents.
+func (r *Repo) ReadBlob(hash string) ([]byte, error) {
+	rc, err := r.OpenBlob(hash)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+// OpenBlob streams a blob. Only one blob is open at a time: close it
+// before opening the next.
+func (r *Repo) OpenBlob(hash string) (io.ReadCloser, error) {
+	r.mu.Lock()
+	if r.cat == nil {
+		cat, err := startCatFile(r.root)
+		if err != nil {
+			r.mu.Unlock()
+			return nil, err
+		}
+		r.cat = cat
+	}
+	cat := r.cat
+	r.mu.Unlock()
+	return cat.open(hash)
+}
+
+// catFile is a running "git cat-file --batch".
+type catFile struct {
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Reader
+	busy bool
+}
+
+func startCatFile(root string) (*catFile, error) {
+	cmd := exec.Command("git", "cat-file", "--batch")
+	cmd.Dir = root
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("gitdb/repo: git cat-file: %w", err)
+	}
+	return &catFile{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<16)}, nil
+}
+
+func (c *catFile) open(hash string) (io.ReadCloser, error) {
+	if c.busy {
+		return nil, errors.New("gitdb/repo: a blob is still open")
+	}
+	if _, err := io.WriteString(c.in, hash+"\n"); err != nil {
+		return nil, fmt.Errorf("gitdb/repo: git cat-file: %w", err)
+	}
+	header, err := c.out.ReadString('\n')
+	if err != nil {
+		return nil, fmt.Errorf("gitdb/repo: git cat-file: %w", err)
+	}
+	f := strings.Fields(header)
+	if len(f) == 2 && f[1] == "missing" {
+		return nil, fmt.Errorf("gitdb/repo: object %s is missing", hash)
+	}
+	if len(f) != 3 {
+		return nil, fmt.Errorf("gitdb/repo: git cat-file: unexpected %q", header)
+	}
+	size, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("gitdb/repo: git cat-file: unexpected %q", header)
+	}
+	c.busy = true
+	return &blobReader{c: c, r: io.LimitReader(c.out, size)}, nil
+}
+
+func (c *catFile) close() error {
+	c.in.Close()
+	return c.cmd.Wait()
+}
+
+type blobReader struct {
+	c      *catFile
+	r      io.Reader
+	closed bool
+}
+
+func (b *blobReader) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+// Close skips what was not read and the newline cat-file ends a blob with.
+func (b *blobReader) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	b.c.busy = false
+	if _, err := io.Copy(io.Discard, b.r); err != nil {
+		return err
+	}
+	_, err := b.c.out.ReadByte()
+	return err
+}
