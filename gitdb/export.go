@@ -156,7 +156,7 @@ var errOrder = errors.New("rows are not in key order")
 // rowSource streams the exported rows of a table in key order, encoded as
 // canonical cells, in the row scope, with each key checked to be unique.
 type rowSource struct {
-	db           dialect.Dialect
+	db           dialect.Reader
 	cfg          *config.Config
 	t            *configTable
 	sortInMemory bool

@@ -82,7 +82,10 @@ func newRootCmd(s *streams) *cobra.Command {
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "git dbsync"},
 		Example: `  git dbsync init --url sqlite:var/dev.db   # classify the tables, write .dbsync
   git dbsync export                         # database → db/*.json
-  git dbsync export --check                 # in CI: fail when the files are stale`,
+  git dbsync export --check                 # in CI: fail when the files are stale
+  git tag v1.4 && git dbsync plan v1.4 --env prod
+  git dbsync apply v1.4 --env prod          # three-way merge into production
+  git dbsync rollback v1.4 --env prod       # undo it, keeping later edits`,
 	}
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
@@ -93,6 +96,11 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.AddCommand(
 		newInitCmd(s),
 		newExportCmd(s),
+		newDiffCmd(s),
+		newStatusCmd(s),
+		newPlanCmd(s),
+		newApplyCmd(s),
+		newRollbackCmd(s),
 		newManCmd(),
 	)
 	for _, c := range root.Commands() {

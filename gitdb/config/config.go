@@ -96,6 +96,7 @@ type Table struct {
 	Rows           []string // row scope: globs on the key
 	ExcludeColumns []string
 	Layout         serialize.Layout
+	Merge          string         // conflict policy: "" (ask), ours or theirs
 	Pos            map[string]Pos // option name → where it was set
 	First          Pos            // the first option of the section
 	rows           []*glob.Pattern
@@ -232,8 +233,15 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 			default:
 				return bad("unknown layout %q (want rows or lines)", value)
 			}
+		case "merge":
+			switch value {
+			case "ours", "theirs":
+				t.Merge = value
+			default:
+				return bad("unknown merge policy %q (want ours or theirs)", value)
+			}
 		default:
-			return bad("unknown key %q (want key, rows, exclude-columns or layout)", key)
+			return bad("unknown key %q (want key, rows, exclude-columns, layout or merge)", key)
 		}
 	default:
 		return bad("unknown key")

@@ -76,8 +76,8 @@ func (t *Table) IsUnique(cols []string) bool {
 	return false
 }
 
-// Dialect is an open connection to one database.
-type Dialect interface {
+// Reader reads the catalog and rows of a database.
+type Reader interface {
 	// Tables lists the user tables, sorted by name.
 	Tables(ctx context.Context) ([]string, error)
 	// Describe returns the catalog entry of one table.
@@ -88,8 +88,36 @@ type Dialect interface {
 	// by the key columns in serialize's key order (binary for text). fn
 	// receives one driver value per column; the slice is reused.
 	ReadRows(ctx context.Context, table *Table, columns, key []string, fn func(values []any) error) error
+	// Query runs a query with "?" placeholders; fn gets each row's values.
+	Query(ctx context.Context, query string, args []any, fn func(values []any) error) error
+}
+
+// Dialect is an open connection to one database.
+type Dialect interface {
+	Reader
+	// Begin starts a write transaction holding the database's write lock
+	// until Commit or Rollback, so that what is read in it is what is
+	// overwritten.
+	Begin(ctx context.Context) (Tx, error)
 	// Close releases the connection.
 	Close() error
+}
+
+// Tx is a write transaction. Cells are canonical (serialize); the engine
+// converts them to its own types.
+type Tx interface {
+	Reader
+	// Exec runs a statement with "?" placeholders.
+	Exec(ctx context.Context, query string, args ...any) error
+	Insert(ctx context.Context, table string, cols []serialize.Column, row []serialize.Cell) error
+	// Update sets cols of the row whose key columns hold key; it is an
+	// error when no row has that key.
+	Update(ctx context.Context, table string, keyCols []serialize.Column, key []serialize.Cell, cols []serialize.Column, vals []serialize.Cell) error
+	// Delete deletes the row whose key columns hold key; it is an error
+	// when no row has that key.
+	Delete(ctx context.Context, table string, keyCols []serialize.Column, key []serialize.Cell) error
+	Commit() error
+	Rollback() error
 }
 
 // Opener opens a database from a URL. root is the repository root, against

@@ -156,9 +156,20 @@ type Options struct {
 // Table merges one table's three streams.
 func Table(meta *serialize.Table, base, theirs, ours Source, opt Options) (*TablePlan, error) {
 	p := &TablePlan{Meta: meta}
-	heads := [3]serialize.Row{}
-	srcs := [3]Source{base, theirs, ours}
-	var prev [3]serialize.Row
+	err := walk(meta, []Source{base, theirs, ours}, []string{"base", "theirs", "ours"}, func(cur []serialize.Row) {
+		p.row(cur[0], cur[1], cur[2], opt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// walk reads sorted streams side by side and calls fn once per key with
+// each stream's row of that key (nil where a stream lacks it).
+func walk(meta *serialize.Table, srcs []Source, names []string, fn func([]serialize.Row)) error {
+	heads := make([]serialize.Row, len(srcs))
+	prev := make([]serialize.Row, len(srcs))
 	next := func(i int) error {
 		row, ok, err := srcs[i]()
 		if err != nil {
@@ -169,16 +180,17 @@ func Table(meta *serialize.Table, base, theirs, ours Source, opt Options) (*Tabl
 			return nil
 		}
 		if prev[i] != nil && meta.CompareKeys(prev[i], row) >= 0 {
-			return fmt.Errorf("table %q: %s rows out of key order or repeated at %s", meta.Name, [3]string{"base", "theirs", "ours"}[i], meta.KeyOf(row))
+			return fmt.Errorf("table %q: %s rows out of key order or repeated at %s", meta.Name, names[i], meta.KeyOf(row))
 		}
 		prev[i], heads[i] = row, row
 		return nil
 	}
 	for i := range srcs {
 		if err := next(i); err != nil {
-			return nil, err
+			return err
 		}
 	}
+	cur := make([]serialize.Row, len(srcs))
 	for {
 		var min serialize.Row
 		for _, h := range heads {
@@ -187,24 +199,23 @@ func Table(meta *serialize.Table, base, theirs, ours Source, opt Options) (*Tabl
 			}
 		}
 		if min == nil {
-			break
+			return nil
 		}
-		var cur [3]serialize.Row
 		for i, h := range heads {
+			cur[i] = nil
 			if h != nil && meta.CompareKeys(h, min) == 0 {
 				cur[i] = h
 			}
 		}
-		p.row(cur[0], cur[1], cur[2], opt)
+		fn(cur)
 		for i := range cur {
 			if cur[i] != nil {
 				if err := next(i); err != nil {
-					return nil, err
+					return err
 				}
 			}
 		}
 	}
-	return p, nil
 }
 
 // row decides one key.

@@ -33,8 +33,8 @@ type Repo struct {
 	root string
 	git  *git.Repository
 
-	mu  sync.Mutex
-	cat *catFile
+	mu   sync.Mutex
+	cats []*catFile // one per blob open at a time; usually one
 }
 
 // Open opens the repository whose work tree is root.
@@ -50,12 +50,14 @@ func Open(root string) (*Repo, error) {
 func (r *Repo) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.cat != nil {
-		err := r.cat.close()
-		r.cat = nil
-		return err
+	var err error
+	for _, c := range r.cats {
+		if cerr := c.close(); err == nil {
+			err = cerr
+		}
 	}
-	return nil
+	r.cats = nil
+	return err
 }
 
 // Rev is a resolved revision.
@@ -253,20 +255,25 @@ func (r *Repo) ReadBlob(hash string) ([]byte, error) {
 	return io.ReadAll(rc)
 }
 
-// OpenBlob streams a blob. Only one blob is open at a time: close it
-// before opening the next.
+// OpenBlob streams a blob; close it when done. Blobs open at the same time
+// (a merge streams base and theirs together) each use their own cat-file.
 func (r *Repo) OpenBlob(hash string) (io.ReadCloser, error) {
 	r.mu.Lock()
-	if r.cat == nil {
-		cat, err := startCatFile(r.root)
-		if err != nil {
-			r.mu.Unlock()
+	defer r.mu.Unlock()
+	var cat *catFile
+	for _, c := range r.cats {
+		if !c.busy {
+			cat = c
+			break
+		}
+	}
+	if cat == nil {
+		var err error
+		if cat, err = startCatFile(r.root); err != nil {
 			return nil, err
 		}
-		r.cat = cat
+		r.cats = append(r.cats, cat)
 	}
-	cat := r.cat
-	r.mu.Unlock()
 	return cat.open(hash)
 }
 

@@ -23,8 +23,19 @@ import (
 
 func init() { dialect.Register("sqlite", Open) }
 
+// querier is what reads need: the database or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// reader implements dialect.Reader on a database or a transaction.
+type reader struct{ q querier }
+
 // DB is an open SQLite database.
 type DB struct {
+	reader
 	db   *sql.DB
 	Path string
 }
@@ -47,7 +58,9 @@ func Open(ctx context.Context, url, root string) (dialect.Dialect, error) {
 
 // OpenFile opens (or creates) an SQLite database file.
 func OpenFile(p string) (*DB, error) {
-	dsn := "file:" + p + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	// Transactions begin IMMEDIATE: they take the write lock at once, so
+	// rows read in an apply cannot change before they are written.
+	dsn := "file:" + p + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -57,7 +70,7 @@ func OpenFile(p string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", p, err)
 	}
-	return &DB{db: db, Path: p}, nil
+	return &DB{reader: reader{q: db}, db: db, Path: p}, nil
 }
 
 // SQL returns the underlying database handle.
@@ -68,8 +81,8 @@ func (d *DB) Close() error { return d.db.Close() }
 // Quote quotes an identifier.
 func Quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
-func (d *DB) Tables(ctx context.Context) ([]string, error) {
-	rows, err := d.db.QueryContext(ctx,
+func (d reader) Tables(ctx context.Context) ([]string, error) {
+	rows, err := d.q.QueryContext(ctx,
 		`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
 	if err != nil {
 		return nil, err
@@ -86,7 +99,7 @@ func (d *DB) Tables(ctx context.Context) ([]string, error) {
 	return names, rows.Err()
 }
 
-func (d *DB) Describe(ctx context.Context, table string) (*dialect.Table, error) {
+func (d reader) Describe(ctx context.Context, table string) (*dialect.Table, error) {
 	t := &dialect.Table{Name: table}
 	type pk struct {
 		name string
@@ -193,8 +206,8 @@ func (d *DB) Describe(ctx context.Context, table string) (*dialect.Table, error)
 
 var errSkip = errors.New("skip")
 
-func (d *DB) query(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := d.db.QueryContext(ctx, q, args...)
+func (d reader) query(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := d.q.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}
@@ -207,16 +220,16 @@ func (d *DB) query(ctx context.Context, q string, args []any, fn func(*sql.Rows)
 	return rows.Err()
 }
 
-func (d *DB) CountRows(ctx context.Context, table string) (int64, error) {
+func (d reader) CountRows(ctx context.Context, table string) (int64, error) {
 	var n int64
-	err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM "+Quote(table)).Scan(&n)
+	err := d.q.QueryRowContext(ctx, "SELECT count(*) FROM "+Quote(table)).Scan(&n)
 	return n, err
 }
 
 // ReadRows selects date and time columns as +col, an expression with no
 // declared type, so that the driver hands over the stored text or number
 // instead of its own time.Time conversion; serialize then normalizes it.
-func (d *DB) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
+func (d reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
 	table := desc.Name
 	sel := make([]string, len(columns))
 	for i, c := range columns {
@@ -238,7 +251,7 @@ func (d *DB) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []s
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}
-	rows, err := d.db.QueryContext(ctx, q)
+	rows, err := d.q.QueryContext(ctx, q)
 	if err != nil {
 		return fmt.Errorf("sqlite: table %q: %w", table, err)
 	}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitdbsync/git-dbsync/gitdb"
+	"github.com/gitdbsync/git-dbsync/gitdb/lock"
+)
+
+type applyOptions struct {
+	gitdb.ApplyOptions
+	ours, theirs bool
+	yes          bool
+	planFile     string
+}
+
+func newApplyCmd(s *streams) *cobra.Command {
+	opts := &applyOptions{}
+	cmd := &cobra.Command{
+		Use:   "apply <revision> --env NAME [--yes] [--ours|--theirs] [--prune] [--baseline] [--adopt]\n  git dbsync apply --plan FILE [--yes]",
+		Short: "Merge a tagged revision into an environment's database",
+		Long: `Merge the config rows of a revision (a tag, usually) into an environment's
+database, as 'git dbsync plan' shows: a three-way merge that keeps what was
+changed on the target since the last apply.
+
+Everything is written in ONE transaction: deletes first (children before
+parents), then inserts and updates (parents before children), the target's
+identity and a ledger entry (revision, commit, base, time, user, host,
+version and the before-image of every row changed) in the tables
+dbsync_identity, dbsync_ledger and dbsync_ledger_rows, which export never
+exports. Either all of it commits or none of it does.
+
+Before the transaction the lock file .git/dbsync/locks/<env>/<revision>.lock
+is created with state "applying" (who, where, since when); after the commit it
+is rewritten to "applied" with a summary. One apply or rollback runs per
+environment at a time: a second fails at once, naming the holder (exit 4). A
+lock file left "applying" by a run that died is settled against the ledger,
+which tells whether its transaction committed, and said so.
+
+With conflicts, nothing is written and the exit status is 3, unless --ours or
+--theirs (or [table "x"] merge = ours|theirs in .dbsync) resolves them.
+Applying the revision the target is already at does nothing and says so;
+applying an older revision is an ordinary three-way merge.
+
+The first apply writes the target's identity: applying with --env staging to
+a database whose identity says prod (a copied database) is refused unless
+--adopt. --baseline records the revision as applied without writing rows, for
+a target known to be in sync; --prune, on a first apply, deletes the rows that
+only the target has.
+
+On a terminal, apply shows the plan and asks before writing; --yes skips the
+question. Without a terminal it never waits for input: it refuses unless
+--yes is given.`,
+		Example: `  git dbsync plan v1.4 --env prod && git dbsync apply v1.4 --env prod
+  git dbsync apply v1.4 --env prod --yes --theirs
+  git dbsync apply v1.0 --env prod --baseline --yes
+  git dbsync apply --plan v1.4-prod.plan --yes`,
+		Args: usageArgs(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Revision = args[0]
+			}
+			return runApply(cmd, s, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Env, "env", "", "target environment (default: dev, or the only one)")
+	f.BoolVarP(&opts.yes, "yes", "y", false, "apply without asking")
+	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's values")
+	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by taking the revision's values")
+	f.BoolVar(&opts.Prune, "prune", false, "first apply: delete rows that only the target has")
+	f.BoolVar(&opts.Baseline, "baseline", false, "record the revision as applied without writing rows")
+	f.BoolVar(&opts.Adopt, "adopt", false, "take over a database whose identity names another environment")
+	f.StringVar(&opts.planFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
+	return cmd
+}
+
+func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
+	var err error
+	if opts.Resolve, err = resolution(opts.ours, opts.theirs); err != nil {
+		return err
+	}
+	if opts.planFile != "" {
+		if opts.Revision != "" {
+			return usageErrorf("give either a revision or --plan FILE, not both")
+		}
+		if opts.Saved, err = gitdb.LoadPlan(opts.planFile); err != nil {
+			return err
+		}
+		if opts.Env != "" && opts.Env != opts.Saved.Env {
+			return fmt.Errorf("%s is a plan for environment %q, not %q", opts.planFile, opts.Saved.Env, opts.Env)
+		}
+		opts.Revision, opts.Env = opts.Saved.Revision, opts.Saved.Env
+	}
+	if opts.Revision == "" {
+		return usageErrorf("name the revision to apply (or --plan FILE)\nhint: see 'git dbsync apply --help'")
+	}
+	rendered := false
+	if opts.Confirm, err = confirmer(s, opts.yes, "apply", "git dbsync plan "+opts.Revision, &rendered); err != nil {
+		return err
+	}
+	opts.Version = version
+	ws, err := openWorkspace()
+	if err != nil {
+		return err
+	}
+	res, err := ws.Apply(cmd.Context(), opts.ApplyOptions)
+	return reportApply(s, res, err, "applied", rendered)
+}
+
+// reportApply prints the outcome of an apply or rollback and maps its
+// errors to exit codes.
+func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb string, rendered bool) error {
+	if res != nil {
+		for _, n := range res.Notes {
+			warn(s.Err, "%s", n)
+		}
+	}
+	var conflict *gitdb.ConflictError
+	var locked *lock.LockedError
+	switch {
+	case errors.As(err, &conflict):
+		renderPlan(s.Out, conflict.Plan, "conflicts: "+strings.TrimSuffix(verb, "ed"))
+		return &codedError{code: exitConflicts, err: fmt.Errorf("%w; nothing written\nhint: resolve them with --ours (keep the target's values) or --theirs (take the revision's), or set [table] merge in .dbsync", err)}
+	case errors.As(err, &locked):
+		return &codedError{code: exitLocked, err: fmt.Errorf("%w\nhint: wait for it to finish; if its process is gone, the next run clears the lock", err)}
+	case err != nil:
+		return err
+	}
+	if res.Already {
+		fmt.Fprintf(s.Out, "%q is already at %s (ledger #%d, %s): nothing to do\n", res.Entry.Env, res.Entry.Revision, res.Entry.Seq, res.Entry.At.Format("2006-01-02 15:04:05 MST"))
+		return nil
+	}
+	if !rendered && res.Plan != nil && res.Plan.Changes() > 0 {
+		renderPlan(s.Out, res.Plan, verb)
+	}
+	var ins, upd, del int
+	for _, c := range res.Entry.Summary {
+		ins, upd, del = ins+c.Inserted, upd+c.Updated, del+c.Deleted
+	}
+	what := fmt.Sprintf("%d inserts, %d updates, %d deletes in one transaction", ins, upd, del)
+	if res.Entry.Kind == gitdb.KindBaseline {
+		what = "as a baseline, without writing rows"
+	}
+	fmt.Fprintf(s.Out, "%s %s (%s) on %q: %s (ledger #%d)\n", verb, res.Entry.Revision, shortCommit(res.Entry.Commit), res.Entry.Env, what, res.Entry.Seq)
+	fmt.Fprintf(s.Err, "recorded in %s\n", res.LockFile)
+	return nil
+}
+
+// confirmer returns the question asked before writing: none with --yes; on
+// a terminal, the plan and a y/N question; without one, a refusal.
+func confirmer(s *streams, yes bool, verb, review string, rendered *bool) (func(*gitdb.Plan) (bool, error), error) {
+	if yes {
+		return nil, nil
+	}
+	if !s.Terminal {
+		return nil, fmt.Errorf("refusing to %s without confirmation: there is no terminal to ask on\nhint: review with '%s', then run again with --yes", verb, review)
+	}
+	return func(p *gitdb.Plan) (bool, error) {
+		renderPlan(s.Out, p, "about to "+verb)
+		*rendered = true
+		fmt.Fprintf(s.Err, "%s these changes to %q? [y/N] ", strings.ToUpper(verb[:1])+verb[1:], p.Env)
+		line, err := bufio.NewReader(s.In).ReadString('\n')
+		if err != nil && line == "" {
+			return false, nil
+		}
+		answer := strings.ToLower(strings.TrimSpace(line))
+		return answer == "y" || answer == "yes", nil
+	}, nil
+}

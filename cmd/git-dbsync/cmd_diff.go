@@ -1,0 +1,64 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/gitdbsync/git-dbsync/gitdb"
+)
+
+type diffOptions struct {
+	gitdb.DiffOptions
+	exitCode bool
+}
+
+func newDiffCmd(s *streams) *cobra.Command {
+	opts := &diffOptions{}
+	cmd := &cobra.Command{
+		Use:   "diff [<revision> [<revision>]] [--env NAME]",
+		Short: "Show row- and cell-level differences",
+		Long: `Show the rows added, removed and changed (each changed cell, old → new)
+between two of: a revision, the exported files in the working tree, and an
+environment's database.
+
+  git dbsync diff                  working tree files → database (what export would change)
+  git dbsync diff --env prod       working tree files → prod's database
+  git dbsync diff v1.3             v1.3 → working tree files
+  git dbsync diff v1.3 --env prod  v1.3 → prod's database
+  git dbsync diff v1.3 v1.4        v1.3 → v1.4
+
+Database rows are read as the .dbsync of the working tree classifies them.
+With --exit-code the exit status is 1 when there are differences.`,
+		Example: `  git dbsync diff
+  git dbsync diff v1.3 v1.4
+  git dbsync diff v1.4 --env prod`,
+		Args: usageArgs(cobra.MaximumNArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				opts.From = args[0]
+			}
+			if len(args) > 1 {
+				opts.To = args[1]
+				if cmd.Flags().Changed("env") {
+					return usageErrorf("two revisions and --env: compare at most two sides")
+				}
+			}
+			opts.UseDB = cmd.Flags().Changed("env")
+			ws, err := openWorkspace()
+			if err != nil {
+				return err
+			}
+			d, err := ws.Diff(cmd.Context(), opts.DiffOptions)
+			if err != nil {
+				return err
+			}
+			renderDiff(s.Out, d)
+			if opts.exitCode && len(d.Tables) > 0 {
+				return &silentError{code: exitError}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&opts.Env, "env", "", "environment whose database to compare")
+	cmd.Flags().BoolVar(&opts.exitCode, "exit-code", false, "exit 1 when there are differences")
+	return cmd
+}

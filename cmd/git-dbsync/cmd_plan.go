@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitdbsync/git-dbsync/gitdb"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
+)
+
+type planOptions struct {
+	gitdb.PlanOptions
+	json         bool
+	out          string
+	ours, theirs bool
+}
+
+func newPlanCmd(s *streams) *cobra.Command {
+	opts := &planOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan <revision> [--env NAME] [--json] [--out FILE]",
+		Short: "Show what applying a revision to an environment would do",
+		Long: `Show what 'git dbsync apply' would do to an environment's database, writing
+nothing: per table, the rows inserted, updated (each changed cell, old → new)
+and deleted, and the conflicts with the base, target and revision values.
+
+The merge is three-way: base is the revision last applied to the target (its
+ledger says which), theirs is <revision>, ours is the target's current rows.
+Changes made on the target since the last apply are kept; a cell changed
+differently on both sides (or a JSON path inside a JSON cell) is a conflict,
+as is a row deleted on one side and changed on the other, or a key added on
+both sides with different values. Before the first apply there is no base:
+the revision's rows are inserted or updated, and rows only the target has are
+listed as untracked (kept; --prune deletes them).
+
+--json prints the plan as JSON (schemas/plan.schema.json). --out FILE saves
+it with a fingerprint of the target rows it read: 'git dbsync apply --plan
+FILE' then applies exactly that plan, and refuses if the target changed.`,
+		Example: `  git dbsync plan v1.4 --env prod
+  git dbsync plan v1.4 --env prod --out v1.4-prod.plan && git dbsync apply --plan v1.4-prod.plan --yes
+  git dbsync plan main --env staging --json | jq .summary`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Revision = args[0]
+			return runPlan(cmd, s, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Env, "env", "", "target environment (default: dev, or the only one)")
+	f.BoolVar(&opts.json, "json", false, "print the plan as JSON")
+	f.StringVar(&opts.out, "out", "", "save the plan to `FILE` for apply --plan")
+	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's values")
+	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by taking the revision's values")
+	f.BoolVar(&opts.Prune, "prune", false, "first apply: delete rows that only the target has")
+	return cmd
+}
+
+func resolution(ours, theirs bool) (merge.Resolution, error) {
+	switch {
+	case ours && theirs:
+		return "", usageErrorf("--ours and --theirs cannot be used together")
+	case ours:
+		return merge.Ours, nil
+	case theirs:
+		return merge.Theirs, nil
+	}
+	return merge.Unresolved, nil
+}
+
+func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
+	var err error
+	if opts.Resolve, err = resolution(opts.ours, opts.theirs); err != nil {
+		return err
+	}
+	ws, err := openWorkspace()
+	if err != nil {
+		return err
+	}
+	plan, err := ws.Plan(cmd.Context(), opts.PlanOptions)
+	if err != nil {
+		return err
+	}
+	saved := plan.Save()
+	if opts.out != "" {
+		data, err := saved.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(opts.out, data, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.Err, "saved the plan to %s; apply it with: git dbsync apply --plan %s\n", opts.out, opts.out)
+	}
+	if opts.json {
+		data, err := saved.Marshal()
+		if err != nil {
+			return err
+		}
+		_, err = s.Out.Write(data)
+		return err
+	}
+	renderPlan(s.Out, plan, "plan: apply")
+	if plan.Applied {
+		fmt.Fprintf(s.Err, "hint: %q is already at %s; apply would do nothing\n", plan.Env, plan.Rev.Name)
+	}
+	if plan.Unresolved() > 0 {
+		fmt.Fprintln(s.Err, "hint: resolve the conflicts with --ours (keep the target's values) or --theirs (take the revision's), or set [table] merge in .dbsync")
+	}
+	return nil
+}
+
+func openWorkspace() (*gitdb.Workspace, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	return gitdb.OpenWorkspace(wd)
+}

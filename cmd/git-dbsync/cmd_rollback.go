@@ -1,0 +1,70 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/gitdbsync/git-dbsync/gitdb"
+)
+
+type rollbackOptions struct {
+	gitdb.RollbackOptions
+	ours, theirs bool
+	yes          bool
+}
+
+func newRollbackCmd(s *streams) *cobra.Command {
+	opts := &rollbackOptions{}
+	cmd := &cobra.Command{
+		Use:   "rollback [<revision>] --env NAME [--yes] [--ours|--theirs]",
+		Short: "Undo what the apply of a revision changed",
+		Long: `Undo what the apply of <revision> (default: the last apply) changed on an
+environment's database, from the before-images its ledger entry holds.
+
+Rollback is a three-way merge too: base is what the apply wrote, theirs is
+what was there before it, ours is the target now. So edits made on the target
+since the apply, to other rows or other cells, survive; a row the apply
+changed and the target changed again since is a conflict: nothing is written
+and the exit status is 3, unless --ours (keep the later edit) or --theirs
+(restore the before-image) resolves it.
+
+The rollback is one transaction with its own ledger entry, and is recorded in
+the revision's lock file (state "rolled-back"). After rolling back the last
+apply, the target is at the revision applied before it.
+
+On a terminal, rollback shows the plan and asks; --yes skips the question;
+without a terminal it refuses unless --yes is given.`,
+		Example: `  git dbsync rollback --env prod
+  git dbsync rollback v1.4 --env prod --yes`,
+		Args: usageArgs(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Revision = args[0]
+			}
+			return runRollback(cmd, s, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Env, "env", "", "target environment (default: dev, or the only one)")
+	f.BoolVarP(&opts.yes, "yes", "y", false, "roll back without asking")
+	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's later edits")
+	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by restoring the before-images")
+	return cmd
+}
+
+func runRollback(cmd *cobra.Command, s *streams, opts *rollbackOptions) error {
+	var err error
+	if opts.Resolve, err = resolution(opts.ours, opts.theirs); err != nil {
+		return err
+	}
+	rendered := false
+	if opts.Confirm, err = confirmer(s, opts.yes, "roll back", "git dbsync status", &rendered); err != nil {
+		return err
+	}
+	opts.Version = version
+	ws, err := openWorkspace()
+	if err != nil {
+		return err
+	}
+	res, err := ws.Rollback(cmd.Context(), opts.RollbackOptions)
+	return reportApply(s, res, err, "rolled back", rendered)
+}

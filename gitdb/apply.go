@@ -1,0 +1,412 @@
+package gitdb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/lock"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// ApplyOptions are the inputs of Apply.
+type ApplyOptions struct {
+	PlanOptions
+	Baseline bool       // record the revision as applied without writing rows
+	Adopt    bool       // take over a database whose identity names another environment
+	Saved    *SavedPlan // apply exactly this plan (apply --plan FILE)
+	// Confirm is asked, with the plan, before anything is written; nil
+	// writes without asking.
+	Confirm func(*Plan) (bool, error)
+	Version string // recorded in the ledger
+}
+
+// ApplyResult is what Apply (or Rollback) did.
+type ApplyResult struct {
+	Plan     *Plan
+	Already  bool   // the target was already at the revision: nothing done
+	Entry    *Entry // the ledger entry written (or, with Already, found)
+	LockFile string
+	Notes    []string // what was found and resolved on the way: a crashed run, a stale lock
+}
+
+// ErrDeclined is returned when Confirm says no.
+var ErrDeclined = errors.New("nothing written: not confirmed")
+
+// TargetChangedError is returned when the target changed between the plan
+// and the write: nothing is written, and the plan must be made again.
+type TargetChangedError struct{ Why string }
+
+func (e *TargetChangedError) Error() string {
+	return "the target changed since the plan was made (" + e.Why + "): nothing written\nhint: make the plan again"
+}
+
+// IdentityError is returned when a database belongs to another environment.
+type IdentityError struct {
+	Env      string
+	Identity Identity
+}
+
+func (e *IdentityError) Error() string {
+	return fmt.Sprintf("this database is the target of environment %q (identity %s, since %s), not %q: was it copied?\nhint: if it is now %q's database, take it over with --adopt",
+		e.Identity.Env, e.Identity.ID, e.Identity.Created.Format(time.RFC3339), e.Env, e.Env)
+}
+
+// Apply merges a revision into an environment's database: plan, confirm,
+// then every change, the identity and a ledger entry in one transaction,
+// recorded in the revision's lock file before and after.
+func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult, error) {
+	s, err := w.open(ctx, opts.Env)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	rev, err := s.rep.Resolve(opts.Revision)
+	if err != nil {
+		return nil, err
+	}
+	res := &ApplyResult{}
+	release, ledger, err := s.lockEnv(ctx, "apply", rev.Name, res)
+	if err != nil {
+		return res, err
+	}
+	defer release()
+	if err := checkIdentity(ledger, s.env, opts.Adopt); err != nil {
+		return res, err
+	}
+	res.LockFile = s.lockPath(rev.Name)
+	prev, err := s.recoverLock(res, ledger)
+	if err != nil {
+		return res, err
+	}
+	if cur := ledger.Current(); cur != nil && cur.Commit == rev.Commit && !opts.Adopt {
+		res.Already, res.Entry = true, cur
+		return res, nil
+	}
+	var plan *Plan
+	if opts.Baseline {
+		plan = &Plan{Env: s.env, Rev: rev, Base: ledger.Current(), Identity: ledger.Identity}
+	} else if plan, err = s.plan(ctx, s.db, rev, ledger, opts.PlanOptions); err != nil {
+		return res, err
+	}
+	res.Plan = plan
+	if opts.Saved != nil {
+		if err := opts.Saved.matches(plan); err != nil {
+			return res, err
+		}
+	}
+	if plan.Unresolved() > 0 {
+		return res, &ConflictError{Plan: plan}
+	}
+	if opts.Confirm != nil {
+		if ok, err := opts.Confirm(plan); err != nil || !ok {
+			return res, errors.Join(ErrDeclined, err)
+		}
+	}
+	kind := KindApply
+	if opts.Baseline {
+		kind = KindBaseline
+	}
+	entry := &Entry{ID: lock.NewID(), Kind: kind, Revision: rev.Name, Commit: rev.Commit, BaseCommit: plan.BaseCommit(),
+		Env: s.env, At: time.Now().UTC(), Owner: lock.Me(), Version: opts.Version}
+	lf := &lock.File{Env: s.env, Revision: rev.Name, Commit: rev.Commit, BaseCommit: plan.BaseCommit(), State: lock.Applying,
+		Apply: lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At}}
+	if err := s.startLock(res.LockFile, lf, prev); err != nil {
+		return res, err
+	}
+	err = s.write(ctx, plan, entry, ledger, func(ctx context.Context, tx dialect.Tx) error {
+		if opts.Baseline {
+			return nil
+		}
+		again, err := s.plan(ctx, tx, rev, ledger, opts.PlanOptions)
+		if err != nil {
+			return err
+		}
+		if again.Fingerprint != plan.Fingerprint {
+			return &TargetChangedError{Why: "rows of the target were changed"}
+		}
+		return nil
+	}, opts.Adopt)
+	if err != nil {
+		s.restoreLock(res.LockFile, prev)
+		return res, err
+	}
+	finished := time.Now().UTC()
+	lf.State, lf.Target = lock.Applied, entry.Target
+	lf.Apply.Finished, lf.Apply.Ledger, lf.Apply.Tables = &finished, entry.Seq, entry.Summary
+	res.Entry = entry
+	return res, lock.Write(res.LockFile, lf)
+}
+
+// lockEnv takes the environment's lock and reads the target's ledger.
+func (s *session) lockEnv(ctx context.Context, op, rev string, res *ApplyResult) (func(), *Ledger, error) {
+	gitDir, err := s.rep.CommonDir()
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := lock.LockEnv(gitDir, s.env, lock.Holder{Op: op, Revision: rev, Owner: lock.Me(), Since: time.Now().UTC()})
+	if err != nil {
+		return nil, nil, err
+	}
+	if l.Stale != nil {
+		res.Notes = append(res.Notes, fmt.Sprintf("removed the lock of environment %q left by %s (%s of %s), whose process is gone",
+			s.env, l.Stale.Owner, l.Stale.Op, l.Stale.Revision))
+	}
+	ledger, err := readLedger(ctx, s.db)
+	if err != nil {
+		l.Release()
+		return nil, nil, err
+	}
+	return func() { l.Release() }, ledger, nil
+}
+
+func (s *session) lockPath(rev string) string {
+	gitDir, _ := s.rep.CommonDir()
+	return lock.Path(gitDir, s.env, rev)
+}
+
+func checkIdentity(l *Ledger, env string, adopt bool) error {
+	if l.Identity != nil && l.Identity.Env != env && !adopt {
+		return &IdentityError{Env: env, Identity: *l.Identity}
+	}
+	return nil
+}
+
+// recoverLock reads the revision's lock file and, if a run that died left
+// it "applying" or "rolling-back", settles it against the ledger, which
+// tells whether that run's transaction committed. It returns the file as
+// it now stands (nil when there is none).
+func (s *session) recoverLock(res *ApplyResult, ledger *Ledger) (*lock.File, error) {
+	lf, err := lock.Read(res.LockFile)
+	if err != nil || lf == nil {
+		return lf, err
+	}
+	var rec *lock.Record
+	var done lock.State
+	switch lf.State {
+	case lock.Applying:
+		rec, done = &lf.Apply, lock.Applied
+	case lock.RollingBack:
+		rec, done = lf.Rollback, lock.RolledBack
+	default:
+		return lf, nil
+	}
+	what := fmt.Sprintf("the %s of %s to %q by %s, started %s, did not finish", map[lock.State]string{lock.Applied: "apply", lock.RolledBack: "rollback"}[done],
+		lf.Revision, lf.Env, rec.Owner, rec.Started.Format(time.RFC3339))
+	if e := ledger.ByID(rec.ID); e != nil {
+		finished := e.At
+		rec.Finished, rec.Ledger, rec.Tables = &finished, e.Seq, e.Summary
+		rec.Note = "recovered: the ledger shows its transaction committed"
+		lf.State = done
+		res.Notes = append(res.Notes, what+"; the ledger shows its transaction committed: "+res.LockFile+" now says "+string(done))
+	} else {
+		rec.Note = "interrupted: the ledger shows its transaction never committed; nothing of it was written"
+		res.Notes = append(res.Notes, what+"; the ledger shows its transaction never committed, so nothing of it was written")
+		if done == lock.Applied {
+			lf.State = "interrupted"
+		} else {
+			lf.State, lf.Rollback = lock.Applied, nil
+			res.Notes[len(res.Notes)-1] += fmt.Sprintf("; %s stays applied", lf.Revision)
+		}
+	}
+	return lf, lock.Write(res.LockFile, lf)
+}
+
+// startLock records the intent: a new lock file is created exclusively;
+// an earlier record of the same revision moves into its history.
+func (s *session) startLock(path string, lf, prev *lock.File) error {
+	if prev == nil {
+		if err := lock.Create(path, lf); err != nil {
+			return fmt.Errorf("creating the lock file: %w", err)
+		}
+		return nil
+	}
+	lf.History = append(prev.History, *prev)
+	lf.History[len(lf.History)-1].History = nil
+	return lock.Write(path, lf)
+}
+
+// restoreLock puts the lock file back as it was when nothing committed.
+func (s *session) restoreLock(path string, prev *lock.File) {
+	if prev == nil {
+		os.Remove(path)
+		return
+	}
+	lock.Write(path, prev)
+}
+
+// write makes a plan's changes in one transaction: recheck (under the
+// write lock) that the target is as planned, write the rows, the identity
+// and the ledger entry, commit.
+func (s *session) write(ctx context.Context, plan *Plan, entry *Entry, ledger *Ledger,
+	recheck func(context.Context, dialect.Tx) error, adopt bool) error {
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback()
+		}
+	}()
+	fault("after-begin")
+	if err := ensureLedger(ctx, tx); err != nil {
+		return err
+	}
+	now, err := readLedger(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if len(now.Entries) != len(ledger.Entries) {
+		return &TargetChangedError{Why: "another apply or rollback was recorded in its ledger"}
+	}
+	if err := recheck(ctx, tx); err != nil {
+		return err
+	}
+	id := ledger.Identity
+	if id == nil || adopt {
+		if id == nil {
+			id = &Identity{ID: lock.NewID(), Created: entry.At}
+		}
+		id = &Identity{ID: id.ID, Env: s.env, Created: id.Created}
+		if err := writeIdentity(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	entry.Target = id.ID
+	images, summary, err := writeOps(ctx, tx, plan.Tables)
+	if err != nil {
+		return err
+	}
+	entry.Seq, entry.Summary, entry.Tables = ledger.nextSeq(), summary, map[string]json.RawMessage{}
+	for _, t := range plan.Tables {
+		meta, err := t.Meta.MarshalMeta()
+		if err != nil {
+			return err
+		}
+		entry.Tables[t.Meta.Name] = meta
+	}
+	if err := writeEntry(ctx, tx, entry, images); err != nil {
+		return err
+	}
+	fault("before-commit")
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	committed = true
+	fault("after-commit")
+	return nil
+}
+
+// writeOps writes the ops of every table: deletes first, children before
+// parents; then inserts and updates, parents before children. It returns
+// the row images for the ledger and the counts per table.
+func writeOps(ctx context.Context, tx dialect.Tx, tables []*merge.TablePlan) ([]image, map[string]lock.Counts, error) {
+	var images []image
+	counts := map[string]lock.Counts{}
+	total, done := 0, 0
+	for _, t := range tables {
+		total += len(t.Ops)
+	}
+	do := func(t *merge.TablePlan, op *merge.Op) error {
+		meta := t.Meta
+		keyCols, key := keyOf(meta, op)
+		var err error
+		c := counts[meta.Name]
+		switch op.Kind {
+		case merge.Delete:
+			err = tx.Delete(ctx, meta.Name, keyCols, key)
+			c.Deleted++
+		case merge.Insert:
+			err = tx.Insert(ctx, meta.Name, meta.Columns, op.After)
+			c.Inserted++
+		case merge.Update:
+			var cols []serialize.Column
+			var vals []serialize.Cell
+			for _, i := range op.Changed() {
+				cols, vals = append(cols, meta.Columns[i]), append(vals, op.After[i])
+			}
+			err = tx.Update(ctx, meta.Name, keyCols, key, cols, vals)
+			c.Updated++
+		}
+		if err != nil {
+			return fmt.Errorf("gitdb/apply: table %q: %s of row %s: %w", meta.Name, op.Kind, describeKey(meta, rowOf(op)), err)
+		}
+		counts[meta.Name] = c
+		im := image{Table: meta.Name, Op: string(op.Kind)}
+		if op.Before != nil {
+			im.Before = meta.AppendLine(nil, op.Before)
+		}
+		if op.After != nil {
+			im.After = meta.AppendLine(nil, op.After)
+		}
+		images = append(images, im)
+		if done++; done == total/2 {
+			fault("mid-write")
+		}
+		return nil
+	}
+	for i := len(tables) - 1; i >= 0; i-- {
+		for j := range tables[i].Ops {
+			if op := &tables[i].Ops[j]; op.Kind == merge.Delete {
+				if err := do(tables[i], op); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+	}
+	for _, t := range tables {
+		for j := range t.Ops {
+			if op := &t.Ops[j]; op.Kind != merge.Delete {
+				if err := do(t, op); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+		c := counts[t.Meta.Name]
+		for k := range t.Conflicts {
+			if t.Conflicts[k].Resolution != merge.Unresolved {
+				c.Conflicts++
+			}
+		}
+		if c != (lock.Counts{}) {
+			counts[t.Meta.Name] = c
+		}
+	}
+	return images, counts, nil
+}
+
+func rowOf(op *merge.Op) serialize.Row {
+	if op.After != nil {
+		return op.After
+	}
+	return op.Before
+}
+
+// keyOf returns the key columns and the key cells of an op's row.
+func keyOf(meta *serialize.Table, op *merge.Op) ([]serialize.Column, []serialize.Cell) {
+	r := rowOf(op)
+	cols := make([]serialize.Column, len(meta.Key))
+	cells := make([]serialize.Cell, len(meta.Key))
+	for i, k := range meta.KeyIndexes() {
+		cols[i], cells[i] = meta.Columns[k], r[k]
+	}
+	return cols, cells
+}
+
+// fault kills the process at a named point when $DBSYNC_FAULT names it:
+// the crash tests use it to stop an apply exactly there, as a power cut
+// would. It does nothing otherwise.
+func fault(point string) {
+	if os.Getenv("DBSYNC_FAULT") == point {
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	}
+}

@@ -1,0 +1,184 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// Tx is an SQLite write transaction: BEGIN IMMEDIATE, with foreign keys
+// checked at COMMIT (defer_foreign_keys) so that rows may be written in
+// any order inside it, cycles included.
+type Tx struct {
+	reader
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+// Begin starts a write transaction.
+func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: begin: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return &Tx{reader: reader{q: tx}, tx: tx, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+func (t *Tx) Commit() error {
+	t.closeStmts()
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+func (t *Tx) Rollback() error {
+	t.closeStmts()
+	return t.tx.Rollback()
+}
+
+func (t *Tx) closeStmts() {
+	for _, s := range t.stmts {
+		s.Close()
+	}
+	t.stmts = nil
+}
+
+func (t *Tx) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := t.tx.ExecContext(ctx, query, args...)
+	return err
+}
+
+func (d reader) Query(ctx context.Context, query string, args []any, fn func([]any) error) error {
+	rows, err := d.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := fn(vals); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// exec runs a statement prepared once per transaction.
+func (t *Tx) exec(ctx context.Context, query string, args []any) (sql.Result, error) {
+	st := t.stmts[query]
+	if st == nil {
+		var err error
+		if st, err = t.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		t.stmts[query] = st
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (t *Tx) Insert(ctx context.Context, table string, cols []serialize.Column, row []serialize.Cell) error {
+	names := make([]string, len(cols))
+	marks := make([]string, len(cols))
+	for i, c := range cols {
+		names[i], marks[i] = Quote(c.Name), "?"
+	}
+	args, err := params(cols, row)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, "INSERT INTO "+Quote(table)+" ("+strings.Join(names, ", ")+") VALUES ("+strings.Join(marks, ", ")+")", args)
+	return err
+}
+
+func (t *Tx) Update(ctx context.Context, table string, keyCols []serialize.Column, key []serialize.Cell, cols []serialize.Column, vals []serialize.Cell) error {
+	set := make([]string, len(cols))
+	for i, c := range cols {
+		set[i] = Quote(c.Name) + " = ?"
+	}
+	args, err := params(cols, vals)
+	if err != nil {
+		return err
+	}
+	where, keyArgs, err := whereKey(keyCols, key)
+	if err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, "UPDATE "+Quote(table)+" SET "+strings.Join(set, ", ")+" WHERE "+where, append(args, keyArgs...))
+	return oneRow(res, err)
+}
+
+func (t *Tx) Delete(ctx context.Context, table string, keyCols []serialize.Column, key []serialize.Cell) error {
+	where, args, err := whereKey(keyCols, key)
+	if err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, "DELETE FROM "+Quote(table)+" WHERE "+where, args)
+	return oneRow(res, err)
+}
+
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("expected to change one row, changed %d", n)
+	}
+	return nil
+}
+
+func whereKey(cols []serialize.Column, key []serialize.Cell) (string, []any, error) {
+	conds := make([]string, len(cols))
+	for i, c := range cols {
+		conds[i] = Quote(c.Name) + " = ?"
+	}
+	args, err := params(cols, key)
+	return strings.Join(conds, " AND "), args, err
+}
+
+// params converts canonical cells to SQLite values: timestamps in SQLite's
+// own text form (space, not T, as its date functions write them),
+// booleans as 0 and 1.
+func params(cols []serialize.Column, cells []serialize.Cell) ([]any, error) {
+	out := make([]any, len(cols))
+	for i := range cols {
+		v, err := serialize.Value(&cols[i], cells[i])
+		if err != nil {
+			return nil, fmt.Errorf("column %q: %w", cols[i].Name, err)
+		}
+		switch cols[i].Type {
+		case serialize.Timestamp, serialize.TimestampTZ:
+			if s, ok := v.(string); ok {
+				v = strings.Replace(s, "T", " ", 1)
+			}
+		case serialize.Boolean:
+			if b, ok := v.(bool); ok {
+				v = 0
+				if b {
+					v = 1
+				}
+			}
+		}
+		out[i] = v
+	}
+	return out, nil
+}

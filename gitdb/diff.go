@@ -1,0 +1,189 @@
+package gitdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// DiffOptions name the two sides of a diff. Revisions are From and To;
+// Env names a database. With neither revision, the working tree's files
+// are compared with the database; with one, that revision with the
+// database (Env given) or with the working tree; with two, the revisions.
+type DiffOptions struct {
+	From, To string
+	Env      string
+	UseDB    bool // Env was given explicitly
+}
+
+// DiffResult is a row- and cell-level difference between two sides.
+type DiffResult struct {
+	From, To string // what each side is, for the reader
+	Tables   []*merge.TableDiff
+}
+
+// side is one side of a diff: a set of tables with their rows.
+type side struct {
+	name   string
+	tables map[string]*serialize.Table
+	// rows streams a table's rows projected onto into; sorted asks a
+	// database to sort in memory when its order is not the files'.
+	rows func(ctx context.Context, table string, into *serialize.Table, sorted bool) (merge.Source, func(), error)
+}
+
+// Diff compares two of: a revision, the working tree, a database.
+func (w *Workspace) Diff(ctx context.Context, opts DiffOptions) (*DiffResult, error) {
+	s, err := w.open(ctx, opts.Env)
+	if err != nil && (opts.UseDB || opts.To == "") {
+		return nil, err
+	}
+	if s == nil { // two revisions need no database
+		if s, err = w.openRepoOnly(); err != nil {
+			return nil, err
+		}
+	}
+	defer s.close()
+	var from, to *side
+	switch {
+	case opts.From != "" && opts.To != "":
+		if from, err = s.revSide(opts.From); err == nil {
+			to, err = s.revSide(opts.To)
+		}
+	case opts.From != "" && opts.UseDB:
+		if from, err = s.revSide(opts.From); err == nil {
+			to, err = s.dbSide(ctx)
+		}
+	case opts.From != "":
+		if from, err = s.revSide(opts.From); err == nil {
+			to, err = s.treeSide()
+		}
+	default:
+		if from, err = s.treeSide(); err == nil {
+			to, err = s.dbSide(ctx)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &DiffResult{From: from.name, To: to.name}
+	names := map[string]bool{}
+	for n := range from.tables {
+		names[n] = true
+	}
+	for n := range to.tables {
+		names[n] = true
+	}
+	var sorted []string
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	for _, name := range sorted {
+		meta := to.tables[name]
+		if meta == nil {
+			meta = from.tables[name]
+		}
+		d, err := diffTable(ctx, name, meta, from, to)
+		if err != nil {
+			return nil, fmt.Errorf("gitdb/diff: table %q: %w", name, err)
+		}
+		if len(d.Changes) > 0 {
+			res.Tables = append(res.Tables, d)
+		}
+	}
+	return res, nil
+}
+
+func diffTable(ctx context.Context, name string, meta *serialize.Table, from, to *side) (*merge.TableDiff, error) {
+	d, err := diffTableOnce(ctx, name, meta, from, to, false)
+	if errors.Is(err, errOrder) {
+		d, err = diffTableOnce(ctx, name, meta, from, to, true)
+	}
+	return d, err
+}
+
+func diffTableOnce(ctx context.Context, name string, meta *serialize.Table, from, to *side, sorted bool) (*merge.TableDiff, error) {
+	sources := [2]merge.Source{merge.Empty, merge.Empty}
+	for i, sd := range []*side{from, to} {
+		other := sd.tables[name]
+		if other == nil {
+			continue
+		}
+		if !sameKey(other, meta) {
+			return nil, fmt.Errorf("the key is (%v) on one side and (%v) on the other", other.Key, meta.Key)
+		}
+		src, closer, err := sd.rows(ctx, name, meta, sorted)
+		if err != nil {
+			return nil, err
+		}
+		defer closer()
+		sources[i] = src
+	}
+	return merge.Diff(meta, sources[0], sources[1])
+}
+
+func (s *session) revSide(rev string) (*side, error) {
+	r, err := s.rep.Resolve(rev)
+	if err != nil {
+		return nil, err
+	}
+	_, tables, err := s.revisionConfig(r.Commit, rev)
+	if err != nil {
+		return nil, err
+	}
+	sd := &side{name: rev, tables: map[string]*serialize.Table{}}
+	byName := map[string]int{}
+	for i, tf := range tables {
+		sd.tables[tf.Meta.Name], byName[tf.Meta.Name] = tf.Meta, i
+	}
+	sd.rows = func(_ context.Context, table string, into *serialize.Table, _ bool) (merge.Source, func(), error) {
+		return fileRows(s.rep, &tables[byName[table]], rev, into)
+	}
+	return sd, nil
+}
+
+func (s *session) treeSide() (*side, error) {
+	wt := workTree{root: s.ws.Root}
+	tables, err := wt.tables(s.ws.Config.Dir)
+	if err != nil {
+		return nil, err
+	}
+	sd := &side{name: "working tree (" + s.ws.Config.Dir + "/)", tables: map[string]*serialize.Table{}}
+	byName := map[string]int{}
+	for i, tf := range tables {
+		sd.tables[tf.Meta.Name], byName[tf.Meta.Name] = tf.Meta, i
+	}
+	sd.rows = func(_ context.Context, table string, into *serialize.Table, _ bool) (merge.Source, func(), error) {
+		return fileRows(wt, &tables[byName[table]], "the working tree", into)
+	}
+	return sd, nil
+}
+
+func (s *session) dbSide(ctx context.Context) (*side, error) {
+	cat, err := readCatalog(ctx, s.ws.Config, s.db)
+	if err != nil {
+		return nil, err
+	}
+	sd := &side{name: "database of " + s.env, tables: map[string]*serialize.Table{}}
+	byName := map[string]*configTable{}
+	for _, t := range cat.Config {
+		sd.tables[t.Meta.Name], byName[t.Meta.Name] = t.Meta, t
+	}
+	sd.rows = func(ctx context.Context, table string, into *serialize.Table, sorted bool) (merge.Source, func(), error) {
+		t := byName[table]
+		project := projector(t.Meta, into)
+		src, stop := dbRows(ctx, &rowSource{db: s.db, t: t, sortInMemory: sorted}, nil)
+		return func() (serialize.Row, bool, error) {
+			r, ok, err := src()
+			if !ok || err != nil {
+				return nil, ok, err
+			}
+			return project(r), true, nil
+		}, stop, nil
+	}
+	return sd, nil
+}

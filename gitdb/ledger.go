@@ -1,0 +1,307 @@
+package gitdb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/lock"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// The tables git dbsync keeps in a target. Their names start with
+// config.ReservedPrefix, so that export never exports them.
+const (
+	identityTable   = config.ReservedPrefix + "identity"
+	ledgerTable     = config.ReservedPrefix + "ledger"
+	ledgerRowsTable = config.ReservedPrefix + "ledger_rows"
+)
+
+// ledgerDDL creates them; the types are portable across engines.
+var ledgerDDL = []string{
+	`CREATE TABLE IF NOT EXISTS ` + identityTable + ` (
+  id VARCHAR(64) NOT NULL PRIMARY KEY,
+  env VARCHAR(255) NOT NULL,
+  created_at VARCHAR(40) NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS ` + ledgerTable + ` (
+  seq BIGINT NOT NULL PRIMARY KEY,
+  id VARCHAR(64) NOT NULL UNIQUE,
+  kind VARCHAR(16) NOT NULL,
+  revision VARCHAR(255) NOT NULL,
+  commit_id VARCHAR(64) NOT NULL,
+  base_commit VARCHAR(64),
+  undoes BIGINT,
+  env VARCHAR(255) NOT NULL,
+  at VARCHAR(40) NOT NULL,
+  user_name VARCHAR(255) NOT NULL,
+  host VARCHAR(255) NOT NULL,
+  tool_version VARCHAR(64) NOT NULL,
+  summary TEXT NOT NULL,
+  tables TEXT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS ` + ledgerRowsTable + ` (
+  seq BIGINT NOT NULL,
+  n BIGINT NOT NULL,
+  tbl VARCHAR(255) NOT NULL,
+  op VARCHAR(8) NOT NULL,
+  before_image TEXT,
+  after_image TEXT,
+  PRIMARY KEY (seq, n))`,
+}
+
+// Ledger entry kinds.
+const (
+	KindApply    = "apply"
+	KindBaseline = "baseline" // recorded as applied without writing rows
+	KindRollback = "rollback"
+)
+
+// Identity marks a database as the target of one environment.
+type Identity struct {
+	ID      string
+	Env     string
+	Created time.Time
+}
+
+// Entry is one apply, baseline or rollback recorded in a target.
+type Entry struct {
+	Seq        int64
+	ID         string
+	Kind       string
+	Revision   string
+	Commit     string
+	BaseCommit string
+	Undoes     int64 // rollback: the seq of the apply it undid
+	Env        string
+	At         time.Time
+	Owner      lock.Owner
+	Version    string
+	Summary    map[string]lock.Counts
+	Tables     map[string]json.RawMessage // each table's table.json as applied
+	UndoneBy   int64                      // set when a later rollback undid it
+	Target     string                     // the target's identity (not stored: the ledger is in the target)
+}
+
+// Ledger is what a target records: its identity and history.
+type Ledger struct {
+	Identity *Identity
+	Entries  []Entry // oldest first
+}
+
+// Current returns the entry whose revision the target is at: the last
+// apply or baseline not undone by a rollback; nil when there is none.
+func (l *Ledger) Current() *Entry {
+	for i := len(l.Entries) - 1; i >= 0; i-- {
+		e := &l.Entries[i]
+		if e.Kind != KindRollback && e.UndoneBy == 0 {
+			return e
+		}
+	}
+	return nil
+}
+
+// ByID returns the entry with an id, or nil.
+func (l *Ledger) ByID(id string) *Entry {
+	for i := range l.Entries {
+		if l.Entries[i].ID == id {
+			return &l.Entries[i]
+		}
+	}
+	return nil
+}
+
+// LastApplyOf returns the last apply not undone whose revision name or
+// commit is rev; nil when there is none.
+func (l *Ledger) LastApplyOf(rev string) *Entry {
+	for i := len(l.Entries) - 1; i >= 0; i-- {
+		e := &l.Entries[i]
+		if e.Kind == KindApply && e.UndoneBy == 0 && (e.Revision == rev || e.Commit == rev) {
+			return e
+		}
+	}
+	return nil
+}
+
+func (l *Ledger) nextSeq() int64 {
+	if len(l.Entries) == 0 {
+		return 1
+	}
+	return l.Entries[len(l.Entries)-1].Seq + 1
+}
+
+// readLedger reads a target's identity and ledger; a database without
+// them has an empty ledger.
+func readLedger(ctx context.Context, db dialect.Reader) (*Ledger, error) {
+	tables, err := db.Tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := &Ledger{}
+	if slices.Contains(tables, identityTable) {
+		err := db.Query(ctx, "SELECT id, env, created_at FROM "+identityTable, nil, func(v []any) error {
+			l.Identity = &Identity{ID: text(v[0]), Env: text(v[1]), Created: parseTime(text(v[2]))}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", identityTable, err)
+		}
+	}
+	if !slices.Contains(tables, ledgerTable) {
+		return l, nil
+	}
+	err = db.Query(ctx, `SELECT seq, id, kind, revision, commit_id, base_commit, undoes, env, at, user_name, host, tool_version, summary, tables
+FROM `+ledgerTable+` ORDER BY seq`, nil, func(v []any) error {
+		e := Entry{Seq: integer(v[0]), ID: text(v[1]), Kind: text(v[2]), Revision: text(v[3]), Commit: text(v[4]),
+			BaseCommit: text(v[5]), Undoes: integer(v[6]), Env: text(v[7]), At: parseTime(text(v[8])),
+			Owner: lock.Owner{User: text(v[9]), Host: text(v[10])}, Version: text(v[11])}
+		if err := json.Unmarshal([]byte(text(v[12])), &e.Summary); err != nil {
+			return fmt.Errorf("entry %d: summary: %w", e.Seq, err)
+		}
+		if err := json.Unmarshal([]byte(text(v[13])), &e.Tables); err != nil {
+			return fmt.Errorf("entry %d: tables: %w", e.Seq, err)
+		}
+		l.Entries = append(l.Entries, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", ledgerTable, err)
+	}
+	for _, e := range l.Entries {
+		if e.Kind == KindRollback {
+			for i := range l.Entries {
+				if l.Entries[i].Seq == e.Undoes {
+					l.Entries[i].UndoneBy = e.Seq
+				}
+			}
+		}
+	}
+	return l, nil
+}
+
+// image is a row as the ledger keeps it: the canonical line of the row.
+type image struct {
+	Table         string
+	Op            string
+	Before, After []byte // nil where the row is absent
+}
+
+// readImages reads the before and after images an entry recorded.
+func readImages(ctx context.Context, db dialect.Reader, seq int64) ([]image, error) {
+	var out []image
+	err := db.Query(ctx, "SELECT tbl, op, before_image, after_image FROM "+ledgerRowsTable+" WHERE seq = ? ORDER BY n",
+		[]any{seq}, func(v []any) error {
+			im := image{Table: text(v[0]), Op: text(v[1])}
+			if v[2] != nil {
+				im.Before = []byte(text(v[2]))
+			}
+			if v[3] != nil {
+				im.After = []byte(text(v[3]))
+			}
+			out = append(out, im)
+			return nil
+		})
+	return out, err
+}
+
+// writeEntry records an entry and its row images in the transaction that
+// makes the changes, so that both commit or neither does.
+func writeEntry(ctx context.Context, tx dialect.Tx, e *Entry, images []image) error {
+	summary, err := json.Marshal(e.Summary)
+	if err != nil {
+		return err
+	}
+	tables, err := json.Marshal(e.Tables)
+	if err != nil {
+		return err
+	}
+	var undoes any
+	if e.Undoes != 0 {
+		undoes = e.Undoes
+	}
+	var base any
+	if e.BaseCommit != "" {
+		base = e.BaseCommit
+	}
+	err = tx.Exec(ctx, "INSERT INTO "+ledgerTable+` (seq, id, kind, revision, commit_id, base_commit, undoes, env, at, user_name, host, tool_version, summary, tables)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.ID, e.Kind, e.Revision, e.Commit, base, undoes, e.Env, e.At.UTC().Format(time.RFC3339Nano),
+		e.Owner.User, e.Owner.Host, e.Version, string(summary), string(tables))
+	if err != nil {
+		return fmt.Errorf("writing the ledger: %w", err)
+	}
+	for n, im := range images {
+		var before, after any
+		if im.Before != nil {
+			before = string(im.Before)
+		}
+		if im.After != nil {
+			after = string(im.After)
+		}
+		if err := tx.Exec(ctx, "INSERT INTO "+ledgerRowsTable+" (seq, n, tbl, op, before_image, after_image) VALUES (?, ?, ?, ?, ?, ?)",
+			e.Seq, n, im.Table, im.Op, before, after); err != nil {
+			return fmt.Errorf("writing the ledger: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeIdentity records (or, adopting, replaces) the target's identity.
+func writeIdentity(ctx context.Context, tx dialect.Tx, id *Identity) error {
+	if err := tx.Exec(ctx, "DELETE FROM "+identityTable); err != nil {
+		return err
+	}
+	return tx.Exec(ctx, "INSERT INTO "+identityTable+" (id, env, created_at) VALUES (?, ?, ?)",
+		id.ID, id.Env, id.Created.UTC().Format(time.RFC3339Nano))
+}
+
+func ensureLedger(ctx context.Context, tx dialect.Tx) error {
+	for _, ddl := range ledgerDDL {
+		if err := tx.Exec(ctx, ddl); err != nil {
+			return fmt.Errorf("creating the ledger tables: %w", err)
+		}
+	}
+	return nil
+}
+
+// metaOf returns the table metadata an entry recorded for a table.
+func (e *Entry) metaOf(table string) (*serialize.Table, error) {
+	raw, ok := e.Tables[table]
+	if !ok {
+		return nil, fmt.Errorf("ledger entry %d has no metadata for table %q", e.Seq, table)
+	}
+	return serialize.UnmarshalMeta(raw)
+}
+
+func text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	}
+	return fmt.Sprint(v)
+}
+
+func integer(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case int32:
+		return int64(x)
+	case nil:
+		return 0
+	}
+	n, _ := strconv.ParseInt(text(v), 10, 64)
+	return n
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}

@@ -1,0 +1,274 @@
+// Package lock keeps the per-tag lock files of git dbsync and the model of
+// the ledger a target database holds.
+//
+// A lock file (.git/dbsync/locks/<env>/<tag>.lock) is created before an
+// apply's transaction with state "applying", and rewritten atomically to
+// "applied" after the commit: it is first the lock, then the record. A
+// file still "applying" when no apply runs is a crash, which the caller
+// resolves against the ledger (the ledger row is written in the same
+// transaction as the data, so it says whether the transaction committed).
+// An environment lock (.git/dbsync/locks/<env>.lock) lets one apply or
+// rollback run per environment at a time; it names its holder.
+package lock
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// Owner is who holds or held a lock.
+type Owner struct {
+	User string `json:"user"`
+	Host string `json:"host"`
+	PID  int    `json:"pid"`
+}
+
+func (o Owner) String() string { return fmt.Sprintf("%s@%s (pid %d)", o.User, o.Host, o.PID) }
+
+// Me returns the owner for this process.
+func Me() Owner {
+	o := Owner{PID: os.Getpid(), User: os.Getenv("USER")}
+	if u, err := user.Current(); err == nil {
+		o.User = u.Username
+	}
+	o.Host, _ = os.Hostname()
+	return o
+}
+
+// Alive reports whether the owner's process still runs. Only processes on
+// this host can be checked; another host's owner is assumed alive.
+func (o Owner) Alive() bool {
+	if h, _ := os.Hostname(); h != o.Host {
+		return true
+	}
+	if o.PID == os.Getpid() {
+		return true
+	}
+	err := syscall.Kill(o.PID, 0) // signal 0: only asks whether the process exists
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// State is the state of a lock file.
+type State string
+
+const (
+	Applying    State = "applying"
+	Applied     State = "applied"
+	RollingBack State = "rolling-back"
+	RolledBack  State = "rolled-back"
+)
+
+// Counts summarizes what an apply or rollback did to one table.
+type Counts struct {
+	Inserted  int `json:"inserted"`
+	Updated   int `json:"updated"`
+	Deleted   int `json:"deleted"`
+	Conflicts int `json:"conflicts_resolved"`
+}
+
+// Record is one apply or rollback in a lock file.
+type Record struct {
+	ID       string            `json:"id"` // the ledger's apply id
+	Owner    Owner             `json:"owner"`
+	Started  time.Time         `json:"started"`
+	Finished *time.Time        `json:"finished,omitempty"`
+	Ledger   int64             `json:"ledger_seq,omitempty"`
+	Tables   map[string]Counts `json:"tables,omitempty"`
+	Note     string            `json:"note,omitempty"`
+}
+
+// File is a per-tag lock file.
+type File struct {
+	Format     int     `json:"format"`
+	Env        string  `json:"env"`
+	Target     string  `json:"target_identity,omitempty"`
+	Revision   string  `json:"revision"`
+	Commit     string  `json:"commit"`
+	BaseCommit string  `json:"base_commit,omitempty"`
+	State      State   `json:"state"`
+	Apply      Record  `json:"apply"`
+	Rollback   *Record `json:"rollback,omitempty"`
+	History    []File  `json:"history,omitempty"` // earlier applies of the same revision
+}
+
+// Dir is where lock files live, under the repository's common git dir.
+func Dir(gitDir string) string { return filepath.Join(gitDir, "dbsync", "locks") }
+
+// Path returns the lock file of a revision applied to an environment; both
+// names are escaped into portable file names.
+func Path(gitDir, env, rev string) string {
+	return filepath.Join(Dir(gitDir), serialize.FileName(env), serialize.FileName(rev)+".lock")
+}
+
+// Read reads a lock file; it returns nil, nil when there is none.
+func Read(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	f := &File{}
+	if err := json.Unmarshal(data, f); err != nil {
+		return nil, fmt.Errorf("lock file %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Create writes a new lock file exclusively: it fails if one exists.
+func Create(path string, f *File) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	data, err := marshal(f)
+	if err != nil {
+		return err
+	}
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := fh.Write(data); err != nil {
+		fh.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}
+
+// Write replaces a lock file atomically (temporary file, fsync, rename).
+func Write(path string, f *File) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	data, err := marshal(f)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".lock-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func marshal(f *File) ([]byte, error) {
+	f.Format = 1
+	data, err := json.MarshalIndent(f, "", "  ")
+	return append(data, '\n'), err
+}
+
+// LockedError reports that another process holds the environment lock.
+type LockedError struct {
+	Env    string
+	Holder Holder
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("environment %q is locked: %s of %s by %s since %s", e.Env, e.Holder.Op, e.Holder.Revision,
+		e.Holder.Owner, e.Holder.Since.Format(time.RFC3339))
+}
+
+// Holder is the content of an environment lock.
+type Holder struct {
+	Op       string    `json:"op"` // apply, rollback
+	Revision string    `json:"revision"`
+	Owner    Owner     `json:"owner"`
+	Since    time.Time `json:"since"`
+}
+
+// Env is a held environment lock.
+type Env struct {
+	path string
+	// Stale is set when a lock left by a process that died was removed.
+	Stale *Holder
+}
+
+// LockEnv takes the environment lock, or fails at once with a
+// *LockedError naming the holder. A lock whose holder died (same host,
+// process gone) is removed and reported in Stale.
+func LockEnv(gitDir, env string, h Holder) (*Env, error) {
+	path := filepath.Join(Dir(gitDir), serialize.FileName(env)+".lock")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	data, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	l := &Env{path: path}
+	for attempt := 0; attempt < 2; attempt++ {
+		fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			_, err = fh.Write(append(data, '\n'))
+			if cerr := fh.Close(); err == nil {
+				err = cerr
+			}
+			return l, err
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		var other Holder
+		raw, rerr := os.ReadFile(path)
+		if rerr == nil && json.Unmarshal(raw, &other) == nil && other.Owner.Alive() {
+			return nil, &LockedError{Env: env, Holder: other}
+		}
+		if rerr != nil && errors.Is(rerr, fs.ErrNotExist) {
+			continue // released meanwhile
+		}
+		if len(raw) == 0 && time.Since(modTime(path)) < 5*time.Second {
+			// Being written by a process that just created it.
+			return nil, &LockedError{Env: env, Holder: Holder{Op: "apply", Revision: "?", Since: modTime(path)}}
+		}
+		l.Stale = &other
+		os.Remove(path)
+	}
+	return nil, fmt.Errorf("could not take the lock %s", path)
+}
+
+func modTime(path string) time.Time {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
+}
+
+// Release drops the environment lock.
+func (l *Env) Release() error { return os.Remove(l.path) }
+
+// NewID returns a fresh random id for an apply, a rollback or a target.
+func NewID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,208 @@
+package gitdb
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// SavedPlan is the JSON form of a plan (plan --json, plan --out FILE,
+// apply --plan FILE); schemas/plan.schema.json describes it. It carries a
+// fingerprint of the target rows the plan read, so that an apply of a
+// saved plan refuses when the target changed since.
+type SavedPlan struct {
+	Format      int          `json:"format"`
+	Env         string       `json:"env"`
+	Revision    string       `json:"revision"`
+	Commit      string       `json:"commit"`
+	BaseCommit  string       `json:"base_commit"`
+	Target      string       `json:"target_identity"`
+	Fingerprint string       `json:"fingerprint"`
+	Created     time.Time    `json:"created"`
+	Applied     bool         `json:"already_applied"`
+	Summary     PlanSummary  `json:"summary"`
+	Tables      []SavedTable `json:"tables"`
+}
+
+// PlanSummary counts a plan's rows.
+type PlanSummary struct {
+	Inserts    int `json:"inserts"`
+	Updates    int `json:"updates"`
+	Deletes    int `json:"deletes"`
+	Conflicts  int `json:"conflicts"`
+	Unresolved int `json:"unresolved"`
+	Untracked  int `json:"untracked"`
+}
+
+// SavedTable is one table of a saved plan.
+type SavedTable struct {
+	Table     string            `json:"table"`
+	Ops       []SavedOp         `json:"ops"`
+	Conflicts []SavedConflict   `json:"conflicts"`
+	Untracked []json.RawMessage `json:"untracked"`
+	Unchanged int               `json:"unchanged"`
+}
+
+// SavedOp is one row change: rows are canonical JSON objects.
+type SavedOp struct {
+	Op      string          `json:"op"`
+	Key     json.RawMessage `json:"key"`
+	Before  json.RawMessage `json:"before,omitempty"`
+	After   json.RawMessage `json:"after,omitempty"`
+	Changed []string        `json:"changed,omitempty"`
+}
+
+// SavedConflict is one conflict.
+type SavedConflict struct {
+	Kind       string          `json:"kind"`
+	Key        json.RawMessage `json:"key"`
+	Cells      []SavedCell     `json:"cells,omitempty"`
+	Resolution string          `json:"resolution,omitempty"`
+}
+
+// SavedCell is a conflicting cell or JSON path with the three values
+// (absent values are left out).
+type SavedCell struct {
+	Column string          `json:"column"`
+	Path   string          `json:"path,omitempty"`
+	Base   json.RawMessage `json:"base,omitempty"`
+	Ours   json.RawMessage `json:"ours,omitempty"`
+	Theirs json.RawMessage `json:"theirs,omitempty"`
+}
+
+// Save returns the plan's JSON document.
+func (p *Plan) Save() *SavedPlan {
+	sp := &SavedPlan{Format: 1, Env: p.Env, Revision: p.Rev.Name, Commit: p.Rev.Commit, BaseCommit: p.BaseCommit(),
+		Fingerprint: p.Fingerprint, Created: time.Now().UTC().Truncate(time.Second), Applied: p.Applied, Tables: []SavedTable{}}
+	if p.Identity != nil {
+		sp.Target = p.Identity.ID
+	}
+	for _, t := range p.Tables {
+		meta := t.Meta
+		st := SavedTable{Table: meta.Name, Ops: []SavedOp{}, Conflicts: []SavedConflict{}, Untracked: []json.RawMessage{}, Unchanged: t.Unchanged}
+		for i := range t.Ops {
+			op := &t.Ops[i]
+			so := SavedOp{Op: string(op.Kind), Key: keyJSON(meta, rowOf(op)), Before: rowJSON(meta, op.Before), After: rowJSON(meta, op.After)}
+			if op.Kind == merge.Update {
+				for _, c := range op.Changed() {
+					so.Changed = append(so.Changed, meta.Columns[c].Name)
+				}
+			}
+			st.Ops = append(st.Ops, so)
+			switch op.Kind {
+			case merge.Insert:
+				sp.Summary.Inserts++
+			case merge.Update:
+				sp.Summary.Updates++
+			case merge.Delete:
+				sp.Summary.Deletes++
+			}
+		}
+		for i := range t.Conflicts {
+			c := &t.Conflicts[i]
+			sc := SavedConflict{Kind: string(c.Kind), Key: keyJSON(meta, conflictRow(c)), Resolution: string(c.Resolution)}
+			for _, cell := range c.Cells {
+				sc.Cells = append(sc.Cells, SavedCell{Column: cell.Column, Path: cell.Path, Base: raw(cell.Base), Ours: raw(cell.Ours), Theirs: raw(cell.Theirs)})
+			}
+			st.Conflicts = append(st.Conflicts, sc)
+			sp.Summary.Conflicts++
+			if c.Resolution == merge.Unresolved {
+				sp.Summary.Unresolved++
+			}
+		}
+		for _, r := range t.Untracked {
+			st.Untracked = append(st.Untracked, keyJSON(meta, r))
+			sp.Summary.Untracked++
+		}
+		sp.Tables = append(sp.Tables, st)
+	}
+	return sp
+}
+
+func conflictRow(c *merge.Conflict) serialize.Row {
+	for _, r := range []serialize.Row{c.Ours, c.Theirs, c.Base} {
+		if r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+func raw(b []byte) json.RawMessage {
+	if b == nil {
+		return nil
+	}
+	return json.RawMessage(b)
+}
+
+func rowJSON(meta *serialize.Table, r serialize.Row) json.RawMessage {
+	if r == nil {
+		return nil
+	}
+	return json.RawMessage(bytes.TrimSuffix(meta.AppendLine(nil, r), []byte("\n")))
+}
+
+// keyJSON returns the key of a row as a JSON object of its key columns.
+func keyJSON(meta *serialize.Table, r serialize.Row) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range meta.KeyIndexes() {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(serialize.AppendString(nil, meta.Key[i]))
+		b.WriteByte(':')
+		b.Write(r[k])
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// Marshal returns the saved plan as indented JSON.
+func (sp *SavedPlan) Marshal() ([]byte, error) {
+	data, err := json.MarshalIndent(sp, "", "  ")
+	return append(data, '\n'), err
+}
+
+// LoadPlan reads a plan saved with plan --out.
+func LoadPlan(path string) (*SavedPlan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sp := &SavedPlan{}
+	if err := json.Unmarshal(data, sp); err != nil {
+		return nil, fmt.Errorf("%s: not a saved plan: %w", path, err)
+	}
+	if sp.Format != 1 || sp.Fingerprint == "" {
+		return nil, fmt.Errorf("%s: not a plan saved by git dbsync plan --out", path)
+	}
+	return sp, nil
+}
+
+// matches proves that a plan made now is the saved one: same target,
+// revision and base, the same target rows read, and the same changes.
+func (sp *SavedPlan) matches(p *Plan) error {
+	now := p.Save()
+	switch {
+	case sp.Env != now.Env:
+		return fmt.Errorf("the plan is for environment %q, not %q", sp.Env, now.Env)
+	case sp.Commit != now.Commit:
+		return fmt.Errorf("the plan is for %s (commit %.12s), but %s is now commit %.12s", sp.Revision, sp.Commit, now.Revision, now.Commit)
+	case sp.BaseCommit != now.BaseCommit || sp.Target != now.Target:
+		return &TargetChangedError{Why: "another revision was applied to it"}
+	case sp.Fingerprint != now.Fingerprint:
+		return &TargetChangedError{Why: "rows of the target were changed"}
+	}
+	a, _ := json.Marshal(sp.Tables)
+	b, _ := json.Marshal(now.Tables)
+	if !bytes.Equal(a, b) {
+		return &TargetChangedError{Why: "the plan's changes differ from what the merge gives now"}
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package gitdb
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"slices"
+	"time"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/lock"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
+	"github.com/gitdbsync/git-dbsync/gitdb/repo"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// RollbackOptions are the inputs of Rollback.
+type RollbackOptions struct {
+	Env      string
+	Revision string           // the revision whose apply to undo; "" for the last apply
+	Resolve  merge.Resolution // resolve conflicts with later edits (--ours keeps them)
+	Confirm  func(*Plan) (bool, error)
+	Version  string
+}
+
+// Rollback undoes what the apply of a revision changed, from the
+// before-images in the ledger. It is a three-way merge: base = what the
+// apply wrote, theirs = what was there before, ours = the target now; so
+// later edits to other rows and cells survive, and a row changed since
+// the apply is a conflict.
+func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyResult, error) {
+	s, err := w.open(ctx, opts.Env)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	res := &ApplyResult{}
+	release, ledger, err := s.lockEnv(ctx, "rollback", opts.Revision, res)
+	if err != nil {
+		return res, err
+	}
+	defer release()
+	if err := checkIdentity(ledger, s.env, false); err != nil {
+		return res, err
+	}
+	target, err := s.rollbackTarget(ledger, opts.Revision)
+	if err != nil {
+		return res, err
+	}
+	res.LockFile = s.lockPath(target.Revision)
+	lf, err := s.recoverLock(res, ledger)
+	if err != nil {
+		return res, err
+	}
+	plan, err := s.rollbackPlan(ctx, s.db, ledger, target)
+	if err != nil {
+		return res, err
+	}
+	res.Plan = plan
+	for _, t := range plan.Tables {
+		resolve(t, opts.Resolve)
+	}
+	if plan.Unresolved() > 0 {
+		return res, &ConflictError{Plan: plan}
+	}
+	if opts.Confirm != nil {
+		if ok, err := opts.Confirm(plan); err != nil || !ok {
+			return res, errors.Join(ErrDeclined, err)
+		}
+	}
+	entry := &Entry{ID: lock.NewID(), Kind: KindRollback, Revision: target.Revision, Commit: target.Commit,
+		BaseCommit: target.BaseCommit, Undoes: target.Seq, Env: s.env, At: time.Now().UTC(), Owner: lock.Me(), Version: opts.Version}
+	if lf == nil { // applied from another clone: start the record here
+		lf = &lock.File{Env: s.env, Revision: target.Revision, Commit: target.Commit, BaseCommit: target.BaseCommit, State: lock.Applied,
+			Apply: lock.Record{ID: target.ID, Owner: target.Owner, Started: target.At, Finished: &target.At, Ledger: target.Seq, Tables: target.Summary}}
+	}
+	prev := *lf
+	lf.State = lock.RollingBack
+	lf.Rollback = &lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At}
+	if err := lock.Write(res.LockFile, lf); err != nil {
+		return res, err
+	}
+	err = s.write(ctx, plan, entry, ledger, func(ctx context.Context, tx dialect.Tx) error {
+		again, err := s.rollbackPlan(ctx, tx, ledger, target)
+		if err != nil {
+			return err
+		}
+		if again.Fingerprint != plan.Fingerprint {
+			return &TargetChangedError{Why: "rows of the target were changed"}
+		}
+		return nil
+	}, false)
+	if err != nil {
+		lock.Write(res.LockFile, &prev)
+		return res, err
+	}
+	finished := time.Now().UTC()
+	lf.State = lock.RolledBack
+	lf.Rollback.Finished, lf.Rollback.Ledger, lf.Rollback.Tables = &finished, entry.Seq, entry.Summary
+	res.Entry = entry
+	return res, lock.Write(res.LockFile, lf)
+}
+
+// rollbackTarget finds the apply to undo: the last one, or the last of rev.
+func (s *session) rollbackTarget(l *Ledger, rev string) (*Entry, error) {
+	if rev == "" {
+		cur := l.Current()
+		switch {
+		case cur == nil:
+			return nil, fmt.Errorf("nothing to roll back: no revision has been applied to %q", s.env)
+		case cur.Kind == KindBaseline:
+			return nil, fmt.Errorf("nothing to roll back: %s was recorded on %q with --baseline, without writing rows", cur.Revision, s.env)
+		}
+		return cur, nil
+	}
+	e := l.LastApplyOf(rev)
+	if e == nil {
+		if r, err := s.rep.Resolve(rev); err == nil {
+			e = l.LastApplyOf(r.Commit)
+		}
+	}
+	if e == nil {
+		return nil, fmt.Errorf("%s has no apply on %q to roll back (see git dbsync status --env %s)", rev, s.env, s.env)
+	}
+	return e, nil
+}
+
+// rollbackPlan merges, per table the apply touched, its after-images
+// (base), its before-images (theirs) and the target's rows (ours).
+func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, ledger *Ledger, e *Entry) (*Plan, error) {
+	images, err := readImages(ctx, db, e.Seq)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Env: s.env, Rev: repo.Rev{Name: e.Revision, Commit: e.Commit}, Base: e, Identity: ledger.Identity}
+	var order []string
+	byTable := map[string][]image{}
+	for _, im := range images {
+		if _, ok := byTable[im.Table]; !ok {
+			order = append(order, im.Table)
+		}
+		byTable[im.Table] = append(byTable[im.Table], im)
+	}
+	fp := newFingerprint()
+	for _, table := range order {
+		tp, err := s.rollbackTable(ctx, db, e, table, byTable[table], fp)
+		if err != nil {
+			return nil, fmt.Errorf("gitdb/rollback: table %q: %w", table, err)
+		}
+		p.Tables = append(p.Tables, tp)
+	}
+	p.Tables = parentsFirst(p.Tables)
+	p.Fingerprint = hex.EncodeToString(fp.Sum(nil))
+	return p, nil
+}
+
+func (s *session) rollbackTable(ctx context.Context, db dialect.Reader, e *Entry, table string, images []image, fp hash.Hash) (*merge.TablePlan, error) {
+	meta, err := e.metaOf(table)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := db.Describe(ctx, table)
+	if err != nil {
+		return nil, fmt.Errorf("the target has no such table any more")
+	}
+	if err := checkColumns(meta, desc, "the ledger", fmt.Sprintf("entry %d", e.Seq)); err != nil {
+		return nil, err
+	}
+	var before, after []serialize.Row
+	for _, im := range images {
+		for _, x := range []struct {
+			data []byte
+			dst  *[]serialize.Row
+		}{{im.Before, &before}, {im.After, &after}} {
+			if x.data == nil {
+				continue
+			}
+			r, err := meta.DecodeRow(x.data)
+			if err != nil {
+				return nil, fmt.Errorf("ledger entry %d: %w", e.Seq, err)
+			}
+			*x.dst = append(*x.dst, r)
+		}
+	}
+	slices.SortFunc(before, meta.CompareKeys)
+	slices.SortFunc(after, meta.CompareKeys)
+	names := make([]string, len(meta.Columns))
+	for i, c := range meta.Columns {
+		names[i] = c.Name
+	}
+	src := &rowSource{db: db, t: &configTable{Meta: meta, Desc: desc, columns: names}}
+	for attempt := 0; ; attempt++ {
+		h := newFingerprint()
+		h.Write([]byte(table + "\n"))
+		ours, stop := dbRows(ctx, src, h)
+		tp, err := merge.Table(meta, merge.Rows(after), merge.Rows(before), ours, merge.Options{})
+		stop()
+		if errors.Is(err, errOrder) && attempt == 0 {
+			src.sortInMemory = true
+			continue
+		}
+		if err == nil {
+			fp.Write(h.Sum(nil))
+		}
+		return tp, err
+	}
+}
+
+// resolve applies a resolution to a table's unresolved conflicts.
+func resolve(t *merge.TablePlan, r merge.Resolution) {
+	if r == merge.Unresolved {
+		return
+	}
+	for i := range t.Conflicts {
+		c := &t.Conflicts[i]
+		if c.Resolution == merge.Unresolved {
+			c.Resolution = r
+			if op := c.Resolved(); op != nil {
+				t.Ops = append(t.Ops, *op)
+			}
+		}
+	}
+	slices.SortStableFunc(t.Ops, func(a, b merge.Op) int { return t.Meta.CompareKeys(rowOf(&a), rowOf(&b)) })
+}
