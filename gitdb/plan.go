@@ -32,6 +32,9 @@ type Plan struct {
 	Tables      []*merge.TablePlan // parents before children along references
 	Fingerprint string             // of the target rows the plan read
 	Applied     bool               // the target is already at this revision
+	Rollback    bool               // a rollback of the apply in Base
+	Resolve     merge.Resolution   // the resolution asked for
+	Prune       bool               // untracked rows are deleted
 }
 
 // Unresolved counts the conflicts left to the user.
@@ -142,7 +145,7 @@ func (s *session) revisionConfig(commit, name string) (*config.Config, []repo.Ta
 
 // plan merges every table of the revision with the base and the target.
 func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, ledger *Ledger, opts PlanOptions) (*Plan, error) {
-	p := &Plan{Env: s.env, Rev: rev, Base: ledger.Current(), Identity: ledger.Identity}
+	p := &Plan{Env: s.env, Rev: rev, Base: ledger.Current(), Identity: ledger.Identity, Resolve: opts.Resolve, Prune: opts.Prune}
 	p.Applied = p.Base != nil && p.Base.Commit == rev.Commit
 	cfg, theirs, err := s.revisionConfig(rev.Commit, rev.Name)
 	if err != nil {

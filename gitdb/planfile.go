@@ -25,6 +25,8 @@ type SavedPlan struct {
 	Fingerprint string       `json:"fingerprint"`
 	Created     time.Time    `json:"created"`
 	Applied     bool         `json:"already_applied"`
+	Resolve     string       `json:"resolve,omitempty"` // ours or theirs, when asked for
+	Prune       bool         `json:"prune,omitempty"`
 	Summary     PlanSummary  `json:"summary"`
 	Tables      []SavedTable `json:"tables"`
 }
@@ -78,7 +80,8 @@ type SavedCell struct {
 // Save returns the plan's JSON document.
 func (p *Plan) Save() *SavedPlan {
 	sp := &SavedPlan{Format: 1, Env: p.Env, Revision: p.Rev.Name, Commit: p.Rev.Commit, BaseCommit: p.BaseCommit(),
-		Fingerprint: p.Fingerprint, Created: time.Now().UTC().Truncate(time.Second), Applied: p.Applied, Tables: []SavedTable{}}
+		Fingerprint: p.Fingerprint, Created: time.Now().UTC().Truncate(time.Second), Applied: p.Applied, Tables: []SavedTable{},
+		Resolve: string(p.Resolve), Prune: p.Prune}
 	if p.Identity != nil {
 		sp.Target = p.Identity.ID
 	}

@@ -134,7 +134,7 @@ func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, ledger *L
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Env: s.env, Rev: repo.Rev{Name: e.Revision, Commit: e.Commit}, Base: e, Identity: ledger.Identity}
+	p := &Plan{Env: s.env, Rev: repo.Rev{Name: e.Revision, Commit: e.Commit}, Base: e, Identity: ledger.Identity, Rollback: true}
 	var order []string
 	byTable := map[string][]image{}
 	for _, im := range images {

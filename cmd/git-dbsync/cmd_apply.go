@@ -10,6 +10,7 @@ import (
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
 	"github.com/gitdbsync/git-dbsync/gitdb/lock"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 )
 
 type applyOptions struct {
@@ -95,7 +96,11 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 		if opts.Env != "" && opts.Env != opts.Saved.Env {
 			return fmt.Errorf("%s is a plan for environment %q, not %q", opts.planFile, opts.Saved.Env, opts.Env)
 		}
+		if opts.ours || opts.theirs || opts.Prune {
+			return usageErrorf("--plan applies the saved plan as it is: give --ours, --theirs or --prune to plan instead")
+		}
 		opts.Revision, opts.Env = opts.Saved.Revision, opts.Saved.Env
+		opts.Resolve, opts.Prune = merge.Resolution(opts.Saved.Resolve), opts.Saved.Prune
 	}
 	if opts.Revision == "" {
 		return usageErrorf("name the revision to apply (or --plan FILE)\nhint: see 'git dbsync apply --help'")
@@ -110,12 +115,12 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 		return err
 	}
 	res, err := ws.Apply(cmd.Context(), opts.ApplyOptions)
-	return reportApply(s, res, err, "applied", rendered)
+	return reportApply(s, res, err, "apply", "applied", rendered)
 }
 
 // reportApply prints the outcome of an apply or rollback and maps its
 // errors to exit codes.
-func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb string, rendered bool) error {
+func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done string, rendered bool) error {
 	if res != nil {
 		for _, n := range res.Notes {
 			warn(s.Err, "%s", n)
@@ -125,7 +130,7 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb string, ren
 	var locked *lock.LockedError
 	switch {
 	case errors.As(err, &conflict):
-		renderPlan(s.Out, conflict.Plan, "conflicts: "+strings.TrimSuffix(verb, "ed"))
+		renderPlan(s.Out, conflict.Plan, "conflicts: "+verb)
 		return &codedError{code: exitConflicts, err: fmt.Errorf("%w; nothing written\nhint: resolve them with --ours (keep the target's values) or --theirs (take the revision's), or set [table] merge in .dbsync", err)}
 	case errors.As(err, &locked):
 		return &codedError{code: exitLocked, err: fmt.Errorf("%w\nhint: wait for it to finish; if its process is gone, the next run clears the lock", err)}
@@ -137,17 +142,17 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb string, ren
 		return nil
 	}
 	if !rendered && res.Plan != nil && res.Plan.Changes() > 0 {
-		renderPlan(s.Out, res.Plan, verb)
+		renderPlan(s.Out, res.Plan, done)
 	}
 	var ins, upd, del int
 	for _, c := range res.Entry.Summary {
 		ins, upd, del = ins+c.Inserted, upd+c.Updated, del+c.Deleted
 	}
-	what := fmt.Sprintf("%d inserts, %d updates, %d deletes in one transaction", ins, upd, del)
+	what := fmt.Sprintf("%s, %s, %s in one transaction", plural(ins, "insert"), plural(upd, "update"), plural(del, "delete"))
 	if res.Entry.Kind == gitdb.KindBaseline {
 		what = "as a baseline, without writing rows"
 	}
-	fmt.Fprintf(s.Out, "%s %s (%s) on %q: %s (ledger #%d)\n", verb, res.Entry.Revision, shortCommit(res.Entry.Commit), res.Entry.Env, what, res.Entry.Seq)
+	fmt.Fprintf(s.Out, "%s %s (%s) on %q: %s (ledger #%d)\n", done, res.Entry.Revision, shortCommit(res.Entry.Commit), res.Entry.Env, what, res.Entry.Seq)
 	fmt.Fprintf(s.Err, "recorded in %s\n", res.LockFile)
 	return nil
 }

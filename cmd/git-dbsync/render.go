@@ -37,12 +37,17 @@ func shortCommit(c string) string {
 	return c
 }
 
-func renderPlan(w io.Writer, p *gitdb.Plan, verb string) {
+// renderPlan prints a plan under a title such as "plan: apply" or
+// "applied".
+func renderPlan(w io.Writer, p *gitdb.Plan, title string) {
 	base := "nothing applied yet: the revision wins where rows differ"
-	if p.Base != nil {
+	switch {
+	case p.Rollback:
+		base = fmt.Sprintf("undoing ledger #%d of %s", p.Base.Seq, p.Base.At.Format(time.RFC3339))
+	case p.Base != nil:
 		base = fmt.Sprintf("base %s (%s)", p.Base.Revision, shortCommit(p.Base.Commit))
 	}
-	fmt.Fprintf(w, "%s %s (%s) on %q; %s\n", verb, p.Rev.Name, shortCommit(p.Rev.Commit), p.Env, base)
+	fmt.Fprintf(w, "%s %s (%s) on %q; %s\n", title, p.Rev.Name, shortCommit(p.Rev.Commit), p.Env, base)
 	var ins, upd, del, conf, untracked int
 	for _, t := range p.Tables {
 		if len(t.Ops) == 0 && len(t.Conflicts) == 0 && len(t.Untracked) == 0 {
@@ -70,14 +75,22 @@ func renderPlan(w io.Writer, p *gitdb.Plan, verb string) {
 		ins, upd, del = ins+t.Count(merge.Insert), upd+t.Count(merge.Update), del+t.Count(merge.Delete)
 		conf, untracked = conf+t.Unresolved(), untracked+len(t.Untracked)
 	}
-	fmt.Fprintf(w, "\n%d inserts, %d updates, %d deletes", ins, upd, del)
+	fmt.Fprintf(w, "\n%s, %s, %s", plural(ins, "insert"), plural(upd, "update"), plural(del, "delete"))
 	if conf > 0 {
-		fmt.Fprintf(w, "; %d unresolved conflicts", conf)
+		fmt.Fprintf(w, "; %s", plural(conf, "unresolved conflict"))
 	}
 	if untracked > 0 {
-		fmt.Fprintf(w, "; %d untracked rows", untracked)
+		fmt.Fprintf(w, "; %s", plural(untracked, "untracked row"))
 	}
 	fmt.Fprintln(w)
+}
+
+// plural writes a count and a noun: 1 insert, 2 inserts.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func renderOp(w io.Writer, meta *serialize.Table, op *merge.Op) {
