@@ -154,6 +154,7 @@ func (s *session) lockEnv(ctx context.Context, op, rev string, res *ApplyResult)
 	if err != nil {
 		return nil, nil, err
 	}
+	fault("after-lock")
 	if l.Stale != nil {
 		res.Notes = append(res.Notes, fmt.Sprintf("removed the lock of environment %q left by %s (%s of %s), whose process is gone",
 			s.env, l.Stale.Owner, l.Stale.Op, l.Stale.Revision))
@@ -401,10 +402,14 @@ func keyOf(meta *serialize.Table, op *merge.Op) ([]serialize.Column, []serialize
 	return cols, cells
 }
 
-// fault kills the process at a named point when $DBSYNC_FAULT names it:
-// the crash tests use it to stop an apply exactly there, as a power cut
-// would. It does nothing otherwise.
+// fault kills the process at a named point when $DBSYNC_FAULT names it,
+// as a power cut would, and pauses there for two seconds when
+// $DBSYNC_PAUSE names it. The crash and concurrency tests use them to stop
+// an apply exactly there; unset, they do nothing.
 func fault(point string) {
+	if os.Getenv("DBSYNC_PAUSE") == point {
+		time.Sleep(2 * time.Second)
+	}
 	if os.Getenv("DBSYNC_FAULT") == point {
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {}

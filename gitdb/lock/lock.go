@@ -12,6 +12,7 @@
 package lock
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -54,6 +55,16 @@ func (o Owner) Alive() bool {
 	}
 	if o.PID == os.Getpid() {
 		return true
+	}
+	// On Linux, /proc tells a zombie (dead, not yet reaped: common for a
+	// killed child in a container without an init) from a live process.
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", o.PID)); err == nil {
+		if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) {
+			state := stat[i+2]
+			return state != 'Z' && state != 'X'
+		}
+	} else if _, err := os.Stat("/proc/self"); err == nil {
+		return false // /proc is there and the process is not
 	}
 	err := syscall.Kill(o.PID, 0) // signal 0: only asks whether the process exists
 	return err == nil || errors.Is(err, syscall.EPERM)
