@@ -67,7 +67,12 @@ func (p *Plan) BaseCommit() string {
 type ConflictError struct{ Plan *Plan }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("%d conflicts between %s and the changes made on %q", e.Plan.Unresolved(), e.Plan.Rev.Name, e.Plan.Env)
+	n := e.Plan.Unresolved()
+	noun := "conflicts"
+	if n == 1 {
+		noun = "conflict"
+	}
+	return fmt.Sprintf("%d %s between %s and the changes made on %q", n, noun, e.Plan.Rev.Name, e.Plan.Env)
 }
 
 // session is an open workspace, repository and target database.

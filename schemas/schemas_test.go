@@ -21,7 +21,7 @@ import (
 
 func compiler(t *testing.T) *jsonschema.Compiler {
 	c := jsonschema.NewCompiler()
-	for _, name := range []string{"table.schema.json", "row.schema.json"} {
+	for _, name := range []string{"table.schema.json", "row.schema.json", "plan.schema.json", "lock.schema.json"} {
 		data, err := schemas.FS.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -170,4 +170,85 @@ func TestRowSchemaRejects(t *testing.T) {
 			t.Errorf("schema accepted %s", bad)
 		}
 	}
+}
+
+// A plan's JSON and a lock file, from a real apply with a conflict resolved,
+// match their schemas.
+func TestPlanAndLockMatchSchemas(t *testing.T) {
+	dir := t.TempDir()
+	git := func(args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	git("init", "-q")
+	dev, prod := filepath.Join(dir, "dev.db"), filepath.Join(dir, "prod.db")
+	schema := "CREATE TABLE s (k TEXT PRIMARY KEY, v TEXT, j JSON); INSERT INTO s VALUES ('a', '1', '{\"x\":1}'), ('b', '2', NULL), ('c', '3', NULL);"
+	for _, db := range []string{dev, prod} {
+		if err := sqltool.Exec(db, schema); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = sqlite:dev.db\n[env \"prod\"]\n\turl = sqlite:prod.db\n[tables]\n\tconfig = s\n"), 0o644)
+	ctx := context.Background()
+	ws, err := gitdb.OpenWorkspace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ws.Export(ctx, gitdb.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	git("add", ".dbsync", "db")
+	git("commit", "-q", "-m", "v1")
+	git("tag", "v1")
+	if _, err := ws.Apply(ctx, gitdb.ApplyOptions{PlanOptions: gitdb.PlanOptions{Env: "prod", Revision: "v1"}}); err != nil {
+		t.Fatal(err)
+	}
+	sqltool.Exec(dev, "UPDATE s SET v = 'dev', j = '{\"x\":2}' WHERE k = 'a'; DELETE FROM s WHERE k = 'b'; INSERT INTO s VALUES ('d', '4', '[]');")
+	sqltool.Exec(prod, "UPDATE s SET v = 'prod', j = '{\"x\":3}' WHERE k = 'a'; INSERT INTO s VALUES ('p', 'only prod', NULL);")
+	if _, err := ws.Export(ctx, gitdb.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	git("add", "-A", "db")
+	git("commit", "-q", "-m", "v2")
+	git("tag", "v2")
+	c := compiler(t)
+	planSchema, err := c.Compile(schemas.Base + "plan.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockSchema, err := c.Compile(schemas.Base + "lock.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := ws.Plan(ctx, gitdb.PlanOptions{Env: "prod", Revision: "v2", Resolve: "theirs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := plan.Save()
+	data, _ := sp.Marshal()
+	validate(t, planSchema, "plan", data)
+	if sp.Summary.Inserts != 1 || sp.Summary.Deletes != 1 || sp.Summary.Conflicts != 1 || sp.Summary.Updates != 1 {
+		t.Errorf("summary %+v", sp.Summary)
+	}
+	// Bad plans are rejected by the schema.
+	for _, bad := range []string{`"op": "insert"`, `"fingerprint": "`} {
+		broken := bytes.Replace(data, []byte(bad), []byte(strings.Replace(bad, "insert", "upsert", 1)+"x"), 1)
+		inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(broken))
+		if planSchema.Validate(inst) == nil {
+			t.Errorf("plan schema accepted %s broken", bad)
+		}
+	}
+	res, err := ws.Apply(ctx, gitdb.ApplyOptions{PlanOptions: gitdb.PlanOptions{Env: "prod", Revision: "v2", Resolve: "theirs"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockData, err := os.ReadFile(res.LockFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, lockSchema, res.LockFile, lockData)
 }
