@@ -89,50 +89,66 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 		res.Already, res.Entry = true, cur
 		return res, nil
 	}
+	// The plan is made before the transaction when it must be shown
+	// (confirmation, a saved plan), and made again inside it: the two must
+	// read the same target rows. Otherwise it is made once, inside.
 	var plan *Plan
-	if opts.Baseline {
+	switch {
+	case opts.Baseline:
 		plan = &Plan{Env: s.env, Rev: rev, Base: ledger.Current(), Identity: ledger.Identity}
-	} else if plan, err = s.plan(ctx, s.db, rev, ledger, opts.PlanOptions); err != nil {
-		return res, err
-	}
-	res.Plan = plan
-	if opts.Saved != nil {
-		if err := opts.Saved.matches(plan); err != nil {
+	case opts.Confirm != nil || opts.Saved != nil:
+		if plan, err = s.plan(ctx, s.db, rev, ledger, opts.PlanOptions); err != nil {
 			return res, err
 		}
-	}
-	if plan.Unresolved() > 0 {
-		return res, &ConflictError{Plan: plan}
-	}
-	if opts.Confirm != nil {
-		if ok, err := opts.Confirm(plan); err != nil || !ok {
-			return res, errors.Join(ErrDeclined, err)
+		res.Plan = plan
+		if opts.Saved != nil {
+			if err := opts.Saved.matches(plan); err != nil {
+				return res, err
+			}
+		}
+		if plan.Unresolved() > 0 {
+			return res, &ConflictError{Plan: plan}
+		}
+		if opts.Confirm != nil {
+			if ok, err := opts.Confirm(plan); err != nil || !ok {
+				return res, errors.Join(ErrDeclined, err)
+			}
 		}
 	}
 	kind := KindApply
 	if opts.Baseline {
 		kind = KindBaseline
 	}
-	entry := &Entry{ID: lock.NewID(), Kind: kind, Revision: rev.Name, Commit: rev.Commit, BaseCommit: plan.BaseCommit(),
-		Env: s.env, At: time.Now().UTC(), Owner: lock.Me(), Version: opts.Version}
-	lf := &lock.File{Env: s.env, Revision: rev.Name, Commit: rev.Commit, BaseCommit: plan.BaseCommit(), State: lock.Applying,
+	entry := &Entry{ID: lock.NewID(), Kind: kind, Revision: rev.Name, Commit: rev.Commit, Env: s.env,
+		At: time.Now().UTC(), Owner: lock.Me(), Version: opts.Version}
+	if cur := ledger.Current(); cur != nil {
+		entry.BaseCommit = cur.Commit
+	}
+	lf := &lock.File{Env: s.env, Revision: rev.Name, Commit: rev.Commit, BaseCommit: entry.BaseCommit, State: lock.Applying,
 		Apply: lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At}}
 	if err := s.startLock(res.LockFile, lf, prev); err != nil {
 		return res, err
 	}
-	err = s.write(ctx, plan, entry, ledger, func(ctx context.Context, tx dialect.Tx) error {
+	written, err := s.write(ctx, entry, ledger, func(ctx context.Context, tx dialect.Tx) (*Plan, error) {
 		if opts.Baseline {
-			return nil
+			return plan, nil
 		}
-		again, err := s.plan(ctx, tx, rev, ledger, opts.PlanOptions)
-		if err != nil {
-			return err
+		now, err := s.plan(ctx, tx, rev, ledger, opts.PlanOptions)
+		switch {
+		case err != nil:
+			return nil, err
+		case plan != nil && now.Fingerprint != plan.Fingerprint:
+			return nil, &TargetChangedError{Why: "rows of the target were changed"}
+		case plan != nil:
+			return plan, nil // what was shown; the same rows give the same merge
+		case now.Unresolved() > 0:
+			return now, &ConflictError{Plan: now}
 		}
-		if again.Fingerprint != plan.Fingerprint {
-			return &TargetChangedError{Why: "rows of the target were changed"}
-		}
-		return nil
+		return now, nil
 	}, opts.Adopt)
+	if written != nil {
+		res.Plan = written
+	}
 	if err != nil {
 		s.restoreLock(res.LockFile, prev)
 		return res, err
@@ -242,14 +258,15 @@ func (s *session) restoreLock(path string, prev *lock.File) {
 	lock.Write(path, prev)
 }
 
-// write makes a plan's changes in one transaction: recheck (under the
-// write lock) that the target is as planned, write the rows, the identity
-// and the ledger entry, commit.
-func (s *session) write(ctx context.Context, plan *Plan, entry *Entry, ledger *Ledger,
-	recheck func(context.Context, dialect.Tx) error, adopt bool) error {
+// write makes a plan's changes in one transaction: under the write lock,
+// planFn makes the plan (or proves the one shown still holds), then the
+// rows, the identity and the ledger entry are written and committed. It
+// returns the plan written.
+func (s *session) write(ctx context.Context, entry *Entry, ledger *Ledger,
+	planFn func(context.Context, dialect.Tx) (*Plan, error), adopt bool) (*Plan, error) {
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	committed := false
 	defer func() {
@@ -259,17 +276,18 @@ func (s *session) write(ctx context.Context, plan *Plan, entry *Entry, ledger *L
 	}()
 	fault("after-begin")
 	if err := ensureLedger(ctx, tx); err != nil {
-		return err
+		return nil, err
 	}
 	now, err := readLedger(ctx, tx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(now.Entries) != len(ledger.Entries) {
-		return &TargetChangedError{Why: "another apply or rollback was recorded in its ledger"}
+		return nil, &TargetChangedError{Why: "another apply or rollback was recorded in its ledger"}
 	}
-	if err := recheck(ctx, tx); err != nil {
-		return err
+	plan, err := planFn(ctx, tx)
+	if err != nil {
+		return plan, err
 	}
 	id := ledger.Identity
 	if id == nil || adopt {
@@ -278,32 +296,32 @@ func (s *session) write(ctx context.Context, plan *Plan, entry *Entry, ledger *L
 		}
 		id = &Identity{ID: id.ID, Env: s.env, Created: id.Created}
 		if err := writeIdentity(ctx, tx, id); err != nil {
-			return err
+			return plan, err
 		}
 	}
 	entry.Target = id.ID
 	images, summary, err := writeOps(ctx, tx, plan.Tables)
 	if err != nil {
-		return err
+		return plan, err
 	}
 	entry.Seq, entry.Summary, entry.Tables = ledger.nextSeq(), summary, map[string]json.RawMessage{}
 	for _, t := range plan.Tables {
 		meta, err := t.Meta.MarshalMeta()
 		if err != nil {
-			return err
+			return plan, err
 		}
 		entry.Tables[t.Meta.Name] = meta
 	}
 	if err := writeEntry(ctx, tx, entry, images); err != nil {
-		return err
+		return plan, err
 	}
 	fault("before-commit")
 	if err := tx.Commit(); err != nil {
-		return err
+		return plan, err
 	}
 	committed = true
 	fault("after-commit")
-	return nil
+	return plan, nil
 }
 
 // writeOps writes the ops of every table: deletes first, children before

@@ -82,15 +82,15 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 	if err := lock.Write(res.LockFile, lf); err != nil {
 		return res, err
 	}
-	err = s.write(ctx, plan, entry, ledger, func(ctx context.Context, tx dialect.Tx) error {
+	_, err = s.write(ctx, entry, ledger, func(ctx context.Context, tx dialect.Tx) (*Plan, error) {
 		again, err := s.rollbackPlan(ctx, tx, ledger, target)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if again.Fingerprint != plan.Fingerprint {
-			return &TargetChangedError{Why: "rows of the target were changed"}
+			return nil, &TargetChangedError{Why: "rows of the target were changed"}
 		}
-		return nil
+		return plan, nil
 	}, false)
 	if err != nil {
 		lock.Write(res.LockFile, &prev)
