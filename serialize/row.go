@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"strconv"
 	"math/big"
 	"slices"
 	"strings"
@@ -75,30 +76,64 @@ func (e *RowError) Unwrap() error { return e.Err }
 
 // DecodeRow parses a row in either form (pretty or compact) and returns its
 // canonical cells. Every exported column must be present, no other member
-// may be, and every value must be of its column's logical type.
+// may be, and every value must be of its column's logical type. Cells may
+// share data's memory.
 func (t *Table) DecodeRow(data []byte) (Row, error) {
-	n, err := Parse(data)
-	if err != nil {
-		return nil, &RowError{Err: err}
-	}
-	if n.Kind != Object {
+	p := parser{data: data}
+	p.space()
+	if p.pos >= len(data) || data[p.pos] != '{' {
 		return nil, &RowError{Err: fmt.Errorf("a row must be a JSON object")}
 	}
+	p.pos++
 	row := make(Row, len(t.Columns))
-	for _, m := range n.Members {
-		i := t.Index(m.Name)
-		if i < 0 {
-			return nil, &RowError{Column: m.Name, Err: fmt.Errorf("not a column of table %q", t.Name)}
+	for first := true; ; first = false {
+		p.space()
+		if first && p.pos < len(data) && data[p.pos] == '}' {
+			p.pos++
+			break
 		}
-		c := &t.Columns[i]
-		if _, err := nodeValue(c, &m.Value); err != nil {
-			return nil, &RowError{Column: c.Name, Err: err}
+		if p.pos >= len(data) || data[p.pos] != '"' {
+			return nil, &RowError{Err: p.fail("expected a member name")}
 		}
-		cell, err := canonicalCell(c, &m.Value)
+		name, err := p.str()
 		if err != nil {
-			return nil, &RowError{Column: c.Name, Err: err}
+			return nil, &RowError{Err: err}
 		}
-		row[i] = cell
+		p.space()
+		if p.pos >= len(data) || data[p.pos] != ':' {
+			return nil, &RowError{Err: p.fail("expected ':' after member %q", name)}
+		}
+		p.pos++
+		p.space()
+		start := p.pos
+		n, err := p.value(0)
+		if err != nil {
+			return nil, &RowError{Column: name, Err: err}
+		}
+		i, ok := t.byName[name]
+		if !ok {
+			return nil, &RowError{Column: name, Err: fmt.Errorf("not a column of table %q", t.Name)}
+		}
+		if row[i] != nil {
+			return nil, &RowError{Column: name, Err: fmt.Errorf("given twice")}
+		}
+		if row[i], err = decodeCell(&t.Columns[i], &n, data[start:p.pos]); err != nil {
+			return nil, &RowError{Column: name, Err: err}
+		}
+		p.space()
+		if p.pos < len(data) && data[p.pos] == ',' {
+			p.pos++
+			continue
+		}
+		if p.pos < len(data) && data[p.pos] == '}' {
+			p.pos++
+			break
+		}
+		return nil, &RowError{Err: p.fail("expected ',' or '}'")}
+	}
+	p.space()
+	if p.pos != len(data) {
+		return nil, &RowError{Err: p.fail("unexpected data after the row")}
 	}
 	for i, c := range t.Columns {
 		if row[i] == nil {
@@ -106,6 +141,53 @@ func (t *Table) DecodeRow(data []byte) (Row, error) {
 		}
 	}
 	return row, nil
+}
+
+// decodeCell validates a parsed value against its column and returns the
+// canonical cell: the raw bytes themselves when they are already canonical
+// (strings without escapes, plain integers, booleans, null), which is what
+// files written by export hold.
+func decodeCell(c *Column, n *Node, raw []byte) (Cell, error) {
+	switch {
+	case n.Kind == Null:
+		return NullCell, nil
+	case c.Type == Text && n.Kind == String && bytes.IndexByte(raw, '\\') < 0:
+		return raw, nil
+	case c.Type == Boolean && n.Kind == Bool:
+		return raw, nil
+	case c.Type == Int && n.Kind == Number && plainInt(raw):
+		return raw, nil
+	}
+	if _, err := nodeValue(c, n); err != nil {
+		return nil, err
+	}
+	return canonicalCell(c, n)
+}
+
+// plainInt reports whether raw is an integer literal in canonical form
+// within 64 bits: no fraction or exponent, no leading zero, not "-0".
+func plainInt(raw []byte) bool {
+	digits := raw
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 20 || digits[0] == '0' && (len(digits) > 1 || len(raw) > 1) {
+		return false
+	}
+	for _, d := range digits {
+		if d < '0' || d > '9' {
+			return false
+		}
+	}
+	if len(digits) < 19 {
+		return true
+	}
+	s := string(raw)
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return true
+	}
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
 }
 
 // canonicalCell re-encodes a parsed, validated cell in canonical form.

@@ -3,6 +3,7 @@ package serialize
 import (
 	"math/rand"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,6 +62,32 @@ func TestParseISOAgreesWithTimeParse(t *testing.T) {
 		"2026-11-22 10:00:05+01:00", "2026-11-22 10:00:05.1234567891"} {
 		if got, ok := parseISO(s); ok {
 			t.Errorf("parseISO(%q) = %v, want false", s, got)
+		}
+	}
+}
+
+// Rows written by hand in a non-canonical form decode to canonical cells;
+// a column given twice is an error.
+func TestDecodeRowCanonicalizes(t *testing.T) {
+	tbl := &Table{Name: "t", Key: []string{"id"}, Columns: []Column{
+		{Name: "id", Type: Int}, {Name: "s", Type: Text}, {Name: "d", Type: Decimal, Scale: 2}, {Name: "j", Type: JSON},
+	}}
+	if err := tbl.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := tbl.DecodeRow([]byte(` { "s" : "\u0041\/b" , "id" : -0, "j": {"b": 1.0, "a": [ ]}, "d": 1.5 } `))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(tbl.AppendLine(nil, r)); got != `{"d":1.50,"id":0,"j":{"a":[],"b":1},"s":"A/b"}`+"\n" {
+		t.Errorf("got %s", got)
+	}
+	if _, err := tbl.DecodeRow([]byte(`{"id":1,"s":"a","s":"b","d":1,"j":null}`)); err == nil || !strings.Contains(err.Error(), "given twice") {
+		t.Errorf("duplicate member: %v", err)
+	}
+	for _, bad := range []string{`{"id":1,"s":"a","d":1,"j":null} x`, `[1]`, `{"id":1,"s":"a","d":1,"j":null`, `{"id":00,"s":"a","d":1,"j":null}`} {
+		if _, err := tbl.DecodeRow([]byte(bad)); err == nil {
+			t.Errorf("DecodeRow(%s) succeeded", bad)
 		}
 	}
 }

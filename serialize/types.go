@@ -76,6 +76,7 @@ type Table struct {
 	References []Reference
 	Layout     Layout
 
+	byName   map[string]int
 	keyIdx   []int // Columns index of each Key column
 	sorted   []int // Columns indexes in canonical member order
 	prefixes [][]byte
@@ -91,6 +92,7 @@ func (t *Table) Prepare() error {
 		return fmt.Errorf("table %q: unknown layout %q (want rows or lines)", t.Name, t.Layout)
 	}
 	index := map[string]int{}
+	t.byName = index
 	for i, c := range t.Columns {
 		if _, dup := index[c.Name]; dup {
 			return fmt.Errorf("table %q: duplicate column %q", t.Name, c.Name)
@@ -128,10 +130,8 @@ func (t *Table) Prepare() error {
 
 // Index returns the position of the named column, or -1.
 func (t *Table) Index(name string) int {
-	for i, c := range t.Columns {
-		if c.Name == name {
-			return i
-		}
+	if i, ok := t.byName[name]; ok {
+		return i
 	}
 	return -1
 }

@@ -215,12 +215,12 @@ func NormalizeDecimal(s string, scale int) (string, error) {
 	case "NaN", "Infinity", "-Infinity":
 		return s, nil
 	}
-	bad := fmt.Errorf("%q is not a decimal number", s)
+	bad := func() error { return fmt.Errorf("%q is not a decimal number", s) }
 	if strings.ContainsAny(s, "eE") {
 		// Exponent form (from a float): expand exactly.
 		n, err := NormalizeNumber(s)
 		if err != nil || strings.ContainsAny(n, "eE") {
-			return "", bad
+			return "", bad()
 		}
 		s = n
 	}
@@ -228,7 +228,7 @@ func NormalizeDecimal(s string, scale int) (string, error) {
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
 	intPart, frac, _ := strings.Cut(s, ".")
 	if intPart == "" && frac == "" || !allDigits(intPart) || !allDigits(frac) {
-		return "", bad
+		return "", bad()
 	}
 	intPart = strings.TrimLeft(intPart, "0")
 	if intPart == "" {
