@@ -129,7 +129,7 @@ func exportTable(ctx context.Context, db dialect.Dialect, st *stage, cfg *config
 			return nil, err
 		}
 	}
-	src := &rowSource{db: db, cfg: cfg, t: t}
+	src := &rowSource{db: db, t: t}
 	switch meta.Layout {
 	case serialize.LayoutLines:
 		err = exportLines(ctx, st, src, te)
@@ -157,7 +157,6 @@ var errOrder = errors.New("rows are not in key order")
 // canonical cells, in the row scope, with each key checked to be unique.
 type rowSource struct {
 	db           dialect.Reader
-	cfg          *config.Config
 	t            *configTable
 	sortInMemory bool
 }

@@ -205,11 +205,7 @@ func (s *session) planTable(ctx context.Context, db dialect.Reader, cfg *config.
 	// Without a base for this table (first apply, or a table newly
 	// exported), the revision wins and the target's other rows are untracked.
 	mopts.NoBase = base == nil || !sameKey(base.Meta, meta)
-	names := make([]string, len(meta.Columns))
-	for i, c := range meta.Columns {
-		names[i] = c.Name
-	}
-	src := &rowSource{db: db, cfg: cfg, t: &configTable{Meta: meta, Options: topts, Desc: desc, columns: names}}
+	src := &rowSource{db: db, t: tableFor(meta, topts, desc)}
 	for attempt := 0; ; attempt++ {
 		tp, err := s.mergeTable(ctx, src, tf, base, p, mopts, fp)
 		if errors.Is(err, errOrder) && attempt == 0 { // the engine's order is not ours: sort in memory

@@ -186,11 +186,7 @@ func (s *session) rollbackTable(ctx context.Context, db dialect.Reader, e *Entry
 	}
 	slices.SortFunc(before, meta.CompareKeys)
 	slices.SortFunc(after, meta.CompareKeys)
-	names := make([]string, len(meta.Columns))
-	for i, c := range meta.Columns {
-		names[i] = c.Name
-	}
-	src := &rowSource{db: db, t: &configTable{Meta: meta, Desc: desc, columns: names}}
+	src := &rowSource{db: db, t: tableFor(meta, nil, desc)}
 	for attempt := 0; ; attempt++ {
 		h := newFingerprint()
 		h.Write([]byte(table + "\n"))

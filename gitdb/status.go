@@ -79,11 +79,7 @@ func (s *session) drift(ctx context.Context, at *Entry) ([]*merge.TableDiff, err
 		if err != nil {
 			return nil, fmt.Errorf("table %q of %s: the target has no such table", tf.Meta.Name, at.Revision)
 		}
-		names := make([]string, len(tf.Meta.Columns))
-		for j, c := range tf.Meta.Columns {
-			names[j] = c.Name
-		}
-		src := &rowSource{db: s.db, cfg: cfg, t: &configTable{Meta: tf.Meta, Options: cfg.Tables[tf.Meta.Name], Desc: desc, columns: names}}
+		src := &rowSource{db: s.db, t: tableFor(tf.Meta, cfg.Tables[tf.Meta.Name], desc)}
 		d, err := s.driftTable(ctx, tf, src, at)
 		if err != nil {
 			return nil, fmt.Errorf("gitdb/status: table %q: %w", tf.Meta.Name, err)

@@ -21,6 +21,16 @@ type configTable struct {
 	checkUnique bool
 }
 
+// tableFor describes a table whose metadata comes from files (a revision,
+// the ledger) for reading its rows from a target.
+func tableFor(meta *serialize.Table, opts *config.Table, desc *dialect.Table) *configTable {
+	names := make([]string, len(meta.Columns))
+	for i, c := range meta.Columns {
+		names[i] = c.Name
+	}
+	return &configTable{Meta: meta, Options: opts, Desc: desc, columns: names}
+}
+
 // catalog is the classification of every table of a database.
 type catalog struct {
 	Config       []*configTable
