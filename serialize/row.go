@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"strconv"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 )
 
