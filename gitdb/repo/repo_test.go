@@ -1,0 +1,93 @@
+package repo
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func gitRepo(t *testing.T) string {
+	dir := t.TempDir()
+	run := func(args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	run("init", "-q")
+	os.MkdirAll(filepath.Join(dir, "db", "t", "rows"), 0o755)
+	os.WriteFile(filepath.Join(dir, "db", "t", "table.json"), []byte(`{"format":1,"name":"t","columns":[{"name":"k","type":"text","nullable":false}],"key":["k"],"layout":"rows","references":[]}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "db", "t", "rows", "a.json"), []byte(`{"k":"a"}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "db", "t", "rows", "b.json"), []byte(strings.Repeat("x", 100000)), 0o644)
+	run("add", "-A")
+	run("commit", "-q", "-m", "one")
+	run("tag", "-a", "-m", "annotated", "v1")
+	os.WriteFile(filepath.Join(dir, "db", "t", "rows", "c.json"), []byte(`{"k":"c"}`), 0o644)
+	run("add", "-A")
+	run("commit", "-q", "-m", "two")
+	run("tag", "v2")
+	run("gc", "-q") // packed, delta-compressed objects
+	return dir
+}
+
+func TestRevisionsTablesAndBlobs(t *testing.T) {
+	r, err := Open(gitRepo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	v1, err := r.Resolve("v1")
+	if err != nil || !v1.Tag {
+		t.Fatalf("v1: %+v %v", v1, err)
+	}
+	v2, _ := r.Resolve("v2")
+	if head, _ := r.Resolve("HEAD"); head.Commit != v2.Commit || head.Tag {
+		t.Errorf("HEAD %+v", head)
+	}
+	if _, err := r.Resolve("v9"); err == nil {
+		t.Error("unknown revision resolved")
+	}
+	if ok, _ := r.IsAncestor(v1.Commit, v2.Commit); !ok {
+		t.Error("v1 is an ancestor of v2")
+	}
+	tags, _ := r.Tags()
+	if len(tags) != 2 || tags[0].Name != "v1" || tags[1].Name != "v2" {
+		t.Errorf("tags %+v", tags)
+	}
+	tables, err := r.Tables(v1.Commit, "db")
+	if err != nil || len(tables) != 1 || tables[0].Meta.Name != "t" || len(tables[0].Rows) != 2 {
+		t.Fatalf("tables at v1: %+v %v", tables, err)
+	}
+	// Two blobs open at once, each read in parts.
+	a, err := r.OpenBlob(tables[0].Rows[0].Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.OpenBlob(tables[0].Rows[1].Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := make([]byte, 10)
+	io.ReadFull(b, head)
+	all, _ := io.ReadAll(a)
+	b.Close() // the rest of b is skipped
+	a.Close()
+	if string(all) != `{"k":"a"}` || string(head) != "xxxxxxxxxx" {
+		t.Errorf("blobs %q %q", all, head)
+	}
+	data, err := r.ReadBlob(tables[0].Rows[1].Hash)
+	if err != nil || len(data) != 100000 {
+		t.Errorf("big blob: %d %v", len(data), err)
+	}
+	if _, err := r.ReadBlob("0123456789012345678901234567890123456789"); err == nil {
+		t.Error("a missing object was read")
+	}
+	if none, err := r.Tables(v1.Commit, "nowhere"); err != nil || none != nil {
+		t.Errorf("missing dir: %v %v", none, err)
+	}
+}
