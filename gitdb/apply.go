@@ -264,6 +264,25 @@ func (s *session) restoreLock(path string, prev *lock.File) {
 // returns the plan written.
 func (s *session) write(ctx context.Context, entry *Entry, ledger *Ledger,
 	planFn func(context.Context, dialect.Tx) (*Plan, error), adopt bool) (*Plan, error) {
+	ddlCommits := false
+	if d, ok := s.db.(dialect.DDLCommits); ok {
+		ddlCommits = d.DDLCommits()
+	}
+	if ddlCommits {
+		// DDL would commit the apply's transaction half-way: create
+		// the (empty) ledger tables in a transaction of their own first.
+		tx, err := s.db.Begin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := ensureLedger(ctx, tx); err != nil {
+			tx.Rollback()
+			return nil, err
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, err
+		}
+	}
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return nil, err
@@ -275,8 +294,10 @@ func (s *session) write(ctx context.Context, entry *Entry, ledger *Ledger,
 		}
 	}()
 	fault("after-begin")
-	if err := ensureLedger(ctx, tx); err != nil {
-		return nil, err
+	if !ddlCommits {
+		if err := ensureLedger(ctx, tx); err != nil {
+			return nil, err
+		}
 	}
 	now, err := readLedger(ctx, tx)
 	if err != nil {
@@ -324,41 +345,14 @@ func (s *session) write(ctx context.Context, entry *Entry, ledger *Ledger,
 	return plan, nil
 }
 
-// writeOps writes the ops of every table: deletes first, children before
-// parents; then inserts and updates, parents before children. It returns
-// the row images for the ledger and the counts per table.
+// writeOps writes the ops of every table, in batches: deletes first,
+// children before parents; then inserts and updates (grouped by the
+// columns they change), parents before children. It returns the row
+// images for the ledger and the counts per table.
 func writeOps(ctx context.Context, tx dialect.Tx, tables []*merge.TablePlan) ([]image, map[string]lock.Counts, error) {
 	var images []image
 	counts := map[string]lock.Counts{}
-	total, done := 0, 0
-	for _, t := range tables {
-		total += len(t.Ops)
-	}
-	do := func(t *merge.TablePlan, op *merge.Op) error {
-		meta := t.Meta
-		keyCols, key := keyOf(meta, op)
-		var err error
-		c := counts[meta.Name]
-		switch op.Kind {
-		case merge.Delete:
-			err = tx.Delete(ctx, meta.Name, keyCols, key)
-			c.Deleted++
-		case merge.Insert:
-			err = tx.Insert(ctx, meta.Name, meta.Columns, op.After)
-			c.Inserted++
-		case merge.Update:
-			var cols []serialize.Column
-			var vals []serialize.Cell
-			for _, i := range op.Changed() {
-				cols, vals = append(cols, meta.Columns[i]), append(vals, op.After[i])
-			}
-			err = tx.Update(ctx, meta.Name, keyCols, key, cols, vals)
-			c.Updated++
-		}
-		if err != nil {
-			return fmt.Errorf("gitdb/apply: table %q: %s of row %s: %w", meta.Name, op.Kind, describeKey(meta, rowOf(op)), err)
-		}
-		counts[meta.Name] = c
+	record := func(meta *serialize.Table, op *merge.Op) {
 		im := image{Table: meta.Name, Op: string(op.Kind)}
 		if op.Before != nil {
 			im.Before = meta.AppendLine(nil, op.Before)
@@ -367,36 +361,93 @@ func writeOps(ctx context.Context, tx dialect.Tx, tables []*merge.TablePlan) ([]
 			im.After = meta.AppendLine(nil, op.After)
 		}
 		images = append(images, im)
-		if done++; done == total/2 {
-			fault("mid-write")
+		c := counts[meta.Name]
+		switch op.Kind {
+		case merge.Insert:
+			c.Inserted++
+		case merge.Update:
+			c.Updated++
+		case merge.Delete:
+			c.Deleted++
 		}
-		return nil
+		counts[meta.Name] = c
+	}
+	fail := func(meta *serialize.Table, kind merge.Kind, err error) error {
+		return fmt.Errorf("gitdb/apply: table %q: %s: %w", meta.Name, kind, err)
 	}
 	for i := len(tables) - 1; i >= 0; i-- {
+		meta := tables[i].Meta
+		keyCols := keyColumns(meta)
+		var keys [][]serialize.Cell
 		for j := range tables[i].Ops {
 			if op := &tables[i].Ops[j]; op.Kind == merge.Delete {
-				if err := do(tables[i], op); err != nil {
-					return nil, nil, err
-				}
+				keys = append(keys, keyCells(meta, op.Before))
+				record(meta, op)
+			}
+		}
+		if len(keys) > 0 {
+			if err := tx.Delete(ctx, meta.Name, keyCols, keys); err != nil {
+				return nil, nil, fail(meta, merge.Delete, err)
 			}
 		}
 	}
+	fault("mid-write")
 	for _, t := range tables {
+		meta := t.Meta
+		keyCols := keyColumns(meta)
+		var inserts [][]serialize.Cell
+		type group struct {
+			cols       []int
+			keys, vals [][]serialize.Cell
+		}
+		var groups []*group
+		byCols := map[string]*group{}
 		for j := range t.Ops {
-			if op := &t.Ops[j]; op.Kind != merge.Delete {
-				if err := do(t, op); err != nil {
-					return nil, nil, err
+			op := &t.Ops[j]
+			switch op.Kind {
+			case merge.Insert:
+				inserts = append(inserts, op.After)
+			case merge.Update:
+				changed := op.Changed()
+				id := fmt.Sprint(changed)
+				g := byCols[id]
+				if g == nil {
+					g = &group{cols: changed}
+					byCols[id] = g
+					groups = append(groups, g)
 				}
+				vals := make([]serialize.Cell, len(changed))
+				for k, c := range changed {
+					vals[k] = op.After[c]
+				}
+				g.keys, g.vals = append(g.keys, keyCells(meta, op.After)), append(g.vals, vals)
+			default:
+				continue
+			}
+			record(meta, op)
+		}
+		if len(inserts) > 0 {
+			if err := tx.Insert(ctx, meta.Name, meta.Columns, inserts); err != nil {
+				return nil, nil, fail(meta, merge.Insert, err)
 			}
 		}
-		c := counts[t.Meta.Name]
+		for _, g := range groups {
+			cols := make([]serialize.Column, len(g.cols))
+			for k, c := range g.cols {
+				cols[k] = meta.Columns[c]
+			}
+			if err := tx.Update(ctx, meta.Name, keyCols, g.keys, cols, g.vals); err != nil {
+				return nil, nil, fail(meta, merge.Update, err)
+			}
+		}
+		c := counts[meta.Name]
 		for k := range t.Conflicts {
 			if t.Conflicts[k].Resolution != merge.Unresolved {
 				c.Conflicts++
 			}
 		}
 		if c != (lock.Counts{}) {
-			counts[t.Meta.Name] = c
+			counts[meta.Name] = c
 		}
 	}
 	return images, counts, nil
@@ -409,15 +460,20 @@ func rowOf(op *merge.Op) serialize.Row {
 	return op.Before
 }
 
-// keyOf returns the key columns and the key cells of an op's row.
-func keyOf(meta *serialize.Table, op *merge.Op) ([]serialize.Column, []serialize.Cell) {
-	r := rowOf(op)
+func keyColumns(meta *serialize.Table) []serialize.Column {
 	cols := make([]serialize.Column, len(meta.Key))
+	for i, k := range meta.KeyIndexes() {
+		cols[i] = meta.Columns[k]
+	}
+	return cols
+}
+
+func keyCells(meta *serialize.Table, r serialize.Row) []serialize.Cell {
 	cells := make([]serialize.Cell, len(meta.Key))
 	for i, k := range meta.KeyIndexes() {
-		cols[i], cells[i] = meta.Columns[k], r[k]
+		cells[i] = r[k]
 	}
-	return cols, cells
+	return cells
 }
 
 // fault kills the process at a named point when $DBSYNC_FAULT names it,

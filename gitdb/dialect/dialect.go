@@ -109,15 +109,23 @@ type Tx interface {
 	Reader
 	// Exec runs a statement with "?" placeholders.
 	Exec(ctx context.Context, query string, args ...any) error
-	Insert(ctx context.Context, table string, cols []serialize.Column, row []serialize.Cell) error
-	// Update sets cols of the row whose key columns hold key; it is an
-	// error when no row has that key.
-	Update(ctx context.Context, table string, keyCols []serialize.Column, key []serialize.Cell, cols []serialize.Column, vals []serialize.Cell) error
-	// Delete deletes the row whose key columns hold key; it is an error
-	// when no row has that key.
-	Delete(ctx context.Context, table string, keyCols []serialize.Column, key []serialize.Cell) error
+	// Insert inserts rows, each a cell per column of cols.
+	Insert(ctx context.Context, table string, cols []serialize.Column, rows [][]serialize.Cell) error
+	// Update sets, in the row whose key columns hold keys[i], the columns
+	// cols to vals[i]. It is an error when a key matches no row.
+	Update(ctx context.Context, table string, keyCols []serialize.Column, keys [][]serialize.Cell, cols []serialize.Column, vals [][]serialize.Cell) error
+	// Delete deletes the rows whose key columns hold keys. It is an error
+	// when a key matches no row.
+	Delete(ctx context.Context, table string, keyCols []serialize.Column, keys [][]serialize.Cell) error
 	Commit() error
 	Rollback() error
+}
+
+// DDLCommits is implemented by engines where DDL ends a transaction
+// (MySQL, MariaDB): git dbsync then creates its own tables before the
+// apply's transaction instead of inside it.
+type DDLCommits interface {
+	DDLCommits() bool
 }
 
 // Opener opens a database from a URL. root is the repository root, against

@@ -96,44 +96,55 @@ func (t *Tx) exec(ctx context.Context, query string, args []any) (sql.Result, er
 	return st.ExecContext(ctx, args...)
 }
 
-func (t *Tx) Insert(ctx context.Context, table string, cols []serialize.Column, row []serialize.Cell) error {
+func (t *Tx) Insert(ctx context.Context, table string, cols []serialize.Column, rows [][]serialize.Cell) error {
 	names := make([]string, len(cols))
 	marks := make([]string, len(cols))
 	for i, c := range cols {
 		names[i], marks[i] = Quote(c.Name), "?"
 	}
-	args, err := params(cols, row)
-	if err != nil {
-		return err
+	q := "INSERT INTO " + Quote(table) + " (" + strings.Join(names, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
+	for _, row := range rows {
+		args, err := params(cols, row)
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, q, args); err != nil {
+			return err
+		}
 	}
-	_, err = t.exec(ctx, "INSERT INTO "+Quote(table)+" ("+strings.Join(names, ", ")+") VALUES ("+strings.Join(marks, ", ")+")", args)
-	return err
+	return nil
 }
 
-func (t *Tx) Update(ctx context.Context, table string, keyCols []serialize.Column, key []serialize.Cell, cols []serialize.Column, vals []serialize.Cell) error {
+func (t *Tx) Update(ctx context.Context, table string, keyCols []serialize.Column, keys [][]serialize.Cell, cols []serialize.Column, vals [][]serialize.Cell) error {
 	set := make([]string, len(cols))
 	for i, c := range cols {
 		set[i] = Quote(c.Name) + " = ?"
 	}
-	args, err := params(cols, vals)
-	if err != nil {
-		return err
+	q := "UPDATE " + Quote(table) + " SET " + strings.Join(set, ", ") + " WHERE " + whereKey(keyCols)
+	for i := range keys {
+		args, err := params(append(append([]serialize.Column(nil), cols...), keyCols...), append(append([]serialize.Cell(nil), vals[i]...), keys[i]...))
+		if err != nil {
+			return err
+		}
+		if err := oneRow(t.exec(ctx, q, args)); err != nil {
+			return err
+		}
 	}
-	where, keyArgs, err := whereKey(keyCols, key)
-	if err != nil {
-		return err
-	}
-	res, err := t.exec(ctx, "UPDATE "+Quote(table)+" SET "+strings.Join(set, ", ")+" WHERE "+where, append(args, keyArgs...))
-	return oneRow(res, err)
+	return nil
 }
 
-func (t *Tx) Delete(ctx context.Context, table string, keyCols []serialize.Column, key []serialize.Cell) error {
-	where, args, err := whereKey(keyCols, key)
-	if err != nil {
-		return err
+func (t *Tx) Delete(ctx context.Context, table string, keyCols []serialize.Column, keys [][]serialize.Cell) error {
+	q := "DELETE FROM " + Quote(table) + " WHERE " + whereKey(keyCols)
+	for _, key := range keys {
+		args, err := params(keyCols, key)
+		if err != nil {
+			return err
+		}
+		if err := oneRow(t.exec(ctx, q, args)); err != nil {
+			return err
+		}
 	}
-	res, err := t.exec(ctx, "DELETE FROM "+Quote(table)+" WHERE "+where, args)
-	return oneRow(res, err)
+	return nil
 }
 
 func oneRow(res sql.Result, err error) error {
@@ -146,13 +157,12 @@ func oneRow(res sql.Result, err error) error {
 	return nil
 }
 
-func whereKey(cols []serialize.Column, key []serialize.Cell) (string, []any, error) {
+func whereKey(cols []serialize.Column) string {
 	conds := make([]string, len(cols))
 	for i, c := range cols {
 		conds[i] = Quote(c.Name) + " = ?"
 	}
-	args, err := params(cols, key)
-	return strings.Join(conds, " AND "), args, err
+	return strings.Join(conds, " AND ")
 }
 
 // params converts canonical cells to SQLite values: timestamps in SQLite's
