@@ -37,12 +37,12 @@ var ledgerDDL = []string{
   base_commit VARCHAR(64),
   undoes BIGINT,
   env VARCHAR(255) NOT NULL,
-  at VARCHAR(40) NOT NULL,
+  applied_at VARCHAR(40) NOT NULL,
   user_name VARCHAR(255) NOT NULL,
   host VARCHAR(255) NOT NULL,
   tool_version VARCHAR(64) NOT NULL,
   summary TEXT NOT NULL,
-  tables TEXT NOT NULL)`,
+  table_meta TEXT NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS ` + ledgerRowsTable + ` (
   seq BIGINT NOT NULL,
   n BIGINT NOT NULL,
@@ -153,7 +153,7 @@ func readLedger(ctx context.Context, db dialect.Reader) (*Ledger, error) {
 	if !slices.Contains(tables, ledgerTable) {
 		return l, nil
 	}
-	err = db.Query(ctx, `SELECT seq, id, kind, revision, commit_id, base_commit, undoes, env, at, user_name, host, tool_version, summary, tables
+	err = db.Query(ctx, `SELECT seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta
 FROM `+ledgerTable+` ORDER BY seq`, nil, func(v []any) error {
 		e := Entry{Seq: integer(v[0]), ID: text(v[1]), Kind: text(v[2]), Revision: text(v[3]), Commit: text(v[4]),
 			BaseCommit: text(v[5]), Undoes: integer(v[6]), Env: text(v[7]), At: parseTime(text(v[8])),
@@ -226,7 +226,7 @@ func writeEntry(ctx context.Context, tx dialect.Tx, e *Entry, images []image) er
 	if e.BaseCommit != "" {
 		base = e.BaseCommit
 	}
-	err = tx.Exec(ctx, "INSERT INTO "+ledgerTable+` (seq, id, kind, revision, commit_id, base_commit, undoes, env, at, user_name, host, tool_version, summary, tables)
+	err = tx.Exec(ctx, "INSERT INTO "+ledgerTable+` (seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, e.ID, e.Kind, e.Revision, e.Commit, base, undoes, e.Env, e.At.UTC().Format(time.RFC3339Nano),
 		e.Owner.User, e.Owner.Host, e.Version, string(summary), string(tables))
