@@ -275,7 +275,7 @@ func (s *session) write(ctx context.Context, entry *Entry, ledger *Ledger,
 		if err != nil {
 			return nil, err
 		}
-		if err := ensureLedger(ctx, tx); err != nil {
+		if err := ensureLedger(ctx, s.db, tx); err != nil {
 			tx.Rollback()
 			return nil, err
 		}
@@ -295,7 +295,7 @@ func (s *session) write(ctx context.Context, entry *Entry, ledger *Ledger,
 	}()
 	fault("after-begin")
 	if !ddlCommits {
-		if err := ensureLedger(ctx, tx); err != nil {
+		if err := ensureLedger(ctx, s.db, tx); err != nil {
 			return nil, err
 		}
 	}

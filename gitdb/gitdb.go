@@ -14,6 +14,7 @@ import (
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/mysql"
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/postgres"
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/sqlite" // the embedded default engine
 )

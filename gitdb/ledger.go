@@ -22,13 +22,15 @@ const (
 	ledgerRowsTable = config.ReservedPrefix + "ledger_rows"
 )
 
-// ledgerDDL creates them; the types are portable across engines.
-var ledgerDDL = []string{
-	`CREATE TABLE IF NOT EXISTS ` + identityTable + ` (
+// ledgerDDL returns the statements that create them; the types are
+// portable across engines but for long text (MySQL's TEXT holds 64 KB).
+func ledgerDDL(longText string) []string {
+	return []string{
+		`CREATE TABLE IF NOT EXISTS ` + identityTable + ` (
   id VARCHAR(64) NOT NULL PRIMARY KEY,
   env VARCHAR(255) NOT NULL,
   created_at VARCHAR(40) NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS ` + ledgerTable + ` (
+		`CREATE TABLE IF NOT EXISTS ` + ledgerTable + ` (
   seq BIGINT NOT NULL PRIMARY KEY,
   id VARCHAR(64) NOT NULL UNIQUE,
   kind VARCHAR(16) NOT NULL,
@@ -41,16 +43,17 @@ var ledgerDDL = []string{
   user_name VARCHAR(255) NOT NULL,
   host VARCHAR(255) NOT NULL,
   tool_version VARCHAR(64) NOT NULL,
-  summary TEXT NOT NULL,
-  table_meta TEXT NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS ` + ledgerRowsTable + ` (
+  summary ` + longText + ` NOT NULL,
+  table_meta ` + longText + ` NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS ` + ledgerRowsTable + ` (
   seq BIGINT NOT NULL,
   n BIGINT NOT NULL,
   tbl VARCHAR(255) NOT NULL,
   op VARCHAR(8) NOT NULL,
-  before_image TEXT,
-  after_image TEXT,
+  before_image ` + longText + `,
+  after_image ` + longText + `,
   PRIMARY KEY (seq, n))`,
+	}
 }
 
 // Ledger entry kinds.
@@ -258,8 +261,16 @@ func writeIdentity(ctx context.Context, tx dialect.Tx, id *Identity) error {
 		id.ID, id.Env, id.Created.UTC().Format(time.RFC3339Nano))
 }
 
-func ensureLedger(ctx context.Context, tx dialect.Tx) error {
-	for _, ddl := range ledgerDDL {
+// longTexter is implemented by engines whose TEXT is too short for row
+// images.
+type longTexter interface{ LongText() string }
+
+func ensureLedger(ctx context.Context, db dialect.Dialect, tx dialect.Tx) error {
+	longText := "TEXT"
+	if l, ok := db.(longTexter); ok {
+		longText = l.LongText()
+	}
+	for _, ddl := range ledgerDDL(longText) {
 		if err := tx.Exec(ctx, ddl); err != nil {
 			return fmt.Errorf("creating the ledger tables: %w", err)
 		}

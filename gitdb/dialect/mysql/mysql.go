@@ -1,0 +1,320 @@
+// Package mysql is the MySQL and MariaDB dialect, on go-sql-driver/mysql.
+// URLs are mysql://user:pass@host:port/db[?params], or go-sql-driver's own
+// DSN after mysql:// (mysql://user:pass@tcp(host:port)/db).
+//
+// Rows are read through the text protocol (exact for every type), in a
+// session whose time zone is UTC; text keys are ordered by their bytes,
+// whatever the column's collation.
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+func init() { dialect.Register("mysql", Open) }
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+type reader struct{ q querier }
+
+// DB is an open MySQL or MariaDB database.
+type DB struct {
+	reader
+	db     *sql.DB
+	dbName string
+}
+
+// DSN turns a mysql:// URL into go-sql-driver's DSN, with the session
+// settings git dbsync needs.
+func DSN(rawURL string) (*mysql.Config, error) {
+	rest := strings.TrimPrefix(rawURL, "mysql://")
+	var cfg *mysql.Config
+	if strings.Contains(rest, "@tcp(") || strings.Contains(rest, "@unix(") || strings.HasPrefix(rest, "tcp(") {
+		var err error
+		if cfg, err = mysql.ParseDSN(rest); err != nil {
+			return nil, err
+		}
+	} else {
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return nil, err
+		}
+		cfg = mysql.NewConfig()
+		cfg.Net, cfg.Addr, cfg.DBName = "tcp", u.Host, strings.TrimPrefix(u.Path, "/")
+		if u.Port() == "" {
+			cfg.Addr = u.Hostname() + ":3306"
+		}
+		if u.User != nil {
+			cfg.User = u.User.Username()
+			cfg.Passwd, _ = u.User.Password()
+		}
+		for k, v := range u.Query() {
+			if cfg.Params == nil {
+				cfg.Params = map[string]string{}
+			}
+			cfg.Params[k] = v[0]
+		}
+	}
+	if cfg.DBName == "" {
+		return nil, fmt.Errorf("no database named")
+	}
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["time_zone"] = "'+00:00'"
+	cfg.Params["sql_mode"] = "CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')" // an explicit id 0 stays 0
+	cfg.Params["foreign_key_checks"] = "1"
+	cfg.ParseTime = false
+	cfg.ClientFoundRows = true // UPDATE reports the rows matched, not only those whose bytes changed
+	cfg.InterpolateParams = true
+	cfg.MultiStatements = false
+	return cfg, nil
+}
+
+// Open connects to the database a URL names.
+func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
+	cfg, err := DSN(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("mysql: bad URL %s: %v", dialect.Redact(rawURL), err)
+	}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("mysql: %s: %v", dialect.Redact(rawURL), err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(1) // one session: its lock, settings and transaction
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("mysql: connecting to %s: %w", dialect.Redact(rawURL), err)
+	}
+	return &DB{reader: reader{q: db}, db: db, dbName: cfg.DBName}, nil
+}
+
+func (d *DB) Close() error { return d.db.Close() }
+
+// DDLCommits: in MySQL and MariaDB, CREATE TABLE ends the transaction.
+func (d *DB) DDLCommits() bool { return true }
+
+// LongText is the type of git dbsync's own large text columns.
+func (d *DB) LongText() string { return "LONGTEXT" }
+
+// Quote quotes an identifier.
+func Quote(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
+
+func (r reader) each(ctx context.Context, q string, args []any, fn func([]any) error) error {
+	rows, err := r.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := fn(vals); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case string:
+		return x
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func (r reader) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
+	return r.each(ctx, q, args, fn)
+}
+
+func (r reader) Tables(ctx context.Context) ([]string, error) {
+	var names []string
+	err := r.each(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'`, nil,
+		func(v []any) error {
+			names = append(names, str(v[0]))
+			return nil
+		})
+	slices.Sort(names) // by bytes, not by the server's collation
+	return names, err
+}
+
+var jsonCheck = regexp.MustCompile("(?i)json_valid\\(`((?:[^`]|``)+)`\\)")
+
+func (r reader) Describe(ctx context.Context, table string) (*dialect.Table, error) {
+	t := &dialect.Table{Name: table}
+	jsonCols := map[string]bool{} // MariaDB's JSON is LONGTEXT with a json_valid check
+	err := r.each(ctx, `SELECT check_clause FROM information_schema.check_constraints WHERE constraint_schema = DATABASE() AND table_name = ?`,
+		[]any{table}, func(v []any) error {
+			for _, m := range jsonCheck.FindAllStringSubmatch(str(v[0]), -1) {
+				jsonCols[strings.ReplaceAll(m[1], "``", "`")] = true
+			}
+			return nil
+		})
+	if err != nil && !strings.Contains(err.Error(), "check_constraints") { // MySQL before 8.0.16 has no such view
+		return nil, err
+	}
+	err = r.each(ctx, `SELECT column_name, column_type, data_type, is_nullable, extra, COALESCE(numeric_scale, -1)
+FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position`, []any{table},
+		func(v []any) error {
+			name, colType, dataType := str(v[0]), strings.ToLower(str(v[1])), strings.ToLower(str(v[2]))
+			typ, scale := logicalType(colType, dataType, str(v[5]))
+			if jsonCols[name] {
+				typ, scale = serialize.JSON, -1
+			}
+			extra := strings.ToUpper(str(v[4]))
+			t.Columns = append(t.Columns, dialect.Column{Name: name, DeclType: colType, Type: typ, Scale: scale,
+				Nullable: str(v[3]) == "YES", Generated: strings.Contains(extra, "GENERATED") || strings.Contains(extra, "PERSISTENT") || extra == "VIRTUAL"})
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("mysql: table %q: %w", table, err)
+	}
+	if len(t.Columns) == 0 {
+		return nil, fmt.Errorf("mysql: no table %q", table)
+	}
+	indexes := map[string][]string{}
+	var order []string
+	err = r.each(ctx, `SELECT index_name, column_name FROM information_schema.statistics
+WHERE table_schema = DATABASE() AND table_name = ? AND non_unique = 0 AND column_name IS NOT NULL ORDER BY index_name, seq_in_index`, []any{table},
+		func(v []any) error {
+			name := str(v[0])
+			if _, ok := indexes[name]; !ok {
+				order = append(order, name)
+			}
+			indexes[name] = append(indexes[name], str(v[1]))
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("mysql: table %q: %w", table, err)
+	}
+	for _, name := range order {
+		if name == "PRIMARY" {
+			t.PrimaryKey = indexes[name]
+		} else {
+			t.Unique = append(t.Unique, indexes[name])
+		}
+	}
+	fks := map[string]*dialect.ForeignKey{}
+	var fkOrder []string
+	err = r.each(ctx, `SELECT constraint_name, column_name, referenced_table_name, referenced_column_name FROM information_schema.key_column_usage
+WHERE table_schema = DATABASE() AND table_name = ? AND referenced_table_name IS NOT NULL AND referenced_table_schema = DATABASE()
+ORDER BY constraint_name, ordinal_position`, []any{table}, func(v []any) error {
+		name := str(v[0])
+		fk := fks[name]
+		if fk == nil {
+			fk = &dialect.ForeignKey{RefTable: str(v[2])}
+			fks[name] = fk
+			fkOrder = append(fkOrder, name)
+		}
+		fk.Columns = append(fk.Columns, str(v[1]))
+		fk.RefColumns = append(fk.RefColumns, str(v[3]))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mysql: table %q: %w", table, err)
+	}
+	for _, name := range fkOrder {
+		t.ForeignKeys = append(t.ForeignKeys, *fks[name])
+	}
+	return t, nil
+}
+
+// logicalType maps a MySQL column type to a logical type.
+func logicalType(colType, dataType, scale string) (serialize.Type, int) {
+	switch dataType {
+	case "tinyint":
+		if strings.HasPrefix(colType, "tinyint(1)") {
+			return serialize.Boolean, -1
+		}
+		return serialize.Int, -1
+	case "smallint", "mediumint", "int", "integer", "bigint", "year":
+		return serialize.Int, -1
+	case "decimal", "numeric":
+		var s int
+		fmt.Sscan(scale, &s)
+		return serialize.Decimal, s
+	case "float", "double", "real":
+		return serialize.Float, -1
+	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit":
+		return serialize.Bytes, -1
+	case "date":
+		return serialize.Date, -1
+	case "time":
+		return serialize.Time, -1
+	case "datetime":
+		return serialize.Timestamp, -1
+	case "timestamp":
+		return serialize.TimestampTZ, -1 // stored in UTC, read in a UTC session
+	case "json":
+		return serialize.JSON, -1
+	case "uuid":
+		return serialize.UUID, -1
+	}
+	return serialize.Text, -1 // char, varchar, *text, enum, set, inet6, …
+}
+
+func (r reader) CountRows(ctx context.Context, table string) (int64, error) {
+	var n int64
+	err := r.each(ctx, "SELECT count(*) FROM "+Quote(table), nil, func(v []any) error {
+		fmt.Sscan(str(v[0]), &n)
+		return nil
+	})
+	return n, err
+}
+
+// ReadRows orders text keys by their bytes (CAST … AS BINARY): MySQL's
+// usual collations are case- and accent-insensitive.
+func (r reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
+	sel := make([]string, len(columns))
+	isBool := make([]bool, len(columns))
+	for i, name := range columns {
+		c := desc.Column(name)
+		if c == nil {
+			return fmt.Errorf("mysql: table %q has no column %q", desc.Name, name)
+		}
+		sel[i] = Quote(name)
+		isBool[i] = c.Type == serialize.Boolean
+	}
+	order := make([]string, len(key))
+	for i, k := range key {
+		order[i] = Quote(k)
+		if c := desc.Column(k); c != nil && (c.Type == serialize.Text || c.Type == serialize.UUID) {
+			order[i] = "CAST(" + Quote(k) + " AS BINARY)"
+		}
+	}
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + Quote(desc.Name)
+	if len(order) > 0 {
+		q += " ORDER BY " + strings.Join(order, ", ")
+	}
+	return r.each(ctx, q, nil, fn)
+}

@@ -1,0 +1,291 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// Tx is a MySQL/MariaDB write transaction. It holds a named lock
+// (GET_LOCK) on the database so that two applies never write it at once.
+// Foreign key checks are off inside it, so that rows may be written in any
+// order (cycles included); before COMMIT every foreign key of the tables
+// written is checked explicitly, and a violation rolls everything back.
+type Tx struct {
+	reader
+	tx      *sql.Tx
+	db      *sql.DB // the one connection: back in the pool after COMMIT
+	lock    string
+	written map[string]bool
+}
+
+// batchRows bounds the rows of one statement.
+const batchRows = 500
+
+// Begin starts a write transaction, failing at once when another apply
+// holds the database.
+func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
+	lock := "git-dbsync:" + d.dbName
+	if len(lock) > 64 {
+		lock = lock[:64]
+	}
+	var got sql.NullInt64
+	if err := d.db.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", lock).Scan(&got); err != nil {
+		return nil, fmt.Errorf("mysql: %w", err)
+	}
+	if got.Int64 != 1 {
+		return nil, fmt.Errorf("mysql: another git dbsync apply holds database %q right now", d.dbName)
+	}
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, "SET foreign_key_checks = 0")
+	}
+	if err != nil {
+		if tx != nil {
+			tx.Rollback()
+		}
+		d.db.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", lock)
+		return nil, fmt.Errorf("mysql: begin: %w", err)
+	}
+	return &Tx{reader: reader{q: tx}, tx: tx, db: d.db, lock: lock, written: map[string]bool{}}, nil
+}
+
+// end restores the session and releases the lock, after COMMIT or ROLLBACK.
+func (t *Tx) end() {
+	ctx := context.Background()
+	t.db.ExecContext(ctx, "SET foreign_key_checks = 1")
+	t.db.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", t.lock)
+}
+
+func (t *Tx) Commit() error {
+	ctx := context.Background()
+	if err := t.checkForeignKeys(ctx); err != nil {
+		t.tx.Rollback()
+		t.end()
+		return err
+	}
+	if _, err := t.tx.ExecContext(ctx, "SET foreign_key_checks = 1"); err != nil {
+		t.tx.Rollback()
+		t.end()
+		return err
+	}
+	err := t.tx.Commit()
+	t.end()
+	if err != nil {
+		return fmt.Errorf("mysql: commit: %w", err)
+	}
+	return nil
+}
+
+func (t *Tx) Rollback() error {
+	err := t.tx.Rollback()
+	t.end()
+	return err
+}
+
+// checkForeignKeys proves, with foreign key checks off, that every foreign
+// key from or to a table written still finds its parent row.
+func (t *Tx) checkForeignKeys(ctx context.Context) error {
+	if len(t.written) == 0 {
+		return nil
+	}
+	tables, err := t.Tables(ctx)
+	if err != nil {
+		return err
+	}
+	for _, child := range tables {
+		desc, err := t.Describe(ctx, child)
+		if err != nil {
+			return err
+		}
+		for _, fk := range desc.ForeignKeys {
+			if !t.written[child] && !t.written[fk.RefTable] {
+				continue
+			}
+			var on, notNull []string
+			for i := range fk.Columns {
+				on = append(on, "p."+Quote(fk.RefColumns[i])+" = c."+Quote(fk.Columns[i]))
+				notNull = append(notNull, "c."+Quote(fk.Columns[i])+" IS NOT NULL")
+			}
+			q := "SELECT " + strings.Join(prefixed("c.", fk.Columns), ", ") + " FROM " + Quote(child) + " c WHERE " + strings.Join(notNull, " AND ") +
+				" AND NOT EXISTS (SELECT 1 FROM " + Quote(fk.RefTable) + " p WHERE " + strings.Join(on, " AND ") + ") LIMIT 1"
+			var bad []string
+			err := t.each(ctx, q, nil, func(v []any) error {
+				for _, x := range v {
+					bad = append(bad, str(x))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if bad != nil {
+				return fmt.Errorf("mysql: foreign key (%s) of table %q: row with (%s) = (%s) has no parent in %q: nothing written",
+					strings.Join(fk.Columns, ", "), child, strings.Join(fk.Columns, ", "), strings.Join(bad, ", "), fk.RefTable)
+			}
+		}
+	}
+	return nil
+}
+
+func prefixed(p string, cols []string) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = p + Quote(c)
+	}
+	return out
+}
+
+func (t *Tx) Exec(ctx context.Context, q string, args ...any) error {
+	_, err := t.tx.ExecContext(ctx, q, args...)
+	return err
+}
+
+// value converts a cell to the value MySQL reads for its column type.
+func value(c serialize.Column, cell serialize.Cell) (any, error) {
+	v, err := serialize.Value(&c, cell)
+	if err != nil {
+		return nil, fmt.Errorf("column %q: %w", c.Name, err)
+	}
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return 1, nil
+		}
+		return 0, nil
+	case string:
+		switch c.Type {
+		case serialize.Timestamp, serialize.TimestampTZ:
+			return strings.Replace(strings.TrimSuffix(x, "Z"), "T", " ", 1), nil
+		}
+	}
+	return v, nil
+}
+
+func rowArgs(cols []serialize.Column, cells []serialize.Cell, args []any) ([]any, error) {
+	for i, c := range cols {
+		v, err := value(c, cells[i])
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, v)
+	}
+	return args, nil
+}
+
+func tuple(n int) string { return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")" }
+
+func names(cols []serialize.Column) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = Quote(c.Name)
+	}
+	return strings.Join(q, ", ")
+}
+
+func batches(n int, fn func(lo, hi int) error) error {
+	for lo := 0; lo < n; lo += batchRows {
+		if err := fn(lo, min(lo+batchRows, n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Tx) Insert(ctx context.Context, table string, cols []serialize.Column, rows [][]serialize.Cell) error {
+	t.written[table] = true
+	return batches(len(rows), func(lo, hi int) error {
+		var args []any
+		var err error
+		list := make([]string, 0, hi-lo)
+		for _, row := range rows[lo:hi] {
+			if args, err = rowArgs(cols, row, args); err != nil {
+				return err
+			}
+			list = append(list, tuple(len(cols)))
+		}
+		_, err = t.tx.ExecContext(ctx, "INSERT INTO "+Quote(table)+" ("+names(cols)+") VALUES "+strings.Join(list, ", "), args...)
+		return err
+	})
+}
+
+// Update writes a batch with one statement per column set: SET c =
+// CASE WHEN key = ? THEN ? … END, on the rows WHERE (key) IN (…). It does
+// not use INSERT … ON DUPLICATE KEY UPDATE, which fires on any unique key
+// and can update the wrong row (DESIGN.md).
+func (t *Tx) Update(ctx context.Context, table string, keyCols []serialize.Column, keys [][]serialize.Cell, cols []serialize.Column, vals [][]serialize.Cell) error {
+	t.written[table] = true
+	var match []string
+	for _, k := range keyCols {
+		match = append(match, Quote(k.Name)+" = ?")
+	}
+	when := "WHEN " + strings.Join(match, " AND ") + " THEN ?"
+	return batches(len(keys), func(lo, hi int) error {
+		var args []any
+		var set []string
+		for j, c := range cols {
+			cases := make([]string, 0, hi-lo)
+			for i := lo; i < hi; i++ {
+				var err error
+				if args, err = rowArgs(keyCols, keys[i], args); err != nil {
+					return err
+				}
+				if args, err = rowArgs(cols[j:j+1], vals[i][j:j+1], args); err != nil {
+					return err
+				}
+				cases = append(cases, when)
+			}
+			set = append(set, Quote(c.Name)+" = CASE "+strings.Join(cases, " ")+" END")
+		}
+		in, inArgs, err := keyList(keyCols, keys[lo:hi])
+		if err != nil {
+			return err
+		}
+		res, err := t.tx.ExecContext(ctx, "UPDATE "+Quote(table)+" SET "+strings.Join(set, ", ")+" WHERE "+in, append(args, inArgs...)...)
+		return affected(res, err, hi-lo)
+	})
+}
+
+// keyList is "(k1, k2) IN ((?, ?), …)" for a batch of keys.
+func keyList(keyCols []serialize.Column, keys [][]serialize.Cell) (string, []any, error) {
+	var args []any
+	list := make([]string, len(keys))
+	for i, key := range keys {
+		var err error
+		if args, err = rowArgs(keyCols, key, args); err != nil {
+			return "", nil, err
+		}
+		list[i] = tuple(len(keyCols))
+	}
+	return "(" + names(keyCols) + ") IN (" + strings.Join(list, ", ") + ")", args, nil
+}
+
+func (t *Tx) Delete(ctx context.Context, table string, keyCols []serialize.Column, keys [][]serialize.Cell) error {
+	t.written[table] = true
+	return batches(len(keys), func(lo, hi int) error {
+		in, args, err := keyList(keyCols, keys[lo:hi])
+		if err != nil {
+			return err
+		}
+		res, err := t.tx.ExecContext(ctx, "DELETE FROM "+Quote(table)+" WHERE "+in, args...)
+		return affected(res, err, hi-lo)
+	})
+}
+
+func affected(res sql.Result, err error, want int) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != int64(want) {
+		return fmt.Errorf("expected to change %d rows, changed %d: a row is missing from the target", want, n)
+	}
+	return nil
+}
