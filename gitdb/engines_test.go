@@ -1,0 +1,148 @@
+package gitdb
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gitdbsync/git-dbsync/internal/dbtest"
+)
+
+const crossConfig = `[tables]
+	config = every_type links ${Q:Menu Items}
+[table "links"]
+	layout = lines
+`
+
+// fixture returns the schema and data parts of a fixture for an engine.
+func fixture(t *testing.T, name, engine string) (schema, data string) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "fixtures", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, data, _ = strings.Cut(dbtest.Render(string(raw), engine), "-- data\n")
+	return schema, data
+}
+
+// repoFor makes a git repository whose environments are the given URLs.
+func repoFor(t *testing.T, envs map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v %s", err, out)
+	}
+	cfg := strings.ReplaceAll(crossConfig, "${Q:Menu Items}", `Menu?Items`)
+	for name, url := range envs {
+		cfg += "[env \"" + name + "\"]\n\turl = " + url + "\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func gitIn(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+}
+
+// The same logical rows loaded into SQLite, PostgreSQL and MariaDB export
+// to byte-identical files; and the files exported from one engine apply to
+// the others, which then export the same files again.
+func TestCrossEngineFixture(t *testing.T) {
+	ctx := context.Background()
+	var first map[string]string
+	var firstDir string
+	for _, engine := range dbtest.Engines {
+		url := dbtest.NewDatabase(t, engine)
+		schema, data := fixture(t, "everytype.sql", engine)
+		if err := dbtest.Exec(url, schema+data); err != nil {
+			t.Fatalf("%s: loading the fixture: %v", engine, err)
+		}
+		dir := repoFor(t, map[string]string{"dev": url})
+		mustExport(t, dir)
+		files := snapshot(t, dir)
+		delete(files, ".dbsync")
+		if len(files) < 10 {
+			t.Fatalf("%s exported only %v", engine, keys(files))
+		}
+		if first == nil {
+			first, firstDir = files, dir
+			continue
+		}
+		t.Run("same files from "+engine, func(t *testing.T) { sameFiles(t, first, files) })
+	}
+	// Develop on SQLite, deploy to PostgreSQL and MariaDB.
+	gitIn(t, firstDir, "add", "-A")
+	gitIn(t, firstDir, "commit", "-q", "-m", "fixture")
+	gitIn(t, firstDir, "tag", "v1")
+	for _, engine := range dbtest.Engines[1:] {
+		t.Run("apply to "+engine, func(t *testing.T) {
+			url := dbtest.NewDatabase(t, engine)
+			schema, _ := fixture(t, "everytype.sql", engine)
+			if err := dbtest.Exec(url, schema); err != nil {
+				t.Fatal(err)
+			}
+			os.Setenv("DBSYNC_ENV_PROD_URL", url)
+			defer os.Unsetenv("DBSYNC_ENV_PROD_URL")
+			ws, err := OpenWorkspace(firstDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := res.Entry.Summary["every_type"].Inserted; n != 5 {
+				t.Errorf("inserted %d rows into every_type", n)
+			}
+			back := repoFor(t, map[string]string{"dev": url})
+			mustExport(t, back)
+			files := snapshot(t, back)
+			delete(files, ".dbsync")
+			sameFiles(t, first, files)
+		})
+	}
+}
+
+// Hostile identifiers in files never reach SQL: a table or column the
+// target does not have is refused before anything runs.
+func TestHostileIdentifiersInFilesAreRefused(t *testing.T) {
+	for _, engine := range dbtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			url := dbtest.NewDatabase(t, engine)
+			if err := dbtest.Exec(url, dbtest.Render("CREATE TABLE s (k VARCHAR(10) PRIMARY KEY, v VARCHAR(10)); INSERT INTO s VALUES ('a', '1');", engine)); err != nil {
+				t.Fatal(err)
+			}
+			dir := repoFor(t, map[string]string{"dev": url})
+			os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = "+url+"\n[tables]\n\tconfig = *\n"), 0o644)
+			mustExport(t, dir)
+			hostile := map[string]string{
+				"table":  `{"format":1,"name":"s\"; DROP TABLE s; --","columns":[{"name":"k","type":"text","nullable":false}],"key":["k"],"layout":"rows","references":[]}`,
+				"column": `{"format":1,"name":"s","columns":[{"name":"k","type":"text","nullable":false},{"name":"v\" = NULL; DROP TABLE s; --","type":"text","nullable":true}],"key":["k"],"layout":"rows","references":[]}`,
+			}
+			for what, meta := range hostile {
+				os.WriteFile(filepath.Join(dir, "db", "s", "table.json"), []byte(meta), 0o644)
+				gitIn(t, dir, "add", "-A")
+				gitIn(t, dir, "commit", "-q", "--allow-empty", "-m", what)
+				gitIn(t, dir, "tag", "-f", "bad")
+				ws, _ := OpenWorkspace(dir)
+				_, err := ws.Apply(context.Background(), ApplyOptions{PlanOptions: PlanOptions{Env: "dev", Revision: "bad"}})
+				if err == nil || !strings.Contains(err.Error(), "does not exist in the target") && !strings.Contains(err.Error(), "the target has no such table") {
+					t.Errorf("hostile %s: %v", what, err)
+				}
+				if out, err := dbtest.Query(url, "SELECT k, v FROM s"); err != nil || out != "a\t1\n" {
+					t.Errorf("hostile %s: table s is now %q, %v", what, out, err)
+				}
+			}
+		})
+	}
+}

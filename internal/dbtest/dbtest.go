@@ -1,0 +1,292 @@
+// Package dbtest gives tests a fresh database of each engine — an SQLite
+// file, a PostgreSQL database, a MySQL/MariaDB database — dropped when the
+// test ends, and SQL fixtures written once for all three.
+//
+// The servers are those of $DBSYNC_TEST_POSTGRES and $DBSYNC_TEST_MYSQL
+// (defaults: postgres@127.0.0.1:5432 and root@127.0.0.1:3306, as on the
+// project's machines). A server that cannot be reached fails the test:
+// database tests never skip.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gitdbsync/git-dbsync/internal/sqltool"
+)
+
+// Engines lists the engines every dialect test runs on.
+var Engines = []string{"sqlite", "postgres", "mysql"}
+
+// PostgresAdmin and MySQLAdmin return the URLs tests create databases with.
+func PostgresAdmin() string {
+	if u := os.Getenv("DBSYNC_TEST_POSTGRES"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+func MySQLAdmin() string {
+	if u := os.Getenv("DBSYNC_TEST_MYSQL"); u != "" {
+		return u
+	}
+	return "mysql://root@127.0.0.1:3306/test"
+}
+
+func randomName() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return "dbsync_test_" + hex.EncodeToString(b)
+}
+
+// NewDatabase creates an empty database of an engine and returns its URL;
+// it is dropped when the test ends.
+func NewDatabase(t testing.TB, engine string) string {
+	t.Helper()
+	switch engine {
+	case "sqlite":
+		return "sqlite:" + filepath.Join(t.TempDir(), randomName()+".db")
+	case "postgres":
+		name := randomName()
+		admin := PostgresAdmin()
+		if err := Exec(admin, "CREATE DATABASE "+name); err != nil {
+			t.Fatalf("PostgreSQL at %s: %v (is the server running? .ci/run starts it)", admin, err)
+		}
+		t.Cleanup(func() { Exec(admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+		u, _ := url.Parse(admin)
+		u.Path = "/" + name
+		return u.String()
+	case "mysql":
+		name := randomName()
+		admin := MySQLAdmin()
+		if err := Exec(admin, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"); err != nil {
+			t.Fatalf("MySQL/MariaDB at %s: %v (is the server running? .ci/run starts it)", admin, err)
+		}
+		t.Cleanup(func() { Exec(admin, "DROP DATABASE IF EXISTS "+name) })
+		u, _ := url.Parse(admin)
+		u.Path = "/" + name
+		return u.String()
+	}
+	t.Fatalf("unknown engine %q", engine)
+	return ""
+}
+
+// Engine returns the engine of a URL.
+func Engine(u string) string {
+	scheme, _, _ := strings.Cut(u, ":")
+	if scheme == "postgresql" {
+		return "postgres"
+	}
+	return scheme
+}
+
+// Exec runs a script of statements on the database of a URL.
+func Exec(u, script string) error {
+	ctx := context.Background()
+	switch Engine(u) {
+	case "sqlite":
+		return sqltool.Exec(strings.TrimPrefix(u, "sqlite:"), script)
+	case "postgres":
+		conn, err := pgx.Connect(ctx, u)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, script, pgx.QueryExecModeSimpleProtocol)
+		return err
+	case "mysql":
+		db, err := openMySQL(u, true)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		_, err = db.Exec(script)
+		return err
+	}
+	return fmt.Errorf("unknown engine in %q", u)
+}
+
+func openMySQL(u string, multi bool) (*sql.DB, error) {
+	p, err := url.Parse(u)
+	if err != nil {
+		return nil, err
+	}
+	cfg := mysql.NewConfig()
+	cfg.Net, cfg.Addr, cfg.DBName = "tcp", p.Host, strings.TrimPrefix(p.Path, "/")
+	if p.User != nil {
+		cfg.User = p.User.Username()
+		cfg.Passwd, _ = p.User.Password()
+	}
+	cfg.MultiStatements = multi
+	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(conn), nil
+}
+
+// Query runs a query and returns its rows as tab-separated text lines,
+// NULL as NULL.
+func Query(u, q string) (string, error) {
+	ctx := context.Background()
+	var b strings.Builder
+	line := func(vals []any) {
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			switch x := v.(type) {
+			case nil:
+				parts[i] = "NULL"
+			case []byte:
+				parts[i] = string(x)
+			default:
+				parts[i] = fmt.Sprint(x)
+			}
+		}
+		b.WriteString(strings.Join(parts, "\t") + "\n")
+	}
+	switch Engine(u) {
+	case "sqlite":
+		err := sqltool.Query(strings.TrimPrefix(u, "sqlite:"), q, &b)
+		return b.String(), err
+	case "postgres":
+		conn, err := pgx.Connect(ctx, u)
+		if err != nil {
+			return "", err
+		}
+		defer conn.Close(ctx)
+		rows, err := conn.Query(ctx, q, pgx.QueryExecModeSimpleProtocol)
+		if err != nil {
+			return "", err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			vals := make([]any, len(rows.RawValues()))
+			for i, raw := range rows.RawValues() {
+				if raw != nil {
+					vals[i] = string(raw)
+				}
+			}
+			line(vals)
+		}
+		return b.String(), rows.Err()
+	case "mysql":
+		db, err := openMySQL(u, false)
+		if err != nil {
+			return "", err
+		}
+		defer db.Close()
+		rows, err := db.Query(q)
+		if err != nil {
+			return "", err
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return "", err
+			}
+			line(vals)
+		}
+		return b.String(), rows.Err()
+	}
+	return "", fmt.Errorf("unknown engine in %q", u)
+}
+
+// macro is ${NAME} or ${NAME:arg} in a fixture.
+var macro = regexp.MustCompile(`\$\{([A-Z]+)(?::([^}]*))?\}`)
+
+// types maps fixture macros to each engine's SQL.
+var types = map[string][3]string{ // sqlite, postgres, mysql
+	"DATETIME":    {"DATETIME", "TIMESTAMP", "DATETIME(6)"},
+	"TIMESTAMPTZ": {"TIMESTAMPTZ", "TIMESTAMPTZ", "TIMESTAMP(6) NULL"},
+	"BLOB":        {"BLOB", "BYTEA", "LONGBLOB"},
+	"JSON":        {"JSON", "JSONB", "JSON"},
+	"DOUBLE":      {"REAL", "DOUBLE PRECISION", "DOUBLE"},
+	"TEXT":        {"TEXT", "TEXT", "LONGTEXT"},
+	"BIGINT":      {"INTEGER", "BIGINT", "BIGINT"},
+	"TIME":        {"TIME", "TIME", "TIME(6)"},
+	"BS":          {`\`, `\`, `\\`}, // a backslash inside a string literal
+	"DEFERRABLE":  {"DEFERRABLE INITIALLY DEFERRED", "DEFERRABLE INITIALLY DEFERRED", ""},
+}
+
+// Render writes a fixture for an engine: ${DATETIME}, ${TIMESTAMPTZ},
+// ${BLOB}, ${JSON}, ${DOUBLE}, ${TEXT}, ${BIGINT}, ${TIME} and
+// ${DEFERRABLE} become its types, ${BS} a backslash in a string literal, ${HEX:00ff} a binary literal, ${Q:name} a quoted
+// identifier.
+func Render(fixture, engine string) string {
+	idx := map[string]int{"sqlite": 0, "postgres": 1, "mysql": 2}[engine]
+	return macro.ReplaceAllStringFunc(fixture, func(m string) string {
+		parts := macro.FindStringSubmatch(m)
+		switch parts[1] {
+		case "HEX":
+			if engine == "postgres" {
+				return `'\x` + parts[2] + `'::bytea`
+			}
+			return "X'" + parts[2] + "'"
+		case "Q":
+			if engine == "mysql" {
+				return "`" + strings.ReplaceAll(parts[2], "`", "``") + "`"
+			}
+			return `"` + strings.ReplaceAll(parts[2], `"`, `""`) + `"`
+		}
+		if t, ok := types[parts[1]]; ok {
+			return t[idx]
+		}
+		return m
+	})
+}
+
+// Copy copies every table of one database into another, empty one of the
+// same engine, with its rows (a production made from a development copy).
+func Copy(from, to string) error {
+	switch Engine(from) {
+	case "sqlite":
+		data, err := os.ReadFile(strings.TrimPrefix(from, "sqlite:"))
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(strings.TrimPrefix(to, "sqlite:"), data, 0o644)
+	case "postgres":
+		src, dst := dbName(from), dbName(to)
+		return Exec(PostgresAdmin(), "DROP DATABASE IF EXISTS "+dst+" WITH (FORCE); CREATE DATABASE "+dst+" TEMPLATE "+src)
+	case "mysql":
+		tables, err := Query(from, "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'")
+		if err != nil {
+			return err
+		}
+		script := "SET foreign_key_checks = 0;"
+		for _, t := range strings.Fields(tables) {
+			create, err := Query(from, "SHOW CREATE TABLE `"+t+"`")
+			if err != nil {
+				return err
+			}
+			_, ddl, _ := strings.Cut(strings.TrimSuffix(create, "\n"), "\t")
+			script += "DROP TABLE IF EXISTS `" + t + "`; " + ddl + "; INSERT INTO `" + t + "` SELECT * FROM `" + dbName(from) + "`.`" + t + "`;"
+		}
+		return Exec(to, script+"SET foreign_key_checks = 1;")
+	}
+	return fmt.Errorf("unknown engine in %q", from)
+}
+
+func dbName(u string) string {
+	p, _ := url.Parse(u)
+	return strings.TrimPrefix(p.Path, "/")
+}
