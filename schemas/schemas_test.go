@@ -14,6 +14,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
+	"github.com/gitdbsync/git-dbsync/internal/fixture"
 	"github.com/gitdbsync/git-dbsync/internal/sqltool"
 	"github.com/gitdbsync/git-dbsync/schemas"
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -84,11 +85,11 @@ func TestExportedFilesMatchSchemas(t *testing.T) {
 	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
 		t.Fatalf("%v %s", err, out)
 	}
-	sql, err := os.ReadFile("../testdata/demo/cms.sql")
+	sql, err := os.ReadFile("../testdata/fixtures/cms.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sqltool.Exec(filepath.Join(dir, "dev.db"), string(sql)+`
+	if err := sqltool.Exec(filepath.Join(dir, "dev.db"), fixture.Render(string(sql), "sqlite")+`
 CREATE TABLE every_type (id INTEGER PRIMARY KEY, f REAL, d DECIMAL(6,3), b BLOB, ok BOOLEAN NOT NULL, day DATE, tod TIME,
   ts TIMESTAMP, tz TIMESTAMPTZ, j JSON, u UUID);
 INSERT INTO every_type VALUES (1, 0.5, 1.25, X'00FF', 1, '2026-11-22', '10:00:00.5', '2026-11-22 10:00:00', '2026-11-22T10:00:00+01:00', '{"a":[1]}', '550E8400-E29B-41D4-A716-446655440000'),

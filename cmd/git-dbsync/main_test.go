@@ -8,6 +8,9 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/internal/dbtest"
+	"github.com/gitdbsync/git-dbsync/internal/fixture"
 	"github.com/gitdbsync/git-dbsync/internal/sqltool"
 )
 
@@ -19,12 +22,26 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// TestScripts runs the SQLite scripts of testdata/script.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, scriptParams(t, "../../testdata/script"))
+	testscript.Run(t, scriptParams(t, "../../testdata/script", ""))
 }
 
-func scriptParams(t *testing.T, dir string) testscript.Params {
-	demo, err := filepath.Abs("../../testdata/demo")
+// TestEngineScripts runs the scripts of testdata/script/engines on every
+// engine. Each script gets fresh databases for the environments dev, prod
+// and staging, named to git dbsync by $DBSYNC_ENV_<NAME>_URL.
+func TestEngineScripts(t *testing.T) {
+	for _, engine := range dbtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			testscript.Run(t, scriptParams(t, "../../testdata/script/engines", engine))
+		})
+	}
+}
+
+// scriptParams runs the scripts of dir; with an engine, each script gets
+// fresh databases of that engine for dev, prod and staging.
+func scriptParams(t *testing.T, dir, engine string) testscript.Params {
+	fixtures, err := filepath.Abs("../../testdata/fixtures")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +59,13 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			env.Setenv("GIT_COMMITTER_EMAIL", "dev@example.org")
 			env.Setenv("GIT_AUTHOR_DATE", "2026-11-22T10:00:00Z")
 			env.Setenv("GIT_COMMITTER_DATE", "2026-11-22T10:00:00Z")
-			env.Setenv("DEMO", demo)
+			env.Setenv("FIXTURES", fixtures)
+			if engine != "" {
+				env.Setenv("ENGINE", engine)
+				for _, name := range []string{"dev", "prod", "staging"} {
+					env.Setenv(config.EnvVar(name), dbtest.NewDatabase(t, engine))
+				}
+			}
 			if err := os.MkdirAll(home, 0o755); err != nil {
 				return err
 			}
@@ -52,6 +75,9 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			"sqlexec":  cmdSQLExec,
 			"sqlquery": cmdSQLQuery,
 			"tree":     cmdTree,
+			"dbexec":   cmdDBExec,
+			"dbquery":  cmdDBQuery,
+			"dbcopy":   cmdDBCopy,
 		},
 	}
 }
@@ -67,7 +93,7 @@ func cmdSQLExec(ts *testscript.TestScript, neg bool, args []string) {
 		if strings.HasPrefix(a, "@") {
 			script = ts.ReadFile(a[1:])
 		}
-		err := sqltool.Exec(ts.MkAbs(args[0]), script)
+		err := sqltool.Exec(ts.MkAbs(args[0]), fixture.Render(script, "sqlite"))
 		if neg {
 			if err == nil {
 				ts.Fatalf("sqlexec succeeded unexpectedly")
@@ -101,4 +127,53 @@ func cmdTree(ts *testscript.TestScript, neg bool, args []string) {
 		return err
 	})
 	ts.Check(err)
+}
+
+// envURL returns the database URL of an environment of an engine script.
+func envURL(ts *testscript.TestScript, env string) string {
+	u := ts.Getenv(config.EnvVar(env))
+	if u == "" {
+		ts.Fatalf("no database for environment %q", env)
+	}
+	return u
+}
+
+// dbexec ENV SQL|@FILE… runs statements (a fixture, rendered for the
+// script's engine) on an environment's database.
+func cmdDBExec(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: dbexec ENV SQL|@FILE...")
+	}
+	for _, a := range args[1:] {
+		script := a
+		if strings.HasPrefix(a, "@") {
+			script = ts.ReadFile(a[1:])
+		}
+		err := dbtest.Exec(envURL(ts, args[0]), fixture.Render(script, ts.Getenv("ENGINE")))
+		if neg {
+			if err == nil {
+				ts.Fatalf("dbexec succeeded unexpectedly")
+			}
+			return
+		}
+		ts.Check(err)
+	}
+}
+
+// dbquery ENV QUERY prints the rows of a query, tab-separated.
+func cmdDBQuery(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: dbquery ENV QUERY")
+	}
+	out, err := dbtest.Query(envURL(ts, args[0]), fixture.Render(args[1], ts.Getenv("ENGINE")))
+	ts.Check(err)
+	ts.Stdout().Write([]byte(out))
+}
+
+// dbcopy FROM TO copies one environment's database over another's.
+func cmdDBCopy(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: dbcopy FROM TO")
+	}
+	ts.Check(dbtest.Copy(envURL(ts, args[0]), envURL(ts, args[1])))
 }

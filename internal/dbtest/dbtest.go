@@ -17,13 +17,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gitdbsync/git-dbsync/internal/fixture"
 	"github.com/gitdbsync/git-dbsync/internal/sqltool"
 )
 
@@ -210,49 +210,8 @@ func Query(u, q string) (string, error) {
 	return "", fmt.Errorf("unknown engine in %q", u)
 }
 
-// macro is ${NAME} or ${NAME:arg} in a fixture.
-var macro = regexp.MustCompile(`\$\{([A-Z]+)(?::([^}]*))?\}`)
-
-// types maps fixture macros to each engine's SQL.
-var types = map[string][3]string{ // sqlite, postgres, mysql
-	"DATETIME":    {"DATETIME", "TIMESTAMP", "DATETIME(6)"},
-	"TIMESTAMPTZ": {"TIMESTAMPTZ", "TIMESTAMPTZ", "TIMESTAMP(6) NULL"},
-	"BLOB":        {"BLOB", "BYTEA", "LONGBLOB"},
-	"JSON":        {"JSON", "JSONB", "JSON"},
-	"DOUBLE":      {"REAL", "DOUBLE PRECISION", "DOUBLE"},
-	"TEXT":        {"TEXT", "TEXT", "LONGTEXT"},
-	"BIGINT":      {"INTEGER", "BIGINT", "BIGINT"},
-	"TIME":        {"TIME", "TIME", "TIME(6)"},
-	"BS":          {`\`, `\`, `\\`}, // a backslash inside a string literal
-	"DEFERRABLE":  {"DEFERRABLE INITIALLY DEFERRED", "DEFERRABLE INITIALLY DEFERRED", ""},
-}
-
-// Render writes a fixture for an engine: ${DATETIME}, ${TIMESTAMPTZ},
-// ${BLOB}, ${JSON}, ${DOUBLE}, ${TEXT}, ${BIGINT}, ${TIME} and
-// ${DEFERRABLE} become its types, ${BS} a backslash in a string literal, ${HEX:00ff} a binary literal, ${Q:name} a quoted
-// identifier.
-func Render(fixture, engine string) string {
-	idx := map[string]int{"sqlite": 0, "postgres": 1, "mysql": 2}[engine]
-	return macro.ReplaceAllStringFunc(fixture, func(m string) string {
-		parts := macro.FindStringSubmatch(m)
-		switch parts[1] {
-		case "HEX":
-			if engine == "postgres" {
-				return `'\x` + parts[2] + `'::bytea`
-			}
-			return "X'" + parts[2] + "'"
-		case "Q":
-			if engine == "mysql" {
-				return "`" + strings.ReplaceAll(parts[2], "`", "``") + "`"
-			}
-			return `"` + strings.ReplaceAll(parts[2], `"`, `""`) + `"`
-		}
-		if t, ok := types[parts[1]]; ok {
-			return t[idx]
-		}
-		return m
-	})
-}
+// Render writes a fixture for an engine (see package fixture).
+func Render(sql, engine string) string { return fixture.Render(sql, engine) }
 
 // Copy copies every table of one database into another, empty one of the
 // same engine, with its rows (a production made from a development copy).
@@ -266,7 +225,10 @@ func Copy(from, to string) error {
 		return os.WriteFile(strings.TrimPrefix(to, "sqlite:"), data, 0o644)
 	case "postgres":
 		src, dst := dbName(from), dbName(to)
-		return Exec(PostgresAdmin(), "DROP DATABASE IF EXISTS "+dst+" WITH (FORCE); CREATE DATABASE "+dst+" TEMPLATE "+src)
+		if err := Exec(PostgresAdmin(), "DROP DATABASE IF EXISTS "+dst+" WITH (FORCE)"); err != nil {
+			return err
+		}
+		return Exec(PostgresAdmin(), "CREATE DATABASE "+dst+" TEMPLATE "+src)
 	case "mysql":
 		tables, err := Query(from, "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'")
 		if err != nil {

@@ -23,7 +23,7 @@ git config user.name "Demo Developer"
 git config user.email demo@example.org
 printf 'var/\n' > .gitignore
 mkdir -p var
-run sqlexec var/dev.db "$here/cms.sql"
+run sqlexec var/dev.db "$here/../fixtures/cms.sql"
 
 step "2. git dbsync init inspects the database and suggests a class for every table"
 run git dbsync init --url sqlite:var/dev.db

@@ -1,11 +1,13 @@
 // Command sqlexec runs SQL on an SQLite file: sqlexec DB FILE.sql loads a
-// script; sqlexec DB -q QUERY prints the rows of a query.
+// script (a fixture, rendered for SQLite); sqlexec DB -q QUERY prints the
+// rows of a query.
 package main
 
 import (
 	"fmt"
 	"os"
 
+	"github.com/gitdbsync/git-dbsync/internal/fixture"
 	"github.com/gitdbsync/git-dbsync/internal/sqltool"
 )
 
@@ -17,7 +19,7 @@ func main() {
 	case len(os.Args) == 3:
 		var script []byte
 		if script, err = os.ReadFile(os.Args[2]); err == nil {
-			err = sqltool.Exec(os.Args[1], string(script))
+			err = sqltool.Exec(os.Args[1], fixture.Render(string(script), "sqlite"))
 		}
 	default:
 		err = fmt.Errorf("usage: sqlexec DB FILE.sql | sqlexec DB -q QUERY")
