@@ -1,0 +1,314 @@
+// Package dialecttest is the conformance suite every dialect must pass,
+// run against a real server: catalog and logical types, keys and foreign
+// keys, rows in the files' order whatever the collation, batched writes
+// that refuse missing rows, transactions that commit whole or not at all,
+// deferred foreign keys, the database lock, hostile identifiers.
+//
+// A dialect's own test calls Run with its engine's name.
+package dialecttest
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/internal/dbtest"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// schema is the suite's tables; "<BT>" stands for a backtick, which a Go
+// raw string cannot hold.
+var schema = strings.ReplaceAll(`
+CREATE TABLE every_type (
+  id ${BIGINT} PRIMARY KEY, i INTEGER, f ${DOUBLE}, d DECIMAL(10,2), s VARCHAR(200), t ${TEXT}, b ${BLOB}, ok BOOLEAN,
+  day DATE, tod ${TIME}, ts ${DATETIME}, tz ${TIMESTAMPTZ}, j ${JSON}, u UUID,
+  twice INTEGER GENERATED ALWAYS AS (i * 2) ${GENERATED}
+);
+CREATE TABLE parent (id INTEGER PRIMARY KEY, code VARCHAR(20) NOT NULL UNIQUE);
+CREATE TABLE child (
+  id INTEGER PRIMARY KEY, parent_id INTEGER,
+  CONSTRAINT child_parent FOREIGN KEY (parent_id) REFERENCES parent (id) ${DEFERRABLE}
+);
+CREATE TABLE ${Q:we"ird<BT> Name} (
+  ${Q:Key} VARCHAR(50) NOT NULL, ${Q:select} INTEGER NOT NULL, ${Q:val ue"<BT>} VARCHAR(50),
+  PRIMARY KEY (${Q:Key}, ${Q:select})
+);
+`, "<BT>", "`")
+
+// Run runs the suite on a fresh database of the engine.
+func Run(t *testing.T, engine string) {
+	ctx := context.Background()
+	url := dbtest.NewDatabase(t, engine)
+	if err := dbtest.Exec(url, dbtest.Render(schema, engine)); err != nil {
+		t.Fatalf("schema: %v", err)
+	}
+	open := func(t *testing.T) dialect.Dialect {
+		db, err := dialect.Open(ctx, url, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db := open(t)
+	weird := "we\"ird` Name"
+	t.Run("catalog", func(t *testing.T) {
+		tables, err := db.Tables(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"child", "every_type", "parent", weird}; !reflect.DeepEqual(tables, want) {
+			t.Errorf("Tables() = %q, want %q (byte order)", tables, want)
+		}
+		d, err := db.Describe(ctx, "every_type")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]serialize.Type{"id": "int", "i": "int", "f": "float", "d": "decimal", "s": "text", "t": "text", "b": "bytes",
+			"ok": "bool", "day": "date", "tod": "time", "ts": "timestamp", "tz": "timestamptz", "j": "json", "u": "uuid", "twice": "int"}
+		for _, c := range d.Columns {
+			if want[c.Name] != c.Type {
+				t.Errorf("column %s (%s) is %s, want %s", c.Name, c.DeclType, c.Type, want[c.Name])
+			}
+			if (c.Name == "twice") != c.Generated {
+				t.Errorf("column %s: generated %v", c.Name, c.Generated)
+			}
+			if c.Name == "d" && c.Scale != 2 {
+				t.Errorf("decimal scale %d", c.Scale)
+			}
+		}
+		if len(d.Columns) != len(want) || !reflect.DeepEqual(d.PrimaryKey, []string{"id"}) {
+			t.Errorf("columns %d, primary key %q", len(d.Columns), d.PrimaryKey)
+		}
+		p, _ := db.Describe(ctx, "parent")
+		if !reflect.DeepEqual(p.Unique, [][]string{{"code"}}) {
+			t.Errorf("parent unique %q", p.Unique)
+		}
+		c, _ := db.Describe(ctx, "child")
+		if len(c.ForeignKeys) != 1 || c.ForeignKeys[0].RefTable != "parent" || !reflect.DeepEqual(c.ForeignKeys[0].RefColumns, []string{"id"}) {
+			t.Errorf("child foreign keys %+v", c.ForeignKeys)
+		}
+		w, err := db.Describe(ctx, weird)
+		if err != nil || !reflect.DeepEqual(w.PrimaryKey, []string{"Key", "select"}) {
+			t.Errorf("hostile table: %+v %v", w, err)
+		}
+		if _, err := db.Describe(ctx, "no_such_table"); err == nil {
+			t.Error("Describe of a missing table succeeded")
+		}
+	})
+
+	keyCols := []serialize.Column{{Name: "Key", Type: serialize.Text}, {Name: "select", Type: serialize.Int}}
+	valCol := []serialize.Column{{Name: "val ue\"`", Type: serialize.Text, Nullable: true}}
+	allCols := append(append([]serialize.Column(nil), keyCols...), valCol...)
+	cell := func(s string) serialize.Cell { return serialize.Cell(s) }
+	text := func(s string) serialize.Cell { return serialize.AppendString(nil, s) }
+	rowsOf := func(t *testing.T, db dialect.Reader) []string {
+		desc, err := db.Describe(ctx, weird)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		err = db.ReadRows(ctx, desc, []string{"Key", "select", "val ue\"`"}, []string{"Key", "select"}, func(v []any) error {
+			var parts []string
+			for i, c := range allCols {
+				b, err := serialize.AppendCell(nil, &c, v[i])
+				if err != nil {
+					return err
+				}
+				parts = append(parts, string(b))
+			}
+			out = append(out, strings.Join(parts, " "))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+
+	t.Run("batched writes in one transaction", func(t *testing.T) {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows, keys, vals [][]serialize.Cell
+		for i := 0; i < 1200; i++ {
+			rows = append(rows, []serialize.Cell{text(fmt.Sprintf("k%04d", i)), cell(fmt.Sprint(i % 3)), text("v")})
+		}
+		// Mixed case and accents: the files' order is by bytes.
+		for _, k := range []string{"B", "a", "é", "f", "_"} {
+			rows = append(rows, []serialize.Cell{text(k), cell("1"), serialize.NullCell})
+		}
+		if err := tx.Insert(ctx, weird, allCols, rows); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 700; i++ {
+			keys = append(keys, []serialize.Cell{text(fmt.Sprintf("k%04d", i)), cell(fmt.Sprint(i % 3))})
+			vals = append(vals, []serialize.Cell{text(fmt.Sprintf("u%d 'quoted' \"x\" \\", i))})
+		}
+		if err := tx.Update(ctx, weird, keyCols, keys, valCol, vals); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Delete(ctx, weird, keyCols, keys[:600]); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		got := rowsOf(t, db)
+		if len(got) != 605 {
+			t.Fatalf("%d rows after the writes, want 605", len(got))
+		}
+		if got[0] != `"B" 1 null` || got[1] != `"_" 1 null` || got[2] != `"a" 1 null` || got[3] != `"f" 1 null` {
+			t.Errorf("not in byte order: %q", got[:5])
+		}
+		if got[4] != `"k0600" 0 "u600 'quoted' \"x\" \\"` || got[len(got)-1] != `"é" 1 null` {
+			t.Errorf("rows: %q … %q", got[4], got[len(got)-1])
+		}
+	})
+
+	t.Run("a missing row fails and nothing commits", func(t *testing.T) {
+		before := rowsOf(t, db)
+		for name, write := range map[string]func(dialect.Tx) error{
+			"update": func(tx dialect.Tx) error {
+				return tx.Update(ctx, weird, keyCols, [][]serialize.Cell{{text("k0700"), cell("1")}, {text("nope"), cell("1")}}, valCol,
+					[][]serialize.Cell{{text("x")}, {text("y")}})
+			},
+			"delete": func(tx dialect.Tx) error {
+				return tx.Delete(ctx, weird, keyCols, [][]serialize.Cell{{text("k0700"), cell("1")}, {text("nope"), cell("1")}})
+			},
+		} {
+			tx, err := db.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := write(tx); err == nil {
+				t.Errorf("%s of a missing row succeeded", name)
+			}
+			tx.Rollback()
+		}
+		if after := rowsOf(t, db); !reflect.DeepEqual(before, after) {
+			t.Error("a rolled back transaction changed rows")
+		}
+	})
+
+	t.Run("foreign keys are checked at commit", func(t *testing.T) {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := []serialize.Column{{Name: "id", Type: serialize.Int}}
+		// The child first: fine inside the transaction.
+		if err := tx.Insert(ctx, "child", append(id, serialize.Column{Name: "parent_id", Type: serialize.Int, Nullable: true}),
+			[][]serialize.Cell{{cell("1"), cell("7")}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Insert(ctx, "parent", append(id, serialize.Column{Name: "code", Type: serialize.Text}), [][]serialize.Cell{{cell("7"), text("seven")}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatalf("commit with the parent written after the child: %v", err)
+		}
+		tx, err = db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = tx.Insert(ctx, "child", append(id, serialize.Column{Name: "parent_id", Type: serialize.Int, Nullable: true}), [][]serialize.Cell{{cell("2"), cell("99")}})
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			tx.Rollback()
+		}
+		if err == nil {
+			t.Fatal("a child without a parent committed")
+		}
+		if out, _ := dbtest.Query(url, "SELECT count(*) FROM child"); strings.TrimSpace(out) != "1" {
+			t.Errorf("child rows after the failed commit: %s", out)
+		}
+	})
+
+	t.Run("every logical type round-trips through a write", func(t *testing.T) {
+		cols := []serialize.Column{{Name: "id", Type: "int"}, {Name: "i", Type: "int", Nullable: true}, {Name: "f", Type: "float", Nullable: true},
+			{Name: "d", Type: "decimal", Scale: 2, Nullable: true}, {Name: "s", Type: "text", Nullable: true}, {Name: "t", Type: "text", Nullable: true},
+			{Name: "b", Type: "bytes", Nullable: true}, {Name: "ok", Type: "bool", Nullable: true}, {Name: "day", Type: "date", Nullable: true},
+			{Name: "tod", Type: "time", Nullable: true}, {Name: "ts", Type: "timestamp", Nullable: true}, {Name: "tz", Type: "timestamptz", Nullable: true},
+			{Name: "j", Type: "json", Nullable: true}, {Name: "u", Type: "uuid", Nullable: true}}
+		row := []serialize.Cell{cell("-9223372036854775808"), cell("-7"), cell("0.1"), cell("12.30"), text("é\n\t\"'\\"), text(""),
+			text("AP9/"), cell("true"), text("2024-02-29"), text("23:59:59.5"), text("2024-02-29T12:30:00.123456"), text("2024-02-29T11:30:00Z"),
+			cell(`{"a":[1,9007199254740993],"b":{"c":null}}`), text("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")}
+		nulls := []serialize.Cell{cell("1")}
+		for range cols[1:] {
+			nulls = append(nulls, serialize.NullCell)
+		}
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Insert(ctx, "every_type", cols, [][]serialize.Cell{row, nulls}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		desc, _ := db.Describe(ctx, "every_type")
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = c.Name
+		}
+		var got [][]string
+		err = db.ReadRows(ctx, desc, names, []string{"id"}, func(v []any) error {
+			var r []string
+			for i := range cols {
+				b, err := serialize.AppendCell(nil, &cols[i], v[i])
+				if err != nil {
+					return fmt.Errorf("%s: %w", cols[i].Name, err)
+				}
+				r = append(r, string(b))
+			}
+			got = append(got, r)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 {
+			t.Fatalf("%d rows", len(got))
+		}
+		for i := range row {
+			if got[0][i] != string(row[i]) || got[1][i] != string(nulls[i]) {
+				t.Errorf("column %s: wrote %s and %s, read %s and %s", cols[i].Name, row[i], nulls[i], got[0][i], got[1][i])
+			}
+		}
+	})
+
+	t.Run("one writer at a time", func(t *testing.T) {
+		other := open(t)
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		start := time.Now()
+		tx2, err := other.Begin(ctx)
+		if err == nil {
+			tx2.Rollback()
+			t.Fatal("a second transaction began while the first held the database")
+		}
+		t.Logf("second writer refused after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	})
+
+	t.Run("query with placeholders", func(t *testing.T) {
+		var n int
+		err := db.Query(ctx, "SELECT code FROM parent WHERE id = ? AND code = ?", []any{7, "seven"}, func(v []any) error {
+			n++
+			return nil
+		})
+		if err != nil || n != 1 {
+			t.Errorf("Query: %d rows, %v", n, err)
+		}
+	})
+}

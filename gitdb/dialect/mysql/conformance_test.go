@@ -1,0 +1,11 @@
+package mysql_test
+
+import (
+	"testing"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect/dialecttest"
+	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/mysql"
+)
+
+// The mysql dialect passes the conformance suite against a real database.
+func TestConformance(t *testing.T) { dialecttest.Run(t, "mysql") }

@@ -1,0 +1,11 @@
+package sqlite_test
+
+import (
+	"testing"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect/dialecttest"
+	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/sqlite"
+)
+
+// The sqlite dialect passes the conformance suite against a real database.
+func TestConformance(t *testing.T) { dialecttest.Run(t, "sqlite") }
