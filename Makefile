@@ -17,7 +17,7 @@ build:
 # The tests: formatting, vet, then every package's unit tests and the
 # end-to-end scripts (testdata/script) through real git.
 test: lint
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 45m ./...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
