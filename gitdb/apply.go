@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -325,6 +326,9 @@ func (s *session) write(ctx context.Context, entry *Entry, ledger *Ledger,
 	if err != nil {
 		return plan, err
 	}
+	if err := advanceCounters(ctx, tx, plan); err != nil {
+		return plan, err
+	}
 	entry.Seq, entry.Summary, entry.Tables = ledger.nextSeq(), summary, map[string]json.RawMessage{}
 	for _, t := range plan.Tables {
 		meta, err := t.Meta.MarshalMeta()
@@ -451,6 +455,49 @@ func writeOps(ctx context.Context, tx dialect.Tx, tables []*merge.TablePlan) ([]
 		}
 	}
 	return images, counts, nil
+}
+
+// advanceCounters raises the counter of every table of class sequence
+// (one integer column, as Drupal 7's sequences) to at least the largest
+// integer id the apply inserted, so that the application's next id does
+// not collide with one the apply wrote. Engine sequences behind serial and
+// identity columns are the dialects' business.
+func advanceCounters(ctx context.Context, tx dialect.Tx, plan *Plan) error {
+	var max int64
+	for _, t := range plan.Tables {
+		if len(t.Meta.Key) != 1 || t.Meta.Columns[t.Meta.KeyIndexes()[0]].Type != serialize.Int {
+			continue
+		}
+		for _, op := range t.Ops {
+			if op.Kind == merge.Insert {
+				if n, err := strconv.ParseInt(string(op.After[t.Meta.KeyIndexes()[0]]), 10, 64); err == nil && n > max {
+					max = n
+				}
+			}
+		}
+	}
+	if max == 0 {
+		return nil
+	}
+	for _, name := range plan.Sequences {
+		desc, err := tx.Describe(ctx, name)
+		if err != nil {
+			return err
+		}
+		var ints []string
+		for _, c := range desc.Columns {
+			if c.Type == serialize.Int {
+				ints = append(ints, c.Name)
+			}
+		}
+		if len(ints) != 1 {
+			continue // not a plain counter: left alone
+		}
+		if err := tx.RaiseTo(ctx, name, ints[0], max); err != nil {
+			return fmt.Errorf("gitdb/apply: advancing the counter %q.%q: %w", name, ints[0], err)
+		}
+	}
+	return nil
 }
 
 func rowOf(op *merge.Op) serialize.Row {

@@ -35,6 +35,7 @@ type Plan struct {
 	Rollback    bool               // a rollback of the apply in Base
 	Resolve     merge.Resolution   // the resolution asked for
 	Prune       bool               // untracked rows are deleted
+	Sequences   []string           // target tables of class sequence
 }
 
 // Unresolved counts the conflicts left to the user.
@@ -184,6 +185,15 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, led
 	}
 	p.Tables = parentsFirst(p.Tables)
 	p.Fingerprint = hex.EncodeToString(fp.Sum(nil))
+	names, err := db.Tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		if class, _, _ := cfg.Classify(name); class == config.ClassSequence {
+			p.Sequences = append(p.Sequences, name)
+		}
+	}
 	return p, nil
 }
 

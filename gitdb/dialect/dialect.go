@@ -117,6 +117,9 @@ type Tx interface {
 	// Delete deletes the rows whose key columns hold keys. It is an error
 	// when a key matches no row.
 	Delete(ctx context.Context, table string, keyCols []serialize.Column, keys [][]serialize.Cell) error
+	// RaiseTo sets column to value in every row of table where it is
+	// lower: a counter of the sequence class advanced past inserted ids.
+	RaiseTo(ctx context.Context, table, column string, value int64) error
 	Commit() error
 	Rollback() error
 }

@@ -29,6 +29,7 @@ CREATE TABLE every_type (
   twice INTEGER GENERATED ALWAYS AS (i * 2) ${GENERATED}
 );
 CREATE TABLE parent (id INTEGER PRIMARY KEY, code VARCHAR(20) NOT NULL UNIQUE);
+CREATE TABLE counted (id ${AUTOID}, name VARCHAR(20));
 CREATE TABLE child (
   id INTEGER PRIMARY KEY, parent_id INTEGER,
   CONSTRAINT child_parent FOREIGN KEY (parent_id) REFERENCES parent (id) ${DEFERRABLE}
@@ -61,7 +62,7 @@ func Run(t *testing.T, engine string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := []string{"child", "every_type", "parent", weird}; !reflect.DeepEqual(tables, want) {
+		if want := []string{"child", "counted", "every_type", "parent", weird}; !reflect.DeepEqual(tables, want) {
 			t.Errorf("Tables() = %q, want %q (byte order)", tables, want)
 		}
 		d, err := db.Describe(ctx, "every_type")
@@ -282,6 +283,26 @@ func Run(t *testing.T, engine string) {
 			if got[0][i] != string(row[i]) || got[1][i] != string(nulls[i]) {
 				t.Errorf("column %s: wrote %s and %s, read %s and %s", cols[i].Name, row[i], nulls[i], got[0][i], got[1][i])
 			}
+		}
+	})
+
+	t.Run("ids inserted explicitly advance the engine's sequence", func(t *testing.T) {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols := []serialize.Column{{Name: "id", Type: serialize.Int}, {Name: "name", Type: serialize.Text, Nullable: true}}
+		if err := tx.Insert(ctx, "counted", cols, [][]serialize.Cell{{cell("50"), text("from git")}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := dbtest.Exec(url, "INSERT INTO counted (name) VALUES ('from the app')"); err != nil {
+			t.Fatal(err)
+		}
+		if out, _ := dbtest.Query(url, "SELECT id FROM counted WHERE name = 'from the app'"); strings.TrimSpace(out) != "51" {
+			t.Errorf("the application's next id is %q, want 51", out)
 		}
 	})
 

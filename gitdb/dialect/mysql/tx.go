@@ -289,3 +289,8 @@ func affected(res sql.Result, err error, want int) error {
 	}
 	return nil
 }
+
+func (t *Tx) RaiseTo(ctx context.Context, table, column string, value int64) error {
+	_, err := t.tx.ExecContext(ctx, "UPDATE "+Quote(table)+" SET "+Quote(column)+" = ? WHERE "+Quote(column)+" < ?", value, value)
+	return err
+}

@@ -249,3 +249,8 @@ func affected(n int64, err error, want int) error {
 	}
 	return nil
 }
+
+func (t *Tx) RaiseTo(ctx context.Context, table, column string, value int64) error {
+	_, err := t.tx.Exec(ctx, "UPDATE "+t.qualified(table)+" SET "+Quote(column)+" = $1 WHERE "+Quote(column)+" < $1", value)
+	return err
+}

@@ -192,3 +192,8 @@ func params(cols []serialize.Column, cells []serialize.Cell) ([]any, error) {
 	}
 	return out, nil
 }
+
+func (t *Tx) RaiseTo(ctx context.Context, table, column string, value int64) error {
+	_, err := t.tx.ExecContext(ctx, "UPDATE "+Quote(table)+" SET "+Quote(column)+" = ? WHERE "+Quote(column)+" < ?", value, value)
+	return err
+}
