@@ -28,7 +28,7 @@ func fixture(t *testing.T, name, engine string) (schema, data string) {
 }
 
 // repoFor makes a git repository whose environments are the given URLs.
-func repoFor(t *testing.T, envs map[string]string) string {
+func repoFor(t testing.TB, envs map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
@@ -44,7 +44,7 @@ func repoFor(t *testing.T, envs map[string]string) string {
 	return dir
 }
 
-func gitIn(t *testing.T, dir string, args ...string) {
+func gitIn(t testing.TB, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
