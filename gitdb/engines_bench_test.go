@@ -1,9 +1,9 @@
 package gitdb
 
 import (
+	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -199,16 +199,26 @@ func writePhase(b *testing.B, ws *Workspace, env, rev string) time.Duration {
 	return time.Since(t0)
 }
 
-// bulkReads times the engine's own ways to read the whole table out.
+// bulkReads times the engine's own ways to read the whole table out into
+// a file (export writes one too).
 func bulkReads(b *testing.B, engine, u string) map[string]time.Duration {
 	out := map[string]time.Duration{}
+	sink := func() *os.File {
+		f, err := os.Create(filepath.Join(b.TempDir(), "bulk.out"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return f
+	}
 	timeCmd := func(name string, args ...string) {
 		if _, err := exec.LookPath(args[0]); err != nil {
 			b.Logf("%s: %s is not installed", engine, args[0])
 			return
 		}
 		cmd := exec.Command(args[0], args[1:]...)
-		cmd.Stdout = io.Discard
+		f := sink()
+		defer f.Close()
+		cmd.Stdout = f
 		t0 := time.Now()
 		if err := cmd.Run(); err != nil {
 			b.Logf("%s: %v", name, err)
@@ -227,10 +237,14 @@ func bulkReads(b *testing.B, engine, u string) map[string]time.Duration {
 			b.Fatal(err)
 		}
 		defer conn.Close(ctx)
+		f := sink()
+		defer f.Close()
 		t0 := time.Now()
-		if _, err := conn.PgConn().CopyTo(ctx, io.Discard, "COPY items TO STDOUT"); err != nil {
+		w := bufio.NewWriterSize(f, 1<<16)
+		if _, err := conn.PgConn().CopyTo(ctx, w, "COPY items TO STDOUT"); err != nil {
 			b.Fatal(err)
 		}
+		w.Flush()
 		out["copy"] = time.Since(t0)
 	case "mysql":
 		db := strings.TrimPrefix(p.Path, "/")

@@ -210,7 +210,7 @@ func (s *rowSource) each(ctx context.Context, fn func(serialize.Row) error) erro
 			// Earlier cells stay valid if append moves buf: they keep the old array.
 			row[i] = buf[start:len(buf):len(buf)]
 		}
-		if !s.t.Options.InScope(meta.KeyText(row)) {
+		if s.t.Options.Scoped() && !s.t.Options.InScope(meta.KeyText(row)) {
 			return nil
 		}
 		if s.sortInMemory {

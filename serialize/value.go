@@ -20,7 +20,16 @@ var NullCell = Cell("null")
 // AppendCell appends the canonical cell for v, a value as a database driver
 // returns it (nil, int64, uint64, float64, float32, bool, string, []byte,
 // time.Time), read from a column of logical type c.Type.
+//
+// A *[]byte is read as the []byte it points to: drivers that reuse one
+// buffer per column pass pointers to avoid boxing a slice for every value.
 func AppendCell(dst []byte, c *Column, v any) ([]byte, error) {
+	if p, ok := v.(*[]byte); ok {
+		v = *p
+		if *p == nil {
+			v = nil
+		}
+	}
 	if v == nil {
 		return append(dst, "null"...), nil
 	}

@@ -293,6 +293,9 @@ func (c *Config) Classify(table string) (Class, *Pattern, error) {
 	return found.Class, found, nil
 }
 
+// Scoped reports whether the table has a row scope at all.
+func (t *Table) Scoped() bool { return t != nil && len(t.rows) > 0 }
+
 // InScope reports whether a row whose key text is keyText belongs to the
 // table's row scope (always, when no rows globs are set). A composite key
 // is matched as its parts joined by "/".

@@ -258,7 +258,7 @@ func (r reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key 
 		if c == nil {
 			return fmt.Errorf("postgres: table %q has no column %q", desc.Name, name)
 		}
-		sel[i], conv[i] = Quote(name), textValue
+		sel[i] = Quote(name) // text as it comes (conv nil), or converted
 		switch {
 		case strings.HasSuffix(c.DeclType, "[]"):
 			sel[i] = "to_json(" + Quote(name) + ")"
@@ -285,8 +285,13 @@ func (r reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key 
 	}
 	defer rows.Close()
 	values := make([]any, len(columns))
+	slots := make([][]byte, len(columns)) // text values, passed as *[]byte: no boxing per value
 	for rows.Next() {
 		for i, raw := range rows.RawValues() {
+			if conv[i] == nil {
+				slots[i], values[i] = raw, &slots[i]
+				continue
+			}
 			if raw == nil {
 				values[i] = nil
 				continue
@@ -301,8 +306,6 @@ func (r reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key 
 	}
 	return rows.Err()
 }
-
-func textValue(b []byte) (any, error) { return b, nil }
 
 func byteaValue(b []byte) (any, error) {
 	s := string(b)
