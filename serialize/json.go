@@ -346,7 +346,9 @@ func (p *parser) hex4() (rune, error) {
 // AppendString appends s as a canonical JSON string: only '"', '\\' and
 // control characters are escaped, with the short escapes where JSON has
 // them and lowercase \u00xx otherwise (RFC 8785 §3.2.2.2).
-func AppendString(dst []byte, s string) []byte {
+func AppendString(dst []byte, s string) []byte { return appendString(dst, s) }
+
+func appendString[T string | []byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {

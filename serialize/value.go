@@ -25,10 +25,7 @@ var NullCell = Cell("null")
 // buffer per column pass pointers to avoid boxing a slice for every value.
 func AppendCell(dst []byte, c *Column, v any) ([]byte, error) {
 	if p, ok := v.(*[]byte); ok {
-		v = *p
-		if *p == nil {
-			v = nil
-		}
+		return appendText(dst, c, *p)
 	}
 	if v == nil {
 		return append(dst, "null"...), nil
@@ -94,6 +91,25 @@ func AppendCell(dst []byte, c *Column, v any) ([]byte, error) {
 		return AppendString(dst, s), nil
 	}
 	return dst, fmt.Errorf("unknown logical type %q", c.Type)
+}
+
+// appendText is AppendCell for a value in an engine's text form, with the
+// common types done without converting the bytes to a string.
+func appendText(dst []byte, c *Column, b []byte) ([]byte, error) {
+	switch {
+	case b == nil:
+		return append(dst, "null"...), nil
+	case c.Type == Int && plainInt(b):
+		return append(dst, b...), nil
+	case c.Type == Text:
+		if !utf8.Valid(b) {
+			return dst, fmt.Errorf("text is not valid UTF-8 (declare the column as bytes)")
+		}
+		return appendString(dst, b), nil
+	case c.Type == Boolean && len(b) == 1 && (b[0] == 't' || b[0] == 'f' || b[0] == '0' || b[0] == '1'):
+		return strconv.AppendBool(dst, b[0] == 't' || b[0] == '1'), nil
+	}
+	return AppendCell(dst, c, b)
 }
 
 func typeError(v any, want string) error {
