@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
 
+	"github.com/gitdbsync/git-dbsync/internal/gittest"
 	"github.com/gitdbsync/git-dbsync/internal/sqltool"
 )
 
@@ -19,16 +19,8 @@ import (
 // copy of prod's database at v1 (a file: held in memory, it would count
 // in the heap measured).
 func applyBenchRepo(b *testing.B, n int) (string, string) {
-	dir := b.TempDir()
-	run := func(args ...string) {
-		cmd := exec.Command(args[0], args[1:]...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME=b", "GIT_AUTHOR_EMAIL=b@x", "GIT_COMMITTER_NAME=b", "GIT_COMMITTER_EMAIL=b@x")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("%v: %v\n%s", args, err, out)
-		}
-	}
-	run("git", "init", "-q")
+	dir := gittest.Init(b)
+	run := func(args ...string) { gittest.Run(b, dir, args[1:]...) }
 	dev := filepath.Join(dir, "dev.db")
 	err := sqltool.Exec(dev, fmt.Sprintf(`
 CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, label TEXT, weight INTEGER, price DECIMAL(10,2), enabled BOOLEAN);

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gitdbsync/git-dbsync/internal/gittest"
 	"github.com/gitdbsync/git-dbsync/internal/sqltool"
 )
 
@@ -28,9 +28,7 @@ func benchRepo(b *testing.B, n int) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
-		b.Fatalf("%v %s", err, out)
-	}
+	gittest.Run(b, dir, "init", "-q")
 	err = sqltool.Exec(filepath.Join(dir, "dev.db"), fmt.Sprintf(`
 CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, label TEXT, weight INTEGER, price DECIMAL(10,2), enabled BOOLEAN, updated DATETIME);
 WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < %d)

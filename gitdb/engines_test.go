@@ -3,12 +3,12 @@ package gitdb
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gitdbsync/git-dbsync/internal/dbtest"
+	"github.com/gitdbsync/git-dbsync/internal/gittest"
 )
 
 const crossConfig = `[tables]
@@ -30,10 +30,7 @@ func fixture(t *testing.T, name, engine string) (schema, data string) {
 // repoFor makes a git repository whose environments are the given URLs.
 func repoFor(t testing.TB, envs map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v %s", err, out)
-	}
+	dir := gittest.Init(t)
 	cfg := strings.ReplaceAll(crossConfig, "${Q:Menu Items}", `Menu?Items`)
 	for name, url := range envs {
 		cfg += "[env \"" + name + "\"]\n\turl = " + url + "\n"
@@ -44,15 +41,7 @@ func repoFor(t testing.TB, envs map[string]string) string {
 	return dir
 }
 
-func gitIn(t testing.TB, dir string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-}
+func gitIn(t testing.TB, dir string, args ...string) { gittest.Run(t, dir, args...) }
 
 // The same logical rows loaded into SQLite, PostgreSQL and MariaDB export
 // to byte-identical files; and the files exported from one engine apply to

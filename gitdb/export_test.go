@@ -4,12 +4,12 @@ import (
 	"context"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/gitdbsync/git-dbsync/internal/gittest"
 	"github.com/gitdbsync/git-dbsync/internal/sqltool"
 )
 
@@ -17,11 +17,7 @@ import (
 // built by the given SQL.
 func newRepo(t *testing.T, dbsync, sql string) string {
 	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command("git", "init", "-q", dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
+	dir := gittest.Init(t)
 	if err := os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = sqlite:dev.db\n"+dbsync), 0o644); err != nil {
 		t.Fatal(err)
 	}

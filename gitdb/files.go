@@ -90,21 +90,37 @@ func (s *stage) write(rel string, data []byte) error {
 		_, err := s.path(rel)
 		return err
 	}
-	f, final, err := s.temp(rel)
+	final, err := s.path(rel)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
+	if err := s.mkdir(filepath.Dir(final)); err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
+	tmp, err := writeTemp(filepath.Dir(final), ".dbsync-*.tmp", data)
+	if err != nil {
 		return err
 	}
-	s.writes = append(s.writes, [2]string{f.Name(), final})
+	s.writes = append(s.writes, [2]string{tmp, final})
 	return nil
+}
+
+// writeTemp writes data to a new temporary file in dir and returns its
+// name; on error nothing is left behind.
+func writeTemp(dir, pattern string, data []byte) (string, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
 
 // tempDir creates a temporary directory to become rel, which must not

@@ -243,18 +243,9 @@ func quoteSubsection(s string) string {
 // writeFileAtomic writes a file through a temporary file and a rename, so
 // that readers see the old or the new contents, never a part.
 func writeFileAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+"-*.tmp")
+	tmp, err := writeTemp(filepath.Dir(name), "."+filepath.Base(name)+"-*.tmp", data)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), name)
+	return os.Rename(tmp, name)
 }

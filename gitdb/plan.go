@@ -132,6 +132,16 @@ func (w *Workspace) Plan(ctx context.Context, opts PlanOptions) (*Plan, error) {
 	return s.plan(ctx, s.db, rev, ledger, opts)
 }
 
+// haveCommitOf checks that the repository has the commit a ledger entry
+// names (an apply made from a clone that pushed nothing, or a gc).
+func (s *session) haveCommitOf(e *Entry) error {
+	if s.rep.HasCommit(e.Commit) {
+		return nil
+	}
+	return fmt.Errorf("the target is at %s (commit %.12s), which this repository does not have\nhint: fetch it (git fetch --tags) and try again",
+		e.Revision, e.Commit)
+}
+
 // revisionConfig reads the .dbsync and the exported tables of a commit.
 func (s *session) revisionConfig(commit, name string) (*config.Config, []repo.TableFiles, error) {
 	data, err := s.rep.ReadFile(commit, config.FileName)
@@ -162,9 +172,8 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, led
 	}
 	baseTables := map[string]*repo.TableFiles{}
 	if p.Base != nil {
-		if !s.rep.HasCommit(p.Base.Commit) {
-			return nil, fmt.Errorf("the target is at %s (commit %.12s), which this repository does not have\nhint: fetch it (git fetch --tags) and try again",
-				p.Base.Revision, p.Base.Commit)
+		if err := s.haveCommitOf(p.Base); err != nil {
+			return nil, err
 		}
 		_, base, err := s.revisionConfig(p.Base.Commit, p.Base.Revision)
 		if err != nil {

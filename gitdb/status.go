@@ -38,9 +38,8 @@ func (w *Workspace) Status(ctx context.Context, env string) (*Status, error) {
 	}
 	st := &Status{Env: s.env, Identity: ledger.Identity, Current: ledger.Current(), History: ledger.Entries}
 	if st.Current != nil {
-		if !s.rep.HasCommit(st.Current.Commit) {
-			return nil, fmt.Errorf("the target is at %s (commit %.12s), which this repository does not have\nhint: fetch it (git fetch --tags) and try again",
-				st.Current.Revision, st.Current.Commit)
+		if err := s.haveCommitOf(st.Current); err != nil {
+			return nil, err
 		}
 		if st.Drift, err = s.drift(ctx, st.Current); err != nil {
 			return nil, err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
 	"github.com/gitdbsync/git-dbsync/internal/fixture"
+	"github.com/gitdbsync/git-dbsync/internal/gittest"
 	"github.com/gitdbsync/git-dbsync/internal/sqltool"
 	"github.com/gitdbsync/git-dbsync/schemas"
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -81,10 +81,7 @@ func validate(t *testing.T, s *jsonschema.Schema, name string, data []byte) {
 // Everything export writes for the demo database, and the golden file with
 // every logical type, matches the published schemas.
 func TestExportedFilesMatchSchemas(t *testing.T) {
-	dir := t.TempDir()
-	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
-		t.Fatalf("%v %s", err, out)
-	}
+	dir := gittest.Init(t)
 	sql, err := os.ReadFile("../testdata/fixtures/cms.sql")
 	if err != nil {
 		t.Fatal(err)
@@ -176,16 +173,8 @@ func TestRowSchemaRejects(t *testing.T) {
 // A plan's JSON and a lock file, from a real apply with a conflict resolved,
 // match their schemas.
 func TestPlanAndLockMatchSchemas(t *testing.T) {
-	dir := t.TempDir()
-	git := func(args ...string) {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v %s", args, err, out)
-		}
-	}
-	git("init", "-q")
+	dir := gittest.Init(t)
+	git := func(args ...string) { gittest.Run(t, dir, args...) }
 	dev, prod := filepath.Join(dir, "dev.db"), filepath.Join(dir, "prod.db")
 	schema := "CREATE TABLE s (k TEXT PRIMARY KEY, v TEXT, j JSON); INSERT INTO s VALUES ('a', '1', '{\"x\":1}'), ('b', '2', NULL), ('c', '3', NULL);"
 	for _, db := range []string{dev, prod} {

@@ -3,26 +3,19 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/gitdbsync/git-dbsync/internal/gittest"
 	"github.com/gitdbsync/git-dbsync/internal/sqltool"
 )
 
 // On a terminal, apply shows the plan and asks; only "y" writes. The
 // per-table merge policy resolves conflicts without a flag.
 func TestApplyAsksOnATerminal(t *testing.T) {
-	dir := t.TempDir()
-	git := func(args ...string) {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	dir := gittest.Init(t)
+	git := func(args ...string) { gittest.Run(t, dir, args...) }
 	dev, prod := filepath.Join(dir, "dev.db"), filepath.Join(dir, "prod.db")
 	for _, db := range []string{dev, prod} {
 		if err := sqltool.Exec(db, "CREATE TABLE s (k TEXT PRIMARY KEY, v TEXT); INSERT INTO s VALUES ('a', '1'), ('b', '1');"); err != nil {
@@ -30,7 +23,6 @@ func TestApplyAsksOnATerminal(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = sqlite:dev.db\n[env \"prod\"]\n\turl = sqlite:prod.db\n[tables]\n\tconfig = s\n[table \"s\"]\n\tmerge = ours\n"), 0o644)
-	git("init", "-q")
 	wd, _ := os.Getwd()
 	defer os.Chdir(wd)
 	if err := os.Chdir(dir); err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/internal/dbtest"
+	"github.com/gitdbsync/git-dbsync/internal/gittest"
 )
 
 // crashRepo builds a repository whose v2 changes thousands of rows of a
@@ -21,17 +22,8 @@ import (
 // repository, prod's URL and the URL of a copy of prod at v1.
 func crashRepo(t *testing.T, engine string) (dir, prod, before string) {
 	t.Helper()
-	dir = t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x",
-			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, out)
-		}
-	}
+	dir = gittest.Init(t)
+	git := func(args ...string) { gittest.Run(t, dir, args...) }
 	dev := dbtest.NewDatabase(t, engine)
 	prod = dbtest.NewDatabase(t, engine)
 	before = dbtest.NewDatabase(t, engine)
@@ -54,7 +46,6 @@ INSERT INTO items SELECT i, concat('item ', i), i % 7, NULL FROM (`+sequence(1, 
 [table "items"]
 	layout = lines
 `), 0o644)
-	git("init", "-q")
 	dbsync(t, dir, nil, "export")
 	git("add", "-A")
 	git("commit", "-q", "-m", "v1")

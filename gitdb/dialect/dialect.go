@@ -9,6 +9,7 @@ package dialect
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -185,4 +186,48 @@ func Redact(url string) string {
 		return url
 	}
 	return scheme + "://" + user + ":xxxxx@" + host
+}
+
+// EachRow calls fn with the values of every row of a database/sql result;
+// the slice is reused.
+func EachRow(rows *sql.Rows, fn func(values []any) error) error {
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := fn(vals); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Batches calls fn with consecutive ranges [lo, hi) of at most size of n
+// items: the rows of one multi-row statement.
+func Batches(n, size int, fn func(lo, hi int) error) error {
+	for lo := 0; lo < n; lo += size {
+		if err := fn(lo, min(lo+size, n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckAffected reports a statement that changed another number of rows
+// than it had keys: a row missing from the target.
+func CheckAffected(n int64, want int) error {
+	if n != int64(want) {
+		return fmt.Errorf("expected to change %d rows, changed %d: a row is missing from the target", want, n)
+	}
+	return nil
 }

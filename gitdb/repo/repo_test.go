@@ -3,23 +3,16 @@ package repo
 import (
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gitdbsync/git-dbsync/internal/gittest"
 )
 
 func gitRepo(t *testing.T) string {
-	dir := t.TempDir()
-	run := func(args ...string) {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir, "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	run("init", "-q")
+	dir := gittest.Init(t)
+	run := func(args ...string) { gittest.Run(t, dir, args...) }
 	os.MkdirAll(filepath.Join(dir, "db", "t", "rows"), 0o755)
 	os.WriteFile(filepath.Join(dir, "db", "t", "table.json"), []byte(`{"format":1,"name":"t","columns":[{"name":"k","type":"text","nullable":false}],"key":["k"],"layout":"rows","references":[]}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "db", "t", "rows", "a.json"), []byte(`{"k":"a"}`), 0o644)

@@ -23,6 +23,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/internal/fixture"
 	"github.com/gitdbsync/git-dbsync/internal/sqltool"
 )
@@ -143,20 +144,7 @@ func openMySQL(u string, multi bool) (*sql.DB, error) {
 func Query(u, q string) (string, error) {
 	ctx := context.Background()
 	var b strings.Builder
-	line := func(vals []any) {
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			switch x := v.(type) {
-			case nil:
-				parts[i] = "NULL"
-			case []byte:
-				parts[i] = string(x)
-			default:
-				parts[i] = fmt.Sprint(x)
-			}
-		}
-		b.WriteString(strings.Join(parts, "\t") + "\n")
-	}
+	line := func(vals []any) { b.WriteString(sqltool.FormatRow(vals)) }
 	switch Engine(u) {
 	case "sqlite":
 		err := sqltool.Query(strings.TrimPrefix(u, "sqlite:"), q, &b)
@@ -192,20 +180,11 @@ func Query(u, q string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				return "", err
-			}
+		err = dialect.EachRow(rows, func(vals []any) error {
 			line(vals)
-		}
-		return b.String(), rows.Err()
+			return nil
+		})
+		return b.String(), err
 	}
 	return "", fmt.Errorf("unknown engine in %q", u)
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 )
 
 func open(path string) (*sql.DB, error) {
@@ -51,32 +53,24 @@ func Query(path, query string, w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
+	return dialect.EachRow(rows, func(vals []any) error {
+		_, err := io.WriteString(w, FormatRow(vals))
 		return err
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
+	})
+}
+
+// FormatRow writes a row as one line of tab-separated values, NULL as NULL.
+func FormatRow(vals []any) string {
+	parts := make([]string, len(vals))
+	for i, v := range vals {
+		switch x := v.(type) {
+		case nil:
+			parts[i] = "NULL"
+		case []byte:
+			parts[i] = string(x)
+		default:
+			parts[i] = fmt.Sprint(x)
 		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			switch x := v.(type) {
-			case nil:
-				parts[i] = "NULL"
-			case []byte:
-				parts[i] = string(x)
-			default:
-				parts[i] = fmt.Sprint(x)
-			}
-		}
-		fmt.Fprintln(w, strings.Join(parts, "\t"))
 	}
-	return rows.Err()
+	return strings.Join(parts, "\t") + "\n"
 }

@@ -144,15 +144,7 @@ func names(cols []serialize.Column) string {
 	return strings.Join(q, ", ")
 }
 
-// batches calls fn with the rows in slices of at most batchRows.
-func batches(n int, fn func(lo, hi int) error) error {
-	for lo := 0; lo < n; lo += batchRows {
-		if err := fn(lo, min(lo+batchRows, n)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func batches(n int, fn func(lo, hi int) error) error { return dialect.Batches(n, batchRows, fn) }
 
 func (t *Tx) Insert(ctx context.Context, table string, cols []serialize.Column, rows [][]serialize.Cell) error {
 	decl, err := t.declared(ctx, table)
@@ -244,10 +236,7 @@ func affected(n int64, err error, want int) error {
 	if err != nil {
 		return err
 	}
-	if n != int64(want) {
-		return fmt.Errorf("expected to change %d rows, changed %d: a row is missing from the target", want, n)
-	}
-	return nil
+	return dialect.CheckAffected(n, want)
 }
 
 func (t *Tx) RaiseTo(ctx context.Context, table, column string, value int64) error {

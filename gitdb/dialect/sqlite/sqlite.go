@@ -255,21 +255,7 @@ func (d reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key 
 	if err != nil {
 		return fmt.Errorf("sqlite: table %q: %w", table, err)
 	}
-	defer rows.Close()
-	values := make([]any, len(columns))
-	ptrs := make([]any, len(columns))
-	for i := range values {
-		ptrs[i] = &values[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		if err := fn(values); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return dialect.EachRow(rows, fn)
 }
 
 var typeArgs = regexp.MustCompile(`\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)`)

@@ -62,25 +62,7 @@ func (d reader) Query(ctx context.Context, query string, args []any, fn func([]a
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		if err := fn(vals); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return dialect.EachRow(rows, fn)
 }
 
 // exec runs a statement prepared once per transaction.
@@ -151,10 +133,11 @@ func oneRow(res sql.Result, err error) error {
 	if err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("expected to change one row, changed %d", n)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
 	}
-	return nil
+	return dialect.CheckAffected(n, 1)
 }
 
 func whereKey(cols []serialize.Column) string {
