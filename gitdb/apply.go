@@ -63,6 +63,9 @@ func (e *IdentityError) Error() string {
 // then every change, the identity and a ledger entry in one transaction,
 // recorded in the revision's lock file before and after.
 func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult, error) {
+	if err := w.checkMerged(); err != nil {
+		return nil, err
+	}
 	s, err := w.open(ctx, opts.Env)
 	if err != nil {
 		return nil, err

@@ -68,6 +68,9 @@ func (r *ExportResult) Changed() bool {
 // whose bytes change and removing the files of rows and tables no longer
 // exported. Nothing is written unless every table exports without error.
 func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResult, error) {
+	if err := w.checkMerged(); err != nil {
+		return nil, err
+	}
 	db, env, err := w.OpenEnv(ctx, opts.Env)
 	if err != nil {
 		return nil, err

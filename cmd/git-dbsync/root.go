@@ -101,6 +101,10 @@ func newRootCmd(s *streams) *cobra.Command {
 		newPlanCmd(s),
 		newApplyCmd(s),
 		newRollbackCmd(s),
+		newHooksCmd(s),
+		newHookCmd(s),
+		newMergeFileCmd(),
+		newTextconvCmd(s),
 		newManCmd(),
 	)
 	for _, c := range root.Commands() {

@@ -1,0 +1,98 @@
+package hooks
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// The merge and diff drivers: registered in the repository's git config
+// (.git/config, not committed: each clone installs its hooks) and bound to
+// the export directory's files in .gitattributes (committed).
+var driverConfig = [][2]string{
+	{"merge.dbsync.name", "git dbsync: merge exported rows by key and by cell"},
+	{"merge.dbsync.driver", "git dbsync merge-file %O %A %B %P"},
+	{"diff.dbsync.textconv", "git dbsync textconv"},
+	{"diff.dbsync.xfuncname", "^== .*$"},
+}
+
+const attrBegin = "# git-dbsync: merge and diff exported rows by key (git dbsync hooks install)"
+const attrEnd = "# git-dbsync end"
+
+func attributes(exportDir string) string {
+	d := "/" + path.Clean(exportDir)
+	return attrBegin + "\n" +
+		d + "/*/rows/*.json merge=dbsync\n" +
+		d + "/*/rows.jsonl merge=dbsync diff=dbsync\n" +
+		attrEnd + "\n"
+}
+
+// InstallDrivers registers the drivers in the repository's git config and
+// writes their .gitattributes block, replacing an older one.
+func InstallDrivers(root, exportDir string) error {
+	for _, kv := range driverConfig {
+		if err := gitConfig(root, kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	return editAttributes(root, attributes(exportDir))
+}
+
+// UninstallDrivers removes what InstallDrivers added.
+func UninstallDrivers(root string) error {
+	for _, section := range []string{"merge.dbsync", "diff.dbsync"} {
+		cmd := exec.Command("git", "config", "--local", "--remove-section", section)
+		cmd.Dir = root
+		cmd.Run() // absent: nothing to remove
+	}
+	return editAttributes(root, "")
+}
+
+// DriversInstalled reports whether the merge driver is registered.
+func DriversInstalled(root string) bool {
+	cmd := exec.Command("git", "config", "--local", "--get", "merge.dbsync.driver")
+	cmd.Dir = root
+	return cmd.Run() == nil
+}
+
+func gitConfig(root, key, value string) error {
+	cmd := exec.Command("git", "config", "--local", key, value)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return errors.New("hooks: git config " + key + ": " + strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// editAttributes replaces our block of .gitattributes with block ("" to
+// remove it), keeping every other line as it was.
+func editAttributes(root, block string) error {
+	p := filepath.Join(root, ".gitattributes")
+	data, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	text := string(data)
+	if i := strings.Index(text, attrBegin+"\n"); i >= 0 {
+		if j := strings.Index(text[i:], attrEnd+"\n"); j >= 0 {
+			text = text[:i] + text[i+j+len(attrEnd)+1:]
+		}
+	}
+	if block != "" {
+		if text != "" && !strings.HasSuffix(text, "\n") {
+			text += "\n"
+		}
+		text += block
+	}
+	if text == "" {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return os.Remove(p)
+	}
+	return os.WriteFile(p, []byte(text), 0o644)
+}
