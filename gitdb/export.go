@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
@@ -87,13 +88,21 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	}
 	defer st.abort()
 	dirs := map[string]string{} // table directory → table, to catch name collisions
+	gitDir, _ := gitCommonDir(w.Root)
+	var caches []*cacheEntry
 	for _, t := range cat.Config {
 		dir := serialize.TableDir(t.Meta.Name)
 		if other, dup := dirs[dir]; dup {
 			return nil, fmt.Errorf("tables %q and %q would share the directory %s", other, t.Meta.Name, dir)
 		}
 		dirs[dir] = t.Meta.Name
-		te, err := exportTable(ctx, db, st, w.Config, t)
+		var cache *cacheEntry
+		if gitDir != "" && t.Meta.Layout == serialize.LayoutRows {
+			cache = &cacheEntry{path: rowsCachePath(gitDir, env, t.Meta.Name), dir: filepath.Join(st.base, dir, serialize.RowsDir)}
+			cache.old = loadRowsCache(cache.path)
+			caches = append(caches, cache)
+		}
+		te, err := exportTable(ctx, db, st, w.Config, t, cache)
 		if err != nil {
 			return nil, fmt.Errorf("gitdb/export: table %q: %w", t.Meta.Name, err)
 		}
@@ -108,11 +117,34 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 		dropped[i].Dir = path.Join(w.Config.Dir, dropped[i].Dir)
 	}
 	res.Tables = append(res.Tables, dropped...)
-	return res, st.commit()
+	if err := st.commit(); err != nil || opts.Check {
+		return res, err
+	}
+	for _, c := range caches {
+		if c.hash != "" {
+			saveRowsCache(c.path, c.dir, c.hash) // a cache is only a shortcut: failing to save it costs time, not correctness
+		}
+	}
+	return res, nil
+}
+
+// gitCommonDir returns the repository's common git directory.
+func gitCommonDir(root string) (string, error) {
+	cmd := exec.Command("git", "rev-parse", "--git-common-dir")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return "", err
+	}
+	dir := strings.TrimSpace(string(out))
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(root, dir)
+	}
+	return dir, nil
 }
 
 // exportTable stages the files of one table.
-func exportTable(ctx context.Context, db dialect.Dialect, st *stage, cfg *config.Config, t *configTable) (*TableExport, error) {
+func exportTable(ctx context.Context, db dialect.Dialect, st *stage, cfg *config.Config, t *configTable, cache *cacheEntry) (*TableExport, error) {
 	meta := t.Meta
 	dir := serialize.TableDir(meta.Name)
 	te := &TableExport{Table: meta.Name, Layout: meta.Layout}
@@ -145,7 +177,7 @@ func exportTable(ctx context.Context, db dialect.Dialect, st *stage, cfg *config
 			err = removeRowFiles(st, dir, te)
 		}
 	default:
-		err = exportRowFiles(ctx, st, src, te)
+		err = exportRowFiles(ctx, st, src, te, cache)
 		if err == nil {
 			err = removeLines(st, dir, te)
 		}
@@ -273,13 +305,34 @@ func (s *rowSource) duplicate(r serialize.Row) error {
 // exportRowFiles stages one file per row and the removal of row files
 // whose rows are gone. A table without a rows directory yet gets its files
 // written straight into a new directory that commit renames into place.
-func exportRowFiles(ctx context.Context, st *stage, src *rowSource, te *TableExport) error {
+func exportRowFiles(ctx context.Context, st *stage, src *rowSource, te *TableExport, cache *cacheEntry) error {
 	meta := src.t.Meta
 	rowsRel := path.Join(serialize.TableDir(meta.Name), serialize.RowsDir)
+	if cache != nil && cache.old != nil {
+		// If the files are as the last export left them, hash the rows
+		// instead of reading every file: the same hash, nothing changed.
+		// The files are checked (a stat each) while the rows are read.
+		untouched := make(chan bool, 1)
+		go func() { untouched <- cache.old.untouched(cache.dir) }()
+		h := newRowsHash()
+		rows := 0
+		var line []byte
+		err := src.each(ctx, func(r serialize.Row) error {
+			line = meta.AppendLine(line[:0], r)
+			h.add(serialize.FileName(meta.KeyText(r)...)+serialize.RowExt, line)
+			rows++
+			return nil
+		})
+		if ok := <-untouched; ok && err == nil && h.sum() == cache.old.hash {
+			te.Rows = rows
+			return nil
+		}
+	}
 	existing, err := listRowFiles(st, rowsRel)
 	if err != nil {
 		return err
 	}
+	h := newRowsHash() // of names and canonical lines: cheaper than the files' bytes, as telling
 	fresh := ""
 	if existing == nil && !st.dry {
 		if fresh, err = st.tempDir(rowsRel); err != nil {
@@ -287,7 +340,7 @@ func exportRowFiles(ctx context.Context, st *stage, src *rowSource, te *TableExp
 		}
 	}
 	written := map[string]string{} // file name → key, to prove names distinct
-	var buf []byte
+	var buf, line []byte
 	err = src.each(ctx, func(r serialize.Row) error {
 		name := serialize.FileName(meta.KeyText(r)...) + serialize.RowExt
 		if other, dup := written[name]; dup {
@@ -299,6 +352,8 @@ func exportRowFiles(ctx context.Context, st *stage, src *rowSource, te *TableExp
 		if buf, err = meta.AppendPretty(buf[:0], r); err != nil {
 			return fmt.Errorf("row %s: %w", describeKey(meta, r), err)
 		}
+		line = meta.AppendLine(line[:0], r)
+		h.add(name, line)
 		rel := path.Join(rowsRel, name)
 		switch {
 		case fresh != "":
@@ -326,7 +381,18 @@ func exportRowFiles(ctx context.Context, st *stage, src *rowSource, te *TableExp
 			}
 		}
 	}
+	if cache != nil {
+		cache.hash = h.sum()
+	}
 	return nil
+}
+
+// cacheEntry is a table's rows cache: as found, and what to record after
+// the export commits.
+type cacheEntry struct {
+	path, dir string
+	old       *rowsCache
+	hash      string // set when the files were checked or written
 }
 
 // listRowFiles returns the names of the row files in a rows directory, or

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitdbsync/git-dbsync/internal/gittest"
 	"github.com/gitdbsync/git-dbsync/internal/sqltool"
@@ -291,5 +292,43 @@ func TestExportLinesSortsWhatTheEngineDoesNot(t *testing.T) {
 	want := `{"at":"2026-01-01T23:00:00","what":"a"}` + "\n" + `{"at":"2026-01-02T00:30:00","what":"b"}` + "\n" + `{"at":"2026-01-02T01:00:00","what":"c"}` + "\n"
 	if got != want {
 		t.Errorf("got\n%s", got)
+	}
+}
+
+// The rows cache lets an unchanged export skip reading the files, and
+// never hides a change in the database or a file edited by hand.
+func TestExportRowsCache(t *testing.T) {
+	dir := newRepo(t, "[tables]\n\tconfig = s\n", "CREATE TABLE s (k TEXT PRIMARY KEY, v TEXT); INSERT INTO s VALUES ('a', '1'), ('b', '2');")
+	mustExport(t, dir)
+	rows := filepath.Join(dir, "db", "s", "rows")
+	age := func() { // older than the racy window, as files are after a while
+		old := time.Now().Add(-time.Hour)
+		for _, n := range []string{"a.json", "b.json"} {
+			os.Chtimes(filepath.Join(rows, n), old, old)
+		}
+	}
+	age()
+	if res := mustExport(t, dir); res.Changed() { // stats changed: a full check, which records them
+		t.Fatalf("export changed files: %+v", res.Tables)
+	}
+	cache := loadRowsCache(rowsCachePath(filepath.Join(dir, ".git"), "dev", "s"))
+	if cache == nil || !cache.untouched(rows) {
+		t.Fatal("the cache does not describe the files")
+	}
+	if res := mustExport(t, dir); res.Changed() || res.Tables[0].Rows != 2 {
+		t.Fatalf("cached export: %+v", res.Tables)
+	}
+	sqltool.Exec(filepath.Join(dir, "dev.db"), "UPDATE s SET v = '3' WHERE k = 'b'")
+	if res := mustExport(t, dir); res.Tables[0].Changed != 1 {
+		t.Fatalf("a database change was missed: %+v", res.Tables)
+	}
+	age()
+	mustExport(t, dir)
+	os.WriteFile(filepath.Join(rows, "a.json"), []byte("{\"k\": \"a\", \"v\": \"edited by hand\"}\n"), 0o644)
+	if res := mustExport(t, dir); res.Tables[0].Changed != 1 {
+		t.Fatalf("a file edited by hand was missed: %+v", res.Tables)
+	}
+	if data, _ := os.ReadFile(filepath.Join(rows, "a.json")); strings.Contains(string(data), "edited") {
+		t.Error("the edited file was not restored")
 	}
 }

@@ -17,9 +17,11 @@ type SyncOptions struct {
 
 // Sync merges the configuration of a commit into a developer's database,
 // as the post-merge and post-checkout hooks do: a three-way merge whose
-// base is the commit the database was last synced to (its ledger), so that
-// changes made in the database and not yet exported are kept. A database
-// never synced is first recorded as being at Previous.
+// base is Previous, the commit checked out before — the pre-commit hook
+// keeps the database and the checked-out commit together, so what differs
+// from Previous are changes made in the database and not yet committed,
+// and they are kept. When the ledger says otherwise, Previous is recorded
+// first (a baseline, writing no rows).
 func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, error) {
 	s, err := w.open(ctx, opts.Env)
 	if err != nil {
@@ -31,7 +33,7 @@ func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, e
 	if err != nil {
 		return nil, err
 	}
-	if ledger.Current() == nil && opts.Previous != "" && opts.Previous != opts.Commit {
+	if cur := ledger.Current(); opts.Previous != "" && opts.Previous != opts.Commit && (cur == nil || cur.Commit != opts.Previous) {
 		_, err := w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(opts.Previous)}, Baseline: true, Version: opts.Version})
 		if err != nil {
 			return nil, fmt.Errorf("recording %s as the base of %q: %w", shortRev(opts.Previous), env, err)
@@ -50,13 +52,21 @@ func shortRev(c string) string {
 // Unmerged lists the files under dir that git holds in conflict: export
 // and apply refuse to run until they are resolved.
 func Unmerged(root, dir string) ([]string, error) {
-	cmd := exec.Command("git", "diff", "--name-only", "--diff-filter=U", "--", dir)
+	// The index alone says it (unmerged entries have stages 1-3): no
+	// need to look at every file of the working tree.
+	cmd := exec.Command("git", "ls-files", "--unmerged", "--", dir)
 	cmd.Dir = root
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("git diff --diff-filter=U: %w", err)
+		return nil, fmt.Errorf("git ls-files --unmerged: %w", err)
 	}
-	return strings.Fields(string(out)), nil
+	var paths []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if _, p, ok := strings.Cut(line, "\t"); ok && (len(paths) == 0 || paths[len(paths)-1] != p) {
+			paths = append(paths, p)
+		}
+	}
+	return paths, nil
 }
 
 // UnmergedError is returned by export and apply on a tree in conflict.

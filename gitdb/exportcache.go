@@ -1,0 +1,135 @@
+package gitdb
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// rowsCache remembers, for a table in the rows layout, a hash of the files
+// an export last wrote or checked, and the size and modification time of
+// each. When the files are untouched since and the rows hash the same,
+// export need not read the files: with 100,000 row files that is most of
+// what a pre-commit hook costs. Anything unexpected means a full check.
+type rowsCache struct {
+	hash  string
+	at    int64               // when the cache was written, Unix ns
+	files map[string][2]int64 // file name → size, mtime (Unix ns)
+}
+
+// racyWindow: files modified this close to the cache's writing may have
+// changed within the same timestamp, as git's "racily clean" entries.
+const racyWindow = int64(2 * time.Second)
+
+func rowsCachePath(gitDir, env, table string) string {
+	return filepath.Join(gitDir, "dbsync", "cache", serialize.FileName(env), serialize.FileName(table))
+}
+
+func loadRowsCache(p string) *rowsCache {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	if !sc.Scan() {
+		return nil
+	}
+	head := strings.Fields(sc.Text())
+	if len(head) != 2 {
+		return nil
+	}
+	c := &rowsCache{hash: head[0], files: map[string][2]int64{}}
+	c.at, _ = strconv.ParseInt(head[1], 10, 64)
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) != 3 {
+			return nil
+		}
+		size, err1 := strconv.ParseInt(f[1], 10, 64)
+		mtime, err2 := strconv.ParseInt(f[2], 10, 64)
+		if err1 != nil || err2 != nil {
+			return nil
+		}
+		c.files[f[0]] = [2]int64{size, mtime}
+	}
+	if sc.Err() != nil {
+		return nil
+	}
+	return c
+}
+
+// untouched reports whether the row files in dir are exactly those the
+// cache recorded, none modified since.
+func (c *rowsCache) untouched(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	n := 0
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, serialize.RowExt) || strings.HasPrefix(name, ".") {
+			continue
+		}
+		n++
+		want, ok := c.files[name]
+		info, err := e.Info()
+		if !ok || err != nil || !info.Mode().IsRegular() {
+			return false
+		}
+		mtime := info.ModTime().UnixNano()
+		if info.Size() != want[0] || mtime != want[1] || mtime >= c.at-racyWindow {
+			return false
+		}
+	}
+	return n == len(c.files)
+}
+
+// saveRowsCache records the files of dir and the hash of their rows.
+func saveRowsCache(p, dir, sum string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %d\n", sum, time.Now().UnixNano())
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, serialize.RowExt) || strings.HasPrefix(name, ".") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s\t%d\t%d\n", name, info.Size(), info.ModTime().UnixNano())
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return writeFileAtomic(p, []byte(b.String()))
+}
+
+// rowsHash hashes a table's rows in the order export writes them: each
+// file name and the row's canonical line (which decides the file's bytes).
+type rowsHash struct{ h hash.Hash }
+
+func newRowsHash() *rowsHash { return &rowsHash{h: sha256.New()} }
+
+func (r *rowsHash) add(name string, data []byte) {
+	fmt.Fprintf(r.h, "%s %d\n", name, len(data))
+	r.h.Write(data)
+}
+
+func (r *rowsHash) sum() string { return hex.EncodeToString(r.h.Sum(nil)) }

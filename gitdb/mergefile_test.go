@@ -1,0 +1,65 @@
+package gitdb
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// The merge driver on a lines file: rows added, deleted and changed on
+// either side merge by key; a cell changed both ways and a row deleted on
+// one side but changed on the other are left between markers.
+func TestMergeFileLines(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "db", "links")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "table.json"), []byte(`{"format":1,"name":"links","columns":[{"name":"a","type":"int","nullable":false},{"name":"t","type":"text","nullable":true}],"key":["a"],"layout":"lines","references":[]}`), 0o644)
+	write := func(name, text string) string {
+		p := filepath.Join(root, name)
+		os.WriteFile(p, []byte(text), 0o644)
+		return p
+	}
+	base := write("base", `{"a":1,"t":"one"}
+{"a":2,"t":"two"}
+{"a":3,"t":"three"}
+{"a":4,"t":"four"}
+{"a":5,"t":"five"}
+`)
+	ours := write("ours", `{"a":1,"t":"one (ours)"}
+{"a":2,"t":"two"}
+{"a":3,"t":"three (ours)"}
+{"a":5,"t":"five (ours)"}
+{"a":6,"t":"six"}
+`)
+	theirs := write("theirs", `{"a":0,"t":"zero"}
+{"a":1,"t":"one"}
+{"a":3,"t":"three (theirs)"}
+{"a":4,"t":"four"}
+{"a":10,"t":"ten"}
+`)
+	n, err := MergeFile(root, base, ours, theirs, "db/links/rows.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(ours)
+	want := `{"a":0,"t":"zero"}
+{"a":1,"t":"one (ours)"}
+<<<<<<< ours
+{"a":3,"t":"three (ours)"}
+=======
+{"a":3,"t":"three (theirs)"}
+>>>>>>> theirs
+<<<<<<< ours
+{"a":5,"t":"five (ours)"}
+=======
+>>>>>>> theirs
+{"a":6,"t":"six"}
+{"a":10,"t":"ten"}
+`
+	// 2 was deleted by theirs (unchanged here): gone. 4 was deleted by
+	// ours (unchanged there): stays gone. 5 was deleted by theirs and
+	// changed here: a conflict.
+	if n != 2 || string(got) != want {
+		t.Errorf("%d conflicts, got\n%s\nwant\n%s", n, got, want)
+	}
+}
