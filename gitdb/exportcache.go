@@ -69,51 +69,36 @@ func loadRowsCache(p string) *rowsCache {
 	return c
 }
 
+// rowFile says which names of a rows directory are row files.
+func rowFile(name string) bool {
+	return strings.HasSuffix(name, serialize.RowExt) && !strings.HasPrefix(name, ".")
+}
+
 // untouched reports whether the row files in dir are exactly those the
 // cache recorded, none modified since.
 func (c *rowsCache) untouched(dir string) bool {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
+	files, err := statDir(dir, rowFile)
+	if err != nil || len(files) != len(c.files) {
 		return false
 	}
-	n := 0
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasSuffix(name, serialize.RowExt) || strings.HasPrefix(name, ".") {
-			continue
-		}
-		n++
-		want, ok := c.files[name]
-		info, err := e.Info()
-		if !ok || err != nil || !info.Mode().IsRegular() {
-			return false
-		}
-		mtime := info.ModTime().UnixNano()
-		if info.Size() != want[0] || mtime != want[1] || mtime >= c.at-racyWindow {
+	for name, got := range files {
+		if want, ok := c.files[name]; !ok || got != want || got[1] >= c.at-racyWindow {
 			return false
 		}
 	}
-	return n == len(c.files)
+	return true
 }
 
 // saveRowsCache records the files of dir and the hash of their rows.
 func saveRowsCache(p, dir, sum string) error {
-	entries, err := os.ReadDir(dir)
+	files, err := statDir(dir, rowFile)
 	if err != nil {
 		return err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %d\n", sum, time.Now().UnixNano())
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasSuffix(name, serialize.RowExt) || strings.HasPrefix(name, ".") {
-			continue
-		}
-		info, err := e.Info()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&b, "%s\t%d\t%d\n", name, info.Size(), info.ModTime().UnixNano())
+	for name, st := range files {
+		fmt.Fprintf(&b, "%s\t%d\t%d\n", name, st[0], st[1])
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
