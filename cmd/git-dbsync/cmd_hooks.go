@@ -16,6 +16,7 @@ import (
 
 type hooksOptions struct {
 	force, chain bool
+	driversOnly  bool
 }
 
 func newHooksCmd(s *streams) *cobra.Command {
@@ -50,6 +51,7 @@ framework, husky and lefthook can call 'git dbsync hook pre-commit' instead
 (see the README).`,
 		Example: `  git dbsync hooks install
   git dbsync hooks install --chain
+  git dbsync hooks install --drivers-only   # husky, lefthook or pre-commit run the hooks
   git dbsync hooks status
   git dbsync hooks uninstall`,
 		Args: usageArgs(cobra.ExactArgs(1)),
@@ -57,6 +59,7 @@ framework, husky and lefthook can call 'git dbsync hook pre-commit' instead
 	}
 	cmd.Flags().BoolVar(&opts.chain, "chain", false, "keep a hook git dbsync did not write and call it first")
 	cmd.Flags().BoolVar(&opts.force, "force", false, "move a hook git dbsync did not write aside (uninstall puts it back)")
+	cmd.Flags().BoolVar(&opts.driversOnly, "drivers-only", false, "install the merge and diff drivers but no hooks (another hook manager runs 'git dbsync hook …')")
 	return cmd
 }
 
@@ -89,8 +92,10 @@ func runHooks(s *streams, action string, opts *hooksOptions) error {
 		case opts.force:
 			mode = hooks.Force
 		}
-		if lines, err = hooks.Install(dir, mode); err != nil {
-			return err
+		if !opts.driversOnly {
+			if lines, err = hooks.Install(dir, mode); err != nil {
+				return err
+			}
 		}
 		if err := hooks.InstallDrivers(root, exportDir); err != nil {
 			return err
