@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -88,7 +88,7 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	}
 	defer st.abort()
 	dirs := map[string]string{} // table directory → table, to catch name collisions
-	gitDir, _ := gitCommonDir(w.Root)
+	gitDir, _ := repo.CommonDir(w.Root)
 	var caches []*cacheEntry
 	for _, t := range cat.Config {
 		dir := serialize.TableDir(t.Meta.Name)
@@ -126,21 +126,6 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 		}
 	}
 	return res, nil
-}
-
-// gitCommonDir returns the repository's common git directory.
-func gitCommonDir(root string) (string, error) {
-	cmd := exec.Command("git", "rev-parse", "--git-common-dir")
-	cmd.Dir = root
-	out, err := cmd.Output()
-	if err != nil {
-		return "", err
-	}
-	dir := strings.TrimSpace(string(out))
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(root, dir)
-	}
-	return dir, nil
 }
 
 // exportTable stages the files of one table.

@@ -144,16 +144,19 @@ func (r *Repo) IsAncestor(a, b string) (bool, error) {
 
 // CommonDir returns the repository's common git directory (shared by
 // linked worktrees), where git dbsync keeps its lock files.
-func (r *Repo) CommonDir() (string, error) {
+func (r *Repo) CommonDir() (string, error) { return CommonDir(r.root) }
+
+// CommonDir returns the common git directory of the work tree at root.
+func CommonDir(root string) (string, error) {
 	cmd := exec.Command("git", "rev-parse", "--git-common-dir")
-	cmd.Dir = r.root
+	cmd.Dir = root
 	out, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf("gitdb/repo: git rev-parse --git-common-dir: %w", err)
 	}
 	dir := strings.TrimSpace(string(out))
 	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(r.root, dir)
+		dir = filepath.Join(root, dir)
 	}
 	return dir, nil
 }
