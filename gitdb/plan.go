@@ -218,8 +218,16 @@ func (s *session) planTable(ctx context.Context, db dialect.Reader, cfg *config.
 	}
 	mopts := merge.Options{Resolve: opts.Resolve, Prune: opts.Prune}
 	topts := cfg.Tables[meta.Name]
-	if mopts.Resolve == merge.Unresolved && topts != nil {
-		mopts.Resolve = merge.Resolution(topts.Merge)
+	policy := merge.Everything
+	if topts != nil {
+		switch topts.Merge {
+		case "ours", "theirs":
+			if mopts.Resolve == merge.Unresolved {
+				mopts.Resolve = merge.Resolution(topts.Merge)
+			}
+		default:
+			policy = merge.Policy(topts.Merge)
+		}
 	}
 	// Without a base for this table (first apply, or a table newly
 	// exported), the revision wins and the target's other rows are untracked.
@@ -230,6 +238,9 @@ func (s *session) planTable(ctx context.Context, db dialect.Reader, cfg *config.
 		if errors.Is(err, errOrder) && attempt == 0 { // the engine's order is not ours: sort in memory
 			src.sortInMemory = true
 			continue
+		}
+		if err == nil {
+			tp.Restrict(policy)
 		}
 		return tp, err
 	}

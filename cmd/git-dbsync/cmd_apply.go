@@ -44,7 +44,9 @@ lock file left "applying" by a run that died is settled against the ledger,
 which tells whether its transaction committed, and said so.
 
 With conflicts, nothing is written and the exit status is 3, unless --ours or
---theirs (or [table "x"] merge = ours|theirs in .dbsync) resolves them.
+--theirs (or [table "x"] merge = ours|theirs in .dbsync) resolves them. A
+table with merge = create-only only gets rows new in the revision inserted;
+with merge = no-delete, rows are never deleted.
 Applying the revision the target is already at does nothing and says so;
 applying an older revision is an ordinary three-way merge.
 

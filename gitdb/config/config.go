@@ -96,7 +96,7 @@ type Table struct {
 	Rows           []string // row scope: globs on the key
 	ExcludeColumns []string
 	Layout         serialize.Layout
-	Merge          string         // conflict policy: "" (ask), ours or theirs
+	Merge          string         // merge policy: "" (ask on conflicts), ours, theirs, create-only or no-delete
 	Pos            map[string]Pos // option name → where it was set
 	First          Pos            // the first option of the section
 	rows           []*glob.Pattern
@@ -235,10 +235,10 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 			}
 		case "merge":
 			switch value {
-			case "ours", "theirs":
+			case "ours", "theirs", "create-only", "no-delete":
 				t.Merge = value
 			default:
-				return bad("unknown merge policy %q (want ours or theirs)", value)
+				return bad("unknown merge policy %q (want ours, theirs, create-only or no-delete)", value)
 			}
 		default:
 			return bad("unknown key %q (want key, rows, exclude-columns, layout or merge)", key)

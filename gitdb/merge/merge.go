@@ -153,6 +153,44 @@ type Options struct {
 	Resolve Resolution
 }
 
+// Policy restricts what a merge may do to a table's rows.
+type Policy string
+
+const (
+	Everything Policy = ""            // inserts, updates, deletes
+	CreateOnly Policy = "create-only" // only insert rows the target lacks
+	NoDelete   Policy = "no-delete"   // never delete a row of the target
+)
+
+// Restrict drops the ops a policy forbids. Conflicts whose resolution by
+// the revision would be forbidden are settled by keeping the target's row
+// (Ours): all of them under create-only, which never changes an existing
+// row; under no-delete, those where the revision deleted the row.
+func (p *TablePlan) Restrict(policy Policy) {
+	if policy == Everything {
+		return
+	}
+	allowed := func(op *Op) bool {
+		return op == nil || policy == CreateOnly && op.Kind == Insert || policy == NoDelete && op.Kind != Delete
+	}
+	ops := p.Ops[:0]
+	for i := range p.Ops {
+		if allowed(&p.Ops[i]) {
+			ops = append(ops, p.Ops[i])
+		}
+	}
+	p.Ops = ops
+	for i := range p.Conflicts {
+		c := &p.Conflicts[i]
+		if !allowed(c.IfTheirs) || policy == CreateOnly {
+			c.Resolution, c.IfTheirs = Ours, nil
+			if !allowed(c.IfOurs) {
+				c.IfOurs = nil
+			}
+		}
+	}
+}
+
 // Table merges one table's three streams.
 func Table(meta *serialize.Table, base, theirs, ours Source, opt Options) (*TablePlan, error) {
 	p := &TablePlan{Meta: meta}

@@ -187,3 +187,48 @@ func TestStreamsByKey(t *testing.T) {
 		t.Error("rows out of order were accepted")
 	}
 }
+
+// create-only inserts and nothing else; no-delete does all but delete;
+// the conflicts they forbid keep the target's rows.
+func TestPolicies(t *testing.T) {
+	meta := table(t)
+	mk := func(k, a string) serialize.Row {
+		return serialize.Row{serialize.Cell(`"` + k + `"`), serialize.Cell(`"` + a + `"`), serialize.Cell("1"), serialize.NullCell}
+	}
+	base := []serialize.Row{mk("a", "1"), mk("b", "1"), mk("c", "1")}
+	theirs := []serialize.Row{mk("a", "2"), mk("c", "3"), mk("d", "1")}
+	ours := []serialize.Row{mk("a", "1"), mk("b", "1"), mk("c", "9")}
+	kinds := func(p *TablePlan) string {
+		var out []string
+		for _, op := range p.Ops {
+			out = append(out, string(op.Kind)+" "+string(rowOfOp(op)[0]))
+		}
+		return strings.Join(out, "; ")
+	}
+	for policy, want := range map[Policy]string{
+		Everything: `update "a"; delete "b"; insert "d"`,
+		CreateOnly: `insert "d"`,
+		NoDelete:   `update "a"; insert "d"`,
+	} {
+		p, err := Table(meta, Rows(base), Rows(theirs), Rows(ours), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Restrict(policy)
+		if got := kinds(p); got != want {
+			t.Errorf("%q: %s, want %s", policy, got, want)
+		}
+		// c changed on both sides: create-only keeps the target's; the
+		// others leave the choice to the user.
+		if want := map[Policy]int{Everything: 1, CreateOnly: 0, NoDelete: 1}[policy]; p.Unresolved() != want {
+			t.Errorf("%q leaves %d conflicts, want %d", policy, p.Unresolved(), want)
+		}
+	}
+}
+
+func rowOfOp(op Op) serialize.Row {
+	if op.After != nil {
+		return op.After
+	}
+	return op.Before
+}

@@ -1,0 +1,64 @@
+package gitdb
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gitdbsync/git-dbsync/internal/dbtest"
+	"github.com/gitdbsync/git-dbsync/internal/gittest"
+)
+
+// The table policies of .dbsync, through a real apply on every engine:
+// create-only only inserts, no-delete never deletes.
+func TestMergePolicies(t *testing.T) {
+	for _, engine := range dbtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dev, prod := dbtest.NewDatabase(t, engine), dbtest.NewDatabase(t, engine)
+			schema := "CREATE TABLE seeds (k VARCHAR(10) PRIMARY KEY, v VARCHAR(10)); CREATE TABLE flags (k VARCHAR(10) PRIMARY KEY, v VARCHAR(10));"
+			rows := "INSERT INTO seeds VALUES ('a', '1'), ('b', '1'); INSERT INTO flags VALUES ('a', '1'), ('b', '1');"
+			for _, u := range []string{dev, prod} {
+				if err := dbtest.Exec(u, schema+rows); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dir := gittest.Init(t)
+			os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = "+dev+"\n[env \"prod\"]\n\turl = "+prod+
+				"\n[tables]\n\tconfig = seeds flags\n[table \"seeds\"]\n\tmerge = create-only\n[table \"flags\"]\n\tmerge = no-delete\n"), 0o644)
+			ctx := context.Background()
+			ws, err := OpenWorkspace(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ws.Export(ctx, ExportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			gittest.Run(t, dir, "add", "-A")
+			gittest.Run(t, dir, "commit", "-q", "-m", "v1")
+			gittest.Run(t, dir, "tag", "v1")
+			if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}}); err != nil {
+				t.Fatal(err)
+			}
+			dbtest.Exec(dev, "UPDATE seeds SET v = '2' WHERE k = 'a'; DELETE FROM seeds WHERE k = 'b'; INSERT INTO seeds VALUES ('c', '1');"+
+				"UPDATE flags SET v = '2' WHERE k = 'a'; DELETE FROM flags WHERE k = 'b'; INSERT INTO flags VALUES ('c', '1');")
+			if _, err := ws.Export(ctx, ExportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			gittest.Run(t, dir, "add", "-A")
+			gittest.Run(t, dir, "commit", "-q", "-m", "v2")
+			gittest.Run(t, dir, "tag", "v2")
+			if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}}); err != nil {
+				t.Fatal(err)
+			}
+			for table, want := range map[string]string{
+				"seeds": "a\t1\nb\t1\nc\t1\n", // create-only: c inserted; a not updated, b not deleted
+				"flags": "a\t2\nb\t1\nc\t1\n", // no-delete: a updated, c inserted, b kept
+			} {
+				if got, err := dbtest.Query(prod, "SELECT k, v FROM "+table+" ORDER BY k"); err != nil || got != want {
+					t.Errorf("%s: %q, want %q (%v)", table, got, want, err)
+				}
+			}
+		})
+	}
+}
