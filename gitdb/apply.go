@@ -26,6 +26,10 @@ type ApplyOptions struct {
 	// writes without asking.
 	Confirm func(*Plan) (bool, error)
 	Version string // recorded in the ledger
+	// LockName names the lock file (default: the revision). The hooks'
+	// syncs of a development database share one, "sync", instead of
+	// leaving a file per commit.
+	LockName string
 }
 
 // ApplyResult is what Apply (or Rollback) did.
@@ -84,7 +88,11 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 	if err := checkIdentity(ledger, s.env, opts.Adopt); err != nil {
 		return res, err
 	}
-	res.LockFile = s.lockPath(rev.Name)
+	lockName := rev.Name
+	if opts.LockName != "" {
+		lockName = opts.LockName
+	}
+	res.LockFile = s.lockPath(lockName)
 	prev, err := s.recoverLock(res, ledger)
 	if err != nil {
 		return res, err
@@ -239,6 +247,10 @@ func (s *session) recoverLock(res *ApplyResult, ledger *Ledger) (*lock.File, err
 	return lf, lock.Write(res.LockFile, lf)
 }
 
+// maxHistory bounds the earlier records a lock file keeps; the ledger in
+// the target keeps them all.
+const maxHistory = 20
+
 // startLock records the intent: a new lock file is created exclusively;
 // an earlier record of the same revision moves into its history.
 func (s *session) startLock(path string, lf, prev *lock.File) error {
@@ -250,6 +262,9 @@ func (s *session) startLock(path string, lf, prev *lock.File) error {
 	}
 	lf.History = append(prev.History, *prev)
 	lf.History[len(lf.History)-1].History = nil
+	if len(lf.History) > maxHistory {
+		lf.History = lf.History[len(lf.History)-maxHistory:]
+	}
 	return lock.Write(path, lf)
 }
 

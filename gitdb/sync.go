@@ -34,12 +34,13 @@ func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, e
 		return nil, err
 	}
 	if cur := ledger.Current(); opts.Previous != "" && opts.Previous != opts.Commit && (cur == nil || cur.Commit != opts.Previous) {
-		_, err := w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(opts.Previous)}, Baseline: true, Version: opts.Version})
+		_, err := w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(opts.Previous)}, Baseline: true,
+			Version: opts.Version, LockName: "sync"})
 		if err != nil {
 			return nil, fmt.Errorf("recording %s as the base of %q: %w", shortRev(opts.Previous), env, err)
 		}
 	}
-	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(opts.Commit)}, Version: opts.Version})
+	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(opts.Commit)}, Version: opts.Version, LockName: "sync"})
 }
 
 func shortRev(c string) string {
