@@ -70,15 +70,11 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 	if err := w.checkMerged(); err != nil {
 		return nil, err
 	}
-	s, err := w.open(ctx, opts.Env)
+	s, rev, err := w.openAt(ctx, opts.Env, opts.Revision)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
-	rev, err := s.rep.Resolve(opts.Revision)
-	if err != nil {
-		return nil, err
-	}
 	res := &ApplyResult{}
 	release, ledger, err := s.lockEnv(ctx, "apply", rev.Name, res)
 	if err != nil {

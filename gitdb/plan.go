@@ -97,6 +97,20 @@ func (w *Workspace) open(ctx context.Context, env string) (*session, error) {
 	return &session{ws: w, rep: rep, db: db, env: env}, nil
 }
 
+// openAt opens an environment and resolves the revision to apply to it.
+func (w *Workspace) openAt(ctx context.Context, env, rev string) (*session, repo.Rev, error) {
+	s, err := w.open(ctx, env)
+	if err != nil {
+		return nil, repo.Rev{}, err
+	}
+	r, err := s.rep.Resolve(rev)
+	if err != nil {
+		s.close()
+		return nil, repo.Rev{}, err
+	}
+	return s, r, nil
+}
+
 // openRepoOnly opens the repository without a database.
 func (w *Workspace) openRepoOnly() (*session, error) {
 	rep, err := repo.Open(w.Root)
@@ -116,15 +130,11 @@ func (s *session) close() {
 // Plan computes what applying a revision to an environment would do,
 // writing nothing.
 func (w *Workspace) Plan(ctx context.Context, opts PlanOptions) (*Plan, error) {
-	s, err := w.open(ctx, opts.Env)
+	s, rev, err := w.openAt(ctx, opts.Env, opts.Revision)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
-	rev, err := s.rep.Resolve(opts.Revision)
-	if err != nil {
-		return nil, err
-	}
 	ledger, err := readLedger(ctx, s.db)
 	if err != nil {
 		return nil, err

@@ -188,6 +188,15 @@ func Redact(url string) string {
 	return scheme + "://" + user + ":xxxxx@" + host
 }
 
+// QuoteNames lists the columns' names, each quoted, comma-separated.
+func QuoteNames(cols []serialize.Column, quote func(string) string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = quote(c.Name)
+	}
+	return strings.Join(q, ", ")
+}
+
 // EachRow calls fn with the values of every row of a database/sql result;
 // the slice is reused.
 func EachRow(rows *sql.Rows, fn func(values []any) error) error {

@@ -179,13 +179,7 @@ func rowArgs(cols []serialize.Column, cells []serialize.Cell, args []any) ([]any
 
 func tuple(n int) string { return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")" }
 
-func names(cols []serialize.Column) string {
-	q := make([]string, len(cols))
-	for i, c := range cols {
-		q[i] = Quote(c.Name)
-	}
-	return strings.Join(q, ", ")
-}
+func names(cols []serialize.Column) string { return dialect.QuoteNames(cols, Quote) }
 
 func batches(n int, fn func(lo, hi int) error) error { return dialect.Batches(n, batchRows, fn) }
 

@@ -136,13 +136,7 @@ func values(cols []serialize.Column, decl map[string]string, rows [][]serialize.
 	return b.String(), args, nil
 }
 
-func names(cols []serialize.Column) string {
-	q := make([]string, len(cols))
-	for i, c := range cols {
-		q[i] = Quote(c.Name)
-	}
-	return strings.Join(q, ", ")
-}
+func names(cols []serialize.Column) string { return dialect.QuoteNames(cols, Quote) }
 
 func batches(n int, fn func(lo, hi int) error) error { return dialect.Batches(n, batchRows, fn) }
 
