@@ -568,3 +568,12 @@ func utf16Key(r rune) int64 {
 	}
 	return int64(r) << 21
 }
+
+// CompareNames orders member names as canonical JSON writes them.
+func CompareNames(a, b string) int { return compareUTF16(a, b) }
+
+// OrderMember names the member that lists, in order, the names of its
+// object's other members where that order matters and is not the
+// canonical one (PHP arrays keep their insertion order). The merge
+// combines two changed orders instead of reporting a conflict.
+const OrderMember = "@order"

@@ -21,6 +21,12 @@ func (t *Table) MarshalMeta() ([]byte, error) {
 		if c.Type == Decimal && c.Scale >= 0 {
 			col.Members = append(col.Members, Member{"scale", num(c.Scale)})
 		}
+		if c.Codec != "" {
+			col.Members = append(col.Members, Member{"codec", str(c.Codec)})
+		}
+		if c.Secret {
+			col.Members = append(col.Members, Member{"secret", boolean(true)})
+		}
 		cols.Items = append(cols.Items, col)
 	}
 	refs := Node{Kind: Array}
@@ -35,6 +41,9 @@ func (t *Table) MarshalMeta() ([]byte, error) {
 		"layout", str(string(t.Layout)),
 		"references", refs,
 	)
+	if t.Surrogate != "" {
+		n.Members = append(n.Members, Member{"surrogate", str(t.Surrogate)})
+	}
 	out, err := AppendCanonical(nil, &n, "  ", "")
 	return append(out, '\n'), err
 }
@@ -53,11 +62,20 @@ func UnmarshalMeta(data []byte) (*Table, error) {
 	t.Name = r.str(&n, "name")
 	t.Layout = Layout(r.str(&n, "layout"))
 	t.Key = r.strs(&n, "key")
+	if _, ok := n.Get("surrogate"); ok {
+		t.Surrogate = r.str(&n, "surrogate")
+	}
 	for _, c := range r.items(&n, "columns") {
 		col := Column{Name: r.str(&c, "name"), Type: Type(r.str(&c, "type")), Scale: -1}
 		col.Nullable = r.bool(&c, "nullable")
 		if _, ok := c.Get("scale"); ok {
 			col.Scale = r.int(&c, "scale")
+		}
+		if _, ok := c.Get("codec"); ok {
+			col.Codec = r.str(&c, "codec")
+		}
+		if _, ok := c.Get("secret"); ok {
+			col.Secret = r.bool(&c, "secret")
 		}
 		t.Columns = append(t.Columns, col)
 	}

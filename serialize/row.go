@@ -149,6 +149,11 @@ func (t *Table) DecodeRow(data []byte) (Row, error) {
 // files written by export hold.
 func decodeCell(c *Column, n *Node, raw []byte) (Cell, error) {
 	switch {
+	case c.Secret:
+		if n.Kind == Null || n.Kind == String && n.Text == SecretPlaceholder {
+			return canonicalCell(c, n)
+		}
+		return nil, fmt.Errorf("secret column holds a value: files hold %q in its place", SecretPlaceholder)
 	case n.Kind == Null:
 		return NullCell, nil
 	case c.Type == Text && n.Kind == String && bytes.IndexByte(raw, '\\') < 0:

@@ -26,10 +26,14 @@ const (
 	TimestampTZ Type = "timestamptz" // instant, written in UTC with Z
 	JSON        Type = "json"        // a JSON document, embedded as JSON
 	UUID        Type = "uuid"        // RFC 4122 UUID, lowercase hyphenated
+	// Ref is a reference to a row of a table with a natural key: that
+	// row's natural key, one value, or an array of values for a composite
+	// key. The database holds the row's surrogate id instead.
+	Ref Type = "ref"
 )
 
 // Types lists every logical type, in the order the documentation gives them.
-var Types = []Type{Int, Float, Decimal, Text, Bytes, Boolean, Date, Time, Timestamp, TimestampTZ, JSON, UUID}
+var Types = []Type{Int, Float, Decimal, Text, Bytes, Boolean, Date, Time, Timestamp, TimestampTZ, JSON, UUID, Ref}
 
 // ParseType returns the logical type named s.
 func ParseType(s string) (Type, error) {
@@ -50,7 +54,19 @@ type Column struct {
 	Type     Type
 	Nullable bool
 	Scale    int // decimal places of a Decimal column; -1 when not fixed
+	// Codec names how the database's text is decoded into the JSON the
+	// file holds ("json", "php"); "" for none.
+	Codec string
+	// Secret columns hold SecretPlaceholder (or null) in files: their
+	// values never leave the database.
+	Secret bool
 }
+
+// SecretPlaceholder stands in files for a secret value.
+const SecretPlaceholder = "[secret]"
+
+// SecretCell is the cell of SecretPlaceholder.
+var SecretCell = Cell(`"` + SecretPlaceholder + `"`)
 
 // Reference is a foreign key from columns of this table to another table.
 type Reference struct {
@@ -70,9 +86,13 @@ const (
 // Table is the metadata of one exported table: what the table.json file
 // holds, and what is needed to encode and decode its rows.
 type Table struct {
-	Name       string
-	Columns    []Column // in the table's column order, excluded columns left out
-	Key        []string // columns that identify a row across environments
+	Name    string
+	Columns []Column // in the table's column order, excluded columns left out
+	Key     []string // columns that identify a row across environments
+	// Surrogate is the database's id column of a table with a natural
+	// key: not exported, allocated by the target on insert, and what Ref
+	// columns of other tables hold in the database.
+	Surrogate  string
 	References []Reference
 	Layout     Layout
 

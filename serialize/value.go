@@ -557,7 +557,7 @@ func nodeValue(c *Column, n *Node) (any, error) {
 			return nil, err
 		}
 		return n.Text == "true", nil
-	case JSON:
+	case JSON, Ref:
 		out, err := AppendCanonical(nil, n, "", "")
 		return string(out), err
 	}

@@ -64,6 +64,13 @@ func mergeNode(b, t, o *serialize.Node, path string) (ours, theirs *serialize.No
 		mo := &serialize.Node{Kind: serialize.Object}
 		mt := &serialize.Node{Kind: serialize.Object}
 		for _, name := range memberNames(b, t, o) {
+			if name == serialize.OrderMember {
+				if order := mergeOrder(member(b, name), member(t, name), member(o, name)); order != nil {
+					m := serialize.Member{Name: name, Value: *order}
+					mo.Members, mt.Members = append(mo.Members, m), append(mt.Members, m)
+				}
+				continue
+			}
 			vo, vt, cc := mergeNode(member(b, name), member(t, name), member(o, name), path+pathStep(name))
 			if vo != nil {
 				mo.Members = append(mo.Members, serialize.Member{Name: name, Value: *vo})
@@ -83,6 +90,30 @@ func mergeNode(b, t, o *serialize.Node, path string) (ours, theirs *serialize.No
 		return out
 	}
 	return o, t, []Cell{{Path: path, Base: enc(b), Ours: enc(o), Theirs: enc(t)}}
+}
+
+// mergeOrder combines two changed member orders without a conflict: the
+// order is a presentation detail, the members themselves merge on their
+// own. Theirs comes first, then the names only ours lists.
+func mergeOrder(b, t, o *serialize.Node) *serialize.Node {
+	v, _, cc := mergeNode(b, t, o, "")
+	if len(cc) == 0 {
+		return v
+	}
+	if t == nil || o == nil {
+		return nil // one side no longer needs an order: canonical order it is
+	}
+	out := &serialize.Node{Kind: serialize.Array}
+	seen := map[string]bool{}
+	for _, side := range []*serialize.Node{t, o} {
+		for _, it := range side.Items {
+			if !seen[it.Text] {
+				seen[it.Text] = true
+				out.Items = append(out.Items, it)
+			}
+		}
+	}
+	return out
 }
 
 func member(n *serialize.Node, name string) *serialize.Node {
