@@ -507,5 +507,5 @@ func memberOrder(n *serialize.Node, order []string) ([]string, error) {
 // a leading zero or "+", within 64 bits.
 func isIntKey(k string) bool {
 	i, err := strconv.ParseInt(k, 10, 64)
-	return err == nil && strconv.FormatInt(i, 10) == k 
+	return err == nil && strconv.FormatInt(i, 10) == k
 }

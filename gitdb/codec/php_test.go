@@ -62,14 +62,14 @@ func TestPHPExamples(t *testing.T) {
 
 func TestPHPCorrupt(t *testing.T) {
 	for _, text := range []string{
-		`a:2:{i:0;s:1:"a";}`,         // count says 2
-		`s:5:"abc";`,                 // length runs past
-		`a:1:{i:0;s:1:"a";`,          // unterminated
-		`i:05;`,                      // not the form PHP writes
-		`a:1:{s:1:"5";b:1;}`,         // PHP stores "5" as an int key
-		`a:2:{i:0;b:1;i:0;b:0;}`,     // duplicate key
-		`b:2;`,                       // not a bool
-		`x:1;`,                       // unknown type, but looks serialized? no: x is not a type
+		`a:2:{i:0;s:1:"a";}`,        // count says 2
+		`s:5:"abc";`,                // length runs past
+		`a:1:{i:0;s:1:"a";`,         // unterminated
+		`i:05;`,                     // not the form PHP writes
+		`a:1:{s:1:"5";b:1;}`,        // PHP stores "5" as an int key
+		`a:2:{i:0;b:1;i:0;b:0;}`,    // duplicate key
+		`b:2;`,                      // not a bool
+		`x:1;`,                      // unknown type, but looks serialized? no: x is not a type
 		`O:8:"stdClass":1:{i:0;N;}`, // int property keys are not kept
 	} {
 		if text == `x:1;` {
