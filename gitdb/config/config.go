@@ -96,10 +96,51 @@ type Table struct {
 	Rows           []string // row scope: globs on the key
 	ExcludeColumns []string
 	Layout         serialize.Layout
-	Merge          string         // merge policy: "" (ask on conflicts), ours, theirs, create-only or no-delete
-	Pos            map[string]Pos // option name → where it was set
-	First          Pos            // the first option of the section
-	rows           []*glob.Pattern
+	Merge          string            // merge policy: "" (ask on conflicts), ours, theirs, create-only or no-delete
+	Codecs         map[string]string // column → codec of its text (json, php)
+	Secrets        []ColumnPath      // values never written to files
+	ExcludePaths   []ColumnPath      // paths inside values left out of files
+	References     []Reference       // references the catalog does not declare
+	Where          string            // SQL condition every exported row meets
+	Pos            map[string]Pos    // option name → where it was set
+	First          Pos               // the first option of the section
+	rows, notRows  []*glob.Pattern
+}
+
+// ColumnPath is a column, or a path inside its JSON value (gjson syntax:
+// members joined by ".", "#" for every item of an array, "*" for every
+// member or item, "\." for a dot in a name).
+type ColumnPath struct {
+	Column string
+	Path   string // "" for the whole column
+	Pos    Pos
+}
+
+func (c ColumnPath) String() string {
+	if c.Path == "" {
+		return c.Column
+	}
+	return c.Column + "." + c.Path
+}
+
+// Reference is a column (or the values at a path inside it) holding ids
+// of rows of another table.
+type Reference struct {
+	ColumnPath
+	Table string
+}
+
+// parseColumnPath splits "column.path" at its first unescaped dot.
+func parseColumnPath(s string, p Pos) ColumnPath {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '.':
+			return ColumnPath{Column: s[:i], Path: s[i+1:], Pos: p}
+		}
+	}
+	return ColumnPath{Column: s, Pos: p}
 }
 
 // Config is a loaded .dbsync.
@@ -217,13 +258,48 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 			}
 		case "rows":
 			for _, g := range strings.Fields(value) {
-				compiled, err := glob.Compile(g)
+				not := strings.HasPrefix(g, "!")
+				compiled, err := glob.Compile(strings.TrimPrefix(g, "!"))
 				if err != nil {
 					return bad("bad glob %q: %v", g, err)
 				}
 				t.Rows = append(t.Rows, g)
-				t.rows = append(t.rows, compiled)
+				if not {
+					t.notRows = append(t.notRows, compiled)
+				} else {
+					t.rows = append(t.rows, compiled)
+				}
 			}
+		case "codec":
+			for _, f := range strings.Fields(value) {
+				col, name, ok := strings.Cut(f, ":")
+				if !ok || col == "" || (name != "json" && name != "php") {
+					return bad("%q: want <column>:json or <column>:php", f)
+				}
+				if t.Codecs == nil {
+					t.Codecs = map[string]string{}
+				}
+				t.Codecs[col] = name
+			}
+		case "secret", "exclude-paths":
+			for _, f := range strings.Fields(value) {
+				cp := parseColumnPath(f, p)
+				if key == "secret" {
+					t.Secrets = append(t.Secrets, cp)
+				} else if cp.Path == "" {
+					return bad("%q names no path inside the column (use exclude-columns for whole columns)", f)
+				} else {
+					t.ExcludePaths = append(t.ExcludePaths, cp)
+				}
+			}
+		case "reference":
+			f := strings.Fields(value)
+			if len(f) != 2 {
+				return bad("want <column>[.<path>] <table>")
+			}
+			t.References = append(t.References, Reference{ColumnPath: parseColumnPath(f[0], p), Table: f[1]})
+		case "where":
+			t.Where = strings.TrimSpace(value)
 		case "exclude-columns":
 			t.ExcludeColumns = append(t.ExcludeColumns, strings.Fields(value)...)
 		case "layout":
@@ -241,7 +317,7 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 				return bad("unknown merge policy %q (want ours, theirs, create-only or no-delete)", value)
 			}
 		default:
-			return bad("unknown key %q (want key, rows, exclude-columns, layout or merge)", key)
+			return bad("unknown key %q (want key, rows, where, exclude-columns, exclude-paths, secret, codec, reference, layout or merge)", key)
 		}
 	default:
 		return bad("unknown key")
@@ -293,17 +369,25 @@ func (c *Config) Classify(table string) (Class, *Pattern, error) {
 	return found.Class, found, nil
 }
 
-// Scoped reports whether the table has a row scope at all.
-func (t *Table) Scoped() bool { return t != nil && len(t.rows) > 0 }
+// Scoped reports whether the table has a row scope by key at all.
+func (t *Table) Scoped() bool { return t != nil && len(t.rows)+len(t.notRows) > 0 }
 
 // InScope reports whether a row whose key text is keyText belongs to the
-// table's row scope (always, when no rows globs are set). A composite key
-// is matched as its parts joined by "/".
+// table's row scope: it matches a rows glob (or there is none) and no
+// "!" glob. A composite key is matched as its parts joined by "/".
 func (t *Table) InScope(keyText []string) bool {
-	if t == nil || len(t.rows) == 0 {
+	if !t.Scoped() {
 		return true
 	}
 	k := strings.Join(keyText, "/")
+	for _, g := range t.notRows {
+		if g.Match(k) {
+			return false
+		}
+	}
+	if len(t.rows) == 0 {
+		return true
+	}
 	for _, g := range t.rows {
 		if g.Match(k) {
 			return true
