@@ -336,11 +336,11 @@ func (s *session) write(ctx context.Context, entry *Entry, ledger *Ledger,
 		}
 	}
 	entry.Target = id.ID
-	images, summary, err := writeOps(ctx, tx, plan.Tables)
+	images, summary, maxID, err := writeOps(ctx, tx, plan)
 	if err != nil {
 		return plan, err
 	}
-	if err := advanceCounters(ctx, tx, plan); err != nil {
+	if err := advanceCounters(ctx, tx, plan, maxID); err != nil {
 		return plan, err
 	}
 	entry.Seq, entry.Summary, entry.Tables = ledger.nextSeq(), summary, map[string]json.RawMessage{}
@@ -365,100 +365,47 @@ func (s *session) write(ctx context.Context, entry *Entry, ledger *Ledger,
 
 // writeOps writes the ops of every table, in batches: deletes first,
 // children before parents; then inserts and updates (grouped by the
-// columns they change), parents before children. It returns the row
-// images for the ledger and the counts per table.
-func writeOps(ctx context.Context, tx dialect.Tx, tables []*merge.TablePlan) ([]image, map[string]lock.Counts, error) {
+// columns they change), parents before children. Every row is translated
+// into the database's form before the first write, so that a reference
+// nothing can satisfy fails the apply with nothing written. It returns the
+// row images for the ledger, the counts per table and the largest id it
+// allocated.
+func writeOps(ctx context.Context, tx dialect.Tx, plan *Plan) ([]image, map[string]lock.Counts, int64, error) {
+	tables := plan.Tables
+	maxID, err := allocateIDs(ctx, tx, plan)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	writes := make([]*dbTable, len(tables))
+	for i, t := range tables {
+		if writes[i], err = plan.tr.dbTable(ctx, t); err != nil {
+			return nil, nil, 0, err
+		}
+	}
 	var images []image
 	counts := map[string]lock.Counts{}
-	record := func(meta *serialize.Table, op *merge.Op) {
-		im := image{Table: meta.Name, Op: string(op.Kind)}
-		if op.Before != nil {
-			im.Before = meta.AppendLine(nil, op.Before)
-		}
-		if op.After != nil {
-			im.After = meta.AppendLine(nil, op.After)
-		}
-		images = append(images, im)
-		c := counts[meta.Name]
-		switch op.Kind {
-		case merge.Insert:
-			c.Inserted++
-		case merge.Update:
-			c.Updated++
-		case merge.Delete:
-			c.Deleted++
-		}
-		counts[meta.Name] = c
-	}
-	fail := func(meta *serialize.Table, kind merge.Kind, err error) error {
-		return fmt.Errorf("gitdb/apply: table %q: %s: %w", meta.Name, kind, err)
-	}
-	for i := len(tables) - 1; i >= 0; i-- {
-		meta := tables[i].Meta
-		keyCols := keyColumns(meta)
-		var keys [][]serialize.Cell
-		for j := range tables[i].Ops {
-			if op := &tables[i].Ops[j]; op.Kind == merge.Delete {
-				keys = append(keys, keyCells(meta, op.Before))
-				record(meta, op)
-			}
-		}
-		if len(keys) > 0 {
-			if err := tx.Delete(ctx, meta.Name, keyCols, keys); err != nil {
-				return nil, nil, fail(meta, merge.Delete, err)
-			}
-		}
-	}
-	fault("mid-write")
 	for _, t := range tables {
 		meta := t.Meta
-		keyCols := keyColumns(meta)
-		var inserts [][]serialize.Cell
-		type group struct {
-			cols       []int
-			keys, vals [][]serialize.Cell
-		}
-		var groups []*group
-		byCols := map[string]*group{}
+		c := counts[meta.Name]
 		for j := range t.Ops {
 			op := &t.Ops[j]
+			im := image{Table: meta.Name, Op: string(op.Kind)}
+			if op.Before != nil {
+				im.Before = meta.AppendLine(nil, op.Before)
+			}
+			if op.After != nil {
+				im.After = meta.AppendLine(nil, op.After)
+			}
+			images = append(images, im)
 			switch op.Kind {
 			case merge.Insert:
-				inserts = append(inserts, op.After)
+				c.Inserted++
 			case merge.Update:
-				changed := op.Changed()
-				id := fmt.Sprint(changed)
-				g := byCols[id]
-				if g == nil {
-					g = &group{cols: changed}
-					byCols[id] = g
-					groups = append(groups, g)
-				}
-				vals := make([]serialize.Cell, len(changed))
-				for k, c := range changed {
-					vals[k] = op.After[c]
-				}
-				g.keys, g.vals = append(g.keys, keyCells(meta, op.After)), append(g.vals, vals)
-			default:
-				continue
-			}
-			record(meta, op)
-		}
-		if len(inserts) > 0 {
-			if err := tx.Insert(ctx, meta.Name, meta.Columns, inserts); err != nil {
-				return nil, nil, fail(meta, merge.Insert, err)
+				c.Updated++
+			case merge.Delete:
+				c.Deleted++
 			}
 		}
-		for _, g := range groups {
-			cols := make([]serialize.Column, len(g.cols))
-			for k, c := range g.cols {
-				cols[k] = meta.Columns[c]
-			}
-			if err := tx.Update(ctx, meta.Name, keyCols, g.keys, cols, g.vals); err != nil {
-				return nil, nil, fail(meta, merge.Update, err)
-			}
-		}
-		c := counts[meta.Name]
 		for k := range t.Conflicts {
 			if t.Conflicts[k].Resolution != merge.Unresolved {
 				c.Conflicts++
@@ -468,7 +415,185 @@ func writeOps(ctx context.Context, tx dialect.Tx, tables []*merge.TablePlan) ([]
 			counts[meta.Name] = c
 		}
 	}
-	return images, counts, nil
+	fail := func(w *dbTable, kind merge.Kind, err error) error {
+		return fmt.Errorf("gitdb/apply: table %q: %s: %w", w.name, kind, err)
+	}
+	for i := len(writes) - 1; i >= 0; i-- {
+		if w := writes[i]; len(w.deletes) > 0 {
+			if err := tx.Delete(ctx, w.name, w.keyCols, w.deletes); err != nil {
+				return nil, nil, 0, fail(w, merge.Delete, err)
+			}
+		}
+	}
+	fault("mid-write")
+	for _, w := range writes {
+		if len(w.inserts) > 0 {
+			if err := tx.Insert(ctx, w.name, w.insertCols, w.inserts); err != nil {
+				return nil, nil, 0, fail(w, merge.Insert, err)
+			}
+		}
+		for _, g := range w.updates {
+			if err := tx.Update(ctx, w.name, w.keyCols, g.keys, g.cols, g.vals); err != nil {
+				return nil, nil, 0, fail(w, merge.Update, err)
+			}
+		}
+	}
+	return images, counts, maxID, nil
+}
+
+// allocateIDs gives every row a natural-keyed table inserts a new id of
+// the target, before any row is translated: references to rows inserted
+// by the same apply (parents, self-references, cycles) then resolve.
+func allocateIDs(ctx context.Context, tx dialect.Tx, plan *Plan) (int64, error) {
+	var maxID int64
+	for _, t := range plan.Tables {
+		if t.Meta.Surrogate == "" {
+			continue
+		}
+		var keys []string
+		for j := range t.Ops {
+			if t.Ops[j].Kind == merge.Insert {
+				keys = append(keys, natKey(t.Meta, t.Ops[j].After))
+			}
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		km, err := plan.tr.keyMap(ctx, t.Meta.Name)
+		if err != nil {
+			return 0, err
+		}
+		ids, err := tx.NextIDs(ctx, t.Meta.Name, t.Meta.Surrogate, len(keys))
+		if err != nil {
+			return 0, fmt.Errorf("gitdb/apply: table %q: allocating ids: %w", t.Meta.Name, err)
+		}
+		for j, key := range keys {
+			km.byKey[key], km.byID[ids[j]] = ids[j], key
+			maxID = max(maxID, ids[j])
+		}
+	}
+	return maxID, nil
+}
+
+// dbTable is one table's writes in the database's form.
+type dbTable struct {
+	name       string
+	keyCols    []serialize.Column
+	deletes    [][]serialize.Cell
+	insertCols []serialize.Column
+	inserts    [][]serialize.Cell
+	updates    []*updateGroup
+}
+
+// updateGroup is the updates that change the same columns.
+type updateGroup struct {
+	cols       []serialize.Column
+	keys, vals [][]serialize.Cell
+}
+
+// dbTable translates a table's ops into the database's form.
+func (tr *translator) dbTable(ctx context.Context, tp *merge.TablePlan) (*dbTable, error) {
+	meta := tp.Meta
+	t := tr.tables[meta.Name]
+	w := &dbTable{name: meta.Name}
+	idCol := serialize.Column{Name: meta.Surrogate, Type: serialize.Int}
+	if meta.Surrogate != "" {
+		w.keyCols = []serialize.Column{idCol}
+		w.insertCols = append(w.insertCols, idCol)
+	} else {
+		for _, k := range meta.KeyIndexes() {
+			w.keyCols = append(w.keyCols, t.mapping[k].db)
+		}
+	}
+	for i, c := range meta.Columns {
+		if !c.Secret { // never written: the target keeps its own
+			w.insertCols = append(w.insertCols, t.mapping[i].db)
+		}
+	}
+	key := func(r serialize.Row) ([]serialize.Cell, error) {
+		if meta.Surrogate != "" {
+			id, ok, err := tr.idOf(ctx, meta.Name, natKey(meta, r))
+			if err == nil && !ok {
+				err = fmt.Errorf("row %s is not in the target", describeKey(meta, r))
+			}
+			return []serialize.Cell{serialize.Cell(strconv.FormatInt(id, 10))}, err
+		}
+		cells := make([]serialize.Cell, 0, len(meta.Key))
+		for _, k := range meta.KeyIndexes() {
+			c, err := tr.cellToDB(ctx, t, k, r, nil)
+			if err != nil {
+				return nil, err
+			}
+			cells = append(cells, c)
+		}
+		return cells, nil
+	}
+	byCols := map[string]*updateGroup{}
+	for j := range tp.Ops {
+		op := &tp.Ops[j]
+		switch op.Kind {
+		case merge.Delete:
+			k, err := key(op.Before)
+			if err != nil {
+				return nil, err
+			}
+			w.deletes = append(w.deletes, k)
+		case merge.Insert:
+			var row []serialize.Cell
+			if meta.Surrogate != "" {
+				k, err := key(op.After)
+				if err != nil {
+					return nil, err
+				}
+				row = append(row, k[0])
+			}
+			for i, c := range meta.Columns {
+				if c.Secret {
+					continue
+				}
+				cell, err := tr.cellToDB(ctx, t, i, op.After, nil)
+				if err != nil {
+					return nil, err
+				}
+				row = append(row, cell)
+			}
+			w.inserts = append(w.inserts, row)
+		case merge.Update:
+			k, err := key(op.After)
+			if err != nil {
+				return nil, err
+			}
+			kept := tr.kept[meta.Name][meta.KeyOf(op.After)]
+			var cols []serialize.Column
+			var vals []serialize.Cell
+			for _, i := range op.Changed() {
+				if meta.Columns[i].Secret {
+					continue
+				}
+				var was serialize.Cell
+				if kept != nil {
+					was = kept[i]
+				}
+				cell, err := tr.cellToDB(ctx, t, i, op.After, was)
+				if err != nil {
+					return nil, err
+				}
+				cols, vals = append(cols, t.mapping[i].db), append(vals, cell)
+			}
+			if len(cols) == 0 {
+				continue
+			}
+			id := fmt.Sprint(op.Changed())
+			g := byCols[id]
+			if g == nil {
+				g = &updateGroup{cols: cols}
+				byCols[id] = g
+				w.updates = append(w.updates, g)
+			}
+			g.keys, g.vals = append(g.keys, k), append(g.vals, vals)
+		}
+	}
+	return w, nil
 }
 
 // advanceCounters raises the counter of every table of class sequence
@@ -476,8 +601,8 @@ func writeOps(ctx context.Context, tx dialect.Tx, tables []*merge.TablePlan) ([]
 // integer id the apply inserted, so that the application's next id does
 // not collide with one the apply wrote. Engine sequences behind serial and
 // identity columns are the dialects' business.
-func advanceCounters(ctx context.Context, tx dialect.Tx, plan *Plan) error {
-	var max int64
+func advanceCounters(ctx context.Context, tx dialect.Tx, plan *Plan, allocated int64) error {
+	max := allocated
 	for _, t := range plan.Tables {
 		if len(t.Meta.Key) != 1 || t.Meta.Columns[t.Meta.KeyIndexes()[0]].Type != serialize.Int {
 			continue

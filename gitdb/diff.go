@@ -173,10 +173,11 @@ func (s *session) dbSide(ctx context.Context) (*side, error) {
 	for _, t := range cat.Config {
 		sd.tables[t.Meta.Name], byName[t.Meta.Name] = t.Meta, t
 	}
+	tr := newTranslator(s.db, cat.Config)
 	sd.rows = func(ctx context.Context, table string, into *serialize.Table, sorted bool) (merge.Source, func(), error) {
 		t := byName[table]
 		project := projector(t.Meta, into)
-		src, stop := dbRows(ctx, &rowSource{db: s.db, t: t, sortInMemory: sorted}, nil)
+		src, stop := dbRows(ctx, &rowSource{db: s.db, t: t, tr: tr, sortInMemory: sorted}, nil)
 		return func() (serialize.Row, bool, error) {
 			r, ok, err := src()
 			if !ok || err != nil {

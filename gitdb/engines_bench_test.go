@@ -190,7 +190,7 @@ func writePhase(b *testing.B, ws *Workspace, env, rev string) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, _, err := writeOps(ctx, tx, plan.Tables); err != nil {
+	if _, _, _, err := writeOps(ctx, tx, plan); err != nil {
 		b.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

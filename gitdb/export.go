@@ -90,6 +90,7 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	dirs := map[string]string{} // table directory → table, to catch name collisions
 	gitDir, _ := repo.CommonDir(w.Root)
 	var caches []*cacheEntry
+	tr := newTranslator(db, cat.Config)
 	for _, t := range cat.Config {
 		dir := serialize.TableDir(t.Meta.Name)
 		if other, dup := dirs[dir]; dup {
@@ -102,7 +103,7 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 			cache.old = loadRowsCache(cache.path)
 			caches = append(caches, cache)
 		}
-		te, err := exportTable(ctx, db, st, w.Config, t, cache)
+		te, err := exportTable(ctx, db, tr, st, t, cache)
 		if err != nil {
 			return nil, fmt.Errorf("gitdb/export: table %q: %w", t.Meta.Name, err)
 		}
@@ -129,7 +130,7 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 }
 
 // exportTable stages the files of one table.
-func exportTable(ctx context.Context, db dialect.Dialect, st *stage, cfg *config.Config, t *configTable, cache *cacheEntry) (*TableExport, error) {
+func exportTable(ctx context.Context, db dialect.Dialect, tr *translator, st *stage, t *configTable, cache *cacheEntry) (*TableExport, error) {
 	meta := t.Meta
 	dir := serialize.TableDir(meta.Name)
 	te := &TableExport{Table: meta.Name, Layout: meta.Layout}
@@ -149,7 +150,7 @@ func exportTable(ctx context.Context, db dialect.Dialect, st *stage, cfg *config
 			return nil, err
 		}
 	}
-	src := &rowSource{db: db, t: t}
+	src := &rowSource{db: db, t: t, tr: tr}
 	switch meta.Layout {
 	case serialize.LayoutLines:
 		err = exportLines(ctx, st, src, te)
@@ -178,18 +179,15 @@ var errOrder = errors.New("rows are not in key order")
 type rowSource struct {
 	db           dialect.Reader
 	t            *configTable
+	tr           *translator // into the files' form
 	sortInMemory bool
+	keepHidden   bool // keep the values of hidden paths to write them back (a target)
 }
 
 func (s *rowSource) each(ctx context.Context, fn func(serialize.Row) error) error {
 	meta := s.t.Meta
-	// Encode key columns first, so that an error in another column can
-	// name the row.
-	order := append([]int(nil), meta.KeyIndexes()...)
-	for i := range meta.Columns {
-		if !slices.Contains(order, i) {
-			order = append(order, i)
-		}
+	if s.t.keyHasRef { // the database orders the ids, not the keys they stand for
+		s.sortInMemory = true
 	}
 	var (
 		buf     []byte
@@ -219,16 +217,16 @@ func (s *rowSource) each(ctx context.Context, fn func(serialize.Row) error) erro
 		}
 		return fn(r)
 	}
-	err := s.db.ReadRows(ctx, s.t.Desc, s.t.columns, meta.Key, func(values []any) error {
-		buf = buf[:0]
-		for _, i := range order {
-			var err error
-			start := len(buf)
-			if buf, err = serialize.AppendCell(buf, &meta.Columns[i], values[i]); err != nil {
-				return s.cellError(row, i, values, err)
-			}
-			// Earlier cells stay valid if append moves buf: they keep the old array.
-			row[i] = buf[start:len(buf):len(buf)]
+	desc := s.t.Desc
+	if o := s.t.Options; o != nil && o.Where != "" {
+		filtered := *desc
+		filtered.Filter = o.Where
+		desc = &filtered
+	}
+	err := s.db.ReadRows(ctx, desc, s.t.columns, meta.Key, func(values []any) error {
+		var err error
+		if buf, err = s.tr.rowToFile(ctx, s.t, values, row, buf, s.keepHidden); err != nil {
+			return err
 		}
 		if s.t.Options.Scoped() && !s.t.Options.InScope(meta.KeyText(row)) {
 			return nil
@@ -266,17 +264,6 @@ func describeKey(meta *serialize.Table, r serialize.Row) string {
 		parts = append(parts, meta.Key[i]+"="+string(r[k]))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func (s *rowSource) cellError(row serialize.Row, col int, values []any, err error) error {
-	meta := s.t.Meta
-	name := meta.Columns[col].Name
-	for _, k := range meta.KeyIndexes() {
-		if k == col { // the key itself is bad: show its raw value
-			return fmt.Errorf("row with %s = %v: column %q: %w", name, values[col], name, err)
-		}
-	}
-	return fmt.Errorf("row %s: column %q: %w", describeKey(meta, row), name, err)
 }
 
 func (s *rowSource) duplicate(r serialize.Row) error {

@@ -36,6 +36,7 @@ type Plan struct {
 	Resolve     merge.Resolution   // the resolution asked for
 	Prune       bool               // untracked rows are deleted
 	Sequences   []string           // target tables of class sequence
+	tr          *translator        // the target's rows in the files' form and back
 }
 
 // Unresolved counts the conflicts left to the user.
@@ -193,10 +194,19 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, led
 			baseTables[base[i].Meta.Name] = &base[i]
 		}
 	}
+	// Every table's mapping first: references translate through the
+	// natural keys of other tables.
+	tables := make([]*configTable, len(theirs))
+	for i := range theirs {
+		if tables[i], err = targetTable(ctx, db, cfg, &theirs[i], p.Rev.Name); err != nil {
+			return nil, fmt.Errorf("gitdb/plan: table %q: %w", theirs[i].Meta.Name, err)
+		}
+	}
+	p.tr = newTranslator(db, tables)
 	fp := newFingerprint()
 	for i := range theirs {
 		tf := &theirs[i]
-		tp, err := s.planTable(ctx, db, cfg, tf, baseTables[tf.Meta.Name], p, opts, fp)
+		tp, err := s.planTable(ctx, p.tr, tables[i], tf, baseTables[tf.Meta.Name], p, opts, fp)
 		if err != nil {
 			return nil, fmt.Errorf("gitdb/plan: table %q: %w", tf.Meta.Name, err)
 		}
@@ -216,18 +226,23 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, led
 	return p, nil
 }
 
-func (s *session) planTable(ctx context.Context, db dialect.Reader, cfg *config.Config, tf, base *repo.TableFiles,
-	p *Plan, opts PlanOptions, fp hash.Hash) (*merge.TablePlan, error) {
-	meta := tf.Meta
-	desc, err := db.Describe(ctx, meta.Name)
+// targetTable describes a table of a revision as the target has it.
+func targetTable(ctx context.Context, db dialect.Reader, cfg *config.Config, tf *repo.TableFiles, rev string) (*configTable, error) {
+	desc, err := db.Describe(ctx, tf.Meta.Name)
 	if err != nil {
-		return nil, fmt.Errorf("%s at %s: the target has no such table", tf.Dir, p.Rev.Name)
+		return nil, fmt.Errorf("%s at %s: the target has no such table", tf.Dir, rev)
 	}
-	if err := checkColumns(meta, desc, tf.Dir+"/"+serialize.MetaFile, p.Rev.Name); err != nil {
+	if err := checkColumns(tf.Meta, desc, tf.Dir+"/"+serialize.MetaFile, rev); err != nil {
 		return nil, err
 	}
+	return tableFor(tf.Meta, cfg.Tables[tf.Meta.Name], desc)
+}
+
+func (s *session) planTable(ctx context.Context, tr *translator, t *configTable, tf, base *repo.TableFiles,
+	p *Plan, opts PlanOptions, fp hash.Hash) (*merge.TablePlan, error) {
+	meta := tf.Meta
 	mopts := merge.Options{Resolve: opts.Resolve, Prune: opts.Prune}
-	topts := cfg.Tables[meta.Name]
+	topts := t.Options
 	policy := merge.Everything
 	if topts != nil {
 		switch topts.Merge {
@@ -242,7 +257,7 @@ func (s *session) planTable(ctx context.Context, db dialect.Reader, cfg *config.
 	// Without a base for this table (first apply, or a table newly
 	// exported), the revision wins and the target's other rows are untracked.
 	mopts.NoBase = base == nil || !sameKey(base.Meta, meta)
-	src := &rowSource{db: db, t: tableFor(meta, topts, desc)}
+	src := &rowSource{db: tr.db, t: t, tr: tr, keepHidden: true}
 	for attempt := 0; ; attempt++ {
 		tp, err := s.mergeTable(ctx, src, tf, base, p, mopts, fp)
 		if errors.Is(err, errOrder) && attempt == 0 { // the engine's order is not ours: sort in memory
@@ -285,15 +300,27 @@ func (s *session) mergeTable(ctx context.Context, src *rowSource, tf, base *repo
 
 // checkColumns proves that the target can hold the revision's rows.
 func checkColumns(meta *serialize.Table, desc *dialect.Table, file, rev string) error {
+	if s := meta.Surrogate; s != "" {
+		if dc := desc.Column(s); dc == nil || dc.Type != serialize.Int {
+			return fmt.Errorf("%s at %s: the target has no integer column %q to hold the rows' ids", file, rev, s)
+		}
+	}
 	for _, c := range meta.Columns {
 		dc := desc.Column(c.Name)
+		want := c.Type
+		switch {
+		case c.Type == serialize.Ref:
+			want = serialize.Int // the referenced row's id
+		case c.Codec != "":
+			want = serialize.Text // the encoded value
+		}
 		switch {
 		case dc == nil:
 			return fmt.Errorf("%s at %s: column %q does not exist in the target", file, rev, c.Name)
 		case dc.Generated:
 			return fmt.Errorf("%s at %s: column %q is generated in the target and cannot be written", file, rev, c.Name)
-		case dc.Type != c.Type:
-			return fmt.Errorf("%s at %s: column %q is %s in the files but %s (%s) in the target", file, rev, c.Name, c.Type, dc.Type, dc.DeclType)
+		case dc.Type != want:
+			return fmt.Errorf("%s at %s: column %q is %s in the files but %s (%s) in the target", file, rev, c.Name, want, dc.Type, dc.DeclType)
 		}
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/gitdb/lock"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
@@ -143,9 +144,22 @@ func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, ledger *L
 		}
 		byTable[im.Table] = append(byTable[im.Table], im)
 	}
-	fp := newFingerprint()
+	var cfg *config.Config
+	if s.rep.HasCommit(e.Commit) { // its .dbsync says which paths are hidden
+		cfg, _, _ = s.revisionConfig(e.Commit, e.Revision)
+	}
+	var tables []*configTable
 	for _, table := range order {
-		tp, err := s.rollbackTable(ctx, db, e, table, byTable[table], fp)
+		t, err := s.rollbackTableFor(ctx, db, cfg, e, table)
+		if err != nil {
+			return nil, fmt.Errorf("gitdb/rollback: table %q: %w", table, err)
+		}
+		tables = append(tables, t)
+	}
+	p.tr = newTranslator(db, tables)
+	fp := newFingerprint()
+	for i, table := range order {
+		tp, err := s.rollbackTable(ctx, p.tr, tables[i], e, byTable[table], fp)
 		if err != nil {
 			return nil, fmt.Errorf("gitdb/rollback: table %q: %w", table, err)
 		}
@@ -156,7 +170,9 @@ func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, ledger *L
 	return p, nil
 }
 
-func (s *session) rollbackTable(ctx context.Context, db dialect.Reader, e *Entry, table string, images []image, fp hash.Hash) (*merge.TablePlan, error) {
+// rollbackTableFor describes a table an apply wrote, by the metadata its
+// ledger entry recorded.
+func (s *session) rollbackTableFor(ctx context.Context, db dialect.Reader, cfg *config.Config, e *Entry, table string) (*configTable, error) {
 	meta, err := e.metaOf(table)
 	if err != nil {
 		return nil, err
@@ -168,6 +184,15 @@ func (s *session) rollbackTable(ctx context.Context, db dialect.Reader, e *Entry
 	if err := checkColumns(meta, desc, "the ledger", fmt.Sprintf("entry %d", e.Seq)); err != nil {
 		return nil, err
 	}
+	var opts *config.Table
+	if cfg != nil {
+		opts = cfg.Tables[table]
+	}
+	return tableFor(meta, opts, desc)
+}
+
+func (s *session) rollbackTable(ctx context.Context, tr *translator, t *configTable, e *Entry, images []image, fp hash.Hash) (*merge.TablePlan, error) {
+	meta, table := t.Meta, t.Meta.Name
 	var before, after []serialize.Row
 	for _, im := range images {
 		for _, x := range []struct {
@@ -186,7 +211,7 @@ func (s *session) rollbackTable(ctx context.Context, db dialect.Reader, e *Entry
 	}
 	slices.SortFunc(before, meta.CompareKeys)
 	slices.SortFunc(after, meta.CompareKeys)
-	src := &rowSource{db: db, t: tableFor(meta, nil, desc)}
+	src := &rowSource{db: tr.db, t: t, tr: tr, keepHidden: true}
 	for attempt := 0; ; attempt++ {
 		h := newFingerprint()
 		h.Write([]byte(table + "\n"))

@@ -72,13 +72,16 @@ func (s *session) drift(ctx context.Context, at *Entry) ([]*merge.TableDiff, err
 		return nil, err
 	}
 	var out []*merge.TableDiff
+	targets := make([]*configTable, len(tables))
+	for i := range tables {
+		if targets[i], err = targetTable(ctx, s.db, cfg, &tables[i], at.Revision); err != nil {
+			return nil, fmt.Errorf("gitdb/status: table %q: %w", tables[i].Meta.Name, err)
+		}
+	}
+	tr := newTranslator(s.db, targets)
 	for i := range tables {
 		tf := &tables[i]
-		desc, err := s.db.Describe(ctx, tf.Meta.Name)
-		if err != nil {
-			return nil, fmt.Errorf("table %q of %s: the target has no such table", tf.Meta.Name, at.Revision)
-		}
-		src := &rowSource{db: s.db, t: tableFor(tf.Meta, cfg.Tables[tf.Meta.Name], desc)}
+		src := &rowSource{db: s.db, t: targets[i], tr: tr}
 		d, err := s.driftTable(ctx, tf, src, at)
 		if err != nil {
 			return nil, fmt.Errorf("gitdb/status: table %q: %w", tf.Meta.Name, err)

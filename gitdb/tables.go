@@ -3,6 +3,7 @@ package gitdb
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
@@ -19,16 +20,19 @@ type configTable struct {
 	// checkUnique is set when the key is not a declared unique constraint:
 	// export then proves it unique in the data.
 	checkUnique bool
+	mapping     []columnMapping // per Meta column: how it translates
+	keyHasRef   bool            // a key column is a Ref: rows sort in memory
 }
 
 // tableFor describes a table whose metadata comes from files (a revision,
 // the ledger) for reading its rows from a target.
-func tableFor(meta *serialize.Table, opts *config.Table, desc *dialect.Table) *configTable {
+func tableFor(meta *serialize.Table, opts *config.Table, desc *dialect.Table) (*configTable, error) {
 	names := make([]string, len(meta.Columns))
 	for i, c := range meta.Columns {
 		names[i] = c.Name
 	}
-	return &configTable{Meta: meta, Options: opts, Desc: desc, columns: names}
+	t := &configTable{Meta: meta, Options: opts, Desc: desc, columns: names}
+	return t, t.prepareMapping()
 }
 
 // catalog is the classification of every table of a database.
@@ -64,12 +68,19 @@ func readCatalog(ctx context.Context, cfg *config.Config, db dialect.Dialect) (*
 			configNames = append(configNames, name)
 		}
 	}
-	exported := map[string]bool{}
-	for _, n := range configNames {
-		exported[n] = true
+	// The surrogate of every exported table first: references to it are
+	// exported as natural keys.
+	descs := map[string]*dialect.Table{}
+	surrogates := map[string]string{}
+	for _, name := range configNames {
+		desc, err := db.Describe(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		descs[name], surrogates[name] = desc, surrogateOf(desc, cfg.Tables[name])
 	}
 	for _, name := range configNames {
-		t, err := buildConfigTable(ctx, cfg, db, name, exported)
+		t, err := buildConfigTable(cfg, descs[name], descs, surrogates)
 		if err != nil {
 			return nil, err
 		}
@@ -92,11 +103,23 @@ func readCatalog(ctx context.Context, cfg *config.Config, db dialect.Dialect) (*
 	return cat, nil
 }
 
-func buildConfigTable(ctx context.Context, cfg *config.Config, db dialect.Dialect, name string, exported map[string]bool) (*configTable, error) {
-	desc, err := db.Describe(ctx, name)
-	if err != nil {
-		return nil, err
+// surrogateOf returns the id column a natural key stands in for: a
+// single integer primary key column that is not part of the key set in
+// .dbsync.
+func surrogateOf(desc *dialect.Table, opts *config.Table) string {
+	if opts == nil || len(opts.Key) == 0 || len(desc.PrimaryKey) != 1 || slices.Contains(opts.Key, desc.PrimaryKey[0]) {
+		return ""
 	}
+	if c := desc.Column(desc.PrimaryKey[0]); c == nil || c.Type != serialize.Int {
+		return ""
+	}
+	return desc.PrimaryKey[0]
+}
+
+// buildConfigTable builds the files' metadata of a table; surrogates
+// holds the surrogate column of every exported table ("" for none).
+func buildConfigTable(cfg *config.Config, desc *dialect.Table, descs map[string]*dialect.Table, surrogates map[string]string) (*configTable, error) {
+	name := desc.Name
 	opts := cfg.Tables[name]
 	excluded := map[string]bool{}
 	if opts != nil {
@@ -108,13 +131,28 @@ func buildConfigTable(ctx context.Context, cfg *config.Config, db dialect.Dialec
 		}
 	}
 	t := &configTable{Options: opts, Desc: desc, Meta: &serialize.Table{Name: name, Layout: serialize.LayoutRows}}
+	t.Meta.Surrogate = surrogates[name]
+	refs, err := references(cfg, desc, descs, surrogates)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range desc.Columns {
-		if excluded[c.Name] || c.Generated {
+		if excluded[c.Name] || c.Generated || c.Name == t.Meta.Surrogate {
 			continue
 		}
-		t.Meta.Columns = append(t.Meta.Columns, serialize.Column{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Scale: c.Scale})
+		col := serialize.Column{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Scale: c.Scale}
+		for _, r := range refs {
+			if len(r.Columns) == 1 && r.Columns[0] == c.Name && surrogates[r.Table] != "" && r.To[0] == surrogates[r.Table] {
+				col.Type, col.Scale = serialize.Ref, 0
+			}
+		}
+		if err := columnOptions(opts, c, &col); err != nil {
+			return nil, err
+		}
+		t.Meta.Columns = append(t.Meta.Columns, col)
 		t.columns = append(t.columns, c.Name)
 	}
+	t.Meta.References = refs
 	switch {
 	case opts != nil && len(opts.Key) > 0:
 		for _, k := range opts.Key {
@@ -123,6 +161,11 @@ func buildConfigTable(ctx context.Context, cfg *config.Config, db dialect.Dialec
 			}
 			if excluded[k] {
 				return nil, &config.Error{Pos: opts.Pos["key"], Msg: fmt.Sprintf("key column %q of table %q is also in exclude-columns", k, name)}
+			}
+			for _, s := range opts.Secrets {
+				if s.Column == k {
+					return nil, &config.Error{Pos: s.Pos, Msg: fmt.Sprintf("key column %q of table %q cannot be secret", k, name)}
+				}
 			}
 		}
 		t.Meta.Key = opts.Key
@@ -143,18 +186,70 @@ func buildConfigTable(ctx context.Context, cfg *config.Config, db dialect.Dialec
 	if opts != nil && opts.Layout != "" {
 		t.Meta.Layout = opts.Layout
 	}
-	for _, fk := range desc.ForeignKeys {
-		if exported[fk.RefTable] {
-			t.Meta.References = append(t.Meta.References, serialize.Reference{Columns: fk.Columns, Table: fk.RefTable, To: fk.RefColumns})
-		}
-	}
 	if err := t.Meta.Prepare(); err != nil {
 		if opts != nil && len(opts.Key) > 0 {
 			return nil, &config.Error{Pos: opts.Pos["key"], Msg: err.Error()}
 		}
 		return nil, err
 	}
-	return t, nil
+	return t, t.prepareMapping()
+}
+
+// references lists a table's references to exported tables: the foreign
+// keys of the catalog and the column references .dbsync declares (for
+// applications without foreign keys), in that order.
+func references(cfg *config.Config, desc *dialect.Table, descs map[string]*dialect.Table, surrogates map[string]string) ([]serialize.Reference, error) {
+	var refs []serialize.Reference
+	for _, fk := range desc.ForeignKeys {
+		if _, exported := surrogates[fk.RefTable]; exported {
+			refs = append(refs, serialize.Reference{Columns: fk.Columns, Table: fk.RefTable, To: fk.RefColumns})
+		}
+	}
+	opts := cfg.Tables[desc.Name]
+	if opts == nil {
+		return refs, nil
+	}
+	for _, r := range opts.References {
+		sur, exported := surrogates[r.Table]
+		switch {
+		case desc.Column(r.Column) == nil:
+			return nil, &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q has no column %q", desc.Name, r.Column)}
+		case !exported:
+			return nil, &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q is not exported (class config)", r.Table)}
+		case r.Path != "" && sur == "":
+			return nil, &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("ids inside values can only refer to a table with a natural key; %q has none", r.Table)}
+		case r.Path != "":
+			continue // translated inside the value; not a column reference
+		}
+		to := []string{sur}
+		if sur == "" {
+			to = descs[r.Table].PrimaryKey
+		}
+		if len(to) != 1 {
+			return nil, &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q has no single-column primary key to refer to", r.Table)}
+		}
+		refs = append(refs, serialize.Reference{Columns: []string{r.Column}, Table: r.Table, To: to})
+	}
+	return refs, nil
+}
+
+// columnOptions applies a column's codec and secret options.
+func columnOptions(opts *config.Table, dc dialect.Column, col *serialize.Column) error {
+	if opts == nil {
+		return nil
+	}
+	if name, ok := opts.Codecs[dc.Name]; ok {
+		if dc.Type != serialize.Text {
+			return &config.Error{Pos: opts.Pos["codec"], Msg: fmt.Sprintf("column %q of table %q is %s (%s): a codec decodes text", dc.Name, opts.Name, dc.Type, dc.DeclType)}
+		}
+		col.Type, col.Codec = serialize.JSON, name
+	}
+	for _, s := range opts.Secrets {
+		if s.Column == dc.Name && s.Path == "" {
+			col.Secret = true
+		}
+	}
+	return nil
 }
 
 func notNull(t *dialect.Table, cols []string) bool {

@@ -42,6 +42,9 @@ type Table struct {
 	PrimaryKey  []string
 	Unique      [][]string // unique constraints and unique indexes (not partial)
 	ForeignKeys []ForeignKey
+	// Filter, when set, is an SQL condition (from .dbsync, trusted like
+	// the code) that ReadRows keeps rows by: a table's row scope.
+	Filter string
 }
 
 // Column returns the named column, or nil.
@@ -118,6 +121,11 @@ type Tx interface {
 	// Delete deletes the rows whose key columns hold keys. It is an error
 	// when a key matches no row.
 	Delete(ctx context.Context, table string, keyCols []serialize.Column, keys [][]serialize.Cell) error
+	// NextIDs allocates n new ids for the integer column (a table's
+	// surrogate key) the way the application's own inserts would not
+	// collide with: from the column's sequence where it has one, else past
+	// the largest value ever used.
+	NextIDs(ctx context.Context, table, column string, n int) ([]int64, error)
 	// RaiseTo sets column to value in every row of table where it is
 	// lower: a counter of the sequence class advanced past inserted ids.
 	RaiseTo(ctx context.Context, table, column string, value int64) error
@@ -195,6 +203,23 @@ func QuoteNames(cols []serialize.Column, quote func(string) string) string {
 		q[i] = quote(c.Name)
 	}
 	return strings.Join(q, ", ")
+}
+
+// Where returns " WHERE (filter)" for a table with a row filter, else "".
+func Where(t *Table) string {
+	if t.Filter == "" {
+		return ""
+	}
+	return " WHERE (" + t.Filter + ")"
+}
+
+// Consecutive returns the n ids after last.
+func Consecutive(last int64, n int) []int64 {
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = last + int64(i) + 1
+	}
+	return ids
 }
 
 // EachRow calls fn with the values of every row of a database/sql result;

@@ -294,7 +294,7 @@ func (r reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key 
 			order[i] = "CAST(" + Quote(k) + " AS BINARY)"
 		}
 	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + Quote(desc.Name)
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + Quote(desc.Name) + dialect.Where(desc)
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}

@@ -278,3 +278,18 @@ func (t *Tx) RaiseTo(ctx context.Context, table, column string, value int64) err
 	_, err := t.tx.ExecContext(ctx, "UPDATE "+Quote(table)+" SET "+Quote(column)+" = ? WHERE "+Quote(column)+" < ?", value, value)
 	return err
 }
+
+// NextIDs continues past the largest id in the table (locking its end, so
+// that concurrent inserts wait) and past the table's AUTO_INCREMENT.
+func (t *Tx) NextIDs(ctx context.Context, table, column string, n int) ([]int64, error) {
+	var last int64
+	if err := t.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX("+Quote(column)+"), 0) FROM "+Quote(table)+" FOR UPDATE").Scan(&last); err != nil {
+		return nil, err
+	}
+	var auto sql.NullInt64
+	err := t.tx.QueryRowContext(ctx, "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", table).Scan(&auto)
+	if err == nil && auto.Valid && auto.Int64-1 > last {
+		last = auto.Int64 - 1
+	}
+	return dialect.Consecutive(last, n), nil
+}

@@ -275,7 +275,7 @@ func (r reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key 
 			order[i] += ` COLLATE "C"`
 		}
 	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + r.qualified(desc.Name)
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + r.qualified(desc.Name) + dialect.Where(desc)
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}

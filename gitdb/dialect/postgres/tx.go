@@ -237,3 +237,34 @@ func (t *Tx) RaiseTo(ctx context.Context, table, column string, value int64) err
 	_, err := t.tx.Exec(ctx, "UPDATE "+t.qualified(table)+" SET "+Quote(column)+" = $1 WHERE "+Quote(column)+" < $1", value)
 	return err
 }
+
+// NextIDs takes ids from the column's sequence (serial, identity), so that
+// they never collide with the application's; a column without one
+// continues past the largest id.
+func (t *Tx) NextIDs(ctx context.Context, table, column string, n int) ([]int64, error) {
+	var seq *string
+	if err := t.tx.QueryRow(ctx, "SELECT pg_get_serial_sequence($1, $2)", t.qualified(table), column).Scan(&seq); err != nil {
+		return nil, err
+	}
+	if seq == nil {
+		var last int64
+		if err := t.tx.QueryRow(ctx, "SELECT COALESCE(MAX("+Quote(column)+"), 0) FROM "+t.qualified(table)).Scan(&last); err != nil {
+			return nil, err
+		}
+		return dialect.Consecutive(last, n), nil
+	}
+	ids := make([]int64, 0, n)
+	rows, err := t.tx.Query(ctx, "SELECT nextval($1::regclass) FROM generate_series(1, $2)", *seq, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -247,7 +247,7 @@ func (d reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key 
 	for i, k := range key {
 		order[i] = Quote(k) + " COLLATE BINARY"
 	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + Quote(table)
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + Quote(table) + dialect.Where(desc)
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}

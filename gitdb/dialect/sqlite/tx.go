@@ -180,3 +180,18 @@ func (t *Tx) RaiseTo(ctx context.Context, table, column string, value int64) err
 	_, err := t.tx.ExecContext(ctx, "UPDATE "+Quote(table)+" SET "+Quote(column)+" = ? WHERE "+Quote(column)+" < ?", value, value)
 	return err
 }
+
+// NextIDs continues past the largest id in the table and, for an
+// AUTOINCREMENT table, past the largest id it ever had.
+func (t *Tx) NextIDs(ctx context.Context, table, column string, n int) ([]int64, error) {
+	var last int64
+	if err := t.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX("+Quote(column)+"), 0) FROM "+Quote(table)).Scan(&last); err != nil {
+		return nil, err
+	}
+	var seq sql.NullInt64
+	err := t.tx.QueryRowContext(ctx, "SELECT seq FROM sqlite_sequence WHERE name = ?", table).Scan(&seq)
+	if err == nil && seq.Int64 > last {
+		last = seq.Int64
+	}
+	return dialect.Consecutive(last, n), nil
+}

@@ -1,0 +1,431 @@
+package gitdb
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/codec"
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// A row has two forms: the database's (surrogate ids, references as ids,
+// text that holds JSON or PHP values, secrets) and the files' (natural
+// keys, references as the referenced row's natural key, decoded values,
+// placeholders for secrets, excluded paths left out). Plans and merges
+// work on the files' form only; the translator converts rows read from a
+// database into it, and the rows to write back.
+
+// columnMapping says how one column's cells differ between the forms.
+type columnMapping struct {
+	db       serialize.Column // the column as the database types it
+	ref      string           // a Ref column: the natural-keyed table it points at
+	codec    string           // text decoded by this codec
+	hidden   []hiddenPath     // paths inside the value not in the files
+	pathRefs []pathRef        // paths inside the value holding ids
+	same     bool             // the same cell in both forms
+}
+
+type hiddenPath struct {
+	path   codec.Path
+	secret bool // a placeholder in files; else left out
+}
+
+type pathRef struct {
+	path  codec.Path
+	table string
+}
+
+// json reports a column whose value is parsed to be translated.
+func (c *columnMapping) json() bool {
+	return c.codec != "" || len(c.hidden) > 0 || len(c.pathRefs) > 0
+}
+
+// prepareMapping works out how each column of t translates. meta, opts
+// (nil without a [table] section) and desc must be set.
+func (t *configTable) prepareMapping() error {
+	meta := t.Meta
+	t.mapping = make([]columnMapping, len(meta.Columns))
+	for i, c := range meta.Columns {
+		m := &t.mapping[i]
+		dc := t.Desc.Column(c.Name)
+		if dc == nil {
+			return fmt.Errorf("table %q has no column %q", meta.Name, c.Name)
+		}
+		m.db = serialize.Column{Name: c.Name, Type: dc.Type, Nullable: dc.Nullable, Scale: dc.Scale}
+		m.codec = c.Codec
+		if c.Type == serialize.Ref {
+			for _, r := range meta.References {
+				if len(r.Columns) == 1 && r.Columns[0] == c.Name {
+					m.ref = r.Table
+				}
+			}
+			if m.ref == "" {
+				return fmt.Errorf("table %q: column %q is a reference without a table", meta.Name, c.Name)
+			}
+		}
+		if slices.Contains(meta.KeyIndexes(), i) && m.ref != "" {
+			t.keyHasRef = true
+		}
+	}
+	defer func() {
+		for i := range t.mapping {
+			m := &t.mapping[i]
+			m.same = m.ref == "" && !m.json() && !meta.Columns[i].Secret
+		}
+	}()
+	if t.Options == nil {
+		return nil
+	}
+	add := func(cp config.ColumnPath, fn func(m *columnMapping, p codec.Path)) error {
+		i := meta.Index(cp.Column)
+		if cp.Path == "" {
+			return nil // whole columns: Secret in the metadata
+		}
+		if i < 0 {
+			return &config.Error{Pos: cp.Pos, Msg: fmt.Sprintf("table %q has no exported column %q", meta.Name, cp.Column)}
+		}
+		if meta.Columns[i].Type != serialize.JSON {
+			return &config.Error{Pos: cp.Pos, Msg: fmt.Sprintf("column %q of table %q holds no JSON (set a codec for it)", cp.Column, meta.Name)}
+		}
+		p, err := codec.ParsePath(cp.Path)
+		if err != nil {
+			return &config.Error{Pos: cp.Pos, Msg: err.Error()}
+		}
+		fn(&t.mapping[i], p)
+		return nil
+	}
+	for _, cp := range t.Options.Secrets {
+		if err := add(cp, func(m *columnMapping, p codec.Path) { m.hidden = append(m.hidden, hiddenPath{p, true}) }); err != nil {
+			return err
+		}
+	}
+	for _, cp := range t.Options.ExcludePaths {
+		if err := add(cp, func(m *columnMapping, p codec.Path) { m.hidden = append(m.hidden, hiddenPath{p, false}) }); err != nil {
+			return err
+		}
+	}
+	for _, r := range t.Options.References {
+		table := r.Table
+		if err := add(r.ColumnPath, func(m *columnMapping, p codec.Path) { m.pathRefs = append(m.pathRefs, pathRef{p, table}) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keyMap pairs the surrogate ids of a natural-keyed table's rows in one
+// database with their natural keys (as a Ref cell holds them).
+type keyMap struct {
+	byID  map[int64]string
+	byKey map[string]int64
+}
+
+// translator converts rows between the forms for one database.
+type translator struct {
+	db     dialect.Reader
+	tables map[string]*configTable
+	keys   map[string]*keyMap
+	// kept holds, per table and row key, the database's cells of the
+	// columns with hidden paths, to put those values back when the row is
+	// written.
+	kept map[string]map[string][]serialize.Cell
+}
+
+func newTranslator(db dialect.Reader, tables []*configTable) *translator {
+	tr := &translator{db: db, tables: map[string]*configTable{}, keys: map[string]*keyMap{}, kept: map[string]map[string][]serialize.Cell{}}
+	for _, t := range tables {
+		tr.tables[t.Meta.Name] = t
+	}
+	return tr
+}
+
+// natKey returns a row's natural key as a Ref cell holds it: the key cell,
+// or an array of the key cells.
+func natKey(meta *serialize.Table, r serialize.Row) string {
+	idx := meta.KeyIndexes()
+	if len(idx) == 1 {
+		return string(r[idx[0]])
+	}
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, k := range idx {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(r[k])
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// keyMap reads (once) the ids and natural keys of every row of a
+// natural-keyed table, row scopes aside: a reference may point at any row.
+func (tr *translator) keyMap(ctx context.Context, table string) (*keyMap, error) {
+	if km := tr.keys[table]; km != nil {
+		if km.byID == nil {
+			return nil, fmt.Errorf("table %q: its natural key refers back to itself through other keys", table)
+		}
+		return km, nil
+	}
+	t := tr.tables[table]
+	if t == nil || t.Meta.Surrogate == "" {
+		return nil, fmt.Errorf("table %q is not exported with a natural key", table)
+	}
+	tr.keys[table] = &keyMap{} // building: a cycle finds byID nil
+	meta := t.Meta
+	idCol := serialize.Column{Name: meta.Surrogate, Type: serialize.Int}
+	cols := append([]string{meta.Surrogate}, meta.Key...)
+	km := &keyMap{byID: map[int64]string{}, byKey: map[string]int64{}}
+	row := make(serialize.Row, len(meta.Columns))
+	err := tr.db.ReadRows(ctx, t.Desc, cols, []string{meta.Surrogate}, func(values []any) error {
+		cell, err := serialize.AppendCell(nil, &idCol, values[0])
+		if err != nil {
+			return fmt.Errorf("column %q: %w", meta.Surrogate, err)
+		}
+		id, err := strconv.ParseInt(string(cell), 10, 64)
+		if err != nil {
+			return fmt.Errorf("column %q: id %s is not a 64-bit integer", meta.Surrogate, cell)
+		}
+		for j, k := range meta.KeyIndexes() {
+			if row[k], err = tr.cellToFile(ctx, t, k, values[1+j]); err != nil {
+				return fmt.Errorf("row %s=%d: column %q: %w", meta.Surrogate, id, meta.Key[j], err)
+			}
+		}
+		key := natKey(meta, row)
+		if other, dup := km.byKey[key]; dup {
+			return fmt.Errorf("natural key (%s) is not unique: rows %s=%d and %s=%d both have %s",
+				strings.Join(meta.Key, ", "), meta.Surrogate, other, meta.Surrogate, id, key)
+		}
+		km.byID[id], km.byKey[key] = key, id
+		return nil
+	})
+	if err != nil {
+		delete(tr.keys, table)
+		return nil, fmt.Errorf("table %q: %w", table, err)
+	}
+	tr.keys[table] = km
+	return km, nil
+}
+
+// refToFile turns an id into the natural key of the row it references.
+func (tr *translator) refToFile(ctx context.Context, table string, id string) (string, error) {
+	km, err := tr.keyMap(ctx, table)
+	if err != nil {
+		return "", err
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	key, ok := km.byID[n]
+	if err != nil || !ok {
+		return "", fmt.Errorf("references %s=%s in %q, which has no such row", tr.tables[table].Meta.Surrogate, id, table)
+	}
+	return key, nil
+}
+
+// cellToFile converts a driver value of column i into the files' cell.
+func (tr *translator) cellToFile(ctx context.Context, t *configTable, i int, v any) (serialize.Cell, error) {
+	m := &t.mapping[i]
+	cell, err := serialize.AppendCell(nil, &m.db, v)
+	if err != nil || string(cell) == string(serialize.NullCell) {
+		return cell, err
+	}
+	switch {
+	case t.Meta.Columns[i].Secret:
+		return serialize.SecretCell, nil
+	case m.ref != "":
+		key, err := tr.refToFile(ctx, m.ref, string(cell))
+		return serialize.Cell(key), err
+	case !m.json():
+		return cell, nil
+	}
+	n, err := tr.decode(m, cell)
+	if err != nil {
+		return nil, err
+	}
+	for _, pr := range m.pathRefs {
+		err := pr.path.Each(&n, func(v *serialize.Node) error {
+			if v.Kind == serialize.Null {
+				return nil
+			}
+			key, err := tr.refToFile(ctx, pr.table, v.Text)
+			if err != nil {
+				return fmt.Errorf("at %s: %w", pr.path, err)
+			}
+			*v, err = serialize.Parse([]byte(key))
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, h := range m.hidden {
+		if h.secret {
+			h.path.Each(&n, func(v *serialize.Node) error {
+				*v = serialize.Node{Kind: serialize.String, Text: serialize.SecretPlaceholder}
+				return nil
+			})
+		} else {
+			h.path.Delete(&n)
+		}
+	}
+	return serialize.AppendCanonical(nil, &n, "", "")
+}
+
+// decode parses a database cell of a JSON-holding column.
+func (tr *translator) decode(m *columnMapping, cell serialize.Cell) (serialize.Node, error) {
+	n, err := serialize.Parse(cell)
+	if err != nil || m.codec == "" {
+		return n, err
+	}
+	return codec.Decode(m.codec, n.Text)
+}
+
+// rowToFile converts the driver values of a row read from the database
+// (one per Meta column) into the files' form, key columns first so that
+// errors can name the row. Cells that need no translation are appended
+// to buf, which the caller reuses from row to row.
+func (tr *translator) rowToFile(ctx context.Context, t *configTable, values []any, row serialize.Row, buf []byte, keepHidden bool) ([]byte, error) {
+	meta := t.Meta
+	buf = buf[:0]
+	cell := func(i int) (err error) {
+		if !t.mapping[i].same {
+			row[i], err = tr.cellToFile(ctx, t, i, values[i])
+			return err
+		}
+		start := len(buf)
+		buf, err = serialize.AppendCell(buf, &t.mapping[i].db, values[i])
+		// Earlier cells stay valid if append moves buf: they keep the old array.
+		row[i] = buf[start:len(buf):len(buf)]
+		return err
+	}
+	for _, k := range meta.KeyIndexes() {
+		if err := cell(k); err != nil {
+			return buf, fmt.Errorf("row with %s = %v: column %q: %w", meta.Columns[k].Name, values[k], meta.Columns[k].Name, err)
+		}
+	}
+	var kept []serialize.Cell
+	for i := range meta.Columns {
+		if slices.Contains(meta.KeyIndexes(), i) {
+			continue
+		}
+		if err := cell(i); err != nil {
+			return buf, fmt.Errorf("row %s: column %q: %w", describeKey(meta, row), meta.Columns[i].Name, err)
+		}
+		if keepHidden && len(t.mapping[i].hidden) > 0 {
+			if kept == nil {
+				kept = make([]serialize.Cell, len(meta.Columns))
+			}
+			kept[i], _ = serialize.AppendCell(nil, &t.mapping[i].db, values[i])
+		}
+	}
+	if kept != nil {
+		if tr.kept[meta.Name] == nil {
+			tr.kept[meta.Name] = map[string][]serialize.Cell{}
+		}
+		tr.kept[meta.Name][meta.KeyOf(row)] = kept
+	}
+	return buf, nil
+}
+
+// RefError is a reference to a row that neither the revision nor the
+// target has: found before anything is written.
+type RefError struct {
+	Table, Row, Column, RefTable, Key string
+}
+
+func (e *RefError) Error() string {
+	return fmt.Sprintf("table %q, row %s: column %q references %s in %q, which is neither in the revision nor in the target",
+		e.Table, e.Row, e.Column, e.Key, e.RefTable)
+}
+
+// idOf returns the target's id of a natural-keyed row.
+func (tr *translator) idOf(ctx context.Context, table, key string) (int64, bool, error) {
+	km, err := tr.keyMap(ctx, table)
+	if err != nil {
+		return 0, false, err
+	}
+	id, ok := km.byKey[key]
+	return id, ok, nil
+}
+
+// cellToDB converts column i of a row in the files' form into the cell
+// the database stores. kept is the target's current cell of a column with
+// hidden paths (nil for an insert): those values are put back.
+func (tr *translator) cellToDB(ctx context.Context, t *configTable, i int, r serialize.Row, kept serialize.Cell) (serialize.Cell, error) {
+	m := &t.mapping[i]
+	cell := r[i]
+	if string(cell) == string(serialize.NullCell) {
+		return cell, nil
+	}
+	refErr := func(table, key string) error {
+		return &RefError{Table: t.Meta.Name, Row: describeKey(t.Meta, r), Column: t.Meta.Columns[i].Name, RefTable: table, Key: key}
+	}
+	switch {
+	case m.ref != "":
+		id, ok, err := tr.idOf(ctx, m.ref, string(cell))
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, refErr(m.ref, string(cell))
+		}
+		return serialize.Cell(strconv.FormatInt(id, 10)), nil
+	case !m.json():
+		return cell, nil
+	}
+	n, err := serialize.Parse(cell)
+	if err != nil {
+		return nil, err
+	}
+	for _, pr := range m.pathRefs {
+		err := pr.path.Each(&n, func(v *serialize.Node) error {
+			if v.Kind == serialize.Null {
+				return nil
+			}
+			key, err := serialize.AppendCanonical(nil, v, "", "")
+			if err != nil {
+				return err
+			}
+			id, ok, err := tr.idOf(ctx, pr.table, string(key))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return refErr(pr.table, string(key))
+			}
+			*v = serialize.Node{Kind: serialize.Number, Text: strconv.FormatInt(id, 10)}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(m.hidden) > 0 {
+		var target *serialize.Node
+		if kept != nil && string(kept) != string(serialize.NullCell) {
+			tn, err := tr.decode(m, kept)
+			if err != nil {
+				return nil, fmt.Errorf("the target's value: %w", err)
+			}
+			target = &tn
+		}
+		for _, h := range m.hidden {
+			h.path.Delete(&n)
+			if target != nil {
+				h.path.Restore(&n, target)
+			}
+		}
+	}
+	if m.codec == "" {
+		return serialize.AppendCanonical(nil, &n, "", "")
+	}
+	text, err := codec.Encode(m.codec, &n)
+	if err != nil {
+		return nil, fmt.Errorf("table %q, row %s: column %q: %w", t.Meta.Name, describeKey(t.Meta, r), t.Meta.Columns[i].Name, err)
+	}
+	return serialize.AppendString(nil, text), nil
+}
