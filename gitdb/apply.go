@@ -148,7 +148,10 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 		case plan != nil && now.Fingerprint != plan.Fingerprint:
 			return nil, &TargetChangedError{Why: "rows of the target were changed"}
 		case plan != nil:
-			return plan, nil // what was shown; the same rows give the same merge
+			// What was shown: the same rows give the same merge. Its rows
+			// translate through what this transaction read.
+			plan.tr = now.tr
+			return plan, nil
 		case now.Unresolved() > 0:
 			return now, &ConflictError{Plan: now}
 		}

@@ -217,6 +217,9 @@ func (s *rowSource) each(ctx context.Context, fn func(serialize.Row) error) erro
 		}
 		return fn(r)
 	}
+	if err := s.tr.prepare(ctx, s.t, nil); err != nil {
+		return err
+	}
 	desc := s.t.Desc
 	if o := s.t.Options; o != nil && o.Where != "" {
 		filtered := *desc

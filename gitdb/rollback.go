@@ -2,6 +2,7 @@ package gitdb
 
 import (
 	"context"
+	"maps"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -91,6 +92,7 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 		if again.Fingerprint != plan.Fingerprint {
 			return nil, &TargetChangedError{Why: "rows of the target were changed"}
 		}
+		plan.tr = again.tr // translate through what this transaction read
 		return plan, nil
 	}, false)
 	if err != nil {
@@ -148,18 +150,24 @@ func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, ledger *L
 	if s.rep.HasCommit(e.Commit) { // its .dbsync says which paths are hidden
 		cfg, _, _ = s.revisionConfig(e.Commit, e.Revision)
 	}
+	// Every table the apply recorded, written to or not: references
+	// translate through their natural keys.
 	var tables []*configTable
-	for _, table := range order {
+	byName := map[string]*configTable{}
+	for _, table := range slices.Sorted(maps.Keys(e.Tables)) {
 		t, err := s.rollbackTableFor(ctx, db, cfg, e, table)
 		if err != nil {
 			return nil, fmt.Errorf("gitdb/rollback: table %q: %w", table, err)
 		}
-		tables = append(tables, t)
+		tables, byName[table] = append(tables, t), t
 	}
 	p.tr = newTranslator(db, tables)
 	fp := newFingerprint()
-	for i, table := range order {
-		tp, err := s.rollbackTable(ctx, p.tr, tables[i], e, byTable[table], fp)
+	for _, table := range order {
+		if byName[table] == nil {
+			return nil, fmt.Errorf("gitdb/rollback: ledger entry %d has rows of table %q but not its metadata", e.Seq, table)
+		}
+		tp, err := s.rollbackTable(ctx, p.tr, byName[table], e, byTable[table], fp)
 		if err != nil {
 			return nil, fmt.Errorf("gitdb/rollback: table %q: %w", table, err)
 		}

@@ -178,6 +178,10 @@ func (tr *translator) keyMap(ctx context.Context, table string) (*keyMap, error)
 	}
 	tr.keys[table] = &keyMap{} // building: a cycle finds byID nil
 	meta := t.Meta
+	if err := tr.prepare(ctx, t, meta.KeyIndexes()); err != nil {
+		delete(tr.keys, table)
+		return nil, err
+	}
 	idCol := serialize.Column{Name: meta.Surrogate, Type: serialize.Int}
 	cols := append([]string{meta.Surrogate}, meta.Key...)
 	km := &keyMap{byID: map[int64]string{}, byKey: map[string]int64{}}
@@ -210,6 +214,33 @@ func (tr *translator) keyMap(ctx context.Context, table string) (*keyMap, error)
 	}
 	tr.keys[table] = km
 	return km, nil
+}
+
+// prepare reads the key maps the given columns of t translate through
+// (all columns when none are given) before t's rows are read: one
+// connection cannot run a second query while it streams the first.
+func (tr *translator) prepare(ctx context.Context, t *configTable, cols []int) error {
+	if cols == nil {
+		for i := range t.mapping {
+			cols = append(cols, i)
+		}
+	}
+	for _, i := range cols {
+		m := &t.mapping[i]
+		var tables []string
+		if m.ref != "" {
+			tables = append(tables, m.ref)
+		}
+		for _, pr := range m.pathRefs {
+			tables = append(tables, pr.table)
+		}
+		for _, ref := range tables {
+			if _, err := tr.keyMap(ctx, ref); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // refToFile turns an id into the natural key of the row it references.

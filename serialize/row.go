@@ -335,17 +335,41 @@ func cellBytes(c Cell) []byte {
 
 // KeyText returns the text of each key cell used to name the row's file:
 // a string's content, a number's literal.
+//
+// A reference to a composite natural key gives one part per value, so
+// that its files read editors,blog,post,add_post.json.
 func (t *Table) KeyText(r Row) []string {
-	parts := make([]string, len(t.keyIdx))
-	for i, k := range t.keyIdx {
+	parts := make([]string, 0, len(t.keyIdx))
+	for _, k := range t.keyIdx {
 		cell := r[k]
-		if len(cell) > 0 && cell[0] == '"' {
-			parts[i] = cellString(cell)
-		} else {
-			parts[i] = string(cell)
+		switch {
+		case len(cell) > 0 && cell[0] == '"':
+			parts = append(parts, cellString(cell))
+		case len(cell) > 0 && cell[0] == '[' && t.Columns[k].Type == Ref:
+			if n, err := Parse(cell); err == nil {
+				parts = appendLeaves(parts, &n)
+				continue
+			}
+			fallthrough
+		default:
+			parts = append(parts, string(cell))
 		}
 	}
 	return parts
+}
+
+func appendLeaves(parts []string, n *Node) []string {
+	switch n.Kind {
+	case Array:
+		for i := range n.Items {
+			parts = appendLeaves(parts, &n.Items[i])
+		}
+		return parts
+	case String:
+		return append(parts, n.Text)
+	}
+	out, _ := AppendCanonical(nil, n, "", "")
+	return append(parts, string(out))
 }
 
 // DecodeKey parses a row and returns a Row holding only its key cells (the

@@ -253,6 +253,10 @@ func (t *Tx) NextIDs(ctx context.Context, table, column string, n int) ([]int64,
 		}
 		return dialect.Consecutive(last, n), nil
 	}
+	// Rows inserted with explicit ids leave the sequence behind them.
+	if err := t.advanceSequences(ctx, table, []serialize.Column{{Name: column, Type: serialize.Int}}); err != nil {
+		return nil, err
+	}
 	ids := make([]int64, 0, n)
 	rows, err := t.tx.Query(ctx, "SELECT nextval($1::regclass) FROM generate_series(1, $2)", *seq, n)
 	if err != nil {
