@@ -2,11 +2,11 @@ package gitdb
 
 import (
 	"context"
-	"maps"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"maps"
 	"slices"
 	"time"
 
