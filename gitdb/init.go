@@ -20,15 +20,17 @@ import (
 type InitOptions struct {
 	Env   string // environment to inspect and write; default "dev"
 	URL   string // database URL; default: the environment's URL from git config or $DBSYNC_ENV_<NAME>_URL
-	Force bool   // overwrite an existing .dbsync
+	Force  bool   // overwrite an existing .dbsync
+	Preset string // an application's schema: wordpress, drupal, processwire or django
 }
 
 // Suggestion is the class init proposes for one table, and why.
 type Suggestion struct {
-	Table  string
-	Class  config.Class
-	Reason string
-	Rows   int64
+	Table   string
+	Class   config.Class
+	Reason  string
+	Rows    int64
+	Options []string // [table] option lines a preset sets
 }
 
 // InitResult is what Init wrote.
@@ -78,6 +80,12 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*InitResult, error
 	if env == "" {
 		env = "dev"
 	}
+	var pre *preset
+	if opts.Preset != "" {
+		if pre = Presets[opts.Preset]; pre == nil {
+			return nil, fmt.Errorf("unknown preset %q (want %s)", opts.Preset, strings.Join(PresetNames(), ", "))
+		}
+	}
 	file := filepath.Join(root, config.FileName)
 	if _, err := os.Stat(file); err == nil && !opts.Force {
 		return nil, fmt.Errorf("%s already exists (use --force to overwrite it)", file)
@@ -98,6 +106,11 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*InitResult, error
 	sugg, err := suggest(ctx, db)
 	if err != nil {
 		return nil, err
+	}
+	if pre != nil {
+		if err := applyPreset(pre, sugg); err != nil {
+			return nil, err
+		}
 	}
 	text := starterConfig(env, opts.URL, sugg)
 	if err := writeFileAtomic(file, []byte(text)); err != nil {
@@ -152,6 +165,25 @@ func suggest(ctx context.Context, db dialect.Dialect) ([]Suggestion, error) {
 		}
 	}
 	return out, nil
+}
+
+// applyPreset lets a preset classify the tables it knows and set their
+// options.
+func applyPreset(p *preset, sugg []Suggestion) error {
+	var names []string
+	for _, s := range sugg {
+		names = append(names, s.Table)
+	}
+	matches, err := p.match(names)
+	if err != nil {
+		return err
+	}
+	for i := range sugg {
+		if m, ok := matches[sugg[i].Table]; ok {
+			sugg[i].Class, sugg[i].Reason, sugg[i].Options = m.rule.class, "preset "+p.Name, m.optionLines()
+		}
+	}
+	return nil
 }
 
 func byName(table string) (config.Class, string) {
@@ -210,6 +242,11 @@ func starterConfig(env, url string, sugg []Suggestion) string {
 		}
 		if line != "" {
 			fmt.Fprintf(&b, "\t%s = %s\n", class, quoteValue(line))
+		}
+	}
+	for _, s := range sugg {
+		if len(s.Options) > 0 {
+			fmt.Fprintf(&b, "[table %s]\n%s\n", quoteSubsection(s.Table), strings.Join(s.Options, "\n"))
 		}
 	}
 	return b.String()

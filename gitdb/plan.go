@@ -311,8 +311,10 @@ func checkColumns(meta *serialize.Table, desc *dialect.Table, file, rev string) 
 		switch {
 		case c.Type == serialize.Ref:
 			want = serialize.Int // the referenced row's id
+		case c.Codec != "" && dc != nil && dc.Type == serialize.Bytes:
+			want = serialize.Bytes // the encoded value
 		case c.Codec != "":
-			want = serialize.Text // the encoded value
+			want = serialize.Text
 		}
 		switch {
 		case dc == nil:

@@ -239,8 +239,8 @@ func columnOptions(opts *config.Table, dc dialect.Column, col *serialize.Column)
 		return nil
 	}
 	if name, ok := opts.Codecs[dc.Name]; ok {
-		if dc.Type != serialize.Text {
-			return &config.Error{Pos: opts.Pos["codec"], Msg: fmt.Sprintf("column %q of table %q is %s (%s): a codec decodes text", dc.Name, opts.Name, dc.Type, dc.DeclType)}
+		if dc.Type != serialize.Text && dc.Type != serialize.Bytes {
+			return &config.Error{Pos: opts.Pos["codec"], Msg: fmt.Sprintf("column %q of table %q is %s (%s): a codec decodes text or bytes", dc.Name, opts.Name, dc.Type, dc.DeclType)}
 		}
 		col.Type, col.Codec = serialize.JSON, name
 	}

@@ -2,6 +2,7 @@ package gitdb
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strconv"
@@ -312,7 +313,15 @@ func (tr *translator) decode(m *columnMapping, cell serialize.Cell) (serialize.N
 	if err != nil || m.codec == "" {
 		return n, err
 	}
-	return codec.Decode(m.codec, n.Text)
+	text := n.Text
+	if m.db.Type == serialize.Bytes {
+		raw, err := base64.StdEncoding.DecodeString(text)
+		if err != nil {
+			return n, err
+		}
+		text = string(raw)
+	}
+	return codec.Decode(m.codec, text)
 }
 
 // rowToFile converts the driver values of a row read from the database
@@ -457,6 +466,9 @@ func (tr *translator) cellToDB(ctx context.Context, t *configTable, i int, r ser
 	text, err := codec.Encode(m.codec, &n)
 	if err != nil {
 		return nil, fmt.Errorf("table %q, row %s: column %q: %w", t.Meta.Name, describeKey(t.Meta, r), t.Meta.Columns[i].Name, err)
+	}
+	if m.db.Type == serialize.Bytes {
+		text = base64.StdEncoding.EncodeToString([]byte(text))
 	}
 	return serialize.AppendString(nil, text), nil
 }

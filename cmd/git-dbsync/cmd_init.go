@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +17,7 @@ type initOptions struct {
 func newInitCmd(s *streams) *cobra.Command {
 	opts := &initOptions{}
 	cmd := &cobra.Command{
-		Use:   "init [--env NAME] [--url URL] [--force]",
+		Use:   "init [--env NAME] [--url URL] [--preset APP] [--force]",
 		Short: "Inspect a database and write a starter .dbsync",
 		Long: `Inspect the database of an environment and write a starter .dbsync at the
 root of the repository, with a suggested class for every table, then print
@@ -40,10 +41,15 @@ The URL given with --url is written into .dbsync unless it holds a
 password; otherwise set it with 'git config dbsync.env.NAME.url URL' or
 $DBSYNC_ENV_<NAME>_URL, which git dbsync reads before .dbsync.
 
+With --preset, the tables of a known application are classified as that
+application needs, with their natural keys, references and codecs set in
+[table] sections; the generic rules classify the other tables. Presets:
+` + presetHelp() + `
 An existing .dbsync is never overwritten without --force.`,
 		Example: `  git dbsync init --url sqlite:var/dev.db
   git config dbsync.env.dev.url sqlite:/srv/app/app.db && git dbsync init
-  git dbsync init --env dev --url sqlite:var/dev.db --force`,
+  git dbsync init --env dev --url sqlite:var/dev.db --force
+  git dbsync init --url 'mysql://wp:secret@localhost/wordpress' --preset wordpress`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runInit(cmd, s, opts) },
 	}
@@ -51,6 +57,7 @@ An existing .dbsync is never overwritten without --force.`,
 	f.StringVar(&opts.Env, "env", "dev", "environment whose database to inspect")
 	f.StringVar(&opts.URL, "url", "", "database URL (sqlite:PATH, relative to the repository root)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite an existing .dbsync")
+	f.StringVar(&opts.Preset, "preset", "", "the application's schema: "+strings.Join(gitdb.PresetNames(), ", "))
 	return cmd
 }
 
@@ -69,4 +76,22 @@ func runInit(cmd *cobra.Command, s *streams, opts *initOptions) error {
 	fmt.Fprintf(s.Err, "wrote %s with %d tables for environment %q\n", res.Path, len(res.Suggestions), res.Env)
 	fmt.Fprintf(s.Err, "hint: review the classes, then run 'git dbsync export'\n")
 	return nil
+}
+
+// presetHelp describes each preset, wrapped for the help text.
+func presetHelp() string {
+	var b strings.Builder
+	for _, name := range gitdb.PresetNames() {
+		b.WriteString("\n  " + name + "\n")
+		line := "   "
+		for _, w := range strings.Fields(gitdb.Presets[name].About) {
+			if len(line)+len(w) > 74 {
+				b.WriteString(line + "\n")
+				line = "   "
+			}
+			line += " " + w
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
 }

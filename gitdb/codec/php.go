@@ -50,6 +50,9 @@ func looksSerialized(s string) bool {
 
 func decodePHP(text string) (serialize.Node, error) {
 	if !looksSerialized(text) {
+		if !utf8.ValidString(text) {
+			return serialize.Node{}, fmt.Errorf("neither UTF-8 text nor a PHP-serialized value")
+		}
 		return serialize.Node{Kind: serialize.String, Text: text}, nil
 	}
 	p := &phpParser{s: text}

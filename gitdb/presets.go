@@ -1,0 +1,234 @@
+package gitdb
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gobwas/glob"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+)
+
+// A preset knows an application's standard schema: which tables are
+// configuration, how their rows are identified, which columns hold ids of
+// other tables and which hold JSON or PHP-serialized values. Init applies
+// it to the tables the database has; the generic rules classify the rest.
+type preset struct {
+	Name  string
+	About string
+	// markers are sets of base names whose presence, all with one
+	// prefix, identifies the application and its table prefix.
+	markers [][]string
+	rules   []presetRule
+}
+
+// presetRule classifies the tables whose name is a prefix followed by a
+// name matching base (a glob) and sets their [table] options. In option
+// values, {p} stands for the prefix.
+type presetRule struct {
+	base    string
+	class   config.Class
+	options [][2]string
+}
+
+func opt(kv ...string) [][2]string {
+	var out [][2]string
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, [2]string{kv[i], kv[i+1]})
+	}
+	return out
+}
+
+func rules(class config.Class, bases string) []presetRule {
+	var out []presetRule
+	for _, b := range strings.Fields(bases) {
+		out = append(out, presetRule{base: b, class: class})
+	}
+	return out
+}
+
+func concat(lists ...[]presetRule) []presetRule {
+	var out []presetRule
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// Presets lists the presets init knows, by name.
+var Presets = map[string]*preset{
+	"wordpress": {
+		Name: "wordpress",
+		About: "WordPress (any table prefix, multisite sites included): options and network options by name, " +
+			"their PHP-serialized values decoded; site URLs, salts, transients, cron and rewrite rules stay per environment; " +
+			"posts, terms, comments, users and links are content",
+		markers: [][]string{{"options", "posts"}},
+		rules: concat(
+			[]presetRule{
+				{base: "options", class: config.ClassConfig, options: opt(
+					"key", "option_name",
+					"codec", "option_value:php",
+					"rows", "!siteurl !home !cron !rewrite_rules !recently_edited !db_upgraded !_transient_* !_site_transient_* "+
+						"!auth_key !auth_salt !secure_auth_key !secure_auth_salt !logged_in_key !logged_in_salt !nonce_key !nonce_salt !recovery_keys")},
+				{base: "sitemeta", class: config.ClassConfig, options: opt(
+					"key", "site_id meta_key",
+					"codec", "meta_value:php",
+					"rows", "!*/siteurl !*/_site_transient_* !*/auth_key !*/auth_salt !*/secure_auth_* !*/logged_in_* !*/nonce_*")},
+			},
+			rules(config.ClassContent, "posts postmeta comments commentmeta users usermeta terms termmeta term_taxonomy term_relationships links blogs blogmeta site signups registration_log"),
+		),
+	},
+	"drupal": {
+		Name: "drupal",
+		About: "Drupal 8 and later: the config table by collection and name, its PHP-serialized data decoded; " +
+			"Drupal 7: variables, roles and their permissions, blocks, text formats, content types, vocabularies, image styles, menus; " +
+			"caches, sessions, queues, locks and logs kept out; entities and key-value state are content",
+		markers: [][]string{{"config", "key_value"}, {"variable", "system"}},
+		rules: concat(
+			[]presetRule{
+				{base: "config", class: config.ClassConfig, options: opt("key", "collection name", "codec", "data:php")},
+				{base: "variable", class: config.ClassConfig, options: opt(
+					"key", "name",
+					"codec", "value:php",
+					"rows", "!cron_* !drupal_private_key !drupal_hash_salt !css_js_query_string !install_time !update_last_check !*_last_run !javascript_parsed")},
+				{base: "role", class: config.ClassConfig, options: opt("key", "name")},
+				{base: "role_permission", class: config.ClassConfig, options: opt("key", "rid permission", "reference", "rid {p}role")},
+				{base: "block", class: config.ClassConfig, options: opt("key", "theme module delta")},
+				{base: "filter_format", class: config.ClassConfig},
+				{base: "filter", class: config.ClassConfig, options: opt("codec", "settings:php")},
+				{base: "node_type", class: config.ClassConfig},
+				{base: "taxonomy_vocabulary", class: config.ClassConfig, options: opt("key", "machine_name")},
+				{base: "image_styles", class: config.ClassConfig, options: opt("key", "name")},
+				{base: "menu_custom", class: config.ClassConfig},
+			},
+			rules(config.ClassCache, "cache cache_* cachetags router"),
+			rules(config.ClassTemp, "sessions semaphore queue flood batch history key_value_expire"),
+			rules(config.ClassIgnore, "watchdog"),
+			rules(config.ClassSequence, "sequences"),
+			rules(config.ClassContent, "key_value system node node_* users users_* user__* taxonomy_* comment* file_* path_alias* menu_link_content* menu_links menu_router block_content* shortcut* search_* url_alias authmap role_* field_*"),
+		),
+	},
+	"processwire": {
+		Name: "processwire",
+		About: "ProcessWire: modules, fields, fieldgroups and templates by name, their JSON data decoded, " +
+			"fieldgroups_fields joining them by reference; pages and field_* tables are content; caches and login throttles kept out",
+		markers: [][]string{{"modules", "templates", "fieldgroups"}},
+		rules: concat(
+			[]presetRule{
+				{base: "modules", class: config.ClassConfig, options: opt("key", "class", "codec", "data:json")},
+				{base: "fields", class: config.ClassConfig, options: opt("key", "name", "codec", "data:json")},
+				{base: "fieldgroups", class: config.ClassConfig, options: opt("key", "name", "codec", "data:json")},
+				{base: "fieldgroups_fields", class: config.ClassConfig, options: opt(
+					"key", "fieldgroups_id fields_id",
+					"reference", "fieldgroups_id {p}fieldgroups",
+					"reference", "fields_id {p}fields",
+					"codec", "data:json")},
+				{base: "templates", class: config.ClassConfig, options: opt(
+					"key", "name",
+					"reference", "fieldgroups_id {p}fieldgroups",
+					"codec", "data:json")},
+			},
+			rules(config.ClassCache, "caches"),
+			rules(config.ClassTemp, "session_login_throttle"),
+			rules(config.ClassContent, "pages pages_* page_* field_* users* process_* textformatter_*"),
+		),
+	},
+	"django": {
+		Name: "django",
+		About: "Django: content types by app label and model, groups by name, permissions by content type and codename, " +
+			"group permissions joining them, sites by domain; migrations left to manage.py migrate; " +
+			"sessions kept out; users, their groups and permissions, and the admin log are content",
+		markers: [][]string{{"django_migrations"}},
+		rules: concat(
+			[]presetRule{
+				{base: "django_content_type", class: config.ClassConfig, options: opt("key", "app_label model", "merge", "no-delete")},
+				{base: "auth_group", class: config.ClassConfig, options: opt("key", "name")},
+				{base: "auth_permission", class: config.ClassConfig, options: opt("key", "content_type_id codename")},
+				{base: "auth_group_permissions", class: config.ClassConfig, options: opt("key", "group_id permission_id")},
+				{base: "django_site", class: config.ClassConfig, options: opt("key", "domain")},
+			},
+			rules(config.ClassIgnore, "django_migrations"),
+			rules(config.ClassTemp, "django_session"),
+			rules(config.ClassCache, "django_cache*"),
+			rules(config.ClassContent, "auth_user auth_user_groups auth_user_user_permissions django_admin_log"),
+		),
+	},
+}
+
+// PresetNames lists the presets, sorted.
+func PresetNames() []string {
+	var names []string
+	for n := range Presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// presetMatch is a table a preset rule claims.
+type presetMatch struct {
+	rule   *presetRule
+	prefix string
+}
+
+// match finds, for every table, the preset rule that claims it. The
+// application must be recognized (a marker set present with one prefix).
+func (p *preset) match(tables []string) (map[string]presetMatch, error) {
+	have := map[string]bool{}
+	for _, t := range tables {
+		have[t] = true
+	}
+	var prefixes []string
+	for _, t := range tables {
+		for _, set := range p.markers {
+			if !strings.HasSuffix(t, set[0]) {
+				continue
+			}
+			prefix, all := strings.TrimSuffix(t, set[0]), true
+			for _, m := range set[1:] {
+				all = all && have[prefix+m]
+			}
+			if all && !containsString(prefixes, prefix) {
+				prefixes = append(prefixes, prefix)
+			}
+		}
+	}
+	if len(prefixes) == 0 {
+		var want []string
+		for _, set := range p.markers {
+			want = append(want, strings.Join(set, " and "))
+		}
+		return nil, fmt.Errorf("the database does not look like %s: it has no tables %s", p.Name, strings.Join(want, ", or "))
+	}
+	// The longest prefix first: wp_2_options is site 2's, not wp_'s "2_options".
+	sort.Slice(prefixes, func(i, j int) bool { return len(prefixes[i]) > len(prefixes[j]) })
+	out := map[string]presetMatch{}
+	for _, t := range tables {
+		for _, prefix := range prefixes {
+			if !strings.HasPrefix(t, prefix) {
+				continue
+			}
+			base := strings.TrimPrefix(t, prefix)
+			for i := range p.rules {
+				if glob.MustCompile(p.rules[i].base).Match(base) {
+					out[t] = presetMatch{rule: &p.rules[i], prefix: prefix}
+					break
+				}
+			}
+			if _, ok := out[t]; ok {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// optionLines renders a matched table's [table] options.
+func (m presetMatch) optionLines() []string {
+	var lines []string
+	for _, kv := range m.rule.options {
+		lines = append(lines, fmt.Sprintf("\t%s = %s", kv[0], quoteValue(strings.ReplaceAll(kv[1], "{p}", m.prefix))))
+	}
+	return lines
+}
