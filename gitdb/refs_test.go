@@ -1,0 +1,276 @@
+package gitdb
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gitdbsync/git-dbsync/internal/dbtest"
+	"github.com/gitdbsync/git-dbsync/internal/gittest"
+)
+
+const refsSchema = `
+CREATE TABLE grps (id ${AUTOID}, name VARCHAR(20) NOT NULL UNIQUE);
+CREATE TABLE items (
+  id ${AUTOID},
+  name VARCHAR(20) NOT NULL UNIQUE,
+  parent_id INTEGER,
+  grp_id INTEGER,
+  FOREIGN KEY (parent_id) REFERENCES items (id),
+  FOREIGN KEY (grp_id) REFERENCES grps (id)
+);
+CREATE TABLE item_grps (
+  id ${AUTOID},
+  item_id INTEGER NOT NULL,
+  grp_id INTEGER NOT NULL,
+  UNIQUE (item_id, grp_id),
+  FOREIGN KEY (item_id) REFERENCES items (id),
+  FOREIGN KEY (grp_id) REFERENCES grps (id)
+);
+`
+
+const refsConfig = `[tables]
+	config = grps items item_grps
+[table "grps"]
+	key = name
+[table "items"]
+	key = name
+[table "item_grps"]
+	key = item_id grp_id
+`
+
+// world is a random set of groups and items (a forest of parents, a group
+// each, extra group memberships), inserted in a random order after a
+// random number of discarded rows, so that ids differ between databases.
+type world struct {
+	groups  []string
+	items   []string
+	parent  map[string]string
+	group   map[string]string
+	members [][2]string
+}
+
+func randomWorld(r *rand.Rand) *world {
+	w := &world{parent: map[string]string{}, group: map[string]string{}}
+	for i := 0; i < 8; i++ {
+		if r.IntN(3) > 0 {
+			w.groups = append(w.groups, fmt.Sprintf("g%d", i))
+		}
+	}
+	for i := 0; i < 12; i++ {
+		if r.IntN(3) > 0 {
+			w.items = append(w.items, fmt.Sprintf("i%d", i))
+		}
+	}
+	r.Shuffle(len(w.groups), func(i, j int) { w.groups[i], w.groups[j] = w.groups[j], w.groups[i] })
+	r.Shuffle(len(w.items), func(i, j int) { w.items[i], w.items[j] = w.items[j], w.items[i] })
+	for i, it := range w.items {
+		if i > 0 && r.IntN(3) > 0 {
+			w.parent[it] = w.items[r.IntN(i)] // an earlier item: no cycles
+		}
+		if len(w.groups) > 0 && r.IntN(4) > 0 {
+			w.group[it] = w.groups[r.IntN(len(w.groups))]
+		}
+		for _, g := range w.groups {
+			if r.IntN(4) == 0 {
+				w.members = append(w.members, [2]string{it, g})
+			}
+		}
+	}
+	return w
+}
+
+// sql writes the world into an empty database of the schema.
+func (w *world) sql(r *rand.Rand) string {
+	var b strings.Builder
+	q := func(s string) string { return "'" + s + "'" }
+	for i, n := 0, r.IntN(4); i < n; i++ { // burn ids
+		fmt.Fprintf(&b, "INSERT INTO grps (name) VALUES ('x%d'); DELETE FROM grps WHERE name = 'x%d';\n", i, i)
+		fmt.Fprintf(&b, "INSERT INTO items (name) VALUES ('x%d'); DELETE FROM items WHERE name = 'x%d';\n", i, i)
+	}
+	for _, g := range w.groups {
+		fmt.Fprintf(&b, "INSERT INTO grps (name) VALUES (%s);\n", q(g))
+	}
+	for _, it := range w.items {
+		parent, grp := "NULL", "NULL"
+		if p, ok := w.parent[it]; ok {
+			parent = "(SELECT id FROM (SELECT id FROM items WHERE name = " + q(p) + ") x)"
+		}
+		if g, ok := w.group[it]; ok {
+			grp = "(SELECT id FROM grps WHERE name = " + q(g) + ")"
+		}
+		fmt.Fprintf(&b, "INSERT INTO items (name, parent_id, grp_id) VALUES (%s, %s, %s);\n", q(it), parent, grp)
+	}
+	for _, m := range w.members {
+		fmt.Fprintf(&b, "INSERT INTO item_grps (item_id, grp_id) SELECT i.id, g.id FROM items i, grps g WHERE i.name = %s AND g.name = %s;\n", q(m[0]), q(m[1]))
+	}
+	return b.String()
+}
+
+// facts lists what the rows mean, by name: each item's parent and group,
+// and each membership.
+func facts(t *testing.T, u string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, q := range []string{
+		"SELECT 'item', i.name, COALESCE(p.name, '-'), COALESCE(g.name, '-') FROM items i LEFT JOIN items p ON p.id = i.parent_id LEFT JOIN grps g ON g.id = i.grp_id",
+		"SELECT 'member', i.name, g.name, '+' FROM item_grps x JOIN items i ON i.id = x.item_id JOIN grps g ON g.id = x.grp_id",
+	} {
+		rows, err := dbtest.Query(u, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(rows), "\n") {
+			if line != "" {
+				out[line] = true
+			}
+		}
+	}
+	return out
+}
+
+// TestReferenceTranslationProperty: whatever ids two databases gave their
+// rows, applying one's export to the other leaves every reference of the
+// exported rows pointing at the row of the same natural key, and the
+// target's own rows as they were.
+func TestReferenceTranslationProperty(t *testing.T) {
+	seeds := map[string]int{"sqlite": 20, "postgres": 5, "mysql": 5}
+	for _, engine := range dbtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			for seed := 0; seed < seeds[engine]; seed++ {
+				r := rand.New(rand.NewPCG(uint64(seed), 7))
+				dev, prod := dbtest.NewDatabase(t, engine), dbtest.NewDatabase(t, engine)
+				devWorld, prodWorld := randomWorld(r), randomWorld(r)
+				for u, w := range map[string]*world{dev: devWorld, prod: prodWorld} {
+					if err := dbtest.Exec(u, dbtest.Render(refsSchema+w.sql(r), engine)); err != nil {
+						t.Fatalf("seed %d: %v", seed, err)
+					}
+				}
+				before := facts(t, prod)
+				dir := gittest.Init(t)
+				cfg := fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n%s", dev, prod, refsConfig)
+				if err := os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(cfg), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				ws, err := OpenWorkspace(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx := context.Background()
+				if _, err := ws.Export(ctx, ExportOptions{}); err != nil {
+					t.Fatalf("seed %d: export: %v", seed, err)
+				}
+				gittest.Run(t, dir, "add", "-A")
+				gittest.Run(t, dir, "commit", "-q", "-m", "v1")
+				gittest.Run(t, dir, "tag", "v1")
+				if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}}); err != nil {
+					t.Fatalf("seed %d: apply: %v", seed, err)
+				}
+				want := facts(t, dev)
+				got := facts(t, prod)
+				devItems := map[string]bool{}
+				for _, it := range devWorld.items {
+					devItems[it] = true
+				}
+				for f := range want {
+					if !got[f] {
+						t.Errorf("seed %d: the target lacks %q", seed, f)
+					}
+				}
+				// The target's own items keep their parent and group, unless
+				// the revision (which wins on a first apply) has the item.
+				for f := range before {
+					fields := strings.Split(f, "\t")
+					if fields[0] == "item" && !devItems[fields[1]] && !got[f] {
+						t.Errorf("seed %d: the target's own %q changed", seed, f)
+					}
+				}
+				if t.Failed() {
+					t.Logf("dev:\n%s\nprod:\n%s", strings.Join(slices.Sorted(mapKeys(want)), "\n"), strings.Join(slices.Sorted(mapKeys(got)), "\n"))
+					return
+				}
+				// v2: items move, change group, lose and gain memberships; new
+				// items arrive. With v1 as the base, the target follows.
+				if err := dbtest.Exec(dev, dbtest.Render(devWorld.mutate(r), engine)); err != nil {
+					t.Fatalf("seed %d: %v", seed, err)
+				}
+				if _, err := ws.Export(ctx, ExportOptions{}); err != nil {
+					t.Fatalf("seed %d: export v2: %v", seed, err)
+				}
+				gittest.Run(t, dir, "add", "-A")
+				gittest.Run(t, dir, "commit", "-q", "--allow-empty", "-m", "v2")
+				gittest.Run(t, dir, "tag", "v2")
+				if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}}); err != nil {
+					t.Fatalf("seed %d: apply v2: %v", seed, err)
+				}
+				v1 := want
+				want, got = facts(t, dev), facts(t, prod)
+				for f := range want {
+					if !got[f] {
+						t.Errorf("seed %d: after v2 the target lacks %q", seed, f)
+					}
+				}
+				for f := range v1 { // what v2 changed or removed is gone, unless the target had it itself
+					if !want[f] && !before[f] && got[f] {
+						t.Errorf("seed %d: after v2 the target still has %q", seed, f)
+					}
+				}
+			}
+		})
+	}
+}
+
+// mutate changes the world's rows in place and returns the SQL that does
+// it: parents and groups reassigned (still a forest), memberships removed
+// and added, new items.
+func (w *world) mutate(r *rand.Rand) string {
+	var b strings.Builder
+	q := func(s string) string { return "'" + s + "'" }
+	for i, it := range w.items {
+		switch r.IntN(3) {
+		case 0:
+			if i > 0 {
+				p := w.items[r.IntN(i)]
+				fmt.Fprintf(&b, "UPDATE items SET parent_id = (SELECT id FROM (SELECT id FROM items WHERE name = %s) x) WHERE name = %s;\n", q(p), q(it))
+			} else {
+				fmt.Fprintf(&b, "UPDATE items SET parent_id = NULL WHERE name = %s;\n", q(it))
+			}
+		case 1:
+			if len(w.groups) > 0 {
+				g := w.groups[r.IntN(len(w.groups))]
+				fmt.Fprintf(&b, "UPDATE items SET grp_id = (SELECT id FROM grps WHERE name = %s) WHERE name = %s;\n", q(g), q(it))
+			}
+		}
+	}
+	for _, m := range w.members {
+		if r.IntN(3) == 0 {
+			fmt.Fprintf(&b, "DELETE FROM item_grps WHERE item_id = (SELECT id FROM items WHERE name = %s) AND grp_id = (SELECT id FROM grps WHERE name = %s);\n", q(m[0]), q(m[1]))
+		}
+	}
+	for i := 0; i < 3 && len(w.items) > 0; i++ {
+		name := fmt.Sprintf("n%d", i)
+		p := w.items[r.IntN(len(w.items))]
+		fmt.Fprintf(&b, "INSERT INTO items (name, parent_id) VALUES (%s, (SELECT id FROM (SELECT id FROM items WHERE name = %s) x));\n", q(name), q(p))
+		for _, g := range w.groups {
+			if r.IntN(3) == 0 {
+				fmt.Fprintf(&b, "INSERT INTO item_grps (item_id, grp_id) SELECT i.id, g.id FROM items i, grps g WHERE i.name = %s AND g.name = %s;\n", q(name), q(g))
+			}
+		}
+	}
+	return b.String()
+}
+
+func mapKeys(m map[string]bool) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
