@@ -18,8 +18,8 @@ import (
 
 // InitOptions are the inputs of Init.
 type InitOptions struct {
-	Env   string // environment to inspect and write; default "dev"
-	URL   string // database URL; default: the environment's URL from git config or $DBSYNC_ENV_<NAME>_URL
+	Env    string // environment to inspect and write; default "dev"
+	URL    string // database URL; default: the environment's URL from git config or $DBSYNC_ENV_<NAME>_URL
 	Force  bool   // overwrite an existing .dbsync
 	Preset string // an application's schema: wordpress, drupal, processwire or django
 }

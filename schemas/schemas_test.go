@@ -43,7 +43,11 @@ func compiler(t *testing.T) *jsonschema.Compiler {
 func rowSchema(t *testing.T, c *jsonschema.Compiler, meta *serialize.Table) *jsonschema.Schema {
 	var props, required []string
 	for _, col := range meta.Columns {
-		ref := fmt.Sprintf(`{"$ref": "%srow.schema.json#/$defs/%s"}`, schemas.Base, col.Type)
+		def := string(col.Type)
+		if col.Secret {
+			def = "secret"
+		}
+		ref := fmt.Sprintf(`{"$ref": "%srow.schema.json#/$defs/%s"}`, schemas.Base, def)
 		if !col.Nullable {
 			ref = fmt.Sprintf(`{"allOf": [%s, {"not": {"type": "null"}}]}`, ref)
 		}
@@ -90,10 +94,15 @@ func TestExportedFilesMatchSchemas(t *testing.T) {
 CREATE TABLE every_type (id INTEGER PRIMARY KEY, f REAL, d DECIMAL(6,3), b BLOB, ok BOOLEAN NOT NULL, day DATE, tod TIME,
   ts TIMESTAMP, tz TIMESTAMPTZ, j JSON, u UUID);
 INSERT INTO every_type VALUES (1, 0.5, 1.25, X'00FF', 1, '2026-11-22', '10:00:00.5', '2026-11-22 10:00:00', '2026-11-22T10:00:00+01:00', '{"a":[1]}', '550E8400-E29B-41D4-A716-446655440000'),
-  (2, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL);`); err != nil {
+  (2, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL);
+CREATE TABLE grp (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE grp_opts (id INTEGER PRIMARY KEY, grp_id INTEGER NOT NULL REFERENCES grp (id), name TEXT NOT NULL, value TEXT, token TEXT, UNIQUE (grp_id, name));
+INSERT INTO grp VALUES (7, 'editors'), (9, 'readers');
+INSERT INTO grp_opts VALUES (1, 7, 'widgets', 'a:1:{s:5:"title";s:2:"Hi";}', 'tok'), (2, 9, 'plain', 'text', NULL);`); err != nil {
 		t.Fatal(err)
 	}
-	cfg := "[env \"dev\"]\n\turl = sqlite:dev.db\n[tables]\n\tconfig = settings menu* roles permissions role_permissions content_types every_type\n[table \"roles\"]\n\tlayout = lines\n"
+	cfg := "[env \"dev\"]\n\turl = sqlite:dev.db\n[tables]\n\tconfig = settings menu* roles permissions role_permissions content_types every_type grp grp_opts\n[table \"roles\"]\n\tlayout = lines\n" +
+		"[table \"grp\"]\n\tkey = name\n[table \"grp_opts\"]\n\tkey = grp_id name\n\tcodec = value:php\n\tsecret = token\n"
 	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(cfg), 0o644)
 	ws, err := gitdb.OpenWorkspace(dir)
 	if err != nil {
@@ -108,7 +117,7 @@ INSERT INTO every_type VALUES (1, 0.5, 1.25, X'00FF', 1, '2026-11-22', '10:00:00
 		t.Fatal(err)
 	}
 	metas, _ := filepath.Glob(filepath.Join(dir, "db", "*", "table.json"))
-	if len(metas) != 8 {
+	if len(metas) != 10 {
 		t.Fatalf("%d tables exported", len(metas))
 	}
 	checked := 0
@@ -138,8 +147,8 @@ INSERT INTO every_type VALUES (1, 0.5, 1.25, X'00FF', 1, '2026-11-22', '10:00:00
 			return nil
 		})
 	}
-	if checked != 30 {
-		t.Errorf("validated %d rows, want 30", checked)
+	if checked != 34 {
+		t.Errorf("validated %d rows, want 34", checked)
 	}
 }
 
