@@ -60,6 +60,9 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"git dir", "[dbsync]\n\tdir = .git/db\n", ".dbsync:2: dbsync.dir: export directory"},
 		{"unknown section", "[dbsync]\n\tdir = db\n[remote \"x\"]\n\turl = y\n", "unknown section [remote]"},
 		{"empty key", "[table \"x\"]\n\tkey =\n", ".dbsync:2: table.x.key: key names no column"},
+		{"bad codec", "[table \"x\"]\n\tcodec = data:yaml\n", ".dbsync:2: table.x.codec: \"data:yaml\": want <column>:json or <column>:php"},
+		{"bad reference", "[table \"x\"]\n\treference = parent_id\n", ".dbsync:2: table.x.reference: want <column>[.<path>] <table>"},
+		{"path-less exclude", "[table \"x\"]\n\texclude-paths = data\n", ".dbsync:2: table.x.exclude-paths: \"data\" names no path"},
 	}
 	for _, tt := range tests {
 		_, err := Parse("/repo", ".dbsync", []byte(tt.text))
@@ -97,5 +100,31 @@ func TestURLPrecedence(t *testing.T) {
 	}
 	if _, _, err := c.URL("staging"); err == nil || !strings.Contains(err.Error(), "DBSYNC_ENV_STAGING_URL") {
 		t.Errorf("missing env: %v", err)
+	}
+}
+
+func TestValueOptions(t *testing.T) {
+	c, err := Parse("/repo", ".dbsync", []byte("[table \"o\"]\n\tcodec = v:php s:json\n\tsecret = token v.api\\\\.key\n\texclude-paths = v.a.#.b\n"+
+		"\treference = \"v.groups.# grp\"\n\treference = parent_id o\n\trows = a* !ab*\n\twhere = x > 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Tables["o"]
+	if o.Codecs["v"] != "php" || o.Codecs["s"] != "json" {
+		t.Errorf("codecs %v", o.Codecs)
+	}
+	if len(o.Secrets) != 2 || o.Secrets[0].String() != "token" || o.Secrets[1].Column != "v" || o.Secrets[1].Path != `api\.key` {
+		t.Errorf("secrets %+v", o.Secrets)
+	}
+	if len(o.References) != 2 || o.References[0].Path != "groups.#" || o.References[0].Table != "grp" || o.References[1].Column != "parent_id" {
+		t.Errorf("references %+v", o.References)
+	}
+	if o.Where != "x > 1" {
+		t.Errorf("where %q", o.Where)
+	}
+	for key, in := range map[string]bool{"a": true, "abc": false, "b": false, "ax": true} {
+		if o.InScope([]string{key}) != in {
+			t.Errorf("InScope(%q) = %v", key, !in)
+		}
 	}
 }
