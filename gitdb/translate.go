@@ -278,21 +278,15 @@ func (tr *translator) cellToFile(ctx context.Context, t *configTable, i int, v a
 	if err != nil {
 		return nil, err
 	}
-	for _, pr := range m.pathRefs {
-		err := pr.path.Each(&n, func(v *serialize.Node) error {
-			if v.Kind == serialize.Null {
-				return nil
-			}
-			key, err := tr.refToFile(ctx, pr.table, v.Text)
-			if err != nil {
-				return fmt.Errorf("at %s: %w", pr.path, err)
-			}
+	err = eachPathRef(&n, m.pathRefs, func(table string, v *serialize.Node) error {
+		key, err := tr.refToFile(ctx, table, v.Text)
+		if err == nil {
 			*v, err = serialize.Parse([]byte(key))
-			return err
-		})
-		if err != nil {
-			return nil, err
 		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, h := range m.hidden {
 		if h.secret {
@@ -305,6 +299,26 @@ func (tr *translator) cellToFile(ctx context.Context, t *configTable, i int, v a
 		}
 	}
 	return serialize.AppendCanonical(nil, &n, "", "")
+}
+
+// eachPathRef calls fn with every value other than null that a path
+// reference reaches in n, and the table it refers to.
+func eachPathRef(n *serialize.Node, refs []pathRef, fn func(table string, v *serialize.Node) error) error {
+	for _, pr := range refs {
+		err := pr.path.Each(n, func(v *serialize.Node) error {
+			if v.Kind == serialize.Null {
+				return nil
+			}
+			if err := fn(pr.table, v); err != nil {
+				return fmt.Errorf("at %s: %w", pr.path, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // decode parses a database cell of a JSON-holding column.
@@ -421,28 +435,20 @@ func (tr *translator) cellToDB(ctx context.Context, t *configTable, i int, r ser
 	if err != nil {
 		return nil, err
 	}
-	for _, pr := range m.pathRefs {
-		err := pr.path.Each(&n, func(v *serialize.Node) error {
-			if v.Kind == serialize.Null {
-				return nil
-			}
-			key, err := serialize.AppendCanonical(nil, v, "", "")
-			if err != nil {
-				return err
-			}
-			id, ok, err := tr.idOf(ctx, pr.table, string(key))
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return refErr(pr.table, string(key))
-			}
-			*v = serialize.Node{Kind: serialize.Number, Text: strconv.FormatInt(id, 10)}
-			return nil
-		})
+	err = eachPathRef(&n, m.pathRefs, func(table string, v *serialize.Node) error {
+		key, err := serialize.AppendCanonical(nil, v, "", "")
 		if err != nil {
-			return nil, err
+			return err
 		}
+		id, ok, err := tr.idOf(ctx, table, string(key))
+		if err == nil && !ok {
+			err = refErr(table, string(key))
+		}
+		*v = serialize.Node{Kind: serialize.Number, Text: strconv.FormatInt(id, 10)}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(m.hidden) > 0 {
 		var target *serialize.Node
