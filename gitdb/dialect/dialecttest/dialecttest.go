@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -303,6 +304,43 @@ func Run(t *testing.T, engine string) {
 		}
 		if out, _ := dbtest.Query(url, "SELECT id FROM counted WHERE name = 'from the app'"); strings.TrimSpace(out) != "51" {
 			t.Errorf("the application's next id is %q, want 51", out)
+		}
+	})
+
+	t.Run("new ids never collide with used ones or the application's", func(t *testing.T) {
+		// counted holds 50 and 51 (above); the row with the largest id is
+		// deleted, so its id must not come back.
+		if err := dbtest.Exec(url, "INSERT INTO counted (name) VALUES ('gone'); DELETE FROM counted WHERE name = 'gone'"); err != nil {
+			t.Fatal(err)
+		}
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := tx.NextIDs(ctx, "counted", "id", 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != 3 || ids[0] <= 52 || ids[1] <= ids[0] || ids[2] <= ids[1] {
+			t.Fatalf("NextIDs = %v, want three rising ids past 52", ids)
+		}
+		cols := []serialize.Column{{Name: "id", Type: serialize.Int}, {Name: "name", Type: serialize.Text, Nullable: true}}
+		var rows [][]serialize.Cell
+		for _, id := range ids {
+			rows = append(rows, []serialize.Cell{cell(strconv.FormatInt(id, 10)), text("allocated")})
+		}
+		if err := tx.Insert(ctx, "counted", cols, rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := dbtest.Exec(url, "INSERT INTO counted (name) VALUES ('app after')"); err != nil {
+			t.Fatal(err)
+		}
+		out, _ := dbtest.Query(url, "SELECT id FROM counted WHERE name = 'app after'")
+		if id, _ := strconv.ParseInt(strings.TrimSpace(out), 10, 64); id <= ids[2] {
+			t.Errorf("the application's next id is %q, after allocated %v", out, ids)
 		}
 	})
 
