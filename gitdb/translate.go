@@ -73,19 +73,27 @@ func (t *configTable) prepareMapping() error {
 			t.keyHasRef = true
 		}
 	}
-	defer func() {
-		for i := range t.mapping {
-			m := &t.mapping[i]
-			m.same = m.ref == "" && !m.json() && !meta.Columns[i].Secret
-		}
-	}()
+	if err := t.pathOptions(); err != nil {
+		return err
+	}
+	for i := range t.mapping {
+		m := &t.mapping[i]
+		m.same = m.ref == "" && !m.json() && !meta.Columns[i].Secret
+	}
+	return nil
+}
+
+// pathOptions adds the .dbsync options on paths inside values: secret,
+// exclude-paths and reference.
+func (t *configTable) pathOptions() error {
+	meta := t.Meta
 	if t.Options == nil {
 		return nil
 	}
 	add := func(cp config.ColumnPath, fn func(m *columnMapping, p codec.Path)) error {
 		i := meta.Index(cp.Column)
 		if cp.Path == "" {
-			return nil // whole columns: Secret in the metadata
+			return nil // whole columns: the metadata says Secret, or Ref
 		}
 		if i < 0 {
 			return &config.Error{Pos: cp.Pos, Msg: fmt.Sprintf("table %q has no exported column %q", meta.Name, cp.Column)}
@@ -178,15 +186,35 @@ func (tr *translator) keyMap(ctx context.Context, table string) (*keyMap, error)
 		return nil, fmt.Errorf("table %q is not exported with a natural key", table)
 	}
 	tr.keys[table] = &keyMap{} // building: a cycle finds byID nil
-	meta := t.Meta
-	if err := tr.prepare(ctx, t, meta.KeyIndexes()); err != nil {
+	km, err := tr.readKeyMap(ctx, t)
+	if err != nil {
 		delete(tr.keys, table)
+		return nil, fmt.Errorf("table %q: %w", table, err)
+	}
+	tr.keys[table] = km
+	return km, nil
+}
+
+// readKeyMap reads the ids and key columns of every row of t, then works
+// out each row's natural key. A key column may refer to t itself (a
+// parent in a tree: key = parent_id name): the parent's key is worked out
+// first, from the rows in memory.
+func (tr *translator) readKeyMap(ctx context.Context, t *configTable) (*keyMap, error) {
+	meta := t.Meta
+	var others []int // key columns that translate through other tables
+	for _, k := range meta.KeyIndexes() {
+		if t.mapping[k].ref != meta.Name {
+			others = append(others, k)
+		}
+	}
+	if err := tr.prepare(ctx, t, others); err != nil {
 		return nil, err
 	}
 	idCol := serialize.Column{Name: meta.Surrogate, Type: serialize.Int}
+	type raw struct{ cells []serialize.Cell } // the key columns as the database holds them
+	rows := map[int64]raw{}
+	var order []int64
 	cols := append([]string{meta.Surrogate}, meta.Key...)
-	km := &keyMap{byID: map[int64]string{}, byKey: map[string]int64{}}
-	row := make(serialize.Row, len(meta.Columns))
 	err := tr.db.ReadRows(ctx, t.Desc, cols, []string{meta.Surrogate}, func(values []any) error {
 		cell, err := serialize.AppendCell(nil, &idCol, values[0])
 		if err != nil {
@@ -196,24 +224,72 @@ func (tr *translator) keyMap(ctx context.Context, table string) (*keyMap, error)
 		if err != nil {
 			return fmt.Errorf("column %q: id %s is not a 64-bit integer", meta.Surrogate, cell)
 		}
+		r := raw{cells: make([]serialize.Cell, len(meta.Key))}
 		for j, k := range meta.KeyIndexes() {
-			if row[k], err = tr.cellToFile(ctx, t, k, values[1+j]); err != nil {
+			if r.cells[j], err = serialize.AppendCell(nil, &t.mapping[k].db, values[1+j]); err != nil {
 				return fmt.Errorf("row %s=%d: column %q: %w", meta.Surrogate, id, meta.Key[j], err)
+			}
+		}
+		rows[id] = r
+		order = append(order, id)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	km := &keyMap{byID: map[int64]string{}, byKey: map[string]int64{}}
+	visiting := map[int64]bool{}
+	var resolve func(id int64) (string, error)
+	resolve = func(id int64) (string, error) {
+		if key, ok := km.byID[id]; ok {
+			return key, nil
+		}
+		r, ok := rows[id]
+		if !ok {
+			return "", fmt.Errorf("references %s=%d in %q, which has no such row", meta.Surrogate, id, meta.Name)
+		}
+		if visiting[id] {
+			return "", fmt.Errorf("row %s=%d: its key refers back to itself", meta.Surrogate, id)
+		}
+		visiting[id] = true
+		defer delete(visiting, id)
+		row := make(serialize.Row, len(meta.Columns))
+		for j, k := range meta.KeyIndexes() {
+			cell, m := r.cells[j], &t.mapping[k]
+			switch {
+			case string(cell) == string(serialize.NullCell) || m.ref == "":
+				row[k] = cell
+			case m.ref == meta.Name:
+				parent, err := strconv.ParseInt(string(cell), 10, 64)
+				if err != nil {
+					return "", fmt.Errorf("row %s=%d: column %q: %s is not an id", meta.Surrogate, id, meta.Key[j], cell)
+				}
+				key, err := resolve(parent)
+				if err != nil {
+					return "", err
+				}
+				row[k] = serialize.Cell(key)
+			default:
+				key, err := tr.refToFile(ctx, m.ref, string(cell))
+				if err != nil {
+					return "", fmt.Errorf("row %s=%d: column %q: %w", meta.Surrogate, id, meta.Key[j], err)
+				}
+				row[k] = serialize.Cell(key)
 			}
 		}
 		key := natKey(meta, row)
 		if other, dup := km.byKey[key]; dup {
-			return fmt.Errorf("natural key (%s) is not unique: rows %s=%d and %s=%d both have %s",
+			return "", fmt.Errorf("natural key (%s) is not unique: rows %s=%d and %s=%d both have %s",
 				strings.Join(meta.Key, ", "), meta.Surrogate, other, meta.Surrogate, id, key)
 		}
 		km.byID[id], km.byKey[key] = key, id
-		return nil
-	})
-	if err != nil {
-		delete(tr.keys, table)
-		return nil, fmt.Errorf("table %q: %w", table, err)
+		return key, nil
 	}
-	tr.keys[table] = km
+	for _, id := range order {
+		if _, err := resolve(id); err != nil {
+			return nil, err
+		}
+	}
 	return km, nil
 }
 
