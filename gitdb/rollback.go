@@ -146,9 +146,15 @@ func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, ledger *L
 		}
 		byTable[im.Table] = append(byTable[im.Table], im)
 	}
+	// The revision's .dbsync says which paths inside values are secret or
+	// excluded: without it, a placeholder could be written as a value.
 	var cfg *config.Config
-	if s.rep.HasCommit(e.Commit) { // its .dbsync says which paths are hidden
-		cfg, _, _ = s.revisionConfig(e.Commit, e.Revision)
+	if s.rep.HasCommit(e.Commit) {
+		if cfg, _, err = s.revisionConfig(e.Commit, e.Revision); err != nil {
+			return nil, err
+		}
+	} else if holdsJSON(e) {
+		return nil, s.haveCommitOf(e)
 	}
 	// Every table the apply recorded, written to or not: references
 	// translate through their natural keys.
@@ -176,6 +182,21 @@ func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, ledger *L
 	p.Tables = parentsFirst(p.Tables)
 	p.Fingerprint = hex.EncodeToString(fp.Sum(nil))
 	return p, nil
+}
+
+// holdsJSON reports whether a table the entry recorded has a JSON column,
+// which .dbsync may give secret or excluded paths.
+func holdsJSON(e *Entry) bool {
+	for table := range e.Tables {
+		if meta, err := e.metaOf(table); err == nil {
+			for _, c := range meta.Columns {
+				if c.Type == serialize.JSON {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // rollbackTableFor describes a table an apply wrote, by the metadata its

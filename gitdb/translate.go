@@ -542,6 +542,10 @@ func (tr *translator) cellToDB(ctx context.Context, t *configTable, i int, r ser
 			}
 		}
 	}
+	if hasPlaceholder(&n) {
+		return nil, fmt.Errorf("table %q, row %s: column %q: the value holds %q where this revision's .dbsync names no secret: it is never written",
+			t.Meta.Name, describeKey(t.Meta, r), t.Meta.Columns[i].Name, serialize.SecretPlaceholder)
+	}
 	if m.codec == "" {
 		return serialize.AppendCanonical(nil, &n, "", "")
 	}
@@ -553,4 +557,26 @@ func (tr *translator) cellToDB(ctx context.Context, t *configTable, i int, r ser
 		text = base64.StdEncoding.EncodeToString([]byte(text))
 	}
 	return serialize.AppendString(nil, text), nil
+}
+
+// hasPlaceholder reports a secret's placeholder anywhere in a value: a
+// guard against writing it into a database.
+func hasPlaceholder(n *serialize.Node) bool {
+	switch n.Kind {
+	case serialize.String:
+		return n.Text == serialize.SecretPlaceholder
+	case serialize.Array:
+		for i := range n.Items {
+			if hasPlaceholder(&n.Items[i]) {
+				return true
+			}
+		}
+	case serialize.Object:
+		for i := range n.Members {
+			if hasPlaceholder(&n.Members[i].Value) {
+				return true
+			}
+		}
+	}
+	return false
 }
