@@ -47,6 +47,13 @@ With conflicts, nothing is written and the exit status is 3, unless --ours or
 --theirs (or [table "x"] merge = ours|theirs in .dbsync) resolves them. A
 table with merge = create-only only gets rows new in the revision inserted;
 with merge = no-delete, rows are never deleted.
+
+Rows of a table with a natural key are matched by that key; inserted rows
+get new ids of the target's, and every reference (natural keys in the files)
+is translated to the target's ids before the first write: a reference to a
+row that neither the revision nor the target has fails the apply with
+nothing written. Secret columns and paths keep the target's values.
+
 Applying the revision the target is already at does nothing and says so;
 applying an older revision is an ordinary three-way merge.
 

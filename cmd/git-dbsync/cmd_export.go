@@ -31,6 +31,11 @@ engine, the row order or the run. Only files whose bytes change are
 rewritten; files of rows and tables no longer exported are removed. Nothing
 is written unless every table exports without error.
 
+A table with a natural key ([table "x"] key = name) leaves its surrogate id
+out; references to it are written as that natural key. Values with a codec
+(json, php) are written as structured JSON; secret columns and paths as
+"[secret]"; excluded paths not at all. See .dbsync in the README.
+
 Prints one line per table with rows added, changed and removed. Tables that
 no class in .dbsync matches are listed as a warning.
 
