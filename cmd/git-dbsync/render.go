@@ -102,9 +102,38 @@ func renderOp(w io.Writer, meta *serialize.Table, op *merge.Op) {
 	case merge.Update:
 		fmt.Fprintf(w, "  ~ %s\n", keyText(meta, op.After))
 		for _, i := range op.Changed() {
-			fmt.Fprintf(w, "      %s: %s → %s\n", meta.Columns[i].Name, short(op.Before[i]), short(op.After[i]))
+			name := meta.Columns[i].Name
+			if changes := jsonChanges(meta.Columns[i], op.Before[i], op.After[i]); changes != nil {
+				for _, c := range changes {
+					if c.Before == nil && c.After == nil { // the summing-up line
+						fmt.Fprintf(w, "      %s %s\n", name, c.Path)
+						continue
+					}
+					fmt.Fprintf(w, "      %s %s: %s → %s\n", name, c.Path, short(c.Before), short(c.After))
+				}
+				continue
+			}
+			fmt.Fprintf(w, "      %s: %s → %s\n", name, short(op.Before[i]), short(op.After[i]))
 		}
 	}
+}
+
+// maxPathChanges is how many changes inside one JSON value a plan or diff
+// lists before it sums up the rest.
+const maxPathChanges = 12
+
+// jsonChanges lists the changes inside a JSON cell path by path, or nil to
+// show the cell whole.
+func jsonChanges(c serialize.Column, before, after []byte) []merge.PathChange {
+	if c.Type != serialize.JSON {
+		return nil
+	}
+	changes := merge.JSONChanges(before, after)
+	if len(changes) > maxPathChanges {
+		rest := len(changes) - maxPathChanges + 1
+		changes = append(changes[:maxPathChanges-1], merge.PathChange{Path: fmt.Sprintf("(and %d more paths)", rest)})
+	}
+	return changes
 }
 
 func renderConflict(w io.Writer, meta *serialize.Table, c *merge.Conflict) {

@@ -146,3 +146,54 @@ func pathStep(name string) string {
 	}
 	return "[" + strconv.Quote(name) + "]"
 }
+
+// PathChange is one difference between two JSON documents: the value at
+// Path (nil where absent) before and after.
+type PathChange struct {
+	Path          string
+	Before, After []byte
+}
+
+// JSONChanges lists where two JSON documents differ, member by member
+// down through objects (and item by item through arrays of one length),
+// so that a change deep inside a large value reads as that change. It
+// returns nil when either side is not a JSON object or array.
+func JSONChanges(before, after []byte) []PathChange {
+	a, errA := serialize.Parse(before)
+	b, errB := serialize.Parse(after)
+	if errA != nil || errB != nil || !container(&a) || !container(&b) {
+		return nil
+	}
+	var out []PathChange
+	jsonChanges(&a, &b, "$", &out)
+	return out
+}
+
+func container(n *serialize.Node) bool {
+	return n != nil && (n.Kind == serialize.Object || n.Kind == serialize.Array)
+}
+
+func jsonChanges(a, b *serialize.Node, path string, out *[]PathChange) {
+	if same(a, b) {
+		return
+	}
+	enc := func(n *serialize.Node) []byte {
+		if n == nil {
+			return nil
+		}
+		out, _ := serialize.AppendCanonical(nil, n, "", "")
+		return out
+	}
+	switch {
+	case a != nil && b != nil && a.Kind == serialize.Object && b.Kind == serialize.Object:
+		for _, name := range memberNames(a, b) {
+			jsonChanges(member(a, name), member(b, name), path+pathStep(name), out)
+		}
+	case a != nil && b != nil && a.Kind == serialize.Array && b.Kind == serialize.Array && len(a.Items) == len(b.Items):
+		for i := range a.Items {
+			jsonChanges(&a.Items[i], &b.Items[i], path+"["+strconv.Itoa(i)+"]", out)
+		}
+	default:
+		*out = append(*out, PathChange{Path: path, Before: enc(a), After: enc(b)})
+	}
+}

@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -244,5 +245,21 @@ func TestMergeOrderMember(t *testing.T) {
 	want := `{"@order":["c","a","b","d"],"a":1,"b":2,"c":1,"d":3}`
 	if string(ours) != want || string(theirs) != want {
 		t.Errorf("got %s / %s, want %s", ours, theirs, want)
+	}
+}
+
+func TestJSONChanges(t *testing.T) {
+	got := JSONChanges([]byte(`{"a":{"b":1,"c":[1,2]},"d":[1],"e":"x"}`), []byte(`{"a":{"b":2,"c":[1,3]},"d":[1,2],"f":true,"e":"x"}`))
+	want := []PathChange{
+		{"$.a.b", []byte("1"), []byte("2")},
+		{"$.a.c[1]", []byte("2"), []byte("3")},
+		{"$.d", []byte("[1]"), []byte("[1,2]")},
+		{"$.f", nil, []byte("true")},
+	}
+	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	if JSONChanges([]byte(`"a"`), []byte(`{"a":1}`)) != nil {
+		t.Error("a string and an object: want the cell shown whole")
 	}
 }
