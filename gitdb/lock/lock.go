@@ -147,20 +147,42 @@ func Create(path string, f *File) error {
 	if err != nil {
 		return err
 	}
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	return createExclusive(path, data)
+}
+
+// createExclusive creates path holding data, failing with fs.ErrExist if
+// it exists. The data is written to a temporary file first and linked into
+// place, so that a process killed at any instant never leaves a partial
+// file behind.
+func createExclusive(path string, data []byte) error {
+	tmp, err := writeTemp(path, data)
 	if err != nil {
 		return err
 	}
-	if _, err := fh.Write(data); err != nil {
-		fh.Close()
-		os.Remove(path)
-		return err
+	defer os.Remove(tmp)
+	return os.Link(tmp, path)
+}
+
+func writeTemp(path string, data []byte) (string, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".lock-*.tmp")
+	if err != nil {
+		return "", err
 	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return err
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return "", err
 	}
-	return fh.Close()
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), nil
 }
 
 // Write replaces a lock file atomically (temporary file, fsync, rename).
@@ -172,23 +194,12 @@ func Write(path string, f *File) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".lock-*.tmp")
+	tmp, err := writeTemp(path, data)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	defer os.Remove(tmp)
+	return os.Rename(tmp, path)
 }
 
 func marshal(f *File) ([]byte, error) {
@@ -237,13 +248,9 @@ func LockEnv(gitDir, env string, h Holder) (*Env, error) {
 	}
 	l := &Env{path: path}
 	for attempt := 0; attempt < 2; attempt++ {
-		fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		err := createExclusive(path, append(data, '\n'))
 		if err == nil {
-			_, err = fh.Write(append(data, '\n'))
-			if cerr := fh.Close(); err == nil {
-				err = cerr
-			}
-			return l, err
+			return l, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, err
@@ -256,22 +263,10 @@ func LockEnv(gitDir, env string, h Holder) (*Env, error) {
 		if rerr != nil && errors.Is(rerr, fs.ErrNotExist) {
 			continue // released meanwhile
 		}
-		if len(raw) == 0 && time.Since(modTime(path)) < 5*time.Second {
-			// Being written by a process that just created it.
-			return nil, &LockedError{Env: env, Holder: Holder{Op: "apply", Revision: "?", Since: modTime(path)}}
-		}
 		l.Stale = &other
 		os.Remove(path)
 	}
 	return nil, fmt.Errorf("could not take the lock %s", path)
-}
-
-func modTime(path string) time.Time {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return time.Time{}
-	}
-	return fi.ModTime()
 }
 
 // Release drops the environment lock.
