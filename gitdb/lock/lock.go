@@ -22,7 +22,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -66,8 +65,7 @@ func (o Owner) Alive() bool {
 	} else if _, err := os.Stat("/proc/self"); err == nil {
 		return false // /proc is there and the process is not
 	}
-	err := syscall.Kill(o.PID, 0) // signal 0: only asks whether the process exists
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return processExists(o.PID)
 }
 
 // State is the state of a lock file.

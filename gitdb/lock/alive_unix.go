@@ -1,0 +1,14 @@
+//go:build unix
+
+package lock
+
+import (
+	"errors"
+	"syscall"
+)
+
+// processExists asks the kernel whether a process exists (signal 0).
+func processExists(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
