@@ -23,6 +23,8 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	GOOS=windows $(GO) build ./...   # the Windows build stays possible
+	GOOS=darwin $(GO) build ./...
 
 # Benchmarks print figures (rows/s, MB/s, peak heap); nothing asserts a time.
 bench:
