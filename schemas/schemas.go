@@ -1,4 +1,5 @@
-// Package schemas holds the JSON Schemas of every file git dbsync writes:
+// Package schemas holds the JSON Schemas of every file git dbsync writes
+// and of its --json reports:
 // table.json (table.schema.json) and row files and lines
 // (row.schema.json, whose $defs give the canonical form of each logical
 // type). They are embedded so that tools and tests read the published

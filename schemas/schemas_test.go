@@ -3,6 +3,7 @@ package schemas_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -22,7 +23,7 @@ import (
 
 func compiler(t *testing.T) *jsonschema.Compiler {
 	c := jsonschema.NewCompiler()
-	for _, name := range []string{"table.schema.json", "row.schema.json", "plan.schema.json", "lock.schema.json"} {
+	for _, name := range []string{"table.schema.json", "row.schema.json", "plan.schema.json", "lock.schema.json", "diff.schema.json", "status.schema.json"} {
 		data, err := schemas.FS.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -250,4 +251,53 @@ func TestPlanAndLockMatchSchemas(t *testing.T) {
 		t.Fatal(err)
 	}
 	validate(t, lockSchema, res.LockFile, lockData)
+
+	// diff --json and status --json of the same repository and target.
+	diffSchema, err := c.Compile(schemas.Base + "diff.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	statusSchema, err := c.Compile(schemas.Base + "status.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := ws.Diff(ctx, gitdb.DiffOptions{From: "v1", To: "v2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr := d.Report()
+	data, _ = json.MarshalIndent(dr, "", "  ")
+	validate(t, diffSchema, "diff", data)
+	if dr.Summary != (gitdb.DiffSummary{Added: 1, Changed: 1, Removed: 1}) || len(dr.Tables[0].Changes[0].Paths) != 1 {
+		t.Errorf("diff report %s", data)
+	}
+	if _, err := ws.Rollback(ctx, gitdb.RollbackOptions{Env: "prod"}); err != nil {
+		t.Fatal(err)
+	}
+	sqltool.Exec(prod, "UPDATE s SET v = 'drifted' WHERE k = 'c'")
+	st, err := ws.Status(ctx, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr := st.Report()
+	data, _ = json.MarshalIndent(sr, "", "  ")
+	validate(t, statusSchema, "status", data)
+	if len(sr.History) != 3 || sr.History[1].UndoneBy != 3 || len(sr.Drift) != 1 || sr.Current == nil {
+		t.Errorf("status report %s", data)
+	}
+	for _, bad := range []string{`"change": "added"`, `"kind": "apply"`} {
+		src, schema := data, statusSchema
+		if strings.Contains(bad, "change") {
+			src, _ = json.MarshalIndent(dr, "", "  ")
+			schema = diffSchema
+		}
+		broken := bytes.Replace(src, []byte(bad), []byte(strings.Replace(bad, `"a`, `"x`, 1)), 1)
+		if bytes.Equal(broken, src) {
+			t.Fatalf("%s not found", bad)
+		}
+		inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(broken))
+		if schema.Validate(inst) == nil {
+			t.Errorf("schema accepted %s broken", bad)
+		}
+	}
 }

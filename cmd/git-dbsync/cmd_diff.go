@@ -9,12 +9,13 @@ import (
 type diffOptions struct {
 	gitdb.DiffOptions
 	exitCode bool
+	json     bool
 }
 
 func newDiffCmd(s *streams) *cobra.Command {
 	opts := &diffOptions{}
 	cmd := &cobra.Command{
-		Use:   "diff [<revision> [<revision>]] [--env NAME]",
+		Use:   "diff [<revision> [<revision>]] [--env NAME] [--json] [--exit-code]",
 		Short: "Show row- and cell-level differences",
 		Long: `Show the rows added, removed and changed (each changed cell, old → new)
 between two of: a revision, the exported files in the working tree, and an
@@ -27,7 +28,9 @@ environment's database.
   git dbsync diff v1.3 v1.4        v1.3 → v1.4
 
 Database rows are read as the .dbsync of the working tree classifies them.
-With --exit-code the exit status is 1 when there are differences.`,
+A change inside a JSON value is shown as its path. With --exit-code the exit
+status is 1 when there are differences. --json prints the differences as
+JSON (schemas/diff.schema.json).`,
 		Example: `  git dbsync diff
   git dbsync diff v1.3 v1.4
   git dbsync diff v1.4 --env prod`,
@@ -51,7 +54,13 @@ With --exit-code the exit status is 1 when there are differences.`,
 			if err != nil {
 				return err
 			}
-			renderDiff(s.Out, d)
+			if opts.json {
+				if err := writeJSON(s.Out, d.Report()); err != nil {
+					return err
+				}
+			} else {
+				renderDiff(s.Out, d)
+			}
 			if opts.exitCode && len(d.Tables) > 0 {
 				return &silentError{code: exitError}
 			}
@@ -60,5 +69,6 @@ With --exit-code the exit status is 1 when there are differences.`,
 	}
 	cmd.Flags().StringVar(&opts.Env, "env", "", "environment whose database to compare")
 	cmd.Flags().BoolVar(&opts.exitCode, "exit-code", false, "exit 1 when there are differences")
+	cmd.Flags().BoolVar(&opts.json, "json", false, "print the differences as JSON")
 	return cmd
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -241,3 +242,13 @@ func renderStatus(w io.Writer, st *gitdb.Status) {
 type lockCounts struct{ ins, upd, del int }
 
 func (c *lockCounts) add(i, u, d int) { c.ins, c.upd, c.del = c.ins+i, c.upd+u, c.del+d }
+
+// writeJSON prints a report as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
+	return err
+}

@@ -1,0 +1,175 @@
+package gitdb
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/lock"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
+)
+
+// The JSON forms of diff and status (--json), for scripts and CI;
+// schemas/diff.schema.json and schemas/status.schema.json describe them.
+
+// DiffReport is the JSON form of a diff.
+type DiffReport struct {
+	Format  int               `json:"format"`
+	From    string            `json:"from"`
+	To      string            `json:"to"`
+	Summary DiffSummary       `json:"summary"`
+	Tables  []DiffTableReport `json:"tables"`
+}
+
+// DiffSummary counts the rows a diff found.
+type DiffSummary struct {
+	Added   int `json:"added"`
+	Changed int `json:"changed"`
+	Removed int `json:"removed"`
+}
+
+// DiffTableReport is one table of a diff: its changed rows, in key order.
+type DiffTableReport struct {
+	Table     string             `json:"table"`
+	Changes   []DiffChangeReport `json:"changes"`
+	Unchanged int                `json:"unchanged"`
+}
+
+// DiffChangeReport is one row that differs. For a changed row, Changed
+// names the columns and Paths the changes inside JSON values.
+type DiffChangeReport struct {
+	Change  string             `json:"change"` // added, changed or removed
+	Key     json.RawMessage    `json:"key"`
+	Before  json.RawMessage    `json:"before,omitempty"`
+	After   json.RawMessage    `json:"after,omitempty"`
+	Changed []string           `json:"changed,omitempty"`
+	Paths   []PathChangeReport `json:"paths,omitempty"`
+}
+
+// PathChangeReport is a change inside a JSON value; an absent side is
+// left out.
+type PathChangeReport struct {
+	Column string          `json:"column"`
+	Path   string          `json:"path"`
+	Before json.RawMessage `json:"before,omitempty"`
+	After  json.RawMessage `json:"after,omitempty"`
+}
+
+// Report returns the diff's JSON form.
+func (d *DiffResult) Report() *DiffReport {
+	r := &DiffReport{Format: 1, From: d.From, To: d.To, Tables: []DiffTableReport{}}
+	for _, t := range d.Tables {
+		meta := t.Meta
+		tr := DiffTableReport{Table: meta.Name, Changes: []DiffChangeReport{}, Unchanged: t.Same}
+		for _, ch := range t.Changes {
+			c := DiffChangeReport{Before: rowJSON(meta, ch.From), After: rowJSON(meta, ch.To)}
+			switch {
+			case ch.From == nil:
+				c.Change, c.Key = "added", keyJSON(meta, ch.To)
+				r.Summary.Added++
+			case ch.To == nil:
+				c.Change, c.Key = "removed", keyJSON(meta, ch.From)
+				r.Summary.Removed++
+			default:
+				c.Change, c.Key = "changed", keyJSON(meta, ch.To)
+				r.Summary.Changed++
+				op := merge.Op{Kind: merge.Update, Before: ch.From, After: ch.To}
+				for _, i := range op.Changed() {
+					col := meta.Columns[i].Name
+					c.Changed = append(c.Changed, col)
+					for _, p := range merge.JSONChanges(ch.From[i], ch.To[i]) {
+						c.Paths = append(c.Paths, PathChangeReport{Column: col, Path: p.Path, Before: raw(p.Before), After: raw(p.After)})
+					}
+				}
+			}
+			tr.Changes = append(tr.Changes, c)
+		}
+		r.Tables = append(r.Tables, tr)
+	}
+	return r
+}
+
+// StatusReport is the JSON form of an environment's status.
+type StatusReport struct {
+	Format   int             `json:"format"`
+	Env      string          `json:"env"`
+	Identity *IdentityReport `json:"identity"`
+	Current  *EntryReport    `json:"current"`
+	Drift    []DriftReport   `json:"drift"`
+	Pending  []TagReport     `json:"pending"`
+	Crashed  []lock.File     `json:"unfinished"`
+	History  []EntryReport   `json:"history"`
+}
+
+// IdentityReport is a target's identity.
+type IdentityReport struct {
+	ID      string    `json:"id"`
+	Env     string    `json:"env"`
+	Created time.Time `json:"created"`
+}
+
+// EntryReport is one apply, baseline or rollback of a target's ledger.
+type EntryReport struct {
+	Seq        int64                  `json:"seq"`
+	ID         string                 `json:"id"`
+	Kind       string                 `json:"kind"`
+	Revision   string                 `json:"revision"`
+	Commit     string                 `json:"commit"`
+	BaseCommit string                 `json:"base_commit,omitempty"`
+	At         time.Time              `json:"at"`
+	Owner      lock.Owner             `json:"owner"`
+	Version    string                 `json:"version,omitempty"`
+	Tables     map[string]lock.Counts `json:"tables"`
+	Undoes     int64                  `json:"undoes,omitempty"`
+	UndoneBy   int64                  `json:"undone_by,omitempty"`
+}
+
+// DriftReport counts a table's rows changed on the target since the
+// revision it is at.
+type DriftReport struct {
+	Table   string `json:"table"`
+	Added   int    `json:"added"`
+	Changed int    `json:"changed"`
+	Removed int    `json:"removed"`
+}
+
+// TagReport is a tag newer than the revision the target is at.
+type TagReport struct {
+	Name   string    `json:"name"`
+	Commit string    `json:"commit"`
+	When   time.Time `json:"when"`
+}
+
+// Report returns the status's JSON form.
+func (st *Status) Report() *StatusReport {
+	r := &StatusReport{Format: 1, Env: st.Env, Drift: []DriftReport{}, Pending: []TagReport{}, Crashed: []lock.File{}, History: []EntryReport{}}
+	if id := st.Identity; id != nil {
+		r.Identity = &IdentityReport{ID: id.ID, Env: id.Env, Created: id.Created}
+	}
+	if st.Current != nil {
+		e := entryReport(st.Current)
+		r.Current = &e
+	}
+	for _, d := range st.Drift {
+		a, c, rm := d.Count()
+		r.Drift = append(r.Drift, DriftReport{Table: d.Meta.Name, Added: a, Changed: c, Removed: rm})
+	}
+	for _, t := range st.Pending {
+		r.Pending = append(r.Pending, TagReport{Name: t.Name, Commit: t.Commit, When: t.When.UTC()})
+	}
+	for _, f := range st.Crashed {
+		r.Crashed = append(r.Crashed, *f)
+	}
+	for i := range st.History {
+		r.History = append(r.History, entryReport(&st.History[i]))
+	}
+	return r
+}
+
+func entryReport(e *Entry) EntryReport {
+	tables := e.Summary
+	if tables == nil {
+		tables = map[string]lock.Counts{}
+	}
+	return EntryReport{Seq: e.Seq, ID: e.ID, Kind: e.Kind, Revision: e.Revision, Commit: e.Commit, BaseCommit: e.BaseCommit,
+		At: e.At.UTC(), Owner: e.Owner, Version: e.Version, Tables: tables, Undoes: e.Undoes, UndoneBy: e.UndoneBy}
+}
