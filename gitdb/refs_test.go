@@ -274,3 +274,38 @@ func mapKeys(m map[string]bool) func(func(string) bool) {
 		}
 	}
 }
+
+// Ids inside values are written back as the target holds them: JSON
+// strings where its rows have strings, numbers otherwise.
+func TestIDsInsideValuesKeepTheTargetsKind(t *testing.T) {
+	dev, prod := dbtest.NewDatabase(t, "sqlite"), dbtest.NewDatabase(t, "sqlite")
+	schema := "CREATE TABLE grps (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE); CREATE TABLE boards (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, settings TEXT NOT NULL);"
+	if err := dbtest.Exec(dev, schema+`INSERT INTO grps VALUES (1, 'a'), (2, 'b'); INSERT INTO boards VALUES (1, 'x', '{"g":[1,2]}');`); err != nil {
+		t.Fatal(err)
+	}
+	if err := dbtest.Exec(prod, schema+`INSERT INTO grps VALUES (7, 'b'), (8, 'a'); INSERT INTO boards VALUES (5, 'own', '{"g":["7"]}');`); err != nil {
+		t.Fatal(err)
+	}
+	dir := gittest.Init(t)
+	cfg := fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n[tables]\n\tconfig = grps boards\n[table \"grps\"]\n\tkey = name\n"+
+		"[table \"boards\"]\n\tkey = name\n\tcodec = settings:json\n\treference = \"settings.g.# grps\"\n", dev, prod)
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(cfg), 0o644)
+	ws, err := OpenWorkspace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := ws.Export(ctx, ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	gittest.Run(t, dir, "add", "-A")
+	gittest.Run(t, dir, "commit", "-q", "-m", "v1")
+	gittest.Run(t, dir, "tag", "v1")
+	if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := dbtest.Query(prod, "SELECT settings FROM boards WHERE name = 'x'")
+	if err != nil || strings.TrimSpace(got) != `{"g":["8","7"]}` {
+		t.Errorf("board x in prod: %q (%v), want the ids as strings, as prod holds them", got, err)
+	}
+}

@@ -39,6 +39,9 @@ type hiddenPath struct {
 type pathRef struct {
 	path  codec.Path
 	table string
+	// text: the ids are JSON strings ("3"), as set in .dbsync or as seen
+	// in the database read; fixed when .dbsync set it.
+	text, fixed bool
 }
 
 // json reports a column whose value is parsed to be translated.
@@ -119,8 +122,8 @@ func (t *configTable) pathOptions() error {
 		}
 	}
 	for _, r := range t.Options.References {
-		table := r.Table
-		if err := add(r.ColumnPath, func(m *columnMapping, p codec.Path) { m.pathRefs = append(m.pathRefs, pathRef{p, table}) }); err != nil {
+		ref := pathRef{table: r.Table, text: r.As == "text", fixed: r.As != ""}
+		if err := add(r.ColumnPath, func(m *columnMapping, p codec.Path) { ref.path = p; m.pathRefs = append(m.pathRefs, ref) }); err != nil {
 			return err
 		}
 	}
@@ -354,8 +357,11 @@ func (tr *translator) cellToFile(ctx context.Context, t *configTable, i int, v a
 	if err != nil {
 		return nil, err
 	}
-	err = eachPathRef(&n, m.pathRefs, func(table string, v *serialize.Node) error {
-		key, err := tr.refToFile(ctx, table, v.Text)
+	err = eachPathRef(&n, m.pathRefs, func(pr *pathRef, v *serialize.Node) error {
+		if v.Kind == serialize.String && !pr.fixed {
+			pr.text = true // written back as this database holds them
+		}
+		key, err := tr.refToFile(ctx, pr.table, v.Text)
 		if err == nil {
 			*v, err = serialize.Parse([]byte(key))
 		}
@@ -378,14 +384,15 @@ func (tr *translator) cellToFile(ctx context.Context, t *configTable, i int, v a
 }
 
 // eachPathRef calls fn with every value other than null that a path
-// reference reaches in n, and the table it refers to.
-func eachPathRef(n *serialize.Node, refs []pathRef, fn func(table string, v *serialize.Node) error) error {
-	for _, pr := range refs {
+// reference reaches in n, and that reference.
+func eachPathRef(n *serialize.Node, refs []pathRef, fn func(pr *pathRef, v *serialize.Node) error) error {
+	for i := range refs {
+		pr := &refs[i]
 		err := pr.path.Each(n, func(v *serialize.Node) error {
 			if v.Kind == serialize.Null {
 				return nil
 			}
-			if err := fn(pr.table, v); err != nil {
+			if err := fn(pr, v); err != nil {
 				return fmt.Errorf("at %s: %w", pr.path, err)
 			}
 			return nil
@@ -511,16 +518,19 @@ func (tr *translator) cellToDB(ctx context.Context, t *configTable, i int, r ser
 	if err != nil {
 		return nil, err
 	}
-	err = eachPathRef(&n, m.pathRefs, func(table string, v *serialize.Node) error {
+	err = eachPathRef(&n, m.pathRefs, func(pr *pathRef, v *serialize.Node) error {
 		key, err := serialize.AppendCanonical(nil, v, "", "")
 		if err != nil {
 			return err
 		}
-		id, ok, err := tr.idOf(ctx, table, string(key))
+		id, ok, err := tr.idOf(ctx, pr.table, string(key))
 		if err == nil && !ok {
-			err = refErr(table, string(key))
+			err = refErr(pr.table, string(key))
 		}
 		*v = serialize.Node{Kind: serialize.Number, Text: strconv.FormatInt(id, 10)}
+		if pr.text {
+			v.Kind = serialize.String
+		}
 		return err
 	})
 	if err != nil {

@@ -128,6 +128,9 @@ func (c ColumnPath) String() string {
 type Reference struct {
 	ColumnPath
 	Table string
+	// As says how ids inside values are written: "text" (JSON strings) or
+	// "number"; "" follows what the target holds.
+	As string
 }
 
 // parseColumnPath splits "column.path" at its first unescaped dot.
@@ -294,10 +297,17 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 			}
 		case "reference":
 			f := strings.Fields(value)
-			if len(f) != 2 {
-				return bad("want <column>[.<path>] <table>")
+			if len(f) < 2 || len(f) > 3 {
+				return bad("want <column>[.<path>] <table> [text|number]")
 			}
-			t.References = append(t.References, Reference{ColumnPath: parseColumnPath(f[0], p), Table: f[1]})
+			r := Reference{ColumnPath: parseColumnPath(f[0], p), Table: f[1]}
+			if len(f) == 3 {
+				if r.Path == "" || f[2] != "text" && f[2] != "number" {
+					return bad("%q: only ids inside values are written as text or number", f[2])
+				}
+				r.As = f[2]
+			}
+			t.References = append(t.References, r)
 		case "where":
 			t.Where = strings.TrimSpace(value)
 		case "exclude-columns":

@@ -61,7 +61,8 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"unknown section", "[dbsync]\n\tdir = db\n[remote \"x\"]\n\turl = y\n", "unknown section [remote]"},
 		{"empty key", "[table \"x\"]\n\tkey =\n", ".dbsync:2: table.x.key: key names no column"},
 		{"bad codec", "[table \"x\"]\n\tcodec = data:yaml\n", ".dbsync:2: table.x.codec: \"data:yaml\": want <column>:json or <column>:php"},
-		{"bad reference", "[table \"x\"]\n\treference = parent_id\n", ".dbsync:2: table.x.reference: want <column>[.<path>] <table>"},
+		{"bad reference", "[table \"x\"]\n\treference = parent_id\n", ".dbsync:2: table.x.reference: want <column>[.<path>] <table> [text|number]"},
+		{"text column reference", "[table \"x\"]\n\treference = parent_id x text\n", ".dbsync:2: table.x.reference: \"text\": only ids inside values"},
 		{"path-less exclude", "[table \"x\"]\n\texclude-paths = data\n", ".dbsync:2: table.x.exclude-paths: \"data\" names no path"},
 	}
 	for _, tt := range tests {
@@ -105,7 +106,7 @@ func TestURLPrecedence(t *testing.T) {
 
 func TestValueOptions(t *testing.T) {
 	c, err := Parse("/repo", ".dbsync", []byte("[table \"o\"]\n\tcodec = v:php s:json\n\tsecret = token v.api\\\\.key\n\texclude-paths = v.a.#.b\n"+
-		"\treference = \"v.groups.# grp\"\n\treference = parent_id o\n\trows = a* !ab*\n\twhere = x > 1\n"))
+		"\treference = \"v.groups.# grp text\"\n\treference = parent_id o\n\trows = a* !ab*\n\twhere = x > 1\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestValueOptions(t *testing.T) {
 	if len(o.Secrets) != 2 || o.Secrets[0].String() != "token" || o.Secrets[1].Column != "v" || o.Secrets[1].Path != `api\.key` {
 		t.Errorf("secrets %+v", o.Secrets)
 	}
-	if len(o.References) != 2 || o.References[0].Path != "groups.#" || o.References[0].Table != "grp" || o.References[1].Column != "parent_id" {
+	if len(o.References) != 2 || o.References[0].Path != "groups.#" || o.References[0].Table != "grp" || o.References[0].As != "text" || o.References[1].Column != "parent_id" {
 		t.Errorf("references %+v", o.References)
 	}
 	if o.Where != "x > 1" {
