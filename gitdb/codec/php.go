@@ -189,6 +189,9 @@ func (p *phpParser) value(depth int) (v serialize.Node, structured bool, err err
 			err = p.expect(";")
 		}
 		if kind == 'E' {
+			if err == nil && !utf8.ValidString(s) {
+				err = p.fail("enum case %q is not UTF-8", s)
+			}
 			return tagged(tagEnum, str(s)), false, err
 		}
 		return stringNode(s), false, err

@@ -228,3 +228,52 @@ func genFloat(r *rand.Rand) string {
 		return strconv.FormatFloat(f, 'g', -1, 64)
 	}
 }
+
+// FuzzPHP: any text either fails to decode with an error or decodes to a
+// value that encodes back to exactly that text; nothing panics.
+func FuzzPHP(f *testing.F) {
+	for _, seed := range []string{`a:1:{i:0;s:1:"a";}`, `O:8:"stdClass":1:{s:1:"a";d:0.5;}`, `s:3:"a"b";`, `C:1:"X":2:{ab}`, `N;`, `b:1;`, `plain`, `a:1:{s:2:"@x";r:1;}`, `E:6:"Suit:A";`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		n, err := Decode("php", text)
+		if err != nil {
+			return
+		}
+		file, err := serialize.AppendCanonical(nil, &n, "", "")
+		if err != nil {
+			t.Fatalf("%q decoded to a value with no file form: %v", text, err)
+		}
+		back, err := serialize.Parse(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Encode("php", &back)
+		if err != nil || out != text {
+			t.Fatalf("%q came back as %q (%v)", text, out, err)
+		}
+	})
+}
+
+// FuzzPHPEncode: any JSON a file could hold either fails to encode with an
+// error or encodes to text that decodes again; nothing panics.
+func FuzzPHPEncode(f *testing.F) {
+	for _, seed := range []string{`{"a":1,"@order":["a","b"]}`, `[{"@float":"1.5"},{"@bytes":"/w=="}]`, `{"@class":"X","@data":"y"}`, `{"@php":{"@r":1}}`, `"text"`, `{"@@x":null}`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		n, err := serialize.Parse([]byte(doc))
+		if err != nil {
+			return
+		}
+		text, err := Encode("php", &n)
+		if err != nil {
+			return
+		}
+		if _, err := Decode("php", text); err != nil && looksSerialized(text) && n.Kind != serialize.String {
+			// What we write must read back, except text that merely looks
+			// serialized (a plain string such as "b:1;").
+			t.Fatalf("%s encoded as %q, which does not decode: %v", doc, text, err)
+		}
+	})
+}
