@@ -14,6 +14,7 @@ import (
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
 // InitOptions are the inputs of Init.
@@ -31,6 +32,9 @@ type Suggestion struct {
 	Reason  string
 	Rows    int64
 	Options []string // [table] option lines a preset sets
+	// NaturalKey is a unique NOT NULL column set beside an integer id:
+	// offered, commented out, as the table's key.
+	NaturalKey []string
 }
 
 // InitResult is what Init wrote.
@@ -145,7 +149,7 @@ func suggest(ctx context.Context, db dialect.Dialect) ([]Suggestion, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Suggestion{Table: name, Rows: n})
+		out = append(out, Suggestion{Table: name, Rows: n, NaturalKey: naturalKey(desc)})
 	}
 	for i := range out {
 		s := &out[i]
@@ -165,6 +169,24 @@ func suggest(ctx context.Context, db dialect.Dialect) ([]Suggestion, error) {
 		}
 	}
 	return out, nil
+}
+
+// naturalKey returns the first unique NOT NULL columns of a table whose
+// primary key is one integer column (an id each database allocates), or
+// nil.
+func naturalKey(desc *dialect.Table) []string {
+	if len(desc.PrimaryKey) != 1 {
+		return nil
+	}
+	if c := desc.Column(desc.PrimaryKey[0]); c == nil || c.Type != serialize.Int {
+		return nil
+	}
+	for _, u := range desc.Unique {
+		if notNull(desc, u) && !containsString(u, desc.PrimaryKey[0]) {
+			return u
+		}
+	}
+	return nil
 }
 
 // applyPreset lets a preset classify the tables it knows and set their
@@ -244,9 +266,18 @@ func starterConfig(env, url string, sugg []Suggestion) string {
 			fmt.Fprintf(&b, "\t%s = %s\n", class, quoteValue(line))
 		}
 	}
+	hinted := false
 	for _, s := range sugg {
-		if len(s.Options) > 0 {
+		switch {
+		case len(s.Options) > 0:
 			fmt.Fprintf(&b, "[table %s]\n%s\n", quoteSubsection(s.Table), strings.Join(s.Options, "\n"))
+		case s.Class == config.ClassConfig && len(s.NaturalKey) > 0:
+			if !hinted {
+				b.WriteString("# A natural key matches rows across environments by it: the id then stays\n")
+				b.WriteString("# out of the files and each database allocates its own. Uncomment to use.\n")
+				hinted = true
+			}
+			fmt.Fprintf(&b, "[table %s]\n\t# key = %s\n", quoteSubsection(s.Table), strings.Join(s.NaturalKey, " "))
 		}
 	}
 	return b.String()

@@ -37,6 +37,10 @@ roles, *permission*, *_types → config; users, posts, comment* → content),
 then by references: a table of at most 1000 rows that other tables
 reference is config; every other table is content.
 
+A config table whose primary key is an integer id and that has unique NOT
+NULL columns gets them offered as its natural key, commented out: uncommented,
+rows match by it across environments and the id stays out of the files.
+
 The URL given with --url is written into .dbsync unless it holds a
 password; otherwise set it with 'git config dbsync.env.NAME.url URL' or
 $DBSYNC_ENV_<NAME>_URL, which git dbsync reads before .dbsync.
