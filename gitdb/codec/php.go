@@ -3,6 +3,7 @@ package codec
 import (
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,18 +36,34 @@ const (
 
 const maxDepth = 512
 
-// looksSerialized is WordPress's is_serialized test in its strict form:
-// text that does not pass it is plain text, not a PHP value.
+// looksSerialized is WordPress's is_serialized test in its strict form,
+// rule for rule: text that does not pass it is plain text to WordPress,
+// and so it is here.
 func looksSerialized(s string) bool {
 	if s == "N;" {
 		return true
 	}
-	if len(s) < 4 || s[1] != ':' || !strings.ContainsRune("aOCsibdrRE", rune(s[0])) {
+	if len(s) < 4 || s[1] != ':' || s[len(s)-1] != ';' && s[len(s)-1] != '}' {
 		return false
 	}
-	last := s[len(s)-1]
-	return last == ';' || last == '}'
+	switch s[0] {
+	case 's':
+		if s[len(s)-2] != '"' {
+			return false
+		}
+		fallthrough
+	case 'a', 'O', 'E':
+		return serializedHead.MatchString(s)
+	case 'b', 'i', 'd':
+		return serializedScalar.MatchString(s)
+	}
+	return false
 }
+
+var (
+	serializedHead   = regexp.MustCompile(`^[saOE]:[0-9]+:`)
+	serializedScalar = regexp.MustCompile(`^[bid]:[0-9.E+-]+;$`)
+)
 
 func decodePHP(text string) (serialize.Node, error) {
 	if !looksSerialized(text) {
