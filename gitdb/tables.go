@@ -3,6 +3,7 @@ package gitdb
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 
@@ -122,6 +123,9 @@ func buildConfigTable(cfg *config.Config, desc *dialect.Table, descs map[string]
 	name := desc.Name
 	opts := cfg.Tables[name]
 	excluded := map[string]bool{}
+	if err := checkColumnOptions(opts, desc); err != nil {
+		return nil, err
+	}
 	if opts != nil {
 		for _, c := range opts.ExcludeColumns {
 			if desc.Column(c) == nil {
@@ -231,6 +235,34 @@ func references(cfg *config.Config, desc *dialect.Table, descs map[string]*diale
 		refs = append(refs, serialize.Reference{Columns: []string{r.Column}, Table: r.Table, To: to})
 	}
 	return refs, nil
+}
+
+// checkColumnOptions proves that the columns codec, secret, exclude-paths
+// and reference name exist: a misspelt secret column would otherwise be
+// exported.
+func checkColumnOptions(opts *config.Table, desc *dialect.Table) error {
+	if opts == nil {
+		return nil
+	}
+	missing := func(col string, p config.Pos) error {
+		if desc.Column(col) != nil {
+			return nil
+		}
+		return &config.Error{Pos: p, Msg: fmt.Sprintf("table %q has no column %q", desc.Name, col)}
+	}
+	for _, col := range slices.Sorted(maps.Keys(opts.Codecs)) {
+		if err := missing(col, opts.Pos["codec"]); err != nil {
+			return err
+		}
+	}
+	for _, list := range [][]config.ColumnPath{opts.Secrets, opts.ExcludePaths} {
+		for _, cp := range list {
+			if err := missing(cp.Column, cp.Pos); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // columnOptions applies a column's codec and secret options.

@@ -23,6 +23,7 @@ import (
 	gitconfig "github.com/go-git/go-git/v5/plumbing/format/config"
 	"github.com/gobwas/glob"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/codec"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -276,7 +277,7 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 		case "codec":
 			for _, f := range strings.Fields(value) {
 				col, name, ok := strings.Cut(f, ":")
-				if !ok || col == "" || (name != "json" && name != "php") {
+				if !ok || col == "" || !codec.Known(name) {
 					return bad("%q: want <column>:json or <column>:php", f)
 				}
 				if t.Codecs == nil {
