@@ -61,19 +61,19 @@ var Presets = map[string]*preset{
 	"wordpress": {
 		Name: "wordpress",
 		About: "WordPress (any table prefix, multisite sites included): options and network options by name, " +
-			"their PHP-serialized values decoded; site URLs, salts, transients, cron and rewrite rules stay per environment; " +
+			"their PHP-serialized (or JSON) values decoded; site URLs, salts, transients, cron and rewrite rules stay per environment; " +
 			"posts, terms, comments, users and links are content",
 		markers: [][]string{{"options", "posts"}},
 		rules: concat(
 			[]presetRule{
 				{base: "options", class: config.ClassConfig, options: opt(
 					"key", "option_name",
-					"codec", "option_value:php",
+					"codec", "option_value:php,json",
 					"rows", "!siteurl !home !cron !rewrite_rules !recently_edited !db_upgraded !_transient_* !_site_transient_* "+
 						"!auth_key !auth_salt !secure_auth_key !secure_auth_salt !logged_in_key !logged_in_salt !nonce_key !nonce_salt !recovery_keys")},
 				{base: "sitemeta", class: config.ClassConfig, options: opt(
 					"key", "site_id meta_key",
-					"codec", "meta_value:php",
+					"codec", "meta_value:php,json",
 					"rows", "!*/siteurl !*/_site_transient_* !*/auth_key !*/auth_salt !*/secure_auth_* !*/logged_in_* !*/nonce_*")},
 			},
 			rules(config.ClassContent, "posts postmeta comments commentmeta users usermeta terms termmeta term_taxonomy term_relationships links blogs blogmeta site signups registration_log"),

@@ -134,6 +134,22 @@ func TestPHPPlainTextProperty(t *testing.T) {
 	}
 }
 
+func TestPHPOrJSONCodec(t *testing.T) {
+	for _, c := range []struct{ text, file, back string }{
+		{`a:1:{s:1:"a";i:1;}`, `{"a":1}`, `a:1:{s:1:"a";i:1;}`},
+		{`{"b": [1, 2], "a": "x"}`, `{"@json":{"a":"x","b":[1,2]}}`, `{"a":"x","b":[1,2]}`},
+		{`[1]`, `{"@json":[1]}`, `[1]`},
+		{`{not json`, `"{not json"`, `{not json`},
+		{`plain`, `"plain"`, `plain`},
+		{`i:5;`, `{"@php":5}`, `i:5;`},
+	} {
+		file, back := roundTrip(t, "php,json", c.text)
+		if file != c.file || back != c.back {
+			t.Errorf("%q: file %s, back %q; want %s, %q", c.text, file, back, c.file, c.back)
+		}
+	}
+}
+
 func TestJSONCodec(t *testing.T) {
 	file, out := roundTrip(t, "json", `{ "b": [1, 2.50], "a": "x" }`)
 	if file != `{"a":"x","b":[1,2.5]}` || out != file {

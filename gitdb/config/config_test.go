@@ -60,7 +60,7 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"git dir", "[dbsync]\n\tdir = .git/db\n", ".dbsync:2: dbsync.dir: export directory"},
 		{"unknown section", "[dbsync]\n\tdir = db\n[remote \"x\"]\n\turl = y\n", "unknown section [remote]"},
 		{"empty key", "[table \"x\"]\n\tkey =\n", ".dbsync:2: table.x.key: key names no column"},
-		{"bad codec", "[table \"x\"]\n\tcodec = data:yaml\n", ".dbsync:2: table.x.codec: \"data:yaml\": want <column>:json or <column>:php"},
+		{"bad codec", "[table \"x\"]\n\tcodec = data:yaml\n", ".dbsync:2: table.x.codec: \"data:yaml\": want <column>:json, <column>:php or <column>:php,json"},
 		{"bad reference", "[table \"x\"]\n\treference = parent_id\n", ".dbsync:2: table.x.reference: want <column>[.<path>] <table> [text|number]"},
 		{"text column reference", "[table \"x\"]\n\treference = parent_id x text\n", ".dbsync:2: table.x.reference: \"text\": only ids inside values"},
 		{"path-less exclude", "[table \"x\"]\n\texclude-paths = data\n", ".dbsync:2: table.x.exclude-paths: \"data\" names no path"},
