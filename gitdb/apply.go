@@ -149,7 +149,7 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 		case plan != nil:
 			// What was shown: the same rows give the same merge. Its rows
 			// translate through what this transaction read.
-			plan.tr = now.tr
+			plan.tr, plan.cfg = now.tr, now.cfg
 			return plan, nil
 		case now.Unresolved() > 0:
 			return now, &ConflictError{Plan: now}
@@ -345,6 +345,9 @@ func (s *session) write(ctx context.Context, entry *Entry, ledger *Ledger,
 	if err := advanceCounters(ctx, tx, plan, maxID); err != nil {
 		return plan, err
 	}
+	if err := checkDeclaredRefs(ctx, tx, plan.cfg, deletedKeys(plan)); err != nil {
+		return plan, err
+	}
 	entry.Seq, entry.Summary, entry.Tables = ledger.nextSeq(), summary, map[string]json.RawMessage{}
 	for _, t := range plan.Tables {
 		meta, err := t.Meta.MarshalMeta()
@@ -384,6 +387,7 @@ func writeOps(ctx context.Context, tx dialect.Tx, plan *Plan) ([]image, map[stri
 			return nil, nil, 0, err
 		}
 	}
+	plan.writes = writes
 	var images []image
 	counts := map[string]lock.Counts{}
 	for _, t := range tables {
@@ -441,6 +445,21 @@ func writeOps(ctx context.Context, tx dialect.Tx, plan *Plan) ([]image, map[stri
 		}
 	}
 	return images, counts, maxID, nil
+}
+
+// deletedKeys lists, per table with a one-column key, the keys (as the
+// database holds them) of the rows the plan's writes deleted.
+func deletedKeys(plan *Plan) map[string][]serialize.Cell {
+	out := map[string][]serialize.Cell{}
+	for _, w := range plan.writes {
+		if len(w.keyCols) != 1 {
+			continue
+		}
+		for _, k := range w.deletes {
+			out[w.name] = append(out[w.name], k[0])
+		}
+	}
+	return out
 }
 
 // allocateIDs gives every row a natural-keyed table inserts a new id of

@@ -37,6 +37,8 @@ type Plan struct {
 	Prune       bool               // untracked rows are deleted
 	Sequences   []string           // target tables of class sequence
 	tr          *translator        // the target's rows in the files' form and back
+	cfg         *config.Config     // the .dbsync of the revision (or the apply a rollback undoes)
+	writes      []*dbTable         // what writeOps wrote, in the database's form
 }
 
 // Unresolved counts the conflicts left to the user.
@@ -178,6 +180,7 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, led
 	if err != nil {
 		return nil, err
 	}
+	p.cfg = cfg
 	if len(theirs) == 0 {
 		return nil, fmt.Errorf("%s has no exported tables under %s/", rev.Name, cfg.Dir)
 	}

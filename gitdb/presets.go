@@ -101,6 +101,8 @@ var Presets = map[string]*preset{
 				{base: "taxonomy_vocabulary", class: config.ClassConfig, options: opt("key", "machine_name")},
 				{base: "image_styles", class: config.ClassConfig, options: opt("key", "name")},
 				{base: "menu_custom", class: config.ClassConfig},
+				// Users keep their roles: a role in use must not go.
+				{base: "users_roles", class: config.ClassContent, options: opt("reference", "rid {p}role")},
 			},
 			rules(config.ClassCache, "cache cache_* cachetags router"),
 			rules(config.ClassTemp, "sessions semaphore queue flood batch history key_value_expire"),
@@ -128,6 +130,8 @@ var Presets = map[string]*preset{
 					"key", "name",
 					"reference", "fieldgroups_id {p}fieldgroups",
 					"codec", "data:json")},
+				// Pages are content, but a template they use must not go.
+				{base: "pages", class: config.ClassContent, options: opt("reference", "templates_id {p}templates")},
 			},
 			rules(config.ClassCache, "caches"),
 			rules(config.ClassTemp, "session_login_throttle"),

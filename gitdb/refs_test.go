@@ -3,6 +3,7 @@ package gitdb
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -191,7 +192,7 @@ func TestReferenceTranslationProperty(t *testing.T) {
 					}
 				}
 				if t.Failed() {
-					t.Logf("dev:\n%s\nprod:\n%s", strings.Join(slices.Sorted(mapKeys(want)), "\n"), strings.Join(slices.Sorted(mapKeys(got)), "\n"))
+					t.Logf("dev:\n%s\nprod:\n%s", strings.Join(slices.Sorted(maps.Keys(want)), "\n"), strings.Join(slices.Sorted(maps.Keys(got)), "\n"))
 					return
 				}
 				// v2: items move, change group, lose and gain memberships; new
@@ -265,16 +266,6 @@ func (w *world) mutate(r *rand.Rand) string {
 	return b.String()
 }
 
-func mapKeys(m map[string]bool) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 // Ids inside values are written back as the target holds them: JSON
 // strings where its rows have strings, numbers otherwise.
 func TestIDsInsideValuesKeepTheTargetsKind(t *testing.T) {
@@ -307,5 +298,68 @@ func TestIDsInsideValuesKeepTheTargetsKind(t *testing.T) {
 	got, err := dbtest.Query(prod, "SELECT settings FROM boards WHERE name = 'x'")
 	if err != nil || strings.TrimSpace(got) != `{"g":["8","7"]}` {
 		t.Errorf("board x in prod: %q (%v), want the ids as strings, as prod holds them", got, err)
+	}
+}
+
+// A reference .dbsync declares (the schema has none) guards the rows it
+// points at: an apply that would delete one still referred to, even from a
+// content table, fails and writes nothing.
+func TestDeclaredReferencesGuardDeletes(t *testing.T) {
+	for _, engine := range dbtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dev, prod := dbtest.NewDatabase(t, engine), dbtest.NewDatabase(t, engine)
+			schema := dbtest.Render("CREATE TABLE templates (id ${AUTOID}, name VARCHAR(20) NOT NULL UNIQUE); CREATE TABLE pages (id ${AUTOID}, template_id INTEGER NOT NULL);", engine)
+			for _, u := range []string{dev, prod} {
+				if err := dbtest.Exec(u, schema+"INSERT INTO templates (name) VALUES ('home'), ('blog');"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := dbtest.Exec(prod, "INSERT INTO pages (template_id) VALUES (2), (2), (1)"); err != nil {
+				t.Fatal(err)
+			}
+			dir := gittest.Init(t)
+			cfg := fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n[tables]\n\tconfig = templates\n\tcontent = pages\n"+
+				"[table \"templates\"]\n\tkey = name\n[table \"pages\"]\n\treference = template_id templates\n", dev, prod)
+			os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(cfg), 0o644)
+			ws, err := OpenWorkspace(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			release := func(tag string) {
+				t.Helper()
+				res, err := ws.Export(ctx, ExportOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(res.Warnings) > 0 {
+					t.Errorf("warnings: %v", res.Warnings)
+				}
+				gittest.Run(t, dir, "add", "-A")
+				gittest.Run(t, dir, "commit", "-q", "-m", tag)
+				gittest.Run(t, dir, "tag", tag)
+			}
+			release("v1")
+			if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}}); err != nil {
+				t.Fatal(err)
+			}
+			dbtest.Exec(dev, "DELETE FROM templates WHERE name = 'blog'")
+			release("v2")
+			_, err = ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}})
+			if err == nil || !strings.Contains(err.Error(), `table "pages": column "template_id" still refers to rows of "templates" that this apply deletes: 2 (2 rows)`) {
+				t.Fatalf("apply v2: %v", err)
+			}
+			if got, _ := dbtest.Query(prod, "SELECT name FROM templates ORDER BY name"); got != "blog\nhome\n" {
+				t.Errorf("templates in prod after the refused apply: %q", got)
+			}
+			// Once no page uses it, the template goes.
+			dbtest.Exec(prod, "UPDATE pages SET template_id = 1")
+			if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}}); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := dbtest.Query(prod, "SELECT name FROM templates ORDER BY name"); got != "home\n" {
+				t.Errorf("templates in prod: %q", got)
+			}
+		})
 	}
 }

@@ -92,7 +92,7 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 		if again.Fingerprint != plan.Fingerprint {
 			return nil, &TargetChangedError{Why: "rows of the target were changed"}
 		}
-		plan.tr = again.tr // translate through what this transaction read
+		plan.tr, plan.cfg = again.tr, again.cfg // translate through what this transaction read
 		return plan, nil
 	}, false)
 	if err != nil {
@@ -167,7 +167,7 @@ func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, ledger *L
 		}
 		tables, byName[table] = append(tables, t), t
 	}
-	p.tr = newTranslator(db, tables)
+	p.tr, p.cfg = newTranslator(db, tables), cfg
 	fp := newFingerprint()
 	for _, table := range order {
 		if byName[table] == nil {

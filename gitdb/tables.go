@@ -97,11 +97,22 @@ func readCatalog(ctx context.Context, cfg *config.Config, db dialect.Dialect) (*
 		switch {
 		case !present[name]:
 			cat.Warnings = append(cat.Warnings, fmt.Sprintf("%s:%d: [table %q] names a table the database does not have", p.File, p.Line, name))
-		case cat.Classes[name] != config.ClassConfig:
+		case cat.Classes[name] != config.ClassConfig && !onlyReferences(cfg.Tables[name]):
 			cat.Warnings = append(cat.Warnings, fmt.Sprintf("%s:%d: [table %q] has options but the table is not of class config", p.File, p.Line, name))
 		}
 	}
 	return cat, nil
+}
+
+// onlyReferences reports a [table] section that only declares references:
+// allowed on a table of any class, so that apply checks them.
+func onlyReferences(t *config.Table) bool {
+	for key := range t.Pos {
+		if key != "reference" {
+			return false
+		}
+	}
+	return true
 }
 
 // surrogateOf returns the id column a natural key stands in for: a
