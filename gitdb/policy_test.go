@@ -31,23 +31,13 @@ func TestMergePolicies(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := ws.Export(ctx, ExportOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			gittest.Run(t, dir, "add", "-A")
-			gittest.Run(t, dir, "commit", "-q", "-m", "v1")
-			gittest.Run(t, dir, "tag", "v1")
+			release(t, ws, dir, "v1")
 			if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}}); err != nil {
 				t.Fatal(err)
 			}
 			dbtest.Exec(dev, "UPDATE seeds SET v = '2' WHERE k = 'a'; DELETE FROM seeds WHERE k = 'b'; INSERT INTO seeds VALUES ('c', '1');"+
 				"UPDATE flags SET v = '2' WHERE k = 'a'; DELETE FROM flags WHERE k = 'b'; INSERT INTO flags VALUES ('c', '1');")
-			if _, err := ws.Export(ctx, ExportOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			gittest.Run(t, dir, "add", "-A")
-			gittest.Run(t, dir, "commit", "-q", "-m", "v2")
-			gittest.Run(t, dir, "tag", "v2")
+			release(t, ws, dir, "v2")
 			if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}}); err != nil {
 				t.Fatal(err)
 			}

@@ -163,12 +163,7 @@ func TestReferenceTranslationProperty(t *testing.T) {
 					t.Fatal(err)
 				}
 				ctx := context.Background()
-				if _, err := ws.Export(ctx, ExportOptions{}); err != nil {
-					t.Fatalf("seed %d: export: %v", seed, err)
-				}
-				gittest.Run(t, dir, "add", "-A")
-				gittest.Run(t, dir, "commit", "-q", "-m", "v1")
-				gittest.Run(t, dir, "tag", "v1")
+				release(t, ws, dir, "v1")
 				if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}}); err != nil {
 					t.Fatalf("seed %d: apply: %v", seed, err)
 				}
@@ -200,12 +195,7 @@ func TestReferenceTranslationProperty(t *testing.T) {
 				if err := dbtest.Exec(dev, dbtest.Render(devWorld.mutate(r), engine)); err != nil {
 					t.Fatalf("seed %d: %v", seed, err)
 				}
-				if _, err := ws.Export(ctx, ExportOptions{}); err != nil {
-					t.Fatalf("seed %d: export v2: %v", seed, err)
-				}
-				gittest.Run(t, dir, "add", "-A")
-				gittest.Run(t, dir, "commit", "-q", "--allow-empty", "-m", "v2")
-				gittest.Run(t, dir, "tag", "v2")
+				release(t, ws, dir, "v2")
 				if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}}); err != nil {
 					t.Fatalf("seed %d: apply v2: %v", seed, err)
 				}
@@ -286,12 +276,7 @@ func TestIDsInsideValuesKeepTheTargetsKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := ws.Export(ctx, ExportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	gittest.Run(t, dir, "add", "-A")
-	gittest.Run(t, dir, "commit", "-q", "-m", "v1")
-	gittest.Run(t, dir, "tag", "v1")
+	release(t, ws, dir, "v1")
 	if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -326,25 +311,14 @@ func TestDeclaredReferencesGuardDeletes(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			release := func(tag string) {
-				t.Helper()
-				res, err := ws.Export(ctx, ExportOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(res.Warnings) > 0 {
-					t.Errorf("warnings: %v", res.Warnings)
-				}
-				gittest.Run(t, dir, "add", "-A")
-				gittest.Run(t, dir, "commit", "-q", "-m", tag)
-				gittest.Run(t, dir, "tag", tag)
+			if res := release(t, ws, dir, "v1"); len(res.Warnings) > 0 {
+				t.Errorf("warnings: %v", res.Warnings)
 			}
-			release("v1")
 			if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}}); err != nil {
 				t.Fatal(err)
 			}
 			dbtest.Exec(dev, "DELETE FROM templates WHERE name = 'blog'")
-			release("v2")
+			release(t, ws, dir, "v2")
 			_, err = ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}})
 			if err == nil || !strings.Contains(err.Error(), `table "pages": column "template_id" still refers to rows of "templates" that this apply deletes: 2 (2 rows)`) {
 				t.Fatalf("apply v2: %v", err)
@@ -362,4 +336,18 @@ func TestDeclaredReferencesGuardDeletes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// release exports the development database, commits the files and tags
+// the commit: what a developer does to cut a release.
+func release(t *testing.T, ws *Workspace, dir, tag string) *ExportResult {
+	t.Helper()
+	res, err := ws.Export(context.Background(), ExportOptions{})
+	if err != nil {
+		t.Fatalf("%s: export: %v", tag, err)
+	}
+	gittest.Run(t, dir, "add", "-A")
+	gittest.Run(t, dir, "commit", "-q", "--allow-empty", "-m", tag)
+	gittest.Run(t, dir, "tag", tag)
+	return res
 }
