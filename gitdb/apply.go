@@ -146,12 +146,7 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 			return nil, err
 		case plan != nil && now.Fingerprint != plan.Fingerprint:
 			return nil, &TargetChangedError{Why: "rows of the target were changed"}
-		case plan != nil:
-			// What was shown: the same rows give the same merge. Its rows
-			// translate through what this transaction read.
-			plan.tr, plan.cfg = now.tr, now.cfg
-			return plan, nil
-		case now.Unresolved() > 0:
+		case now.Unresolved() > 0: // never after a plan shown: the same rows give the same merge
 			return now, &ConflictError{Plan: now}
 		}
 		return now, nil
@@ -345,9 +340,6 @@ func (s *session) write(ctx context.Context, entry *Entry, ledger *Ledger,
 	if err := advanceCounters(ctx, tx, plan, maxID); err != nil {
 		return plan, err
 	}
-	if err := checkDeclaredRefs(ctx, tx, plan.cfg, deletedKeys(plan)); err != nil {
-		return plan, err
-	}
 	entry.Seq, entry.Summary, entry.Tables = ledger.nextSeq(), summary, map[string]json.RawMessage{}
 	for _, t := range plan.Tables {
 		meta, err := t.Meta.MarshalMeta()
@@ -372,7 +364,8 @@ func (s *session) write(ctx context.Context, entry *Entry, ledger *Ledger,
 // children before parents; then inserts and updates (grouped by the
 // columns they change), parents before children. Every row is translated
 // into the database's form before the first write, so that a reference
-// nothing can satisfy fails the apply with nothing written. It returns the
+// nothing can satisfy fails the apply with nothing written; after the
+// writes, the references .dbsync declares are checked. It returns the
 // row images for the ledger, the counts per table and the largest id it
 // allocated.
 func writeOps(ctx context.Context, tx dialect.Tx, plan *Plan) ([]image, map[string]lock.Counts, int64, error) {
@@ -387,7 +380,6 @@ func writeOps(ctx context.Context, tx dialect.Tx, plan *Plan) ([]image, map[stri
 			return nil, nil, 0, err
 		}
 	}
-	plan.writes = writes
 	var images []image
 	counts := map[string]lock.Counts{}
 	for _, t := range tables {
@@ -444,14 +436,17 @@ func writeOps(ctx context.Context, tx dialect.Tx, plan *Plan) ([]image, map[stri
 			}
 		}
 	}
+	if err := checkDeclaredRefs(ctx, tx, plan.cfg, deletedKeys(writes)); err != nil {
+		return nil, nil, 0, err
+	}
 	return images, counts, maxID, nil
 }
 
 // deletedKeys lists, per table with a one-column key, the keys (as the
-// database holds them) of the rows the plan's writes deleted.
-func deletedKeys(plan *Plan) map[string][]serialize.Cell {
+// database holds them) of the rows the writes delete.
+func deletedKeys(writes []*dbTable) map[string][]serialize.Cell {
 	out := map[string][]serialize.Cell{}
-	for _, w := range plan.writes {
+	for _, w := range writes {
 		if len(w.keyCols) != 1 {
 			continue
 		}

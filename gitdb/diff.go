@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
@@ -113,7 +114,7 @@ func diffTableOnce(ctx context.Context, name string, meta *serialize.Table, from
 		if other == nil {
 			continue
 		}
-		if !sameKey(other, meta) {
+		if !slices.Equal(other.Key, meta.Key) {
 			return nil, fmt.Errorf("the key is (%v) on one side and (%v) on the other", other.Key, meta.Key)
 		}
 		src, closer, err := sd.rows(ctx, name, meta, sorted)
@@ -177,7 +178,7 @@ func (s *session) dbSide(ctx context.Context) (*side, error) {
 	sd.rows = func(ctx context.Context, table string, into *serialize.Table, sorted bool) (merge.Source, func(), error) {
 		t := byName[table]
 		project := projector(t.Meta, into)
-		src, stop := dbRows(ctx, &rowSource{db: s.db, t: t, tr: tr, sortInMemory: sorted}, nil)
+		src, stop := dbRows(ctx, &rowSource{t: t, tr: tr, sortInMemory: sorted}, nil)
 		return func() (serialize.Row, bool, error) {
 			r, ok, err := src()
 			if !ok || err != nil {

@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
-	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
@@ -103,7 +102,7 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 			cache.old = loadRowsCache(cache.path)
 			caches = append(caches, cache)
 		}
-		te, err := exportTable(ctx, db, tr, st, t, cache)
+		te, err := exportTable(ctx, tr, st, t, cache)
 		if err != nil {
 			return nil, fmt.Errorf("gitdb/export: table %q: %w", t.Meta.Name, err)
 		}
@@ -130,7 +129,7 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 }
 
 // exportTable stages the files of one table.
-func exportTable(ctx context.Context, db dialect.Dialect, tr *translator, st *stage, t *configTable, cache *cacheEntry) (*TableExport, error) {
+func exportTable(ctx context.Context, tr *translator, st *stage, t *configTable, cache *cacheEntry) (*TableExport, error) {
 	meta := t.Meta
 	dir := serialize.TableDir(meta.Name)
 	te := &TableExport{Table: meta.Name, Layout: meta.Layout}
@@ -150,7 +149,7 @@ func exportTable(ctx context.Context, db dialect.Dialect, tr *translator, st *st
 			return nil, err
 		}
 	}
-	src := &rowSource{db: db, t: t, tr: tr}
+	src := &rowSource{t: t, tr: tr}
 	switch meta.Layout {
 	case serialize.LayoutLines:
 		err = exportLines(ctx, st, src, te)
@@ -177,9 +176,8 @@ var errOrder = errors.New("rows are not in key order")
 // rowSource streams the exported rows of a table in key order, encoded as
 // canonical cells, in the row scope, with each key checked to be unique.
 type rowSource struct {
-	db           dialect.Reader
 	t            *configTable
-	tr           *translator // into the files' form
+	tr           *translator // reads the database, into the files' form
 	sortInMemory bool
 	keepHidden   bool // keep the values of hidden paths to write them back (a target)
 }
@@ -226,7 +224,7 @@ func (s *rowSource) each(ctx context.Context, fn func(serialize.Row) error) erro
 		filtered.Filter = o.Where
 		desc = &filtered
 	}
-	err := s.db.ReadRows(ctx, desc, s.t.columns, meta.Key, func(values []any) error {
+	err := s.tr.db.ReadRows(ctx, desc, s.t.columns, meta.Key, func(values []any) error {
 		var err error
 		if buf, err = s.tr.rowToFile(ctx, s.t, values, row, buf, s.keepHidden); err != nil {
 			return err

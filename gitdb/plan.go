@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 	"sort"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
@@ -38,7 +39,6 @@ type Plan struct {
 	Sequences   []string           // target tables of class sequence
 	tr          *translator        // the target's rows in the files' form and back
 	cfg         *config.Config     // the .dbsync of the revision (or the apply a rollback undoes)
-	writes      []*dbTable         // what writeOps wrote, in the database's form
 }
 
 // Unresolved counts the conflicts left to the user.
@@ -259,8 +259,8 @@ func (s *session) planTable(ctx context.Context, tr *translator, t *configTable,
 	}
 	// Without a base for this table (first apply, or a table newly
 	// exported), the revision wins and the target's other rows are untracked.
-	mopts.NoBase = base == nil || !sameKey(base.Meta, meta)
-	src := &rowSource{db: tr.db, t: t, tr: tr, keepHidden: true}
+	mopts.NoBase = base == nil || !slices.Equal(base.Meta.Key, meta.Key)
+	src := &rowSource{t: t, tr: tr, keepHidden: true}
 	for attempt := 0; ; attempt++ {
 		tp, err := s.mergeTable(ctx, src, tf, base, p, mopts, fp)
 		if errors.Is(err, errOrder) && attempt == 0 { // the engine's order is not ours: sort in memory
@@ -329,18 +329,6 @@ func checkColumns(meta *serialize.Table, desc *dialect.Table, file, rev string) 
 		}
 	}
 	return nil
-}
-
-func sameKey(a, b *serialize.Table) bool {
-	if len(a.Key) != len(b.Key) {
-		return false
-	}
-	for i := range a.Key {
-		if a.Key[i] != b.Key[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // parentsFirst orders tables so that every table comes after the tables

@@ -2,12 +2,9 @@ package gitdb
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/gitdbsync/git-dbsync/internal/dbtest"
-	"github.com/gitdbsync/git-dbsync/internal/gittest"
 )
 
 // The table policies of .dbsync, through a real apply on every engine:
@@ -23,14 +20,8 @@ func TestMergePolicies(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			dir := gittest.Init(t)
-			os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = "+dev+"\n[env \"prod\"]\n\turl = "+prod+
-				"\n[tables]\n\tconfig = seeds flags\n[table \"seeds\"]\n\tmerge = create-only\n[table \"flags\"]\n\tmerge = no-delete\n"), 0o644)
+			ws, dir := devProdRepo(t, dev, prod, "[tables]\n\tconfig = seeds flags\n[table \"seeds\"]\n\tmerge = create-only\n[table \"flags\"]\n\tmerge = no-delete\n")
 			ctx := context.Background()
-			ws, err := OpenWorkspace(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
 			release(t, ws, dir, "v1")
 			if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}}); err != nil {
 				t.Fatal(err)

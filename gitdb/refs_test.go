@@ -153,15 +153,7 @@ func TestReferenceTranslationProperty(t *testing.T) {
 					}
 				}
 				before := facts(t, prod)
-				dir := gittest.Init(t)
-				cfg := fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n%s", dev, prod, refsConfig)
-				if err := os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(cfg), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				ws, err := OpenWorkspace(dir)
-				if err != nil {
-					t.Fatal(err)
-				}
+				ws, dir := devProdRepo(t, dev, prod, refsConfig)
 				ctx := context.Background()
 				release(t, ws, dir, "v1")
 				if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}}); err != nil {
@@ -267,14 +259,8 @@ func TestIDsInsideValuesKeepTheTargetsKind(t *testing.T) {
 	if err := dbtest.Exec(prod, schema+`INSERT INTO grps VALUES (7, 'b'), (8, 'a'); INSERT INTO boards VALUES (5, 'own', '{"g":["7"]}');`); err != nil {
 		t.Fatal(err)
 	}
-	dir := gittest.Init(t)
-	cfg := fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n[tables]\n\tconfig = grps boards\n[table \"grps\"]\n\tkey = name\n"+
-		"[table \"boards\"]\n\tkey = name\n\tcodec = settings:json\n\treference = \"settings.g.# grps\"\n", dev, prod)
-	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(cfg), 0o644)
-	ws, err := OpenWorkspace(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ws, dir := devProdRepo(t, dev, prod, "[tables]\n\tconfig = grps boards\n[table \"grps\"]\n\tkey = name\n"+
+		"[table \"boards\"]\n\tkey = name\n\tcodec = settings:json\n\treference = \"settings.g.# grps\"\n")
 	ctx := context.Background()
 	release(t, ws, dir, "v1")
 	if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}}); err != nil {
@@ -302,14 +288,8 @@ func TestDeclaredReferencesGuardDeletes(t *testing.T) {
 			if err := dbtest.Exec(prod, "INSERT INTO pages (template_id) VALUES (2), (2), (1)"); err != nil {
 				t.Fatal(err)
 			}
-			dir := gittest.Init(t)
-			cfg := fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n[tables]\n\tconfig = templates\n\tcontent = pages\n"+
-				"[table \"templates\"]\n\tkey = name\n[table \"pages\"]\n\treference = template_id templates\n", dev, prod)
-			os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(cfg), 0o644)
-			ws, err := OpenWorkspace(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ws, dir := devProdRepo(t, dev, prod, "[tables]\n\tconfig = templates\n\tcontent = pages\n"+
+				"[table \"templates\"]\n\tkey = name\n[table \"pages\"]\n\treference = template_id templates\n")
 			ctx := context.Background()
 			if res := release(t, ws, dir, "v1"); len(res.Warnings) > 0 {
 				t.Errorf("warnings: %v", res.Warnings)
@@ -319,7 +299,7 @@ func TestDeclaredReferencesGuardDeletes(t *testing.T) {
 			}
 			dbtest.Exec(dev, "DELETE FROM templates WHERE name = 'blog'")
 			release(t, ws, dir, "v2")
-			_, err = ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}})
+			_, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}})
 			if err == nil || !strings.Contains(err.Error(), `table "pages": column "template_id" still refers to rows of "templates" that this apply deletes: 2 (2 rows)`) {
 				t.Fatalf("apply v2: %v", err)
 			}
@@ -350,4 +330,20 @@ func release(t *testing.T, ws *Workspace, dir, tag string) *ExportResult {
 	gittest.Run(t, dir, "commit", "-q", "--allow-empty", "-m", tag)
 	gittest.Run(t, dir, "tag", tag)
 	return res
+}
+
+// devProdRepo makes a repository whose .dbsync names the dev and prod
+// databases, followed by tables (the rest of .dbsync).
+func devProdRepo(t *testing.T, dev, prod, tables string) (*Workspace, string) {
+	t.Helper()
+	dir := gittest.Init(t)
+	cfg := fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n%s", dev, prod, tables)
+	if err := os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := OpenWorkspace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws, dir
 }

@@ -92,8 +92,12 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 		if again.Fingerprint != plan.Fingerprint {
 			return nil, &TargetChangedError{Why: "rows of the target were changed"}
 		}
-		plan.tr, plan.cfg = again.tr, again.cfg // translate through what this transaction read
-		return plan, nil
+		// The same rows give the same merge as the plan shown; this one's
+		// rows translate through what the transaction read.
+		for _, t := range again.Tables {
+			resolve(t, opts.Resolve)
+		}
+		return again, nil
 	}, false)
 	if err != nil {
 		lock.Write(res.LockFile, &prev)
@@ -240,7 +244,7 @@ func (s *session) rollbackTable(ctx context.Context, tr *translator, t *configTa
 	}
 	slices.SortFunc(before, meta.CompareKeys)
 	slices.SortFunc(after, meta.CompareKeys)
-	src := &rowSource{db: tr.db, t: t, tr: tr, keepHidden: true}
+	src := &rowSource{t: t, tr: tr, keepHidden: true}
 	for attempt := 0; ; attempt++ {
 		h := newFingerprint()
 		h.Write([]byte(table + "\n"))

@@ -93,7 +93,7 @@ func readBlob(o blobOpener, id string) ([]byte, error) {
 // projector maps rows of one table layout onto another's columns: a
 // column the source lacks gets a nil cell (unknown, for the merge).
 func projector(from, into *serialize.Table) func(serialize.Row) serialize.Row {
-	if into == nil || sameColumns(from, into) {
+	if into == nil || slices.Equal(from.Columns, into.Columns) {
 		return func(r serialize.Row) serialize.Row { return r }
 	}
 	idx := make([]int, len(into.Columns))
@@ -109,18 +109,6 @@ func projector(from, into *serialize.Table) func(serialize.Row) serialize.Row {
 		}
 		return out
 	}
-}
-
-func sameColumns(a, b *serialize.Table) bool {
-	if len(a.Columns) != len(b.Columns) {
-		return false
-	}
-	for i := range a.Columns {
-		if a.Columns[i] != b.Columns[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // errStop ends a pulled stream early.

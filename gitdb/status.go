@@ -81,7 +81,7 @@ func (s *session) drift(ctx context.Context, at *Entry) ([]*merge.TableDiff, err
 	tr := newTranslator(s.db, targets)
 	for i := range tables {
 		tf := &tables[i]
-		src := &rowSource{db: s.db, t: targets[i], tr: tr}
+		src := &rowSource{t: targets[i], tr: tr}
 		d, err := s.driftTable(ctx, tf, src, at)
 		if err != nil {
 			return nil, fmt.Errorf("gitdb/status: table %q: %w", tf.Meta.Name, err)
