@@ -8,35 +8,17 @@ package gitdb
 import (
 	"context"
 	"fmt"
-	"os/exec"
-	"path/filepath"
-	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/mysql"
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/postgres"
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/sqlite" // the embedded default engine
+	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 )
 
-// FindRoot returns the top of the git work tree that contains dir, the way
-// git itself finds it (linked worktrees, GIT_DIR and GIT_WORK_TREE).
-func FindRoot(dir string) (string, error) {
-	cmd := exec.Command("git", "rev-parse", "--show-toplevel")
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		msg := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			msg = strings.TrimSpace(string(ee.Stderr))
-		}
-		if msg == "" {
-			msg = err.Error()
-		}
-		return "", fmt.Errorf("not in a git work tree: %s", strings.TrimPrefix(msg, "fatal: "))
-	}
-	return filepath.Clean(strings.TrimSpace(string(out))), nil
-}
+// FindRoot returns the top of the git work tree that contains dir.
+func FindRoot(dir string) (string, error) { return repo.FindRoot(dir) }
 
 // Workspace is a repository with a loaded .dbsync.
 type Workspace struct {

@@ -3,10 +3,8 @@ package gitdb
 import (
 	"bufio"
 	"bytes"
-	"fmt"
-	"io"
+	"errors"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
@@ -211,14 +209,10 @@ func writeMergedLines(meta *serialize.Table, name, ours string, plan *merge.Tabl
 
 // textMerge is git's own line merge, for files that are not rows.
 func textMerge(ours, base, theirs string) (int, error) {
-	cmd := exec.Command("git", "merge-file", "-L", "ours", "-L", "base", "-L", "theirs", ours, base, theirs)
-	cmd.Stderr = io.Discard
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() > 0 {
-		return ee.ExitCode(), nil
+	err := repo.Git{}.Run("merge-file", "-L", "ours", "-L", "base", "-L", "theirs", ours, base, theirs)
+	var ge *repo.GitError
+	if errors.As(err, &ge) && ge.ExitCode > 0 {
+		return ge.ExitCode, nil // the number of conflicts
 	}
-	if err != nil {
-		return 0, fmt.Errorf("git merge-file: %w", err)
-	}
-	return 0, nil
+	return 0, err
 }

@@ -3,8 +3,9 @@ package gitdb
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 )
 
 // SyncOptions are the inputs of Sync.
@@ -52,23 +53,7 @@ func shortRev(c string) string {
 
 // Unmerged lists the files under dir that git holds in conflict: export
 // and apply refuse to run until they are resolved.
-func Unmerged(root, dir string) ([]string, error) {
-	// The index alone says it (unmerged entries have stages 1-3): no
-	// need to look at every file of the working tree.
-	cmd := exec.Command("git", "ls-files", "--unmerged", "--", dir)
-	cmd.Dir = root
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("git ls-files --unmerged: %w", err)
-	}
-	var paths []string
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if _, p, ok := strings.Cut(line, "\t"); ok && (len(paths) == 0 || paths[len(paths)-1] != p) {
-			paths = append(paths, p)
-		}
-	}
-	return paths, nil
-}
+func Unmerged(root, dir string) ([]string, error) { return repo.Unmerged(root, dir) }
 
 // UnmergedError is returned by export and apply on a tree in conflict.
 type UnmergedError struct{ Paths []string }

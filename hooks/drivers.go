@@ -4,11 +4,17 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
 )
+
+// Git runs a git command in the repository and returns its output: the
+// caller's one runner of git, so that this package imports nothing of the
+// project's engine.
+type Git func(args ...string) ([]byte, error)
 
 // The merge and diff drivers: registered in the repository's git config
 // (.git/config, not committed: each clone installs its hooks) and bound to
@@ -33,9 +39,9 @@ func attributes(exportDir string) string {
 
 // InstallDrivers registers the drivers in the repository's git config and
 // writes their .gitattributes block, replacing an older one.
-func InstallDrivers(root, exportDir string) error {
+func InstallDrivers(git Git, root, exportDir string) error {
 	for _, kv := range driverConfig {
-		if err := gitConfig(root, kv[0], kv[1]); err != nil {
+		if _, err := git("config", "--local", kv[0], kv[1]); err != nil {
 			return err
 		}
 	}
@@ -43,29 +49,17 @@ func InstallDrivers(root, exportDir string) error {
 }
 
 // UninstallDrivers removes what InstallDrivers added.
-func UninstallDrivers(root string) error {
+func UninstallDrivers(git Git, root string) error {
 	for _, section := range []string{"merge.dbsync", "diff.dbsync"} {
-		cmd := exec.Command("git", "config", "--local", "--remove-section", section)
-		cmd.Dir = root
-		cmd.Run() // absent: nothing to remove
+		git("config", "--local", "--remove-section", section) // absent: nothing to remove
 	}
 	return editAttributes(root, "")
 }
 
 // DriversInstalled reports whether the merge driver is registered.
-func DriversInstalled(root string) bool {
-	cmd := exec.Command("git", "config", "--local", "--get", "merge.dbsync.driver")
-	cmd.Dir = root
-	return cmd.Run() == nil
-}
-
-func gitConfig(root, key, value string) error {
-	cmd := exec.Command("git", "config", "--local", key, value)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return errors.New("hooks: git config " + key + ": " + strings.TrimSpace(string(out)))
-	}
-	return nil
+func DriversInstalled(git Git) bool {
+	_, err := git("config", "--local", "--get", "merge.dbsync.driver")
+	return err == nil
 }
 
 // editAttributes replaces our block of .gitattributes with block ("" to
@@ -94,5 +88,5 @@ func editAttributes(root, block string) error {
 		}
 		return os.Remove(p)
 	}
-	return os.WriteFile(p, []byte(text), 0o644)
+	return atomicfile.WriteFile(p, []byte(text), 0o666)
 }

@@ -16,11 +16,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
 )
 
 // Names are the hooks git dbsync installs.
@@ -63,22 +64,6 @@ if ! command -v git-dbsync >/dev/null 2>&1; then
 fi
 DBSYNC_IN_HOOK=1 exec git dbsync hook ` + name + ` "$@"
 `)
-}
-
-// Dir returns the hooks directory of the repository at root, as git finds
-// it: core.hooksPath, or the common git directory of linked worktrees.
-func Dir(root string) (string, error) {
-	cmd := exec.Command("git", "rev-parse", "--git-path", "hooks")
-	cmd.Dir = root
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("hooks: git rev-parse --git-path hooks: %w", err)
-	}
-	dir := strings.TrimSpace(string(out))
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(root, dir)
-	}
-	return dir, nil
 }
 
 // State is what stands at a hook's path.
@@ -246,20 +231,5 @@ func writeExecutable(p string, data []byte) error {
 	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
 		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+"-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o755); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
+	return atomicfile.WriteFile(p, data, 0o777)
 }

@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/hooks"
 )
 
@@ -72,7 +72,7 @@ func runHooks(s *streams, action string, opts *hooksOptions) error {
 	if err != nil {
 		return err
 	}
-	dir, err := hooks.Dir(root)
+	dir, err := repo.HooksDir(root)
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func runHooks(s *streams, action string, opts *hooksOptions) error {
 				return err
 			}
 		}
-		if err := hooks.InstallDrivers(root, exportDir); err != nil {
+		if err := hooks.InstallDrivers(repo.Git{Dir: root}.Output, root, exportDir); err != nil {
 			return err
 		}
 		lines = append(lines, "merge and diff drivers registered; .gitattributes binds them to "+exportDir+"/ (commit it)")
@@ -105,7 +105,7 @@ func runHooks(s *streams, action string, opts *hooksOptions) error {
 		if lines, err = hooks.Uninstall(dir); err != nil {
 			return err
 		}
-		if err := hooks.UninstallDrivers(root); err != nil {
+		if err := hooks.UninstallDrivers(repo.Git{Dir: root}.Output, root); err != nil {
 			return err
 		}
 		lines = append(lines, "merge and diff drivers removed")
@@ -128,7 +128,7 @@ func runHooks(s *streams, action string, opts *hooksOptions) error {
 			lines = append(lines, line)
 		}
 		drivers := "not registered"
-		if hooks.DriversInstalled(root) {
+		if hooks.DriversInstalled(repo.Git{Dir: root}.Output) {
 			drivers = "registered"
 		}
 		lines = append(lines, fmt.Sprintf("%-14s %s", "drivers", drivers), fmt.Sprintf("%-14s %s", "hooks dir", dir))
@@ -180,10 +180,8 @@ func runHook(cmd *cobra.Command, s *streams, args []string) error {
 		}
 		// Stage with git itself: it honours GIT_INDEX_FILE, which commit -a
 		// and --only set for hooks (go-git does not).
-		add := exec.Command("git", "add", "-A", "--", ws.Config.Dir)
-		add.Dir = ws.Root
-		if out, err := add.CombinedOutput(); err != nil {
-			return fmt.Errorf("git dbsync pre-commit: git add %s: %v\n%s", ws.Config.Dir, err, out)
+		if err := (repo.Git{Dir: ws.Root}).Run("add", "-A", "--", ws.Config.Dir); err != nil {
+			return fmt.Errorf("git dbsync pre-commit: %w", err)
 		}
 		return nil
 	case "post-merge", "post-checkout":
@@ -194,7 +192,7 @@ func runHook(cmd *cobra.Command, s *streams, args []string) error {
 			}
 			prev, cur = args[1], args[2]
 		}
-		opts := gitdb.SyncOptions{Commit: revParse(ws.Root, cur), Previous: revParse(ws.Root, prev), Version: version}
+		opts := gitdb.SyncOptions{Commit: repo.Commit(ws.Root, cur), Previous: repo.Commit(ws.Root, prev), Version: version}
 		if opts.Commit == "" || strings.Trim(opts.Previous, "0") == "" {
 			return nil // nothing checked out yet, or a fresh clone
 		}
@@ -227,16 +225,6 @@ func reportSync(s *streams, res *gitdb.ApplyResult, err error) error {
 	}
 	fmt.Fprintf(s.Err, "git dbsync: merged the configuration of %s into %q (%d rows changed)\n", res.Entry.Revision, res.Entry.Env, n)
 	return nil
-}
-
-func revParse(root, rev string) string {
-	cmd := exec.Command("git", "rev-parse", "-q", "--verify", rev+"^{commit}")
-	cmd.Dir = root
-	out, err := cmd.Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
 }
 
 func newMergeFileCmd() *cobra.Command {

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -24,6 +23,7 @@ import (
 	"github.com/gobwas/glob"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/codec"
+	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -438,10 +438,8 @@ func ResolveURL(root, env string, fromFile *Env, file string) (url, source strin
 	if v := os.Getenv(EnvVar(env)); v != "" {
 		return v, "$" + EnvVar(env), nil
 	}
-	cmd := exec.Command("git", "config", "--get", "dbsync.env."+env+".url")
-	cmd.Dir = root
-	if out, err := cmd.Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
-		return string(bytes.TrimSpace(out)), "git config dbsync.env." + env + ".url", nil
+	if out, err := (repo.Git{Dir: root}).Line("config", "--get", "dbsync.env."+env+".url"); err == nil && out != "" {
+		return out, "git config dbsync.env." + env + ".url", nil
 	}
 	if fromFile != nil && fromFile.URL != "" {
 		return fromFile.URL, fromFile.Pos.String(), nil

@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -138,67 +139,30 @@ func Read(path string) (*File, error) {
 
 // Create writes a new lock file exclusively: it fails if one exists.
 func Create(path string, f *File) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return err
 	}
 	data, err := marshal(f)
 	if err != nil {
 		return err
 	}
-	return createExclusive(path, data)
+	return atomicfile.CreateExclusive(path, data, filePerm, atomicfile.Durable)
 }
 
-// createExclusive creates path holding data, failing with fs.ErrExist if
-// it exists. The data is written to a temporary file first and linked into
-// place, so that a process killed at any instant never leaves a partial
-// file behind.
-func createExclusive(path string, data []byte) error {
-	tmp, err := writeTemp(path, data)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	return os.Link(tmp, path)
-}
-
-func writeTemp(path string, data []byte) (string, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".lock-*.tmp")
-	if err != nil {
-		return "", err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return "", err
-	}
-	return tmp.Name(), nil
-}
-
-// Write replaces a lock file atomically (temporary file, fsync, rename).
+// Write replaces a lock file atomically and durably.
 func Write(path string, f *File) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return err
 	}
 	data, err := marshal(f)
 	if err != nil {
 		return err
 	}
-	tmp, err := writeTemp(path, data)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(path, data, filePerm, atomicfile.Durable)
 }
+
+// filePerm: lock files name users and hosts; they stay private.
+const filePerm = 0o600
 
 func marshal(f *File) ([]byte, error) {
 	f.Format = 1
@@ -237,7 +201,7 @@ type Env struct {
 // process gone) is removed and reported in Stale.
 func LockEnv(gitDir, env string, h Holder) (*Env, error) {
 	path := filepath.Join(Dir(gitDir), serialize.FileName(env)+".lock")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return nil, err
 	}
 	data, err := json.MarshalIndent(h, "", "  ")
@@ -246,7 +210,7 @@ func LockEnv(gitDir, env string, h Holder) (*Env, error) {
 	}
 	l := &Env{path: path}
 	for attempt := 0; attempt < 2; attempt++ {
-		err := createExclusive(path, append(data, '\n'))
+		err := atomicfile.CreateExclusive(path, append(data, '\n'), filePerm, atomicfile.Durable)
 		if err == nil {
 			return l, nil
 		}

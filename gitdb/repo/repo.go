@@ -13,7 +13,6 @@ import (
 	"io"
 	"os/exec"
 	"path"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,7 +40,7 @@ type Repo struct {
 func Open(root string) (*Repo, error) {
 	r, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if err != nil {
-		return nil, fmt.Errorf("gitdb/repo: %s: %w", root, err)
+		return nil, fmt.Errorf("%s: %w", root, err)
 	}
 	return &Repo{root: root, git: r}, nil
 }
@@ -79,7 +78,7 @@ func (r *Repo) Resolve(rev string) (Rev, error) {
 	}
 	c, err := r.git.CommitObject(*h)
 	if err != nil {
-		return Rev{}, fmt.Errorf("gitdb/repo: %s: %w", rev, err)
+		return Rev{}, fmt.Errorf("%s: %w", rev, err)
 	}
 	_, tagErr := r.git.Tag(rev)
 	return Rev{Name: rev, Commit: h.String(), Tag: tagErr == nil, When: c.Committer.When}, nil
@@ -146,21 +145,6 @@ func (r *Repo) IsAncestor(a, b string) (bool, error) {
 // linked worktrees), where git dbsync keeps its lock files.
 func (r *Repo) CommonDir() (string, error) { return CommonDir(r.root) }
 
-// CommonDir returns the common git directory of the work tree at root.
-func CommonDir(root string) (string, error) {
-	cmd := exec.Command("git", "rev-parse", "--git-common-dir")
-	cmd.Dir = root
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("gitdb/repo: git rev-parse --git-common-dir: %w", err)
-	}
-	dir := strings.TrimSpace(string(out))
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(root, dir)
-	}
-	return dir, nil
-}
-
 // Blob is a file in a revision.
 type Blob struct {
 	Path string // slash path from the repository root
@@ -180,7 +164,7 @@ type TableFiles struct {
 func (r *Repo) Tables(commit, dir string) ([]TableFiles, error) {
 	c, err := r.git.CommitObject(plumbing.NewHash(commit))
 	if err != nil {
-		return nil, fmt.Errorf("gitdb/repo: commit %s: %w", commit, err)
+		return nil, fmt.Errorf("commit %s: %w", commit, err)
 	}
 	tree, err := c.Tree()
 	if err != nil {
@@ -191,7 +175,7 @@ func (r *Repo) Tables(commit, dir string) ([]TableFiles, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("gitdb/repo: %s at %.12s: %w", dir, commit, err)
+		return nil, fmt.Errorf("%s at %.12s: %w", dir, commit, err)
 	}
 	var out []TableFiles
 	for _, e := range sub.Entries {
@@ -289,8 +273,7 @@ type catFile struct {
 }
 
 func startCatFile(root string) (*catFile, error) {
-	cmd := exec.Command("git", "cat-file", "--batch")
-	cmd.Dir = root
+	cmd := Git{Dir: root}.Command("cat-file", "--batch")
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -300,32 +283,32 @@ func startCatFile(root string) (*catFile, error) {
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("gitdb/repo: git cat-file: %w", err)
+		return nil, fmt.Errorf("git cat-file: %w", err)
 	}
 	return &catFile{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<16)}, nil
 }
 
 func (c *catFile) open(hash string) (io.ReadCloser, error) {
 	if c.busy {
-		return nil, errors.New("gitdb/repo: a blob is still open")
+		return nil, errors.New("a blob is still open")
 	}
 	if _, err := io.WriteString(c.in, hash+"\n"); err != nil {
-		return nil, fmt.Errorf("gitdb/repo: git cat-file: %w", err)
+		return nil, fmt.Errorf("git cat-file: %w", err)
 	}
 	header, err := c.out.ReadString('\n')
 	if err != nil {
-		return nil, fmt.Errorf("gitdb/repo: git cat-file: %w", err)
+		return nil, fmt.Errorf("git cat-file: %w", err)
 	}
 	f := strings.Fields(header)
 	if len(f) == 2 && f[1] == "missing" {
-		return nil, fmt.Errorf("gitdb/repo: object %s is missing", hash)
+		return nil, fmt.Errorf("object %s is missing", hash)
 	}
 	if len(f) != 3 {
-		return nil, fmt.Errorf("gitdb/repo: git cat-file: unexpected %q", header)
+		return nil, fmt.Errorf("git cat-file: unexpected %q", header)
 	}
 	size, err := strconv.ParseInt(f[2], 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("gitdb/repo: git cat-file: unexpected %q", header)
+		return nil, fmt.Errorf("git cat-file: unexpected %q", header)
 	}
 	c.busy = true
 	return &blobReader{c: c, r: io.LimitReader(c.out, size)}, nil
