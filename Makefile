@@ -6,7 +6,9 @@ MANDIR  ?= $(PREFIX)/share/man/man1
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test lint bench demo install uninstall man clean
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build test unit race lint bench demo install uninstall man clean
 
 all: build
 
@@ -14,15 +16,29 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/git-dbsync ./cmd/git-dbsync
 	CGO_ENABLED=0 $(GO) build -o bin/sqlexec ./internal/sqltool/sqlexec
 
-# The tests: formatting, vet, then every package's unit tests and the
-# end-to-end scripts (testdata/script) through real git.
-test: lint
+# The tests: formatting, vet, staticcheck and the import directions, the
+# race detector on the packages with concurrency, then every package's
+# tests and the end-to-end scripts (testdata/script) through real git,
+# on SQLite, PostgreSQL and MariaDB.
+test: lint race
 	$(GO) test -count=1 -timeout 45m ./...
+
+# The tests that need no database server: SQLite only.
+unit:
+	DBSYNC_TEST_ENGINES=sqlite $(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/dialect/postgres$$\|/dialect/mysql$$')
+
+# Lock files, the cat-file pool and the export's cache check run
+# concurrently: the race detector watches them.
+race:
+	CGO_ENABLED=1 DBSYNC_TEST_ENGINES=sqlite $(GO) test -race -count=1 ./gitdb/lock ./gitdb/repo ./gitdb/exportdir ./gitdb/ledger
+	CGO_ENABLED=1 DBSYNC_TEST_ENGINES=sqlite $(GO) test -race -count=1 -run "TestExport" ./gitdb
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) test -count=1 ./internal/archtest   # packages import in the directions ARCHITECTURE.md gives
 	GOOS=windows $(GO) build ./...   # the Windows build stays possible
 	GOOS=darwin $(GO) build ./...
 

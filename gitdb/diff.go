@@ -2,11 +2,12 @@ package gitdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
+	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
@@ -31,10 +32,14 @@ type DiffResult struct {
 type side struct {
 	name   string
 	tables map[string]*serialize.Table
-	// rows streams a table's rows projected onto into; sorted asks a
-	// database to sort in memory when its order is not the files'.
-	rows func(ctx context.Context, table string, into *serialize.Table, sorted bool) (merge.Source, func(), error)
+	// rows streams a table's rows projected onto into.
+	rows func(ctx context.Context, table string, into *serialize.Table) (merge.Source, func(), error)
+	// ordered runs fn, which reads the side's rows of a table, again with
+	// them sorted in memory if a database's order is not the files'.
+	ordered func(table string, fn func() error) error
 }
+
+func runOnce(_ string, fn func() error) error { return fn() }
 
 // Diff compares two of: a revision, the working tree, a database.
 func (w *Workspace) Diff(ctx context.Context, opts DiffOptions) (*DiffResult, error) {
@@ -90,7 +95,7 @@ func (w *Workspace) Diff(ctx context.Context, opts DiffOptions) (*DiffResult, er
 		}
 		d, err := diffTable(ctx, name, meta, from, to)
 		if err != nil {
-			return nil, fmt.Errorf("gitdb/diff: table %q: %w", name, err)
+			return nil, fmt.Errorf("table %q: %w", name, err)
 		}
 		if len(d.Changes) > 0 {
 			res.Tables = append(res.Tables, d)
@@ -100,14 +105,18 @@ func (w *Workspace) Diff(ctx context.Context, opts DiffOptions) (*DiffResult, er
 }
 
 func diffTable(ctx context.Context, name string, meta *serialize.Table, from, to *side) (*merge.TableDiff, error) {
-	d, err := diffTableOnce(ctx, name, meta, from, to, false)
-	if errors.Is(err, errOrder) {
-		d, err = diffTableOnce(ctx, name, meta, from, to, true)
-	}
+	var d *merge.TableDiff
+	err := from.ordered(name, func() error {
+		return to.ordered(name, func() error {
+			var err error
+			d, err = diffTableOnce(ctx, name, meta, from, to)
+			return err
+		})
+	})
 	return d, err
 }
 
-func diffTableOnce(ctx context.Context, name string, meta *serialize.Table, from, to *side, sorted bool) (*merge.TableDiff, error) {
+func diffTableOnce(ctx context.Context, name string, meta *serialize.Table, from, to *side) (*merge.TableDiff, error) {
 	sources := [2]merge.Source{merge.Empty, merge.Empty}
 	for i, sd := range []*side{from, to} {
 		other := sd.tables[name]
@@ -117,7 +126,7 @@ func diffTableOnce(ctx context.Context, name string, meta *serialize.Table, from
 		if !slices.Equal(other.Key, meta.Key) {
 			return nil, fmt.Errorf("the key is (%v) on one side and (%v) on the other", other.Key, meta.Key)
 		}
-		src, closer, err := sd.rows(ctx, name, meta, sorted)
+		src, closer, err := sd.rows(ctx, name, meta)
 		if err != nil {
 			return nil, err
 		}
@@ -125,6 +134,19 @@ func diffTableOnce(ctx context.Context, name string, meta *serialize.Table, from
 		sources[i] = src
 	}
 	return merge.Diff(meta, sources[0], sources[1])
+}
+
+// filesSide is a side whose tables are the files of a tree.
+func filesSide(name string, tree exportdir.Tree, tables []exportdir.TableFiles) *side {
+	sd := &side{name: name, tables: map[string]*serialize.Table{}, ordered: runOnce}
+	byName := map[string]int{}
+	for i, tf := range tables {
+		sd.tables[tf.Meta.Name], byName[tf.Meta.Name] = tf.Meta, i
+	}
+	sd.rows = func(_ context.Context, table string, into *serialize.Table) (merge.Source, func(), error) {
+		return exportdir.Rows(tree, &tables[byName[table]], tree.Name(), into)
+	}
+	return sd
 }
 
 func (s *session) revSide(rev string) (*side, error) {
@@ -136,56 +158,38 @@ func (s *session) revSide(rev string) (*side, error) {
 	if err != nil {
 		return nil, err
 	}
-	sd := &side{name: rev, tables: map[string]*serialize.Table{}}
-	byName := map[string]int{}
-	for i, tf := range tables {
-		sd.tables[tf.Meta.Name], byName[tf.Meta.Name] = tf.Meta, i
-	}
-	sd.rows = func(_ context.Context, table string, into *serialize.Table, _ bool) (merge.Source, func(), error) {
-		return fileRows(s.rep, &tables[byName[table]], rev, into)
-	}
-	return sd, nil
+	return filesSide(rev, s.revision(r.Commit, rev), tables), nil
 }
 
 func (s *session) treeSide() (*side, error) {
-	wt := workTree{root: s.ws.Root}
-	tables, err := wt.tables(s.ws.Config.Dir)
+	wt := exportdir.WorkTree{Root: s.ws.Root}
+	tables, err := exportdir.ReadTables(wt, s.ws.Config.Dir)
 	if err != nil {
 		return nil, err
 	}
-	sd := &side{name: "working tree (" + s.ws.Config.Dir + "/)", tables: map[string]*serialize.Table{}}
-	byName := map[string]int{}
-	for i, tf := range tables {
-		sd.tables[tf.Meta.Name], byName[tf.Meta.Name] = tf.Meta, i
-	}
-	sd.rows = func(_ context.Context, table string, into *serialize.Table, _ bool) (merge.Source, func(), error) {
-		return fileRows(wt, &tables[byName[table]], "the working tree", into)
-	}
-	return sd, nil
+	return filesSide("working tree ("+s.ws.Config.Dir+"/)", wt, tables), nil
 }
 
 func (s *session) dbSide(ctx context.Context) (*side, error) {
-	cat, err := readCatalog(ctx, s.ws.Config, s.db)
+	cat, err := dbrows.ReadCatalog(ctx, s.ws.Config, s.db)
 	if err != nil {
 		return nil, err
 	}
 	sd := &side{name: "database of " + s.env, tables: map[string]*serialize.Table{}}
-	byName := map[string]*configTable{}
+	tr := dbrows.NewTranslator(s.db, cat.Config)
+	sources := map[string]*dbrows.Source{}
 	for _, t := range cat.Config {
-		sd.tables[t.Meta.Name], byName[t.Meta.Name] = t.Meta, t
+		sd.tables[t.Meta.Name], sources[t.Meta.Name] = t.Meta, dbrows.NewSource(t, tr, false)
 	}
-	tr := newTranslator(s.db, cat.Config)
-	sd.rows = func(ctx context.Context, table string, into *serialize.Table, sorted bool) (merge.Source, func(), error) {
-		t := byName[table]
-		project := projector(t.Meta, into)
-		src, stop := dbRows(ctx, &rowSource{t: t, tr: tr, sortInMemory: sorted}, nil)
-		return func() (serialize.Row, bool, error) {
-			r, ok, err := src()
-			if !ok || err != nil {
-				return nil, ok, err
-			}
-			return project(r), true, nil
-		}, stop, nil
+	sd.rows = func(ctx context.Context, table string, into *serialize.Table) (merge.Source, func(), error) {
+		src, stop := sources[table].Pull(ctx, nil)
+		return merge.Project(src, sources[table].T.Meta, into), stop, nil
+	}
+	sd.ordered = func(table string, fn func() error) error {
+		if src := sources[table]; src != nil {
+			return src.Ordered(fn)
+		}
+		return fn()
 	}
 	return sd, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/internal/dbtest"
 )
 
@@ -177,11 +178,11 @@ func writePhase(b *testing.B, ws *Workspace, env, rev string) time.Duration {
 	}
 	defer s.close()
 	r, _ := s.rep.Resolve(rev)
-	ledger, err := readLedger(ctx, s.db)
+	l, err := ledger.Read(ctx, s.db)
 	if err != nil {
 		b.Fatal(err)
 	}
-	plan, err := s.plan(ctx, s.db, r, ledger, PlanOptions{Env: env, Revision: rev})
+	plan, err := s.plan(ctx, s.db, r, l, PlanOptions{Env: env, Revision: rev})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func writePhase(b *testing.B, ws *Workspace, env, rev string) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, _, _, err := writeOps(ctx, tx, plan); err != nil {
+	if err := plan.writer(tx).Write(ctx, plan.Tables); err != nil {
 		b.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

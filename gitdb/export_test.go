@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
 	"github.com/gitdbsync/git-dbsync/internal/gittest"
 	"github.com/gitdbsync/git-dbsync/internal/sqltool"
 )
@@ -311,8 +312,7 @@ func TestExportRowsCache(t *testing.T) {
 	if res := mustExport(t, dir); res.Changed() { // stats changed: a full check, which records them
 		t.Fatalf("export changed files: %+v", res.Tables)
 	}
-	cache := loadRowsCache(rowsCachePath(filepath.Join(dir, ".git"), "dev", "s"))
-	if cache == nil || !cache.untouched(rows) {
+	if cache := exportdir.OpenCache(filepath.Join(dir, ".git"), "dev", "s", rows); !cache.Untouched() {
 		t.Fatal("the cache does not describe the files")
 	}
 	if res := mustExport(t, dir); res.Changed() || res.Tables[0].Rows != 2 {

@@ -1,8 +1,10 @@
-// Package gitdb is the engine of git dbsync: the use cases (Init, Export,
-// and later Plan, Apply, Rollback, Status) that the commands call. It ties
-// the repository's .dbsync (config), the database (dialect) and the
-// canonical files (serialize) together; it prints nothing and returns
-// results and typed errors for the command layer to report.
+// Package gitdb is the engine of git dbsync: the use cases the commands
+// call (init, export, diff, status, plan, apply, rollback, the hooks'
+// sync, and the git drivers). Each ties the repository's .dbsync (config),
+// the repository (repo), the export directory (exportdir) and a target's
+// rows in the files' form (dbrows) together, and records changes in the
+// target's ledger (ledger). It prints nothing: it returns results,
+// reports and typed errors for the command layer to show.
 package gitdb
 
 import (
@@ -10,11 +12,14 @@ import (
 	"fmt"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/mysql"
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/postgres"
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/sqlite" // the embedded default engine
+	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
+	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
 // FindRoot returns the top of the git work tree that contains dir.
@@ -57,4 +62,103 @@ func (w *Workspace) OpenEnv(ctx context.Context, env string) (dialect.Dialect, s
 		return nil, env, fmt.Errorf("environment %q (url from %s): %w", env, source, err)
 	}
 	return db, env, nil
+}
+
+// session is an open workspace, repository and (unless only the
+// repository is needed) target database.
+type session struct {
+	ws  *Workspace
+	rep *repo.Repo
+	db  dialect.Dialect
+	env string
+}
+
+func (w *Workspace) open(ctx context.Context, env string) (*session, error) {
+	s, err := w.openRepoOnly()
+	if err != nil {
+		return nil, err
+	}
+	if s.db, s.env, err = w.OpenEnv(ctx, env); err != nil {
+		s.rep.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openAt opens an environment and resolves the revision to apply to it.
+func (w *Workspace) openAt(ctx context.Context, env, rev string) (*session, repo.Rev, error) {
+	s, err := w.open(ctx, env)
+	if err != nil {
+		return nil, repo.Rev{}, err
+	}
+	r, err := s.rep.Resolve(rev)
+	if err != nil {
+		s.close()
+		return nil, repo.Rev{}, err
+	}
+	return s, r, nil
+}
+
+// openRepoOnly opens the repository without a database.
+func (w *Workspace) openRepoOnly() (*session, error) {
+	rep, err := repo.Open(w.Root)
+	if err != nil {
+		return nil, err
+	}
+	return &session{ws: w, rep: rep}, nil
+}
+
+func (s *session) close() {
+	if s.db != nil {
+		s.db.Close()
+	}
+	s.rep.Close()
+}
+
+// gitDir returns the repository's common git directory.
+func (s *session) gitDir() (string, error) { return s.rep.CommonDir() }
+
+// haveCommitOf checks that the repository has the commit a ledger entry
+// names (an apply made from a clone that pushed nothing, or a gc).
+func (s *session) haveCommitOf(e *Entry) error {
+	if s.rep.HasCommit(e.Commit) {
+		return nil
+	}
+	return fmt.Errorf("the target is at %s (commit %.12s), which this repository does not have\nhint: fetch it (git fetch --tags) and try again",
+		e.Revision, e.Commit)
+}
+
+// revisionConfig reads the .dbsync and the exported tables of a commit.
+func (s *session) revisionConfig(commit, name string) (*config.Config, []exportdir.TableFiles, error) {
+	data, err := s.rep.ReadFile(commit, config.FileName)
+	if err != nil {
+		return nil, nil, err
+	}
+	if data == nil {
+		return nil, nil, fmt.Errorf("%s has %w: it was not made with git dbsync", name, config.ErrNoFile)
+	}
+	cfg, err := config.Parse(s.ws.Root, config.FileName+" at "+name, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	tables, err := exportdir.ReadTables(s.revision(commit, name), cfg.Dir)
+	return cfg, tables, err
+}
+
+// revision is the tree of a commit, named name in messages.
+func (s *session) revision(commit, name string) exportdir.Revision {
+	return exportdir.Revision{Repo: s.rep, Commit: commit, Rev: name}
+}
+
+// targetTables describes each table of a revision (rev names it) as the
+// database db has it, ready to read its rows in the files' form.
+func targetTables(ctx context.Context, db dialect.Reader, cfg *config.Config, tables []exportdir.TableFiles, rev string) ([]*dbrows.Table, error) {
+	out := make([]*dbrows.Table, len(tables))
+	for i, tf := range tables {
+		var err error
+		if out[i], err = dbrows.Target(ctx, db, cfg, tf.Meta, tf.Dir+"/"+serialize.MetaFile, rev); err != nil {
+			return nil, fmt.Errorf("table %q: %w", tf.Meta.Name, err)
+		}
+	}
+	return out, nil
 }

@@ -10,8 +10,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
+	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -32,7 +34,7 @@ func MergeFile(root, base, ours, theirs, name string) (int, error) {
 		return textMerge(ours, base, theirs)
 	}
 	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(tableDir), serialize.MetaFile))
-	if err != nil || hasConflictMarkers(data) {
+	if err != nil || exportdir.HasConflictMarkers(data) {
 		return textMerge(ours, base, theirs)
 	}
 	meta, err := serialize.UnmarshalMeta(data)
@@ -49,13 +51,13 @@ func MergeFile(root, base, ours, theirs, name string) (int, error) {
 			sources[i] = merge.Empty
 			continue
 		}
-		tf := &repo.TableFiles{Dir: tableDir, Meta: meta}
+		tf := &exportdir.TableFiles{Dir: tableDir, Meta: meta}
 		if path.Base(name) == serialize.LinesFile {
-			tf.Lines = &repo.Blob{Path: name, Hash: file}
+			tf.Lines = &exportdir.Blob{Path: name, ID: file}
 		} else {
-			tf.Rows = []repo.Blob{{Path: name, Hash: file}}
+			tf.Rows = []exportdir.Blob{{Path: name, ID: file}}
 		}
-		src, closer, err := fileRows(workTree{}, tf, []string{"base", "theirs", "ours"}[i], nil)
+		src, closer, err := exportdir.Rows(exportdir.WorkTree{}, tf, []string{"base", "theirs", "ours"}[i], nil)
 		if err != nil {
 			return textMerge(ours, base, theirs) // not a file of ours after all
 		}
@@ -102,7 +104,7 @@ func writeMergedRow(meta *serialize.Table, ours string, plan *merge.TablePlan) e
 	if bytes.Equal(out, data) {
 		return nil
 	}
-	return writeFileAtomic(ours, out)
+	return atomicfile.WriteFile(ours, out, 0o666)
 }
 
 // resolvedRow is the row a resolution leaves: its op's row, or ours
@@ -142,7 +144,7 @@ func writeMergedLines(meta *serialize.Table, name, ours string, plan *merge.Tabl
 	}
 	var events []event
 	for i := range plan.Ops {
-		events = append(events, event{key: rowOf(&plan.Ops[i]), op: &plan.Ops[i]})
+		events = append(events, event{key: plan.Ops[i].Row(), op: &plan.Ops[i]})
 	}
 	for i := range plan.Conflicts {
 		events = append(events, event{key: conflictRow(&plan.Conflicts[i]), conflict: &plan.Conflicts[i]})
@@ -150,16 +152,16 @@ func writeMergedLines(meta *serialize.Table, name, ours string, plan *merge.Tabl
 	sortEvents := func(a, b event) int { return meta.CompareKeys(a.key, b.key) }
 	slices.SortStableFunc(events, sortEvents)
 
-	src, closer, err := fileRows(workTree{}, &repo.TableFiles{Meta: meta, Lines: &repo.Blob{Path: name, Hash: ours}}, "ours", nil)
+	src, closer, err := exportdir.Rows(exportdir.WorkTree{}, &exportdir.TableFiles{Meta: meta, Lines: &exportdir.Blob{Path: name, ID: ours}}, "ours", nil)
 	if err != nil {
 		return err
 	}
 	defer closer()
-	f, err := os.CreateTemp(filepath.Dir(ours), ".dbsync-merge-*.tmp")
+	f, err := atomicfile.New(ours, "", 0o666)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
+	defer f.Abort()
 	w := bufio.NewWriterSize(f, 1<<16)
 	line := func(r serialize.Row) []byte {
 		if r == nil {
@@ -180,7 +182,6 @@ func writeMergedLines(meta *serialize.Table, name, ours string, plan *merge.Tabl
 	for {
 		r, ok, err := src()
 		if err != nil {
-			f.Close()
 			return err
 		}
 		for next < len(events) && (!ok || meta.CompareKeys(events[next].key, r) < 0) {
@@ -198,13 +199,9 @@ func writeMergedLines(meta *serialize.Table, name, ours string, plan *merge.Tabl
 		w.Write(line(r))
 	}
 	if err := w.Flush(); err != nil {
-		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), ours)
+	return f.Commit()
 }
 
 // textMerge is git's own line merge, for files that are not rows.

@@ -2,18 +2,20 @@ package gitdb
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"slices"
 	"sort"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
+	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
-	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
 // PlanOptions are the inputs of a plan (and of an apply).
@@ -24,7 +26,7 @@ type PlanOptions struct {
 	Prune    bool             // first apply: delete rows only the target has
 }
 
-// Plan is what an apply would do to a target.
+// Plan is what an apply (or a rollback) would do to a target: data only.
 type Plan struct {
 	Env         string
 	Rev         repo.Rev
@@ -37,8 +39,20 @@ type Plan struct {
 	Resolve     merge.Resolution   // the resolution asked for
 	Prune       bool               // untracked rows are deleted
 	Sequences   []string           // target tables of class sequence
-	tr          *translator        // the target's rows in the files' form and back
-	cfg         *config.Config     // the .dbsync of the revision (or the apply a rollback undoes)
+}
+
+// planned is a plan with what writes it: the translator that read the
+// target for it (ids, values kept back) and the .dbsync whose declared
+// references the writes must respect.
+type planned struct {
+	*Plan
+	tr  *dbrows.Translator
+	cfg *config.Config
+}
+
+// writer returns the writer of a plan made in a transaction.
+func (p *planned) writer(tx dialect.Tx) *dbrows.Writer {
+	return &dbrows.Writer{Tx: tx, Tr: p.tr, Refs: p.cfg, Sequences: p.Sequences}
 }
 
 // Unresolved counts the conflicts left to the user.
@@ -79,57 +93,6 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("%d %s between %s and the changes made on %q", n, noun, e.Plan.Rev.Name, e.Plan.Env)
 }
 
-// session is an open workspace, repository and target database.
-type session struct {
-	ws  *Workspace
-	rep *repo.Repo
-	db  dialect.Dialect
-	env string
-}
-
-func (w *Workspace) open(ctx context.Context, env string) (*session, error) {
-	rep, err := repo.Open(w.Root)
-	if err != nil {
-		return nil, err
-	}
-	db, env, err := w.OpenEnv(ctx, env)
-	if err != nil {
-		rep.Close()
-		return nil, err
-	}
-	return &session{ws: w, rep: rep, db: db, env: env}, nil
-}
-
-// openAt opens an environment and resolves the revision to apply to it.
-func (w *Workspace) openAt(ctx context.Context, env, rev string) (*session, repo.Rev, error) {
-	s, err := w.open(ctx, env)
-	if err != nil {
-		return nil, repo.Rev{}, err
-	}
-	r, err := s.rep.Resolve(rev)
-	if err != nil {
-		s.close()
-		return nil, repo.Rev{}, err
-	}
-	return s, r, nil
-}
-
-// openRepoOnly opens the repository without a database.
-func (w *Workspace) openRepoOnly() (*session, error) {
-	rep, err := repo.Open(w.Root)
-	if err != nil {
-		return nil, err
-	}
-	return &session{ws: w, rep: rep}, nil
-}
-
-func (s *session) close() {
-	if s.db != nil {
-		s.db.Close()
-	}
-	s.rep.Close()
-}
-
 // Plan computes what applying a revision to an environment would do,
 // writing nothing.
 func (w *Workspace) Plan(ctx context.Context, opts PlanOptions) (*Plan, error) {
@@ -138,53 +101,29 @@ func (w *Workspace) Plan(ctx context.Context, opts PlanOptions) (*Plan, error) {
 		return nil, err
 	}
 	defer s.close()
-	ledger, err := readLedger(ctx, s.db)
+	l, err := ledger.Read(ctx, s.db)
 	if err != nil {
 		return nil, err
 	}
-	return s.plan(ctx, s.db, rev, ledger, opts)
-}
-
-// haveCommitOf checks that the repository has the commit a ledger entry
-// names (an apply made from a clone that pushed nothing, or a gc).
-func (s *session) haveCommitOf(e *Entry) error {
-	if s.rep.HasCommit(e.Commit) {
-		return nil
-	}
-	return fmt.Errorf("the target is at %s (commit %.12s), which this repository does not have\nhint: fetch it (git fetch --tags) and try again",
-		e.Revision, e.Commit)
-}
-
-// revisionConfig reads the .dbsync and the exported tables of a commit.
-func (s *session) revisionConfig(commit, name string) (*config.Config, []repo.TableFiles, error) {
-	data, err := s.rep.ReadFile(commit, config.FileName)
+	p, err := s.plan(ctx, s.db, rev, l, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if data == nil {
-		return nil, nil, fmt.Errorf("%s has no %s: it was not made with git dbsync", name, config.FileName)
-	}
-	cfg, err := config.Parse(s.ws.Root, config.FileName+" at "+name, data)
-	if err != nil {
-		return nil, nil, err
-	}
-	tables, err := s.rep.Tables(commit, cfg.Dir)
-	return cfg, tables, err
+	return p.Plan, nil
 }
 
 // plan merges every table of the revision with the base and the target.
-func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, ledger *Ledger, opts PlanOptions) (*Plan, error) {
-	p := &Plan{Env: s.env, Rev: rev, Base: ledger.Current(), Identity: ledger.Identity, Resolve: opts.Resolve, Prune: opts.Prune}
+func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *ledger.Ledger, opts PlanOptions) (*planned, error) {
+	p := &Plan{Env: s.env, Rev: rev, Base: l.Current(), Identity: l.Identity, Resolve: opts.Resolve, Prune: opts.Prune}
 	p.Applied = p.Base != nil && p.Base.Commit == rev.Commit
 	cfg, theirs, err := s.revisionConfig(rev.Commit, rev.Name)
 	if err != nil {
 		return nil, err
 	}
-	p.cfg = cfg
 	if len(theirs) == 0 {
 		return nil, fmt.Errorf("%s has no exported tables under %s/", rev.Name, cfg.Dir)
 	}
-	baseTables := map[string]*repo.TableFiles{}
+	baseTables := map[string]*exportdir.TableFiles{}
 	if p.Base != nil {
 		if err := s.haveCommitOf(p.Base); err != nil {
 			return nil, err
@@ -199,19 +138,17 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, led
 	}
 	// Every table's mapping first: references translate through the
 	// natural keys of other tables.
-	tables := make([]*configTable, len(theirs))
-	for i := range theirs {
-		if tables[i], err = targetTable(ctx, db, cfg, &theirs[i], p.Rev.Name); err != nil {
-			return nil, fmt.Errorf("gitdb/plan: table %q: %w", theirs[i].Meta.Name, err)
-		}
+	tables, err := targetTables(ctx, db, cfg, theirs, p.Rev.Name)
+	if err != nil {
+		return nil, err
 	}
-	p.tr = newTranslator(db, tables)
-	fp := newFingerprint()
+	pl := &planned{Plan: p, tr: dbrows.NewTranslator(db, tables), cfg: cfg}
+	fp := sha256.New()
 	for i := range theirs {
 		tf := &theirs[i]
-		tp, err := s.planTable(ctx, p.tr, tables[i], tf, baseTables[tf.Meta.Name], p, opts, fp)
+		tp, err := s.planTable(ctx, pl, tables[i], tf, baseTables[tf.Meta.Name], opts, fp)
 		if err != nil {
-			return nil, fmt.Errorf("gitdb/plan: table %q: %w", tf.Meta.Name, err)
+			return nil, fmt.Errorf("table %q: %w", tf.Meta.Name, err)
 		}
 		p.Tables = append(p.Tables, tp)
 	}
@@ -226,28 +163,15 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, led
 			p.Sequences = append(p.Sequences, name)
 		}
 	}
-	return p, nil
+	return pl, nil
 }
 
-// targetTable describes a table of a revision as the target has it.
-func targetTable(ctx context.Context, db dialect.Reader, cfg *config.Config, tf *repo.TableFiles, rev string) (*configTable, error) {
-	desc, err := db.Describe(ctx, tf.Meta.Name)
-	if err != nil {
-		return nil, fmt.Errorf("%s at %s: the target has no such table", tf.Dir, rev)
-	}
-	if err := checkColumns(tf.Meta, desc, tf.Dir+"/"+serialize.MetaFile, rev); err != nil {
-		return nil, err
-	}
-	return tableFor(tf.Meta, cfg.Tables[tf.Meta.Name], desc)
-}
-
-func (s *session) planTable(ctx context.Context, tr *translator, t *configTable, tf, base *repo.TableFiles,
-	p *Plan, opts PlanOptions, fp hash.Hash) (*merge.TablePlan, error) {
+func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, tf, base *exportdir.TableFiles,
+	opts PlanOptions, fp hash.Hash) (*merge.TablePlan, error) {
 	meta := tf.Meta
 	mopts := merge.Options{Resolve: opts.Resolve, Prune: opts.Prune}
-	topts := t.Options
 	policy := merge.Everything
-	if topts != nil {
+	if topts := t.Options; topts != nil {
 		switch topts.Merge {
 		case "ours", "theirs":
 			if mopts.Resolve == merge.Unresolved {
@@ -260,75 +184,37 @@ func (s *session) planTable(ctx context.Context, tr *translator, t *configTable,
 	// Without a base for this table (first apply, or a table newly
 	// exported), the revision wins and the target's other rows are untracked.
 	mopts.NoBase = base == nil || !slices.Equal(base.Meta.Key, meta.Key)
-	src := &rowSource{t: t, tr: tr, keepHidden: true}
-	for attempt := 0; ; attempt++ {
-		tp, err := s.mergeTable(ctx, src, tf, base, p, mopts, fp)
-		if errors.Is(err, errOrder) && attempt == 0 { // the engine's order is not ours: sort in memory
-			src.sortInMemory = true
-			continue
+	src := dbrows.NewSource(t, pl.tr, true)
+	var tp *merge.TablePlan
+	err := src.Ordered(func() error {
+		theirs, closeTheirs, err := exportdir.Rows(s.revision(pl.Rev.Commit, pl.Rev.Name), tf, pl.Rev.Name, nil)
+		if err != nil {
+			return err
 		}
-		if err == nil {
-			tp.Restrict(policy)
+		defer closeTheirs()
+		baseRows := merge.Source(merge.Empty)
+		if !mopts.NoBase {
+			var closeBase func()
+			if baseRows, closeBase, err = exportdir.Rows(s.revision(pl.Base.Commit, pl.Base.Revision), base, pl.Base.Revision, meta); err != nil {
+				return err
+			}
+			defer closeBase()
 		}
-		return tp, err
-	}
-}
-
-func (s *session) mergeTable(ctx context.Context, src *rowSource, tf, base *repo.TableFiles, p *Plan, mopts merge.Options, fp hash.Hash) (*merge.TablePlan, error) {
-	meta := tf.Meta
-	theirs, closeTheirs, err := fileRows(s.rep, tf, p.Rev.Name, nil)
+		h := sha256.New() // per table, so that a retry starts clean
+		h.Write([]byte(meta.Name + "\n"))
+		ours, stop := src.Pull(ctx, h)
+		defer stop()
+		if tp, err = merge.Table(meta, baseRows, theirs, ours, mopts); err != nil {
+			return err
+		}
+		fp.Write(h.Sum(nil))
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer closeTheirs()
-	baseRows := merge.Source(merge.Empty)
-	if !mopts.NoBase {
-		var closeBase func()
-		if baseRows, closeBase, err = fileRows(s.rep, base, p.Base.Revision, meta); err != nil {
-			return nil, err
-		}
-		defer closeBase()
-	}
-	h := newFingerprint() // per table, so that a retry starts clean
-	h.Write([]byte(meta.Name + "\n"))
-	ours, stop := dbRows(ctx, src, h)
-	defer stop()
-	tp, err := merge.Table(meta, baseRows, theirs, ours, mopts)
-	if err != nil {
-		return nil, err
-	}
-	fp.Write(h.Sum(nil))
+	tp.Restrict(policy)
 	return tp, nil
-}
-
-// checkColumns proves that the target can hold the revision's rows.
-func checkColumns(meta *serialize.Table, desc *dialect.Table, file, rev string) error {
-	if s := meta.Surrogate; s != "" {
-		if dc := desc.Column(s); dc == nil || dc.Type != serialize.Int {
-			return fmt.Errorf("%s at %s: the target has no integer column %q to hold the rows' ids", file, rev, s)
-		}
-	}
-	for _, c := range meta.Columns {
-		dc := desc.Column(c.Name)
-		want := c.Type
-		switch {
-		case c.Type == serialize.Ref:
-			want = serialize.Int // the referenced row's id
-		case c.Codec != "" && dc != nil && dc.Type == serialize.Bytes:
-			want = serialize.Bytes // the encoded value
-		case c.Codec != "":
-			want = serialize.Text
-		}
-		switch {
-		case dc == nil:
-			return fmt.Errorf("%s at %s: column %q does not exist in the target", file, rev, c.Name)
-		case dc.Generated:
-			return fmt.Errorf("%s at %s: column %q is generated in the target and cannot be written", file, rev, c.Name)
-		case dc.Type != want:
-			return fmt.Errorf("%s at %s: column %q is %s in the files but %s (%s) in the target", file, rev, c.Name, want, dc.Type, dc.DeclType)
-		}
-	}
-	return nil
 }
 
 // parentsFirst orders tables so that every table comes after the tables

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
@@ -48,15 +49,21 @@ type SavedTable struct {
 	Conflicts []SavedConflict   `json:"conflicts"`
 	Untracked []json.RawMessage `json:"untracked"`
 	Unchanged int               `json:"unchanged"`
+	// UntrackedText names each untracked row for people.
+	UntrackedText []string `json:"-"`
 }
 
-// SavedOp is one row change: rows are canonical JSON objects.
+// SavedOp is one row change: rows are canonical JSON objects. For an
+// update, Changed names the columns and Paths the changes inside JSON
+// values.
 type SavedOp struct {
-	Op      string          `json:"op"`
-	Key     json.RawMessage `json:"key"`
-	Before  json.RawMessage `json:"before,omitempty"`
-	After   json.RawMessage `json:"after,omitempty"`
-	Changed []string        `json:"changed,omitempty"`
+	Op      string             `json:"op"`
+	Key     json.RawMessage    `json:"key"`
+	Before  json.RawMessage    `json:"before,omitempty"`
+	After   json.RawMessage    `json:"after,omitempty"`
+	Changed []string           `json:"changed,omitempty"`
+	Paths   []PathChangeReport `json:"paths,omitempty"`
+	KeyText string             `json:"-"` // the key for people: site_name, or 3, 1
 }
 
 // SavedConflict is one conflict.
@@ -65,6 +72,7 @@ type SavedConflict struct {
 	Key        json.RawMessage `json:"key"`
 	Cells      []SavedCell     `json:"cells,omitempty"`
 	Resolution string          `json:"resolution,omitempty"`
+	KeyText    string          `json:"-"`
 }
 
 // SavedCell is a conflicting cell or JSON path with the three values
@@ -90,11 +98,10 @@ func (p *Plan) Save() *SavedPlan {
 		st := SavedTable{Table: meta.Name, Ops: []SavedOp{}, Conflicts: []SavedConflict{}, Untracked: []json.RawMessage{}, Unchanged: t.Unchanged}
 		for i := range t.Ops {
 			op := &t.Ops[i]
-			so := SavedOp{Op: string(op.Kind), Key: keyJSON(meta, rowOf(op)), Before: rowJSON(meta, op.Before), After: rowJSON(meta, op.After)}
+			so := SavedOp{Op: string(op.Kind), Key: keyJSON(meta, op.Row()), Before: rowJSON(meta, op.Before), After: rowJSON(meta, op.After),
+				KeyText: keyText(meta, op.Row())}
 			if op.Kind == merge.Update {
-				for _, c := range op.Changed() {
-					so.Changed = append(so.Changed, meta.Columns[c].Name)
-				}
+				so.Changed, so.Paths = changedCells(meta, op.Before, op.After)
 			}
 			st.Ops = append(st.Ops, so)
 			switch op.Kind {
@@ -108,7 +115,7 @@ func (p *Plan) Save() *SavedPlan {
 		}
 		for i := range t.Conflicts {
 			c := &t.Conflicts[i]
-			sc := SavedConflict{Kind: string(c.Kind), Key: keyJSON(meta, conflictRow(c)), Resolution: string(c.Resolution)}
+			sc := SavedConflict{Kind: string(c.Kind), Key: keyJSON(meta, conflictRow(c)), Resolution: string(c.Resolution), KeyText: keyText(meta, conflictRow(c))}
 			for _, cell := range c.Cells {
 				sc.Cells = append(sc.Cells, SavedCell{Column: cell.Column, Path: cell.Path, Base: raw(cell.Base), Ours: raw(cell.Ours), Theirs: raw(cell.Theirs)})
 			}
@@ -119,7 +126,7 @@ func (p *Plan) Save() *SavedPlan {
 			}
 		}
 		for _, r := range t.Untracked {
-			st.Untracked = append(st.Untracked, keyJSON(meta, r))
+			st.Untracked, st.UntrackedText = append(st.Untracked, keyJSON(meta, r)), append(st.UntrackedText, keyText(meta, r))
 			sp.Summary.Untracked++
 		}
 		sp.Tables = append(sp.Tables, st)
@@ -148,6 +155,30 @@ func rowJSON(meta *serialize.Table, r serialize.Row) json.RawMessage {
 		return nil
 	}
 	return json.RawMessage(bytes.TrimSuffix(meta.AppendLine(nil, r), []byte("\n")))
+}
+
+// keyText names a row by its key for people: site_name, or 3, 1.
+func keyText(meta *serialize.Table, r serialize.Row) string {
+	return strings.Join(meta.KeyText(r), ", ")
+}
+
+// changedCells names the columns that differ between two versions of a
+// row, and the changes inside those that hold JSON.
+func changedCells(meta *serialize.Table, before, after serialize.Row) ([]string, []PathChangeReport) {
+	var names []string
+	var paths []PathChangeReport
+	op := merge.Op{Kind: merge.Update, Before: before, After: after}
+	for _, i := range op.Changed() {
+		col := meta.Columns[i]
+		names = append(names, col.Name)
+		if col.Type != serialize.JSON {
+			continue
+		}
+		for _, p := range merge.JSONChanges(before[i], after[i]) {
+			paths = append(paths, PathChangeReport{Column: col.Name, Path: p.Path, Before: raw(p.Before), After: raw(p.After)})
+		}
+	}
+	return names, paths
 }
 
 // keyJSON returns the key of a row as a JSON object of its key columns.

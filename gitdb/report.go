@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/lock"
-	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 )
 
 // The JSON forms of diff and status (--json), for scripts and CI;
@@ -43,6 +42,7 @@ type DiffChangeReport struct {
 	After   json.RawMessage    `json:"after,omitempty"`
 	Changed []string           `json:"changed,omitempty"`
 	Paths   []PathChangeReport `json:"paths,omitempty"`
+	KeyText string             `json:"-"` // the key for people
 }
 
 // PathChangeReport is a change inside a JSON value; an absent side is
@@ -62,6 +62,11 @@ func (d *DiffResult) Report() *DiffReport {
 		tr := DiffTableReport{Table: meta.Name, Changes: []DiffChangeReport{}, Unchanged: t.Same}
 		for _, ch := range t.Changes {
 			c := DiffChangeReport{Before: rowJSON(meta, ch.From), After: rowJSON(meta, ch.To)}
+			if ch.To != nil {
+				c.KeyText = keyText(meta, ch.To)
+			} else {
+				c.KeyText = keyText(meta, ch.From)
+			}
 			switch {
 			case ch.From == nil:
 				c.Change, c.Key = "added", keyJSON(meta, ch.To)
@@ -72,14 +77,7 @@ func (d *DiffResult) Report() *DiffReport {
 			default:
 				c.Change, c.Key = "changed", keyJSON(meta, ch.To)
 				r.Summary.Changed++
-				op := merge.Op{Kind: merge.Update, Before: ch.From, After: ch.To}
-				for _, i := range op.Changed() {
-					col := meta.Columns[i].Name
-					c.Changed = append(c.Changed, col)
-					for _, p := range merge.JSONChanges(ch.From[i], ch.To[i]) {
-						c.Paths = append(c.Paths, PathChangeReport{Column: col, Path: p.Path, Before: raw(p.Before), After: raw(p.After)})
-					}
-				}
+				c.Changed, c.Paths = changedCells(meta, ch.From, ch.To)
 			}
 			tr.Changes = append(tr.Changes, c)
 		}

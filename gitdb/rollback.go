@@ -2,6 +2,7 @@ package gitdb
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,7 +12,9 @@ import (
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/lock"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
@@ -39,36 +42,37 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 	}
 	defer s.close()
 	res := &ApplyResult{}
-	release, ledger, err := s.lockEnv(ctx, "rollback", opts.Revision, res)
+	t, err := s.openTarget(ctx, "rollback", opts.Revision, res)
 	if err != nil {
 		return res, err
 	}
-	defer release()
-	if err := checkIdentity(ledger, s.env, false); err != nil {
+	defer t.Close()
+	if err := t.CheckIdentity(false); err != nil {
 		return res, err
 	}
-	target, err := s.rollbackTarget(ledger, opts.Revision)
+	target, err := s.rollbackTarget(t.Ledger, opts.Revision)
 	if err != nil {
 		return res, err
 	}
-	res.LockFile = s.lockPath(target.Revision)
-	lf, err := s.recoverLock(res, ledger)
+	res.LockFile = t.LockPath(target.Revision)
+	lf, err := t.Recover(res.LockFile)
+	res.Notes = t.Notes
 	if err != nil {
 		return res, err
 	}
-	plan, err := s.rollbackPlan(ctx, s.db, ledger, target)
+	plan, err := s.rollbackPlan(ctx, s.db, t.Ledger, target)
 	if err != nil {
 		return res, err
 	}
-	res.Plan = plan
-	for _, t := range plan.Tables {
-		resolve(t, opts.Resolve)
+	res.Plan = plan.Plan
+	for _, tp := range plan.Tables {
+		resolve(tp, opts.Resolve)
 	}
 	if plan.Unresolved() > 0 {
-		return res, &ConflictError{Plan: plan}
+		return res, &ConflictError{Plan: plan.Plan}
 	}
 	if opts.Confirm != nil {
-		if ok, err := opts.Confirm(plan); err != nil || !ok {
+		if ok, err := opts.Confirm(plan.Plan); err != nil || !ok {
 			return res, errors.Join(ErrDeclined, err)
 		}
 	}
@@ -81,37 +85,31 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 	prev := *lf
 	lf.State = lock.RollingBack
 	lf.Rollback = &lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At}
-	if err := lock.Write(res.LockFile, lf); err != nil {
-		return res, err
-	}
-	_, err = s.write(ctx, entry, ledger, func(ctx context.Context, tx dialect.Tx) (*Plan, error) {
-		again, err := s.rollbackPlan(ctx, tx, ledger, target)
-		if err != nil {
-			return nil, err
-		}
-		if again.Fingerprint != plan.Fingerprint {
-			return nil, &TargetChangedError{Why: "rows of the target were changed"}
-		}
-		// The same rows give the same merge as the plan shown; this one's
-		// rows translate through what the transaction read.
-		for _, t := range again.Tables {
-			resolve(t, opts.Resolve)
-		}
-		return again, nil
-	}, false)
+	err = t.Commit(ctx, &ledger.Change{Entry: entry, Path: res.LockFile, Prev: &prev, Lock: lf, Done: lock.RolledBack, Record: lf.Rollback,
+		Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
+			again, err := s.rollbackPlan(ctx, tx, t.Ledger, target)
+			if err != nil {
+				return nil, err
+			}
+			if again.Fingerprint != plan.Fingerprint {
+				return nil, &TargetChangedError{Why: "rows of the target were changed"}
+			}
+			// The same rows give the same merge as the plan shown; this one's
+			// rows translate through what the transaction read.
+			for _, tp := range again.Tables {
+				resolve(tp, opts.Resolve)
+			}
+			return again.Tables, again.writer(tx).Write(ctx, again.Tables)
+		}})
 	if err != nil {
-		lock.Write(res.LockFile, &prev)
 		return res, err
 	}
-	finished := time.Now().UTC()
-	lf.State = lock.RolledBack
-	lf.Rollback.Finished, lf.Rollback.Ledger, lf.Rollback.Tables = &finished, entry.Seq, entry.Summary
 	res.Entry = entry
-	return res, lock.Write(res.LockFile, lf)
+	return res, nil
 }
 
 // rollbackTarget finds the apply to undo: the last one, or the last of rev.
-func (s *session) rollbackTarget(l *Ledger, rev string) (*Entry, error) {
+func (s *session) rollbackTarget(l *ledger.Ledger, rev string) (*Entry, error) {
 	if rev == "" {
 		cur := l.Current()
 		switch {
@@ -136,14 +134,14 @@ func (s *session) rollbackTarget(l *Ledger, rev string) (*Entry, error) {
 
 // rollbackPlan merges, per table the apply touched, its after-images
 // (base), its before-images (theirs) and the target's rows (ours).
-func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, ledger *Ledger, e *Entry) (*Plan, error) {
-	images, err := readImages(ctx, db, e.Seq)
+func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, l *ledger.Ledger, e *Entry) (*planned, error) {
+	images, err := ledger.ReadImages(ctx, db, e.Seq)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Env: s.env, Rev: repo.Rev{Name: e.Revision, Commit: e.Commit}, Base: e, Identity: ledger.Identity, Rollback: true}
+	p := &Plan{Env: s.env, Rev: repo.Rev{Name: e.Revision, Commit: e.Commit}, Base: e, Identity: l.Identity, Rollback: true}
 	var order []string
-	byTable := map[string][]image{}
+	byTable := map[string][]ledger.Image{}
 	for _, im := range images {
 		if _, ok := byTable[im.Table]; !ok {
 			order = append(order, im.Table)
@@ -162,37 +160,37 @@ func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, ledger *L
 	}
 	// Every table the apply recorded, written to or not: references
 	// translate through their natural keys.
-	var tables []*configTable
-	byName := map[string]*configTable{}
+	var tables []*dbrows.Table
+	byName := map[string]*dbrows.Table{}
 	for _, table := range slices.Sorted(maps.Keys(e.Tables)) {
 		t, err := s.rollbackTableFor(ctx, db, cfg, e, table)
 		if err != nil {
-			return nil, fmt.Errorf("gitdb/rollback: table %q: %w", table, err)
+			return nil, fmt.Errorf("table %q: %w", table, err)
 		}
 		tables, byName[table] = append(tables, t), t
 	}
-	p.tr, p.cfg = newTranslator(db, tables), cfg
-	fp := newFingerprint()
+	pl := &planned{Plan: p, tr: dbrows.NewTranslator(db, tables), cfg: cfg}
+	fp := sha256.New()
 	for _, table := range order {
 		if byName[table] == nil {
-			return nil, fmt.Errorf("gitdb/rollback: ledger entry %d has rows of table %q but not its metadata", e.Seq, table)
+			return nil, fmt.Errorf("ledger entry %d has rows of table %q but not its metadata", e.Seq, table)
 		}
-		tp, err := s.rollbackTable(ctx, p.tr, byName[table], e, byTable[table], fp)
+		tp, err := s.rollbackTable(ctx, pl.tr, byName[table], e, byTable[table], fp)
 		if err != nil {
-			return nil, fmt.Errorf("gitdb/rollback: table %q: %w", table, err)
+			return nil, fmt.Errorf("table %q: %w", table, err)
 		}
 		p.Tables = append(p.Tables, tp)
 	}
 	p.Tables = parentsFirst(p.Tables)
 	p.Fingerprint = hex.EncodeToString(fp.Sum(nil))
-	return p, nil
+	return pl, nil
 }
 
 // holdsJSON reports whether a table the entry recorded has a JSON column,
 // which .dbsync may give secret or excluded paths.
 func holdsJSON(e *Entry) bool {
 	for table := range e.Tables {
-		if meta, err := e.metaOf(table); err == nil {
+		if meta, err := e.MetaOf(table); err == nil {
 			for _, c := range meta.Columns {
 				if c.Type == serialize.JSON {
 					return true
@@ -205,8 +203,8 @@ func holdsJSON(e *Entry) bool {
 
 // rollbackTableFor describes a table an apply wrote, by the metadata its
 // ledger entry recorded.
-func (s *session) rollbackTableFor(ctx context.Context, db dialect.Reader, cfg *config.Config, e *Entry, table string) (*configTable, error) {
-	meta, err := e.metaOf(table)
+func (s *session) rollbackTableFor(ctx context.Context, db dialect.Reader, cfg *config.Config, e *Entry, table string) (*dbrows.Table, error) {
+	meta, err := e.MetaOf(table)
 	if err != nil {
 		return nil, err
 	}
@@ -214,17 +212,17 @@ func (s *session) rollbackTableFor(ctx context.Context, db dialect.Reader, cfg *
 	if err != nil {
 		return nil, fmt.Errorf("the target has no such table any more")
 	}
-	if err := checkColumns(meta, desc, "the ledger", fmt.Sprintf("entry %d", e.Seq)); err != nil {
+	if err := dbrows.CheckColumns(meta, desc, "the ledger", fmt.Sprintf("entry %d", e.Seq)); err != nil {
 		return nil, err
 	}
 	var opts *config.Table
 	if cfg != nil {
 		opts = cfg.Tables[table]
 	}
-	return tableFor(meta, opts, desc)
+	return dbrows.TableFor(meta, opts, desc)
 }
 
-func (s *session) rollbackTable(ctx context.Context, tr *translator, t *configTable, e *Entry, images []image, fp hash.Hash) (*merge.TablePlan, error) {
+func (s *session) rollbackTable(ctx context.Context, tr *dbrows.Translator, t *dbrows.Table, e *Entry, images []ledger.Image, fp hash.Hash) (*merge.TablePlan, error) {
 	meta, table := t.Meta, t.Meta.Name
 	var before, after []serialize.Row
 	for _, im := range images {
@@ -244,22 +242,21 @@ func (s *session) rollbackTable(ctx context.Context, tr *translator, t *configTa
 	}
 	slices.SortFunc(before, meta.CompareKeys)
 	slices.SortFunc(after, meta.CompareKeys)
-	src := &rowSource{t: t, tr: tr, keepHidden: true}
-	for attempt := 0; ; attempt++ {
-		h := newFingerprint()
+	src := dbrows.NewSource(t, tr, true)
+	var tp *merge.TablePlan
+	err := src.Ordered(func() error {
+		h := sha256.New()
 		h.Write([]byte(table + "\n"))
-		ours, stop := dbRows(ctx, src, h)
-		tp, err := merge.Table(meta, merge.Rows(after), merge.Rows(before), ours, merge.Options{})
-		stop()
-		if errors.Is(err, errOrder) && attempt == 0 {
-			src.sortInMemory = true
-			continue
+		ours, stop := src.Pull(ctx, h)
+		defer stop()
+		var err error
+		if tp, err = merge.Table(meta, merge.Rows(after), merge.Rows(before), ours, merge.Options{}); err != nil {
+			return err
 		}
-		if err == nil {
-			fp.Write(h.Sum(nil))
-		}
-		return tp, err
-	}
+		fp.Write(h.Sum(nil))
+		return nil
+	})
+	return tp, err
 }
 
 // resolve applies a resolution to a table's unresolved conflicts.
@@ -276,5 +273,5 @@ func resolve(t *merge.TablePlan, r merge.Resolution) {
 			}
 		}
 	}
-	slices.SortStableFunc(t.Ops, func(a, b merge.Op) int { return t.Meta.CompareKeys(rowOf(&a), rowOf(&b)) })
+	slices.SortStableFunc(t.Ops, func(a, b merge.Op) int { return t.Meta.CompareKeys(a.Row(), b.Row()) })
 }

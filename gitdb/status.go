@@ -2,15 +2,14 @@ package gitdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
+	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
+	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/lock"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
-	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
 // Status is where an environment stands.
@@ -32,11 +31,11 @@ func (w *Workspace) Status(ctx context.Context, env string) (*Status, error) {
 		return nil, err
 	}
 	defer s.close()
-	ledger, err := readLedger(ctx, s.db)
+	l, err := ledger.Read(ctx, s.db)
 	if err != nil {
 		return nil, err
 	}
-	st := &Status{Env: s.env, Identity: ledger.Identity, Current: ledger.Current(), History: ledger.Entries}
+	st := &Status{Env: s.env, Identity: l.Identity, Current: l.Current(), History: l.Entries}
 	if st.Current != nil {
 		if err := s.haveCommitOf(st.Current); err != nil {
 			return nil, err
@@ -61,7 +60,11 @@ func (w *Workspace) Status(ctx context.Context, env string) (*Status, error) {
 			st.Pending = append(st.Pending, t)
 		}
 	}
-	st.Crashed, err = s.crashedLocks()
+	gitDir, err := s.gitDir()
+	if err != nil {
+		return nil, err
+	}
+	st.Crashed, err = ledger.Crashed(gitDir, s.env)
 	return st, err
 }
 
@@ -71,75 +74,34 @@ func (s *session) drift(ctx context.Context, at *Entry) ([]*merge.TableDiff, err
 	if err != nil {
 		return nil, err
 	}
-	var out []*merge.TableDiff
-	targets := make([]*configTable, len(tables))
-	for i := range tables {
-		if targets[i], err = targetTable(ctx, s.db, cfg, &tables[i], at.Revision); err != nil {
-			return nil, fmt.Errorf("gitdb/status: table %q: %w", tables[i].Meta.Name, err)
-		}
+	targets, err := targetTables(ctx, s.db, cfg, tables, at.Revision)
+	if err != nil {
+		return nil, err
 	}
-	tr := newTranslator(s.db, targets)
+	tr := dbrows.NewTranslator(s.db, targets)
+	rev := s.revision(at.Commit, at.Revision)
+	var out []*merge.TableDiff
 	for i := range tables {
 		tf := &tables[i]
-		src := &rowSource{t: targets[i], tr: tr}
-		d, err := s.driftTable(ctx, tf, src, at)
+		src := dbrows.NewSource(targets[i], tr, false)
+		var d *merge.TableDiff
+		err := src.Ordered(func() error {
+			files, closeFiles, err := exportdir.Rows(rev, tf, at.Revision, nil)
+			if err != nil {
+				return err
+			}
+			defer closeFiles()
+			ours, stop := src.Pull(ctx, nil)
+			defer stop()
+			d, err = merge.Diff(tf.Meta, files, ours)
+			return err
+		})
 		if err != nil {
-			return nil, fmt.Errorf("gitdb/status: table %q: %w", tf.Meta.Name, err)
+			return nil, fmt.Errorf("table %q: %w", tf.Meta.Name, err)
 		}
 		if len(d.Changes) > 0 {
 			out = append(out, d)
 		}
 	}
 	return out, nil
-}
-
-func (s *session) driftTable(ctx context.Context, tf *repo.TableFiles, src *rowSource, at *Entry) (*merge.TableDiff, error) {
-	for attempt := 0; ; attempt++ {
-		files, closeFiles, err := fileRows(s.rep, tf, at.Revision, nil)
-		if err != nil {
-			return nil, err
-		}
-		ours, stop := dbRows(ctx, src, nil)
-		d, err := merge.Diff(tf.Meta, files, ours)
-		stop()
-		closeFiles()
-		if errors.Is(err, errOrder) && attempt == 0 {
-			src.sortInMemory = true
-			continue
-		}
-		return d, err
-	}
-}
-
-// crashedLocks lists the environment's lock files still "applying" or
-// "rolling-back": runs that died (the environment lock is not held, or
-// its holder's process is gone).
-func (s *session) crashedLocks() ([]*lock.File, error) {
-	gitDir, err := s.rep.CommonDir()
-	if err != nil {
-		return nil, err
-	}
-	paths, _ := filepath.Glob(filepath.Join(lock.Dir(gitDir), serialize.FileName(s.env), "*.lock"))
-	var out []*lock.File
-	for _, p := range paths {
-		lf, err := lock.Read(p)
-		if err != nil {
-			return nil, err
-		}
-		if lf != nil && (lf.State == lock.Applying || lf.State == lock.RollingBack) {
-			rec := &lf.Apply
-			if lf.State == lock.RollingBack && lf.Rollback != nil {
-				rec = lf.Rollback
-			}
-			if !rec.Owner.Alive() || !envLocked(gitDir, s.env) {
-				out = append(out, lf)
-			}
-		}
-	}
-	return out, nil
-}
-
-func envLocked(gitDir, env string) bool {
-	_, err := os.Stat(filepath.Join(lock.Dir(gitDir), serialize.FileName(env)+".lock"))
-	return err == nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 )
 
@@ -28,13 +29,13 @@ func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, e
 	if err != nil {
 		return nil, err
 	}
-	ledger, err := readLedger(ctx, s.db)
+	l, err := ledger.Read(ctx, s.db)
 	env := s.env
 	s.close()
 	if err != nil {
 		return nil, err
 	}
-	if cur := ledger.Current(); opts.Previous != "" && opts.Previous != opts.Commit && (cur == nil || cur.Commit != opts.Previous) {
+	if cur := l.Current(); opts.Previous != "" && opts.Previous != opts.Commit && (cur == nil || cur.Commit != opts.Previous) {
 		_, err := w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(opts.Previous)}, Baseline: true,
 			Version: opts.Version, LockName: "sync"})
 		if err != nil {

@@ -92,5 +92,23 @@ func TableDir(table string) string { return FileName(table) }
 
 // RowPath returns the path of a row file relative to the export directory.
 func (t *Table) RowPath(r Row) string {
-	return path.Join(TableDir(t.Name), RowsDir, FileName(t.KeyText(r)...)+RowExt)
+	return path.Join(TableDir(t.Name), RowsDir, t.RowFile(r))
+}
+
+// RowFile returns the name of a row's file in its table's rows directory.
+func (t *Table) RowFile(r Row) string { return FileName(t.KeyText(r)...) + RowExt }
+
+// IsRowFile reports whether a name in a rows directory is a row file:
+// FileName never starts a name with a dot, temporary files do.
+func IsRowFile(name string) bool {
+	return strings.HasSuffix(name, RowExt) && !strings.HasPrefix(name, ".")
+}
+
+// DescribeKey names a row by its key for messages: name="home".
+func (t *Table) DescribeKey(r Row) string {
+	var parts []string
+	for i, k := range t.KeyIndexes() {
+		parts = append(parts, t.Key[i]+"="+string(r[k]))
+	}
+	return strings.Join(parts, ", ")
 }

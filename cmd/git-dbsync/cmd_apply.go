@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
-	"github.com/gitdbsync/git-dbsync/gitdb/lock"
-	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 )
 
 type applyOptions struct {
@@ -109,7 +107,7 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 			return usageErrorf("--plan applies the saved plan as it is: give --ours, --theirs or --prune to plan instead")
 		}
 		opts.Revision, opts.Env = opts.Saved.Revision, opts.Saved.Env
-		opts.Resolve, opts.Prune = merge.Resolution(opts.Saved.Resolve), opts.Saved.Prune
+		opts.Resolve, opts.Prune = gitdb.Resolution(opts.Saved.Resolve), opts.Saved.Prune
 	}
 	if opts.Revision == "" {
 		return usageErrorf("name the revision to apply (or --plan FILE)\nhint: see 'git dbsync apply --help'")
@@ -136,13 +134,13 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 		}
 	}
 	var conflict *gitdb.ConflictError
-	var locked *lock.LockedError
+	var locked *gitdb.LockedError
 	switch {
 	case errors.As(err, &conflict):
 		renderPlan(s.Out, conflict.Plan, "conflicts: "+verb)
-		return &codedError{code: exitConflicts, err: fmt.Errorf("%w; nothing written\nhint: resolve them with --ours (keep the target's values) or --theirs (take the revision's), or set [table] merge in .dbsync", err)}
+		return fmt.Errorf("%w; nothing written\nhint: resolve them with --ours (keep the target's values) or --theirs (take the revision's), or set [table] merge in .dbsync", err)
 	case errors.As(err, &locked):
-		return &codedError{code: exitLocked, err: fmt.Errorf("%w\nhint: wait for it to finish; if its process is gone, the next run clears the lock", err)}
+		return fmt.Errorf("%w\nhint: wait for it to finish; if its process is gone, the next run clears the lock", err)
 	case err != nil:
 		return err
 	}

@@ -89,22 +89,3 @@ func runExport(cmd *cobra.Command, s *streams, opts *exportOptions) error {
 	}
 	return nil
 }
-
-func describeTable(t gitdb.TableExport) string {
-	if t.Dropped {
-		return fmt.Sprintf("no longer exported: files removed (%d rows)", t.Removed)
-	}
-	var parts []string
-	if t.New {
-		parts = append(parts, "new table")
-	}
-	parts = append(parts, fmt.Sprintf("%d rows (%s)", t.Rows, t.Layout))
-	if !t.Changes() {
-		return strings.Join(parts, ", ") + ", unchanged"
-	}
-	parts = append(parts, fmt.Sprintf("%d added, %d changed, %d removed", t.Added, t.Changed, t.Removed))
-	if t.MetaChanged && !t.New {
-		parts = append(parts, "table.json changed")
-	}
-	return strings.Join(parts, ", ")
-}

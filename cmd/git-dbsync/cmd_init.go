@@ -61,7 +61,11 @@ An existing .dbsync is never overwritten without --force.`,
 	f.StringVar(&opts.Env, "env", "dev", "environment whose database to inspect")
 	f.StringVar(&opts.URL, "url", "", "database URL (sqlite:PATH, relative to the repository root)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite an existing .dbsync")
-	f.StringVar(&opts.Preset, "preset", "", "the application's schema: "+strings.Join(gitdb.PresetNames(), ", "))
+	var names []string
+	for _, p := range gitdb.Presets() {
+		names = append(names, p.Name)
+	}
+	f.StringVar(&opts.Preset, "preset", "", "the application's schema: "+strings.Join(names, ", "))
 	return cmd
 }
 
@@ -85,10 +89,10 @@ func runInit(cmd *cobra.Command, s *streams, opts *initOptions) error {
 // presetHelp describes each preset, wrapped for the help text.
 func presetHelp() string {
 	var b strings.Builder
-	for _, name := range gitdb.PresetNames() {
-		b.WriteString("\n  " + name + "\n")
+	for _, p := range gitdb.Presets() {
+		b.WriteString("\n  " + p.Name + "\n")
 		line := "   "
-		for _, w := range strings.Fields(gitdb.Presets[name].About) {
+		for _, w := range strings.Fields(p.About) {
 			if len(line)+len(w) > 74 {
 				b.WriteString(line + "\n")
 				line = "   "

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
-	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 )
 
 type planOptions struct {
@@ -57,16 +56,16 @@ FILE' then applies exactly that plan, and refuses if the target changed.`,
 	return cmd
 }
 
-func resolution(ours, theirs bool) (merge.Resolution, error) {
+func resolution(ours, theirs bool) (gitdb.Resolution, error) {
 	switch {
 	case ours && theirs:
 		return "", usageErrorf("--ours and --theirs cannot be used together")
 	case ours:
-		return merge.Ours, nil
+		return gitdb.Ours, nil
 	case theirs:
-		return merge.Theirs, nil
+		return gitdb.Theirs, nil
 	}
-	return merge.Unresolved, nil
+	return gitdb.Unresolved, nil
 }
 
 func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {

@@ -244,7 +244,7 @@ func concurrentTest(t *testing.T, engine string) {
 	if first.ProcessState != nil {
 		t.Fatal("the first apply ended before the second was refused")
 	}
-	if !strings.Contains(string(out), fmt.Sprintf(`error: environment "prod" is locked: apply of v2 by `)) ||
+	if !strings.Contains(string(out), `error: environment "prod" is locked: apply of v2 by `) ||
 		!strings.Contains(string(out), fmt.Sprintf("(pid %d)", childPID(t, first.Process.Pid))) {
 		t.Errorf("second apply does not name the holder:\n%s", out)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gitdbsync/git-dbsync/gitdb"
 )
 
 // Exit codes, the same for every command. Scripts may rely on them.
@@ -56,17 +58,22 @@ type silentError struct{ code int }
 
 func (e *silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-// exitCode maps an error to the process exit code.
+// exitCode maps an error to the process exit code: the one place where
+// they are decided.
 func exitCode(err error) int {
 	var c *codedError
 	var s *silentError
+	var conflict *gitdb.ConflictError
+	var locked *gitdb.LockedError
 	switch {
 	case errors.As(err, &s):
 		return s.code
 	case errors.As(err, &c):
 		return c.code
-	case strings.HasPrefix(err.Error(), "unknown command"): // from cobra, untyped
-		return exitUsage
+	case errors.As(err, &conflict):
+		return exitConflicts
+	case errors.As(err, &locked):
+		return exitLocked
 	}
 	return exitError
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -33,6 +32,13 @@ func newStreams(in *os.File, out, errOut *os.File) *streams {
 func run(args []string, s *streams) int {
 	root := newRootCmd(s)
 	root.SetArgs(args)
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	completing := len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd)
+	if _, _, err := root.Find(args); err != nil && !completing { // an unknown command
+		printError(s.Err, fmt.Errorf("%w\nhint: see 'git dbsync --help'", err))
+		return exitUsage
+	}
 	err := root.ExecuteContext(context.Background())
 	if err == nil {
 		return exitOK
@@ -43,21 +49,6 @@ func run(args []string, s *streams) int {
 		printError(s.Err, err)
 	}
 	return code
-}
-
-// printError writes an error in git's voice: "error: …", and any "hint: …"
-// lines the message carries after it.
-func printError(w io.Writer, err error) {
-	for i, line := range strings.Split(err.Error(), "\n") {
-		if i == 0 || !strings.HasPrefix(line, "hint: ") {
-			line = "error: " + line
-		}
-		fmt.Fprintln(w, line)
-	}
-}
-
-func warn(w io.Writer, format string, args ...any) {
-	fmt.Fprintf(w, "warning: "+format+"\n", args...)
 }
 
 const rootLong = `git dbsync keeps the configuration part of an application's database in git.

@@ -15,15 +15,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strings"
 
 	gitconfig "github.com/go-git/go-git/v5/plumbing/format/config"
 	"github.com/gobwas/glob"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/codec"
-	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -36,21 +33,6 @@ const DefaultDir = "db"
 // ReservedPrefix starts the names of the tables git dbsync keeps in a
 // target database (ledger, identity); they are never classified or exported.
 const ReservedPrefix = "dbsync_"
-
-// Class is what git dbsync does with a table.
-type Class string
-
-const (
-	ClassConfig   Class = "config"   // exported and deployed
-	ClassContent  Class = "content"  // belongs to the target; never overwritten
-	ClassCache    Class = "cache"    // never exported; may be cleared after an apply
-	ClassTemp     Class = "temp"     // never exported
-	ClassSequence Class = "sequence" // counters advanced after an apply
-	ClassIgnore   Class = "ignore"   // never looked at
-)
-
-// Classes lists every class in the order .dbsync writes them.
-var Classes = []Class{ClassConfig, ClassContent, ClassCache, ClassTemp, ClassSequence, ClassIgnore}
 
 // Pos is where a value was set: file and line, and the key as git config
 // names it (section.subsection.key).
@@ -157,13 +139,16 @@ type Config struct {
 	Tables   map[string]*Table
 }
 
+// ErrNoFile is wrapped by the errors that report a missing .dbsync.
+var ErrNoFile = errors.New("no " + FileName)
+
 // Load reads root/.dbsync. A missing file is reported with a hint to run
 // git dbsync init.
 func Load(root string) (*Config, error) {
 	file := filepath.Join(root, FileName)
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no %s in %s (run 'git dbsync init' to create one)", FileName, root)
+		return nil, fmt.Errorf("%w in %s (run 'git dbsync init' to create one)", ErrNoFile, root)
 	}
 	if err != nil {
 		return nil, err
@@ -334,130 +319,6 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 		return bad("unknown key")
 	}
 	return nil
-}
-
-func isClass(c Class) bool {
-	for _, k := range Classes {
-		if k == c {
-			return true
-		}
-	}
-	return false
-}
-
-func classList() string {
-	var s []string
-	for _, c := range Classes {
-		s = append(s, string(c))
-	}
-	return strings.Join(s, ", ")
-}
-
-// Classify returns the class of a table and the pattern that matched it,
-// or "" when no pattern does. A table matched by patterns of two classes
-// is an error naming both.
-func (c *Config) Classify(table string) (Class, *Pattern, error) {
-	if strings.HasPrefix(table, ReservedPrefix) {
-		return ClassIgnore, nil, nil
-	}
-	var found *Pattern
-	for i := range c.Patterns {
-		p := &c.Patterns[i]
-		if !p.g.Match(table) {
-			continue
-		}
-		if found != nil && found.Class != p.Class {
-			return "", nil, &Error{Pos: p.Pos, Msg: fmt.Sprintf("table %q is matched by %s %q and by %s %q (%s): a table has one class",
-				table, found.Class, found.Glob, p.Class, p.Glob, found.Pos)}
-		}
-		if found == nil {
-			found = p
-		}
-	}
-	if found == nil {
-		return "", nil, nil
-	}
-	return found.Class, found, nil
-}
-
-// Scoped reports whether the table has a row scope by key at all.
-func (t *Table) Scoped() bool { return t != nil && len(t.rows)+len(t.notRows) > 0 }
-
-// InScope reports whether a row whose key text is keyText belongs to the
-// table's row scope: it matches a rows glob (or there is none) and no
-// "!" glob. A composite key is matched as its parts joined by "/".
-func (t *Table) InScope(keyText []string) bool {
-	if !t.Scoped() {
-		return true
-	}
-	k := strings.Join(keyText, "/")
-	for _, g := range t.notRows {
-		if g.Match(k) {
-			return false
-		}
-	}
-	if len(t.rows) == 0 {
-		return true
-	}
-	for _, g := range t.rows {
-		if g.Match(k) {
-			return true
-		}
-	}
-	return false
-}
-
-// EnvNames returns the names of the environments in .dbsync, sorted.
-func (c *Config) EnvNames() []string {
-	var names []string
-	for n := range c.Envs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// EnvVar returns the environment variable that overrides an environment's
-// URL: DBSYNC_ENV_<NAME>_URL, the name upper-cased, other characters "_".
-func EnvVar(env string) string {
-	return "DBSYNC_ENV_" + strings.ToUpper(nonAlnum.ReplaceAllString(env, "_")) + "_URL"
-}
-
-var nonAlnum = regexp.MustCompile(`[^A-Za-z0-9]`)
-
-// URL returns the database URL of an environment and where it came from:
-// the environment variable, then git config dbsync.env.<name>.url (local,
-// global or system, as git reads it), then .dbsync.
-func (c *Config) URL(env string) (url, source string, err error) {
-	return ResolveURL(c.Root, env, c.Envs[env], c.File)
-}
-
-// ResolveURL resolves an environment's URL when a .dbsync entry may not
-// exist yet (git dbsync init).
-func ResolveURL(root, env string, fromFile *Env, file string) (url, source string, err error) {
-	if v := os.Getenv(EnvVar(env)); v != "" {
-		return v, "$" + EnvVar(env), nil
-	}
-	if out, err := (repo.Git{Dir: root}).Line("config", "--get", "dbsync.env."+env+".url"); err == nil && out != "" {
-		return out, "git config dbsync.env." + env + ".url", nil
-	}
-	if fromFile != nil && fromFile.URL != "" {
-		return fromFile.URL, fromFile.Pos.String(), nil
-	}
-	return "", "", fmt.Errorf("environment %q has no database URL: set [env %q] url in %s, git config dbsync.env.%s.url, or $%s",
-		env, env, file, env, EnvVar(env))
-}
-
-// DefaultEnv picks the environment when none is named: "dev" when it
-// exists, else the only one.
-func (c *Config) DefaultEnv() (string, error) {
-	if _, ok := c.Envs["dev"]; ok || len(c.Envs) == 0 {
-		return "dev", nil
-	}
-	if len(c.Envs) == 1 {
-		return c.EnvNames()[0], nil
-	}
-	return "", fmt.Errorf("%s defines several environments (%s): choose one with --env", c.File, strings.Join(c.EnvNames(), ", "))
 }
 
 // indexLines maps section\0subsection\0key (section and key lower-cased) to

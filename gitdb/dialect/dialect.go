@@ -57,6 +57,16 @@ func (t *Table) Column(name string) *Column {
 	return nil
 }
 
+// NotNull reports whether every one of cols exists and is NOT NULL.
+func (t *Table) NotNull(cols []string) bool {
+	for _, c := range cols {
+		if col := t.Column(c); col == nil || col.Nullable {
+			return false
+		}
+	}
+	return true
+}
+
 // IsUnique reports whether cols (in any order) are the primary key or a
 // unique constraint, so that they identify a row.
 func (t *Table) IsUnique(cols []string) bool {

@@ -1,5 +1,5 @@
-// Package lock keeps the per-tag lock files of git dbsync and the model of
-// the ledger a target database holds.
+// Package lock keeps the lock files of git dbsync: a per-tag record of
+// each apply and rollback, and a lock per environment.
 //
 // A lock file (.git/dbsync/locks/<env>/<tag>.lock) is created before an
 // apply's transaction with state "applying", and rewritten atomically to
@@ -137,6 +137,23 @@ func Read(path string) (*File, error) {
 	return f, nil
 }
 
+// maxHistory bounds the earlier records a lock file keeps; the ledger in
+// the target keeps them all.
+const maxHistory = 20
+
+// Supersede makes f the record after prev, an earlier record of the same
+// revision, which moves into f's history.
+func (f *File) Supersede(prev *File) {
+	if prev == nil {
+		return
+	}
+	f.History = append(prev.History, *prev)
+	f.History[len(f.History)-1].History = nil
+	if len(f.History) > maxHistory {
+		f.History = f.History[len(f.History)-maxHistory:]
+	}
+}
+
 // Create writes a new lock file exclusively: it fails if one exists.
 func Create(path string, f *File) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
@@ -200,7 +217,7 @@ type Env struct {
 // *LockedError naming the holder. A lock whose holder died (same host,
 // process gone) is removed and reported in Stale.
 func LockEnv(gitDir, env string, h Holder) (*Env, error) {
-	path := filepath.Join(Dir(gitDir), serialize.FileName(env)+".lock")
+	path := envPath(gitDir, env)
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return nil, err
 	}
@@ -229,6 +246,16 @@ func LockEnv(gitDir, env string, h Holder) (*Env, error) {
 		os.Remove(path)
 	}
 	return nil, fmt.Errorf("could not take the lock %s", path)
+}
+
+func envPath(gitDir, env string) string {
+	return filepath.Join(Dir(gitDir), serialize.FileName(env)+".lock")
+}
+
+// EnvLocked reports whether an environment's lock is held.
+func EnvLocked(gitDir, env string) bool {
+	_, err := os.Stat(envPath(gitDir, env))
+	return err == nil
 }
 
 // Release drops the environment lock.

@@ -10,6 +10,7 @@ package merge
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
@@ -33,6 +34,31 @@ func Rows(rows []serialize.Row) Source {
 // Empty is a Source without rows.
 func Empty() (serialize.Row, bool, error) { return nil, false, nil }
 
+// Project maps the rows of a source laid out as from onto the columns of
+// into: a column from lacks gets a nil cell (unknown, for the merge).
+func Project(src Source, from, into *serialize.Table) Source {
+	if into == nil || slices.Equal(from.Columns, into.Columns) {
+		return src
+	}
+	idx := make([]int, len(into.Columns))
+	for i, c := range into.Columns {
+		idx[i] = from.Index(c.Name)
+	}
+	return func() (serialize.Row, bool, error) {
+		r, ok, err := src()
+		if !ok || err != nil {
+			return nil, ok, err
+		}
+		out := make(serialize.Row, len(idx))
+		for i, j := range idx {
+			if j >= 0 {
+				out[i] = r[j]
+			}
+		}
+		return out, true, nil
+	}
+}
+
 // Kind is what an op does to a row of the target.
 type Kind string
 
@@ -48,6 +74,14 @@ type Op struct {
 	Kind   Kind
 	Before serialize.Row
 	After  serialize.Row
+}
+
+// Row returns the row an op is about: the row written, or the row deleted.
+func (o *Op) Row() serialize.Row {
+	if o.After != nil {
+		return o.After
+	}
+	return o.Before
 }
 
 // Changed returns the indexes of the columns an update changes.

@@ -1,9 +1,10 @@
-// Package repo reads what git dbsync needs from a git repository without a
-// checkout: revisions resolved, trees walked and tags listed with go-git;
-// blob contents read through one long-lived "git cat-file --batch",
-// which DESIGN.md measured 2–5× faster than go-git for large blobs and for
-// many small ones, and which streams a blob instead of loading it whole.
-// The working tree is never touched.
+// Package repo is everything git dbsync does with git. It reads a
+// repository without a checkout: revisions resolved, trees walked and tags
+// listed with go-git; blob contents read through one long-lived "git
+// cat-file --batch", which DESIGN.md measured 2–5× faster than go-git for
+// large blobs and for many small ones, and which streams a blob instead of
+// loading it whole. Every other call of the git command goes through Git,
+// its one runner. Reading never touches the working tree.
 package repo
 
 import (
@@ -12,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,8 +23,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-
-	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
 // Repo is an open repository.
@@ -145,23 +143,16 @@ func (r *Repo) IsAncestor(a, b string) (bool, error) {
 // linked worktrees), where git dbsync keeps its lock files.
 func (r *Repo) CommonDir() (string, error) { return CommonDir(r.root) }
 
-// Blob is a file in a revision.
-type Blob struct {
-	Path string // slash path from the repository root
-	Hash string
+// Entry is a file or a directory of a revision's tree.
+type Entry struct {
+	Name string
+	Dir  bool
+	ID   string // the hash of the blob or tree
 }
 
-// TableFiles are the files of one exported table at a revision.
-type TableFiles struct {
-	Dir   string // the table's directory, from the repository root
-	Meta  *serialize.Table
-	Rows  []Blob // layout rows: the row files
-	Lines *Blob  // layout lines: the lines file
-}
-
-// Tables reads the tables exported under dir at a commit: each table's
-// metadata, and the blobs of its rows. A commit without dir has none.
-func (r *Repo) Tables(commit, dir string) ([]TableFiles, error) {
+// ReadDir lists a directory of a commit's tree ("" for the root); nil
+// when the commit has no such directory.
+func (r *Repo) ReadDir(commit, dir string) ([]Entry, error) {
 	c, err := r.git.CommitObject(plumbing.NewHash(commit))
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", commit, err)
@@ -170,47 +161,20 @@ func (r *Repo) Tables(commit, dir string) ([]TableFiles, error) {
 	if err != nil {
 		return nil, err
 	}
-	sub, err := tree.Tree(dir)
-	if errors.Is(err, object.ErrDirectoryNotFound) {
-		return nil, nil
+	if dir != "" && dir != "." {
+		tree, err = tree.Tree(dir)
+		if errors.Is(err, object.ErrDirectoryNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s at %.12s: %w", dir, commit, err)
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%s at %.12s: %w", dir, commit, err)
-	}
-	var out []TableFiles
-	for _, e := range sub.Entries {
-		if e.Mode != filemode.Dir {
-			continue
+	out := make([]Entry, 0, len(tree.Entries))
+	for _, e := range tree.Entries {
+		if e.Mode == filemode.Dir || e.Mode.IsFile() {
+			out = append(out, Entry{Name: e.Name, Dir: e.Mode == filemode.Dir, ID: e.Hash.String()})
 		}
-		tdir := path.Join(dir, e.Name)
-		ttree, err := sub.Tree(e.Name)
-		if err != nil {
-			return nil, err
-		}
-		metaEntry, err := ttree.FindEntry(serialize.MetaFile)
-		if err != nil {
-			continue // not a table directory
-		}
-		data, err := r.ReadBlob(metaEntry.Hash.String())
-		if err != nil {
-			return nil, err
-		}
-		meta, err := serialize.UnmarshalMeta(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s/%s at %.12s: %w", tdir, serialize.MetaFile, commit, err)
-		}
-		tf := TableFiles{Dir: tdir, Meta: meta}
-		if le, err := ttree.FindEntry(serialize.LinesFile); err == nil {
-			tf.Lines = &Blob{Path: path.Join(tdir, serialize.LinesFile), Hash: le.Hash.String()}
-		}
-		if rows, err := ttree.Tree(serialize.RowsDir); err == nil {
-			for _, re := range rows.Entries {
-				if re.Mode.IsFile() && strings.HasSuffix(re.Name, serialize.RowExt) {
-					tf.Rows = append(tf.Rows, Blob{Path: path.Join(tdir, serialize.RowsDir, re.Name), Hash: re.Hash.String()})
-				}
-			}
-		}
-		out = append(out, tf)
 	}
 	return out, nil
 }

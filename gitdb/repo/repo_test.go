@@ -28,7 +28,7 @@ func gitRepo(t *testing.T) string {
 	return dir
 }
 
-func TestRevisionsTablesAndBlobs(t *testing.T) {
+func TestRevisionsTreesAndBlobs(t *testing.T) {
 	r, err := Open(gitRepo(t))
 	if err != nil {
 		t.Fatal(err)
@@ -52,16 +52,19 @@ func TestRevisionsTablesAndBlobs(t *testing.T) {
 	if len(tags) != 2 || tags[0].Name != "v1" || tags[1].Name != "v2" {
 		t.Errorf("tags %+v", tags)
 	}
-	tables, err := r.Tables(v1.Commit, "db")
-	if err != nil || len(tables) != 1 || tables[0].Meta.Name != "t" || len(tables[0].Rows) != 2 {
-		t.Fatalf("tables at v1: %+v %v", tables, err)
+	rows, err := r.ReadDir(v1.Commit, "db/t/rows")
+	if err != nil || len(rows) != 2 || rows[0].Name != "a.json" || rows[0].Dir {
+		t.Fatalf("db/t/rows at v1: %+v %v", rows, err)
+	}
+	if top, err := r.ReadDir(v1.Commit, ""); err != nil || len(top) != 1 || top[0].Name != "db" || !top[0].Dir {
+		t.Errorf("root at v1: %+v %v", top, err)
 	}
 	// Two blobs open at once, each read in parts.
-	a, err := r.OpenBlob(tables[0].Rows[0].Hash)
+	a, err := r.OpenBlob(rows[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := r.OpenBlob(tables[0].Rows[1].Hash)
+	b, err := r.OpenBlob(rows[1].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,14 +76,14 @@ func TestRevisionsTablesAndBlobs(t *testing.T) {
 	if string(all) != `{"k":"a"}` || string(head) != "xxxxxxxxxx" {
 		t.Errorf("blobs %q %q", all, head)
 	}
-	data, err := r.ReadBlob(tables[0].Rows[1].Hash)
+	data, err := r.ReadBlob(rows[1].ID)
 	if err != nil || len(data) != 100000 {
 		t.Errorf("big blob: %d %v", len(data), err)
 	}
 	if _, err := r.ReadBlob("0123456789012345678901234567890123456789"); err == nil {
 		t.Error("a missing object was read")
 	}
-	if none, err := r.Tables(v1.Commit, "nowhere"); err != nil || none != nil {
+	if none, err := r.ReadDir(v1.Commit, "nowhere"); err != nil || none != nil {
 		t.Errorf("missing dir: %v %v", none, err)
 	}
 }

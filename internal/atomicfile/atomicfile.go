@@ -39,7 +39,7 @@ func New(final, tmpDir string, perm fs.FileMode) (*Pending, error) {
 	if tmpDir == "" {
 		tmpDir = filepath.Dir(final)
 	}
-	f, err := createTemp(tmpDir, perm)
+	f, err := Temp(tmpDir, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -50,9 +50,10 @@ func New(final, tmpDir string, perm fs.FileMode) (*Pending, error) {
 // its Commit or Abort leaves them behind, for Clean.
 const TempPattern = ".dbsync-*.tmp"
 
-// createTemp creates a new file in dir with perm, which the system masks
-// with the umask (os.CreateTemp would make it 0600 whatever the umask).
-func createTemp(dir string, perm fs.FileMode) (*os.File, error) {
+// Temp creates a new file in dir, named by TempPattern, with perm, which
+// the system masks with the umask (os.CreateTemp would make it 0600
+// whatever the umask).
+func Temp(dir string, perm fs.FileMode) (*os.File, error) {
 	for range 100 {
 		name := filepath.Join(dir, ".dbsync-"+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)

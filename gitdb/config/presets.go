@@ -1,20 +1,19 @@
-package gitdb
+package config
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/gobwas/glob"
-
-	"github.com/gitdbsync/git-dbsync/gitdb/config"
 )
 
-// A preset knows an application's standard schema: which tables are
+// A Preset knows an application's standard schema: which tables are
 // configuration, how their rows are identified, which columns hold ids of
 // other tables and which hold JSON or PHP-serialized values. Init applies
 // it to the tables the database has; the generic rules classify the rest.
-type preset struct {
+type Preset struct {
 	Name  string
 	About string
 	// markers are sets of base names whose presence, all with one
@@ -28,7 +27,7 @@ type preset struct {
 // values, {p} stands for the prefix.
 type presetRule struct {
 	base    string
-	class   config.Class
+	class   Class
 	options [][2]string
 }
 
@@ -40,7 +39,7 @@ func opt(kv ...string) [][2]string {
 	return out
 }
 
-func rules(class config.Class, bases string) []presetRule {
+func rules(class Class, bases string) []presetRule {
 	var out []presetRule
 	for _, b := range strings.Fields(bases) {
 		out = append(out, presetRule{base: b, class: class})
@@ -57,7 +56,7 @@ func concat(lists ...[]presetRule) []presetRule {
 }
 
 // Presets lists the presets init knows, by name.
-var Presets = map[string]*preset{
+var Presets = map[string]*Preset{
 	"wordpress": {
 		Name: "wordpress",
 		About: "WordPress (any table prefix, multisite sites included): options and network options by name, " +
@@ -66,17 +65,17 @@ var Presets = map[string]*preset{
 		markers: [][]string{{"options", "posts"}},
 		rules: concat(
 			[]presetRule{
-				{base: "options", class: config.ClassConfig, options: opt(
+				{base: "options", class: ClassConfig, options: opt(
 					"key", "option_name",
 					"codec", "option_value:php,json",
 					"rows", "!siteurl !home !cron !rewrite_rules !recently_edited !db_upgraded !_transient_* !_site_transient_* "+
 						"!auth_key !auth_salt !secure_auth_key !secure_auth_salt !logged_in_key !logged_in_salt !nonce_key !nonce_salt !recovery_keys")},
-				{base: "sitemeta", class: config.ClassConfig, options: opt(
+				{base: "sitemeta", class: ClassConfig, options: opt(
 					"key", "site_id meta_key",
 					"codec", "meta_value:php,json",
 					"rows", "!*/siteurl !*/_site_transient_* !*/auth_key !*/auth_salt !*/secure_auth_* !*/logged_in_* !*/nonce_*")},
 			},
-			rules(config.ClassContent, "posts postmeta comments commentmeta users usermeta terms termmeta term_taxonomy term_relationships links blogs blogmeta site signups registration_log"),
+			rules(ClassContent, "posts postmeta comments commentmeta users usermeta terms termmeta term_taxonomy term_relationships links blogs blogmeta site signups registration_log"),
 		),
 	},
 	"drupal": {
@@ -87,28 +86,28 @@ var Presets = map[string]*preset{
 		markers: [][]string{{"config", "key_value"}, {"variable", "system"}},
 		rules: concat(
 			[]presetRule{
-				{base: "config", class: config.ClassConfig, options: opt("key", "collection name", "codec", "data:php")},
-				{base: "variable", class: config.ClassConfig, options: opt(
+				{base: "config", class: ClassConfig, options: opt("key", "collection name", "codec", "data:php")},
+				{base: "variable", class: ClassConfig, options: opt(
 					"key", "name",
 					"codec", "value:php",
 					"rows", "!cron_* !drupal_private_key !drupal_hash_salt !css_js_query_string !install_time !update_last_check !*_last_run !javascript_parsed")},
-				{base: "role", class: config.ClassConfig, options: opt("key", "name")},
-				{base: "role_permission", class: config.ClassConfig, options: opt("key", "rid permission", "reference", "rid {p}role")},
-				{base: "block", class: config.ClassConfig, options: opt("key", "theme module delta")},
-				{base: "filter_format", class: config.ClassConfig},
-				{base: "filter", class: config.ClassConfig, options: opt("codec", "settings:php")},
-				{base: "node_type", class: config.ClassConfig},
-				{base: "taxonomy_vocabulary", class: config.ClassConfig, options: opt("key", "machine_name")},
-				{base: "image_styles", class: config.ClassConfig, options: opt("key", "name")},
-				{base: "menu_custom", class: config.ClassConfig},
+				{base: "role", class: ClassConfig, options: opt("key", "name")},
+				{base: "role_permission", class: ClassConfig, options: opt("key", "rid permission", "reference", "rid {p}role")},
+				{base: "block", class: ClassConfig, options: opt("key", "theme module delta")},
+				{base: "filter_format", class: ClassConfig},
+				{base: "filter", class: ClassConfig, options: opt("codec", "settings:php")},
+				{base: "node_type", class: ClassConfig},
+				{base: "taxonomy_vocabulary", class: ClassConfig, options: opt("key", "machine_name")},
+				{base: "image_styles", class: ClassConfig, options: opt("key", "name")},
+				{base: "menu_custom", class: ClassConfig},
 				// Users keep their roles: a role in use must not go.
-				{base: "users_roles", class: config.ClassContent, options: opt("reference", "rid {p}role")},
+				{base: "users_roles", class: ClassContent, options: opt("reference", "rid {p}role")},
 			},
-			rules(config.ClassCache, "cache cache_* cachetags router"),
-			rules(config.ClassTemp, "sessions semaphore queue flood batch history key_value_expire"),
-			rules(config.ClassIgnore, "watchdog"),
-			rules(config.ClassSequence, "sequences"),
-			rules(config.ClassContent, "key_value system node node_* users users_* user__* taxonomy_* comment* file_* path_alias* menu_link_content* menu_links menu_router block_content* shortcut* search_* url_alias authmap role_* field_*"),
+			rules(ClassCache, "cache cache_* cachetags router"),
+			rules(ClassTemp, "sessions semaphore queue flood batch history key_value_expire"),
+			rules(ClassIgnore, "watchdog"),
+			rules(ClassSequence, "sequences"),
+			rules(ClassContent, "key_value system node node_* users users_* user__* taxonomy_* comment* file_* path_alias* menu_link_content* menu_links menu_router block_content* shortcut* search_* url_alias authmap role_* field_*"),
 		),
 	},
 	"processwire": {
@@ -118,24 +117,24 @@ var Presets = map[string]*preset{
 		markers: [][]string{{"modules", "templates", "fieldgroups"}},
 		rules: concat(
 			[]presetRule{
-				{base: "modules", class: config.ClassConfig, options: opt("key", "class", "codec", "data:json")},
-				{base: "fields", class: config.ClassConfig, options: opt("key", "name", "codec", "data:json")},
-				{base: "fieldgroups", class: config.ClassConfig, options: opt("key", "name", "codec", "data:json")},
-				{base: "fieldgroups_fields", class: config.ClassConfig, options: opt(
+				{base: "modules", class: ClassConfig, options: opt("key", "class", "codec", "data:json")},
+				{base: "fields", class: ClassConfig, options: opt("key", "name", "codec", "data:json")},
+				{base: "fieldgroups", class: ClassConfig, options: opt("key", "name", "codec", "data:json")},
+				{base: "fieldgroups_fields", class: ClassConfig, options: opt(
 					"key", "fieldgroups_id fields_id",
 					"reference", "fieldgroups_id {p}fieldgroups",
 					"reference", "fields_id {p}fields",
 					"codec", "data:json")},
-				{base: "templates", class: config.ClassConfig, options: opt(
+				{base: "templates", class: ClassConfig, options: opt(
 					"key", "name",
 					"reference", "fieldgroups_id {p}fieldgroups",
 					"codec", "data:json")},
 				// Pages are content, but a template they use must not go.
-				{base: "pages", class: config.ClassContent, options: opt("reference", "templates_id {p}templates")},
+				{base: "pages", class: ClassContent, options: opt("reference", "templates_id {p}templates")},
 			},
-			rules(config.ClassCache, "caches"),
-			rules(config.ClassTemp, "session_login_throttle"),
-			rules(config.ClassContent, "pages pages_* page_* field_* users* process_* textformatter_*"),
+			rules(ClassCache, "caches"),
+			rules(ClassTemp, "session_login_throttle"),
+			rules(ClassContent, "pages pages_* page_* field_* users* process_* textformatter_*"),
 		),
 	},
 	"django": {
@@ -146,16 +145,16 @@ var Presets = map[string]*preset{
 		markers: [][]string{{"django_migrations"}},
 		rules: concat(
 			[]presetRule{
-				{base: "django_content_type", class: config.ClassConfig, options: opt("key", "app_label model", "merge", "no-delete")},
-				{base: "auth_group", class: config.ClassConfig, options: opt("key", "name")},
-				{base: "auth_permission", class: config.ClassConfig, options: opt("key", "content_type_id codename")},
-				{base: "auth_group_permissions", class: config.ClassConfig, options: opt("key", "group_id permission_id")},
-				{base: "django_site", class: config.ClassConfig, options: opt("key", "domain")},
+				{base: "django_content_type", class: ClassConfig, options: opt("key", "app_label model", "merge", "no-delete")},
+				{base: "auth_group", class: ClassConfig, options: opt("key", "name")},
+				{base: "auth_permission", class: ClassConfig, options: opt("key", "content_type_id codename")},
+				{base: "auth_group_permissions", class: ClassConfig, options: opt("key", "group_id permission_id")},
+				{base: "django_site", class: ClassConfig, options: opt("key", "domain")},
 			},
-			rules(config.ClassIgnore, "django_migrations"),
-			rules(config.ClassTemp, "django_session"),
-			rules(config.ClassCache, "django_cache*"),
-			rules(config.ClassContent, "auth_user auth_user_groups auth_user_user_permissions django_admin_log"),
+			rules(ClassIgnore, "django_migrations"),
+			rules(ClassTemp, "django_session"),
+			rules(ClassCache, "django_cache*"),
+			rules(ClassContent, "auth_user auth_user_groups auth_user_user_permissions django_admin_log"),
 		),
 	},
 }
@@ -170,15 +169,18 @@ func PresetNames() []string {
 	return names
 }
 
-// presetMatch is a table a preset rule claims.
-type presetMatch struct {
+// PresetMatch is a table a preset rule claims.
+type PresetMatch struct {
 	rule   *presetRule
 	prefix string
 }
 
-// match finds, for every table, the preset rule that claims it. The
+// Class is the class the rule gives the table.
+func (m PresetMatch) Class() Class { return m.rule.class }
+
+// Match finds, for every table, the preset rule that claims it. The
 // application must be recognized (a marker set present with one prefix).
-func (p *preset) match(tables []string) (map[string]presetMatch, error) {
+func (p *Preset) Match(tables []string) (map[string]PresetMatch, error) {
 	have := map[string]bool{}
 	for _, t := range tables {
 		have[t] = true
@@ -193,7 +195,7 @@ func (p *preset) match(tables []string) (map[string]presetMatch, error) {
 			for _, m := range set[1:] {
 				all = all && have[prefix+m]
 			}
-			if all && !containsString(prefixes, prefix) {
+			if all && !slices.Contains(prefixes, prefix) {
 				prefixes = append(prefixes, prefix)
 			}
 		}
@@ -207,7 +209,7 @@ func (p *preset) match(tables []string) (map[string]presetMatch, error) {
 	}
 	// The longest prefix first: wp_2_options is site 2's, not wp_'s "2_options".
 	sort.Slice(prefixes, func(i, j int) bool { return len(prefixes[i]) > len(prefixes[j]) })
-	out := map[string]presetMatch{}
+	out := map[string]PresetMatch{}
 	for _, t := range tables {
 		for _, prefix := range prefixes {
 			if !strings.HasPrefix(t, prefix) {
@@ -216,7 +218,7 @@ func (p *preset) match(tables []string) (map[string]presetMatch, error) {
 			base := strings.TrimPrefix(t, prefix)
 			for i := range p.rules {
 				if glob.MustCompile(p.rules[i].base).Match(base) {
-					out[t] = presetMatch{rule: &p.rules[i], prefix: prefix}
+					out[t] = PresetMatch{rule: &p.rules[i], prefix: prefix}
 					break
 				}
 			}
@@ -228,8 +230,8 @@ func (p *preset) match(tables []string) (map[string]presetMatch, error) {
 	return out, nil
 }
 
-// optionLines renders a matched table's [table] options.
-func (m presetMatch) optionLines() []string {
+// OptionLines renders a matched table's [table] options.
+func (m PresetMatch) OptionLines() []string {
 	var lines []string
 	for _, kv := range m.rule.options {
 		lines = append(lines, fmt.Sprintf("\t%s = %s", kv[0], quoteValue(strings.ReplaceAll(kv[1], "{p}", m.prefix))))

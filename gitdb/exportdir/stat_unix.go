@@ -1,6 +1,6 @@
 //go:build unix
 
-package gitdb
+package exportdir
 
 import (
 	"os"
@@ -39,4 +39,10 @@ func statDir(dir string, keep func(name string) bool) (map[string][2]int64, erro
 		out[name] = [2]int64{st.Size, st.Mtim.Sec*1e9 + int64(st.Mtim.Nsec)}
 	}
 	return out, nil
+}
+
+// sameDevice reports whether two existing paths are on one file system.
+func sameDevice(a, b string) bool {
+	var sa, sb unix.Stat_t
+	return unix.Stat(a, &sa) == nil && unix.Stat(b, &sb) == nil && sa.Dev == sb.Dev
 }

@@ -1,4 +1,14 @@
-package gitdb
+// Package ledger keeps what a target database records about itself: its
+// identity (dbsync_identity) and the history of applies, baselines and
+// rollbacks with the before and after image of every row changed
+// (dbsync_ledger, dbsync_ledger_rows). It also runs a change's life: the
+// environment lock, the settling of a run that crashed, and one
+// transaction that writes the change and its ledger entry together, with
+// the per-tag lock file saying "applying" before and "applied" after.
+//
+// Contract: the ledger entry commits with the data or not at all, so the
+// ledger tells whether any run's transaction committed.
+package ledger
 
 import (
 	"context"
@@ -136,9 +146,9 @@ func (l *Ledger) nextSeq() int64 {
 	return l.Entries[len(l.Entries)-1].Seq + 1
 }
 
-// readLedger reads a target's identity and ledger; a database without
+// Read reads a target's identity and ledger; a database without
 // them has an empty ledger.
-func readLedger(ctx context.Context, db dialect.Reader) (*Ledger, error) {
+func Read(ctx context.Context, db dialect.Reader) (*Ledger, error) {
 	tables, err := db.Tables(ctx)
 	if err != nil {
 		return nil, err
@@ -185,19 +195,19 @@ FROM `+ledgerTable+` ORDER BY seq`, nil, func(v []any) error {
 	return l, nil
 }
 
-// image is a row as the ledger keeps it: the canonical line of the row.
-type image struct {
+// Image is a row as the ledger keeps it: the canonical line of the row.
+type Image struct {
 	Table         string
 	Op            string
 	Before, After []byte // nil where the row is absent
 }
 
-// readImages reads the before and after images an entry recorded.
-func readImages(ctx context.Context, db dialect.Reader, seq int64) ([]image, error) {
-	var out []image
+// ReadImages reads the before and after images an entry recorded.
+func ReadImages(ctx context.Context, db dialect.Reader, seq int64) ([]Image, error) {
+	var out []Image
 	err := db.Query(ctx, "SELECT tbl, op, before_image, after_image FROM "+ledgerRowsTable+" WHERE seq = ? ORDER BY n",
 		[]any{seq}, func(v []any) error {
-			im := image{Table: text(v[0]), Op: text(v[1])}
+			im := Image{Table: text(v[0]), Op: text(v[1])}
 			if v[2] != nil {
 				im.Before = []byte(text(v[2]))
 			}
@@ -212,7 +222,7 @@ func readImages(ctx context.Context, db dialect.Reader, seq int64) ([]image, err
 
 // writeEntry records an entry and its row images in the transaction that
 // makes the changes, so that both commit or neither does.
-func writeEntry(ctx context.Context, tx dialect.Tx, e *Entry, images []image) error {
+func writeEntry(ctx context.Context, tx dialect.Tx, e *Entry, images []Image) error {
 	summary, err := json.Marshal(e.Summary)
 	if err != nil {
 		return err
@@ -265,7 +275,7 @@ func writeIdentity(ctx context.Context, tx dialect.Tx, id *Identity) error {
 // images.
 type longTexter interface{ LongText() string }
 
-func ensureLedger(ctx context.Context, db dialect.Dialect, tx dialect.Tx) error {
+func ensure(ctx context.Context, db dialect.Dialect, tx dialect.Tx) error {
 	longText := "TEXT"
 	if l, ok := db.(longTexter); ok {
 		longText = l.LongText()
@@ -278,8 +288,8 @@ func ensureLedger(ctx context.Context, db dialect.Dialect, tx dialect.Tx) error 
 	return nil
 }
 
-// metaOf returns the table metadata an entry recorded for a table.
-func (e *Entry) metaOf(table string) (*serialize.Table, error) {
+// MetaOf returns the table metadata an entry recorded for a table.
+func (e *Entry) MetaOf(table string) (*serialize.Table, error) {
 	raw, ok := e.Tables[table]
 	if !ok {
 		return nil, fmt.Errorf("ledger entry %d has no metadata for table %q", e.Seq, table)

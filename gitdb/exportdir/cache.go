@@ -1,4 +1,4 @@
-package gitdb
+package exportdir
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -30,8 +31,33 @@ type rowsCache struct {
 // changed within the same timestamp, as git's "racily clean" entries.
 const racyWindow = int64(2 * time.Second)
 
-func rowsCachePath(gitDir, env, table string) string {
-	return filepath.Join(gitDir, "dbsync", "cache", serialize.FileName(env), serialize.FileName(table))
+// Cache is a table's rows cache: as found, and what to record after the
+// export commits.
+type Cache struct {
+	path, dir string
+	old       *rowsCache
+	hash      string // set when the files were checked or written
+}
+
+// OpenCache reads the rows cache of a table of an environment, kept in
+// the git directory, for the rows directory dir.
+func OpenCache(gitDir, env, table, dir string) *Cache {
+	p := filepath.Join(gitDir, "dbsync", "cache", serialize.FileName(env), serialize.FileName(table))
+	return &Cache{path: p, dir: dir, old: loadRowsCache(p)}
+}
+
+func (c *Cache) usable() bool { return c != nil && c.old != nil }
+
+// Untouched reports whether the cache describes the row files as they
+// are: the same names, none modified since.
+func (c *Cache) Untouched() bool { return c.usable() && c.old.untouched(c.dir) }
+
+// Save records the files as the export left them. A cache is only a
+// shortcut: failing to save it costs time, not correctness.
+func (c *Cache) Save() {
+	if c.hash != "" {
+		saveRowsCache(c.path, c.dir, c.hash)
+	}
 }
 
 func loadRowsCache(p string) *rowsCache {
@@ -69,15 +95,10 @@ func loadRowsCache(p string) *rowsCache {
 	return c
 }
 
-// rowFile says which names of a rows directory are row files.
-func rowFile(name string) bool {
-	return strings.HasSuffix(name, serialize.RowExt) && !strings.HasPrefix(name, ".")
-}
-
 // untouched reports whether the row files in dir are exactly those the
 // cache recorded, none modified since.
 func (c *rowsCache) untouched(dir string) bool {
-	files, err := statDir(dir, rowFile)
+	files, err := statDir(dir, serialize.IsRowFile)
 	if err != nil || len(files) != len(c.files) {
 		return false
 	}
@@ -91,7 +112,7 @@ func (c *rowsCache) untouched(dir string) bool {
 
 // saveRowsCache records the files of dir and the hash of their rows.
 func saveRowsCache(p, dir, sum string) error {
-	files, err := statDir(dir, rowFile)
+	files, err := statDir(dir, serialize.IsRowFile)
 	if err != nil {
 		return err
 	}
@@ -100,10 +121,10 @@ func saveRowsCache(p, dir, sum string) error {
 	for name, st := range files {
 		fmt.Fprintf(&b, "%s\t%d\t%d\n", name, st[0], st[1])
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
 		return err
 	}
-	return writeFileAtomic(p, []byte(b.String()))
+	return atomicfile.WriteFile(p, []byte(b.String()), 0o666)
 }
 
 // rowsHash hashes a table's rows in the order export writes them: each

@@ -1,8 +1,7 @@
-package gitdb
+package dbrows
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"strconv"
@@ -51,7 +50,7 @@ func (c *columnMapping) json() bool {
 
 // prepareMapping works out how each column of t translates. meta, opts
 // (nil without a [table] section) and desc must be set.
-func (t *configTable) prepareMapping() error {
+func (t *Table) prepareMapping() error {
 	meta := t.Meta
 	t.mapping = make([]columnMapping, len(meta.Columns))
 	for i, c := range meta.Columns {
@@ -88,7 +87,7 @@ func (t *configTable) prepareMapping() error {
 
 // pathOptions adds the .dbsync options on paths inside values: secret,
 // exclude-paths and reference.
-func (t *configTable) pathOptions() error {
+func (t *Table) pathOptions() error {
 	meta := t.Meta
 	if t.Options == nil {
 		return nil
@@ -137,10 +136,10 @@ type keyMap struct {
 	byKey map[string]int64
 }
 
-// translator converts rows between the forms for one database.
-type translator struct {
+// Translator converts rows between the forms for one database.
+type Translator struct {
 	db     dialect.Reader
-	tables map[string]*configTable
+	tables map[string]*Table
 	keys   map[string]*keyMap
 	// kept holds, per table and row key, the database's cells of the
 	// columns with hidden paths, to put those values back when the row is
@@ -148,8 +147,8 @@ type translator struct {
 	kept map[string]map[string][]serialize.Cell
 }
 
-func newTranslator(db dialect.Reader, tables []*configTable) *translator {
-	tr := &translator{db: db, tables: map[string]*configTable{}, keys: map[string]*keyMap{}, kept: map[string]map[string][]serialize.Cell{}}
+func NewTranslator(db dialect.Reader, tables []*Table) *Translator {
+	tr := &Translator{db: db, tables: map[string]*Table{}, keys: map[string]*keyMap{}, kept: map[string]map[string][]serialize.Cell{}}
 	for _, t := range tables {
 		tr.tables[t.Meta.Name] = t
 	}
@@ -177,7 +176,7 @@ func natKey(meta *serialize.Table, r serialize.Row) string {
 
 // keyMap reads (once) the ids and natural keys of every row of a
 // natural-keyed table, row scopes aside: a reference may point at any row.
-func (tr *translator) keyMap(ctx context.Context, table string) (*keyMap, error) {
+func (tr *Translator) keyMap(ctx context.Context, table string) (*keyMap, error) {
 	if km := tr.keys[table]; km != nil {
 		if km.byID == nil {
 			return nil, fmt.Errorf("table %q: its natural key refers back to itself through other keys", table)
@@ -202,7 +201,7 @@ func (tr *translator) keyMap(ctx context.Context, table string) (*keyMap, error)
 // out each row's natural key. A key column may refer to t itself (a
 // parent in a tree: key = parent_id name): the parent's key is worked out
 // first, from the rows in memory.
-func (tr *translator) readKeyMap(ctx context.Context, t *configTable) (*keyMap, error) {
+func (tr *Translator) readKeyMap(ctx context.Context, t *Table) (*keyMap, error) {
 	meta := t.Meta
 	var others []int // key columns that translate through other tables
 	for _, k := range meta.KeyIndexes() {
@@ -299,7 +298,7 @@ func (tr *translator) readKeyMap(ctx context.Context, t *configTable) (*keyMap, 
 // prepare reads the key maps the given columns of t translate through
 // (all columns when none are given) before t's rows are read: one
 // connection cannot run a second query while it streams the first.
-func (tr *translator) prepare(ctx context.Context, t *configTable, cols []int) error {
+func (tr *Translator) prepare(ctx context.Context, t *Table, cols []int) error {
 	if cols == nil {
 		for i := range t.mapping {
 			cols = append(cols, i)
@@ -324,7 +323,7 @@ func (tr *translator) prepare(ctx context.Context, t *configTable, cols []int) e
 }
 
 // refToFile turns an id into the natural key of the row it references.
-func (tr *translator) refToFile(ctx context.Context, table string, id string) (string, error) {
+func (tr *Translator) refToFile(ctx context.Context, table string, id string) (string, error) {
 	km, err := tr.keyMap(ctx, table)
 	if err != nil {
 		return "", err
@@ -335,137 +334,6 @@ func (tr *translator) refToFile(ctx context.Context, table string, id string) (s
 		return "", fmt.Errorf("references %s=%s in %q, which has no such row", tr.tables[table].Meta.Surrogate, id, table)
 	}
 	return key, nil
-}
-
-// cellToFile converts a driver value of column i into the files' cell.
-func (tr *translator) cellToFile(ctx context.Context, t *configTable, i int, v any) (serialize.Cell, error) {
-	m := &t.mapping[i]
-	cell, err := serialize.AppendCell(nil, &m.db, v)
-	if err != nil || string(cell) == string(serialize.NullCell) {
-		return cell, err
-	}
-	switch {
-	case t.Meta.Columns[i].Secret:
-		return serialize.SecretCell, nil
-	case m.ref != "":
-		key, err := tr.refToFile(ctx, m.ref, string(cell))
-		return serialize.Cell(key), err
-	case !m.json():
-		return cell, nil
-	}
-	n, err := tr.decode(m, cell)
-	if err != nil {
-		return nil, err
-	}
-	err = eachPathRef(&n, m.pathRefs, func(pr *pathRef, v *serialize.Node) error {
-		if v.Kind == serialize.String && !pr.fixed {
-			pr.text = true // written back as this database holds them
-		}
-		key, err := tr.refToFile(ctx, pr.table, v.Text)
-		if err == nil {
-			*v, err = serialize.Parse([]byte(key))
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, h := range m.hidden {
-		if h.secret {
-			h.path.Each(&n, func(v *serialize.Node) error {
-				*v = serialize.Node{Kind: serialize.String, Text: serialize.SecretPlaceholder}
-				return nil
-			})
-		} else {
-			h.path.Delete(&n)
-		}
-	}
-	return serialize.AppendCanonical(nil, &n, "", "")
-}
-
-// eachPathRef calls fn with every value other than null that a path
-// reference reaches in n, and that reference.
-func eachPathRef(n *serialize.Node, refs []pathRef, fn func(pr *pathRef, v *serialize.Node) error) error {
-	for i := range refs {
-		pr := &refs[i]
-		err := pr.path.Each(n, func(v *serialize.Node) error {
-			if v.Kind == serialize.Null {
-				return nil
-			}
-			if err := fn(pr, v); err != nil {
-				return fmt.Errorf("at %s: %w", pr.path, err)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// decode parses a database cell of a JSON-holding column.
-func (tr *translator) decode(m *columnMapping, cell serialize.Cell) (serialize.Node, error) {
-	n, err := serialize.Parse(cell)
-	if err != nil || m.codec == "" {
-		return n, err
-	}
-	text := n.Text
-	if m.db.Type == serialize.Bytes {
-		raw, err := base64.StdEncoding.DecodeString(text)
-		if err != nil {
-			return n, err
-		}
-		text = string(raw)
-	}
-	return codec.Decode(m.codec, text)
-}
-
-// rowToFile converts the driver values of a row read from the database
-// (one per Meta column) into the files' form, key columns first so that
-// errors can name the row. Cells that need no translation are appended
-// to buf, which the caller reuses from row to row.
-func (tr *translator) rowToFile(ctx context.Context, t *configTable, values []any, row serialize.Row, buf []byte, keepHidden bool) ([]byte, error) {
-	meta := t.Meta
-	buf = buf[:0]
-	cell := func(i int) (err error) {
-		if !t.mapping[i].same {
-			row[i], err = tr.cellToFile(ctx, t, i, values[i])
-			return err
-		}
-		start := len(buf)
-		buf, err = serialize.AppendCell(buf, &t.mapping[i].db, values[i])
-		// Earlier cells stay valid if append moves buf: they keep the old array.
-		row[i] = buf[start:len(buf):len(buf)]
-		return err
-	}
-	for _, k := range meta.KeyIndexes() {
-		if err := cell(k); err != nil {
-			return buf, fmt.Errorf("row with %s = %v: column %q: %w", meta.Columns[k].Name, values[k], meta.Columns[k].Name, err)
-		}
-	}
-	var kept []serialize.Cell
-	for i := range meta.Columns {
-		if slices.Contains(meta.KeyIndexes(), i) {
-			continue
-		}
-		if err := cell(i); err != nil {
-			return buf, fmt.Errorf("row %s: column %q: %w", describeKey(meta, row), meta.Columns[i].Name, err)
-		}
-		if keepHidden && len(t.mapping[i].hidden) > 0 {
-			if kept == nil {
-				kept = make([]serialize.Cell, len(meta.Columns))
-			}
-			kept[i], _ = serialize.AppendCell(nil, &t.mapping[i].db, values[i])
-		}
-	}
-	if kept != nil {
-		if tr.kept[meta.Name] == nil {
-			tr.kept[meta.Name] = map[string][]serialize.Cell{}
-		}
-		tr.kept[meta.Name][meta.KeyOf(row)] = kept
-	}
-	return buf, nil
 }
 
 // RefError is a reference to a row that neither the revision nor the
@@ -480,113 +348,11 @@ func (e *RefError) Error() string {
 }
 
 // idOf returns the target's id of a natural-keyed row.
-func (tr *translator) idOf(ctx context.Context, table, key string) (int64, bool, error) {
+func (tr *Translator) idOf(ctx context.Context, table, key string) (int64, bool, error) {
 	km, err := tr.keyMap(ctx, table)
 	if err != nil {
 		return 0, false, err
 	}
 	id, ok := km.byKey[key]
 	return id, ok, nil
-}
-
-// cellToDB converts column i of a row in the files' form into the cell
-// the database stores. kept is the target's current cell of a column with
-// hidden paths (nil for an insert): those values are put back.
-func (tr *translator) cellToDB(ctx context.Context, t *configTable, i int, r serialize.Row, kept serialize.Cell) (serialize.Cell, error) {
-	m := &t.mapping[i]
-	cell := r[i]
-	if string(cell) == string(serialize.NullCell) {
-		return cell, nil
-	}
-	refErr := func(table, key string) error {
-		return &RefError{Table: t.Meta.Name, Row: describeKey(t.Meta, r), Column: t.Meta.Columns[i].Name, RefTable: table, Key: key}
-	}
-	switch {
-	case m.ref != "":
-		id, ok, err := tr.idOf(ctx, m.ref, string(cell))
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, refErr(m.ref, string(cell))
-		}
-		return serialize.Cell(strconv.FormatInt(id, 10)), nil
-	case !m.json():
-		return cell, nil
-	}
-	n, err := serialize.Parse(cell)
-	if err != nil {
-		return nil, err
-	}
-	err = eachPathRef(&n, m.pathRefs, func(pr *pathRef, v *serialize.Node) error {
-		key, err := serialize.AppendCanonical(nil, v, "", "")
-		if err != nil {
-			return err
-		}
-		id, ok, err := tr.idOf(ctx, pr.table, string(key))
-		if err == nil && !ok {
-			err = refErr(pr.table, string(key))
-		}
-		*v = serialize.Node{Kind: serialize.Number, Text: strconv.FormatInt(id, 10)}
-		if pr.text {
-			v.Kind = serialize.String
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(m.hidden) > 0 {
-		var target *serialize.Node
-		if kept != nil && string(kept) != string(serialize.NullCell) {
-			tn, err := tr.decode(m, kept)
-			if err != nil {
-				return nil, fmt.Errorf("the target's value: %w", err)
-			}
-			target = &tn
-		}
-		for _, h := range m.hidden {
-			h.path.Delete(&n)
-			if target != nil {
-				h.path.Restore(&n, target)
-			}
-		}
-	}
-	if hasPlaceholder(&n) {
-		return nil, fmt.Errorf("table %q, row %s: column %q: the value holds %q where this revision's .dbsync names no secret: it is never written",
-			t.Meta.Name, describeKey(t.Meta, r), t.Meta.Columns[i].Name, serialize.SecretPlaceholder)
-	}
-	if m.codec == "" {
-		return serialize.AppendCanonical(nil, &n, "", "")
-	}
-	text, err := codec.Encode(m.codec, &n)
-	if err != nil {
-		return nil, fmt.Errorf("table %q, row %s: column %q: %w", t.Meta.Name, describeKey(t.Meta, r), t.Meta.Columns[i].Name, err)
-	}
-	if m.db.Type == serialize.Bytes {
-		text = base64.StdEncoding.EncodeToString([]byte(text))
-	}
-	return serialize.AppendString(nil, text), nil
-}
-
-// hasPlaceholder reports a secret's placeholder anywhere in a value: a
-// guard against writing it into a database.
-func hasPlaceholder(n *serialize.Node) bool {
-	switch n.Kind {
-	case serialize.String:
-		return n.Text == serialize.SecretPlaceholder
-	case serialize.Array:
-		for i := range n.Items {
-			if hasPlaceholder(&n.Items[i]) {
-				return true
-			}
-		}
-	case serialize.Object:
-		for i := range n.Members {
-			if hasPlaceholder(&n.Members[i].Value) {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -1,9 +1,10 @@
-package gitdb
+package dbrows
 
 import (
 	"context"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"sort"
 
@@ -12,8 +13,8 @@ import (
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
-// configTable is one table of class config, with everything export needs.
-type configTable struct {
+// Table is one table of class config, with everything export needs.
+type Table struct {
 	Meta    *serialize.Table
 	Options *config.Table // nil when .dbsync has no [table] section for it
 	Desc    *dialect.Table
@@ -25,33 +26,76 @@ type configTable struct {
 	keyHasRef   bool            // a key column is a Ref: rows sort in memory
 }
 
-// tableFor describes a table whose metadata comes from files (a revision,
+// TableFor describes a table whose metadata comes from files (a revision,
 // the ledger) for reading its rows from a target.
-func tableFor(meta *serialize.Table, opts *config.Table, desc *dialect.Table) (*configTable, error) {
+func TableFor(meta *serialize.Table, opts *config.Table, desc *dialect.Table) (*Table, error) {
 	names := make([]string, len(meta.Columns))
 	for i, c := range meta.Columns {
 		names[i] = c.Name
 	}
-	t := &configTable{Meta: meta, Options: opts, Desc: desc, columns: names}
+	t := &Table{Meta: meta, Options: opts, Desc: desc, columns: names}
 	return t, t.prepareMapping()
 }
 
-// catalog is the classification of every table of a database.
-type catalog struct {
-	Config       []*configTable
+// Target describes a table whose metadata comes from the files of a
+// revision (file names its table.json there) as the target has it.
+func Target(ctx context.Context, db dialect.Reader, cfg *config.Config, meta *serialize.Table, file, rev string) (*Table, error) {
+	desc, err := db.Describe(ctx, meta.Name)
+	if err != nil {
+		return nil, fmt.Errorf("%s at %s: the target has no such table", path.Dir(file), rev)
+	}
+	if err := CheckColumns(meta, desc, file, rev); err != nil {
+		return nil, err
+	}
+	return TableFor(meta, cfg.Tables[meta.Name], desc)
+}
+
+// CheckColumns proves that the target can hold the revision's rows.
+func CheckColumns(meta *serialize.Table, desc *dialect.Table, file, rev string) error {
+	if s := meta.Surrogate; s != "" {
+		if dc := desc.Column(s); dc == nil || dc.Type != serialize.Int {
+			return fmt.Errorf("%s at %s: the target has no integer column %q to hold the rows' ids", file, rev, s)
+		}
+	}
+	for _, c := range meta.Columns {
+		dc := desc.Column(c.Name)
+		want := c.Type
+		switch {
+		case c.Type == serialize.Ref:
+			want = serialize.Int // the referenced row's id
+		case c.Codec != "" && dc != nil && dc.Type == serialize.Bytes:
+			want = serialize.Bytes // the encoded value
+		case c.Codec != "":
+			want = serialize.Text
+		}
+		switch {
+		case dc == nil:
+			return fmt.Errorf("%s at %s: column %q does not exist in the target", file, rev, c.Name)
+		case dc.Generated:
+			return fmt.Errorf("%s at %s: column %q is generated in the target and cannot be written", file, rev, c.Name)
+		case dc.Type != want:
+			return fmt.Errorf("%s at %s: column %q is %s in the files but %s (%s) in the target", file, rev, c.Name, want, dc.Type, dc.DeclType)
+		}
+	}
+	return nil
+}
+
+// Catalog is the classification of every table of a database.
+type Catalog struct {
+	Config       []*Table
 	Classes      map[string]config.Class
 	Unclassified []string
 	Warnings     []string
 }
 
-// readCatalog classifies every table of db and builds the metadata of the
+// ReadCatalog classifies every table of db and builds the metadata of the
 // config tables, validating the [table] options against the catalog.
-func readCatalog(ctx context.Context, cfg *config.Config, db dialect.Dialect) (*catalog, error) {
+func ReadCatalog(ctx context.Context, cfg *config.Config, db dialect.Dialect) (*Catalog, error) {
 	names, err := db.Tables(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cat := &catalog{Classes: map[string]config.Class{}}
+	cat := &Catalog{Classes: map[string]config.Class{}}
 	present := map[string]bool{}
 	var configNames []string
 	for _, name := range names {
@@ -130,7 +174,7 @@ func surrogateOf(desc *dialect.Table, opts *config.Table) string {
 
 // buildConfigTable builds the files' metadata of a table; surrogates
 // holds the surrogate column of every exported table ("" for none).
-func buildConfigTable(cfg *config.Config, desc *dialect.Table, descs map[string]*dialect.Table, surrogates map[string]string) (*configTable, error) {
+func buildConfigTable(cfg *config.Config, desc *dialect.Table, descs map[string]*dialect.Table, surrogates map[string]string) (*Table, error) {
 	name := desc.Name
 	opts := cfg.Tables[name]
 	excluded := map[string]bool{}
@@ -145,7 +189,7 @@ func buildConfigTable(cfg *config.Config, desc *dialect.Table, descs map[string]
 			excluded[c] = true
 		}
 	}
-	t := &configTable{Options: opts, Desc: desc, Meta: &serialize.Table{Name: name, Layout: serialize.LayoutRows}}
+	t := &Table{Options: opts, Desc: desc, Meta: &serialize.Table{Name: name, Layout: serialize.LayoutRows}}
 	t.Meta.Surrogate = surrogates[name]
 	refs, err := references(cfg, desc, descs, surrogates)
 	if err != nil {
@@ -189,7 +233,7 @@ func buildConfigTable(cfg *config.Config, desc *dialect.Table, descs map[string]
 		t.Meta.Key = desc.PrimaryKey
 	default:
 		for _, u := range desc.Unique {
-			if notNull(desc, u) {
+			if desc.NotNull(u) {
 				t.Meta.Key = u
 				break
 			}
@@ -293,13 +337,4 @@ func columnOptions(opts *config.Table, dc dialect.Column, col *serialize.Column)
 		}
 	}
 	return nil
-}
-
-func notNull(t *dialect.Table, cols []string) bool {
-	for _, c := range cols {
-		if col := t.Column(c); col == nil || col.Nullable {
-			return false
-		}
-	}
-	return true
 }

@@ -1,4 +1,4 @@
-package gitdb
+package dbrows
 
 import (
 	"context"
@@ -73,6 +73,6 @@ func checkRef(ctx context.Context, tx dialect.Tx, table string, r config.Referen
 	for _, k := range slices.Sorted(maps.Keys(count)) {
 		which = append(which, fmt.Sprintf("%s (%d rows)", k, count[k]))
 	}
-	return fmt.Errorf("gitdb/apply: table %q: column %q still refers to rows of %q that this apply deletes: %s (declared at %s); nothing was written",
+	return fmt.Errorf("table %q: column %q still refers to rows of %q that this apply deletes: %s (declared at %s); nothing was written",
 		table, r.Column, r.Table, strings.Join(which, ", "), r.Pos)
 }

@@ -1,0 +1,294 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/gitdbsync/git-dbsync/gitdb"
+)
+
+// Everything the commands print: errors and warnings in git's voice, and
+// plans, diffs, statuses and exports for people, drawn from the same
+// reports that --json prints.
+
+// printError writes an error in git's voice: "error: …", and any "hint: …"
+// lines the message carries after it.
+func printError(w io.Writer, err error) {
+	for i, line := range strings.Split(err.Error(), "\n") {
+		if i == 0 || !strings.HasPrefix(line, "hint: ") {
+			line = "error: " + line
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// warn writes a warning in git's voice.
+func warn(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, "warning: "+format+"\n", args...)
+}
+
+// describeTable says what an export did to a table's files.
+func describeTable(t gitdb.TableExport) string {
+	if t.Dropped {
+		return fmt.Sprintf("no longer exported: files removed (%d rows)", t.Removed)
+	}
+	var parts []string
+	if t.New {
+		parts = append(parts, "new table")
+	}
+	parts = append(parts, fmt.Sprintf("%d rows (%s)", t.Rows, t.Layout))
+	if !t.Changes() {
+		return strings.Join(parts, ", ") + ", unchanged"
+	}
+	parts = append(parts, fmt.Sprintf("%d added, %d changed, %d removed", t.Added, t.Changed, t.Removed))
+	if t.MetaChanged && !t.New {
+		parts = append(parts, "table.json changed")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// short cuts a long value for one line of output.
+func short(cell []byte) string {
+	if cell == nil {
+		return "(absent)"
+	}
+	s := string(cell)
+	if len(s) > 60 {
+		s = s[:57] + "…"
+	}
+	return s
+}
+
+// cell returns a column's value in a row of a report, nil when absent.
+func cell(row []byte, column string) []byte {
+	if v := gjson.GetBytes(row, gjson.Escape(column)); v.Exists() {
+		return []byte(v.Raw)
+	}
+	return nil
+}
+
+func shortCommit(c string) string {
+	if len(c) > 12 {
+		return c[:12]
+	}
+	return c
+}
+
+// renderPlan prints a plan under a title such as "plan: apply" or
+// "applied".
+func renderPlan(w io.Writer, p *gitdb.Plan, title string) {
+	base := "nothing applied yet: the revision wins where rows differ"
+	switch {
+	case p.Rollback:
+		base = fmt.Sprintf("undoing ledger #%d of %s", p.Base.Seq, p.Base.At.Format(time.RFC3339))
+	case p.Base != nil:
+		base = fmt.Sprintf("base %s (%s)", p.Base.Revision, shortCommit(p.Base.Commit))
+	}
+	fmt.Fprintf(w, "%s %s (%s) on %q; %s\n", title, p.Rev.Name, shortCommit(p.Rev.Commit), p.Env, base)
+	var ins, upd, del, conf, untracked int
+	for _, t := range p.Save().Tables {
+		if len(t.Ops) == 0 && len(t.Conflicts) == 0 && len(t.Untracked) == 0 {
+			continue
+		}
+		counts := map[string]int{}
+		for _, op := range t.Ops {
+			counts[op.Op]++
+		}
+		unresolved := 0
+		for _, c := range t.Conflicts {
+			if c.Resolution == "" {
+				unresolved++
+			}
+		}
+		fmt.Fprintf(w, "\n%s: %d insert, %d update, %d delete", t.Table, counts["insert"], counts["update"], counts["delete"])
+		if len(t.Conflicts) > 0 {
+			fmt.Fprintf(w, ", %d conflict (%d unresolved)", len(t.Conflicts), unresolved)
+		}
+		fmt.Fprintln(w)
+		for i := range t.Ops {
+			renderOp(w, &t.Ops[i])
+		}
+		for i := range t.Conflicts {
+			renderConflict(w, &t.Conflicts[i])
+		}
+		if len(t.Untracked) > 0 {
+			fmt.Fprintf(w, "  ? untracked (only in the target; kept unless --prune): %s\n", strings.Join(t.UntrackedText, "; "))
+		}
+		ins, upd, del = ins+counts["insert"], upd+counts["update"], del+counts["delete"]
+		conf, untracked = conf+unresolved, untracked+len(t.Untracked)
+	}
+	fmt.Fprintf(w, "\n%s, %s, %s", plural(ins, "insert"), plural(upd, "update"), plural(del, "delete"))
+	if conf > 0 {
+		fmt.Fprintf(w, "; %s", plural(conf, "unresolved conflict"))
+	}
+	if untracked > 0 {
+		fmt.Fprintf(w, "; %s", plural(untracked, "untracked row"))
+	}
+	fmt.Fprintln(w)
+}
+
+// plural writes a count and a noun: 1 insert, 2 inserts.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func renderOp(w io.Writer, op *gitdb.SavedOp) {
+	switch op.Op {
+	case "insert":
+		fmt.Fprintf(w, "  + %s\n", op.KeyText)
+	case "delete":
+		fmt.Fprintf(w, "  - %s\n", op.KeyText)
+	case "update":
+		fmt.Fprintf(w, "  ~ %s\n", op.KeyText)
+		renderCells(w, op.Changed, op.Paths, op.Before, op.After)
+	}
+}
+
+// maxPathChanges is how many changes inside one JSON value a plan or diff
+// lists before it sums up the rest.
+const maxPathChanges = 12
+
+// renderCells prints the changed cells of a row, a JSON value's changes
+// path by path.
+func renderCells(w io.Writer, changed []string, paths []gitdb.PathChangeReport, before, after []byte) {
+	for _, name := range changed {
+		var mine []gitdb.PathChangeReport
+		for _, p := range paths {
+			if p.Column == name {
+				mine = append(mine, p)
+			}
+		}
+		if len(mine) == 0 {
+			fmt.Fprintf(w, "      %s: %s → %s\n", name, short(cell(before, name)), short(cell(after, name)))
+			continue
+		}
+		for i, c := range mine {
+			if i == maxPathChanges-1 && len(mine) > maxPathChanges {
+				fmt.Fprintf(w, "      %s (and %d more paths)\n", name, len(mine)-i)
+				break
+			}
+			fmt.Fprintf(w, "      %s %s: %s → %s\n", name, c.Path, short(c.Before), short(c.After))
+		}
+	}
+}
+
+func renderConflict(w io.Writer, c *gitdb.SavedConflict) {
+	what := map[string]string{
+		"both-changed":    "changed on both sides",
+		"both-added":      "added on both sides with different values",
+		"deleted-changed": "deleted by the revision, changed on the target",
+		"changed-deleted": "changed by the revision, deleted on the target",
+	}[c.Kind]
+	res := "CONFLICT"
+	if c.Resolution != "" {
+		res = "conflict resolved by " + c.Resolution
+	}
+	fmt.Fprintf(w, "  ! %s: %s (%s)\n", c.KeyText, res, what)
+	for _, cell := range c.Cells {
+		name := cell.Column
+		if cell.Path != "" && cell.Path != "$" {
+			name += " " + cell.Path
+		}
+		fmt.Fprintf(w, "      %s: base %s, target %s, revision %s\n", name, short(cell.Base), short(cell.Ours), short(cell.Theirs))
+	}
+}
+
+func renderDiff(w io.Writer, d *gitdb.DiffResult) {
+	r := d.Report()
+	fmt.Fprintf(w, "--- %s\n+++ %s\n", r.From, r.To)
+	for _, t := range r.Tables {
+		counts := map[string]int{}
+		for _, ch := range t.Changes {
+			counts[ch.Change]++
+		}
+		fmt.Fprintf(w, "\n%s: %d added, %d changed, %d removed\n", t.Table, counts["added"], counts["changed"], counts["removed"])
+		for _, ch := range t.Changes {
+			switch ch.Change {
+			case "added":
+				fmt.Fprintf(w, "  + %s\n", ch.KeyText)
+			case "removed":
+				fmt.Fprintf(w, "  - %s\n", ch.KeyText)
+			default:
+				fmt.Fprintf(w, "  ~ %s\n", ch.KeyText)
+				renderCells(w, ch.Changed, ch.Paths, ch.Before, ch.After)
+			}
+		}
+	}
+	if len(r.Tables) == 0 {
+		fmt.Fprintln(w, "no differences")
+	}
+}
+
+func renderStatus(w io.Writer, st *gitdb.Status) {
+	fmt.Fprintf(w, "environment %q\n", st.Env)
+	if st.Identity == nil {
+		fmt.Fprintln(w, "  identity:  none yet (written by the first apply)")
+	} else {
+		fmt.Fprintf(w, "  identity:  %s, environment %q since %s\n", st.Identity.ID, st.Identity.Env, st.Identity.Created.Format(time.RFC3339))
+	}
+	if st.Current == nil {
+		fmt.Fprintln(w, "  at:        no revision applied yet")
+	} else {
+		c := st.Current
+		fmt.Fprintf(w, "  at:        %s (%s), %s %s by %s@%s\n", c.Revision, shortCommit(c.Commit), c.Kind, c.At.Format(time.RFC3339), c.Owner.User, c.Owner.Host)
+	}
+	if len(st.Drift) == 0 && st.Current != nil {
+		fmt.Fprintln(w, "  drift:     none: the config rows are as applied")
+	}
+	for _, d := range st.Report().Drift {
+		fmt.Fprintf(w, "  drift:     %s: %d added, %d changed, %d removed on the target since %s\n", d.Table, d.Added, d.Changed, d.Removed, st.Current.Revision)
+	}
+	if len(st.Pending) == 0 {
+		fmt.Fprintln(w, "  pending:   no newer tags")
+	} else {
+		var names []string
+		for _, t := range st.Pending {
+			names = append(names, t.Name)
+		}
+		fmt.Fprintf(w, "  pending:   %s\n", strings.Join(names, ", "))
+	}
+	for _, lf := range st.Crashed {
+		fmt.Fprintf(w, "  crashed:   the %s of %s by %s did not finish (lock file state %q); the next apply or rollback settles it against the ledger\n",
+			map[bool]string{true: "rollback", false: "apply"}[lf.Rollback != nil && lf.State == "rolling-back"], lf.Revision, lf.Apply.Owner, lf.State)
+	}
+	if len(st.History) > 0 {
+		fmt.Fprintln(w, "\nhistory:")
+	}
+	for _, e := range st.History {
+		var n lockCounts
+		for _, c := range e.Summary {
+			n.add(c.Inserted, c.Updated, c.Deleted)
+		}
+		note := ""
+		if e.UndoneBy != 0 {
+			note = fmt.Sprintf(" (rolled back by #%d)", e.UndoneBy)
+		}
+		if e.Kind == gitdb.KindRollback {
+			note = fmt.Sprintf(" (undoes #%d)", e.Undoes)
+		}
+		fmt.Fprintf(w, "  #%d %s %-8s %s (%s): %d inserted, %d updated, %d deleted, by %s@%s%s\n", e.Seq, e.At.Format(time.RFC3339), e.Kind,
+			e.Revision, shortCommit(e.Commit), n.ins, n.upd, n.del, e.Owner.User, e.Owner.Host, note)
+	}
+}
+
+type lockCounts struct{ ins, upd, del int }
+
+func (c *lockCounts) add(i, u, d int) { c.ins, c.upd, c.del = c.ins+i, c.upd+u, c.del+d }
+
+// writeJSON prints a report as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
+	return err
+}

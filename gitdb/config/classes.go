@@ -1,0 +1,86 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Class is what git dbsync does with a table.
+type Class string
+
+const (
+	ClassConfig   Class = "config"   // exported and deployed
+	ClassContent  Class = "content"  // belongs to the target; never overwritten
+	ClassCache    Class = "cache"    // never exported; may be cleared after an apply
+	ClassTemp     Class = "temp"     // never exported
+	ClassSequence Class = "sequence" // counters advanced after an apply
+	ClassIgnore   Class = "ignore"   // never looked at
+)
+
+// Classes lists every class in the order .dbsync writes them.
+var Classes = []Class{ClassConfig, ClassContent, ClassCache, ClassTemp, ClassSequence, ClassIgnore}
+
+func isClass(c Class) bool { return slices.Contains(Classes, c) }
+
+func classList() string {
+	var s []string
+	for _, c := range Classes {
+		s = append(s, string(c))
+	}
+	return strings.Join(s, ", ")
+}
+
+// Classify returns the class of a table and the pattern that matched it,
+// or "" when no pattern does. A table matched by patterns of two classes
+// is an error naming both.
+func (c *Config) Classify(table string) (Class, *Pattern, error) {
+	if strings.HasPrefix(table, ReservedPrefix) {
+		return ClassIgnore, nil, nil
+	}
+	var found *Pattern
+	for i := range c.Patterns {
+		p := &c.Patterns[i]
+		if !p.g.Match(table) {
+			continue
+		}
+		if found != nil && found.Class != p.Class {
+			return "", nil, &Error{Pos: p.Pos, Msg: fmt.Sprintf("table %q is matched by %s %q and by %s %q (%s): a table has one class",
+				table, found.Class, found.Glob, p.Class, p.Glob, found.Pos)}
+		}
+		if found == nil {
+			found = p
+		}
+	}
+	if found == nil {
+		return "", nil, nil
+	}
+	return found.Class, found, nil
+}
+
+// Scoped reports whether the table has a row scope by key at all.
+func (t *Table) Scoped() bool { return t != nil && len(t.rows)+len(t.notRows) > 0 }
+
+// InScope reports whether a row whose key text is keyText belongs to the
+// table's row scope: it matches a rows glob (or there is none) and no
+// "!" glob. A composite key is matched as its parts joined by "/".
+func (t *Table) InScope(keyText []string) bool {
+	if !t.Scoped() {
+		return true
+	}
+	k := strings.Join(keyText, "/")
+	for _, g := range t.notRows {
+		if g.Match(k) {
+			return false
+		}
+	}
+	if len(t.rows) == 0 {
+		return true
+	}
+	for _, g := range t.rows {
+		if g.Match(k) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,64 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/repo"
+)
+
+// EnvNames returns the names of the environments in .dbsync, sorted.
+func (c *Config) EnvNames() []string {
+	var names []string
+	for n := range c.Envs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// EnvVar returns the environment variable that overrides an environment's
+// URL: DBSYNC_ENV_<NAME>_URL, the name upper-cased, other characters "_".
+func EnvVar(env string) string {
+	return "DBSYNC_ENV_" + strings.ToUpper(nonAlnum.ReplaceAllString(env, "_")) + "_URL"
+}
+
+var nonAlnum = regexp.MustCompile(`[^A-Za-z0-9]`)
+
+// URL returns the database URL of an environment and where it came from:
+// the environment variable, then git config dbsync.env.<name>.url (local,
+// global or system, as git reads it), then .dbsync.
+func (c *Config) URL(env string) (url, source string, err error) {
+	return ResolveURL(c.Root, env, c.Envs[env], c.File)
+}
+
+// ResolveURL resolves an environment's URL when a .dbsync entry may not
+// exist yet (git dbsync init).
+func ResolveURL(root, env string, fromFile *Env, file string) (url, source string, err error) {
+	if v := os.Getenv(EnvVar(env)); v != "" {
+		return v, "$" + EnvVar(env), nil
+	}
+	if out, err := (repo.Git{Dir: root}).Line("config", "--get", "dbsync.env."+env+".url"); err == nil && out != "" {
+		return out, "git config dbsync.env." + env + ".url", nil
+	}
+	if fromFile != nil && fromFile.URL != "" {
+		return fromFile.URL, fromFile.Pos.String(), nil
+	}
+	return "", "", fmt.Errorf("environment %q has no database URL: set [env %q] url in %s, git config dbsync.env.%s.url, or $%s",
+		env, env, file, env, EnvVar(env))
+}
+
+// DefaultEnv picks the environment when none is named: "dev" when it
+// exists, else the only one.
+func (c *Config) DefaultEnv() (string, error) {
+	if _, ok := c.Envs["dev"]; ok || len(c.Envs) == 0 {
+		return "dev", nil
+	}
+	if len(c.Envs) == 1 {
+		return c.EnvNames()[0], nil
+	}
+	return "", fmt.Errorf("%s defines several environments (%s): choose one with --env", c.File, strings.Join(c.EnvNames(), ", "))
+}

@@ -1,0 +1,170 @@
+package dbrows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"iter"
+	"slices"
+	"strings"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// ErrOrder reports that an engine returned rows out of the key order.
+var ErrOrder = errors.New("rows are not in key order")
+
+// Source streams the rows of a table of a database in the files' form, in
+// key order, within the table's row scope, each key checked to be unique.
+type Source struct {
+	T  *Table
+	Tr *Translator // reads the database, into the files' form
+	// KeepHidden keeps the values of hidden paths, to write them back:
+	// the source is the target of a plan.
+	KeepHidden   bool
+	sortInMemory bool
+}
+
+// NewSource returns a source over a table through a translator.
+func NewSource(t *Table, tr *Translator, keepHidden bool) *Source {
+	return &Source{T: t, Tr: tr, KeepHidden: keepHidden}
+}
+
+// Ordered runs fn, which reads the source once from the start; if the
+// engine's order turns out not to be the files' (ErrOrder), it runs fn
+// once more with the rows sorted in memory. fn must start clean each time.
+func (s *Source) Ordered(fn func() error) error {
+	err := fn()
+	if errors.Is(err, ErrOrder) && !s.sortInMemory {
+		s.sortInMemory = true
+		err = fn()
+	}
+	return err
+}
+
+// Each calls fn with every row in key order; the row is reused after fn
+// returns.
+func (s *Source) Each(ctx context.Context, fn func(serialize.Row) error) error {
+	meta := s.T.Meta
+	if s.T.keyHasRef { // the database orders the ids, not the keys they stand for
+		s.sortInMemory = true
+	}
+	var (
+		buf     []byte
+		row     = make(serialize.Row, len(meta.Columns))
+		prev    serialize.Row
+		held    []serialize.Row
+		prevBuf []byte
+	)
+	emit := func(r serialize.Row) error {
+		if prev != nil {
+			switch c := meta.CompareKeys(prev, r); {
+			case c == 0:
+				return s.duplicate(r)
+			case c > 0:
+				return ErrOrder
+			}
+		}
+		// Keep a copy of the key cells to compare with the next row.
+		prevBuf = prevBuf[:0]
+		if prev == nil {
+			prev = make(serialize.Row, len(r))
+		}
+		for _, k := range meta.KeyIndexes() {
+			start := len(prevBuf)
+			prevBuf = append(prevBuf, r[k]...)
+			prev[k] = prevBuf[start:len(prevBuf):len(prevBuf)]
+		}
+		return fn(r)
+	}
+	if err := s.Tr.prepare(ctx, s.T, nil); err != nil {
+		return err
+	}
+	desc := s.T.Desc
+	if o := s.T.Options; o != nil && o.Where != "" {
+		filtered := *desc
+		filtered.Filter = o.Where
+		desc = &filtered
+	}
+	err := s.Tr.db.ReadRows(ctx, desc, s.T.columns, meta.Key, func(values []any) error {
+		var err error
+		if buf, err = s.Tr.rowToFile(ctx, s.T, values, row, buf, s.KeepHidden); err != nil {
+			return err
+		}
+		if s.T.Options.Scoped() && !s.T.Options.InScope(meta.KeyText(row)) {
+			return nil
+		}
+		if s.sortInMemory {
+			held = append(held, CloneRow(row))
+			return nil
+		}
+		return emit(row)
+	})
+	if err != nil || !s.sortInMemory {
+		return err
+	}
+	slices.SortStableFunc(held, meta.CompareKeys)
+	for _, r := range held {
+		if err := emit(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CloneRow copies a row and its cells.
+func CloneRow(r serialize.Row) serialize.Row {
+	out := make(serialize.Row, len(r))
+	for i, c := range r {
+		out[i] = append(serialize.Cell(nil), c...)
+	}
+	return out
+}
+
+func (s *Source) duplicate(r serialize.Row) error {
+	msg := fmt.Sprintf("key (%s) is not unique: more than one row has %s", strings.Join(s.T.Meta.Key, ", "), s.T.Meta.DescribeKey(r))
+	if o := s.T.Options; o != nil && len(o.Key) > 0 {
+		return &config.Error{Pos: o.Pos["key"], Msg: msg}
+	}
+	return errors.New(msg)
+}
+
+// errStop ends a pulled stream early.
+var errStop = errors.New("stop")
+
+// Pull turns the source into a merge source, feeding every row read into
+// h when it is not nil (a plan's fingerprint of the target). The returned
+// stop function ends the stream early.
+func (s *Source) Pull(ctx context.Context, h hash.Hash) (merge.Source, func()) {
+	meta := s.T.Meta
+	var line []byte
+	seq := func(yield func(serialize.Row, error) bool) {
+		err := s.Each(ctx, func(r serialize.Row) error {
+			if h != nil {
+				line = meta.AppendLine(line[:0], r)
+				h.Write(line)
+			}
+			if !yield(CloneRow(r), nil) {
+				return errStop
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			yield(nil, err)
+		}
+	}
+	next, stop := iter.Pull2(seq)
+	return func() (serialize.Row, bool, error) {
+		r, err, ok := next()
+		if !ok {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return r, true, nil
+	}, stop
+}

@@ -1,0 +1,257 @@
+package dbrows
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/codec"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// The cells of one row between the forms. A JSON value's paths (ids
+// inside it, secret and excluded paths) are located and edited in its
+// canonical bytes (codec.Path); the result is made canonical again.
+
+// cellToFile converts a driver value of column i into the files' cell.
+func (tr *Translator) cellToFile(ctx context.Context, t *Table, i int, v any) (serialize.Cell, error) {
+	m := &t.mapping[i]
+	cell, err := serialize.AppendCell(nil, &m.db, v)
+	if err != nil || string(cell) == string(serialize.NullCell) {
+		return cell, err
+	}
+	switch {
+	case t.Meta.Columns[i].Secret:
+		return serialize.SecretCell, nil
+	case m.ref != "":
+		key, err := tr.refToFile(ctx, m.ref, string(cell))
+		return serialize.Cell(key), err
+	case !m.json():
+		return cell, nil
+	}
+	doc, err := tr.decode(m, cell)
+	if err != nil {
+		return nil, err
+	}
+	for j := range m.pathRefs {
+		pr := &m.pathRefs[j]
+		doc, err = replaceRefs(doc, pr, func(v gjson.Result) ([]byte, error) {
+			if v.Type == gjson.String && !pr.fixed {
+				pr.text = true // written back as this database holds them
+			}
+			id := v.Raw
+			if v.Type == gjson.String {
+				id = v.Str
+			}
+			key, err := tr.refToFile(ctx, pr.table, id)
+			return []byte(key), err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, h := range m.hidden {
+		if h.secret {
+			doc, err = h.path.Replace(doc, func(gjson.Result) ([]byte, error) { return serialize.SecretCell, nil })
+		} else {
+			doc, err = h.path.Delete(doc)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return canonical(doc)
+}
+
+// replaceRefs replaces every value other than null that a path reference
+// reaches in doc by what fn returns for it.
+func replaceRefs(doc []byte, pr *pathRef, fn func(gjson.Result) ([]byte, error)) ([]byte, error) {
+	return pr.path.Replace(doc, func(v gjson.Result) ([]byte, error) {
+		if v.Type == gjson.Null {
+			return []byte(v.Raw), nil
+		}
+		raw, err := fn(v)
+		if err != nil {
+			return nil, fmt.Errorf("at %s: %w", pr.path, err)
+		}
+		return raw, nil
+	})
+}
+
+// canonical returns a JSON document in the canonical form.
+func canonical(doc []byte) (serialize.Cell, error) {
+	n, err := serialize.Parse(doc)
+	if err != nil {
+		return nil, err
+	}
+	return serialize.AppendCanonical(nil, &n, "", "")
+}
+
+// decode returns the canonical JSON of a database cell of a JSON-holding
+// column: the cell itself, or the value its codec decodes.
+func (tr *Translator) decode(m *columnMapping, cell serialize.Cell) ([]byte, error) {
+	if m.codec == "" {
+		return cell, nil
+	}
+	n, err := serialize.Parse(cell)
+	if err != nil {
+		return nil, err
+	}
+	text := n.Text
+	if m.db.Type == serialize.Bytes {
+		raw, err := base64.StdEncoding.DecodeString(text)
+		if err != nil {
+			return nil, err
+		}
+		text = string(raw)
+	}
+	if n, err = codec.Decode(m.codec, text); err != nil {
+		return nil, err
+	}
+	return serialize.AppendCanonical(nil, &n, "", "")
+}
+
+// rowToFile converts the driver values of a row read from the database
+// (one per Meta column) into the files' form, key columns first so that
+// errors can name the row. Cells that need no translation are appended
+// to buf, which the caller reuses from row to row.
+func (tr *Translator) rowToFile(ctx context.Context, t *Table, values []any, row serialize.Row, buf []byte, keepHidden bool) ([]byte, error) {
+	meta := t.Meta
+	buf = buf[:0]
+	cell := func(i int) (err error) {
+		if !t.mapping[i].same {
+			row[i], err = tr.cellToFile(ctx, t, i, values[i])
+			return err
+		}
+		start := len(buf)
+		buf, err = serialize.AppendCell(buf, &t.mapping[i].db, values[i])
+		// Earlier cells stay valid if append moves buf: they keep the old array.
+		row[i] = buf[start:len(buf):len(buf)]
+		return err
+	}
+	for _, k := range meta.KeyIndexes() {
+		if err := cell(k); err != nil {
+			return buf, fmt.Errorf("row with %s = %v: column %q: %w", meta.Columns[k].Name, values[k], meta.Columns[k].Name, err)
+		}
+	}
+	var kept []serialize.Cell
+	for i := range meta.Columns {
+		if slices.Contains(meta.KeyIndexes(), i) {
+			continue
+		}
+		if err := cell(i); err != nil {
+			return buf, fmt.Errorf("row %s: column %q: %w", meta.DescribeKey(row), meta.Columns[i].Name, err)
+		}
+		if keepHidden && len(t.mapping[i].hidden) > 0 {
+			if kept == nil {
+				kept = make([]serialize.Cell, len(meta.Columns))
+			}
+			kept[i], _ = serialize.AppendCell(nil, &t.mapping[i].db, values[i])
+		}
+	}
+	if kept != nil {
+		if tr.kept[meta.Name] == nil {
+			tr.kept[meta.Name] = map[string][]serialize.Cell{}
+		}
+		tr.kept[meta.Name][meta.KeyOf(row)] = kept
+	}
+	return buf, nil
+}
+
+// cellToDB converts column i of a row in the files' form into the cell
+// the database stores. kept is the target's current cell of a column with
+// hidden paths (nil for an insert): those values are put back.
+func (tr *Translator) cellToDB(ctx context.Context, t *Table, i int, r serialize.Row, kept serialize.Cell) (serialize.Cell, error) {
+	m := &t.mapping[i]
+	cell := r[i]
+	if string(cell) == string(serialize.NullCell) {
+		return cell, nil
+	}
+	refErr := func(table, key string) error {
+		return &RefError{Table: t.Meta.Name, Row: t.Meta.DescribeKey(r), Column: t.Meta.Columns[i].Name, RefTable: table, Key: key}
+	}
+	switch {
+	case m.ref != "":
+		id, ok, err := tr.idOf(ctx, m.ref, string(cell))
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, refErr(m.ref, string(cell))
+		}
+		return serialize.Cell(strconv.FormatInt(id, 10)), nil
+	case !m.json():
+		return cell, nil
+	}
+	doc := []byte(cell)
+	var err error
+	for j := range m.pathRefs {
+		pr := &m.pathRefs[j]
+		doc, err = replaceRefs(doc, pr, func(v gjson.Result) ([]byte, error) {
+			id, ok, err := tr.idOf(ctx, pr.table, v.Raw) // canonical: the natural key as the files hold it
+			if err == nil && !ok {
+				err = refErr(pr.table, v.Raw)
+			}
+			if pr.text {
+				return strconv.AppendQuote(nil, strconv.FormatInt(id, 10)), err
+			}
+			return strconv.AppendInt(nil, id, 10), err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(m.hidden) > 0 {
+		var target []byte
+		if kept != nil && string(kept) != string(serialize.NullCell) {
+			if target, err = tr.decode(m, kept); err != nil {
+				return nil, fmt.Errorf("the target's value: %w", err)
+			}
+		}
+		for _, h := range m.hidden {
+			if doc, err = h.path.Delete(doc); err == nil && target != nil {
+				doc, err = h.path.Restore(doc, target)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	n, err := serialize.Parse(doc)
+	if err != nil {
+		return nil, err
+	}
+	if hasPlaceholder(&n) {
+		return nil, fmt.Errorf("table %q, row %s: column %q: the value holds %q where this revision's .dbsync names no secret: it is never written",
+			t.Meta.Name, t.Meta.DescribeKey(r), t.Meta.Columns[i].Name, serialize.SecretPlaceholder)
+	}
+	if m.codec == "" {
+		return serialize.AppendCanonical(nil, &n, "", "")
+	}
+	text, err := codec.Encode(m.codec, &n)
+	if err != nil {
+		return nil, fmt.Errorf("table %q, row %s: column %q: %w", t.Meta.Name, t.Meta.DescribeKey(r), t.Meta.Columns[i].Name, err)
+	}
+	if m.db.Type == serialize.Bytes {
+		text = base64.StdEncoding.EncodeToString([]byte(text))
+	}
+	return serialize.AppendString(nil, text), nil
+}
+
+// hasPlaceholder reports a secret's placeholder anywhere in a value: a
+// guard against writing it into a database.
+func hasPlaceholder(n *serialize.Node) bool {
+	switch n.Kind {
+	case serialize.String:
+		return n.Text == serialize.SecretPlaceholder
+	case serialize.Array:
+		return slices.ContainsFunc(n.Items, func(c serialize.Node) bool { return hasPlaceholder(&c) })
+	case serialize.Object:
+		return slices.ContainsFunc(n.Members, func(m serialize.Member) bool { return hasPlaceholder(&m.Value) })
+	}
+	return false
+}

@@ -1,0 +1,289 @@
+package dbrows
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
+	"github.com/gitdbsync/git-dbsync/internal/fault"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// Writer writes the ops of a plan into a transaction, in the database's
+// form.
+type Writer struct {
+	Tx dialect.Tx
+	// Tr is the translator that read the target rows the ops were
+	// planned from, in the same transaction: it knows their ids and the
+	// hidden values to put back.
+	Tr *Translator
+	// Refs is the .dbsync whose declared references are checked after the
+	// writes (nil for none).
+	Refs *config.Config
+	// Sequences are the target's tables of class sequence, advanced past
+	// the ids the writes insert.
+	Sequences []string
+}
+
+// Write writes the ops of every table, in batches: deletes first,
+// children before parents; then inserts and updates (grouped by the
+// columns they change), parents before children. tables must be ordered
+// parents first. Every row is translated into the database's form before
+// the first write, so that a reference nothing can satisfy fails with
+// nothing written; after the writes, the references .dbsync declares are
+// checked, and the counters of sequence tables advanced.
+func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
+	maxID, err := w.allocateIDs(ctx, tables)
+	if err != nil {
+		return err
+	}
+	writes := make([]*dbTable, len(tables))
+	for i, t := range tables {
+		if writes[i], err = w.Tr.dbTable(ctx, t); err != nil {
+			return err
+		}
+	}
+	fail := func(t *dbTable, kind merge.Kind, err error) error {
+		return fmt.Errorf("table %q: %s: %w", t.name, kind, err)
+	}
+	for i := len(writes) - 1; i >= 0; i-- {
+		if t := writes[i]; len(t.deletes) > 0 {
+			if err := w.Tx.Delete(ctx, t.name, t.keyCols, t.deletes); err != nil {
+				return fail(t, merge.Delete, err)
+			}
+		}
+	}
+	fault.Point("mid-write")
+	for _, t := range writes {
+		if len(t.inserts) > 0 {
+			if err := w.Tx.Insert(ctx, t.name, t.insertCols, t.inserts); err != nil {
+				return fail(t, merge.Insert, err)
+			}
+		}
+		for _, g := range t.updates {
+			if err := w.Tx.Update(ctx, t.name, t.keyCols, g.keys, g.cols, g.vals); err != nil {
+				return fail(t, merge.Update, err)
+			}
+		}
+	}
+	if err := checkDeclaredRefs(ctx, w.Tx, w.Refs, deletedKeys(writes)); err != nil {
+		return err
+	}
+	return w.advanceCounters(ctx, tables, maxID)
+}
+
+// deletedKeys lists, per table with a one-column key, the keys (as the
+// database holds them) of the rows the writes delete.
+func deletedKeys(writes []*dbTable) map[string][]serialize.Cell {
+	out := map[string][]serialize.Cell{}
+	for _, w := range writes {
+		if len(w.keyCols) != 1 {
+			continue
+		}
+		for _, k := range w.deletes {
+			out[w.name] = append(out[w.name], k[0])
+		}
+	}
+	return out
+}
+
+// allocateIDs gives every row a natural-keyed table inserts a new id of
+// the target, before any row is translated: references to rows inserted
+// by the same apply (parents, self-references, cycles) then resolve.
+func (w *Writer) allocateIDs(ctx context.Context, tables []*merge.TablePlan) (int64, error) {
+	var maxID int64
+	for _, t := range tables {
+		if t.Meta.Surrogate == "" {
+			continue
+		}
+		var keys []string
+		for j := range t.Ops {
+			if t.Ops[j].Kind == merge.Insert {
+				keys = append(keys, natKey(t.Meta, t.Ops[j].After))
+			}
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		km, err := w.Tr.keyMap(ctx, t.Meta.Name)
+		if err != nil {
+			return 0, err
+		}
+		ids, err := w.Tx.NextIDs(ctx, t.Meta.Name, t.Meta.Surrogate, len(keys))
+		if err != nil {
+			return 0, fmt.Errorf("table %q: allocating ids: %w", t.Meta.Name, err)
+		}
+		for j, key := range keys {
+			km.byKey[key], km.byID[ids[j]] = ids[j], key
+			maxID = max(maxID, ids[j])
+		}
+	}
+	return maxID, nil
+}
+
+// dbTable is one table's writes in the database's form.
+type dbTable struct {
+	name       string
+	keyCols    []serialize.Column
+	deletes    [][]serialize.Cell
+	insertCols []serialize.Column
+	inserts    [][]serialize.Cell
+	updates    []*updateGroup
+}
+
+// updateGroup is the updates that change the same columns.
+type updateGroup struct {
+	cols       []serialize.Column
+	keys, vals [][]serialize.Cell
+}
+
+// dbTable translates a table's ops into the database's form.
+func (tr *Translator) dbTable(ctx context.Context, tp *merge.TablePlan) (*dbTable, error) {
+	meta := tp.Meta
+	t := tr.tables[meta.Name]
+	w := &dbTable{name: meta.Name}
+	idCol := serialize.Column{Name: meta.Surrogate, Type: serialize.Int}
+	if meta.Surrogate != "" {
+		w.keyCols = []serialize.Column{idCol}
+		w.insertCols = append(w.insertCols, idCol)
+	} else {
+		for _, k := range meta.KeyIndexes() {
+			w.keyCols = append(w.keyCols, t.mapping[k].db)
+		}
+	}
+	for i, c := range meta.Columns {
+		if !c.Secret { // never written: the target keeps its own
+			w.insertCols = append(w.insertCols, t.mapping[i].db)
+		}
+	}
+	key := func(r serialize.Row) ([]serialize.Cell, error) {
+		if meta.Surrogate != "" {
+			id, ok, err := tr.idOf(ctx, meta.Name, natKey(meta, r))
+			if err == nil && !ok {
+				err = fmt.Errorf("row %s is not in the target", meta.DescribeKey(r))
+			}
+			return []serialize.Cell{serialize.Cell(strconv.FormatInt(id, 10))}, err
+		}
+		cells := make([]serialize.Cell, 0, len(meta.Key))
+		for _, k := range meta.KeyIndexes() {
+			c, err := tr.cellToDB(ctx, t, k, r, nil)
+			if err != nil {
+				return nil, err
+			}
+			cells = append(cells, c)
+		}
+		return cells, nil
+	}
+	byCols := map[string]*updateGroup{}
+	for j := range tp.Ops {
+		op := &tp.Ops[j]
+		switch op.Kind {
+		case merge.Delete:
+			k, err := key(op.Before)
+			if err != nil {
+				return nil, err
+			}
+			w.deletes = append(w.deletes, k)
+		case merge.Insert:
+			var row []serialize.Cell
+			if meta.Surrogate != "" {
+				k, err := key(op.After)
+				if err != nil {
+					return nil, err
+				}
+				row = append(row, k[0])
+			}
+			for i, c := range meta.Columns {
+				if c.Secret {
+					continue
+				}
+				cell, err := tr.cellToDB(ctx, t, i, op.After, nil)
+				if err != nil {
+					return nil, err
+				}
+				row = append(row, cell)
+			}
+			w.inserts = append(w.inserts, row)
+		case merge.Update:
+			k, err := key(op.After)
+			if err != nil {
+				return nil, err
+			}
+			kept := tr.kept[meta.Name][meta.KeyOf(op.After)]
+			var cols []serialize.Column
+			var vals []serialize.Cell
+			for _, i := range op.Changed() {
+				if meta.Columns[i].Secret {
+					continue
+				}
+				var was serialize.Cell
+				if kept != nil {
+					was = kept[i]
+				}
+				cell, err := tr.cellToDB(ctx, t, i, op.After, was)
+				if err != nil {
+					return nil, err
+				}
+				cols, vals = append(cols, t.mapping[i].db), append(vals, cell)
+			}
+			if len(cols) == 0 {
+				continue
+			}
+			id := fmt.Sprint(op.Changed())
+			g := byCols[id]
+			if g == nil {
+				g = &updateGroup{cols: cols}
+				byCols[id] = g
+				w.updates = append(w.updates, g)
+			}
+			g.keys, g.vals = append(g.keys, k), append(g.vals, vals)
+		}
+	}
+	return w, nil
+}
+
+// advanceCounters raises the counter of every table of class sequence
+// (one integer column, as Drupal 7's sequences) to at least the largest
+// integer id the apply inserted, so that the application's next id does
+// not collide with one the apply wrote. Engine sequences behind serial and
+// identity columns are the dialects' business.
+func (w *Writer) advanceCounters(ctx context.Context, tables []*merge.TablePlan, allocated int64) error {
+	max := allocated
+	for _, t := range tables {
+		if len(t.Meta.Key) != 1 || t.Meta.Columns[t.Meta.KeyIndexes()[0]].Type != serialize.Int {
+			continue
+		}
+		for _, op := range t.Ops {
+			if op.Kind == merge.Insert {
+				if n, err := strconv.ParseInt(string(op.After[t.Meta.KeyIndexes()[0]]), 10, 64); err == nil && n > max {
+					max = n
+				}
+			}
+		}
+	}
+	if max == 0 {
+		return nil
+	}
+	for _, name := range w.Sequences {
+		desc, err := w.Tx.Describe(ctx, name)
+		if err != nil {
+			return err
+		}
+		var ints []string
+		for _, c := range desc.Columns {
+			if c.Type == serialize.Int {
+				ints = append(ints, c.Name)
+			}
+		}
+		if len(ints) != 1 {
+			continue // not a plain counter: left alone
+		}
+		if err := w.Tx.RaiseTo(ctx, name, ints[0], max); err != nil {
+			return fmt.Errorf("advancing the counter %q.%q: %w", name, ints[0], err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package gitdb
+
+import (
+	"fmt"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/repo"
+	"github.com/gitdbsync/git-dbsync/hooks"
+)
+
+// HookMode says what installing does with a hook git dbsync did not write.
+type HookMode = hooks.Mode
+
+const (
+	HookRefuse = hooks.Refuse // stop, naming the hook and the choices
+	HookChain  = hooks.Chain  // keep it, renamed; ours calls it first
+	HookForce  = hooks.Force  // move it aside; uninstalling puts it back
+)
+
+// Hooks is the hooks directory and the drivers of the repository
+// containing a directory.
+type Hooks struct {
+	Root, Dir string
+	git       repo.Git
+}
+
+// OpenHooks finds the repository containing dir and the hooks directory
+// git uses for it.
+func OpenHooks(dir string) (*Hooks, error) {
+	root, err := FindRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	hooksDir, err := repo.HooksDir(root)
+	if err != nil {
+		return nil, err
+	}
+	return &Hooks{Root: root, Dir: hooksDir, git: repo.Git{Dir: root}}, nil
+}
+
+// exportDir is the export directory the drivers are bound to.
+func (h *Hooks) exportDir() string {
+	if cfg, err := config.Load(h.Root); err == nil {
+		return cfg.Dir
+	}
+	return config.DefaultDir
+}
+
+// Install writes the hooks (unless driversOnly) and registers the merge
+// and diff drivers; it returns one line per thing done.
+func (h *Hooks) Install(mode HookMode, driversOnly bool) ([]string, error) {
+	var lines []string
+	if !driversOnly {
+		var err error
+		if lines, err = hooks.Install(h.Dir, mode); err != nil {
+			return nil, err
+		}
+	}
+	dir := h.exportDir()
+	if err := hooks.InstallDrivers(h.git.Output, h.Root, dir); err != nil {
+		return lines, err
+	}
+	return append(lines, "merge and diff drivers registered; .gitattributes binds them to "+dir+"/ (commit it)"), nil
+}
+
+// Uninstall removes the hooks and the drivers, putting back what install
+// moved aside.
+func (h *Hooks) Uninstall() ([]string, error) {
+	lines, err := hooks.Uninstall(h.Dir)
+	if err != nil {
+		return lines, err
+	}
+	if err := hooks.UninstallDrivers(h.git.Output, h.Root); err != nil {
+		return lines, err
+	}
+	return append(lines, "merge and diff drivers removed"), nil
+}
+
+// Status describes every hook, the drivers and the hooks directory, one
+// line each.
+func (h *Hooks) Status() ([]string, error) {
+	sts, err := hooks.Status(h.Dir)
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	for _, st := range sts {
+		line := fmt.Sprintf("%-14s %s", st.Name, st.State)
+		if st.Version > 0 {
+			line += fmt.Sprintf(" (v%d)", st.Version)
+		}
+		if st.Chained {
+			line += ", chains " + st.Name + hooks.ChainedSuffix
+		}
+		if st.Replaced {
+			line += ", keeps " + st.Name + hooks.ReplacedSuffix
+		}
+		lines = append(lines, line)
+	}
+	drivers := "not registered"
+	if hooks.DriversInstalled(h.git.Output) {
+		drivers = "registered"
+	}
+	return append(lines, fmt.Sprintf("%-14s %s", "drivers", drivers), fmt.Sprintf("%-14s %s", "hooks dir", h.Dir)), nil
+}

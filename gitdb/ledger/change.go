@@ -1,0 +1,315 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/lock"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
+	"github.com/gitdbsync/git-dbsync/internal/fault"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// Target is a target database under its environment lock, with its ledger
+// as read when the lock was taken. Every change (apply, baseline,
+// rollback) runs through one: Open, Recover, Commit, Close.
+type Target struct {
+	DB     dialect.Dialect
+	Env    string
+	GitDir string // the repository's common git directory: lock files live there
+	Ledger *Ledger
+	// Notes say what was found and settled on the way: a stale lock, a
+	// crashed run.
+	Notes []string
+	lock  *lock.Env
+}
+
+// Open takes the environment lock (failing at once with a
+// *lock.LockedError when another run holds it) and reads the ledger. op
+// and rev name the run in the lock, for whoever finds it held.
+func Open(ctx context.Context, db dialect.Dialect, gitDir, env, op, rev string) (*Target, error) {
+	l, err := lock.LockEnv(gitDir, env, lock.Holder{Op: op, Revision: rev, Owner: lock.Me(), Since: time.Now().UTC()})
+	if err != nil {
+		return nil, err
+	}
+	fault.Point("after-lock")
+	t := &Target{DB: db, Env: env, GitDir: gitDir, lock: l}
+	if l.Stale != nil {
+		t.Notes = append(t.Notes, fmt.Sprintf("removed the lock of environment %q left by %s (%s of %s), whose process is gone",
+			env, l.Stale.Owner, l.Stale.Op, l.Stale.Revision))
+	}
+	if t.Ledger, err = Read(ctx, db); err != nil {
+		l.Release()
+		return nil, err
+	}
+	return t, nil
+}
+
+// Close releases the environment lock.
+func (t *Target) Close() { t.lock.Release() }
+
+// IdentityError is returned when a database belongs to another environment.
+type IdentityError struct {
+	Env      string
+	Identity Identity
+}
+
+func (e *IdentityError) Error() string {
+	return fmt.Sprintf("this database is the target of environment %q (identity %s, since %s), not %q: was it copied?\nhint: if it is now %q's database, take it over with --adopt",
+		e.Identity.Env, e.Identity.ID, e.Identity.Created.Format(time.RFC3339), e.Env, e.Env)
+}
+
+// CheckIdentity refuses a database whose identity names another
+// environment, unless adopt.
+func (t *Target) CheckIdentity(adopt bool) error {
+	if id := t.Ledger.Identity; id != nil && id.Env != t.Env && !adopt {
+		return &IdentityError{Env: t.Env, Identity: *id}
+	}
+	return nil
+}
+
+// LockPath returns the lock file of a revision applied to the target.
+func (t *Target) LockPath(rev string) string { return lock.Path(t.GitDir, t.Env, rev) }
+
+// Recover reads a lock file and, if a run that died left it "applying" or
+// "rolling-back", settles it against the ledger, which tells whether that
+// run's transaction committed. It returns the file as it now stands (nil
+// when there is none).
+func (t *Target) Recover(path string) (*lock.File, error) {
+	lf, err := lock.Read(path)
+	if err != nil || lf == nil {
+		return lf, err
+	}
+	var rec *lock.Record
+	var done lock.State
+	switch lf.State {
+	case lock.Applying:
+		rec, done = &lf.Apply, lock.Applied
+	case lock.RollingBack:
+		rec, done = lf.Rollback, lock.RolledBack
+	default:
+		return lf, nil
+	}
+	what := fmt.Sprintf("the %s of %s to %q by %s, started %s, did not finish", map[lock.State]string{lock.Applied: "apply", lock.RolledBack: "rollback"}[done],
+		lf.Revision, lf.Env, rec.Owner, rec.Started.Format(time.RFC3339))
+	if e := t.Ledger.ByID(rec.ID); e != nil {
+		finished := e.At
+		rec.Finished, rec.Ledger, rec.Tables = &finished, e.Seq, e.Summary
+		rec.Note = "recovered: the ledger shows its transaction committed"
+		lf.State = done
+		t.Notes = append(t.Notes, what+"; the ledger shows its transaction committed: "+path+" now says "+string(done))
+	} else {
+		rec.Note = "interrupted: the ledger shows its transaction never committed; nothing of it was written"
+		note := what + "; the ledger shows its transaction never committed, so nothing of it was written"
+		if done == lock.Applied {
+			lf.State = "interrupted"
+		} else {
+			lf.State, lf.Rollback = lock.Applied, nil
+			note += fmt.Sprintf("; %s stays applied", lf.Revision)
+		}
+		t.Notes = append(t.Notes, note)
+	}
+	return lf, lock.Write(path, lf)
+}
+
+// TargetChangedError is returned when the target changed between the plan
+// and the write: nothing is written, and the plan must be made again.
+type TargetChangedError struct{ Why string }
+
+func (e *TargetChangedError) Error() string {
+	return "the target changed since the plan was made (" + e.Why + "): nothing written\nhint: make the plan again"
+}
+
+// Change is one change of the target, recorded by Commit.
+type Change struct {
+	Entry *Entry // the ledger entry to write; Seq, Target, Summary and Tables are filled in
+	// The lock file: Path, its state before the change (Prev, nil when
+	// none), the state written while the change runs (Lock), the state it
+	// reaches when the change commits (Done), and the record in it that
+	// the commit finishes.
+	Path       string
+	Prev, Lock *lock.File
+	Done       lock.State
+	Record     *lock.Record
+	Adopt      bool // write the identity of this environment over another's
+	// Write plans the change in the transaction (reading the target as the
+	// transaction sees it) and writes it; it returns the tables written,
+	// whose ops the ledger records.
+	Write func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error)
+}
+
+// Commit runs a change: the lock file says it runs, then the change, the
+// target's identity and the ledger entry are written in one transaction,
+// then the lock file says it is done. When nothing commits, the lock file
+// is put back as it was.
+func (t *Target) Commit(ctx context.Context, c *Change) error {
+	if c.Prev == nil {
+		if err := lock.Create(c.Path, c.Lock); err != nil {
+			return fmt.Errorf("creating the lock file: %w", err)
+		}
+	} else if err := lock.Write(c.Path, c.Lock); err != nil {
+		return err
+	}
+	if err := t.transact(ctx, c); err != nil {
+		if c.Prev == nil {
+			os.Remove(c.Path)
+		} else {
+			lock.Write(c.Path, c.Prev)
+		}
+		return err
+	}
+	finished := time.Now().UTC()
+	e := c.Entry
+	c.Lock.State, c.Lock.Target = c.Done, e.Target
+	c.Record.Finished, c.Record.Ledger, c.Record.Tables = &finished, e.Seq, e.Summary
+	return lock.Write(c.Path, c.Lock)
+}
+
+// transact writes a change and its ledger entry in one transaction.
+func (t *Target) transact(ctx context.Context, c *Change) error {
+	ddlCommits := false
+	if d, ok := t.DB.(dialect.DDLCommits); ok {
+		ddlCommits = d.DDLCommits()
+	}
+	if ddlCommits {
+		// DDL would commit the change's transaction half-way: create the
+		// (empty) ledger tables in a transaction of their own first.
+		tx, err := t.DB.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		if err := ensure(ctx, t.DB, tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	tx, err := t.DB.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback()
+		}
+	}()
+	fault.Point("after-begin")
+	if !ddlCommits {
+		if err := ensure(ctx, t.DB, tx); err != nil {
+			return err
+		}
+	}
+	now, err := Read(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if len(now.Entries) != len(t.Ledger.Entries) {
+		return &TargetChangedError{Why: "another apply or rollback was recorded in its ledger"}
+	}
+	tables, err := c.Write(ctx, tx)
+	if err != nil {
+		return err
+	}
+	id := t.Ledger.Identity
+	if id == nil || c.Adopt {
+		if id == nil {
+			id = &Identity{ID: lock.NewID(), Created: c.Entry.At}
+		}
+		id = &Identity{ID: id.ID, Env: t.Env, Created: id.Created}
+		if err := writeIdentity(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	e := c.Entry
+	e.Target, e.Seq = id.ID, t.Ledger.nextSeq()
+	images, err := record(e, tables)
+	if err != nil {
+		return err
+	}
+	if err := writeEntry(ctx, tx, e, images); err != nil {
+		return err
+	}
+	fault.Point("before-commit")
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	committed = true
+	fault.Point("after-commit")
+	return nil
+}
+
+// record fills in an entry's summary and table metadata from the tables a
+// change wrote, and returns the row images the ledger keeps of them.
+func record(e *Entry, tables []*merge.TablePlan) ([]Image, error) {
+	var images []Image
+	e.Summary, e.Tables = map[string]lock.Counts{}, map[string]json.RawMessage{}
+	for _, t := range tables {
+		meta := t.Meta
+		raw, err := meta.MarshalMeta()
+		if err != nil {
+			return nil, err
+		}
+		e.Tables[meta.Name] = raw
+		var c lock.Counts
+		for j := range t.Ops {
+			op := &t.Ops[j]
+			im := Image{Table: meta.Name, Op: string(op.Kind)}
+			if op.Before != nil {
+				im.Before = meta.AppendLine(nil, op.Before)
+			}
+			if op.After != nil {
+				im.After = meta.AppendLine(nil, op.After)
+			}
+			images = append(images, im)
+			switch op.Kind {
+			case merge.Insert:
+				c.Inserted++
+			case merge.Update:
+				c.Updated++
+			case merge.Delete:
+				c.Deleted++
+			}
+		}
+		for k := range t.Conflicts {
+			if t.Conflicts[k].Resolution != merge.Unresolved {
+				c.Conflicts++
+			}
+		}
+		if c != (lock.Counts{}) {
+			e.Summary[meta.Name] = c
+		}
+	}
+	return images, nil
+}
+
+// Crashed lists the environment's lock files still "applying" or
+// "rolling-back": runs that died (the environment lock is not held, or
+// its holder's process is gone).
+func Crashed(gitDir, env string) ([]*lock.File, error) {
+	paths, _ := filepath.Glob(filepath.Join(lock.Dir(gitDir), serialize.FileName(env), "*.lock"))
+	var out []*lock.File
+	for _, p := range paths {
+		lf, err := lock.Read(p)
+		if err != nil {
+			return nil, err
+		}
+		if lf != nil && (lf.State == lock.Applying || lf.State == lock.RollingBack) {
+			rec := &lf.Apply
+			if lf.State == lock.RollingBack && lf.Rollback != nil {
+				rec = lf.Rollback
+			}
+			if !rec.Owner.Alive() || !lock.EnvLocked(gitDir, env) {
+				out = append(out, lf)
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,3 @@
+// Package archtest holds the test that keeps the packages importing each
+// other in the directions ARCHITECTURE.md draws.
+package archtest
