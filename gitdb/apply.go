@@ -9,6 +9,7 @@ import (
 	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/lock"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
+	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 )
 
 // ApplyOptions are the inputs of Apply.
@@ -71,18 +72,29 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 		return res, err
 	}
 	cur := t.Ledger.Current()
-	if cur != nil && cur.Commit == rev.Commit && !opts.Adopt {
+	atRev := cur != nil && cur.Commit == rev.Commit && !opts.Adopt
+	if atRev && opts.WorkTree {
+		// The working tree's files may differ from the revision's: only a
+		// plan tells whether there is anything to write.
+		if clean, err := repo.Clean(w.Root, w.Config.Dir); err != nil || !clean {
+			atRev = false
+		}
+	}
+	if atRev {
 		res.Already, res.Entry = true, cur
 		return res, nil
 	}
+	againAtRev := opts.WorkTree && cur != nil && cur.Commit == rev.Commit
 	// The plan is made before the transaction when it must be shown
-	// (confirmation, a saved plan), and made again inside it: the two must
-	// read the same target rows. Otherwise it is made once, inside.
+	// (confirmation, a saved plan) or may show nothing to do (a sync of the
+	// working tree at the revision already recorded), and made again
+	// inside it: the two must read the same target rows. Otherwise it is
+	// made once, inside.
 	var shown *Plan
 	switch {
 	case opts.Baseline:
 		res.Plan = &Plan{Env: s.env, Rev: rev, Base: cur, Identity: t.Ledger.Identity}
-	case opts.Confirm != nil || opts.Saved != nil:
+	case opts.Confirm != nil || opts.Saved != nil || againAtRev:
 		p, err := s.plan(ctx, s.db, rev, t.Ledger, opts.PlanOptions)
 		if err != nil {
 			return res, err
@@ -95,6 +107,10 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 		}
 		if shown.Unresolved() > 0 {
 			return res, &ConflictError{Plan: shown}
+		}
+		if againAtRev && shown.Changes() == 0 { // nothing to write, nothing new to record
+			res.Already, res.Entry = true, cur
+			return res, nil
 		}
 		if opts.Confirm != nil {
 			if ok, err := opts.Confirm(shown); err != nil || !ok {

@@ -154,20 +154,19 @@ func (s *session) revSide(rev string) (*side, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, tables, err := s.revisionConfig(r.Commit, rev)
+	fs, err := s.revisionFiles(r.Commit, rev)
 	if err != nil {
 		return nil, err
 	}
-	return filesSide(rev, s.revision(r.Commit, rev), tables), nil
+	return filesSide(rev, fs.tree, fs.tables), nil
 }
 
 func (s *session) treeSide() (*side, error) {
-	wt := exportdir.WorkTree{Root: s.ws.Root}
-	tables, err := exportdir.ReadTables(wt, s.ws.Config.Dir)
+	fs, err := s.workTreeFiles()
 	if err != nil {
 		return nil, err
 	}
-	return filesSide("working tree ("+s.ws.Config.Dir+"/)", wt, tables), nil
+	return filesSide("working tree ("+s.ws.Config.Dir+"/)", fs.tree, fs.tables), nil
 }
 
 func (s *session) dbSide(ctx context.Context) (*side, error) {

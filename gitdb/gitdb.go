@@ -128,21 +128,40 @@ func (s *session) haveCommitOf(e *Entry) error {
 		e.Revision, e.Commit)
 }
 
-// revisionConfig reads the .dbsync and the exported tables of a commit.
-func (s *session) revisionConfig(commit, name string) (*config.Config, []exportdir.TableFiles, error) {
+// fileSet is the files of a revision or of the working tree: its .dbsync
+// and its exported tables.
+type fileSet struct {
+	name   string // for messages: v1.4, the working tree
+	cfg    *config.Config
+	tables []exportdir.TableFiles
+	tree   exportdir.Tree
+}
+
+// revisionFiles reads the .dbsync and the exported tables of a commit.
+func (s *session) revisionFiles(commit, name string) (*fileSet, error) {
 	data, err := s.rep.ReadFile(commit, config.FileName)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if data == nil {
-		return nil, nil, fmt.Errorf("%s has %w: it was not made with git dbsync", name, config.ErrNoFile)
+		return nil, fmt.Errorf("%s has %w: it was not made with git dbsync", name, config.ErrNoFile)
 	}
 	cfg, err := config.Parse(s.ws.Root, config.FileName+" at "+name, data)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	tables, err := exportdir.ReadTables(s.revision(commit, name), cfg.Dir)
-	return cfg, tables, err
+	fs := &fileSet{name: name, cfg: cfg, tree: s.revision(commit, name)}
+	fs.tables, err = exportdir.ReadTables(fs.tree, cfg.Dir)
+	return fs, err
+}
+
+// workTreeFiles reads the exported tables of the working tree, with the
+// working tree's .dbsync.
+func (s *session) workTreeFiles() (*fileSet, error) {
+	fs := &fileSet{name: "the working tree", cfg: s.ws.Config, tree: exportdir.WorkTree{Root: s.ws.Root}}
+	var err error
+	fs.tables, err = exportdir.ReadTables(fs.tree, s.ws.Config.Dir)
+	return fs, err
 }
 
 // revision is the tree of a commit, named name in messages.

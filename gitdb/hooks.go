@@ -70,10 +70,15 @@ func (h *Hooks) Uninstall() ([]string, error) {
 	if err != nil {
 		return lines, err
 	}
-	if err := hooks.UninstallDrivers(h.git.Output, h.Root); err != nil {
+	kept, err := hooks.UninstallDrivers(h.git.Output, h.Root)
+	if err != nil {
 		return lines, err
 	}
-	return append(lines, "merge and diff drivers removed"), nil
+	lines = append(lines, "merge and diff drivers removed")
+	if kept {
+		lines = append(lines, ".gitattributes is committed: left as it is (remove its git dbsync lines and commit, if the team no longer uses them)")
+	}
+	return lines, nil
 }
 
 // Status describes every hook, the drivers and the hooks directory, one

@@ -24,6 +24,10 @@ type PlanOptions struct {
 	Revision string           // tag, branch or commit to apply
 	Resolve  merge.Resolution // resolve every conflict to one side (--ours, --theirs)
 	Prune    bool             // first apply: delete rows only the target has
+	// WorkTree merges the working tree's files, not the revision's; the
+	// revision (HEAD) is what is recorded: the development database's
+	// sync.
+	WorkTree bool
 }
 
 // Plan is what an apply (or a rollback) would do to a target: data only.
@@ -112,33 +116,43 @@ func (w *Workspace) Plan(ctx context.Context, opts PlanOptions) (*Plan, error) {
 	return p.Plan, nil
 }
 
+// theirFiles reads the files a plan merges: the revision's, or the working
+// tree's.
+func (s *session) theirFiles(rev repo.Rev, workTree bool) (*fileSet, error) {
+	if workTree {
+		return s.workTreeFiles()
+	}
+	return s.revisionFiles(rev.Commit, rev.Name)
+}
+
 // plan merges every table of the revision with the base and the target.
 func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *ledger.Ledger, opts PlanOptions) (*planned, error) {
 	p := &Plan{Env: s.env, Rev: rev, Base: l.Current(), Identity: l.Identity, Resolve: opts.Resolve, Prune: opts.Prune}
 	p.Applied = p.Base != nil && p.Base.Commit == rev.Commit
-	cfg, theirs, err := s.revisionConfig(rev.Commit, rev.Name)
+	files, err := s.theirFiles(rev, opts.WorkTree)
 	if err != nil {
 		return nil, err
 	}
+	cfg, theirs := files.cfg, files.tables
 	if len(theirs) == 0 {
-		return nil, fmt.Errorf("%s has no exported tables under %s/", rev.Name, cfg.Dir)
+		return nil, fmt.Errorf("%s has no exported tables under %s/", files.name, cfg.Dir)
 	}
+	var base *fileSet
 	baseTables := map[string]*exportdir.TableFiles{}
 	if p.Base != nil {
 		if err := s.haveCommitOf(p.Base); err != nil {
 			return nil, err
 		}
-		_, base, err := s.revisionConfig(p.Base.Commit, p.Base.Revision)
-		if err != nil {
+		if base, err = s.revisionFiles(p.Base.Commit, p.Base.Revision); err != nil {
 			return nil, err
 		}
-		for i := range base {
-			baseTables[base[i].Meta.Name] = &base[i]
+		for i := range base.tables {
+			baseTables[base.tables[i].Meta.Name] = &base.tables[i]
 		}
 	}
 	// Every table's mapping first: references translate through the
 	// natural keys of other tables.
-	tables, err := targetTables(ctx, db, cfg, theirs, p.Rev.Name)
+	tables, err := targetTables(ctx, db, cfg, theirs, files.name)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +160,7 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 	fp := sha256.New()
 	for i := range theirs {
 		tf := &theirs[i]
-		tp, err := s.planTable(ctx, pl, tables[i], tf, baseTables[tf.Meta.Name], opts, fp)
+		tp, err := s.planTable(ctx, pl, tables[i], files, tf, base, baseTables[tf.Meta.Name], opts, fp)
 		if err != nil {
 			return nil, fmt.Errorf("table %q: %w", tf.Meta.Name, err)
 		}
@@ -166,8 +180,8 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 	return pl, nil
 }
 
-func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, tf, base *exportdir.TableFiles,
-	opts PlanOptions, fp hash.Hash) (*merge.TablePlan, error) {
+func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, files *fileSet, tf *exportdir.TableFiles,
+	baseFiles *fileSet, base *exportdir.TableFiles, opts PlanOptions, fp hash.Hash) (*merge.TablePlan, error) {
 	meta := tf.Meta
 	mopts := merge.Options{Resolve: opts.Resolve, Prune: opts.Prune}
 	policy := merge.Everything
@@ -187,7 +201,7 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, t
 	src := dbrows.NewSource(t, pl.tr, true)
 	var tp *merge.TablePlan
 	err := src.Ordered(func() error {
-		theirs, closeTheirs, err := exportdir.Rows(s.revision(pl.Rev.Commit, pl.Rev.Name), tf, pl.Rev.Name, nil)
+		theirs, closeTheirs, err := exportdir.Rows(files.tree, tf, files.name, nil)
 		if err != nil {
 			return err
 		}
@@ -195,7 +209,7 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, t
 		baseRows := merge.Source(merge.Empty)
 		if !mopts.NoBase {
 			var closeBase func()
-			if baseRows, closeBase, err = exportdir.Rows(s.revision(pl.Base.Commit, pl.Base.Revision), base, pl.Base.Revision, meta); err != nil {
+			if baseRows, closeBase, err = exportdir.Rows(baseFiles.tree, base, baseFiles.name, meta); err != nil {
 				return err
 			}
 			defer closeBase()

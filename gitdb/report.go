@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/lock"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 )
 
 // The JSON forms of diff and status (--json), for scripts and CI;
@@ -96,6 +97,14 @@ type StatusReport struct {
 	Pending  []TagReport     `json:"pending"`
 	Crashed  []lock.File     `json:"unfinished"`
 	History  []EntryReport   `json:"history"`
+	Dev      *DevReport      `json:"dev,omitempty"`
+}
+
+// DevReport is where the development database stands against HEAD.
+type DevReport struct {
+	Head       string        `json:"head"`
+	InStep     bool          `json:"in_step"`
+	Unexported []DriftReport `json:"unexported"`
 }
 
 // IdentityReport is a target's identity.
@@ -147,9 +156,9 @@ func (st *Status) Report() *StatusReport {
 		e := entryReport(st.Current)
 		r.Current = &e
 	}
-	for _, d := range st.Drift {
-		a, c, rm := d.Count()
-		r.Drift = append(r.Drift, DriftReport{Table: d.Meta.Name, Added: a, Changed: c, Removed: rm})
+	r.Drift = driftReports(st.Drift)
+	if d := st.Dev; d != nil {
+		r.Dev = &DevReport{Head: d.Head, InStep: d.InStep, Unexported: driftReports(d.Unexported)}
 	}
 	for _, t := range st.Pending {
 		r.Pending = append(r.Pending, TagReport{Name: t.Name, Commit: t.Commit, When: t.When.UTC()})
@@ -161,6 +170,15 @@ func (st *Status) Report() *StatusReport {
 		r.History = append(r.History, entryReport(&st.History[i]))
 	}
 	return r
+}
+
+func driftReports(diffs []*merge.TableDiff) []DriftReport {
+	out := []DriftReport{}
+	for _, d := range diffs {
+		a, c, rm := d.Count()
+		out = append(out, DriftReport{Table: d.Meta.Name, Added: a, Changed: c, Removed: rm})
+	}
+	return out
 }
 
 func entryReport(e *Entry) EntryReport {

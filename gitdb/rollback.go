@@ -152,9 +152,11 @@ func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, l *ledger
 	// excluded: without it, a placeholder could be written as a value.
 	var cfg *config.Config
 	if s.rep.HasCommit(e.Commit) {
-		if cfg, _, err = s.revisionConfig(e.Commit, e.Revision); err != nil {
+		fs, err := s.revisionFiles(e.Commit, e.Revision)
+		if err != nil {
 			return nil, err
 		}
+		cfg = fs.cfg
 	} else if holdsJSON(e) {
 		return nil, s.haveCommitOf(e)
 	}

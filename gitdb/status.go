@@ -19,8 +19,22 @@ type Status struct {
 	Current  *Entry             // the revision the target is at; nil before the first apply
 	History  []Entry            // oldest first
 	Drift    []*merge.TableDiff // target rows changed since Current (its files → the target)
-	Pending  []repo.Tag         // tags newer than Current
+	Pending  []repo.Tag         // tags newer than Current; none for the development database
 	Crashed  []*lock.File       // lock files left applying or rolling back
+	// Dev is set for the development database, the one the hooks keep
+	// in step with the commits: it deploys nothing.
+	Dev *DevStatus
+}
+
+// DevStatus is where the development database stands against HEAD.
+type DevStatus struct {
+	Head string // HEAD's commit; "" before the first commit
+	// InStep is set when the database was last synced with HEAD: it
+	// follows every checkout, merge and commit.
+	InStep bool
+	// Unexported lists, per table, the rows the database holds otherwise
+	// than HEAD's files: changes the next commit exports.
+	Unexported []*merge.TableDiff
 }
 
 // Status reads an environment's identity and ledger, compares its rows
@@ -36,17 +50,40 @@ func (w *Workspace) Status(ctx context.Context, env string) (*Status, error) {
 		return nil, err
 	}
 	st := &Status{Env: s.env, Identity: l.Identity, Current: l.Current(), History: l.Entries}
+	if dev, _ := w.Config.DefaultEnv(); dev == s.env {
+		st.Dev = &DevStatus{Head: repo.Commit(w.Root, "HEAD")}
+		st.Dev.InStep = st.Current != nil && st.Current.Commit == st.Dev.Head
+		if st.Dev.Head != "" {
+			if st.Dev.Unexported, err = s.drift(ctx, &Entry{Commit: st.Dev.Head, Revision: "HEAD"}); err != nil {
+				return nil, err
+			}
+		}
+	} else if err := s.deploysTo(ctx, st); err != nil {
+		return nil, err
+	}
+	gitDir, err := s.gitDir()
+	if err != nil {
+		return nil, err
+	}
+	st.Crashed, err = ledger.Crashed(gitDir, s.env)
+	return st, err
+}
+
+// deploysTo fills in an environment that deploys: its drift since the
+// revision it is at, and the newer tags.
+func (s *session) deploysTo(ctx context.Context, st *Status) error {
 	if st.Current != nil {
 		if err := s.haveCommitOf(st.Current); err != nil {
-			return nil, err
+			return err
 		}
+		var err error
 		if st.Drift, err = s.drift(ctx, st.Current); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	tags, err := s.rep.Tags()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, t := range tags {
 		if st.Current == nil {
@@ -60,26 +97,22 @@ func (w *Workspace) Status(ctx context.Context, env string) (*Status, error) {
 			st.Pending = append(st.Pending, t)
 		}
 	}
-	gitDir, err := s.gitDir()
-	if err != nil {
-		return nil, err
-	}
-	st.Crashed, err = ledger.Crashed(gitDir, s.env)
-	return st, err
+	return nil
 }
 
 // drift compares the files of the revision a target is at with its rows.
 func (s *session) drift(ctx context.Context, at *Entry) ([]*merge.TableDiff, error) {
-	cfg, tables, err := s.revisionConfig(at.Commit, at.Revision)
+	fs, err := s.revisionFiles(at.Commit, at.Revision)
 	if err != nil {
 		return nil, err
 	}
-	targets, err := targetTables(ctx, s.db, cfg, tables, at.Revision)
+	tables := fs.tables
+	targets, err := targetTables(ctx, s.db, fs.cfg, tables, at.Revision)
 	if err != nil {
 		return nil, err
 	}
 	tr := dbrows.NewTranslator(s.db, targets)
-	rev := s.revision(at.Commit, at.Revision)
+	rev := fs.tree
 	var out []*merge.TableDiff
 	for i := range tables {
 		tf := &tables[i]

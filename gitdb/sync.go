@@ -3,46 +3,88 @@ package gitdb
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 )
 
 // SyncOptions are the inputs of Sync.
 type SyncOptions struct {
-	Env      string // the developer's database; "" for the default (dev)
-	Commit   string // the commit now checked out
-	Previous string // the commit before the merge or checkout: the base when the database has no ledger yet
+	Env string // the developer's database; "" for the one the hooks keep (dev, or the only one)
+	// Previous is the commit checked out before a checkout or a merge: the
+	// base when the database has no record of one yet.
+	Previous string
+	Resolve  merge.Resolution // conflicts: Ours keeps the database's value, Theirs takes the files'
 	Version  string
 }
 
-// Sync merges the configuration of a commit into a developer's database,
-// as the post-merge and post-checkout hooks do: a three-way merge whose
-// base is Previous, the commit checked out before — the pre-commit hook
-// keeps the database and the checked-out commit together, so what differs
-// from Previous are changes made in the database and not yet committed,
-// and they are kept. When the ledger says otherwise, Previous is recorded
-// first (a baseline, writing no rows).
+// syncLock names the one lock file the development database's syncs
+// share, instead of leaving a file per commit; a linked worktree, which
+// has a database of its own, has its own.
+func (w *Workspace) syncLock() string {
+	gitDir, err1 := repo.GitDir(w.Root)
+	common, err2 := repo.CommonDir(w.Root)
+	if err1 != nil || err2 != nil || gitDir == common {
+		return "sync"
+	}
+	return "sync-" + filepath.Base(gitDir)
+}
+
+// Sync brings a development database in step with the files checked out:
+// a three-way merge of the working tree's export directory into it, whose
+// base is the commit the database was last in step with (its ledger says
+// which; Previous, or HEAD, when it has no record yet). Rows changed in the
+// files since that commit (by a checkout, a merge, a pull, a rebase, a
+// stash pop, a hand edit) are written; rows changed in the database and
+// not exported are kept; a row changed differently on both sides is a
+// conflict, reported with both values, and nothing is written. HEAD is
+// then recorded as the commit the database is in step with.
 func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, error) {
+	head := repo.Commit(w.Root, "HEAD")
+	if head == "" {
+		return nil, nil // no commit yet: nothing to be in step with
+	}
 	s, err := w.open(ctx, opts.Env)
 	if err != nil {
 		return nil, err
 	}
 	l, err := ledger.Read(ctx, s.db)
-	env := s.env
+	env, known := s.env, false
+	if cur := l.Current(); err == nil && cur != nil {
+		known = s.rep.HasCommit(cur.Commit)
+	}
 	s.close()
 	if err != nil {
 		return nil, err
 	}
-	if cur := l.Current(); opts.Previous != "" && opts.Previous != opts.Commit && (cur == nil || cur.Commit != opts.Previous) {
-		_, err := w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(opts.Previous)}, Baseline: true,
-			Version: opts.Version, LockName: "sync"})
+	if !known {
+		// Nothing recorded (or a commit this clone lacks): the database is
+		// taken to be in step with the commit checked out before, plus
+		// changes not exported yet.
+		base := opts.Previous
+		if base == "" {
+			base = head
+		}
+		_, err := w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(base)}, Baseline: true,
+			Version: opts.Version, LockName: w.syncLock()})
 		if err != nil {
-			return nil, fmt.Errorf("recording %s as the base of %q: %w", shortRev(opts.Previous), env, err)
+			return nil, fmt.Errorf("recording %s as the base of %q: %w", shortRev(base), env, err)
 		}
 	}
-	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(opts.Commit)}, Version: opts.Version, LockName: "sync"})
+	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(head), WorkTree: true, Resolve: opts.Resolve},
+		Version: opts.Version, LockName: w.syncLock()})
+}
+
+// RecordSync records HEAD as the commit a development database is in step
+// with, writing no rows: for a commit whose export directory is exactly
+// what the pre-commit hook exported from the database.
+func (w *Workspace) RecordSync(ctx context.Context, env, version string) (*ApplyResult, error) {
+	head := repo.Commit(w.Root, "HEAD")
+	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(head)}, Baseline: true,
+		Version: version, LockName: w.syncLock()})
 }
 
 func shortRev(c string) string {
@@ -52,10 +94,6 @@ func shortRev(c string) string {
 	return c
 }
 
-// Unmerged lists the files under dir that git holds in conflict: export
-// and apply refuse to run until they are resolved.
-func Unmerged(root, dir string) ([]string, error) { return repo.Unmerged(root, dir) }
-
 // UnmergedError is returned by export and apply on a tree in conflict.
 type UnmergedError struct{ Paths []string }
 
@@ -64,7 +102,7 @@ func (e *UnmergedError) Error() string {
 }
 
 func (w *Workspace) checkMerged() error {
-	paths, err := Unmerged(w.Root, w.Config.Dir)
+	paths, err := repo.Unmerged(w.Root, w.Config.Dir)
 	if err != nil || len(paths) == 0 {
 		return err
 	}

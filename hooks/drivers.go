@@ -48,12 +48,18 @@ func InstallDrivers(git Git, root, exportDir string) error {
 	return editAttributes(root, attributes(exportDir))
 }
 
-// UninstallDrivers removes what InstallDrivers added.
-func UninstallDrivers(git Git, root string) error {
+// UninstallDrivers removes what InstallDrivers added to the repository's
+// git config and to an untracked .gitattributes. A .gitattributes git
+// tracks is the team's, and stays byte for byte: it reports that, and the
+// drivers' lines are then for a person to remove and commit.
+func UninstallDrivers(git Git, root string) (keptAttributes bool, err error) {
 	for _, section := range []string{"merge.dbsync", "diff.dbsync"} {
 		git("config", "--local", "--remove-section", section) // absent: nothing to remove
 	}
-	return editAttributes(root, "")
+	if _, err := git("ls-files", "--error-unmatch", "--", ".gitattributes"); err == nil {
+		return true, nil
+	}
+	return false, editAttributes(root, "")
 }
 
 // DriversInstalled reports whether the merge driver is registered.

@@ -25,10 +25,10 @@ import (
 )
 
 // Names are the hooks git dbsync installs.
-var Names = []string{"pre-commit", "post-merge", "post-checkout"}
+var Names = []string{"pre-commit", "post-commit", "post-merge", "post-checkout", "post-rewrite", "post-applypatch"}
 
 // Version is written into every hook; older ones are upgraded by Install.
-const Version = 1
+const Version = 2
 
 // Suffixes of a hook moved aside: chained (called first) or replaced.
 const (
@@ -47,9 +47,12 @@ func Script(name string) []byte {
 # git-dbsync hook v` + strconv.Itoa(Version) + `
 # Installed by 'git dbsync hooks install'; remove with 'git dbsync hooks uninstall'.
 # ` + name + `: ` + map[string]string{
-		"pre-commit":    "re-export the development database and stage the export directory.",
-		"post-merge":    "merge the configuration just merged into the development database.",
-		"post-checkout": "merge the configuration of the checked-out branch into the development database.",
+		"pre-commit":      "re-export the development database and stage the export directory.",
+		"post-commit":     "record the commit, or merge what it concluded into the development database.",
+		"post-merge":      "merge the configuration just merged into the development database.",
+		"post-checkout":   "merge the configuration of the checked-out branch into the development database.",
+		"post-rewrite":    "merge the configuration of a rebased branch into the development database.",
+		"post-applypatch": "merge the configuration of an applied patch into the development database.",
 	}[name] + `
 # Set DBSYNC_SKIP_HOOKS=1 to skip it.
 [ "${DBSYNC_SKIP_HOOKS:-}" = 1 ] && exit 0
@@ -62,7 +65,7 @@ if ! command -v git-dbsync >/dev/null 2>&1; then
 	echo "hint: install it (make install), or skip this hook with DBSYNC_SKIP_HOOKS=1" >&2
 	exit 1
 fi
-DBSYNC_IN_HOOK=1 exec git dbsync hook ` + name + ` "$@"
+DBSYNC_IN_HOOK=1 DBSYNC_GIT_PID=$PPID exec git dbsync hook ` + name + ` "$@"
 `)
 }
 

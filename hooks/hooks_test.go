@@ -12,7 +12,7 @@ func TestInstallForceUpgradeUninstall(t *testing.T) {
 	dir := t.TempDir()
 	theirs := []byte("#!/bin/sh\necho theirs\n")
 	os.WriteFile(filepath.Join(dir, "post-merge"), theirs, 0o700)
-	old := strings.Replace(string(Script("pre-commit")), "hook v1", "hook v0", 1)
+	old := strings.Replace(string(Script("pre-commit")), "hook v2", "hook v0", 1)
 	os.WriteFile(filepath.Join(dir, "pre-commit"), []byte(old), 0o755)
 
 	_, err := Install(dir, Refuse)
@@ -27,7 +27,7 @@ func TestInstallForceUpgradeUninstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(done, "; ") != "pre-commit: upgraded from v0; post-merge: installed; the existing hook is kept as post-merge.dbsync-replaced; post-checkout: installed" {
+	if strings.Join(done, "; ") != "pre-commit: upgraded from v0; post-commit: installed; post-merge: installed; the existing hook is kept as post-merge.dbsync-replaced; post-checkout: installed; post-rewrite: installed; post-applypatch: installed" {
 		t.Errorf("install: %q", done)
 	}
 	for _, name := range Names {

@@ -78,6 +78,7 @@ func scriptParams(t *testing.T, dir, engine string) testscript.Params {
 			"dbexec":   cmdDBExec,
 			"dbquery":  cmdDBQuery,
 			"dbcopy":   cmdDBCopy,
+			"team":     cmdTeam,
 		},
 	}
 }
@@ -129,8 +130,12 @@ func cmdTree(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 }
 
-// envURL returns the database URL of an environment of an engine script.
+// envURL returns the database URL of an environment of an engine script,
+// or env itself when it is a URL.
 func envURL(ts *testscript.TestScript, env string) string {
+	if strings.Contains(env, ":") {
+		return env
+	}
 	u := ts.Getenv(config.EnvVar(env))
 	if u == "" {
 		ts.Fatalf("no database for environment %q", env)
@@ -176,4 +181,52 @@ func cmdDBCopy(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: dbcopy FROM TO")
 	}
 	ts.Check(dbtest.Copy(envURL(ts, args[0]), envURL(ts, args[1])))
+}
+
+// teamDbsync is the .dbsync of the team repository: the tables of the CMS
+// fixture, the development database's URL set per clone in git config.
+const teamDbsync = `[env "dev"]
+[tables]
+	config = settings menus menu_items roles permissions role_permissions content_types
+	content = users posts comments
+	cache = cache_*
+	ignore = sessions watchdog
+[table "settings"]
+	exclude-columns = updated_at
+`
+
+// team sets up two developers, alice and bob, sharing origin.git: each a
+// clone ($WORK/alice, $WORK/bob) with its own development database
+// ($ALICE_DB, $BOB_DB, the databases of dev and staging) holding the CMS
+// fixture, the hooks installed, and its URL in the clone's git config. The
+// first commit is pushed. $DBSYNC_ENV_DEV_URL is unset, so that each clone
+// finds its own database.
+func cmdTeam(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: team")
+	}
+	alice, bob := envURL(ts, "dev"), envURL(ts, "staging")
+	work := ts.Getenv("WORK")
+	git := func(dir string, args ...string) {
+		ts.Check(ts.Exec("git", append([]string{"-C", filepath.Join(work, dir)}, args...)...))
+	}
+	ts.Check(dbtest.Exec(alice, fixture.Render(ts.ReadFile(filepath.Join(ts.Getenv("FIXTURES"), "cms.sql")), ts.Getenv("ENGINE"))))
+	ts.Check(ts.Exec("git", "init", "-q", "--bare", "-b", "main", filepath.Join(work, "origin.git")))
+	ts.Check(ts.Exec("git", "init", "-q", "-b", "main", filepath.Join(work, "alice")))
+	ts.Check(os.WriteFile(filepath.Join(work, "alice", ".dbsync"), []byte(teamDbsync), 0o644))
+	ts.Check(os.WriteFile(filepath.Join(work, "alice", "README"), []byte("the shop\n"), 0o644))
+	ts.Setenv(config.EnvVar("dev"), "")
+	ts.Setenv(config.EnvVar("staging"), "")
+	ts.Setenv("ALICE_DB", alice)
+	ts.Setenv("BOB_DB", bob)
+	git("alice", "config", "dbsync.env.dev.url", alice)
+	git("alice", "dbsync", "hooks", "install")
+	git("alice", "add", "-A")
+	git("alice", "commit", "-q", "-m", "config")
+	git("alice", "remote", "add", "origin", filepath.Join(work, "origin.git"))
+	git("alice", "push", "-q", "-u", "origin", "main")
+	ts.Check(dbtest.Copy(alice, bob))
+	ts.Check(ts.Exec("git", "clone", "-q", filepath.Join(work, "origin.git"), filepath.Join(work, "bob")))
+	git("bob", "config", "dbsync.env.dev.url", bob)
+	git("bob", "dbsync", "hooks", "install")
 }

@@ -227,23 +227,19 @@ func renderDiff(w io.Writer, d *gitdb.DiffResult) {
 	}
 }
 
-func renderStatus(w io.Writer, st *gitdb.Status) {
-	fmt.Fprintf(w, "environment %q\n", st.Env)
-	if st.Identity == nil {
-		fmt.Fprintln(w, "  identity:  none yet (written by the first apply)")
-	} else {
-		fmt.Fprintf(w, "  identity:  %s, environment %q since %s\n", st.Identity.ID, st.Identity.Env, st.Identity.Created.Format(time.RFC3339))
-	}
+// renderDeployStatus says where an environment that deploys stands: the
+// revision applied, drift since, newer tags.
+func renderDeployStatus(w io.Writer, st *gitdb.Status, r *gitdb.StatusReport) {
 	if st.Current == nil {
 		fmt.Fprintln(w, "  at:        no revision applied yet")
 	} else {
 		c := st.Current
 		fmt.Fprintf(w, "  at:        %s (%s), %s %s by %s@%s\n", c.Revision, shortCommit(c.Commit), c.Kind, c.At.Format(time.RFC3339), c.Owner.User, c.Owner.Host)
 	}
-	if len(st.Drift) == 0 && st.Current != nil {
+	if len(r.Drift) == 0 && st.Current != nil {
 		fmt.Fprintln(w, "  drift:     none: the config rows are as applied")
 	}
-	for _, d := range st.Report().Drift {
+	for _, d := range r.Drift {
 		fmt.Fprintf(w, "  drift:     %s: %d added, %d changed, %d removed on the target since %s\n", d.Table, d.Added, d.Changed, d.Removed, st.Current.Revision)
 	}
 	if len(st.Pending) == 0 {
@@ -254,6 +250,43 @@ func renderStatus(w io.Writer, st *gitdb.Status) {
 			names = append(names, t.Name)
 		}
 		fmt.Fprintf(w, "  pending:   %s\n", strings.Join(names, ", "))
+	}
+}
+
+// renderDevStatus says where the development database stands against
+// HEAD, and what brings it in step.
+func renderDevStatus(w io.Writer, st *gitdb.Status, d *gitdb.DevReport) {
+	switch {
+	case d.Head == "":
+		fmt.Fprintln(w, "  synced:    no commit yet")
+	case d.InStep:
+		fmt.Fprintf(w, "  synced:    in step with HEAD (%s)\n", shortCommit(d.Head))
+	case st.Current == nil:
+		fmt.Fprintf(w, "  synced:    never: HEAD is %s\n  hint: run 'git dbsync sync --env %s' (the hooks do it after every checkout, merge and commit)\n", shortCommit(d.Head), st.Env)
+	default:
+		fmt.Fprintf(w, "  synced:    with %s, but HEAD moved to %s since without the database following\n  hint: run 'git dbsync sync --env %s' to bring it in step\n",
+			shortCommit(st.Current.Commit), shortCommit(d.Head), st.Env)
+	}
+	if len(d.Unexported) == 0 && d.Head != "" {
+		fmt.Fprintln(w, "  unexported: none: the database matches the files of HEAD")
+	}
+	for _, t := range d.Unexported {
+		fmt.Fprintf(w, "  unexported: %s: %d added, %d changed, %d removed in the database against HEAD's files (the next commit exports them)\n", t.Table, t.Added, t.Changed, t.Removed)
+	}
+}
+
+func renderStatus(w io.Writer, st *gitdb.Status) {
+	fmt.Fprintf(w, "environment %q\n", st.Env)
+	if st.Identity == nil {
+		fmt.Fprintln(w, "  identity:  none yet (written by the first apply)")
+	} else {
+		fmt.Fprintf(w, "  identity:  %s, environment %q since %s\n", st.Identity.ID, st.Identity.Env, st.Identity.Created.Format(time.RFC3339))
+	}
+	r := st.Report()
+	if r.Dev != nil {
+		renderDevStatus(w, st, r.Dev)
+	} else {
+		renderDeployStatus(w, st, r)
 	}
 	for _, lf := range st.Crashed {
 		fmt.Fprintf(w, "  crashed:   the %s of %s by %s did not finish (lock file state %q); the next apply or rollback settles it against the ledger\n",

@@ -92,6 +92,8 @@ func newRootCmd(s *streams) *cobra.Command {
 		newPlanCmd(s),
 		newApplyCmd(s),
 		newRollbackCmd(s),
+		newCommitCmd(s),
+		newSyncCmd(s),
 		newHooksCmd(s),
 		newHookCmd(s),
 		newMergeFileCmd(),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -139,4 +140,30 @@ func Unmerged(root, dir string) ([]string, error) {
 		}
 	}
 	return paths, nil
+}
+
+// Clean reports whether the working tree and the index hold dir exactly as
+// HEAD does, untracked files included.
+func Clean(root, dir string) (bool, error) {
+	out, err := Git{Dir: root}.Output("status", "--porcelain", "--untracked-files=all", "--", dir)
+	return len(out) == 0, err
+}
+
+// InProgress names the operation git is in the middle of in the work tree
+// at root, or "" when none: "merge", "rebase", "cherry-pick", "revert" or
+// "am". Its commit concludes what a person resolved.
+func InProgress(root string) string {
+	gitDir, err := GitDir(root)
+	if err != nil {
+		return ""
+	}
+	for _, s := range []struct{ path, op string }{
+		{"rebase-merge", "rebase"}, {"rebase-apply/applying", "am"}, {"rebase-apply", "rebase"},
+		{"MERGE_HEAD", "merge"}, {"CHERRY_PICK_HEAD", "cherry-pick"}, {"REVERT_HEAD", "revert"},
+	} {
+		if _, err := os.Stat(filepath.Join(gitDir, s.path)); err == nil {
+			return s.op
+		}
+	}
+	return ""
 }

@@ -19,10 +19,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 )
 
 // Repo is an open repository.
@@ -34,13 +40,47 @@ type Repo struct {
 	cats []*catFile // one per blob open at a time; usually one
 }
 
-// Open opens the repository whose work tree is root.
+// Open opens the repository whose work tree is root, linked worktrees
+// included.
 func Open(root string) (*Repo, error) {
-	r, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	gitDir, err := GitDir(root)
+	if err != nil {
+		return nil, err
+	}
+	commonDir, err := CommonDir(root)
+	if err != nil {
+		return nil, err
+	}
+	fs := dotgit.NewRepositoryFilesystem(osfs.New(gitDir), osfs.New(commonDir))
+	st := readOnlyExtensions{filesystem.NewStorage(fs, cache.NewObjectLRUDefault())}
+	r, err := git.Open(st, osfs.New(root))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", root, err)
 	}
 	return &Repo{root: root, git: r}, nil
+}
+
+// readOnlyExtensions hides from go-git the repository extensions that
+// change nothing for reading revisions, which go-git refuses although git
+// accepts them: worktreeConfig (per-worktree config, which git dbsync
+// reads with git itself), partialClone (blobs fetched on demand, which
+// git cat-file does) and preciousObjects. Any other extension, such as
+// objectFormat, still stops go-git.
+type readOnlyExtensions struct{ storage.Storer }
+
+func (s readOnlyExtensions) Config() (*config.Config, error) {
+	cfg, err := s.Storer.Config()
+	if err != nil || cfg.Raw == nil || !cfg.Raw.HasSection("extensions") {
+		return cfg, err
+	}
+	ext := cfg.Raw.Section("extensions")
+	for _, name := range []string{"worktreeConfig", "partialClone", "preciousObjects", "noop"} {
+		ext.RemoveOption(name)
+	}
+	if len(ext.Options) == 0 {
+		cfg.Raw.RemoveSection("extensions")
+	}
+	return cfg, nil
 }
 
 // Close stops the cat-file process, if one was started.

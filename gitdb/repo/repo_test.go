@@ -87,3 +87,24 @@ func TestRevisionsTreesAndBlobs(t *testing.T) {
 		t.Errorf("missing dir: %v %v", none, err)
 	}
 }
+
+// Extensions that change nothing for reading revisions do not stop go-git
+// (a partial clone, per-worktree config); unknown ones still do.
+func TestOpenWithExtensions(t *testing.T) {
+	dir := gitRepo(t)
+	gittest.Run(t, dir, "config", "extensions.worktreeConfig", "true")
+	gittest.Run(t, dir, "config", "extensions.partialClone", "origin")
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Resolve("v2"); err != nil {
+		t.Error(err)
+	}
+	r.Close()
+	gittest.Run(t, dir, "config", "core.repositoryformatversion", "1")
+	gittest.Run(t, dir, "config", "extensions.frobnicate", "true")
+	if _, err := Open(dir); err == nil {
+		t.Error("an unknown extension was accepted")
+	}
+}

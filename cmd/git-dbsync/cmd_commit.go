@@ -1,0 +1,56 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/gitdbsync/git-dbsync/gitdb"
+)
+
+func newCommitCmd(s *streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "commit [<git commit options>]",
+		Short: "Export the development database, stage it and commit",
+		Long: `Export the development database, stage the export directory and run
+'git commit' with the options given (-m, -a, --amend, paths …), so that a
+change made only in the database becomes a commit.
+
+Plain 'git commit' cannot do that by itself: git decides whether there is
+anything to commit before the pre-commit hook exports the database. When the
+hook stages a database change while git has nothing else to commit, it says
+so, and git stops; run the commit again, or use this command.
+
+Before exporting, what changed in the files since the database was last in
+step (a pull, a stash pop, a hand edit) is merged into the database, as the
+hooks do; a row changed both ways stops the commit and shows both values.
+While git concludes a merge, rebase, cherry-pick, revert or am, the export
+directory is committed as it was resolved, and the database follows once the
+commit exists.
+
+The exit status is git commit's.`,
+		Example: `  git dbsync commit -m "30 posts per page"
+  git dbsync commit -a -m "menu and template together"
+  git dbsync commit --amend --no-edit`,
+		// Every argument is git commit's.
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+				return cmd.Help()
+			}
+			ws, err := openWorkspace()
+			if err != nil {
+				return err
+			}
+			code, err := ws.Commit(cmd.Context(), gitdb.CommitOptions{Args: args, Version: version,
+				Stdin: s.In, Stdout: s.Out, Stderr: s.Err, Env: []string{stagedEnv + "=1"},
+				Staged: func(res *gitdb.HookResult) { reportHook(s, res) }})
+			if err != nil {
+				return hookError(s, "commit", err)
+			}
+			if code != 0 {
+				return &silentError{code: code}
+			}
+			return nil
+		},
+	}
+	return cmd
+}
