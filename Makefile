@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test unit race lint bench demo install uninstall man clean
+.PHONY: all build test unit race lint tools bench demo install uninstall man clean
 
 all: build
 
@@ -20,8 +20,13 @@ build:
 # race detector on the packages with concurrency, then every package's
 # tests and the end-to-end scripts (testdata/script) through real git,
 # on SQLite, PostgreSQL and MariaDB.
-test: lint race
+test: lint race tools
 	$(GO) test -count=1 -timeout 45m ./...
+
+# The hook managers the end-to-end scripts drive (pre-commit, husky,
+# lefthook); installed once, into ~/.cache/git-dbsync-tools.
+tools:
+	sh testdata/managers/install.sh
 
 # The tests that need no database server: SQLite only.
 unit:

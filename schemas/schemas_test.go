@@ -285,6 +285,20 @@ func TestPlanAndLockMatchSchemas(t *testing.T) {
 	if len(sr.History) != 3 || sr.History[1].UndoneBy != 3 || len(sr.Drift) != 1 || sr.Current == nil {
 		t.Errorf("status report %s", data)
 	}
+	// The development database's status: in step, or what it holds unexported.
+	if _, err := ws.Sync(ctx, gitdb.SyncOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sqltool.Exec(dev, "UPDATE s SET v = 'unexported' WHERE k = 'c'")
+	devst, err := ws.Status(ctx, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	devData, _ := json.MarshalIndent(devst.Report(), "", "  ")
+	validate(t, statusSchema, "dev status", devData)
+	if d := devst.Report().Dev; d == nil || !d.InStep || len(d.Unexported) != 1 || d.Unexported[0].Changed != 1 || len(devst.Pending) != 0 {
+		t.Errorf("dev status report %s", devData)
+	}
 	for _, bad := range []string{`"change": "added"`, `"kind": "apply"`} {
 		src, schema := data, statusSchema
 		if strings.Contains(bad, "change") {

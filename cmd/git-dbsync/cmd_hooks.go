@@ -20,14 +20,20 @@ func newHooksCmd(s *streams) *cobra.Command {
 		Use:   "hooks install [--chain|--force] | uninstall | status",
 		Short: "Install the git hooks and the merge and diff drivers",
 		Long: `Install, upgrade or remove git dbsync's git hooks, in the hooks directory git
-uses (core.hooksPath, or the common git directory of linked worktrees):
+uses (core.hooksPath, or the common git directory of linked worktrees). They
+keep the development database and the commits in step:
 
-  pre-commit     re-export the development database and stage the export
-                 directory (and only it), so every commit carries its config
-  post-merge     merge the configuration just merged (or pulled) into the
-  post-checkout  development database, three-way: changes made in the database
-                 and not exported yet are kept; conflicts are reported and
-                 nothing is written
+  pre-commit       merge into the database what changed in the files since it
+                   was last in step, re-export it and stage the export
+                   directory (and only it); while git concludes a merge,
+                   rebase, cherry-pick, revert or am, leave the export
+                   directory as resolved
+  post-commit      record the commit, or merge what it concluded into the
+                   database
+  post-merge       merge the files now checked out into the database
+  post-checkout    (after a merge, a pull, a branch switch, a rebase, git am),
+  post-rewrite     three-way: changes made in the database and not exported
+  post-applypatch  yet are kept; conflicts are shown and nothing is written
 
 and register, in the repository's git config, a merge driver that merges row
 files and lines files by key and by cell ("git dbsync merge-file") and a diff
@@ -37,12 +43,12 @@ the export directory in .gitattributes (commit that file).
 A hook git dbsync did not write is never overwritten: install refuses and
 says so; --chain keeps it (as <hook>.dbsync-chained) and calls it first;
 --force moves it aside (as <hook>.dbsync-replaced). uninstall removes our
-hooks and drivers and puts such hooks back exactly as they were. install
-upgrades our own older hooks.
+hooks and drivers and puts such hooks back exactly as they were; a committed
+.gitattributes stays as it is. install upgrades our own older hooks.
 
 The hooks do nothing when DBSYNC_SKIP_HOOKS=1, never run inside each other,
 and fail with an explanation when git-dbsync is not on PATH. The pre-commit
-framework, husky and lefthook can call 'git dbsync hook pre-commit' instead
+framework, husky and lefthook can call 'git dbsync hook <name>' instead
 (see the README).`,
 		Example: `  git dbsync hooks install
   git dbsync hooks install --chain

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,6 +37,34 @@ func TestEngineScripts(t *testing.T) {
 			testscript.Run(t, scriptParams(t, "../../testdata/script/engines", engine))
 		})
 	}
+}
+
+// TestManagerScripts runs the scripts of testdata/script/managers: the
+// hooks driven by the real pre-commit framework, husky and lefthook, which
+// testdata/managers/install.sh installs (make test runs it; a missing one
+// fails the test).
+func TestManagerScripts(t *testing.T) {
+	tools := os.Getenv("DBSYNC_TOOLS")
+	if tools == "" {
+		home, _ := os.UserHomeDir()
+		tools = filepath.Join(home, ".cache", "git-dbsync-tools")
+	}
+	bin := filepath.Join(tools, "node_modules", ".bin")
+	for _, tool := range []string{filepath.Join(bin, "husky"), filepath.Join(bin, "lefthook")} {
+		if _, err := os.Stat(tool); err != nil {
+			t.Fatalf("%s is missing: run testdata/managers/install.sh", tool)
+		}
+	}
+	if _, err := exec.LookPath("pre-commit"); err != nil {
+		t.Fatal("pre-commit is not installed: run testdata/managers/install.sh")
+	}
+	p := scriptParams(t, "../../testdata/script/managers", "")
+	setup := p.Setup
+	p.Setup = func(env *testscript.Env) error {
+		env.Setenv("PATH", bin+string(os.PathListSeparator)+env.Getenv("PATH"))
+		return setup(env)
+	}
+	testscript.Run(t, p)
 }
 
 // scriptParams runs the scripts of dir; with an engine, each script gets
