@@ -105,6 +105,9 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 				return res, err
 			}
 		}
+		if err := checkScope(shown, opts.PlanOptions); err != nil {
+			return res, err
+		}
 		if shown.Unresolved() > 0 {
 			return res, &ConflictError{Plan: shown}
 		}
@@ -140,6 +143,9 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 				return nil, err
 			}
 			res.Plan = now.Plan
+			if err := checkScope(now.Plan, opts.PlanOptions); err != nil {
+				return nil, err
+			}
 			switch {
 			case shown != nil && now.Fingerprint != shown.Fingerprint:
 				res.Plan = shown
@@ -154,6 +160,15 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 	}
 	res.Entry = entry
 	return res, nil
+}
+
+// checkScope refuses a plan whose revision changes what may be written,
+// unless allowed.
+func checkScope(p *Plan, opts PlanOptions) error {
+	if len(p.ScopeChanges) > 0 && !opts.AllowScopeChange {
+		return &ScopeError{Env: p.Env, Changes: p.ScopeChanges}
+	}
+	return nil
 }
 
 // openTarget opens the session's database for a change under its lock,

@@ -115,7 +115,7 @@ func suggest(ctx context.Context, db dialect.Dialect) ([]Suggestion, error) {
 	referencedBy := map[string][]string{}
 	var out []Suggestion
 	for _, name := range names {
-		if strings.HasPrefix(name, config.ReservedPrefix) {
+		if config.Reserved(name) {
 			continue
 		}
 		desc, err := db.Describe(ctx, name)

@@ -28,6 +28,9 @@ type PlanOptions struct {
 	// revision (HEAD) is what is recorded: the development database's
 	// sync.
 	WorkTree bool
+	// AllowScopeChange lets an apply write what the revision's .dbsync
+	// newly makes config, or newly scopes (see Plan.ScopeChanges).
+	AllowScopeChange bool
 }
 
 // Plan is what an apply (or a rollback) would do to a target: data only.
@@ -43,6 +46,10 @@ type Plan struct {
 	Resolve     merge.Resolution   // the resolution asked for
 	Prune       bool               // untracked rows are deleted
 	Sequences   []string           // target tables of class sequence
+	// ScopeChanges says how the revision's .dbsync changes what is written
+	// compared with the revision the target is at: an apply needs
+	// AllowScopeChange for them.
+	ScopeChanges []string
 }
 
 // planned is a plan with what writes it: the translator that read the
@@ -133,6 +140,9 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 	if err != nil {
 		return nil, err
 	}
+	if err := s.ws.checkFiles(files, s.env); err != nil {
+		return nil, err
+	}
 	cfg, theirs := files.cfg, files.tables
 	if len(theirs) == 0 {
 		return nil, fmt.Errorf("%s has no exported tables under %s/", files.name, cfg.Dir)
@@ -149,6 +159,7 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 		for i := range base.tables {
 			baseTables[base.tables[i].Meta.Name] = &base.tables[i]
 		}
+		p.ScopeChanges = scopeChanges(base, files)
 	}
 	// Every table's mapping first: references translate through the
 	// natural keys of other tables.

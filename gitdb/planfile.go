@@ -30,6 +30,9 @@ type SavedPlan struct {
 	Prune       bool         `json:"prune,omitempty"`
 	Summary     PlanSummary  `json:"summary"`
 	Tables      []SavedTable `json:"tables"`
+	// ScopeChanges: how the revision's .dbsync changes what is written
+	// (an apply needs --allow-scope-change).
+	ScopeChanges []string `json:"scope_changes,omitempty"`
 }
 
 // PlanSummary counts a plan's rows.
@@ -89,7 +92,7 @@ type SavedCell struct {
 func (p *Plan) Save() *SavedPlan {
 	sp := &SavedPlan{Format: 1, Env: p.Env, Revision: p.Rev.Name, Commit: p.Rev.Commit, BaseCommit: p.BaseCommit(),
 		Fingerprint: p.Fingerprint, Created: time.Now().UTC().Truncate(time.Second), Applied: p.Applied, Tables: []SavedTable{},
-		Resolve: string(p.Resolve), Prune: p.Prune}
+		Resolve: string(p.Resolve), Prune: p.Prune, ScopeChanges: p.ScopeChanges}
 	if p.Identity != nil {
 		sp.Target = p.Identity.ID
 	}

@@ -74,7 +74,7 @@ func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, e
 			return nil, fmt.Errorf("recording %s as the base of %q: %w", shortRev(base), env, err)
 		}
 	}
-	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(head), WorkTree: true, Resolve: opts.Resolve},
+	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(head), WorkTree: true, Resolve: opts.Resolve, AllowScopeChange: true},
 		Version: opts.Version, LockName: w.syncLock()})
 }
 

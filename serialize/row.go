@@ -154,6 +154,8 @@ func decodeCell(c *Column, n *Node, raw []byte) (Cell, error) {
 			return canonicalCell(c, n)
 		}
 		return nil, fmt.Errorf("secret column holds a value: files hold %q in its place", SecretPlaceholder)
+	case n.Kind == Null && !c.Nullable:
+		return nil, fmt.Errorf("is null, but table.json says the column is not nullable")
 	case n.Kind == Null:
 		return NullCell, nil
 	case c.Type == Text && n.Kind == String && bytes.IndexByte(raw, '\\') < 0:

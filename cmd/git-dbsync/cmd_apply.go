@@ -84,6 +84,7 @@ question. Without a terminal it never waits for input: it refuses unless
 	f.BoolVar(&opts.Prune, "prune", false, "first apply: delete rows that only the target has")
 	f.BoolVar(&opts.Baseline, "baseline", false, "record the revision as applied without writing rows")
 	f.BoolVar(&opts.Adopt, "adopt", false, "take over a database whose identity names another environment")
+	f.BoolVar(&opts.AllowScopeChange, "allow-scope-change", false, "write what the revision's .dbsync newly makes config or newly scopes")
 	f.StringVar(&opts.planFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
 	return cmd
 }

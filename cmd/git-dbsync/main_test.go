@@ -108,6 +108,7 @@ func scriptParams(t *testing.T, dir, engine string) testscript.Params {
 			"dbquery":  cmdDBQuery,
 			"dbcopy":   cmdDBCopy,
 			"team":     cmdTeam,
+			"dbdump":   cmdDBDump,
 		},
 	}
 }
@@ -200,6 +201,17 @@ func cmdDBQuery(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: dbquery ENV QUERY")
 	}
 	out, err := dbtest.Query(envURL(ts, args[0]), fixture.Render(args[1], ts.Getenv("ENGINE")))
+	ts.Check(err)
+	ts.Stdout().Write([]byte(out))
+}
+
+// dbdump ENV prints every row of every table of a database (its own
+// tables included), sorted: compare two dumps to prove nothing was written.
+func cmdDBDump(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: dbdump ENV")
+	}
+	out, err := dbtest.Dump(envURL(ts, args[0]))
 	ts.Check(err)
 	ts.Stdout().Write([]byte(out))
 }

@@ -90,6 +90,9 @@ func renderPlan(w io.Writer, p *gitdb.Plan, title string) {
 		base = fmt.Sprintf("base %s (%s)", p.Base.Revision, shortCommit(p.Base.Commit))
 	}
 	fmt.Fprintf(w, "%s %s (%s) on %q; %s\n", title, p.Rev.Name, shortCommit(p.Rev.Commit), p.Env, base)
+	for _, c := range p.ScopeChanges {
+		fmt.Fprintf(w, "scope change: %s (apply needs --allow-scope-change)\n", c)
+	}
 	var ins, upd, del, conf, untracked int
 	for _, t := range p.Save().Tables {
 		if len(t.Ops) == 0 && len(t.Conflicts) == 0 && len(t.Untracked) == 0 {

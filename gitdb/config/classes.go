@@ -21,6 +21,17 @@ const (
 // Classes lists every class in the order .dbsync writes them.
 var Classes = []Class{ClassConfig, ClassContent, ClassCache, ClassTemp, ClassSequence, ClassIgnore}
 
+// Reserved reports a table name of git dbsync's own (dbsync_*), whatever
+// its case: engines that fold or ignore case (MySQL's
+// lower_case_table_names, SQLite) would otherwise let a user table named
+// Dbsync_Ledger stand for ours. Such a table is never exported or written.
+func Reserved(table string) bool {
+	return strings.HasPrefix(strings.ToLower(table), ReservedPrefix)
+}
+
+// OwnTables are the tables git dbsync keeps in a target.
+var OwnTables = []string{ReservedPrefix + "identity", ReservedPrefix + "ledger", ReservedPrefix + "ledger_rows"}
+
 func isClass(c Class) bool { return slices.Contains(Classes, c) }
 
 func classList() string {
@@ -35,7 +46,7 @@ func classList() string {
 // or "" when no pattern does. A table matched by patterns of two classes
 // is an error naming both.
 func (c *Config) Classify(table string) (Class, *Pattern, error) {
-	if strings.HasPrefix(table, ReservedPrefix) {
+	if Reserved(table) {
 		return ClassIgnore, nil, nil
 	}
 	var found *Pattern

@@ -1,11 +1,14 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/gobwas/glob"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 )
@@ -61,4 +64,28 @@ func (c *Config) DefaultEnv() (string, error) {
 		return c.EnvNames()[0], nil
 	}
 	return "", fmt.Errorf("%s defines several environments (%s): choose one with --env", c.File, strings.Join(c.EnvNames(), ", "))
+}
+
+// Deny returns the table globs an environment's local git config denies
+// (git config dbsync.env.<name>.deny "users auth_*", any number of times):
+// out of reach of any revision, such tables are never written to it.
+func (c *Config) Deny(env string) ([]*glob.Pattern, []string, error) {
+	out, err := (repo.Git{Dir: c.Root}).Output("config", "--get-all", "dbsync.env."+env+".deny")
+	var ge *repo.GitError
+	if errors.As(err, &ge) && ge.ExitCode == 1 { // not set
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var globs []*glob.Pattern
+	var texts []string
+	for _, g := range strings.Fields(string(out)) {
+		compiled, err := glob.Compile(g)
+		if err != nil {
+			return nil, nil, fmt.Errorf("git config dbsync.env.%s.deny: bad glob %q: %v", env, g, err)
+		}
+		globs, texts = append(globs, compiled), append(texts, g)
+	}
+	return globs, texts, nil
 }

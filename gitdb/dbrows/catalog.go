@@ -100,6 +100,9 @@ func ReadCatalog(ctx context.Context, cfg *config.Config, db dialect.Dialect) (*
 	var configNames []string
 	for _, name := range names {
 		present[name] = true
+		if config.Reserved(name) && !slices.Contains(config.OwnTables, name) {
+			cat.Warnings = append(cat.Warnings, fmt.Sprintf("table %q has a name git dbsync reserves (dbsync_*, whatever the case): it is never exported", name))
+		}
 		class, _, err := cfg.Classify(name)
 		if err != nil {
 			return nil, err

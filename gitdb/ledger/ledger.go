@@ -27,9 +27,9 @@ import (
 // The tables git dbsync keeps in a target. Their names start with
 // config.ReservedPrefix, so that export never exports them.
 const (
-	identityTable   = config.ReservedPrefix + "identity"
-	ledgerTable     = config.ReservedPrefix + "ledger"
-	ledgerRowsTable = config.ReservedPrefix + "ledger_rows"
+	identityTable   = "dbsync_identity" // config.OwnTables lists these
+	ledgerTable     = "dbsync_ledger"
+	ledgerRowsTable = "dbsync_ledger_rows"
 )
 
 // ledgerDDL returns the statements that create them; the types are
@@ -152,6 +152,11 @@ func Read(ctx context.Context, db dialect.Reader) (*Ledger, error) {
 	tables, err := db.Tables(ctx)
 	if err != nil {
 		return nil, err
+	}
+	for _, t := range tables {
+		if config.Reserved(t) && !slices.Contains(config.OwnTables, t) {
+			return nil, fmt.Errorf("table %q has a name git dbsync reserves for its own tables (dbsync_*, whatever the case): rename it", t)
+		}
 	}
 	l := &Ledger{}
 	if slices.Contains(tables, identityTable) {

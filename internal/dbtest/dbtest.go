@@ -242,3 +242,33 @@ func dbName(u string) string {
 	p, _ := url.Parse(u)
 	return strings.TrimPrefix(p.Path, "/")
 }
+
+// Dump returns every row of every table of a database, git dbsync's own
+// included: each table's name, then its rows as Query prints them, sorted.
+// Two dumps are equal when nothing was written.
+func Dump(u string) (string, error) {
+	list := map[string]string{
+		"sqlite":   "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+		"postgres": "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename",
+		"mysql":    "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name",
+	}[Engine(u)]
+	names, err := Query(u, list)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, t := range strings.Fields(names) {
+		q := `"` + t + `"`
+		if Engine(u) == "mysql" {
+			q = "`" + t + "`"
+		}
+		rows, err := Query(u, "SELECT * FROM "+q)
+		if err != nil {
+			return "", err
+		}
+		lines := strings.Split(strings.TrimSuffix(rows, "\n"), "\n")
+		slices.Sort(lines)
+		b.WriteString("== " + t + "\n" + strings.Join(lines, "\n") + "\n")
+	}
+	return b.String(), nil
+}
