@@ -70,7 +70,11 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	}
 	res := &ExportResult{Env: env, Dir: w.Config.Dir, Unclassified: cat.Unclassified, Warnings: cat.Warnings}
 	gitDir, _ := repo.CommonDir(w.Root)
-	st, err := exportdir.NewStage(filepath.Join(w.Root, filepath.FromSlash(w.Config.Dir)), "", opts.Check)
+	tmp := ""
+	if gitDir != "" { // temporary files where git never looks
+		tmp = filepath.Join(gitDir, "dbsync", "tmp")
+	}
+	st, err := exportdir.NewStage(filepath.Join(w.Root, filepath.FromSlash(w.Config.Dir)), tmp, opts.Check)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
 )
@@ -79,7 +80,7 @@ func (w *Workspace) Stage(ctx context.Context, version string) (*HookResult, err
 	// Stage with git itself: it honours GIT_INDEX_FILE, which commit -a
 	// and --only set for hooks (go-git does not).
 	git := repo.Git{Dir: w.Root}
-	if err := git.Run("add", "-A", "--", w.Config.Dir); err != nil {
+	if err := git.Run(append([]string{"add", "-A", "--"}, exportdir.Pathspecs(w.Config.Dir)...)...); err != nil {
 		return res, err
 	}
 	// Remember what was staged: post-commit then knows that the commit

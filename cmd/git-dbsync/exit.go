@@ -17,6 +17,9 @@ const (
 	exitUsage     = 2 // bad command line
 	exitConflicts = 3 // an apply met conflicts and wrote nothing
 	exitLocked    = 4 // another apply holds the target's lock
+	// exitInterrupted is 128 + SIGINT, as shells report a command a
+	// signal stopped.
+	exitInterrupted = 130
 )
 
 // exitCodes documents the codes in every command's help.
@@ -29,6 +32,7 @@ var exitCodes = []struct {
 	{exitUsage, "bad command line"},
 	{exitConflicts, "conflicts: nothing was written"},
 	{exitLocked, "locked: another apply is in progress"},
+	{exitInterrupted, "interrupted (SIGINT or SIGTERM): nothing was written"},
 }
 
 func exitStatusHelp(string) string {

@@ -19,7 +19,7 @@ import (
 // scripts call the real command through real git: "exec git dbsync …".
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"git-dbsync": func() { os.Exit(run(os.Args[1:], newStreams(os.Stdin, os.Stdout, os.Stderr))) },
+		"git-dbsync": func() { os.Exit(mainCode()) },
 	})
 }
 

@@ -29,7 +29,10 @@ func newStreams(in *os.File, out, errOut *os.File) *streams {
 }
 
 // run executes one command line and returns the process exit code.
-func run(args []string, s *streams) int {
+func run(args []string, s *streams) int { return runContext(context.Background(), args, s) }
+
+// runContext runs a command line until ctx is cancelled.
+func runContext(ctx context.Context, args []string, s *streams) int {
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	root.InitDefaultHelpCmd()
@@ -39,7 +42,10 @@ func run(args []string, s *streams) int {
 		printError(s.Err, fmt.Errorf("%w\nhint: see 'git dbsync --help'", err))
 		return exitUsage
 	}
-	err := root.ExecuteContext(context.Background())
+	err := root.ExecuteContext(ctx)
+	if err != nil && ctx.Err() != nil { // interrupted: whatever failed on the way says less
+		err = &codedError{code: exitInterrupted, err: errors.New("interrupted: nothing was written")}
+	}
 	if err == nil {
 		return exitOK
 	}

@@ -7,9 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
+	"github.com/gitdbsync/git-dbsync/internal/proc"
+	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
 // Stage collects the file changes of an export under one directory and
@@ -32,14 +35,24 @@ type Stage struct {
 
 // NewStage starts staging changes under the export directory base. With
 // dry, nothing is ever written. tmpDir, when not "", is where temporary
-// files go if a rename from there into base works.
+// files go (in a directory of this process's) if a rename from there into
+// base works; what processes that are gone left there is removed.
 func NewStage(base, tmpDir string, dry bool) (*Stage, error) {
 	if fi, err := os.Lstat(base); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		return nil, fmt.Errorf("export directory %s is a symbolic link: refusing to write through it", base)
 	}
 	s := &Stage{base: base, dry: dry}
-	if tmpDir != "" && !dry {
-		s.tmpDir = usableTempDir(tmpDir, base)
+	if dry {
+		return s, nil
+	}
+	if tmpDir != "" {
+		cleanTempDirs(tmpDir)
+		s.tmpDir = usableTempDir(filepath.Join(tmpDir, strconv.Itoa(os.Getpid())), base)
+	}
+	// Temporary files left inside the export directory by a run killed
+	// before they went elsewhere: never a table's file, never committed.
+	for _, dir := range []string{base, filepath.Join(base, "*"), filepath.Join(base, "*", serialize.RowsDir)} {
+		atomicfile.Clean(dir)
 	}
 	return s, nil
 }
@@ -227,7 +240,15 @@ func (s *Stage) Commit() error {
 	}
 	pruneDirs(dirs)
 	s.writes, s.removes, s.made = nil, nil, nil
+	s.removeTempDir()
 	return nil
+}
+
+// removeTempDir removes this process's temporary directory once empty.
+func (s *Stage) removeTempDir() {
+	if s.tmpDir != "" {
+		os.Remove(s.tmpDir)
+	}
 }
 
 // Abort discards everything staged.
@@ -241,6 +262,7 @@ func (s *Stage) Abort() {
 	}
 	pruneDirs(dirs)
 	s.writes, s.removes, s.made = nil, nil, nil
+	s.removeTempDir()
 }
 
 // pruneDirs removes those of dirs that are empty, deepest first.
@@ -252,6 +274,17 @@ func pruneDirs(dirs map[string]bool) {
 	sort.Slice(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
 	for _, d := range list {
 		os.Remove(d) // fails, as wanted, when not empty
+	}
+}
+
+// cleanTempDirs removes the directories, named by process id, that
+// processes which are gone left in dir.
+func cleanTempDirs(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && !proc.Alive(pid) {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
 	}
 }
 

@@ -129,6 +129,17 @@ func readAll(t Tree, id string) ([]byte, error) {
 	return io.ReadAll(rc)
 }
 
+// Pathspecs match, for git, the files of the tables under the export
+// directory dir and nothing else: never a stray or temporary file.
+func Pathspecs(dir string) []string {
+	d := path.Clean(dir)
+	return []string{
+		":(glob)" + d + "/*/" + serialize.MetaFile,
+		":(glob)" + d + "/*/" + serialize.RowsDir + "/*" + serialize.RowExt,
+		":(glob)" + d + "/*/" + serialize.LinesFile,
+	}
+}
+
 // HasConflictMarkers reports a file git left with conflict markers.
 func HasConflictMarkers(data []byte) bool {
 	return strings.Contains(string(data), "\n<<<<<<< ") || strings.HasPrefix(string(data), "<<<<<<< ")

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 
+	"github.com/gitdbsync/git-dbsync/internal/fault"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -115,7 +116,9 @@ func (s *Stage) writeRowFiles(meta *serialize.Table, each Each, c *Counts, cache
 			return fmt.Errorf("rows %s and %s map to the same file name %s", other, meta.DescribeKey(r), name)
 		}
 		written[name] = meta.KeyOf(r)
-		c.Rows++
+		if c.Rows++; c.Rows == 100 {
+			fault.Point("mid-export")
+		}
 		var err error
 		if buf, err = meta.AppendPretty(buf[:0], r); err != nil {
 			return fmt.Errorf("row %s: %w", meta.DescribeKey(r), err)

@@ -12,7 +12,6 @@
 package lock
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
+	"github.com/gitdbsync/git-dbsync/internal/proc"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -53,20 +53,7 @@ func (o Owner) Alive() bool {
 	if h, _ := os.Hostname(); h != o.Host {
 		return true
 	}
-	if o.PID == os.Getpid() {
-		return true
-	}
-	// On Linux, /proc tells a zombie (dead, not yet reaped: common for a
-	// killed child in a container without an init) from a live process.
-	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", o.PID)); err == nil {
-		if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) {
-			state := stat[i+2]
-			return state != 'Z' && state != 'X'
-		}
-	} else if _, err := os.Stat("/proc/self"); err == nil {
-		return false // /proc is there and the process is not
-	}
-	return processExists(o.PID)
+	return proc.Alive(o.PID)
 }
 
 // State is the state of a lock file.

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // Pending is a new file being written; nothing is visible at its
@@ -64,11 +65,15 @@ func Temp(dir string, perm fs.FileMode) (*os.File, error) {
 	return nil, fmt.Errorf("cannot create a temporary file in %s", dir)
 }
 
-// Clean removes the temporary files a killed run left in dir.
-func Clean(dir string) {
-	names, _ := filepath.Glob(filepath.Join(dir, TempPattern))
+// Clean removes the temporary files (or directories) a killed run left in
+// the directories matching a glob: those not modified for an hour, so
+// that a run going on beside is left alone.
+func Clean(dirGlob string) {
+	names, _ := filepath.Glob(filepath.Join(dirGlob, TempPattern))
 	for _, n := range names {
-		os.RemoveAll(n)
+		if fi, err := os.Lstat(n); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			os.RemoveAll(n)
+		}
 	}
 }
 

@@ -1,6 +1,6 @@
 //go:build unix
 
-package lock
+package proc
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 )
 
 // processExists asks the kernel whether a process exists (signal 0).
-func processExists(pid int) bool {
+func exists(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -1,12 +1,12 @@
 //go:build !unix
 
-package lock
+package proc
 
 import "os"
 
 // processExists reports whether a process exists: on Windows, finding it
 // opens a handle to it, which fails once it has exited.
-func processExists(pid int) bool {
+func exists(pid int) bool {
 	p, err := os.FindProcess(pid)
 	if err != nil {
 		return false
