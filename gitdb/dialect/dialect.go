@@ -175,8 +175,19 @@ func Open(ctx context.Context, url, root string) (Dialect, error) {
 	if !ok || open == nil {
 		return nil, fmt.Errorf("unsupported database URL %q (want %s)", Redact(url), schemes())
 	}
-	return open(ctx, url, root)
+	db, err := open(ctx, url, root)
+	if err != nil {
+		return nil, redactedError{err}
+	}
+	return db, nil
 }
+
+// redactedError hides passwords in an engine's error, which may echo the
+// URL or connection string it was given.
+type redactedError struct{ err error }
+
+func (e redactedError) Error() string { return Redact(e.err.Error()) }
+func (e redactedError) Unwrap() error { return e.err }
 
 func schemes() string {
 	mu.Lock()
@@ -187,23 +198,6 @@ func schemes() string {
 	}
 	sort.Strings(s)
 	return strings.Join(s, " or ")
-}
-
-// Redact hides the password of a URL for messages.
-func Redact(url string) string {
-	scheme, rest, ok := strings.Cut(url, "://")
-	if !ok {
-		return url
-	}
-	userinfo, host, ok := strings.Cut(rest, "@")
-	if !ok {
-		return url
-	}
-	user, _, hasPass := strings.Cut(userinfo, ":")
-	if !hasPass {
-		return url
-	}
-	return scheme + "://" + user + ":xxxxx@" + host
 }
 
 // QuoteNames lists the columns' names, each quoted, comma-separated.
