@@ -43,7 +43,7 @@ func runOnce(_ string, fn func() error) error { return fn() }
 
 // Diff compares two of: a revision, the working tree, a database.
 func (w *Workspace) Diff(ctx context.Context, opts DiffOptions) (*DiffResult, error) {
-	s, err := w.open(ctx, opts.Env)
+	s, err := w.openToRead(ctx, opts.Env)
 	if err != nil && (opts.UseDB || opts.To == "") {
 		return nil, err
 	}

@@ -64,6 +64,9 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 		return nil, err
 	}
 	defer db.Close()
+	if err := db.SetReadOnly(ctx); err != nil {
+		return nil, err
+	}
 	cat, err := dbrows.ReadCatalog(ctx, w.Config, db)
 	if err != nil {
 		return nil, err

@@ -85,6 +85,19 @@ func (w *Workspace) open(ctx context.Context, env string) (*session, error) {
 	return s, nil
 }
 
+// openToRead opens an environment whose database is only read: its
+// session is made read-only.
+func (w *Workspace) openToRead(ctx context.Context, env string) (*session, error) {
+	s, err := w.open(ctx, env)
+	if err == nil {
+		if err = s.db.SetReadOnly(ctx); err != nil {
+			s.close()
+			return nil, err
+		}
+	}
+	return s, err
+}
+
 // openAt opens an environment and resolves the revision to apply to it.
 func (w *Workspace) openAt(ctx context.Context, env, rev string) (*session, repo.Rev, error) {
 	s, err := w.open(ctx, env)

@@ -107,11 +107,15 @@ func (e *ConflictError) Error() string {
 // Plan computes what applying a revision to an environment would do,
 // writing nothing.
 func (w *Workspace) Plan(ctx context.Context, opts PlanOptions) (*Plan, error) {
-	s, rev, err := w.openAt(ctx, opts.Env, opts.Revision)
+	s, err := w.openToRead(ctx, opts.Env)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
+	rev, err := s.rep.Resolve(opts.Revision)
+	if err != nil {
+		return nil, err
+	}
 	l, err := ledger.Read(ctx, s.db)
 	if err != nil {
 		return nil, err

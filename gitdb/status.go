@@ -40,7 +40,7 @@ type DevStatus struct {
 // Status reads an environment's identity and ledger, compares its rows
 // with the revision it is at, and lists newer tags. It writes nothing.
 func (w *Workspace) Status(ctx context.Context, env string) (*Status, error) {
-	s, err := w.open(ctx, env)
+	s, err := w.openToRead(ctx, env)
 	if err != nil {
 		return nil, err
 	}

@@ -95,3 +95,46 @@ func (t *Table) InScope(keyText []string) bool {
 	}
 	return false
 }
+
+// checkWhere proves a row scope's predicate is one expression: no ";"
+// that would start another statement, no comment that would hide the
+// rest of the query, parentheses balanced, outside quoted strings and
+// identifiers. Engines also run it in a read-only session where nothing
+// is written, but an apply reads it in its write transaction.
+func checkWhere(w string) error {
+	depth := 0
+	for i := 0; i < len(w); i++ {
+		switch c := w[i]; c {
+		case '\'', '"', '`':
+			end := strings.IndexByte(w[i+1:], c)
+			for end >= 0 && i+1+end+1 < len(w) && w[i+1+end+1] == c { // a doubled quote escapes it
+				next := strings.IndexByte(w[i+1+end+2:], c)
+				if next < 0 {
+					end = -1
+					break
+				}
+				end += 2 + next
+			}
+			if end < 0 {
+				return fmt.Errorf("where: unterminated %c", c)
+			}
+			i += end + 1
+		case ';':
+			return fmt.Errorf("where: one expression, without ';'")
+		case '-', '/':
+			if i+1 < len(w) && (c == '-' && w[i+1] == '-' || c == '/' && w[i+1] == '*') {
+				return fmt.Errorf("where: no comments (%s)", w[i:i+2])
+			}
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth < 0 {
+				return fmt.Errorf("where: a ')' closes more than it opened")
+			}
+		}
+	}
+	if depth != 0 {
+		return fmt.Errorf("where: a '(' is not closed")
+	}
+	return nil
+}

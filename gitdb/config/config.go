@@ -296,6 +296,9 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 			t.References = append(t.References, r)
 		case "where":
 			t.Where = strings.TrimSpace(value)
+			if err := checkWhere(t.Where); err != nil {
+				return bad("%v", err)
+			}
 		case "exclude-columns":
 			t.ExcludeColumns = append(t.ExcludeColumns, strings.Fields(value)...)
 		case "layout":

@@ -129,3 +129,22 @@ func TestValueOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestWhereIsOneExpression(t *testing.T) {
+	for where, ok := range map[string]bool{
+		"status = 'published'":              true,
+		"name LIKE 'a;b%' AND (x > 1)":      true,
+		`"odd;name" = 'it''s; fine'`:        true,
+		"1=1; DROP TABLE users":             false,
+		"1=1) OR (1=1":                      false,
+		"x = 1 -- and the rest":             false,
+		"x = 1 /* hidden */":                false,
+		"name = 'unterminated":              false,
+		"name = 'a' ; ":                     false,
+		"(x IN (SELECT id FROM t WHERE y))": true,
+	} {
+		if err := checkWhere(where); (err == nil) != ok {
+			t.Errorf("%q: %v", where, err)
+		}
+	}
+}

@@ -113,6 +113,10 @@ type Dialect interface {
 	// until Commit or Rollback, so that what is read in it is what is
 	// overwritten.
 	Begin(ctx context.Context) (Tx, error)
+	// SetReadOnly makes the session read-only for good: what reads a
+	// database without changing it (export, plan, diff, status) cannot
+	// write to it, whatever a row scope's predicate holds.
+	SetReadOnly(ctx context.Context) error
 	// Close releases the connection.
 	Close() error
 }

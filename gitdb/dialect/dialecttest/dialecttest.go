@@ -370,4 +370,27 @@ func Run(t *testing.T, engine string) {
 			t.Errorf("Query: %d rows, %v", n, err)
 		}
 	})
+
+	t.Run("a read-only session writes nothing", func(t *testing.T) {
+		ro := open(t)
+		if err := ro.SetReadOnly(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := ro.Query(ctx, "SELECT code FROM parent WHERE id = ?", []any{7}, func([]any) error { return nil }); err != nil {
+			t.Errorf("reading: %v", err)
+		}
+		tx, err := ro.Begin(ctx)
+		if err == nil {
+			err = tx.Exec(ctx, "INSERT INTO parent (id, code) VALUES (?, ?)", 991, "written")
+			tx.Rollback()
+		}
+		if err == nil {
+			t.Error("a read-only session inserted a row")
+		}
+		var n int
+		db.Query(ctx, "SELECT code FROM parent WHERE id = ?", []any{991}, func([]any) error { n++; return nil })
+		if n != 0 {
+			t.Error("the row is there")
+		}
+	})
 }

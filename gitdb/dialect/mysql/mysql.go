@@ -106,6 +106,12 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 
 func (d *DB) Close() error { return d.db.Close() }
 
+// SetReadOnly makes every later transaction of the session read-only.
+func (d *DB) SetReadOnly(ctx context.Context) error {
+	_, err := d.db.ExecContext(ctx, "SET SESSION TRANSACTION READ ONLY")
+	return err
+}
+
 // DDLCommits: in MySQL and MariaDB, CREATE TABLE ends the transaction.
 func (d *DB) DDLCommits() bool { return true }
 

@@ -85,6 +85,13 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 
 func (d *DB) Close() error { return d.conn.Close(context.Background()) }
 
+// SetReadOnly makes every later transaction of the session, and each
+// statement outside one, read-only.
+func (d *DB) SetReadOnly(ctx context.Context) error {
+	_, err := d.conn.Exec(ctx, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+	return err
+}
+
 // Quote quotes an identifier.
 func Quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
@@ -247,9 +254,10 @@ func (r reader) CountRows(ctx context.Context, table string) (int64, error) {
 	return n, err
 }
 
-// ReadRows reads in the simple protocol, whose results are text: exact,
-// and read without conversion but for bytea (hex), timestamptz (the UTC
-// offset) and arrays (selected as JSON).
+// ReadRows reads with results in text: exact, and read without conversion
+// but for bytea (hex), timestamptz (the UTC offset) and arrays (selected as
+// JSON). The extended protocol runs one statement whatever a row scope's
+// predicate holds (the simple protocol would run several).
 func (r reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
 	sel := make([]string, len(columns))
 	conv := make([]func([]byte) (any, error), len(columns))
@@ -279,7 +287,7 @@ func (r reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key 
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}
-	rows, err := r.q.Query(ctx, q, pgx.QueryExecModeSimpleProtocol)
+	rows, err := r.q.Query(ctx, q, pgx.QueryExecModeExec)
 	if err != nil {
 		return fmt.Errorf("postgres: table %q: %w", desc.Name, err)
 	}

@@ -78,6 +78,12 @@ func (d *DB) SQL() *sql.DB { return d.db }
 
 func (d *DB) Close() error { return d.db.Close() }
 
+// SetReadOnly makes the one connection refuse writes (query_only).
+func (d *DB) SetReadOnly(ctx context.Context) error {
+	_, err := d.db.ExecContext(ctx, "PRAGMA query_only = 1")
+	return err
+}
+
 // Quote quotes an identifier.
 func Quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
