@@ -178,6 +178,9 @@ func (s *session) openTarget(ctx context.Context, op, rev string, res *ApplyResu
 	if err != nil {
 		return nil, err
 	}
+	if err := s.db.SetLockTimeout(ctx, s.ws.Config.LockTimeout(s.env)); err != nil {
+		return nil, err
+	}
 	t, err := ledger.Open(ctx, s.db, gitDir, s.env, op, rev)
 	if t != nil {
 		res.Notes = t.Notes

@@ -2,6 +2,7 @@ package gitdb
 
 import (
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/lock"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
@@ -21,6 +22,9 @@ type (
 	TargetChangedError = ledger.TargetChangedError
 	// LockedError says another run holds an environment's lock.
 	LockedError = lock.LockedError
+	// BusyError says another session held a lock on the database: another
+	// git dbsync run, or the application for longer than lock-timeout.
+	BusyError = dialect.BusyError
 )
 
 // Ledger entry kinds.

@@ -136,12 +136,15 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 	}
 	var conflict *gitdb.ConflictError
 	var locked *gitdb.LockedError
+	var busy *gitdb.BusyError
 	switch {
 	case errors.As(err, &conflict):
 		renderPlan(s.Out, conflict.Plan, "conflicts: "+verb)
 		return fmt.Errorf("%w; nothing written\nhint: resolve them with --ours (keep the target's values) or --theirs (take the revision's), or set [table] merge in .dbsync", err)
 	case errors.As(err, &locked):
 		return fmt.Errorf("%w\nhint: wait for it to finish; if its process is gone, the next run clears the lock", err)
+	case errors.As(err, &busy):
+		return fmt.Errorf("%w\nhint: run it again once the other session is done; [env] lock-timeout in .dbsync sets how long to wait", err)
 	case err != nil:
 		return err
 	}

@@ -31,7 +31,7 @@ var exitCodes = []struct {
 	{exitError, "error (export --check: files would change)"},
 	{exitUsage, "bad command line"},
 	{exitConflicts, "conflicts: nothing was written"},
-	{exitLocked, "locked: another apply is in progress"},
+	{exitLocked, "locked: another apply is in progress, or a lock was waited on for the whole lock-timeout"},
 	{exitInterrupted, "interrupted (SIGINT or SIGTERM): nothing was written"},
 }
 
@@ -69,6 +69,7 @@ func exitCode(err error) int {
 	var s *silentError
 	var conflict *gitdb.ConflictError
 	var locked *gitdb.LockedError
+	var busy *gitdb.BusyError
 	switch {
 	case errors.As(err, &s):
 		return s.code
@@ -76,7 +77,7 @@ func exitCode(err error) int {
 		return c.code
 	case errors.As(err, &conflict):
 		return exitConflicts
-	case errors.As(err, &locked):
+	case errors.As(err, &locked), errors.As(err, &busy):
 		return exitLocked
 	}
 	return exitError

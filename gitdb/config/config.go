@@ -16,6 +16,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	gitconfig "github.com/go-git/go-git/v5/plumbing/format/config"
 	"github.com/gobwas/glob"
@@ -62,6 +63,9 @@ type Env struct {
 	Name string
 	URL  string
 	Pos  Pos
+	// LockTimeout bounds a write's wait for a lock another session holds
+	// (0: the default, 10 s).
+	LockTimeout time.Duration
 }
 
 // Pattern is one table glob of a class.
@@ -188,6 +192,9 @@ func Parse(root, name string, data []byte) (*Config, error) {
 			}
 		}
 		for _, sub := range s.Subsections {
+			if section == "env" && c.Envs[sub.Name] == nil {
+				c.Envs[sub.Name] = &Env{Name: sub.Name, Pos: pos(s.Name, sub.Name, "")}
+			}
 			for _, o := range sub.Options {
 				if err := c.setOption(section, sub.Name, strings.ToLower(o.Key), o.Value, pos(s.Name, sub.Name, o.Key)); err != nil {
 					return nil, err
@@ -219,7 +226,13 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 		}
 		c.Dir = d
 	case section == "env" && sub != "" && key == "url":
-		c.Envs[sub] = &Env{Name: sub, URL: value, Pos: p}
+		c.Envs[sub].URL, c.Envs[sub].Pos = value, p
+	case section == "env" && sub != "" && key == "lock-timeout":
+		d, err := time.ParseDuration(value)
+		if err != nil || d <= 0 {
+			return bad("%q is not a duration such as 10s or 1m30s", value)
+		}
+		c.Envs[sub].LockTimeout = d
 	case section == "tables" && sub == "":
 		class := Class(key)
 		if !isClass(class) {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gobwas/glob"
 
@@ -52,6 +53,18 @@ func ResolveURL(root, env string, fromFile *Env, file string) (url, source strin
 	}
 	return "", "", fmt.Errorf("environment %q has no database URL: set [env %q] url in %s, git config dbsync.env.%s.url, or $%s",
 		env, env, file, env, EnvVar(env))
+}
+
+// DefaultLockTimeout bounds how long a write waits for a lock another
+// session holds, unless an environment sets lock-timeout.
+const DefaultLockTimeout = 10 * time.Second
+
+// LockTimeout returns how long writes to an environment wait for a lock.
+func (c *Config) LockTimeout(env string) time.Duration {
+	if e := c.Envs[env]; e != nil && e.LockTimeout > 0 {
+		return e.LockTimeout
+	}
+	return DefaultLockTimeout
 }
 
 // DefaultEnv picks the environment when none is named: "dev" when it

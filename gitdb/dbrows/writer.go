@@ -47,7 +47,7 @@ func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
 		}
 	}
 	fail := func(t *dbTable, kind merge.Kind, err error) error {
-		return fmt.Errorf("table %q: %s: %w", t.name, kind, err)
+		return fmt.Errorf("table %q: %s: %w", t.name, kind, dialect.Explain(w.Tx, err))
 	}
 	for i := len(writes) - 1; i >= 0; i-- {
 		if t := writes[i]; len(t.deletes) > 0 {

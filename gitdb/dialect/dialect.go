@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
@@ -117,6 +118,10 @@ type Dialect interface {
 	// database without changing it (export, plan, diff, status) cannot
 	// write to it, whatever a row scope's predicate holds.
 	SetReadOnly(ctx context.Context) error
+	// SetLockTimeout bounds how long a statement waits for a lock another
+	// session holds; a wait that times out fails with a *BusyError from the
+	// transaction's Explain.
+	SetLockTimeout(ctx context.Context, d time.Duration) error
 	// Close releases the connection.
 	Close() error
 }

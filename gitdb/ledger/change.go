@@ -212,11 +212,12 @@ func (t *Target) transact(ctx context.Context, c *Change) error {
 		return err
 	}
 	if len(now.Entries) != len(t.Ledger.Entries) {
-		return &TargetChangedError{Why: "another apply or rollback was recorded in its ledger"}
+		// Another clone's run won the race to this database.
+		return &dialect.BusyError{What: "another apply or rollback of this database, made from elsewhere, committed first: nothing written"}
 	}
 	tables, err := c.Write(ctx, tx)
 	if err != nil {
-		return err
+		return err // explained by the writer
 	}
 	id := t.Ledger.Identity
 	if id == nil || c.Adopt {
@@ -235,11 +236,11 @@ func (t *Target) transact(ctx context.Context, c *Change) error {
 		return err
 	}
 	if err := writeEntry(ctx, tx, e, images); err != nil {
-		return err
+		return dialect.Explain(tx, err)
 	}
 	fault.Point("before-commit")
 	if err := tx.Commit(); err != nil {
-		return err
+		return dialect.Explain(tx, err)
 	}
 	committed = true
 	fault.Point("after-commit")

@@ -272,3 +272,55 @@ func Dump(u string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// Hold runs statements in a transaction of a session of its own and keeps
+// it open, as an application holding locks would, until release is called.
+func Hold(u, script string) (release func(), err error) {
+	ctx := context.Background()
+	switch Engine(u) {
+	case "sqlite":
+		db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(u, "sqlite:")+"?_txlock=immediate")
+		if err != nil {
+			return nil, err
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err == nil {
+			_, err = tx.Exec(script)
+		}
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		return func() { tx.Rollback(); db.Close() }, nil
+	case "postgres":
+		conn, err := pgx.Connect(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		tx, err := conn.Begin(ctx)
+		if err == nil {
+			_, err = tx.Exec(ctx, script)
+		}
+		if err != nil {
+			conn.Close(ctx)
+			return nil, err
+		}
+		return func() { tx.Rollback(ctx); conn.Close(ctx) }, nil
+	case "mysql":
+		db, err := openMySQL(u, false)
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(1)
+		tx, err := db.BeginTx(ctx, nil)
+		if err == nil {
+			_, err = tx.Exec(script)
+		}
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		return func() { tx.Rollback(); db.Close() }, nil
+	}
+	return nil, fmt.Errorf("unknown engine in %q", u)
+}

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -105,6 +106,15 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 }
 
 func (d *DB) Close() error { return d.db.Close() }
+
+// SetLockTimeout sets how long the session waits for row locks
+// (innodb_lock_wait_timeout) and table locks (lock_wait_timeout), in whole
+// seconds.
+func (d *DB) SetLockTimeout(ctx context.Context, timeout time.Duration) error {
+	s := max(int64(timeout/time.Second), 1)
+	_, err := d.db.ExecContext(ctx, fmt.Sprintf("SET SESSION innodb_lock_wait_timeout = %d, SESSION lock_wait_timeout = %d", s, s))
+	return err
+}
 
 // SetReadOnly makes every later transaction of the session read-only.
 func (d *DB) SetReadOnly(ctx context.Context) error {

@@ -3,11 +3,14 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/serialize"
+	"github.com/go-sql-driver/mysql"
 )
 
 // Tx is a MySQL/MariaDB write transaction. It holds a named lock
@@ -38,7 +41,7 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 		return nil, fmt.Errorf("mysql: %w", err)
 	}
 	if got.Int64 != 1 {
-		return nil, fmt.Errorf("mysql: another git dbsync apply holds database %q right now", d.dbName)
+		return nil, &dialect.BusyError{What: fmt.Sprintf("another git dbsync run writes to database %q right now", d.dbName)}
 	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err == nil {
@@ -80,6 +83,30 @@ func (t *Tx) Commit() error {
 	}
 	return nil
 }
+
+// Explain makes a lock wait that timed out a *BusyError, and hides the
+// values MySQL and MariaDB echo in their messages ("Duplicate entry
+// 'x-y' for key …", "Incorrect integer value: '…'"): a unique key may
+// hold a secret column.
+func (t *Tx) Explain(err error) error {
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		return err
+	}
+	switch me.Number {
+	case 1205: // ER_LOCK_WAIT_TIMEOUT
+		return fmt.Errorf("%w: %w", &dialect.BusyError{What: "waited the whole lock timeout for a lock another session holds"}, dialect.ErrLockTimeout)
+	case 1213: // ER_LOCK_DEADLOCK
+		return &dialect.BusyError{What: "a deadlock with another session: nothing written"}
+	}
+	hidden := *me
+	hidden.Message = echoedValue.ReplaceAllString(me.Message, "${1}'(value not shown)'")
+	return &hidden
+}
+
+// echoedValue matches a quoted value after the words that introduce one in
+// MySQL's and MariaDB's messages.
+var echoedValue = regexp.MustCompile(`((?i:entry|value:?|values?)\s+)'(?:[^'\\]|\\.|'')*'`)
 
 func (t *Tx) Rollback() error {
 	err := t.tx.Rollback()

@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -84,6 +85,12 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 }
 
 func (d *DB) Close() error { return d.conn.Close(context.Background()) }
+
+// SetLockTimeout sets lock_timeout for the session.
+func (d *DB) SetLockTimeout(ctx context.Context, timeout time.Duration) error {
+	_, err := d.conn.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d", max(timeout.Milliseconds(), 1)))
+	return err
+}
 
 // SetReadOnly makes every later transaction of the session, and each
 // statement outside one, read-only.

@@ -2,11 +2,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -37,7 +39,8 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 	var got bool
 	err = tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock(hashtext('git-dbsync'), hashtext($1))", d.schema).Scan(&got)
 	if err == nil && !got {
-		err = fmt.Errorf("another git dbsync apply holds this database (schema %q) right now", d.schema)
+		tx.Rollback(ctx)
+		return nil, &dialect.BusyError{What: fmt.Sprintf("another git dbsync run writes to this database (schema %q) right now", d.schema)}
 	}
 	if err == nil {
 		_, err = tx.Exec(ctx, "SET CONSTRAINTS ALL DEFERRED")
@@ -57,6 +60,17 @@ func (t *Tx) Commit() error {
 }
 
 func (t *Tx) Rollback() error { return t.tx.Rollback(context.Background()) }
+
+// Explain makes a lock wait that reached lock_timeout a *BusyError.
+// PostgreSQL's messages hold no values (the details that do are not in
+// them).
+func (t *Tx) Explain(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+		return fmt.Errorf("%w: %w", &dialect.BusyError{What: "waited the whole lock timeout for a lock another session holds"}, dialect.ErrLockTimeout)
+	}
+	return err
+}
 
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) error {
 	_, err := t.tx.Exec(ctx, rebind(q), args...)

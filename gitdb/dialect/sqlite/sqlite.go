@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -77,6 +78,13 @@ func OpenFile(p string) (*DB, error) {
 func (d *DB) SQL() *sql.DB { return d.db }
 
 func (d *DB) Close() error { return d.db.Close() }
+
+// SetLockTimeout sets how long a statement waits for another connection's
+// lock on the file (busy_timeout).
+func (d *DB) SetLockTimeout(ctx context.Context, timeout time.Duration) error {
+	_, err := d.db.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", max(timeout.Milliseconds(), 1)))
+	return err
+}
 
 // SetReadOnly makes the one connection refuse writes (query_only).
 func (d *DB) SetReadOnly(ctx context.Context) error {

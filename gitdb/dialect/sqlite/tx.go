@@ -3,11 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/serialize"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Tx is an SQLite write transaction: BEGIN IMMEDIATE, with foreign keys
@@ -23,6 +26,9 @@ type Tx struct {
 func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
+		if busy := (&Tx{}).Explain(err); busy != err {
+			return nil, busy
+		}
 		return nil, fmt.Errorf("sqlite: begin: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, "PRAGMA defer_foreign_keys = ON"); err != nil {
@@ -38,6 +44,16 @@ func (t *Tx) Commit() error {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
+}
+
+// Explain makes the file locked by another connection for the whole busy
+// timeout a *BusyError. SQLite's messages name constraints, never values.
+func (t *Tx) Explain(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY {
+		return fmt.Errorf("%w: %w", &dialect.BusyError{What: "waited the whole lock timeout for the database file, which another connection holds"}, dialect.ErrLockTimeout)
+	}
+	return err
 }
 
 func (t *Tx) Rollback() error {

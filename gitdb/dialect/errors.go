@@ -1,0 +1,32 @@
+package dialect
+
+import "errors"
+
+// BusyError says a write could not start or go on because another session
+// holds a lock on the database or a table: another git dbsync run (one
+// writer at a time), or the application holding a row longer than the
+// lock timeout allows. Nothing was written.
+type BusyError struct {
+	What string // what held it, and for how long it was waited on
+}
+
+func (e *BusyError) Error() string { return e.What }
+
+// ErrLockTimeout is what a busy wait wraps: a lock waited on for the
+// whole lock timeout.
+var ErrLockTimeout = errors.New("lock timeout")
+
+// Explainer is implemented by transactions whose engine's errors can say
+// more than they do: a lock wait that timed out becomes a *BusyError, and
+// values an engine echoes (which could be a secret) are hidden.
+type Explainer interface {
+	Explain(err error) error
+}
+
+// Explain passes an error of a transaction through its engine's Explainer.
+func Explain(tx any, err error) error {
+	if ex, ok := tx.(Explainer); ok && err != nil {
+		return ex.Explain(err)
+	}
+	return err
+}
