@@ -243,7 +243,7 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, f
 		return nil, err
 	}
 	tp.Restrict(policy)
-	return tp, nil
+	return tp, t.FitSecrets(tp)
 }
 
 // parentsFirst orders tables so that every table comes after the tables

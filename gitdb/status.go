@@ -126,7 +126,9 @@ func (s *session) drift(ctx context.Context, at *Entry) ([]*merge.TableDiff, err
 			defer closeFiles()
 			ours, stop := src.Pull(ctx, nil)
 			defer stop()
-			d, err = merge.Diff(tf.Meta, files, ours)
+			// Secret paths are never compared: the files hold placeholders.
+			strip := targets[i].WithoutSecrets
+			d, err = merge.Diff(tf.Meta, merge.Map(files, strip), merge.Map(ours, strip))
 			return err
 		})
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/codec"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -254,4 +255,96 @@ func hasPlaceholder(n *serialize.Node) bool {
 		return slices.ContainsFunc(n.Members, func(m serialize.Member) bool { return hasPlaceholder(&m.Value) })
 	}
 	return false
+}
+
+// FitSecrets makes each op of a table's plan say what its write leaves in
+// the database at secret paths inside values: a write never changes them
+// (the target keeps its own), so the row written holds the target's
+// placeholders where the target has values and nothing where it has none.
+// An update left with nothing to change is dropped. Plans, ledger images
+// and what status compares then agree with the database.
+func (t *Table) FitSecrets(tp *merge.TablePlan) error {
+	var secret []int
+	for i := range t.mapping {
+		for _, h := range t.mapping[i].hidden {
+			if h.secret {
+				secret = append(secret, i)
+				break
+			}
+		}
+	}
+	if len(secret) == 0 {
+		return nil
+	}
+	ops := tp.Ops[:0]
+	for _, op := range tp.Ops {
+		if op.After != nil {
+			after := slices.Clone(op.After)
+			for _, i := range secret {
+				var before serialize.Cell
+				if op.Before != nil {
+					before = op.Before[i]
+				}
+				cell, err := t.fitSecretPaths(i, after[i], before)
+				if err != nil {
+					return fmt.Errorf("row %s: column %q: %w", t.Meta.DescribeKey(after), t.Meta.Columns[i].Name, err)
+				}
+				after[i] = cell
+			}
+			op.After = after
+			if op.Kind == merge.Update && len(op.Changed()) == 0 {
+				continue
+			}
+		}
+		ops = append(ops, op)
+	}
+	tp.Ops = ops
+	return nil
+}
+
+// WithoutSecrets returns a row without its values' secret paths: what can
+// be compared of it, as files hold placeholders there.
+func (t *Table) WithoutSecrets(r serialize.Row) (serialize.Row, error) {
+	out, cloned := r, false
+	for i := range t.mapping {
+		for _, h := range t.mapping[i].hidden {
+			if !h.secret || string(r[i]) == string(serialize.NullCell) {
+				continue
+			}
+			if !cloned {
+				out, cloned = slices.Clone(r), true
+			}
+			doc, err := h.path.Delete(out[i])
+			if err == nil {
+				out[i], err = canonical(doc)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("row %s: column %q: %w", t.Meta.DescribeKey(r), t.Meta.Columns[i].Name, err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// fitSecretPaths returns after with its secret paths as before has them.
+func (t *Table) fitSecretPaths(i int, after, before serialize.Cell) (serialize.Cell, error) {
+	if string(after) == string(serialize.NullCell) {
+		return after, nil
+	}
+	doc := []byte(after)
+	var err error
+	for _, h := range t.mapping[i].hidden {
+		if !h.secret {
+			continue
+		}
+		if doc, err = h.path.Delete(doc); err != nil {
+			return nil, err
+		}
+		if before != nil && string(before) != string(serialize.NullCell) {
+			if doc, err = h.path.Restore(doc, before); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return canonical(doc)
 }

@@ -34,6 +34,20 @@ func Rows(rows []serialize.Row) Source {
 // Empty is a Source without rows.
 func Empty() (serialize.Row, bool, error) { return nil, false, nil }
 
+// Map passes every row of a source through fn.
+func Map(src Source, fn func(serialize.Row) (serialize.Row, error)) Source {
+	return func() (serialize.Row, bool, error) {
+		r, ok, err := src()
+		if !ok || err != nil {
+			return nil, ok, err
+		}
+		if r, err = fn(r); err != nil {
+			return nil, false, err
+		}
+		return r, true, nil
+	}
+}
+
 // Project maps the rows of a source laid out as from onto the columns of
 // into: a column from lacks gets a nil cell (unknown, for the merge).
 func Project(src Source, from, into *serialize.Table) Source {
