@@ -2,6 +2,8 @@ package gitdb
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -33,6 +35,9 @@ type SavedPlan struct {
 	// ScopeChanges: how the revision's .dbsync changes what is written
 	// (an apply needs --allow-scope-change).
 	ScopeChanges []string `json:"scope_changes,omitempty"`
+	// Checksum is the SHA-256 of the plan without it: apply --plan refuses
+	// a file changed after plan wrote it.
+	Checksum string `json:"checksum"`
 }
 
 // PlanSummary counts a plan's rows.
@@ -200,10 +205,27 @@ func keyJSON(meta *serialize.Table, r serialize.Row) json.RawMessage {
 	return b.Bytes()
 }
 
-// Marshal returns the saved plan as indented JSON.
+// Marshal returns the saved plan as indented JSON, with its checksum.
 func (sp *SavedPlan) Marshal() ([]byte, error) {
+	sum, err := sp.sum()
+	if err != nil {
+		return nil, err
+	}
+	sp.Checksum = sum
 	data, err := json.MarshalIndent(sp, "", "  ")
 	return append(data, '\n'), err
+}
+
+// sum returns the checksum of the plan without its checksum.
+func (sp *SavedPlan) sum() (string, error) {
+	c := *sp
+	c.Checksum = ""
+	body, err := json.Marshal(&c)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(body)
+	return hex.EncodeToString(h[:]), nil
 }
 
 // LoadPlan reads a plan saved with plan --out.
@@ -218,6 +240,9 @@ func LoadPlan(path string) (*SavedPlan, error) {
 	}
 	if sp.Format != 1 || sp.Fingerprint == "" {
 		return nil, fmt.Errorf("%s: not a plan saved by git dbsync plan --out", path)
+	}
+	if sum, err := sp.sum(); err != nil || sum != sp.Checksum {
+		return nil, fmt.Errorf("%s: the saved plan was changed after git dbsync plan wrote it (its checksum does not match): nothing written\nhint: make the plan again with git dbsync plan --out", path)
 	}
 	return sp, nil
 }

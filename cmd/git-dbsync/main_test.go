@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,6 +78,14 @@ func scriptParams(t *testing.T, dir, engine string) testscript.Params {
 	return testscript.Params{
 		Dir:                 dir,
 		RequireExplicitExec: true,
+		// [engine:NAME] holds for the lines an engine alone is meant for:
+		// what only engines that enforce it refuse.
+		Condition: func(cond string) (bool, error) {
+			if name, ok := strings.CutPrefix(cond, "engine:"); ok {
+				return engine == name, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, ".home")
 			env.Setenv("HOME", home)

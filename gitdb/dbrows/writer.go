@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
@@ -201,10 +203,16 @@ func (tr *Translator) dbTable(ctx context.Context, tp *merge.TablePlan) (*dbTabl
 					continue
 				}
 				cell, err := tr.cellToDB(ctx, t, i, op.After, nil)
+				if err == nil {
+					err = t.fits(i, cell, op.After)
+				}
 				if err != nil {
 					return nil, err
 				}
 				row = append(row, cell)
+			}
+			if err := tr.fitsStatement(t, row, w.insertCols, op.After); err != nil {
+				return nil, err
 			}
 			w.inserts = append(w.inserts, row)
 		case merge.Update:
@@ -224,6 +232,9 @@ func (tr *Translator) dbTable(ctx context.Context, tp *merge.TablePlan) (*dbTabl
 					was = kept[i]
 				}
 				cell, err := tr.cellToDB(ctx, t, i, op.After, was)
+				if err == nil {
+					err = t.fits(i, cell, op.After)
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -231,6 +242,9 @@ func (tr *Translator) dbTable(ctx context.Context, tp *merge.TablePlan) (*dbTabl
 			}
 			if len(cols) == 0 {
 				continue
+			}
+			if err := tr.fitsStatement(t, vals, cols, op.After); err != nil {
+				return nil, err
 			}
 			id := fmt.Sprint(op.Changed())
 			g := byCols[id]
@@ -284,6 +298,57 @@ func (w *Writer) advanceCounters(ctx context.Context, tables []*merge.TablePlan,
 		if err := w.Tx.RaiseTo(ctx, name, ints[0], max); err != nil {
 			return fmt.Errorf("advancing the counter %q.%q: %w", name, ints[0], err)
 		}
+	}
+	return nil
+}
+
+// fits checks a cell to write against the most its column holds, so that
+// a value too large is refused naming the row and the column (engines name
+// neither: "numeric field overflow", "value too long for type …").
+func (t *Table) fits(i int, cell serialize.Cell, r serialize.Row) error {
+	dc := t.Desc.Column(t.Meta.Columns[i].Name)
+	if dc == nil || dc.Limit == 0 || string(cell) == string(serialize.NullCell) {
+		return nil
+	}
+	var got int
+	var unit string
+	switch dc.Type {
+	case serialize.Decimal:
+		whole, _, _ := strings.Cut(strings.TrimPrefix(string(cell), "-"), ".")
+		got, unit = len(strings.TrimLeft(whole, "0")), "digits before the point"
+	case serialize.Text:
+		n, err := serialize.Parse(cell)
+		if err != nil || n.Kind != serialize.String {
+			return nil
+		}
+		got, unit = utf8.RuneCountInString(n.Text), "characters"
+	default:
+		return nil
+	}
+	if got <= dc.Limit {
+		return nil
+	}
+	return fmt.Errorf("table %q, row %s: column %q: the value has %d %s, but %s holds at most %d: nothing written",
+		t.Meta.Name, t.Meta.DescribeKey(r), dc.Name, got, unit, dc.DeclType, dc.Limit)
+}
+
+// fitsStatement checks the cells of a row to write against what one
+// statement of the engine may hold, if it bounds it.
+func (tr *Translator) fitsStatement(t *Table, cells []serialize.Cell, cols []serialize.Column, r serialize.Row) error {
+	lim, ok := tr.db.(dialect.RowLimiter)
+	if !ok {
+		return nil
+	}
+	size, big := 0, 0
+	for i, c := range cells {
+		size += len(c)
+		if len(c) > len(cells[big]) {
+			big = i
+		}
+	}
+	if max := lim.MaxRowBytes(); size > max {
+		return fmt.Errorf("table %q, row %s: the row takes %d bytes (column %q alone %d), more than one statement of this server holds (%d, half its max_allowed_packet): nothing written\nhint: raise max_allowed_packet on the server, or keep such a value out of the configuration",
+			t.Meta.Name, t.Meta.DescribeKey(r), size, cols[big].Name, len(cells[big]), max)
 	}
 	return nil
 }

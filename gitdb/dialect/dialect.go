@@ -27,6 +27,10 @@ type Column struct {
 	Scale     int            // decimal places of a decimal column, -1 when not fixed
 	Nullable  bool
 	Generated bool // computed by the engine; never written
+	// Limit is the most a value of the column holds, where the engine
+	// refuses more: digits before the point of a decimal, characters of a
+	// text; 0 for none. Writes check it first, to name the row.
+	Limit int
 }
 
 // ForeignKey is a declared reference from Columns to RefColumns of RefTable.

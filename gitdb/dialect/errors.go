@@ -16,6 +16,14 @@ func (e *BusyError) Error() string { return e.What }
 // whole lock timeout.
 var ErrLockTimeout = errors.New("lock timeout")
 
+// RowLimiter is implemented by transactions whose engine bounds the size
+// of one statement (MySQL's max_allowed_packet): a row whose cells take
+// more than MaxRowBytes cannot be written at all, and the writer says
+// which before the server drops the connection.
+type RowLimiter interface {
+	MaxRowBytes() int
+}
+
 // Explainer is implemented by transactions whose engine's errors can say
 // more than they do: a lock wait that timed out becomes a *BusyError, and
 // values an engine echoes (which could be a secret) are hidden.

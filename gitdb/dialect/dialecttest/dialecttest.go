@@ -228,6 +228,9 @@ func Run(t *testing.T, engine string) {
 		if err == nil {
 			t.Fatal("a child without a parent committed")
 		}
+		if !strings.Contains(err.Error(), `"child"`) {
+			t.Errorf("the failed commit does not name the table: %v", err)
+		}
 		if out, _ := dbtest.Query(url, "SELECT count(*) FROM child"); strings.TrimSpace(out) != "1" {
 			t.Errorf("child rows after the failed commit: %s", out)
 		}

@@ -191,7 +191,8 @@ FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name =
 			}
 			extra := strings.ToUpper(str(v[4]))
 			t.Columns = append(t.Columns, dialect.Column{Name: name, DeclType: colType, Type: typ, Scale: scale,
-				Nullable: str(v[3]) == "YES", Generated: strings.Contains(extra, "GENERATED") || strings.Contains(extra, "PERSISTENT") || extra == "VIRTUAL"})
+				Nullable: str(v[3]) == "YES", Generated: strings.Contains(extra, "GENERATED") || strings.Contains(extra, "PERSISTENT") || extra == "VIRTUAL",
+				Limit: limit(colType)})
 			return nil
 		})
 	if err != nil {
@@ -248,6 +249,23 @@ ORDER BY constraint_name, ordinal_position`, []any{table}, func(v []any) error {
 }
 
 // logicalType maps a MySQL column type to a logical type.
+// limit returns what a decimal(p,s) (p-s digits before the point) or a
+// varchar(n) or char(n) (n characters) holds at most.
+func limit(colType string) int {
+	var p, s int
+	switch {
+	case strings.HasPrefix(colType, "decimal("), strings.HasPrefix(colType, "numeric("):
+		_, after, _ := strings.Cut(colType, "(")
+		fmt.Sscanf(after, "%d,%d", &p, &s)
+		return max(p-s, 0)
+	case strings.HasPrefix(colType, "varchar("), strings.HasPrefix(colType, "char("):
+		_, after, _ := strings.Cut(colType, "(")
+		fmt.Sscanf(after, "%d", &p)
+		return p
+	}
+	return 0
+}
+
 func logicalType(colType, dataType, scale string) (serialize.Type, int) {
 	switch dataType {
 	case "tinyint":

@@ -24,6 +24,7 @@ type Tx struct {
 	db      *sql.DB // the one connection: back in the pool after COMMIT
 	lock    string
 	written map[string]bool
+	packet  int // max_allowed_packet, bytes
 }
 
 // batchRows bounds the rows of one statement.
@@ -54,7 +55,13 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 		d.db.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", lock)
 		return nil, fmt.Errorf("mysql: begin: %w", err)
 	}
-	return &Tx{reader: reader{q: tx}, tx: tx, db: d.db, lock: lock, written: map[string]bool{}}, nil
+	var packet int
+	if err := tx.QueryRowContext(ctx, "SELECT @@max_allowed_packet").Scan(&packet); err != nil {
+		tx.Rollback()
+		d.db.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", lock)
+		return nil, fmt.Errorf("mysql: %w", err)
+	}
+	return &Tx{reader: reader{q: tx}, tx: tx, db: d.db, lock: lock, written: map[string]bool{}, packet: packet}, nil
 }
 
 // end restores the session and releases the lock, after COMMIT or ROLLBACK.
@@ -208,11 +215,39 @@ func tuple(n int) string { return "(" + strings.TrimSuffix(strings.Repeat("?, ",
 
 func names(cols []serialize.Column) string { return dialect.QuoteNames(cols, Quote) }
 
-func batches(n int, fn func(lo, hi int) error) error { return dialect.Batches(n, batchRows, fn) }
+// MaxRowBytes is what one row's cells may take: a statement must fit in
+// max_allowed_packet, with room for its text.
+func (t *Tx) MaxRowBytes() int { return t.packet/2 - 1024 }
+
+// batches calls fn with consecutive ranges [lo, hi) of rows that fit one
+// statement: at most batchRows rows, and cells within half of
+// max_allowed_packet (an update sends each value and key twice).
+func (t *Tx) batches(rows [][]serialize.Cell, fn func(lo, hi int) error) error {
+	budget := max(t.packet/4, 1)
+	for lo := 0; lo < len(rows); {
+		hi, size := lo, 0
+		for hi < len(rows) && hi-lo < batchRows {
+			n := 64
+			for _, c := range rows[hi] {
+				n += len(c)
+			}
+			if hi > lo && size+n > budget {
+				break
+			}
+			size += n
+			hi++
+		}
+		if err := fn(lo, hi); err != nil {
+			return err
+		}
+		lo = hi
+	}
+	return nil
+}
 
 func (t *Tx) Insert(ctx context.Context, table string, cols []serialize.Column, rows [][]serialize.Cell) error {
 	t.written[table] = true
-	return batches(len(rows), func(lo, hi int) error {
+	return t.batches(rows, func(lo, hi int) error {
 		var args []any
 		var err error
 		list := make([]string, 0, hi-lo)
@@ -238,7 +273,7 @@ func (t *Tx) Update(ctx context.Context, table string, keyCols []serialize.Colum
 		match = append(match, Quote(k.Name)+" = ?")
 	}
 	when := "WHEN " + strings.Join(match, " AND ") + " THEN ?"
-	return batches(len(keys), func(lo, hi int) error {
+	return t.batches(vals, func(lo, hi int) error {
 		var args []any
 		var set []string
 		for j, c := range cols {
@@ -280,7 +315,7 @@ func keyList(keyCols []serialize.Column, keys [][]serialize.Cell) (string, []any
 
 func (t *Tx) Delete(ctx context.Context, table string, keyCols []serialize.Column, keys [][]serialize.Cell) error {
 	t.written[table] = true
-	return batches(len(keys), func(lo, hi int) error {
+	return t.batches(keys, func(lo, hi int) error {
 		in, args, err := keyList(keyCols, keys[lo:hi])
 		if err != nil {
 			return err

@@ -168,7 +168,7 @@ WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`
 		// GENERATED ALWAYS AS IDENTITY columns are written with OVERRIDING
 		// SYSTEM VALUE; only computed columns are never written.
 		t.Columns = append(t.Columns, dialect.Column{Name: name, DeclType: pt.format, Type: typ, Scale: scale,
-			Nullable: !notNull, Generated: generated})
+			Nullable: !notNull, Generated: generated, Limit: limit(pt)})
 		return nil
 	})
 	if err != nil {
@@ -218,6 +218,21 @@ ORDER BY i.indexrelid`, []any{oid}, func(row pgx.Rows) error {
 }
 
 // logicalType maps a PostgreSQL type to a logical type.
+// limit returns what a numeric(p,s) (p-s digits before the point) or a
+// varchar(n) or char(n) (n characters) holds at most.
+func limit(t pgType) int {
+	switch {
+	case t.typmod < 4:
+		return 0
+	case t.name == "numeric":
+		p, s := (t.typmod-4)>>16&0xffff, (t.typmod-4)&0xffff
+		return max(p-s, 0)
+	case t.name == "varchar" || t.name == "bpchar":
+		return t.typmod - 4
+	}
+	return 0
+}
+
 func logicalType(t pgType) (serialize.Type, int) {
 	if t.category == "A" {
 		return serialize.JSON, -1 // arrays are read and written as JSON arrays

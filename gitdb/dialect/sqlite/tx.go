@@ -40,6 +40,12 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 
 func (t *Tx) Commit() error {
 	t.closeStmts()
+	// The deferred foreign keys fail COMMIT without saying where: find the
+	// first violation first, and name it.
+	if err := t.checkForeignKeys(context.Background()); err != nil {
+		t.tx.Rollback()
+		return err
+	}
 	if err := t.tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
@@ -210,4 +216,43 @@ func (t *Tx) NextIDs(ctx context.Context, table, column string, n int) ([]int64,
 		last = seq.Int64
 	}
 	return dialect.Consecutive(last, n), nil
+}
+
+// checkForeignKeys names the first row of a table that refers, by a
+// foreign key, to a row its parent table does not have.
+func (t *Tx) checkForeignKeys(ctx context.Context) error {
+	var child, parent string
+	var rowid sql.NullInt64
+	var fkid int
+	err := t.tx.QueryRowContext(ctx, "PRAGMA foreign_key_check").Scan(&child, &rowid, &parent, &fkid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var cols []string
+	rows, err := t.tx.QueryContext(ctx, "SELECT \"from\" FROM pragma_foreign_key_list(?) WHERE id = ? ORDER BY seq", child, fkid)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return err
+		}
+		cols = append(cols, c)
+	}
+	rows.Close()
+	values := make([]string, len(cols))
+	if rowid.Valid && len(cols) > 0 {
+		quoted := make([]string, len(cols))
+		for i, c := range cols {
+			quoted[i] = "quote(" + Quote(c) + ")"
+		}
+		t.tx.QueryRowContext(ctx, "SELECT "+strings.Join(quoted, " || ', ' || ")+" FROM "+Quote(child)+" WHERE rowid = ?", rowid.Int64).Scan(&values[0])
+	}
+	return fmt.Errorf("table %q: the row with (%s) = (%s) refers to a row of %q that does not exist (a foreign key): nothing written",
+		child, strings.Join(cols, ", "), values[0], parent)
 }
