@@ -136,6 +136,9 @@ func (s *session) rollbackTarget(l *ledger.Ledger, rev string) (*Entry, error) {
 // (base), its before-images (theirs) and the target's rows (ours).
 func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, l *ledger.Ledger, e *Entry) (*planned, error) {
 	images, err := ledger.ReadImages(ctx, db, e.Seq)
+	if err == nil {
+		err = e.CheckImages(images)
+	}
 	if err != nil {
 		return nil, err
 	}

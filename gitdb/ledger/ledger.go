@@ -12,6 +12,8 @@ package ledger
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -54,7 +56,8 @@ func ledgerDDL(longText string) []string {
   host VARCHAR(255) NOT NULL,
   tool_version VARCHAR(64) NOT NULL,
   summary ` + longText + ` NOT NULL,
-  table_meta ` + longText + ` NOT NULL)`,
+  table_meta ` + longText + ` NOT NULL,
+  images_sha256 VARCHAR(64))`,
 		`CREATE TABLE IF NOT EXISTS ` + ledgerRowsTable + ` (
   seq BIGINT NOT NULL,
   n BIGINT NOT NULL,
@@ -96,6 +99,7 @@ type Entry struct {
 	Summary    map[string]lock.Counts
 	Tables     map[string]json.RawMessage // each table's table.json as applied
 	UndoneBy   int64                      // set when a later rollback undid it
+	ImagesSum  string                     // checksum of its row images ("" before checksums)
 	Target     string                     // the target's identity (not stored: the ledger is in the target)
 }
 
@@ -171,11 +175,16 @@ func Read(ctx context.Context, db dialect.Reader) (*Ledger, error) {
 	if !slices.Contains(tables, ledgerTable) {
 		return l, nil
 	}
-	err = db.Query(ctx, `SELECT seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta
+	// Ledgers written before images_sha256 existed lack it.
+	sumCol := "NULL"
+	if desc, err := db.Describe(ctx, ledgerTable); err == nil && desc.Column("images_sha256") != nil {
+		sumCol = "images_sha256"
+	}
+	err = db.Query(ctx, `SELECT seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta, `+sumCol+`
 FROM `+ledgerTable+` ORDER BY seq`, nil, func(v []any) error {
 		e := Entry{Seq: integer(v[0]), ID: text(v[1]), Kind: text(v[2]), Revision: text(v[3]), Commit: text(v[4]),
 			BaseCommit: text(v[5]), Undoes: integer(v[6]), Env: text(v[7]), At: parseTime(text(v[8])),
-			Owner: lock.Owner{User: text(v[9]), Host: text(v[10])}, Version: text(v[11])}
+			Owner: lock.Owner{User: text(v[9]), Host: text(v[10])}, Version: text(v[11]), ImagesSum: text(v[14])}
 		if err := json.Unmarshal([]byte(text(v[12])), &e.Summary); err != nil {
 			return fmt.Errorf("entry %d: summary: %w", e.Seq, err)
 		}
@@ -244,10 +253,11 @@ func writeEntry(ctx context.Context, tx dialect.Tx, e *Entry, images []Image) er
 	if e.BaseCommit != "" {
 		base = e.BaseCommit
 	}
-	err = tx.Exec(ctx, "INSERT INTO "+ledgerTable+` (seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	e.ImagesSum = imagesSum(images)
+	err = tx.Exec(ctx, "INSERT INTO "+ledgerTable+` (seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta, images_sha256)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, e.ID, e.Kind, e.Revision, e.Commit, base, undoes, e.Env, e.At.UTC().Format(time.RFC3339Nano),
-		e.Owner.User, e.Owner.Host, e.Version, string(summary), string(tables))
+		e.Owner.User, e.Owner.Host, e.Version, string(summary), string(tables), e.ImagesSum)
 	if err != nil {
 		return fmt.Errorf("writing the ledger: %w", err)
 	}
@@ -290,7 +300,45 @@ func ensure(ctx context.Context, db dialect.Dialect, tx dialect.Tx) error {
 			return fmt.Errorf("creating the ledger tables: %w", err)
 		}
 	}
+	// A ledger of an earlier version gains the images' checksum.
+	desc, err := tx.Describe(ctx, ledgerTable)
+	if err == nil && desc.Column("images_sha256") == nil {
+		err = tx.Exec(ctx, "ALTER TABLE "+ledgerTable+" ADD COLUMN images_sha256 VARCHAR(64)")
+	}
+	if err != nil {
+		return fmt.Errorf("upgrading the ledger tables: %w", err)
+	}
 	return nil
+}
+
+// imagesSum is the checksum of the row images an entry records: a
+// rollback restores before-images only as the apply recorded them, never
+// ones changed in the table since.
+func imagesSum(images []Image) string {
+	h := sha256.New()
+	field := func(b []byte, present bool) {
+		if !present {
+			h.Write([]byte{0})
+			return
+		}
+		fmt.Fprintf(h, "%d:", len(b))
+		h.Write(b)
+	}
+	for _, im := range images {
+		field([]byte(im.Table), true)
+		field([]byte(im.Op), true)
+		field(im.Before, im.Before != nil)
+		field(im.After, im.After != nil)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// CheckImages proves that images read back are those an entry recorded.
+func (e *Entry) CheckImages(images []Image) error {
+	if e.ImagesSum == "" || imagesSum(images) == e.ImagesSum {
+		return nil // recorded before checksums existed, or intact
+	}
+	return fmt.Errorf("the row images of ledger entry %d in %s were changed after git dbsync recorded them: refusing to roll back with them", e.Seq, ledgerRowsTable)
 }
 
 // MetaOf returns the table metadata an entry recorded for a table.
