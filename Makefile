@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test unit race lint tools bench demo install uninstall man clean
+.PHONY: all build test unit race lint tools bench soak fuzz demo install uninstall man clean
 
 all: build
 
@@ -50,6 +50,25 @@ lint:
 # Benchmarks print figures (rows/s, MB/s, peak heap); nothing asserts a time.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+
+# Long loops, not in make test (which runs 20 kills and 5 races per
+# engine): 1,000 kill -9s of an apply at named points and random instants,
+# and 200 two-way races between two clones, per engine; prints the counts.
+SOAK_KILLS ?= 1000
+SOAK_RACES ?= 200
+soak:
+	@DBSYNC_SOAK_KILLS=$(SOAK_KILLS) DBSYNC_SOAK_RACES=$(SOAK_RACES) $(GO) test -count=1 -timeout 900m -v \
+	  -run 'TestCrashAnywhereLeavesBeforeOrAfter|TestRacesBetweenClonesOneWins' ./cmd/git-dbsync > soak.out 2>&1; \
+	  status=$$?; grep -E 'soak |^(--- FAIL|FAIL|ok)' soak.out; rm -f soak.out; exit $$status
+
+# The fuzzers, FUZZTIME each (their seeds run in make test).
+FUZZTIME ?= 10m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRow$$' -fuzztime $(FUZZTIME) ./serialize
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalMeta$$' -fuzztime $(FUZZTIME) ./serialize
+	$(GO) test -run '^$$' -fuzz '^FuzzLines$$' -fuzztime $(FUZZTIME) ./gitdb/exportdir
+	$(GO) test -run '^$$' -fuzz '^FuzzPHP$$' -fuzztime $(FUZZTIME) ./gitdb/codec
+	$(GO) test -run '^$$' -fuzz '^FuzzPHPEncode$$' -fuzztime $(FUZZTIME) ./gitdb/codec
 
 # The main job on the embedded default (SQLite): a throwaway repository
 # with a small CMS database, classified, exported and committed.

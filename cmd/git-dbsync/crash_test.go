@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -144,7 +145,7 @@ func crashTest(t *testing.T, engine string) {
 	}
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	points := []string{"after-lock", "after-begin", "mid-write", "before-commit", "after-commit"}
-	runs, sawBefore, sawAfter := 60, 0, 0
+	runs, sawBefore, sawAfter := soakCount("DBSYNC_SOAK_KILLS", 20), 0, 0
 	for i := 0; i < runs; i++ {
 		reset()
 		cmd := exec.Command("git", "dbsync", "apply", "v2", "--env", "prod", "--yes")
@@ -203,7 +204,7 @@ func crashTest(t *testing.T, engine string) {
 			t.Fatalf("run %d (%s): lock file not applied:\n%s", i, how, lockData)
 		}
 	}
-	t.Logf("%d kills: %d left the target as before, %d fully applied (full apply %v)", runs, sawBefore, sawAfter, full.Round(time.Millisecond))
+	t.Logf("soak %s: %d kills: %d left the target as before, %d fully applied, 0 anything else (full apply %v)", engine, runs, sawBefore, sawAfter, full.Round(time.Millisecond))
 	if sawBefore == 0 || sawAfter == 0 {
 		t.Errorf("the kills never hit one side (before %d, after %d)", sawBefore, sawAfter)
 	}
@@ -254,6 +255,76 @@ func concurrentTest(t *testing.T, engine string) {
 	if !strings.Contains(firstOut.String(), "applied v2") {
 		t.Errorf("first apply:\n%s", firstOut.String())
 	}
+}
+
+// Two clones apply the same revision to one target at the same instant,
+// again and again: each time exactly one apply is recorded, and the other
+// either lost the race (exit 4, nothing written) or found it applied.
+func TestRacesBetweenClonesOneWins(t *testing.T) {
+	for _, engine := range dbtest.Engines {
+		t.Run(engine, func(t *testing.T) { raceTest(t, engine) })
+	}
+}
+
+func raceTest(t *testing.T, engine string) {
+	dir, prod, before := crashRepo(t, engine)
+	other := filepath.Join(t.TempDir(), "other")
+	gittest.Run(t, dir, "clone", "-q", dir, other)
+	os.WriteFile(filepath.Join(other, ".dbsync"), mustRead(t, filepath.Join(dir, ".dbsync")), 0o644)
+	runs, oneLost, sequential := soakCount("DBSYNC_SOAK_RACES", 5), 0, 0
+	for i := 0; i < runs; i++ {
+		if err := dbtest.Copy(before, prod); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range []string{dir, other} {
+			os.RemoveAll(filepath.Join(d, ".git", "dbsync", "locks"))
+		}
+		codes := make([]int, 2)
+		outs := make([][]byte, 2)
+		done := make(chan int, 2)
+		for k, d := range []string{dir, other} {
+			go func() {
+				cmd := exec.Command("git", "dbsync", "apply", "v2", "--env", "prod", "--yes")
+				cmd.Dir = d
+				outs[k], _ = cmd.CombinedOutput()
+				codes[k] = cmd.ProcessState.ExitCode()
+				done <- k
+			}()
+		}
+		<-done
+		<-done
+		entries, err := dbtest.Query(prod, "SELECT count(*) FROM dbsync_ledger WHERE kind = 'apply' AND revision = 'v2'")
+		if err != nil || strings.TrimSpace(entries) != "1" {
+			t.Fatalf("race %d: %s applies of v2 recorded (%v)\n%s\n%s", i, strings.TrimSpace(entries), err, outs[0], outs[1])
+		}
+		switch {
+		case codes[0]+codes[1] == exitLocked && (codes[0] == 0 || codes[1] == 0):
+			oneLost++
+		case codes[0] == 0 && codes[1] == 0 && (bytes.Contains(outs[0], []byte("already at v2")) || bytes.Contains(outs[1], []byte("already at v2"))):
+			sequential++
+		default:
+			t.Fatalf("race %d: exit codes %v\n%s\n%s", i, codes, outs[0], outs[1])
+		}
+	}
+	t.Logf("soak %s: %d two-way races: %d with one winner and one loser (exit %d), %d where the second found it applied, 0 with two winners",
+		engine, runs, oneLost, exitLocked, sequential)
+}
+
+// soakCount returns how many times a soak loop runs: a short loop in make
+// test, $NAME of them under make soak.
+func soakCount(name string, short int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return short
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 // childPID returns the pid of git-dbsync, the child that git started.
