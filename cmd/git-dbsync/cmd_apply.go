@@ -21,7 +21,7 @@ type applyOptions struct {
 func newApplyCmd(s *streams) *cobra.Command {
 	opts := &applyOptions{}
 	cmd := &cobra.Command{
-		Use:   "apply <revision> --env NAME [--yes] [--ours|--theirs] [--prune] [--baseline] [--adopt]\n  git dbsync apply --plan FILE [--yes]",
+		Use:   "apply <revision> --env NAME [--yes] [--ours|--theirs] [--prune] [--baseline] [--adopt] [--allow-scope-change]\n  git dbsync apply --plan FILE [--yes]",
 		Short: "Merge a tagged revision into an environment's database",
 		Long: `Merge the config rows of a revision (a tag, usually) into an environment's
 database, as 'git dbsync plan' shows: a three-way merge that keeps what was
@@ -60,6 +60,16 @@ a database whose identity says prod (a copied database) is refused unless
 --adopt. --baseline records the revision as applied without writing rows, for
 a target known to be in sync; --prune, on a first apply, deletes the rows that
 only the target has.
+
+A revision is trusted only as far as its .dbsync goes: only tables it
+classes config are written, never git dbsync's own (dbsync_*), never those
+git config dbsync.env.<env>.deny names; a table directory that is not its
+table's, holds both layouts, refers to a table not exported or has a null
+where table.json says NOT NULL is an error naming the file. A .dbsync that
+widens what is written since the target's revision (a table newly config, a
+new where or rows scope) needs --allow-scope-change. A write waits at most
+the environment's lock-timeout (default 10 s) for a lock the application
+holds, then exits 4 naming the table.
 
 On a terminal, apply shows the plan and asks before writing; --yes skips the
 question. Without a terminal it never waits for input: it refuses unless
