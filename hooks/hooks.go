@@ -149,7 +149,7 @@ func (e *ForeignError) Error() string {
 // Install writes the hooks into dir and returns one line per hook saying
 // what it did. With Refuse, nothing is written when any hook is foreign.
 func Install(dir string, mode Mode) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, err
 	}
 	sts, err := Status(dir)

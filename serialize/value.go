@@ -113,10 +113,36 @@ func appendText(dst []byte, c *Column, b []byte) ([]byte, error) {
 }
 
 func typeError(v any, want string) error {
-	return fmt.Errorf("value %s of Go type %T is not %s", preview(v), v, want)
+	return fmt.Errorf("the database holds %s, %s, where %s is expected", kindOf(v), Preview(v), want)
 }
 
-func preview(v any) string {
+// kindOf names what a driver value is, in the database's words.
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "NULL"
+	case int64, int32, int, uint64:
+		return "an integer"
+	case float64, float32:
+		return "a floating-point number"
+	case bool:
+		return "a boolean"
+	case string, []byte, *[]byte:
+		return "text"
+	case time.Time:
+		return "a timestamp"
+	}
+	return "a value"
+}
+
+// Preview shows a driver value for a message: quoted, cut at 40 bytes.
+func Preview(v any) string {
+	if p, ok := v.(*[]byte); ok { // a reused slot of raw text
+		if p == nil || *p == nil {
+			return "NULL"
+		}
+		v = *p
+	}
 	s := fmt.Sprint(v)
 	if b, ok := v.([]byte); ok {
 		s = string(b)

@@ -70,7 +70,12 @@ func runExport(cmd *cobra.Command, s *streams, opts *exportOptions) error {
 		warn(s.Err, "%s", w)
 	}
 	if len(res.Unclassified) > 0 {
-		warn(s.Err, "%d tables match no class in .dbsync and are not exported: %s", len(res.Unclassified), strings.Join(res.Unclassified, ", "))
+		verb := "match"
+		if len(res.Unclassified) == 1 {
+			verb = "matches"
+		}
+		warn(s.Err, "%s %s no class in .dbsync and %s not exported: %s", plural(len(res.Unclassified), "table"), verb,
+			map[bool]string{true: "is", false: "are"}[len(res.Unclassified) == 1], strings.Join(res.Unclassified, ", "))
 		fmt.Fprintf(s.Err, "hint: add them to [tables] in .dbsync (config, content, cache, temp, sequence or ignore)\n")
 	}
 	var added, changed, removed int
@@ -82,7 +87,7 @@ func runExport(cmd *cobra.Command, s *streams, opts *exportOptions) error {
 	if opts.Check {
 		verb = "checked"
 	}
-	fmt.Fprintf(s.Out, "%s %d tables from %q: %d rows added, %d changed, %d removed\n", verb, len(res.Tables), res.Env, added, changed, removed)
+	fmt.Fprintf(s.Out, "%s %s from %q: %s added, %d changed, %d removed\n", verb, plural(len(res.Tables), "table"), res.Env, plural(added, "row"), changed, removed)
 	if opts.Check && res.Changed() {
 		fmt.Fprintf(s.Err, "error: the files in %s/ are not up to date with the database\nhint: run 'git dbsync export' and commit the result\n", res.Dir)
 		return &silentError{code: exitError}

@@ -29,6 +29,8 @@ func newManCmd() *cobra.Command {
 func escapeLong(c *cobra.Command) {
 	md := strings.NewReplacer(`\`, `\\`, "_", `\_`, "*", `\*`, "<", `\<`, ">", `\>`, "[", `\[`, "]", `\]`, "`", "\\`")
 	c.Long = md.Replace(c.Long)
+	// The synopsis too: <revision> would read as an HTML tag and vanish.
+	c.Use = strings.NewReplacer("<", `\<`, ">", `\>`).Replace(c.Use)
 	for _, sub := range c.Commands() {
 		escapeLong(sub)
 	}

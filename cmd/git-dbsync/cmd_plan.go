@@ -87,7 +87,7 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(opts.out, data, 0o644); err != nil {
+		if err := os.WriteFile(opts.out, data, 0o666); err != nil {
 			return err
 		}
 		fmt.Fprintf(s.Err, "saved the plan to %s; apply it with: git dbsync apply --plan %s\n", opts.out, opts.out)

@@ -83,11 +83,19 @@ func exitCode(err error) int {
 	return exitError
 }
 
-// usageArgs makes cobra's argument check report a usage error.
+// usageArgs makes cobra's argument check report a usage error: what was
+// wrong, in words, and the command's usage line.
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := check(cmd, args); err != nil {
-			return usageErrorf("%v\nhint: see 'git dbsync %s --help'", err, cmd.Name())
+			what := "too many arguments"
+			if strings.Contains(err.Error(), "received 0") || strings.HasPrefix(err.Error(), "requires at least") {
+				what = "missing arguments"
+			}
+			if len(args) > 0 && what == "too many arguments" {
+				what += ": " + strings.Join(args, " ")
+			}
+			return usageErrorf("%s\nusage: %s\nhint: see 'git dbsync %s --help'", what, strings.TrimSuffix(cmd.UseLine(), " [flags]"), cmd.Name())
 		}
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -19,9 +20,44 @@ import (
 // TestMain lets testscript run this test binary as git-dbsync, so that
 // scripts call the real command through real git: "exec git dbsync …".
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	log, err := os.CreateTemp("", "dbsync-messages-*.log")
+	if err != nil {
+		panic(err)
+	}
+	log.Close()
+	os.Setenv("DBSYNC_MESSAGE_LOG", log.Name())
+	testscript.Main(messageCheck{m, log.Name()}, map[string]func(){
 		"git-dbsync": func() { os.Exit(mainCode()) },
 	})
+}
+
+// messageCheck fails the tests when anything git-dbsync printed on stderr
+// while they ran (every error, warning and hint; each run appends to the
+// log) shows a Go package path, a Go type or a pointer: what people read
+// names files, tables, rows and columns.
+type messageCheck struct {
+	m   *testing.M
+	log string
+}
+
+var notForPeople = regexp.MustCompile(`gitdb/[a-z]|Go type|&\[|\*[a-z]+\.[A-Z][A-Za-z]+|%!|0x[0-9a-f]{6,}`)
+
+func (c messageCheck) Run() int {
+	code := c.m.Run()
+	data, _ := os.ReadFile(c.log)
+	os.Remove(c.log)
+	bad := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		if notForPeople.MatchString(line) {
+			if bad++; bad <= 20 {
+				fmt.Fprintf(os.Stderr, "a message for people shows Go internals: %s\n", line)
+			}
+		}
+	}
+	if bad > 0 && code == 0 {
+		return 1
+	}
+	return code
 }
 
 // TestScripts runs the SQLite scripts of testdata/script.

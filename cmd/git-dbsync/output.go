@@ -20,7 +20,7 @@ import (
 // lines the message carries after it.
 func printError(w io.Writer, err error) {
 	for i, line := range strings.Split(err.Error(), "\n") {
-		if i == 0 || !strings.HasPrefix(line, "hint: ") {
+		if i == 0 || !strings.HasPrefix(line, "hint: ") && !strings.HasPrefix(line, "usage: ") {
 			line = "error: " + line
 		}
 		fmt.Fprintln(w, line)
@@ -35,13 +35,13 @@ func warn(w io.Writer, format string, args ...any) {
 // describeTable says what an export did to a table's files.
 func describeTable(t gitdb.TableExport) string {
 	if t.Dropped {
-		return fmt.Sprintf("no longer exported: files removed (%d rows)", t.Removed)
+		return fmt.Sprintf("no longer exported: files removed (%s)", plural(t.Removed, "row"))
 	}
 	var parts []string
 	if t.New {
 		parts = append(parts, "new table")
 	}
-	parts = append(parts, fmt.Sprintf("%d rows (%s)", t.Rows, t.Layout))
+	parts = append(parts, fmt.Sprintf("%s (%s)", plural(t.Rows, "row"), t.Layout))
 	if !t.Changes() {
 		return strings.Join(parts, ", ") + ", unchanged"
 	}
@@ -108,9 +108,9 @@ func renderPlan(w io.Writer, p *gitdb.Plan, title string) {
 				unresolved++
 			}
 		}
-		fmt.Fprintf(w, "\n%s: %d insert, %d update, %d delete", t.Table, counts["insert"], counts["update"], counts["delete"])
+		fmt.Fprintf(w, "\n%s: %s, %s, %s", t.Table, plural(counts["insert"], "insert"), plural(counts["update"], "update"), plural(counts["delete"], "delete"))
 		if len(t.Conflicts) > 0 {
-			fmt.Fprintf(w, ", %d conflict (%d unresolved)", len(t.Conflicts), unresolved)
+			fmt.Fprintf(w, ", %s (%d unresolved)", plural(len(t.Conflicts), "conflict"), unresolved)
 		}
 		fmt.Fprintln(w)
 		for i := range t.Ops {

@@ -6,13 +6,47 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.ldflagsVersion=…"
+// (make build); otherwise it comes from the module's build information
+// (go install …@v1.4.0), or the commit it was built from.
+var version = func() string {
+	bi, _ := debug.ReadBuildInfo()
+	return versionOf(ldflagsVersion, bi)
+}()
+
+func versionOf(ldflags string, bi *debug.BuildInfo) string {
+	if ldflags != "" {
+		return ldflags
+	}
+	if bi == nil {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", ""
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision" && len(s.Value) >= 12:
+			rev = s.Value[:12]
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = ", modified"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	return "dev (" + rev + dirty + ")"
+}
+
+// ldflagsVersion is what make build sets.
+var ldflagsVersion string
 
 // streams are the command's standard streams.
 type streams struct {
@@ -33,6 +67,12 @@ func run(args []string, s *streams) int { return runContext(context.Background()
 
 // runContext runs a command line until ctx is cancelled.
 func runContext(ctx context.Context, args []string, s *streams) int {
+	if log := os.Getenv("DBSYNC_MESSAGE_LOG"); log != "" { // the tests read every message back
+		if f, err := os.OpenFile(log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o666); err == nil {
+			defer f.Close()
+			s.Err = io.MultiWriter(s.Err, f)
+		}
+	}
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	root.InitDefaultHelpCmd()
@@ -64,9 +104,13 @@ are exported as canonical JSON files next to the code, one folder per table,
 so that every commit carries the database configuration that goes with it.
 Which tables are configuration is set in .dbsync at the repository root.
 
-Databases: SQLite (sqlite:PATH). The URL of an environment comes from, in
-order: $DBSYNC_ENV_<NAME>_URL, git config dbsync.env.<name>.url, and
-[env "<name>"] url in .dbsync.`
+Databases, by URL:
+  SQLite (built in)   sqlite:PATH (relative to the repository root)
+  PostgreSQL          postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=…&schema=…]
+  MySQL, MariaDB      mysql://USER[:PASSWORD]@HOST[:PORT]/DB
+The URL of an environment comes from, in order: $DBSYNC_ENV_<NAME>_URL,
+git config dbsync.env.<name>.url, and [env "<name>"] url in .dbsync; keep
+passwords out of git with the first two.`
 
 func newRootCmd(s *streams) *cobra.Command {
 	root := &cobra.Command{

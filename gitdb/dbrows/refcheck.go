@@ -71,7 +71,11 @@ func checkRef(ctx context.Context, tx dialect.Tx, table string, r config.Referen
 	}
 	var which []string
 	for _, k := range slices.Sorted(maps.Keys(count)) {
-		which = append(which, fmt.Sprintf("%s (%d rows)", k, count[k]))
+		rows := "rows"
+		if count[k] == 1 {
+			rows = "row"
+		}
+		which = append(which, fmt.Sprintf("%s (%d %s)", k, count[k], rows))
 	}
 	return fmt.Errorf("table %q: column %q still refers to rows of %q that this apply deletes: %s (declared at %s); nothing was written",
 		table, r.Column, r.Table, strings.Join(which, ", "), r.Pos)

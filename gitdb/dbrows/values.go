@@ -136,7 +136,7 @@ func (tr *Translator) rowToFile(ctx context.Context, t *Table, values []any, row
 	}
 	for _, k := range meta.KeyIndexes() {
 		if err := cell(k); err != nil {
-			return buf, fmt.Errorf("row with %s = %v: column %q: %w", meta.Columns[k].Name, values[k], meta.Columns[k].Name, err)
+			return buf, fmt.Errorf("row with %s = %s: column %q: %w", meta.Columns[k].Name, serialize.Preview(values[k]), meta.Columns[k].Name, err)
 		}
 	}
 	var kept []serialize.Cell

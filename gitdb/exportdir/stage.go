@@ -188,7 +188,7 @@ func (s *Stage) TempDir(rel string) (string, error) {
 	if dir == "" {
 		dir = filepath.Dir(final)
 	}
-	tmp, err := os.MkdirTemp(dir, atomicfile.TempPattern)
+	tmp, err := atomicfile.TempDir(dir)
 	if err != nil {
 		return "", err
 	}

@@ -65,6 +65,19 @@ func Temp(dir string, perm fs.FileMode) (*os.File, error) {
 	return nil, fmt.Errorf("cannot create a temporary file in %s", dir)
 }
 
+// TempDir creates a new directory in dir, named by TempPattern, with
+// mode 0777 masked by the umask (os.MkdirTemp would make it 0700).
+func TempDir(dir string) (string, error) {
+	for range 100 {
+		name := filepath.Join(dir, ".dbsync-"+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+		err := os.Mkdir(name, 0o777)
+		if !errors.Is(err, fs.ErrExist) {
+			return name, err
+		}
+	}
+	return "", fmt.Errorf("cannot create a temporary directory in %s", dir)
+}
+
 // Clean removes the temporary files (or directories) a killed run left in
 // the directories matching a glob: those not modified for an hour, so
 // that a run going on beside is left alone.
