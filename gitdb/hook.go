@@ -80,7 +80,7 @@ func (w *Workspace) Stage(ctx context.Context, version string) (*HookResult, err
 	// Stage with git itself: it honours GIT_INDEX_FILE, which commit -a
 	// and --only set for hooks (go-git does not).
 	git := repo.Git{Dir: w.Root}
-	if err := git.Run(append([]string{"add", "-A", "--"}, exportdir.Pathspecs(w.Config.Dir)...)...); err != nil {
+	if err := w.stageTableFiles(git); err != nil {
 		return res, err
 	}
 	// Remember what was staged: post-commit then knows that the commit
@@ -233,4 +233,24 @@ func (w *Workspace) Commit(ctx context.Context, opts CommitOptions) (int, error)
 		return 1, err
 	}
 	return 0, nil
+}
+
+// stageTableFiles stages what changed among the files of the export
+// directory's tables (added, changed, removed), and nothing else there.
+func (w *Workspace) stageTableFiles(git repo.Git) error {
+	out, err := git.Output("ls-files", "-z", "--modified", "--deleted", "--others", "--exclude-standard", "--", w.Config.Dir)
+	if err != nil {
+		return err
+	}
+	var list bytes.Buffer
+	for _, p := range strings.Split(string(out), "\x00") {
+		if exportdir.IsTableFile(w.Config.Dir, p) {
+			list.WriteString(":(literal)" + p + "\x00")
+		}
+	}
+	if list.Len() == 0 {
+		return nil
+	}
+	_, err = git.WithInput(list.Bytes(), "add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul")
+	return err
 }

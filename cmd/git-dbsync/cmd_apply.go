@@ -124,7 +124,7 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 		return usageErrorf("name the revision to apply (or --plan FILE)\nhint: see 'git dbsync apply --help'")
 	}
 	rendered := false
-	if opts.Confirm, err = confirmer(s, opts.yes, "apply", "git dbsync plan "+opts.Revision, &rendered); err != nil {
+	if opts.Confirm, err = confirmer(s, opts.yes, "apply", "git dbsync plan "+opts.Revision+envFlag(opts.Env), &rendered); err != nil {
 		return err
 	}
 	opts.Version = version

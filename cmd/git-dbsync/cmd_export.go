@@ -89,7 +89,7 @@ func runExport(cmd *cobra.Command, s *streams, opts *exportOptions) error {
 	}
 	fmt.Fprintf(s.Out, "%s %s from %q: %s added, %d changed, %d removed\n", verb, plural(len(res.Tables), "table"), res.Env, plural(added, "row"), changed, removed)
 	if opts.Check && res.Changed() {
-		fmt.Fprintf(s.Err, "error: the files in %s/ are not up to date with the database\nhint: run 'git dbsync export' and commit the result\n", res.Dir)
+		fmt.Fprintf(s.Err, "error: the files in %s/ are not up to date with the database\nhint: run 'git dbsync export%s' and commit the result\n", res.Dir, envFlag(opts.Env))
 		return &silentError{code: exitError}
 	}
 	return nil

@@ -57,7 +57,7 @@ func runRollback(cmd *cobra.Command, s *streams, opts *rollbackOptions) error {
 		return err
 	}
 	rendered := false
-	if opts.Confirm, err = confirmer(s, opts.yes, "roll back", "git dbsync status", &rendered); err != nil {
+	if opts.Confirm, err = confirmer(s, opts.yes, "roll back", "git dbsync status"+envFlag(opts.Env), &rendered); err != nil {
 		return err
 	}
 	opts.Version = version

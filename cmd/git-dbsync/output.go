@@ -135,6 +135,14 @@ func renderPlan(w io.Writer, p *gitdb.Plan, title string) {
 	fmt.Fprintln(w)
 }
 
+// envFlag repeats an --env given, for a command a hint suggests.
+func envFlag(env string) string {
+	if env == "" {
+		return ""
+	}
+	return " --env " + env
+}
+
 // plural writes a count and a noun: 1 insert, 2 inserts.
 func plural(n int, noun string) string {
 	if n == 1 {

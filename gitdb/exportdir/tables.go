@@ -129,15 +129,21 @@ func readAll(t Tree, id string) ([]byte, error) {
 	return io.ReadAll(rc)
 }
 
-// Pathspecs match, for git, the files of the tables under the export
-// directory dir and nothing else: never a stray or temporary file.
-func Pathspecs(dir string) []string {
-	d := path.Clean(dir)
-	return []string{
-		":(glob)" + d + "/*/" + serialize.MetaFile,
-		":(glob)" + d + "/*/" + serialize.RowsDir + "/*" + serialize.RowExt,
-		":(glob)" + d + "/*/" + serialize.LinesFile,
+// IsTableFile reports whether a slash path under the export directory dir
+// is a file of a table: its table.json, a row file or its lines file;
+// never a stray or temporary file.
+func IsTableFile(dir, p string) bool {
+	rel, ok := strings.CutPrefix(p, path.Clean(dir)+"/")
+	parts := strings.Split(rel, "/")
+	switch {
+	case !ok:
+		return false
+	case len(parts) == 2:
+		return parts[1] == serialize.MetaFile || parts[1] == serialize.LinesFile
+	case len(parts) == 3:
+		return parts[1] == serialize.RowsDir && serialize.IsRowFile(parts[2])
 	}
+	return false
 }
 
 // HasConflictMarkers reports a file git left with conflict markers.

@@ -48,8 +48,15 @@ func (g Git) Command(args ...string) *exec.Cmd {
 }
 
 // Output runs git and returns its standard output.
-func (g Git) Output(args ...string) ([]byte, error) {
+func (g Git) Output(args ...string) ([]byte, error) { return g.WithInput(nil, args...) }
+
+// WithInput runs git with input on its standard input and returns its
+// standard output.
+func (g Git) WithInput(input []byte, args ...string) ([]byte, error) {
 	cmd := g.Command(args...)
+	if input != nil {
+		cmd.Stdin = bytes.NewReader(input)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
