@@ -10,6 +10,7 @@ package gitdb
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
@@ -193,4 +194,12 @@ func targetTables(ctx context.Context, db dialect.Reader, cfg *config.Config, ta
 		}
 	}
 	return out, nil
+}
+
+// GitColor says whether git's configuration wants colour for dbsync's
+// output (color.dbsync, falling back to color.ui, whose "auto" colours a
+// terminal only), answered by git itself so every form git accepts counts.
+func GitColor(dir string, terminal bool) bool {
+	v, _ := repo.Git{Dir: dir}.Line("config", "--get-colorbool", "color.dbsync", strconv.FormatBool(terminal))
+	return v == "true"
 }

@@ -149,7 +149,7 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 	var busy *gitdb.BusyError
 	switch {
 	case errors.As(err, &conflict):
-		renderPlan(s.Out, conflict.Plan, "conflicts: "+verb)
+		s.view.plan(s.Out, conflict.Plan, "conflicts: "+verb)
 		return fmt.Errorf("%w; nothing written\nhint: resolve them with --ours (keep the target's values) or --theirs (take the revision's), or set [table] merge in .dbsync", err)
 	case errors.As(err, &locked):
 		return fmt.Errorf("%w\nhint: wait for it to finish; if its process is gone, the next run clears the lock", err)
@@ -159,11 +159,11 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 		return err
 	}
 	if res.Already {
-		fmt.Fprintf(s.Out, "%q is already at %s (ledger #%d, %s): nothing to do\n", res.Entry.Env, res.Entry.Revision, res.Entry.Seq, res.Entry.At.Format("2006-01-02 15:04:05 MST"))
+		fmt.Fprintf(s.summary(), "%q is already at %s (ledger #%d, %s): nothing to do\n", res.Entry.Env, res.Entry.Revision, res.Entry.Seq, res.Entry.At.Format("2006-01-02 15:04:05 MST"))
 		return nil
 	}
 	if !rendered && res.Plan != nil && res.Plan.Changes() > 0 {
-		renderPlan(s.Out, res.Plan, done)
+		s.view.plan(s.Out, res.Plan, done)
 	}
 	var ins, upd, del int
 	for _, c := range res.Entry.Summary {
@@ -173,7 +173,7 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 	if res.Entry.Kind == gitdb.KindBaseline {
 		what = "as a baseline, without writing rows"
 	}
-	fmt.Fprintf(s.Out, "%s %s (%s) on %q: %s (ledger #%d)\n", done, res.Entry.Revision, shortCommit(res.Entry.Commit), res.Entry.Env, what, res.Entry.Seq)
+	fmt.Fprintf(s.summary(), "%s %s (%s) on %q: %s (ledger #%d)\n", done, res.Entry.Revision, shortCommit(res.Entry.Commit), res.Entry.Env, what, res.Entry.Seq)
 	fmt.Fprintf(s.Err, "recorded in %s\n", res.LockFile)
 	return nil
 }
@@ -188,7 +188,9 @@ func confirmer(s *streams, yes bool, verb, review string, rendered *bool) (func(
 		return nil, fmt.Errorf("refusing to %s without confirmation: there is no terminal to ask on\nhint: review with '%s', then run again with --yes", verb, review)
 	}
 	return func(p *gitdb.Plan) (bool, error) {
-		renderPlan(s.Out, p, "about to "+verb)
+		v := s.view
+		v.detail = max(v.detail, normal) // a question needs the changes it asks about, even under -q or --stat
+		v.plan(s.Out, p, "about to "+verb)
 		*rendered = true
 		fmt.Fprintf(s.Err, "%s these changes to %q? [y/N] ", strings.ToUpper(verb[:1])+verb[1:], p.Env)
 		line, err := bufio.NewReader(s.In).ReadString('\n')

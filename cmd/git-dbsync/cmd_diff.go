@@ -59,7 +59,7 @@ JSON (schemas/diff.schema.json).`,
 					return err
 				}
 			} else {
-				renderDiff(s.Out, d)
+				s.view.diff(s.Out, d)
 			}
 			if opts.exitCode && len(d.Tables) > 0 {
 				return &silentError{code: exitError}

@@ -81,13 +81,13 @@ func runExport(cmd *cobra.Command, s *streams, opts *exportOptions) error {
 	var added, changed, removed int
 	for _, t := range res.Tables {
 		added, changed, removed = added+t.Added, changed+t.Changed, removed+t.Removed
-		fmt.Fprintf(s.Out, "%s: %s\n", t.Dir, describeTable(t))
+		fmt.Fprintf(s.summary(), "%s: %s\n", t.Dir, describeTable(t))
 	}
 	verb := "exported"
 	if opts.Check {
 		verb = "checked"
 	}
-	fmt.Fprintf(s.Out, "%s %s from %q: %s added, %d changed, %d removed\n", verb, plural(len(res.Tables), "table"), res.Env, plural(added, "row"), changed, removed)
+	fmt.Fprintf(s.summary(), "%s %s from %q: %s added, %d changed, %d removed\n", verb, plural(len(res.Tables), "table"), res.Env, plural(added, "row"), changed, removed)
 	if opts.Check && res.Changed() {
 		fmt.Fprintf(s.Err, "error: the files in %s/ are not up to date with the database\nhint: run 'git dbsync export%s' and commit the result\n", res.Dir, envFlag(opts.Env))
 		return &silentError{code: exitError}

@@ -122,7 +122,7 @@ func hookError(s *streams, hook string, err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &conflict):
-		renderPlan(s.Err, conflict.Plan, "conflicts: sync")
+		s.view.plan(s.Err, conflict.Plan, "conflicts: sync")
 		what := "the development database was not changed"
 		if hook == "pre-commit" {
 			what = "nothing was written and the commit stops"

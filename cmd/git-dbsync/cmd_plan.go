@@ -100,7 +100,7 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		_, err = s.Out.Write(data)
 		return err
 	}
-	renderPlan(s.Out, plan, "plan: apply")
+	s.view.plan(s.Out, plan, "plan: apply")
 	if plan.Applied {
 		fmt.Fprintf(s.Err, "hint: %q is already at %s; apply would do nothing\n", plan.Env, plan.Rev.Name)
 	}

@@ -34,7 +34,7 @@ rollbacks from its ledger. Writes nothing. --json prints the same as JSON
 			if opts.json {
 				return writeJSON(s.Out, st.Report())
 			}
-			renderStatus(s.Out, st)
+			s.view.status(s.Out, st)
 			return nil
 		},
 	}

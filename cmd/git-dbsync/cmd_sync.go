@@ -51,17 +51,17 @@ without the hooks installed.`,
 				return hookError(s, "sync", err)
 			}
 			if res == nil {
-				fmt.Fprintln(s.Out, "nothing to do: the repository has no commit yet")
+				fmt.Fprintln(s.summary(), "nothing to do: the repository has no commit yet")
 				return nil
 			}
 			if res.Already {
-				fmt.Fprintf(s.Out, "%q is in step with %s: nothing to do\n", res.Entry.Env, res.Entry.Revision)
+				fmt.Fprintf(s.summary(), "%q is in step with %s: nothing to do\n", res.Entry.Env, res.Entry.Revision)
 				return nil
 			}
 			if res.Plan != nil && res.Plan.Changes() > 0 {
-				renderPlan(s.Out, res.Plan, "synced")
+				s.view.plan(s.Out, res.Plan, "synced")
 			}
-			fmt.Fprintf(s.Out, "%q is in step with %s (ledger #%d)\n", res.Entry.Env, res.Entry.Revision, res.Entry.Seq)
+			fmt.Fprintf(s.summary(), "%q is in step with %s (ledger #%d)\n", res.Entry.Env, res.Entry.Revision, res.Entry.Seq)
 			return nil
 		},
 	}

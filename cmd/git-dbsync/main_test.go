@@ -20,13 +20,19 @@ import (
 // TestMain lets testscript run this test binary as git-dbsync, so that
 // scripts call the real command through real git: "exec git dbsync …".
 func TestMain(m *testing.M) {
-	log, err := os.CreateTemp("", "dbsync-messages-*.log")
-	if err != nil {
-		panic(err)
+	// This binary also runs as git-dbsync inside the scripts: those runs
+	// find the log already set and append to it.
+	logName := os.Getenv("DBSYNC_MESSAGE_LOG")
+	if logName == "" {
+		log, err := os.CreateTemp("", "dbsync-messages-*.log")
+		if err != nil {
+			panic(err)
+		}
+		log.Close()
+		logName = log.Name()
+		os.Setenv("DBSYNC_MESSAGE_LOG", logName)
 	}
-	log.Close()
-	os.Setenv("DBSYNC_MESSAGE_LOG", log.Name())
-	testscript.Main(messageCheck{m, log.Name()}, map[string]func(){
+	testscript.Main(messageCheck{m, logName}, map[string]func(){
 		"git-dbsync": func() { os.Exit(mainCode()) },
 	})
 }
@@ -134,6 +140,7 @@ func scriptParams(t *testing.T, dir, engine string) testscript.Params {
 			env.Setenv("GIT_AUTHOR_DATE", "2026-11-22T10:00:00Z")
 			env.Setenv("GIT_COMMITTER_DATE", "2026-11-22T10:00:00Z")
 			env.Setenv("FIXTURES", fixtures)
+			env.Setenv("DBSYNC_MESSAGE_LOG", os.Getenv("DBSYNC_MESSAGE_LOG"))
 			if engine != "" {
 				env.Setenv("ENGINE", engine)
 				for _, name := range []string{"dev", "prod", "staging"} {

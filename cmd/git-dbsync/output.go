@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fatih/color"
 	"github.com/tidwall/gjson"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
@@ -79,9 +80,13 @@ func shortCommit(c string) string {
 	return c
 }
 
-// renderPlan prints a plan under a title such as "plan: apply" or
-// "applied".
-func renderPlan(w io.Writer, p *gitdb.Plan, title string) {
+// plan prints a plan under a title such as "plan: apply" or "applied":
+// its base, scope changes, then per table the counts and (at normal
+// detail, up to rowsShown a table) the rows, and the totals.
+func (v view) plan(w io.Writer, p *gitdb.Plan, title string) {
+	if v.detail == quiet {
+		return
+	}
 	base := "nothing applied yet: the revision wins where rows differ"
 	switch {
 	case p.Rollback:
@@ -91,7 +96,7 @@ func renderPlan(w io.Writer, p *gitdb.Plan, title string) {
 	}
 	fmt.Fprintf(w, "%s %s (%s) on %q; %s\n", title, p.Rev.Name, shortCommit(p.Rev.Commit), p.Env, base)
 	for _, c := range p.ScopeChanges {
-		fmt.Fprintf(w, "scope change: %s (apply needs --allow-scope-change)\n", c)
+		fmt.Fprintf(w, "%s %s (apply needs --allow-scope-change)\n", v.paint(color.Bold, "scope change:"), c)
 	}
 	var ins, upd, del, conf, untracked int
 	for _, t := range p.Save().Tables {
@@ -113,26 +118,139 @@ func renderPlan(w io.Writer, p *gitdb.Plan, title string) {
 			fmt.Fprintf(w, ", %s (%d unresolved)", plural(len(t.Conflicts), "conflict"), unresolved)
 		}
 		fmt.Fprintln(w)
-		for i := range t.Ops {
-			renderOp(w, &t.Ops[i])
-		}
-		for i := range t.Conflicts {
-			renderConflict(w, &t.Conflicts[i])
-		}
-		if len(t.Untracked) > 0 {
-			fmt.Fprintf(w, "  ? untracked (only in the target; kept unless --prune): %s\n", strings.Join(t.UntrackedText, "; "))
+		if v.detail >= normal {
+			shown := 0
+			for i := range t.Ops {
+				if v.detail == verbose || shown < rowsShown {
+					v.op(w, &t.Ops[i])
+					shown++
+				}
+			}
+			if more := len(t.Ops) - shown; more > 0 {
+				fmt.Fprintf(w, "  … and %s (-v lists every row)\n", plural(more, "more row"))
+			}
+			for i := range t.Conflicts { // every conflict: each needs a decision
+				v.conflict(w, &t.Conflicts[i])
+			}
+			if len(t.Untracked) > 0 {
+				keys := t.UntrackedText
+				if v.detail < verbose && len(keys) > rowsShown {
+					keys = append(keys[:rowsShown:rowsShown], fmt.Sprintf("… and %d more", len(keys)-rowsShown))
+				}
+				fmt.Fprintf(w, "  ? untracked (only in the target; kept unless --prune): %s\n", strings.Join(keys, "; "))
+			}
 		}
 		ins, upd, del = ins+counts["insert"], upd+counts["update"], del+counts["delete"]
 		conf, untracked = conf+unresolved, untracked+len(t.Untracked)
 	}
 	fmt.Fprintf(w, "\n%s, %s, %s", plural(ins, "insert"), plural(upd, "update"), plural(del, "delete"))
 	if conf > 0 {
-		fmt.Fprintf(w, "; %s", plural(conf, "unresolved conflict"))
+		fmt.Fprintf(w, "; %s", v.paint(color.Bold, plural(conf, "unresolved conflict")))
 	}
 	if untracked > 0 {
 		fmt.Fprintf(w, "; %s", plural(untracked, "untracked row"))
 	}
 	fmt.Fprintln(w)
+}
+
+func (v view) op(w io.Writer, op *gitdb.SavedOp) {
+	switch op.Op {
+	case "insert":
+		fmt.Fprintf(w, "  %s\n", v.paint(color.FgGreen, "+ "+op.KeyText))
+	case "delete":
+		fmt.Fprintf(w, "  %s\n", v.paint(color.FgRed, "- "+op.KeyText))
+	case "update":
+		fmt.Fprintf(w, "  %s\n", v.paint(color.FgYellow, "~ "+op.KeyText))
+		v.cells(w, op.Changed, op.Paths, op.Before, op.After)
+	}
+}
+
+// maxPathChanges is how many changes inside one JSON value a plan or diff
+// lists before it sums up the rest.
+const maxPathChanges = 12
+
+// cells prints the changed cells of a row, a JSON value's changes path
+// by path: the old value red, the new one green.
+func (v view) cells(w io.Writer, changed []string, paths []gitdb.PathChangeReport, before, after []byte) {
+	change := func(name string, old, now []byte) {
+		fmt.Fprintf(w, "      %s: %s → %s\n", name, v.paint(color.FgRed, short(old)), v.paint(color.FgGreen, short(now)))
+	}
+	for _, name := range changed {
+		var mine []gitdb.PathChangeReport
+		for _, p := range paths {
+			if p.Column == name {
+				mine = append(mine, p)
+			}
+		}
+		if len(mine) == 0 {
+			change(name, cell(before, name), cell(after, name))
+			continue
+		}
+		for i, c := range mine {
+			if i == maxPathChanges-1 && len(mine) > maxPathChanges && v.detail < verbose {
+				fmt.Fprintf(w, "      %s (and %d more paths)\n", name, len(mine)-i)
+				break
+			}
+			change(name+" "+c.Path, c.Before, c.After)
+		}
+	}
+}
+
+func (v view) conflict(w io.Writer, c *gitdb.SavedConflict) {
+	what := map[string]string{
+		"both-changed":    "changed on both sides",
+		"both-added":      "added on both sides with different values",
+		"deleted-changed": "deleted by the revision, changed on the target",
+		"changed-deleted": "changed by the revision, deleted on the target",
+	}[c.Kind]
+	res := "CONFLICT"
+	if c.Resolution != "" {
+		res = "conflict resolved by " + c.Resolution
+	}
+	fmt.Fprintf(w, "  %s (%s)\n", v.paint(color.Bold, "! "+c.KeyText+": "+res), what)
+	for _, cell := range c.Cells {
+		name := cell.Column
+		if cell.Path != "" && cell.Path != "$" {
+			name += " " + cell.Path
+		}
+		fmt.Fprintf(w, "      %s: base %s, target %s, revision %s\n", name, short(cell.Base), short(cell.Ours), short(cell.Theirs))
+	}
+}
+
+func (v view) diff(w io.Writer, d *gitdb.DiffResult) {
+	if v.detail == quiet {
+		return
+	}
+	r := d.Report()
+	fmt.Fprintf(w, "--- %s\n+++ %s\n", r.From, r.To)
+	for _, t := range r.Tables {
+		counts := map[string]int{}
+		for _, ch := range t.Changes {
+			counts[ch.Change]++
+		}
+		fmt.Fprintf(w, "\n%s: %d added, %d changed, %d removed\n", t.Table, counts["added"], counts["changed"], counts["removed"])
+		if v.detail < normal {
+			continue
+		}
+		for i, ch := range t.Changes {
+			if i == rowsShown && v.detail < verbose {
+				fmt.Fprintf(w, "  … and %s (-v lists every row)\n", plural(len(t.Changes)-i, "more row"))
+				break
+			}
+			switch ch.Change {
+			case "added":
+				fmt.Fprintf(w, "  %s\n", v.paint(color.FgGreen, "+ "+ch.KeyText))
+			case "removed":
+				fmt.Fprintf(w, "  %s\n", v.paint(color.FgRed, "- "+ch.KeyText))
+			default:
+				fmt.Fprintf(w, "  %s\n", v.paint(color.FgYellow, "~ "+ch.KeyText))
+				v.cells(w, ch.Changed, ch.Paths, ch.Before, ch.After)
+			}
+		}
+	}
+	if len(r.Tables) == 0 {
+		fmt.Fprintln(w, "no differences")
+	}
 }
 
 // envFlag repeats an --env given, for a command a hint suggests.
@@ -149,93 +267,6 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-func renderOp(w io.Writer, op *gitdb.SavedOp) {
-	switch op.Op {
-	case "insert":
-		fmt.Fprintf(w, "  + %s\n", op.KeyText)
-	case "delete":
-		fmt.Fprintf(w, "  - %s\n", op.KeyText)
-	case "update":
-		fmt.Fprintf(w, "  ~ %s\n", op.KeyText)
-		renderCells(w, op.Changed, op.Paths, op.Before, op.After)
-	}
-}
-
-// maxPathChanges is how many changes inside one JSON value a plan or diff
-// lists before it sums up the rest.
-const maxPathChanges = 12
-
-// renderCells prints the changed cells of a row, a JSON value's changes
-// path by path.
-func renderCells(w io.Writer, changed []string, paths []gitdb.PathChangeReport, before, after []byte) {
-	for _, name := range changed {
-		var mine []gitdb.PathChangeReport
-		for _, p := range paths {
-			if p.Column == name {
-				mine = append(mine, p)
-			}
-		}
-		if len(mine) == 0 {
-			fmt.Fprintf(w, "      %s: %s → %s\n", name, short(cell(before, name)), short(cell(after, name)))
-			continue
-		}
-		for i, c := range mine {
-			if i == maxPathChanges-1 && len(mine) > maxPathChanges {
-				fmt.Fprintf(w, "      %s (and %d more paths)\n", name, len(mine)-i)
-				break
-			}
-			fmt.Fprintf(w, "      %s %s: %s → %s\n", name, c.Path, short(c.Before), short(c.After))
-		}
-	}
-}
-
-func renderConflict(w io.Writer, c *gitdb.SavedConflict) {
-	what := map[string]string{
-		"both-changed":    "changed on both sides",
-		"both-added":      "added on both sides with different values",
-		"deleted-changed": "deleted by the revision, changed on the target",
-		"changed-deleted": "changed by the revision, deleted on the target",
-	}[c.Kind]
-	res := "CONFLICT"
-	if c.Resolution != "" {
-		res = "conflict resolved by " + c.Resolution
-	}
-	fmt.Fprintf(w, "  ! %s: %s (%s)\n", c.KeyText, res, what)
-	for _, cell := range c.Cells {
-		name := cell.Column
-		if cell.Path != "" && cell.Path != "$" {
-			name += " " + cell.Path
-		}
-		fmt.Fprintf(w, "      %s: base %s, target %s, revision %s\n", name, short(cell.Base), short(cell.Ours), short(cell.Theirs))
-	}
-}
-
-func renderDiff(w io.Writer, d *gitdb.DiffResult) {
-	r := d.Report()
-	fmt.Fprintf(w, "--- %s\n+++ %s\n", r.From, r.To)
-	for _, t := range r.Tables {
-		counts := map[string]int{}
-		for _, ch := range t.Changes {
-			counts[ch.Change]++
-		}
-		fmt.Fprintf(w, "\n%s: %d added, %d changed, %d removed\n", t.Table, counts["added"], counts["changed"], counts["removed"])
-		for _, ch := range t.Changes {
-			switch ch.Change {
-			case "added":
-				fmt.Fprintf(w, "  + %s\n", ch.KeyText)
-			case "removed":
-				fmt.Fprintf(w, "  - %s\n", ch.KeyText)
-			default:
-				fmt.Fprintf(w, "  ~ %s\n", ch.KeyText)
-				renderCells(w, ch.Changed, ch.Paths, ch.Before, ch.After)
-			}
-		}
-	}
-	if len(r.Tables) == 0 {
-		fmt.Fprintln(w, "no differences")
-	}
 }
 
 // renderDeployStatus says where an environment that deploys stands: the
@@ -286,7 +317,10 @@ func renderDevStatus(w io.Writer, st *gitdb.Status, d *gitdb.DevReport) {
 	}
 }
 
-func renderStatus(w io.Writer, st *gitdb.Status) {
+func (v view) status(w io.Writer, st *gitdb.Status) {
+	if v.detail == quiet {
+		return
+	}
 	fmt.Fprintf(w, "environment %q\n", st.Env)
 	if st.Identity == nil {
 		fmt.Fprintln(w, "  identity:  none yet (written by the first apply)")

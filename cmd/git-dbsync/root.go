@@ -55,6 +55,18 @@ type streams struct {
 	// Terminal is true when stdin and stdout are terminals: only then do
 	// commands ask questions or draw progress.
 	Terminal bool
+	// view is how much plans and diffs show, and whether in colour: set
+	// from the global options before a command runs.
+	view view
+}
+
+// summary is where a command says what it did: stdout, or nowhere
+// under -q.
+func (s *streams) summary() io.Writer {
+	if s.view.detail == quiet {
+		return io.Discard
+	}
+	return s.Out
 }
 
 func newStreams(in *os.File, out, errOut *os.File) *streams {
@@ -131,6 +143,13 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
+	var vf viewFlags
+	vf.add(root)
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		var err error
+		s.view, err = vf.view(s.Out)
+		return err
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v\nhint: see 'git dbsync %s --help'", err, c.Name())
 	})
