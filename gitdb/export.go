@@ -85,6 +85,8 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	dirs := map[string]string{} // table directory → table, to catch name collisions
 	var caches []*exportdir.Cache
 	tr := dbrows.NewTranslator(db, cat.Config)
+	tr.Meter = w.Meter
+	w.Meter.Start("exporting", -1)
 	for _, t := range cat.Config {
 		dir := serialize.TableDir(t.Meta.Name)
 		if other, dup := dirs[dir]; dup {

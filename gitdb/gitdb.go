@@ -20,6 +20,7 @@ import (
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/sqlite" // the embedded default engine
 	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
+	"github.com/gitdbsync/git-dbsync/internal/progress"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -30,6 +31,9 @@ func FindRoot(dir string) (string, error) { return repo.FindRoot(dir) }
 type Workspace struct {
 	Root   string
 	Config *config.Config
+	// Meter, when set, counts the rows export, plan, apply and rollback
+	// read and write, for a progress display.
+	Meter *progress.Meter
 }
 
 // OpenWorkspace finds the repository containing dir and loads its .dbsync.

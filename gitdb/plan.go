@@ -172,6 +172,8 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 		return nil, err
 	}
 	pl := &planned{Plan: p, tr: dbrows.NewTranslator(db, tables), cfg: cfg}
+	pl.tr.Meter = s.ws.Meter
+	s.ws.Meter.Start("planning", -1)
 	fp := sha256.New()
 	for i := range theirs {
 		tf := &theirs[i]

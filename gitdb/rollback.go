@@ -175,6 +175,8 @@ func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, l *ledger
 		tables, byName[table] = append(tables, t), t
 	}
 	pl := &planned{Plan: p, tr: dbrows.NewTranslator(db, tables), cfg: cfg}
+	pl.tr.Meter = s.ws.Meter
+	s.ws.Meter.Start("planning", -1)
 	fp := sha256.New()
 	for _, table := range order {
 		if byName[table] == nil {

@@ -128,7 +128,7 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 		return err
 	}
 	opts.Version = version
-	ws, err := openWorkspace()
+	ws, err := s.workspace()
 	if err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 		what = "as a baseline, without writing rows"
 	}
 	fmt.Fprintf(s.summary(), "%s %s (%s) on %q: %s (ledger #%d)\n", done, res.Entry.Revision, shortCommit(res.Entry.Commit), res.Entry.Env, what, res.Entry.Seq)
-	fmt.Fprintf(s.Err, "recorded in %s\n", res.LockFile)
+	fmt.Fprintf(s.notes(), "recorded in %s\n", res.LockFile)
 	return nil
 }
 

@@ -36,7 +36,7 @@ The exit status is git commit's.`,
 			if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
 				return cmd.Help()
 			}
-			ws, err := openWorkspace()
+			ws, err := s.workspace()
 			if err != nil {
 				return err
 			}

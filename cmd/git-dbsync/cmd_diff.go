@@ -46,7 +46,7 @@ JSON (schemas/diff.schema.json).`,
 				}
 			}
 			opts.UseDB = cmd.Flags().Changed("env")
-			ws, err := openWorkspace()
+			ws, err := s.workspace()
 			if err != nil {
 				return err
 			}

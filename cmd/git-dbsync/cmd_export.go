@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -54,11 +53,7 @@ would change: use it in CI to catch a commit whose files are stale.`,
 }
 
 func runExport(cmd *cobra.Command, s *streams, opts *exportOptions) error {
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	ws, err := gitdb.OpenWorkspace(wd)
+	ws, err := s.workspace()
 	if err != nil {
 		return err
 	}

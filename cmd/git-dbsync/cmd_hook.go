@@ -27,11 +27,7 @@ func newHookCmd(s *streams) *cobra.Command {
 }
 
 func runHook(cmd *cobra.Command, s *streams, args []string) error {
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	ws, err := gitdb.OpenWorkspace(wd)
+	ws, err := s.workspace()
 	if errors.Is(err, gitdb.ErrNoConfig) {
 		return nil // a branch without git dbsync: nothing to do
 	}

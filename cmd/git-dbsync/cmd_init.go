@@ -81,7 +81,7 @@ func runInit(cmd *cobra.Command, s *streams, opts *initOptions) error {
 	for _, sg := range res.Suggestions {
 		fmt.Fprintf(s.Out, "%-9s %-30s %s\n", sg.Class, sg.Table, sg.Reason)
 	}
-	fmt.Fprintf(s.Err, "wrote %s with %s for environment %q\n", res.Path, plural(len(res.Suggestions), "table"), res.Env)
+	fmt.Fprintf(s.notes(), "wrote %s with %s for environment %q\n", res.Path, plural(len(res.Suggestions), "table"), res.Env)
 	fmt.Fprintf(s.Err, "hint: review the classes, then run 'git dbsync export'\n")
 	return nil
 }

@@ -73,7 +73,7 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 	if opts.Resolve, err = resolution(opts.ours, opts.theirs); err != nil {
 		return err
 	}
-	ws, err := openWorkspace()
+	ws, err := s.workspace()
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		if err := os.WriteFile(opts.out, data, 0o666); err != nil {
 			return err
 		}
-		fmt.Fprintf(s.Err, "saved the plan to %s; apply it with: git dbsync apply --plan %s\n", opts.out, opts.out)
+		fmt.Fprintf(s.notes(), "saved the plan to %s; apply it with: git dbsync apply --plan %s\n", opts.out, opts.out)
 	}
 	if opts.json {
 		data, err := saved.Marshal()
@@ -108,12 +108,4 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		fmt.Fprintln(s.Err, "hint: resolve the conflicts with --ours (keep the target's values) or --theirs (take the revision's), or set [table] merge in .dbsync")
 	}
 	return nil
-}
-
-func openWorkspace() (*gitdb.Workspace, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return nil, err
-	}
-	return gitdb.OpenWorkspace(wd)
 }

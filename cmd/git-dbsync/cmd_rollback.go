@@ -61,7 +61,7 @@ func runRollback(cmd *cobra.Command, s *streams, opts *rollbackOptions) error {
 		return err
 	}
 	opts.Version = version
-	ws, err := openWorkspace()
+	ws, err := s.workspace()
 	if err != nil {
 		return err
 	}

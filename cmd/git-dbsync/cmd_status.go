@@ -23,7 +23,7 @@ rollbacks from its ledger. Writes nothing. --json prints the same as JSON
 		Example: `  git dbsync status --env prod`,
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ws, err := openWorkspace()
+			ws, err := s.workspace()
 			if err != nil {
 				return err
 			}

@@ -41,7 +41,7 @@ without the hooks installed.`,
 			if opts.Resolve, err = resolution(opts.ours, opts.theirs); err != nil {
 				return err
 			}
-			ws, err := openWorkspace()
+			ws, err := s.workspace()
 			if err != nil {
 				return err
 			}

@@ -25,6 +25,11 @@ func TestREADMEListsEveryFlag(t *testing.T) {
 		}
 	}
 	root := newRootCmd(&streams{})
+	root.PersistentFlags().VisitAll(func(f *pflag.Flag) {
+		if !strings.Contains(rows["<command>"], "--"+f.Name) {
+			t.Errorf("README: the row of the options of every command lacks --%s", f.Name)
+		}
+	})
 	for _, c := range root.Commands() {
 		if c.Hidden || c.Name() == "help" || c.Name() == "completion" {
 			continue

@@ -10,6 +10,8 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+
+	"github.com/gitdbsync/git-dbsync/gitdb"
 )
 
 // version is set at build time with -ldflags "-X main.ldflagsVersion=…"
@@ -58,6 +60,10 @@ type streams struct {
 	// view is how much plans and diffs show, and whether in colour: set
 	// from the global options before a command runs.
 	view view
+	// errTerm is stderr when it is a terminal, for the progress display
+	// (nil otherwise); progress is that display while a command runs.
+	errTerm  io.Writer
+	progress *progressDisplay
 }
 
 // summary is where a command says what it did: stdout, or nowhere
@@ -69,9 +75,36 @@ func (s *streams) summary() io.Writer {
 	return s.Out
 }
 
+// notes is where a command says where it put things (a lock file, a saved
+// plan): stderr, or nowhere under -q.
+func (s *streams) notes() io.Writer {
+	if s.view.detail == quiet {
+		return io.Discard
+	}
+	return s.Err
+}
+
 func newStreams(in *os.File, out, errOut *os.File) *streams {
-	return &streams{In: in, Out: out, Err: errOut,
+	s := &streams{In: in, Out: out, Err: errOut,
 		Terminal: isatty.IsTerminal(in.Fd()) && isatty.IsTerminal(out.Fd())}
+	if isatty.IsTerminal(errOut.Fd()) {
+		s.errTerm = errOut
+	}
+	return s
+}
+
+// workspace opens the repository of the working directory, its meter
+// drawn when progress shows.
+func (s *streams) workspace() (*gitdb.Workspace, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	ws, err := gitdb.OpenWorkspace(wd)
+	if err == nil && s.progress != nil {
+		ws.Meter = &s.progress.meter
+	}
+	return ws, err
 }
 
 // run executes one command line and returns the process exit code.
@@ -95,6 +128,9 @@ func runContext(ctx context.Context, args []string, s *streams) int {
 		return exitUsage
 	}
 	err := root.ExecuteContext(ctx)
+	if s.progress != nil {
+		s.progress.close()
+	}
 	if err != nil && ctx.Err() != nil { // interrupted: whatever failed on the way says less
 		err = &codedError{code: exitInterrupted, err: errors.New("interrupted: nothing was written")}
 	}
@@ -147,8 +183,14 @@ func newRootCmd(s *streams) *cobra.Command {
 	vf.add(root)
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
 		var err error
-		s.view, err = vf.view(s.Out)
-		return err
+		if s.view, err = vf.view(s.Out); err != nil {
+			return err
+		}
+		if s.errTerm != nil && s.view.detail != quiet && s.progress == nil {
+			s.progress = newProgressDisplay(s.errTerm)
+			s.Out, s.Err = s.progress.pause(s.Out), s.progress.pause(s.Err)
+		}
+		return nil
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v\nhint: see 'git dbsync %s --help'", err, c.Name())

@@ -90,6 +90,7 @@ func (s *Source) Each(ctx context.Context, fn func(serialize.Row) error) error {
 		desc = &filtered
 	}
 	err := s.Tr.db.ReadRows(ctx, desc, s.T.columns, meta.Key, func(values []any) error {
+		s.Tr.Meter.Add(1)
 		var err error
 		if buf, err = s.Tr.rowToFile(ctx, s.T, values, row, buf, s.KeepHidden); err != nil {
 			return err

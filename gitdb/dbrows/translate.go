@@ -10,6 +10,7 @@ import (
 	"github.com/gitdbsync/git-dbsync/gitdb/codec"
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/internal/progress"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -145,6 +146,8 @@ type Translator struct {
 	// columns with hidden paths, to put those values back when the row is
 	// written.
 	kept map[string]map[string][]serialize.Cell
+	// Meter counts the rows read and written, for a progress display.
+	Meter *progress.Meter
 }
 
 func NewTranslator(db dialect.Reader, tables []*Table) *Translator {

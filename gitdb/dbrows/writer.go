@@ -43,30 +43,42 @@ func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
 		return err
 	}
 	writes := make([]*dbTable, len(tables))
+	total := 0
 	for i, t := range tables {
 		if writes[i], err = w.Tr.dbTable(ctx, t); err != nil {
 			return err
 		}
+		total += len(writes[i].deletes) + len(writes[i].inserts)
+		for _, g := range writes[i].updates {
+			total += len(g.keys)
+		}
 	}
+	w.Tr.Meter.Start("writing", int64(total))
 	fail := func(t *dbTable, kind merge.Kind, err error) error {
 		return fmt.Errorf("table %q: %s: %w", t.name, kind, dialect.Explain(w.Tx, err))
 	}
 	for i := len(writes) - 1; i >= 0; i-- {
-		if t := writes[i]; len(t.deletes) > 0 {
-			if err := w.Tx.Delete(ctx, t.name, t.keyCols, t.deletes); err != nil {
-				return fail(t, merge.Delete, err)
-			}
+		t := writes[i]
+		err := w.inChunks(len(t.deletes), func(lo, hi int) error {
+			return w.Tx.Delete(ctx, t.name, t.keyCols, t.deletes[lo:hi])
+		})
+		if err != nil {
+			return fail(t, merge.Delete, err)
 		}
 	}
 	fault.Point("mid-write")
 	for _, t := range writes {
-		if len(t.inserts) > 0 {
-			if err := w.Tx.Insert(ctx, t.name, t.insertCols, t.inserts); err != nil {
-				return fail(t, merge.Insert, err)
-			}
+		err := w.inChunks(len(t.inserts), func(lo, hi int) error {
+			return w.Tx.Insert(ctx, t.name, t.insertCols, t.inserts[lo:hi])
+		})
+		if err != nil {
+			return fail(t, merge.Insert, err)
 		}
 		for _, g := range t.updates {
-			if err := w.Tx.Update(ctx, t.name, t.keyCols, g.keys, g.cols, g.vals); err != nil {
+			err := w.inChunks(len(g.keys), func(lo, hi int) error {
+				return w.Tx.Update(ctx, t.name, t.keyCols, g.keys[lo:hi], g.cols, g.vals[lo:hi])
+			})
+			if err != nil {
 				return fail(t, merge.Update, err)
 			}
 		}
@@ -75,6 +87,23 @@ func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
 		return err
 	}
 	return w.advanceCounters(ctx, tables, maxID)
+}
+
+// chunkRows is how many rows one call to the database writes at most: the
+// engines batch within a call, and the progress display moves between
+// calls.
+const chunkRows = 10000
+
+// inChunks calls write for successive ranges of n rows, counting them.
+func (w *Writer) inChunks(n int, write func(lo, hi int) error) error {
+	for lo := 0; lo < n; lo += chunkRows {
+		hi := min(lo+chunkRows, n)
+		if err := write(lo, hi); err != nil {
+			return err
+		}
+		w.Tr.Meter.Add(hi - lo)
+	}
+	return nil
 }
 
 // deletedKeys lists, per table with a one-column key, the keys (as the
