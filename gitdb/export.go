@@ -39,6 +39,7 @@ type ExportResult struct {
 	Tables       []TableExport
 	Unclassified []string // tables no class matches
 	Warnings     []string
+	Check        bool // nothing was written
 }
 
 // Changed reports whether any file changes (or, with Check, would).
@@ -71,7 +72,7 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	if err != nil {
 		return nil, err
 	}
-	res := &ExportResult{Env: env, Dir: w.Config.Dir, Unclassified: cat.Unclassified, Warnings: cat.Warnings}
+	res := &ExportResult{Env: env, Dir: w.Config.Dir, Unclassified: cat.Unclassified, Warnings: cat.Warnings, Check: opts.Check}
 	gitDir, _ := repo.CommonDir(w.Root)
 	tmp := ""
 	if gitDir != "" { // temporary files where git never looks

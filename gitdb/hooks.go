@@ -1,8 +1,6 @@
 package gitdb
 
 import (
-	"fmt"
-
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/hooks"
@@ -81,30 +79,16 @@ func (h *Hooks) Uninstall() ([]string, error) {
 	return lines, nil
 }
 
-// Status describes every hook, the drivers and the hooks directory, one
-// line each.
-func (h *Hooks) Status() ([]string, error) {
+// Status reports the state of every hook and of the drivers.
+func (h *Hooks) Status() (*HooksReport, error) {
 	sts, err := hooks.Status(h.Dir)
 	if err != nil {
 		return nil, err
 	}
-	var lines []string
+	r := &HooksReport{Format: 1, Dir: h.Dir, Hooks: []HookReport{}, Drivers: hooks.DriversInstalled(h.git.Output)}
 	for _, st := range sts {
-		line := fmt.Sprintf("%-14s %s", st.Name, st.State)
-		if st.Version > 0 {
-			line += fmt.Sprintf(" (v%d)", st.Version)
-		}
-		if st.Chained {
-			line += ", chains " + st.Name + hooks.ChainedSuffix
-		}
-		if st.Replaced {
-			line += ", keeps " + st.Name + hooks.ReplacedSuffix
-		}
-		lines = append(lines, line)
+		state := map[hooks.State]string{hooks.Missing: "missing", hooks.Ours: "installed", hooks.Old: "outdated", hooks.Foreign: "foreign"}[st.State]
+		r.Hooks = append(r.Hooks, HookReport{Name: st.Name, State: state, Version: st.Version, Chained: st.Chained, Replaced: st.Replaced})
 	}
-	drivers := "not registered"
-	if hooks.DriversInstalled(h.git.Output) {
-		drivers = "registered"
-	}
-	return append(lines, fmt.Sprintf("%-14s %s", "drivers", drivers), fmt.Sprintf("%-14s %s", "hooks dir", h.Dir)), nil
+	return r, nil
 }

@@ -189,3 +189,81 @@ func entryReport(e *Entry) EntryReport {
 	return EntryReport{Seq: e.Seq, ID: e.ID, Kind: e.Kind, Revision: e.Revision, Commit: e.Commit, BaseCommit: e.BaseCommit,
 		At: e.At.UTC(), Owner: e.Owner, Version: e.Version, Tables: tables, Undoes: e.Undoes, UndoneBy: e.UndoneBy}
 }
+
+// ApplyReport is the JSON form of what an apply or rollback did
+// (schemas/apply.schema.json).
+type ApplyReport struct {
+	Format int    `json:"format"`
+	Env    string `json:"env"`
+	// Done is false when the target was already at the revision: Entry is
+	// then the entry found, and nothing was written.
+	Done     bool        `json:"done"`
+	Entry    EntryReport `json:"entry"`
+	LockFile string      `json:"lock_file"`
+	Notes    []string    `json:"notes"`
+}
+
+// Report returns the JSON form of an apply or rollback's outcome.
+func (r *ApplyResult) Report() *ApplyReport {
+	notes := r.Notes
+	if notes == nil {
+		notes = []string{}
+	}
+	return &ApplyReport{Format: 1, Env: r.Entry.Env, Done: !r.Already, Entry: entryReport(r.Entry), LockFile: r.LockFile, Notes: notes}
+}
+
+// ExportReport is the JSON form of an export (schemas/export.schema.json).
+type ExportReport struct {
+	Format       int                 `json:"format"`
+	Env          string              `json:"env"`
+	Dir          string              `json:"dir"`
+	Check        bool                `json:"check"`   // nothing was written
+	Changed      bool                `json:"changed"` // a file changed (or, with check, would)
+	Tables       []ExportTableReport `json:"tables"`
+	Unclassified []string            `json:"unclassified"`
+	Warnings     []string            `json:"warnings"`
+}
+
+// ExportTableReport is what an export did to one table's files.
+type ExportTableReport struct {
+	Table       string `json:"table"`
+	Dir         string `json:"dir"`
+	Layout      string `json:"layout"`
+	Rows        int    `json:"rows"`
+	Added       int    `json:"added"`
+	Changed     int    `json:"changed"`
+	Removed     int    `json:"removed"`
+	New         bool   `json:"new"`
+	MetaChanged bool   `json:"meta_changed"`
+	Dropped     bool   `json:"dropped"`
+}
+
+// Report returns the export's JSON form.
+func (r *ExportResult) Report() *ExportReport {
+	out := &ExportReport{Format: 1, Env: r.Env, Dir: r.Dir, Check: r.Check, Changed: r.Changed(), Tables: []ExportTableReport{},
+		Unclassified: append([]string{}, r.Unclassified...), Warnings: append([]string{}, r.Warnings...)}
+	for _, t := range r.Tables {
+		out.Tables = append(out.Tables, ExportTableReport{Table: t.Table, Dir: t.Dir, Layout: string(t.Layout), Rows: t.Rows,
+			Added: t.Added, Changed: t.Changed, Removed: t.Removed, New: t.New, MetaChanged: t.MetaChanged, Dropped: t.Dropped})
+	}
+	return out
+}
+
+// HooksReport is the state of a repository's hooks and drivers
+// (schemas/hooks.schema.json).
+type HooksReport struct {
+	Format  int          `json:"format"`
+	Dir     string       `json:"dir"` // the hooks directory
+	Hooks   []HookReport `json:"hooks"`
+	Drivers bool         `json:"drivers"` // the merge and diff drivers are registered
+}
+
+// HookReport is one hook: missing, installed (ours, up to date), outdated
+// (ours, an older version) or foreign (a hook git dbsync did not write).
+type HookReport struct {
+	Name     string `json:"name"`
+	State    string `json:"state"`
+	Version  int    `json:"version,omitempty"`
+	Chained  bool   `json:"chained"`  // ours calls the hook that was there before
+	Replaced bool   `json:"replaced"` // the hook that was there before is kept aside
+}

@@ -16,12 +16,13 @@ type applyOptions struct {
 	ours, theirs bool
 	yes          bool
 	planFile     string
+	json         bool
 }
 
 func newApplyCmd(s *streams) *cobra.Command {
 	opts := &applyOptions{}
 	cmd := &cobra.Command{
-		Use:   "apply <revision> --env NAME [--yes] [--ours|--theirs] [--prune] [--baseline] [--adopt] [--allow-scope-change]\n  git dbsync apply --plan FILE [--yes]",
+		Use:   "apply <revision> --env NAME [--yes] [--ours|--theirs] [--prune] [--baseline] [--adopt] [--allow-scope-change] [--json]\n  git dbsync apply --plan FILE [--yes] [--json]",
 		Short: "Merge a tagged revision into an environment's database",
 		Long: `Merge the config rows of a revision (a tag, usually) into an environment's
 database, as 'git dbsync plan' shows: a three-way merge that keeps what was
@@ -95,6 +96,7 @@ question. Without a terminal it never waits for input: it refuses unless
 	f.BoolVar(&opts.Baseline, "baseline", false, "record the revision as applied without writing rows")
 	f.BoolVar(&opts.Adopt, "adopt", false, "take over a database whose identity names another environment")
 	f.BoolVar(&opts.AllowScopeChange, "allow-scope-change", false, "write what the revision's .dbsync newly makes config or newly scopes")
+	f.BoolVar(&opts.json, "json", false, "print what was done as JSON (schemas/apply.schema.json)")
 	f.StringVar(&opts.planFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
 	return cmd
 }
@@ -123,6 +125,7 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 	if opts.Revision == "" {
 		return usageErrorf("name the revision to apply (or --plan FILE)\nhint: see 'git dbsync apply --help'")
 	}
+	s.json = opts.json
 	rendered := false
 	if opts.Confirm, err = confirmer(s, opts.yes, "apply", "git dbsync plan "+opts.Revision+envFlag(opts.Env), &rendered); err != nil {
 		return err
@@ -149,7 +152,7 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 	var busy *gitdb.BusyError
 	switch {
 	case errors.As(err, &conflict):
-		s.view.plan(s.Out, conflict.Plan, "conflicts: "+verb)
+		s.view.plan(s.forPeople(), conflict.Plan, "conflicts: "+verb)
 		return fmt.Errorf("%w; nothing written\nhint: resolve them with --ours (keep the target's values) or --theirs (take the revision's), or set [table] merge in .dbsync", err)
 	case errors.As(err, &locked):
 		return fmt.Errorf("%w\nhint: wait for it to finish; if its process is gone, the next run clears the lock", err)
@@ -157,6 +160,9 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 		return fmt.Errorf("%w\nhint: run it again once the other session is done; [env] lock-timeout in .dbsync sets how long to wait", err)
 	case err != nil:
 		return err
+	}
+	if s.json {
+		return writeJSON(s.Out, res.Report())
 	}
 	if res.Already {
 		fmt.Fprintf(s.summary(), "%q is already at %s (ledger #%d, %s): nothing to do\n", res.Entry.Env, res.Entry.Revision, res.Entry.Seq, res.Entry.At.Format("2006-01-02 15:04:05 MST"))
@@ -190,7 +196,7 @@ func confirmer(s *streams, yes bool, verb, review string, rendered *bool) (func(
 	return func(p *gitdb.Plan) (bool, error) {
 		v := s.view
 		v.detail = max(v.detail, normal) // a question needs the changes it asks about, even under -q or --stat
-		v.plan(s.Out, p, "about to "+verb)
+		v.plan(s.forPeople(), p, "about to "+verb)
 		*rendered = true
 		fmt.Fprintf(s.Err, "%s these changes to %q? [y/N] ", strings.ToUpper(verb[:1])+verb[1:], p.Env)
 		line, err := bufio.NewReader(s.In).ReadString('\n')

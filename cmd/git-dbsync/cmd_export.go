@@ -11,12 +11,13 @@ import (
 
 type exportOptions struct {
 	gitdb.ExportOptions
+	json bool
 }
 
 func newExportCmd(s *streams) *cobra.Command {
 	opts := &exportOptions{}
 	cmd := &cobra.Command{
-		Use:   "export [--env NAME] [--check]",
+		Use:   "export [--env NAME] [--check] [--json]",
 		Short: "Write the config tables of a database to canonical JSON files",
 		Long: `Write the rows of every config table (and row scope) of an environment's
 database into the export directory (default db/), one folder per table:
@@ -39,7 +40,10 @@ Prints one line per table with rows added, changed and removed. Tables that
 no class in .dbsync matches are listed as a warning.
 
 With --check, nothing is written, and the exit status is 1 when any file
-would change: use it in CI to catch a commit whose files are stale.`,
+would change: use it in CI to catch a commit whose files are stale.
+
+--json prints what was done (or, with --check, would be) as JSON
+(schemas/export.schema.json).`,
 		Example: `  git dbsync export
   git dbsync export --env staging
   git dbsync export --check || echo "run git dbsync export and commit"`,
@@ -49,6 +53,7 @@ would change: use it in CI to catch a commit whose files are stale.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.Env, "env", "", "environment to export (default: dev, or the only one)")
 	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 1 if any file would change")
+	f.BoolVar(&opts.json, "json", false, "print what was done as JSON")
 	return cmd
 }
 
@@ -63,6 +68,15 @@ func runExport(cmd *cobra.Command, s *streams, opts *exportOptions) error {
 	}
 	for _, w := range res.Warnings {
 		warn(s.Err, "%s", w)
+	}
+	if opts.json {
+		if err := writeJSON(s.Out, res.Report()); err != nil {
+			return err
+		}
+		if opts.Check && res.Changed() {
+			return &silentError{code: exitError}
+		}
+		return nil
 	}
 	if len(res.Unclassified) > 0 {
 		verb := "match"

@@ -12,12 +12,13 @@ import (
 type hooksOptions struct {
 	force, chain bool
 	driversOnly  bool
+	json         bool
 }
 
 func newHooksCmd(s *streams) *cobra.Command {
 	opts := &hooksOptions{}
 	cmd := &cobra.Command{
-		Use:   "hooks install [--chain|--force] | uninstall | status",
+		Use:   "hooks install [--chain|--force] | uninstall | status [--json]",
 		Short: "Install the git hooks and the merge and diff drivers",
 		Long: `Install, upgrade or remove git dbsync's git hooks, in the hooks directory git
 uses (core.hooksPath, or the common git directory of linked worktrees). They
@@ -49,7 +50,11 @@ hooks and drivers and puts such hooks back exactly as they were; a committed
 The hooks do nothing when DBSYNC_SKIP_HOOKS=1, never run inside each other,
 and fail with an explanation when git-dbsync is not on PATH. The pre-commit
 framework, husky and lefthook can call 'git dbsync hook <name>' instead
-(see the README).`,
+(see the README).
+
+status lists each hook (missing, installed, outdated or another hook), the
+drivers and the hooks directory; --json prints the same as JSON
+(schemas/hooks.schema.json).`,
 		Example: `  git dbsync hooks install
   git dbsync hooks install --chain
   git dbsync hooks install --drivers-only   # husky, lefthook or pre-commit run the hooks
@@ -60,6 +65,7 @@ framework, husky and lefthook can call 'git dbsync hook <name>' instead
 	}
 	cmd.Flags().BoolVar(&opts.chain, "chain", false, "keep a hook git dbsync did not write and call it first")
 	cmd.Flags().BoolVar(&opts.force, "force", false, "move a hook git dbsync did not write aside (uninstall puts it back)")
+	cmd.Flags().BoolVar(&opts.json, "json", false, "status: print the state as JSON")
 	cmd.Flags().BoolVar(&opts.driversOnly, "drivers-only", false, "install the merge and diff drivers but no hooks (another hook manager runs 'git dbsync hook …')")
 	return cmd
 }
@@ -72,6 +78,9 @@ func runHooks(s *streams, action string, opts *hooksOptions) error {
 	h, err := gitdb.OpenHooks(wd)
 	if err != nil {
 		return err
+	}
+	if opts.json && action != "status" {
+		return usageErrorf("--json goes with status only")
 	}
 	var lines []string
 	switch action {
@@ -89,7 +98,14 @@ func runHooks(s *streams, action string, opts *hooksOptions) error {
 	case "uninstall":
 		lines, err = h.Uninstall()
 	case "status":
-		lines, err = h.Status()
+		r, err := h.Status()
+		if err != nil {
+			return err
+		}
+		if opts.json {
+			return writeJSON(s.Out, r)
+		}
+		lines = hooksStatusLines(r)
 	default:
 		return usageErrorf("unknown action %q (want install, uninstall or status)", action)
 	}
@@ -97,4 +113,32 @@ func runHooks(s *streams, action string, opts *hooksOptions) error {
 		fmt.Fprintln(s.Out, l)
 	}
 	return err
+}
+
+// hooksStatusLines says, a line each, the state of every hook, the drivers
+// and the hooks directory.
+func hooksStatusLines(r *gitdb.HooksReport) []string {
+	var lines []string
+	for _, h := range r.Hooks {
+		state := map[string]string{"outdated": "installed (older version)", "foreign": "another hook"}[h.State]
+		if state == "" {
+			state = h.State
+		}
+		line := fmt.Sprintf("%-14s %s", h.Name, state)
+		if h.Version > 0 {
+			line += fmt.Sprintf(" (v%d)", h.Version)
+		}
+		if h.Chained {
+			line += ", chains " + h.Name + ".dbsync-chained"
+		}
+		if h.Replaced {
+			line += ", keeps " + h.Name + ".dbsync-replaced"
+		}
+		lines = append(lines, line)
+	}
+	drivers := "not registered"
+	if r.Drivers {
+		drivers = "registered"
+	}
+	return append(lines, fmt.Sprintf("%-14s %s", "drivers", drivers), fmt.Sprintf("%-14s %s", "hooks dir", r.Dir))
 }

@@ -10,12 +10,13 @@ type rollbackOptions struct {
 	gitdb.RollbackOptions
 	ours, theirs bool
 	yes          bool
+	json         bool
 }
 
 func newRollbackCmd(s *streams) *cobra.Command {
 	opts := &rollbackOptions{}
 	cmd := &cobra.Command{
-		Use:   "rollback [<revision>] --env NAME [--yes] [--ours|--theirs]",
+		Use:   "rollback [<revision>] --env NAME [--yes] [--ours|--theirs] [--json]",
 		Short: "Undo what the apply of a revision changed",
 		Long: `Undo what the apply of <revision> (default: the last apply) changed on an
 environment's database, from the before-images its ledger entry holds.
@@ -48,6 +49,7 @@ without a terminal it refuses unless --yes is given.`,
 	f.BoolVarP(&opts.yes, "yes", "y", false, "roll back without asking")
 	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's later edits")
 	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by restoring the before-images")
+	f.BoolVar(&opts.json, "json", false, "print what was done as JSON (schemas/apply.schema.json)")
 	return cmd
 }
 
@@ -56,6 +58,7 @@ func runRollback(cmd *cobra.Command, s *streams, opts *rollbackOptions) error {
 	if opts.Resolve, err = resolution(opts.ours, opts.theirs); err != nil {
 		return err
 	}
+	s.json = opts.json
 	rendered := false
 	if opts.Confirm, err = confirmer(s, opts.yes, "roll back", "git dbsync status"+envFlag(opts.Env), &rendered); err != nil {
 		return err

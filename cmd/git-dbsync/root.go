@@ -64,6 +64,18 @@ type streams struct {
 	// (nil otherwise); progress is that display while a command runs.
 	errTerm  io.Writer
 	progress *progressDisplay
+	// json is set by a command printing JSON on stdout: what it shows
+	// people (a plan before its question, conflicts) goes to stderr.
+	json bool
+}
+
+// forPeople is where a command prints plans and conflicts: stdout, or
+// stderr when stdout carries JSON.
+func (s *streams) forPeople() io.Writer {
+	if s.json {
+		return s.Err
+	}
+	return s.Out
 }
 
 // summary is where a command says what it did: stdout, or nowhere

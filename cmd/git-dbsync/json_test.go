@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/gitdbsync/git-dbsync/internal/gittest"
+	"github.com/gitdbsync/git-dbsync/internal/sqltool"
+	"github.com/gitdbsync/git-dbsync/schemas"
+)
+
+// Every --json the binary prints matches its schema under schemas/, and
+// says what happened.
+func TestJSONOutputsMatchSchemas(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	entries, _ := schemas.FS.ReadDir(".")
+	for _, e := range entries {
+		data, _ := schemas.FS.ReadFile(e.Name())
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %v", e.Name(), err)
+		}
+		if err := c.AddResource(schemas.Base+e.Name(), doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := gittest.Init(t)
+	dev, prod := filepath.Join(dir, "dev.db"), filepath.Join(dir, "prod.db")
+	if err := sqltool.Exec(dev, "CREATE TABLE s (k TEXT PRIMARY KEY, v TEXT); INSERT INTO s VALUES ('a', '1'), ('b', '2'); CREATE TABLE stray (x INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = sqlite:dev.db\n[env \"prod\"]\n\turl = sqlite:prod.db\n[tables]\n\tconfig = s\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("*.db\n"), 0o644)
+
+	// check validates what a command printed, then decodes it for the
+	// test's own assertions.
+	check := func(schema string, wantCode int, args ...string) map[string]any {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"dbsync"}, args...)...)
+		cmd.Dir, cmd.Env = dir, gittest.Env(dir)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if code := cmd.ProcessState.ExitCode(); code != wantCode {
+			t.Fatalf("git dbsync %s: exit %d (%v), want %d\n%s", strings.Join(args, " "), code, err, wantCode, stderr.String())
+		}
+		s, err := c.Compile(schemas.Base + schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(stdout.Bytes()))
+		if err != nil {
+			t.Fatalf("git dbsync %s: not JSON: %v\n%s", strings.Join(args, " "), err, stdout.String())
+		}
+		if err := s.Validate(inst); err != nil {
+			t.Errorf("git dbsync %s does not match %s: %v\n%s", strings.Join(args, " "), schema, err, stdout.String())
+		}
+		var out map[string]any
+		json.Unmarshal(stdout.Bytes(), &out)
+		return out
+	}
+
+	ex := check("export.schema.json", 0, "export", "--json")
+	if tables := ex["tables"].([]any); len(tables) != 1 || tables[0].(map[string]any)["added"] != 2.0 || ex["unclassified"].([]any)[0] != "stray" {
+		t.Errorf("export: %v", ex)
+	}
+	gittest.Run(t, dir, "add", "-A")
+	gittest.Run(t, dir, "commit", "-q", "-m", "v1")
+	gittest.Run(t, dir, "tag", "v1")
+	data, _ := os.ReadFile(dev)
+	os.WriteFile(prod, data, 0o644)
+
+	hs := check("hooks.schema.json", 0, "hooks", "status", "--json")
+	if hs["drivers"] != false || hs["hooks"].([]any)[0].(map[string]any)["state"] != "missing" {
+		t.Errorf("hooks status before install: %v", hs)
+	}
+	gittest.Run(t, dir, "dbsync", "hooks", "install")
+	hs = check("hooks.schema.json", 0, "hooks", "status", "--json")
+	if hs["drivers"] != true || hs["hooks"].([]any)[0].(map[string]any)["state"] != "installed" {
+		t.Errorf("hooks status after install: %v", hs)
+	}
+
+	ap := check("apply.schema.json", 0, "apply", "v1", "--env", "prod", "--yes", "--json")
+	if ap["done"] != true || ap["entry"].(map[string]any)["kind"] != "apply" {
+		t.Errorf("apply: %v", ap)
+	}
+	ap = check("apply.schema.json", 0, "apply", "v1", "--env", "prod", "--yes", "--json")
+	if ap["done"] != false {
+		t.Errorf("apply again: %v", ap)
+	}
+	sqltool.Exec(dev, "UPDATE s SET v = 'changed' WHERE k = 'a'")
+	ex = check("export.schema.json", 1, "export", "--check", "--json")
+	if ex["check"] != true || ex["changed"] != true {
+		t.Errorf("export --check: %v", ex)
+	}
+	gittest.Run(t, dir, "dbsync", "commit", "-q", "-m", "v2") // exported and committed
+	gittest.Run(t, dir, "tag", "v2")
+	check("plan.schema.json", 0, "plan", "v2", "--env", "prod", "--json")
+	check("diff.schema.json", 0, "diff", "v1", "v2", "--json")
+	ap = check("apply.schema.json", 0, "apply", "v2", "--env", "prod", "--yes", "--json")
+	if tables := ap["entry"].(map[string]any)["tables"].(map[string]any); tables["s"].(map[string]any)["updated"] != 1.0 {
+		t.Errorf("apply v2: %v", ap)
+	}
+	rb := check("apply.schema.json", 0, "rollback", "--env", "prod", "--yes", "--json")
+	if e := rb["entry"].(map[string]any); e["kind"] != "rollback" || e["undoes"] != 2.0 {
+		t.Errorf("rollback: %v", rb)
+	}
+	st := check("status.schema.json", 0, "status", "--env", "prod", "--json")
+	if len(st["history"].([]any)) != 3 {
+		t.Errorf("status: %v", st)
+	}
+}
