@@ -3,6 +3,10 @@ GO      ?= go
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man/man1
+# Where bash-completion and zsh look for completion files: git's own
+# completion loads git-dbsync's from there when "git dbsync" is completed.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.ldflagsVersion=$(VERSION)
 
@@ -24,7 +28,8 @@ test: lint race tools
 	$(GO) test -count=1 -timeout 45m ./...
 
 # The hook managers the end-to-end scripts drive (pre-commit, husky,
-# lefthook); installed once, into ~/.cache/git-dbsync-tools.
+# lefthook; installed once, into ~/.cache/git-dbsync-tools) and the shells
+# the completion test drives (bash-completion, zsh).
 tools:
 	sh testdata/managers/install.sh
 
@@ -79,12 +84,15 @@ man: build
 	rm -rf man && mkdir -p man && bin/git-dbsync man man
 
 install: build man
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 bin/git-dbsync $(DESTDIR)$(BINDIR)/git-dbsync
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/
+	bin/git-dbsync completion bash > $(DESTDIR)$(BASHCOMPDIR)/git-dbsync
+	bin/git-dbsync completion zsh > $(DESTDIR)$(ZSHCOMPDIR)/_git-dbsync
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/git-dbsync $(DESTDIR)$(MANDIR)/git-dbsync*.1
+	rm -f $(DESTDIR)$(BINDIR)/git-dbsync $(DESTDIR)$(MANDIR)/git-dbsync*.1 \
+	  $(DESTDIR)$(BASHCOMPDIR)/git-dbsync $(DESTDIR)$(ZSHCOMPDIR)/_git-dbsync
 
 clean:
 	rm -rf bin man

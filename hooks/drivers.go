@@ -37,10 +37,24 @@ func attributes(exportDir string) string {
 		attrEnd + "\n"
 }
 
-// InstallDrivers registers the drivers in the repository's git config and
-// writes their .gitattributes block, replacing an older one.
+// The man viewer: "git dbsync --help" is git's "git help dbsync", which
+// opens the man page git-dbsync. Through this viewer, a page that is not
+// installed (go install puts none) shows the built-in help instead; every
+// other page goes to man as before. It is set only where no viewer is.
+const (
+	manViewer    = "dbsync"
+	manViewerCmd = "git dbsync man-viewer"
+)
+
+// InstallDrivers registers the drivers (and, unless the user chose a man
+// viewer, ours) in the repository's git config and writes their
+// .gitattributes block, replacing an older one.
 func InstallDrivers(git Git, root, exportDir string) error {
-	for _, kv := range driverConfig {
+	settings := driverConfig
+	if v, err := git("config", "--get", "man.viewer"); err != nil || strings.TrimSpace(string(v)) == manViewer {
+		settings = append(settings[:len(settings):len(settings)], [2]string{"man.viewer", manViewer}, [2]string{"man." + manViewer + ".cmd", manViewerCmd})
+	}
+	for _, kv := range settings {
 		if _, err := git("config", "--local", kv[0], kv[1]); err != nil {
 			return err
 		}
@@ -53,9 +67,10 @@ func InstallDrivers(git Git, root, exportDir string) error {
 // tracks is the team's, and stays byte for byte: it reports that, and the
 // drivers' lines are then for a person to remove and commit.
 func UninstallDrivers(git Git, root string) (keptAttributes bool, err error) {
-	for _, section := range []string{"merge.dbsync", "diff.dbsync"} {
+	for _, section := range []string{"merge.dbsync", "diff.dbsync", "man." + manViewer} {
 		git("config", "--local", "--remove-section", section) // absent: nothing to remove
 	}
+	git("config", "--local", "--unset", "man.viewer", "^"+manViewer+"$") // only ours
 	if _, err := git("ls-files", "--error-unmatch", "--", ".gitattributes"); err == nil {
 		return true, nil
 	}

@@ -79,7 +79,8 @@ question. Without a terminal it never waits for input: it refuses unless
   git dbsync apply v1.4 --env prod --yes --theirs
   git dbsync apply v1.0 --env prod --baseline --yes
   git dbsync apply --plan v1.4-prod.plan --yes`,
-		Args: usageArgs(cobra.MaximumNArgs(1)),
+		Args:              usageArgs(cobra.MaximumNArgs(1)),
+		ValidArgsFunction: completeRevisions(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Revision = args[0]

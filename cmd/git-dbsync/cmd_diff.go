@@ -34,7 +34,8 @@ JSON (schemas/diff.schema.json).`,
 		Example: `  git dbsync diff
   git dbsync diff v1.3 v1.4
   git dbsync diff v1.4 --env prod`,
-		Args: usageArgs(cobra.MaximumNArgs(2)),
+		Args:              usageArgs(cobra.MaximumNArgs(2)),
+		ValidArgsFunction: completeRevisions(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				opts.From = args[0]

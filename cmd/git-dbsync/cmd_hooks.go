@@ -39,7 +39,9 @@ keep the development database and the commits in step:
 and register, in the repository's git config, a merge driver that merges row
 files and lines files by key and by cell ("git dbsync merge-file") and a diff
 driver that shows lines files row by row ("git dbsync textconv"), bound to
-the export directory in .gitattributes (commit that file).
+the export directory in .gitattributes (commit that file). Unless you chose
+a man viewer, it also registers one (man.viewer = dbsync) that shows the
+built-in help for 'git dbsync --help' when no man page is installed.
 
 A hook git dbsync did not write is never overwritten: install refuses and
 says so; --chain keeps it (as <hook>.dbsync-chained) and calls it first;

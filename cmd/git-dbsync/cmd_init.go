@@ -66,6 +66,7 @@ An existing .dbsync is never overwritten without --force.`,
 		names = append(names, p.Name)
 	}
 	f.StringVar(&opts.Preset, "preset", "", "the application's schema: "+strings.Join(names, ", "))
+	cmd.RegisterFlagCompletionFunc("preset", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os/exec"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -33,5 +35,45 @@ func escapeLong(c *cobra.Command) {
 	c.Use = strings.NewReplacer("<", `\<`, ">", `\>`).Replace(c.Use)
 	for _, sub := range c.Commands() {
 		escapeLong(sub)
+	}
+}
+
+// newManViewerCmd is the man viewer hooks install registers for git help
+// (man.viewer): git runs it with the page for "git dbsync --help" and for
+// every other git help page. An installed page opens in man as usual; a
+// page of git dbsync that is not installed shows the built-in help.
+func newManViewerCmd(s *streams) *cobra.Command {
+	return &cobra.Command{
+		Use:    "man-viewer PAGE",
+		Short:  "Show a man page, or git dbsync's built-in help when its page is not installed",
+		Hidden: true,
+		Args:   usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			page := args[0]
+			if man, err := exec.LookPath("man"); err == nil && exec.Command(man, "-w", page).Run() == nil {
+				c := exec.Command(man, page)
+				c.Stdin, c.Stdout, c.Stderr = s.In, s.Out, s.Err
+				if err := c.Run(); err != nil {
+					return &silentError{code: exitError}
+				}
+				return nil
+			}
+			// git help names a page of a command not built in "git" + the name:
+			// "git help dbsync-apply" asks for gitdbsync-apply.
+			name, ours := strings.CutPrefix(strings.Replace(page, "gitdbsync", "git-dbsync", 1), "git-dbsync")
+			if !ours {
+				return fmt.Errorf("no manual entry for %s", page)
+			}
+			target := cmd.Root()
+			if name != "" {
+				sub, _, err := target.Find([]string{strings.TrimPrefix(name, "-")})
+				if err != nil || sub == target {
+					return fmt.Errorf("no manual entry for %s", page)
+				}
+				target = sub
+			}
+			target.SetOut(s.Out)
+			return target.Help()
+		},
 	}
 }

@@ -40,7 +40,8 @@ FILE' then applies exactly that plan, and refuses if the target changed.`,
 		Example: `  git dbsync plan v1.4 --env prod
   git dbsync plan v1.4 --env prod --out v1.4-prod.plan && git dbsync apply --plan v1.4-prod.plan --yes
   git dbsync plan main --env staging --json | jq .summary`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args:              usageArgs(cobra.ExactArgs(1)),
+		ValidArgsFunction: completeRevisions(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Revision = args[0]
 			return runPlan(cmd, s, opts)

@@ -36,7 +36,8 @@ On a terminal, rollback shows the plan and asks; --yes skips the question;
 without a terminal it refuses unless --yes is given.`,
 		Example: `  git dbsync rollback --env prod
   git dbsync rollback v1.4 --env prod --yes`,
-		Args: usageArgs(cobra.MaximumNArgs(1)),
+		Args:              usageArgs(cobra.MaximumNArgs(1)),
+		ValidArgsFunction: completeRevisions(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Revision = args[0]

@@ -133,7 +133,6 @@ func runContext(ctx context.Context, args []string, s *streams) int {
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	root.InitDefaultHelpCmd()
-	root.InitDefaultCompletionCmd()
 	completing := len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd)
 	if _, _, err := root.Find(args); err != nil && !completing { // an unknown command
 		printError(s.Err, fmt.Errorf("%w\nhint: see 'git dbsync --help'", err))
@@ -222,7 +221,11 @@ func newRootCmd(s *streams) *cobra.Command {
 		newMergeFileCmd(),
 		newTextconvCmd(s),
 		newManCmd(),
+		newManViewerCmd(s),
 	)
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(newCompletionCmd(root))
+	registerCompletions(root)
 	for _, c := range root.Commands() {
 		if c.Long != "" && !c.Hidden {
 			c.Long += exitStatusHelp(c.Name())

@@ -2,26 +2,32 @@
 # Installs the hook managers the end-to-end tests drive through real git:
 # the pre-commit framework from Debian's packages, husky and lefthook from
 # the npm registry (versions pinned here) into $DBSYNC_TOOLS (default
-# ~/.cache/git-dbsync-tools). Does nothing for what is there already.
+# ~/.cache/git-dbsync-tools); and bash-completion and zsh, for the
+# completion test. Does nothing for what is there already.
 set -eu
 tools=${DBSYNC_TOOLS:-$HOME/.cache/git-dbsync-tools}
 husky=9.1.7
 lefthook=2.2.1
 
-if ! command -v pre-commit >/dev/null 2>&1; then
-	echo "install: pre-commit (Debian package)"
+# debian PACKAGE FILE: installs a Debian package unless FILE (a command
+# or a path) is there.
+debian() {
+	if command -v "$2" >/dev/null 2>&1 || [ -e "$2" ]; then
+		return
+	fi
+	echo "install: $1 (Debian package)"
 	sudo=""
 	[ "$(id -u)" = 0 ] || sudo=sudo
-	$sudo apt-get install -y -q pre-commit >/dev/null 2>&1 ||
-		{ $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q pre-commit >/dev/null; }
-fi
-if ! command -v npm >/dev/null 2>&1; then
-	echo "install: npm (Debian package)"
-	sudo=""
-	[ "$(id -u)" = 0 ] || sudo=sudo
-	$sudo apt-get install -y -q npm >/dev/null 2>&1 ||
-		{ $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q npm >/dev/null; }
-fi
+	$sudo apt-get install -y -q "$1" >/dev/null 2>&1 ||
+		{ $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "$1" >/dev/null; }
+}
+debian pre-commit pre-commit
+debian npm npm
+# The shells the completion test drives.
+debian bash-completion /usr/share/bash-completion/bash_completion
+debian zsh zsh
+# man, for the help test (git dbsync --help opens a man page).
+debian man-db man
 bin=$tools/node_modules/.bin
 version() { sed -n 's/^[[:space:]]*"version": "\(.*\)",*$/\1/p' "$tools/node_modules/$1/package.json" 2>/dev/null | head -n1; }
 if [ "$(version husky)" != "$husky" ] ||
