@@ -2,10 +2,12 @@ package gitdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
 	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
@@ -94,15 +96,30 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 			return nil, fmt.Errorf("tables %q and %q would share the directory %s", other, t.Meta.Name, dir)
 		}
 		dirs[dir] = t.Meta.Name
+		src := dbrows.NewSource(t, tr, false)
+		each := func(fn func(serialize.Row) error) error { return src.Each(ctx, fn) }
+		if t.Options.AutoLayout() {
+			was, err := st.Layout(dir)
+			if err != nil {
+				return nil, err
+			}
+			layout, held, err := chooseLayout(ctx, src, was)
+			if err != nil {
+				return nil, fmt.Errorf("table %q: %w", t.Meta.Name, err)
+			}
+			t.Meta.Layout = layout
+			if held != nil {
+				each = held.each
+			}
+		}
 		var cache *exportdir.Cache
 		if gitDir != "" && t.Meta.Layout == serialize.LayoutRows {
 			cache = exportdir.OpenCache(gitDir, env, t.Meta.Name, filepath.Join(st.Base(), dir, serialize.RowsDir))
 			caches = append(caches, cache)
 		}
-		src := dbrows.NewSource(t, tr, false)
 		var c *exportdir.Counts
 		err := src.Ordered(func() (err error) {
-			c, err = st.WriteTable(t.Meta, func(fn func(serialize.Row) error) error { return src.Each(ctx, fn) }, cache)
+			c, err = st.WriteTable(t.Meta, each, cache)
 			return err
 		})
 		if err != nil {
@@ -128,4 +145,53 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 		c.Save()
 	}
 	return res, nil
+}
+
+// heldRows are the rows of a small table, read once while its layout was
+// chosen.
+type heldRows []serialize.Row
+
+func (h heldRows) each(fn func(serialize.Row) error) error {
+	for _, r := range h {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var errEnough = errors.New("enough rows")
+
+// chooseLayout chooses the layout of a table whose .dbsync leaves it to
+// export (layout = auto): rows up to config.AutoLinesAbove rows, lines
+// above; a table already in lines goes back to rows only below
+// config.AutoRowsBelow, so that a table near the threshold never flips
+// between exports. It reads no more rows than the threshold; a table in
+// the rows layout comes back with its rows, not to be read again.
+func chooseLayout(ctx context.Context, src *dbrows.Source, was serialize.Layout) (serialize.Layout, heldRows, error) {
+	limit := config.AutoLinesAbove
+	if was == serialize.LayoutLines {
+		limit = config.AutoRowsBelow - 1
+	}
+	held := heldRows{}
+	over := false
+	err := src.Ordered(func() error {
+		held, over = held[:0], false
+		err := src.Each(ctx, func(r serialize.Row) error {
+			if len(held) == limit {
+				over = true
+				return errEnough
+			}
+			held = append(held, dbrows.CloneRow(r))
+			return nil
+		})
+		if errors.Is(err, errEnough) {
+			return nil
+		}
+		return err
+	})
+	if err != nil || over {
+		return serialize.LayoutLines, nil, err
+	}
+	return serialize.LayoutRows, held, nil
 }

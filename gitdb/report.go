@@ -229,6 +229,7 @@ type ExportTableReport struct {
 	Table       string `json:"table"`
 	Dir         string `json:"dir"`
 	Layout      string `json:"layout"`
+	LayoutWas   string `json:"layout_was,omitempty"` // the layout before, when it changed
 	Rows        int    `json:"rows"`
 	Added       int    `json:"added"`
 	Changed     int    `json:"changed"`
@@ -243,7 +244,7 @@ func (r *ExportResult) Report() *ExportReport {
 	out := &ExportReport{Format: 1, Env: r.Env, Dir: r.Dir, Check: r.Check, Changed: r.Changed(), Tables: []ExportTableReport{},
 		Unclassified: append([]string{}, r.Unclassified...), Warnings: append([]string{}, r.Warnings...)}
 	for _, t := range r.Tables {
-		out.Tables = append(out.Tables, ExportTableReport{Table: t.Table, Dir: t.Dir, Layout: string(t.Layout), Rows: t.Rows,
+		out.Tables = append(out.Tables, ExportTableReport{Table: t.Table, Dir: t.Dir, Layout: string(t.Layout), LayoutWas: string(t.LayoutWas), Rows: t.Rows,
 			Added: t.Added, Changed: t.Changed, Removed: t.Removed, New: t.New, MetaChanged: t.MetaChanged, Dropped: t.Dropped})
 	}
 	return out

@@ -23,8 +23,12 @@ func newExportCmd(s *streams) *cobra.Command {
 database into the export directory (default db/), one folder per table:
 
   db/<table>/table.json        columns, logical types, key, references
-  db/<table>/rows/<key>.json   one file per row (layout = rows, the default)
+  db/<table>/rows/<key>.json   one file per row (layout = rows)
   db/<table>/rows.jsonl        one row per line, sorted by key (layout = lines)
+
+By default (layout = auto) a table is in rows up to 1,000 rows and in lines
+above, and goes back to rows only below 500 rows: export says when a table
+changes layout.
 
 The files are canonical: the same data gives the same bytes whatever the
 engine, the row order or the run. Only files whose bytes change are

@@ -21,15 +21,16 @@ import (
 // export once their process is gone; the next export and a commit see only
 // table files.
 func TestInterruptedExportLeavesNothing(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM, syscall.SIGINT} {
-		t.Run(sig.String(), func(t *testing.T) {
+	for i, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM, syscall.SIGINT, syscall.SIGKILL} {
+		layout := []string{"rows", "rows", "rows", "lines"}[i]
+		t.Run(sig.String()+"/"+layout, func(t *testing.T) {
 			dir := gittest.Init(t)
 			db := filepath.Join(dir, "dev.db")
 			if err := sqltool.Exec(db, "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);"+
 				"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO items SELECT i, 'item ' || i FROM n;"); err != nil {
 				t.Fatal(err)
 			}
-			os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = sqlite:dev.db\n[tables]\n\tconfig = items\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = sqlite:dev.db\n[tables]\n\tconfig = items\n[table \"items\"]\n\tlayout = "+layout+"\n"), 0o644)
 			os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("dev.db\n"), 0o644)
 			dbsync(t, dir, nil, "export")
 			gittest.Run(t, dir, "add", "-A")

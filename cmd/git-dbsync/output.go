@@ -42,7 +42,11 @@ func describeTable(t gitdb.TableExport) string {
 	if t.New {
 		parts = append(parts, "new table")
 	}
-	parts = append(parts, fmt.Sprintf("%s (%s)", plural(t.Rows, "row"), t.Layout))
+	if t.LayoutWas != "" {
+		parts = append(parts, fmt.Sprintf("%s (layout %s → %s)", plural(t.Rows, "row"), t.LayoutWas, t.Layout))
+	} else {
+		parts = append(parts, fmt.Sprintf("%s (%s)", plural(t.Rows, "row"), t.Layout))
+	}
 	if !t.Changes() {
 		return strings.Join(parts, ", ") + ", unchanged"
 	}

@@ -76,13 +76,26 @@ type Pattern struct {
 	g     *glob.Pattern
 }
 
+// LayoutAuto, the default layout, lets export choose per table: rows up
+// to AutoLinesAbove rows, lines above; a table in lines goes back to rows
+// only below AutoRowsBelow, so a table near the threshold never flips
+// between exports.
+const (
+	LayoutAuto     serialize.Layout = "auto"
+	AutoLinesAbove                  = 1000
+	AutoRowsBelow                   = 500
+)
+
+// AutoLayout reports whether export chooses the table's layout.
+func (t *Table) AutoLayout() bool { return t == nil || t.Layout == "" || t.Layout == LayoutAuto }
+
 // Table holds the [table "name"] options.
 type Table struct {
 	Name           string
 	Key            []string
 	Rows           []string // row scope: globs on the key
 	ExcludeColumns []string
-	Layout         serialize.Layout
+	Layout         serialize.Layout // rows, lines, or auto ("" too)
 	Merge          string            // merge policy: "" (ask on conflicts), ours, theirs, create-only or no-delete
 	Codecs         map[string]string // column → codec of its text (json, php)
 	Secrets        []ColumnPath      // values never written to files
@@ -316,10 +329,10 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 			t.ExcludeColumns = append(t.ExcludeColumns, strings.Fields(value)...)
 		case "layout":
 			switch l := serialize.Layout(value); l {
-			case serialize.LayoutRows, serialize.LayoutLines:
+			case serialize.LayoutRows, serialize.LayoutLines, LayoutAuto:
 				t.Layout = l
 			default:
-				return bad("unknown layout %q (want rows or lines)", value)
+				return bad("unknown layout %q (want auto, rows or lines)", value)
 			}
 		case "merge":
 			switch value {

@@ -245,7 +245,7 @@ func buildConfigTable(cfg *config.Config, desc *dialect.Table, descs map[string]
 			return nil, fmt.Errorf("table %q has no primary key or unique NOT NULL columns: set [table %q] key = <columns> in %s", name, name, cfg.File)
 		}
 	}
-	if opts != nil && opts.Layout != "" {
+	if !opts.AutoLayout() {
 		t.Meta.Layout = opts.Layout
 	}
 	if err := t.Meta.Prepare(); err != nil {

@@ -3,6 +3,7 @@ package exportdir
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,9 @@ type Counts struct {
 	Removed     int
 	MetaChanged bool // table.json written
 	New         bool // the table had no files before
+	// LayoutWas is the layout the table's files had before, when it
+	// changes; the counts then compare the rows with the old layout's.
+	LayoutWas serialize.Layout
 }
 
 // Each yields a table's rows in key order, each valid during the call.
@@ -60,8 +64,18 @@ func (s *Stage) writeTable(meta *serialize.Table, each Each, cache *Cache) (*Cou
 			return nil, err
 		}
 	}
+	was, err := s.Layout(dir)
+	if err != nil {
+		return nil, err
+	}
+	if was != "" && was != meta.Layout {
+		c.LayoutWas = was
+		return c, s.switchLayout(meta, each, c)
+	}
+	// Files of the other layout beside (which checkFiles refuses in a
+	// revision) go as removed rows.
 	if meta.Layout == serialize.LayoutLines {
-		if err = s.writeLines(meta, each, c); err == nil {
+		if err = s.writeLines(meta, each, c, nil); err == nil {
 			err = s.removeRowFiles(dir, c)
 		}
 		return c, err
@@ -70,6 +84,95 @@ func (s *Stage) writeTable(meta *serialize.Table, each Each, cache *Cache) (*Cou
 		err = s.removeLines(dir, c)
 	}
 	return c, err
+}
+
+// Layout returns the layout of the files a table's directory holds, ""
+// when it holds none.
+func (s *Stage) Layout(dir string) (serialize.Layout, error) {
+	for _, l := range []struct {
+		rel    string
+		layout serialize.Layout
+	}{{serialize.LinesFile, serialize.LayoutLines}, {serialize.RowsDir, serialize.LayoutRows}} {
+		p, err := s.Path(path.Join(dir, l.rel))
+		if err != nil {
+			return "", err
+		}
+		if _, err := os.Lstat(p); err == nil {
+			return l.layout, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+	}
+	return "", nil
+}
+
+// switchLayout writes a table in its new layout and removes the old
+// layout's files, counting the rows added, changed and removed against
+// the old files: a lines file is read alongside the rows, row files are
+// compared by a hash of each file's bytes.
+func (s *Stage) switchLayout(meta *serialize.Table, each Each, c *Counts) error {
+	dir := serialize.TableDir(meta.Name)
+	var ignored Counts
+	if meta.Layout == serialize.LayoutLines {
+		old, err := s.rowFileHashes(path.Join(dir, serialize.RowsDir))
+		if err != nil {
+			return err
+		}
+		if err := s.writeLines(meta, each, c, old); err != nil {
+			return err
+		}
+		return s.removeRowFiles(dir, &ignored)
+	}
+	linesPath, err := s.Path(path.Join(dir, serialize.LinesFile))
+	if err != nil {
+		return err
+	}
+	old, err := openLines(linesPath, meta)
+	if err != nil {
+		return err
+	}
+	defer old.close()
+	var counted Counts
+	var line []byte
+	matched := func(fn func(serialize.Row) error) error {
+		return each(func(r serialize.Row) error {
+			line = meta.AppendLine(line[:0], r)
+			if err := old.match(line, r, &counted); err != nil {
+				return err
+			}
+			return fn(r)
+		})
+	}
+	if err := s.writeRowFiles(meta, matched, c, nil); err != nil {
+		return err
+	}
+	if err := old.rest(&counted); err != nil {
+		return err
+	}
+	c.Added, c.Changed, c.Removed = counted.Added, counted.Changed, counted.Removed
+	return s.removeLines(dir, &ignored)
+}
+
+// rowFileHash identifies a row file's bytes.
+type rowFileHash [sha256.Size]byte
+
+// rowFileHashes returns, per file name, the hash of each row file of a
+// rows directory: what a table leaving the rows layout is compared with,
+// in flat memory whatever the rows' size.
+func (s *Stage) rowFileHashes(rowsRel string) (map[string]rowFileHash, error) {
+	names, err := s.listRowFiles(rowsRel)
+	if err != nil {
+		return nil, err
+	}
+	hashes := make(map[string]rowFileHash, len(names))
+	for name := range names {
+		data, err := s.ReadFile(path.Join(rowsRel, name))
+		if err != nil {
+			return nil, err
+		}
+		hashes[name] = sha256.Sum256(data)
+	}
+	return hashes, nil
 }
 
 // writeRowFiles stages one file per row and the removal of row files
@@ -239,8 +342,9 @@ func countLines(r io.Reader) (int, error) {
 
 // writeLines streams the rows into a new lines file, counting changes
 // against the old file by a merge of the two sorted streams, so memory
-// stays flat whatever the table size.
-func (s *Stage) writeLines(meta *serialize.Table, each Each, c *Counts) error {
+// stays flat whatever the table size; or, for a table leaving the rows
+// layout, against the hashes of its row files (oldRows).
+func (s *Stage) writeLines(meta *serialize.Table, each Each, c *Counts, oldRows map[string]rowFileHash) error {
 	rel := path.Join(serialize.TableDir(meta.Name), serialize.LinesFile)
 	final, err := s.Path(rel)
 	if err != nil {
@@ -261,20 +365,37 @@ func (s *Stage) writeLines(meta *serialize.Table, each Each, c *Counts) error {
 		return err
 	}
 	defer old.close()
-	c.New = c.New || old.f == nil
+	c.New = c.New || old.f == nil && oldRows == nil
 	out := bufio.NewWriterSize(sink, 1<<16)
-	var line []byte
+	var line, pretty []byte
 	err = each(func(r serialize.Row) error {
-		c.Rows++
+		if c.Rows++; c.Rows == 100 {
+			fault.Point("mid-export")
+		}
 		line = meta.AppendLine(line[:0], r)
 		if _, err := out.Write(line); err != nil {
 			return err
 		}
-		return old.match(line, r, c)
+		if oldRows == nil {
+			return old.match(line, r, c)
+		}
+		name := meta.RowFile(r)
+		was, ok := oldRows[name]
+		if !ok {
+			c.Added++
+			return nil
+		}
+		delete(oldRows, name)
+		var err error
+		if pretty, err = meta.AppendPretty(pretty[:0], r); err == nil && rowFileHash(sha256.Sum256(pretty)) != was {
+			c.Changed++
+		}
+		return err
 	})
 	if err != nil {
 		return err
 	}
+	c.Removed += len(oldRows)
 	if err := old.rest(c); err != nil {
 		return err
 	}
