@@ -15,7 +15,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/internal/dbtest"
 )
 
@@ -49,188 +48,194 @@ const benchChanges = `UPDATE items SET label = concat(label, ' (v2)'), weight = 
 DELETE FROM items WHERE id % 100 = 1 AND id < 100000;
 INSERT INTO items SELECT i + 1000001, concat('new_', i), 'New', 1, 1.00, TRUE FROM (NUMBERS) s WHERE i < 1000;`
 
-// BenchmarkEngines measures on each engine, for a 1,000,000-row table in
-// the lines layout: export beside the engine's own bulk read of the table,
-// and an apply of 10,000 updates, 1,000 inserts and 1,000 deletes beside
-// the same writes made by plain set-based SQL, as ratios, with peak heaps.
+// engineFigures are the four figures make bench prints per engine.
+type engineFigures struct {
+	engine                     string
+	export, apply, first       time.Duration // ours
+	read, load                 time.Duration // the engine's own tools: ordered read of 1M rows, bulk load of 200k
+	readTool, loadTool         string
+	exportPeak, applyPeak, firstPeak uint64
+}
+
+// BenchmarkEngines measures, on each engine and beside the engine's own
+// tools, the four figures make bench prints with their aims:
+//
+//	(a) export of a 1,000,000-row table ÷ the engine's fastest read of the
+//	    same rows in the same order (aim ≤ 1.15);
+//	(b) a whole apply, plan included, of 10,000 updates, 1,000 inserts and
+//	    1,000 deletes on that table ÷ the same read (aim ≤ 1.0: an apply
+//	    costs no more than reading the table once);
+//	(c) a first apply of 200,000 new rows into an empty table ÷ the
+//	    engine's bulk load of the same rows (COPY FROM, LOAD DATA, SQLite's
+//	    executemany; aim ≤ 2);
+//	(d) the peak heap of each (aim < 64 MB).
 func BenchmarkEngines(b *testing.B) {
-	const n = 1_000_000
+	var all []engineFigures
 	for _, engine := range dbtest.Engines {
 		b.Run(engine, func(b *testing.B) {
-			ctx := context.Background()
-			dev, prod, v1 := dbtest.NewDatabase(b, engine), dbtest.NewDatabase(b, engine), dbtest.NewDatabase(b, engine)
-			load := fmt.Sprintf("INSERT INTO items SELECT i + 1, concat('item_', i + 1), concat('Label for item number ', i + 1), i %% 100, (i %% 10000) / 100.0, i %% 2 = 0 FROM (%s) s;", numbers(6))
-			if engine == "mysql" {
-				load = strings.Replace(load, "i % 2 = 0", "(i % 2 = 0)", 1)
-			}
-			start := time.Now()
-			if err := dbtest.Exec(dev, benchItems+load); err != nil {
-				b.Fatal(err)
-			}
-			b.Logf("%s: loaded %d rows in %v", engine, n, time.Since(start).Round(time.Millisecond))
-			dir := repoFor(b, map[string]string{"dev": dev, "prod": prod})
-			os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n[tables]\n\tconfig = items\n[table \"items\"]\n\tlayout = lines\n", dev, prod)), 0o644)
-			ws, err := OpenWorkspace(dir)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Run("export", func(b *testing.B) {
-				var exportTime time.Duration
-				var peak uint64
-				for i := 0; i < b.N; i++ {
-					os.RemoveAll(filepath.Join(dir, "db"))
-					runtime.GC()
-					stop := peakHeap()
-					t0 := time.Now()
-					res, err := ws.Export(ctx, ExportOptions{})
-					exportTime += time.Since(t0)
-					peak = max(peak, stop())
-					if err != nil || res.Tables[0].Rows != n {
-						b.Fatalf("export: %v %+v", err, res)
-					}
-				}
-				exportTime /= time.Duration(b.N)
-				b.ReportMetric(float64(n)/exportTime.Seconds(), "rows/s")
-				b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
-				for name, bulk := range bulkReads(b, engine, dev) {
-					b.ReportMetric(exportTime.Seconds()/bulk.Seconds(), "x-"+name)
-					b.Logf("%s: export %v (%.0f rows/s); %s %v (%.0f rows/s): ratio %.2f", engine, exportTime.Round(time.Millisecond), float64(n)/exportTime.Seconds(),
-						name, bulk.Round(time.Millisecond), float64(n)/bulk.Seconds(), exportTime.Seconds()/bulk.Seconds())
-				}
-				b.ReportMetric(0, "ns/op")
-			})
-			// v1 as exported; prod at v1; v2 made on dev by the set-based changes.
-			gitIn(b, dir, "add", "-A")
-			gitIn(b, dir, "commit", "-q", "-m", "v1")
-			gitIn(b, dir, "tag", "v1")
-			if err := dbtest.Copy(dev, prod); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}, Baseline: true}); err != nil {
-				b.Fatal(err)
-			}
-			if err := dbtest.Copy(prod, v1); err != nil {
-				b.Fatal(err)
-			}
-			changes := strings.Replace(benchChanges, "NUMBERS", numbers(3), 1)
-			if err := dbtest.Exec(dev, changes); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := ws.Export(ctx, ExportOptions{}); err != nil {
-				b.Fatal(err)
-			}
-			gitIn(b, dir, "commit", "-q", "-am", "v2")
-			gitIn(b, dir, "tag", "v2")
-			b.Run("apply", func(b *testing.B) {
-				var total, writes, plain time.Duration
-				var peak uint64
-				for i := 0; i < b.N; i++ {
-					// The same writes in plain SQL, in one transaction.
-					reset(b, v1, prod)
-					t0 := time.Now()
-					if err := dbtest.Exec(prod, "BEGIN; "+changes+" COMMIT;"); err != nil {
-						b.Fatal(err)
-					}
-					plain += time.Since(t0)
-					// The write phase alone: the plan's ops in one transaction.
-					reset(b, v1, prod)
-					writes += writePhase(b, ws, "prod", "v2")
-					// The whole apply: plan (a streaming merge of the three sides) and writes.
-					reset(b, v1, prod)
-					os.RemoveAll(filepath.Join(dir, ".git", "dbsync", "locks", "prod"))
-					runtime.GC()
-					stop := peakHeap()
-					t0 = time.Now()
-					res, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}})
-					total += time.Since(t0)
-					peak = max(peak, stop())
-					if err != nil || res.Entry.Summary["items"].Updated != 10000 || res.Entry.Summary["items"].Inserted != 1000 || res.Entry.Summary["items"].Deleted != 1000 {
-						b.Fatalf("apply: %v %+v", err, res.Entry)
-					}
-				}
-				k := time.Duration(b.N)
-				total, writes, plain = total/k, writes/k, plain/k
-				b.ReportMetric(total.Seconds(), "s/apply")
-				b.ReportMetric(writes.Seconds(), "s/writes")
-				b.ReportMetric(plain.Seconds(), "s/plain-sql")
-				b.ReportMetric(writes.Seconds()/plain.Seconds(), "x-writes/plain")
-				b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
-				b.ReportMetric(0, "ns/op")
-				b.Logf("%s: apply %v in all (writes %v); plain SQL %v: writes/plain %.2f", engine, total.Round(time.Millisecond),
-					writes.Round(time.Millisecond), plain.Round(time.Millisecond), writes.Seconds()/plain.Seconds())
-			})
+			f := engineFigures{engine: engine}
+			benchBigTable(b, &f)
+			benchFirstApply(b, &f)
+			all = append(all, f)
 		})
 	}
+	ratio := func(ours, theirs time.Duration) string {
+		if theirs == 0 {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.2f", ours.Seconds()/theirs.Seconds())
+	}
+	var out strings.Builder
+	fmt.Fprintf(&out, "\n%-9s %-32s %-32s %-36s %s\n", "engine", "(a) export ÷ read (aim ≤ 1.15)", "(b) apply ÷ read (aim ≤ 1.0)", "(c) first apply ÷ load (aim ≤ 2)", "(d) peak heap MB a/b/c (aim < 64)")
+	for _, f := range all {
+		fmt.Fprintf(&out, "%-9s %-32s %-32s %-36s %.0f/%.0f/%.0f\n", f.engine,
+			fmt.Sprintf("%s (%v ÷ %v %s)", ratio(f.export, f.read), f.export.Round(time.Millisecond), f.read.Round(time.Millisecond), f.readTool),
+			fmt.Sprintf("%s (%v)", ratio(f.apply, f.read), f.apply.Round(time.Millisecond)),
+			fmt.Sprintf("%s (%v ÷ %v %s)", ratio(f.first, f.load), f.first.Round(time.Millisecond), f.load.Round(time.Millisecond), f.loadTool),
+			float64(f.exportPeak)/1e6, float64(f.applyPeak)/1e6, float64(f.firstPeak)/1e6)
+	}
+	fmt.Print(out.String())
 }
 
-func reset(b *testing.B, from, to string) {
-	if err := dbtest.Copy(from, to); err != nil {
-		b.Fatal(err)
-	}
-}
-
-// writePhase times the writes of a plan: its ops in one transaction.
-func writePhase(b *testing.B, ws *Workspace, env, rev string) time.Duration {
-	ctx := context.Background()
-	s, err := ws.open(ctx, env)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.close()
-	r, _ := s.rep.Resolve(rev)
-	l, err := ledger.Read(ctx, s.db)
-	if err != nil {
-		b.Fatal(err)
-	}
-	plan, err := s.plan(ctx, s.db, r, l, PlanOptions{Env: env, Revision: rev})
-	if err != nil {
-		b.Fatal(err)
-	}
+// timed runs fn with the heap sampled and returns its time and peak heap.
+func timed(fn func()) (time.Duration, uint64) {
+	runtime.GC()
+	stop := peakHeap()
 	t0 := time.Now()
-	tx, err := s.db.Begin(ctx)
+	fn()
+	d := time.Since(t0)
+	return d, stop()
+}
+
+// benchBigTable measures (a) and (b) on a table of 1,000,000 rows.
+func benchBigTable(b *testing.B, f *engineFigures) {
+	const n = 1_000_000
+	engine := f.engine
+	ctx := context.Background()
+	dev, prod := dbtest.NewDatabase(b, engine), dbtest.NewDatabase(b, engine)
+	load := fmt.Sprintf("INSERT INTO items SELECT i + 1, concat('item_', i + 1), concat('Label for item number ', i + 1), i %% 100, (i %% 10000) / 100.0, i %% 2 = 0 FROM (%s) s;", numbers(6))
+	if engine == "mysql" {
+		load = strings.Replace(load, "i % 2 = 0", "(i % 2 = 0)", 1)
+	}
+	if err := dbtest.Exec(dev, benchItems+load); err != nil {
+		b.Fatal(err)
+	}
+	dir := repoFor(b, map[string]string{"dev": dev, "prod": prod})
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n[tables]\n\tconfig = items\n", dev, prod)), 0o644)
+	ws, err := OpenWorkspace(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := plan.writer(tx).Write(ctx, plan.Tables); err != nil {
+	f.read, f.readTool = fastestRead(b, engine, dev)
+	var res *ExportResult
+	f.export, f.exportPeak = timed(func() { res, err = ws.Export(ctx, ExportOptions{}) })
+	if err != nil || res.Tables[0].Rows != n || res.Tables[0].Layout != "lines" {
+		b.Fatalf("export: %v %+v", err, res)
+	}
+	// v1 as exported; prod at v1; v2 made on dev by the set-based changes.
+	gitIn(b, dir, "add", "-A")
+	gitIn(b, dir, "commit", "-q", "-m", "v1")
+	gitIn(b, dir, "tag", "v1")
+	if err := dbtest.Copy(dev, prod); err != nil {
 		b.Fatal(err)
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}, Baseline: true}); err != nil {
 		b.Fatal(err)
 	}
-	return time.Since(t0)
+	if err := dbtest.Exec(dev, strings.Replace(benchChanges, "NUMBERS", numbers(3), 1)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := ws.Export(ctx, ExportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	gitIn(b, dir, "commit", "-q", "-am", "v2")
+	gitIn(b, dir, "tag", "v2")
+	var applied *ApplyResult
+	f.apply, f.applyPeak = timed(func() {
+		applied, err = ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}})
+	})
+	if c := applied.Entry.Summary["items"]; err != nil || c.Updated != 10000 || c.Inserted != 1000 || c.Deleted != 1000 {
+		b.Fatalf("apply: %v %+v", err, applied)
+	}
 }
 
-// bulkReads times the engine's own ways to read the whole table out into
-// a file (export writes one too).
-func bulkReads(b *testing.B, engine, u string) map[string]time.Duration {
-	out := map[string]time.Duration{}
+// benchFirstApply measures (c): 200,000 rows applied into an empty table,
+// beside the engine's bulk load of the same rows.
+func benchFirstApply(b *testing.B, f *engineFigures) {
+	const n = 200_000
+	engine := f.engine
+	ctx := context.Background()
+	dev, prod, bulk := dbtest.NewDatabase(b, engine), dbtest.NewDatabase(b, engine), dbtest.NewDatabase(b, engine)
+	load := fmt.Sprintf("INSERT INTO items SELECT i + 1, concat('item_', i + 1), concat('Label for item number ', i + 1), i %% 100, (i %% 10000) / 100.0, i %% 2 = 0 FROM (%s) s WHERE i < %d;", numbers(6), n)
+	if engine == "mysql" {
+		load = strings.Replace(load, "i % 2 = 0", "(i % 2 = 0)", 1)
+	}
+	for _, db := range []string{dev, prod, bulk} {
+		if err := dbtest.Exec(db, benchItems); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := dbtest.Exec(dev, load); err != nil {
+		b.Fatal(err)
+	}
+	dir := repoFor(b, map[string]string{"dev": dev, "prod": prod})
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n[tables]\n\tconfig = items\n", dev, prod)), 0o644)
+	ws, err := OpenWorkspace(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := ws.Export(ctx, ExportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	gitIn(b, dir, "add", "-A")
+	gitIn(b, dir, "commit", "-q", "-m", "v1")
+	gitIn(b, dir, "tag", "v1")
+	var res *ApplyResult
+	f.first, f.firstPeak = timed(func() {
+		res, err = ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}})
+	})
+	if err != nil || res.Entry.Summary["items"].Inserted != n {
+		b.Fatalf("first apply: %v %+v", err, res)
+	}
+	f.load, f.loadTool = bulkLoad(b, engine, dev, bulk)
+}
+
+// fastestRead times the engine's own ways to read the whole table, in key
+// order, into a file (export writes one too), and returns the fastest.
+func fastestRead(b *testing.B, engine, u string) (time.Duration, string) {
+	var best time.Duration
+	tool := "n/a"
+	keep := func(name string, d time.Duration) {
+		if best == 0 || d < best {
+			best, tool = d, name
+		}
+	}
 	sink := func() *os.File {
-		f, err := os.Create(filepath.Join(b.TempDir(), "bulk.out"))
+		f, err := os.Create(filepath.Join(b.TempDir(), "read.out"))
 		if err != nil {
 			b.Fatal(err)
 		}
 		return f
 	}
-	timeCmd := func(name string, args ...string) {
+	run := func(name string, args ...string) {
 		if _, err := exec.LookPath(args[0]); err != nil {
 			b.Logf("%s: %s is not installed", engine, args[0])
 			return
 		}
-		cmd := exec.Command(args[0], args[1:]...)
 		f := sink()
 		defer f.Close()
+		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Stdout = f
 		t0 := time.Now()
 		if err := cmd.Run(); err != nil {
-			b.Logf("%s: %v", name, err)
-			return
+			b.Fatalf("%s: %v", name, err)
 		}
-		out[name] = time.Since(t0)
+		keep(name, time.Since(t0))
 	}
-	p, _ := url.Parse(u)
+	const query = "SELECT * FROM items ORDER BY id"
 	switch engine {
 	case "sqlite":
-		timeCmd("sqlite3", "sqlite3", strings.TrimPrefix(u, "sqlite:"), "SELECT * FROM items")
+		run("sqlite3", "sqlite3", strings.TrimPrefix(u, "sqlite:"), query)
 	case "postgres":
 		ctx := context.Background()
 		conn, err := pgx.Connect(ctx, u)
@@ -238,23 +243,77 @@ func bulkReads(b *testing.B, engine, u string) map[string]time.Duration {
 			b.Fatal(err)
 		}
 		defer conn.Close(ctx)
-		// The table as stored, and in key order as export reads it.
-		for name, q := range map[string]string{"copy": "COPY items TO STDOUT", "copy-ordered": "COPY (SELECT * FROM items ORDER BY id) TO STDOUT"} {
-			f := sink()
-			t0 := time.Now()
-			w := bufio.NewWriterSize(f, 1<<16)
-			if _, err := conn.PgConn().CopyTo(ctx, w, q); err != nil {
-				b.Fatal(err)
-			}
-			w.Flush()
-			out[name] = time.Since(t0)
-			f.Close()
+		f := sink()
+		defer f.Close()
+		w := bufio.NewWriterSize(f, 1<<16)
+		t0 := time.Now()
+		if _, err := conn.PgConn().CopyTo(ctx, w, "COPY ("+query+") TO STDOUT"); err != nil {
+			b.Fatal(err)
 		}
+		w.Flush()
+		keep("COPY TO", time.Since(t0))
 	case "mysql":
-		db := strings.TrimPrefix(p.Path, "/")
-		host, port := p.Hostname(), p.Port()
-		timeCmd("mysqldump", "mysqldump", "-u"+p.User.Username(), "-h"+host, "-P"+port, "--protocol=tcp", db, "items")
-		timeCmd("mariadb", "mariadb", "-u"+p.User.Username(), "-h"+host, "-P"+port, "--protocol=tcp", db, "-e", "SELECT * FROM items")
+		args := mysqlArgs(u)
+		run("mariadb", append([]string{"mariadb", "--batch", "--quick", "-e", query}, args...)...)
+		run("mysqldump", append(append([]string{"mysqldump", "--order-by-primary"}, args...), "items")...)
 	}
-	return out
+	return best, tool
+}
+
+// mysqlArgs returns the client options that reach the database of a URL,
+// the database last.
+func mysqlArgs(u string) []string {
+	p, _ := url.Parse(u)
+	return []string{"-u" + p.User.Username(), "-h" + p.Hostname(), "-P" + p.Port(), "--protocol=tcp", strings.TrimPrefix(p.Path, "/")}
+}
+
+// bulkLoad times the engine's bulk load of the rows of dev into the empty
+// table of bulk: COPY FROM on PostgreSQL, LOAD DATA LOCAL on MariaDB,
+// Python's sqlite3 executemany in one transaction on SQLite; the rows go
+// as CSV, written before the clock starts.
+func bulkLoad(b *testing.B, engine, dev, bulk string) (time.Duration, string) {
+	csvFile := filepath.Join(b.TempDir(), "items.csv")
+	rows, err := dbtest.Query(dev, "SELECT id, name, label, weight, price, CASE WHEN enabled THEN 1 ELSE 0 END FROM items ORDER BY id")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var csv strings.Builder
+	for _, line := range strings.Split(strings.TrimSuffix(rows, "\n"), "\n") {
+		csv.WriteString(strings.ReplaceAll(line, "\t", ",") + "\n")
+	}
+	os.WriteFile(csvFile, []byte(csv.String()), 0o644)
+	t0 := time.Now()
+	switch engine {
+	case "sqlite":
+		script := `import csv, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+with open(sys.argv[2]) as f:
+    db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?)", csv.reader(f))
+db.commit()`
+		if out, err := exec.Command("python3", "-c", script, strings.TrimPrefix(bulk, "sqlite:"), csvFile).CombinedOutput(); err != nil {
+			b.Fatalf("executemany: %v\n%s", err, out)
+		}
+		return time.Since(t0), "executemany"
+	case "postgres":
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, bulk)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		f, _ := os.Open(csvFile)
+		defer f.Close()
+		t0 = time.Now()
+		if _, err := conn.PgConn().CopyFrom(ctx, f, "COPY items FROM STDIN (FORMAT csv)"); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t0), "COPY FROM"
+	case "mysql":
+		args := append([]string{"--local-infile=1", "-e", "LOAD DATA LOCAL INFILE '" + csvFile + "' INTO TABLE items FIELDS TERMINATED BY ','"}, mysqlArgs(bulk)...)
+		if out, err := exec.Command("mariadb", args...).CombinedOutput(); err != nil {
+			b.Fatalf("LOAD DATA: %v\n%s", err, out)
+		}
+		return time.Since(t0), "LOAD DATA"
+	}
+	return 0, "n/a"
 }

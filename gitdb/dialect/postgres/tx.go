@@ -22,7 +22,8 @@ import (
 type Tx struct {
 	reader
 	tx    pgx.Tx
-	types map[string]map[string]string // table → column → declared type, for casts
+	types  map[string]map[string]string // table → column → declared type, for casts
+	staged int                          // staged tables made, to name the next
 }
 
 // batchRows bounds the rows of one statement (and its parameters under
@@ -95,34 +96,42 @@ func (t *Tx) declared(ctx context.Context, table string) (map[string]string, err
 }
 
 // param returns the SQL that reads parameter n as a value of a column, and
-// the Go value to send. Values travel as text (exact for every type) and
-// are cast by the server; bytea travels as bytes; arrays as JSON arrays.
+// the Go value to send.
 func param(n int, c serialize.Column, decl string, cell serialize.Cell) (string, any, error) {
+	v, err := wireValue(c, cell)
+	return cast("$"+strconv.Itoa(n), c, decl), v, err
+}
+
+// wireValue is a cell as it travels: as text (exact for every type, cast
+// by the server), bytea as bytes, arrays as JSON arrays.
+func wireValue(c serialize.Column, cell serialize.Cell) (any, error) {
 	v, err := serialize.Value(&c, cell)
 	if err != nil {
-		return "", nil, fmt.Errorf("column %q: %w", c.Name, err)
+		return nil, fmt.Errorf("column %q: %w", c.Name, err)
 	}
-	p := "$" + strconv.Itoa(n)
+	switch x := v.(type) {
+	case bool:
+		v = strconv.FormatBool(x)
+	case int64:
+		v = strconv.FormatInt(x, 10)
+	case uint64:
+		v = strconv.FormatUint(x, 10)
+	case float64:
+		v = strings.Trim(string(serialize.AppendFloat(nil, x, 64)), `"`)
+	}
+	return v, nil
+}
+
+// cast is the SQL that reads a value sent by wireValue (a parameter, a
+// column of a staged table) as the column's declared type.
+func cast(ref string, c serialize.Column, decl string) string {
 	switch {
 	case c.Type == serialize.Bytes:
-		return p + "::bytea", v, nil
+		return ref + "::bytea"
 	case strings.HasSuffix(decl, "[]"):
-		return "(SELECT COALESCE(array_agg(e), '{}') FROM json_array_elements_text(" + p + "::text::json) e)::" + decl, v, nil
+		return "(SELECT COALESCE(array_agg(e), '{}') FROM json_array_elements_text(" + ref + "::text::json) e)::" + decl
 	}
-	if v != nil {
-		switch x := v.(type) {
-		case bool:
-			v = strconv.FormatBool(x)
-		case int64:
-			v = strconv.FormatInt(x, 10)
-		case uint64:
-			v = strconv.FormatUint(x, 10)
-		case float64:
-			v = string(serialize.AppendFloat(nil, x, 64))
-			v = strings.Trim(v.(string), `"`)
-		}
-	}
-	return p + "::text::" + decl, v, nil
+	return ref + "::text::" + decl
 }
 
 // values builds a VALUES list for rows of cells of cols, with parameters.
@@ -159,14 +168,22 @@ func (t *Tx) Insert(ctx context.Context, table string, cols []serialize.Column, 
 	if err != nil {
 		return err
 	}
-	err = batches(len(rows), func(lo, hi int) error {
-		vals, args, err := values(cols, decl, rows[lo:hi])
-		if err != nil {
+	insert := "INSERT INTO " + t.qualified(table) + " (" + names(cols) + ") OVERRIDING SYSTEM VALUE "
+	if len(rows) >= bulkRows {
+		err = t.bulk(ctx, cols, decl, rows, func(staged string, exprs []string) (int64, error) {
+			tag, err := t.tx.Exec(ctx, insert+"SELECT "+strings.Join(exprs, ", ")+" FROM "+staged+" AS v")
+			return tag.RowsAffected(), err
+		})
+	} else {
+		err = batches(len(rows), func(lo, hi int) error {
+			vals, args, err := values(cols, decl, rows[lo:hi])
+			if err != nil {
+				return err
+			}
+			_, err = t.tx.Exec(ctx, insert+"VALUES "+vals, args...)
 			return err
-		}
-		_, err = t.tx.Exec(ctx, "INSERT INTO "+t.qualified(table)+" ("+names(cols)+") OVERRIDING SYSTEM VALUE VALUES "+vals, args...)
-		return err
-	})
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -196,6 +213,26 @@ func (t *Tx) Update(ctx context.Context, table string, keyCols []serialize.Colum
 		return err
 	}
 	all := append(append([]serialize.Column(nil), keyCols...), cols...)
+	rowsOf := func(lo, hi int) [][]serialize.Cell {
+		rows := make([][]serialize.Cell, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			rows = append(rows, append(append([]serialize.Cell(nil), keys[i]...), vals[i]...))
+		}
+		return rows
+	}
+	if len(keys) >= bulkRows {
+		return t.bulk(ctx, all, decl, rowsOf(0, len(keys)), func(staged string, exprs []string) (int64, error) {
+			var set, on []string
+			for i, c := range keyCols {
+				on = append(on, "t."+Quote(c.Name)+" = "+exprs[i])
+			}
+			for i, c := range cols {
+				set = append(set, Quote(c.Name)+" = "+exprs[len(keyCols)+i])
+			}
+			tag, err := t.tx.Exec(ctx, "UPDATE "+t.qualified(table)+" AS t SET "+strings.Join(set, ", ")+" FROM "+staged+" AS v WHERE "+strings.Join(on, " AND "))
+			return tag.RowsAffected(), err
+		})
+	}
 	var set, on, alias []string
 	for i := range keyCols {
 		alias = append(alias, "k"+strconv.Itoa(i))
@@ -206,11 +243,7 @@ func (t *Tx) Update(ctx context.Context, table string, keyCols []serialize.Colum
 		set = append(set, Quote(cols[i].Name)+" = v.c"+strconv.Itoa(i))
 	}
 	return batches(len(keys), func(lo, hi int) error {
-		rows := make([][]serialize.Cell, 0, hi-lo)
-		for i := lo; i < hi; i++ {
-			rows = append(rows, append(append([]serialize.Cell(nil), keys[i]...), vals[i]...))
-		}
-		list, args, err := values(all, decl, rows)
+		list, args, err := values(all, decl, rowsOf(lo, hi))
 		if err != nil {
 			return err
 		}
@@ -224,6 +257,16 @@ func (t *Tx) Delete(ctx context.Context, table string, keyCols []serialize.Colum
 	decl, err := t.declared(ctx, table)
 	if err != nil {
 		return err
+	}
+	if len(keys) >= bulkRows {
+		return t.bulk(ctx, keyCols, decl, keys, func(staged string, exprs []string) (int64, error) {
+			var on []string
+			for i, c := range keyCols {
+				on = append(on, "t."+Quote(c.Name)+" = "+exprs[i])
+			}
+			tag, err := t.tx.Exec(ctx, "DELETE FROM "+t.qualified(table)+" AS t USING "+staged+" AS v WHERE "+strings.Join(on, " AND "))
+			return tag.RowsAffected(), err
+		})
 	}
 	var on, alias []string
 	for i := range keyCols {
@@ -285,4 +328,69 @@ func (t *Tx) NextIDs(ctx context.Context, table, column string, n int) ([]int64,
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// bulkRows is how many rows make a write go through a staged table (COPY
+// into a temporary table, then one set-based statement) rather than
+// multi-row statements: below it, creating the table costs more than it
+// saves.
+const bulkRows = 1000
+
+// stage copies rows of cells of cols into a new temporary table, its
+// columns c0, c1, … holding the values as wireValue sends them, and
+// returns the table's name and, per column, the SQL that reads it (as v)
+// in the target's type. The table goes at COMMIT, or when unstage drops it.
+func (t *Tx) stage(ctx context.Context, cols []serialize.Column, decl map[string]string, rows [][]serialize.Cell) (string, []string, error) {
+	t.staged++
+	name := "dbsync_stage_" + strconv.Itoa(t.staged)
+	defs := make([]string, len(cols))
+	names := make([]string, len(cols))
+	exprs := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = "c" + strconv.Itoa(i)
+		typ := "text"
+		if c.Type == serialize.Bytes {
+			typ = "bytea"
+		}
+		defs[i] = names[i] + " " + typ
+		exprs[i] = cast("v."+names[i], c, decl[c.Name])
+	}
+	if _, err := t.tx.Exec(ctx, "CREATE TEMPORARY TABLE "+name+" ("+strings.Join(defs, ", ")+") ON COMMIT DROP"); err != nil {
+		return "", nil, err
+	}
+	i := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(rows) {
+			return nil, nil
+		}
+		vals := make([]any, len(cols))
+		for j, c := range cols {
+			v, err := wireValue(c, rows[i][j])
+			if err != nil {
+				return nil, err
+			}
+			vals[j] = v
+		}
+		i++
+		return vals, nil
+	})
+	if _, err := t.tx.CopyFrom(ctx, pgx.Identifier{name}, names, src); err != nil {
+		return "", nil, err
+	}
+	return name, exprs, nil
+}
+
+// bulk stages rows, runs the statement write makes of the staged table
+// and drops it; write must touch exactly one row per staged row.
+func (t *Tx) bulk(ctx context.Context, cols []serialize.Column, decl map[string]string, rows [][]serialize.Cell, write func(staged string, exprs []string) (int64, error)) error {
+	name, exprs, err := t.stage(ctx, cols, decl, rows)
+	if err != nil {
+		return err
+	}
+	n, err := write(name, exprs)
+	if err := affected(n, err, len(rows)); err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(ctx, "DROP TABLE "+name)
+	return err
 }
