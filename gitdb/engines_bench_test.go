@@ -50,10 +50,10 @@ INSERT INTO items SELECT i + 1000001, concat('new_', i), 'New', 1, 1.00, TRUE FR
 
 // engineFigures are the four figures make bench prints per engine.
 type engineFigures struct {
-	engine                     string
-	export, apply, first       time.Duration // ours
-	read, load                 time.Duration // the engine's own tools: ordered read of 1M rows, bulk load of 200k
-	readTool, loadTool         string
+	engine                           string
+	export, apply, first             time.Duration // ours
+	read, load                       time.Duration // the engine's own tools: ordered read of 1M rows, bulk load of 200k
+	readTool, loadTool               string
 	exportPeak, applyPeak, firstPeak uint64
 }
 

@@ -95,7 +95,7 @@ type Table struct {
 	Key            []string
 	Rows           []string // row scope: globs on the key
 	ExcludeColumns []string
-	Layout         serialize.Layout // rows, lines, or auto ("" too)
+	Layout         serialize.Layout  // rows, lines, or auto ("" too)
 	Merge          string            // merge policy: "" (ask on conflicts), ours, theirs, create-only or no-delete
 	Codecs         map[string]string // column → codec of its text (json, php)
 	Secrets        []ColumnPath      // values never written to files

@@ -21,7 +21,7 @@ import (
 // (DESIGN.md: about 3× faster than one statement per row).
 type Tx struct {
 	reader
-	tx    pgx.Tx
+	tx     pgx.Tx
 	types  map[string]map[string]string // table → column → declared type, for casts
 	staged int                          // staged tables made, to name the next
 }
