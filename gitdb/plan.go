@@ -16,6 +16,7 @@ import (
 	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
+	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
 // PlanOptions are the inputs of a plan (and of an apply).
@@ -215,29 +216,52 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, f
 	// Without a base for this table (first apply, or a table newly
 	// exported), the revision wins and the target's other rows are untracked.
 	mopts.NoBase = base == nil || !slices.Equal(base.Meta.Key, meta.Key)
+	// Fast paths, where the base and the revision have the same table.json:
+	// a table whose files did not change merges to no change whatever the
+	// target holds, so its rows are not read; a lines file's lines that did
+	// not change are not decoded.
+	sameMeta := fastPaths && !mopts.NoBase && metaBytes(base.Meta) == metaBytes(meta)
+	if sameMeta && exportdir.Same(base, tf) {
+		tp := &merge.TablePlan{Meta: meta}
+		tp.Restrict(policy)
+		return tp, nil
+	}
 	src := dbrows.NewSource(t, pl.tr, true)
 	var tp *merge.TablePlan
 	err := src.Ordered(func() error {
-		theirs, closeTheirs, err := exportdir.Rows(files.tree, tf, files.name, nil)
-		if err != nil {
-			return err
-		}
-		defer closeTheirs()
-		baseRows := merge.Source(merge.Empty)
-		if !mopts.NoBase {
-			var closeBase func()
-			if baseRows, closeBase, err = exportdir.Rows(baseFiles.tree, base, baseFiles.name, meta); err != nil {
+		var theirs, baseRows merge.Source = nil, merge.Empty
+		same := new(int)
+		if sameMeta && base.Lines != nil && tf.Lines != nil {
+			var closeBoth func()
+			var err error
+			if baseRows, theirs, same, closeBoth, err = exportdir.ChangedRows(files.tree, meta, base.Lines, tf.Lines, baseFiles.name, files.name); err != nil {
 				return err
 			}
-			defer closeBase()
+			defer closeBoth()
+		} else {
+			var closeTheirs func()
+			var err error
+			if theirs, closeTheirs, err = exportdir.Rows(files.tree, tf, files.name, nil); err != nil {
+				return err
+			}
+			defer closeTheirs()
+			if !mopts.NoBase {
+				var closeBase func()
+				if baseRows, closeBase, err = exportdir.Rows(baseFiles.tree, base, baseFiles.name, meta); err != nil {
+					return err
+				}
+				defer closeBase()
+			}
 		}
 		h := sha256.New() // per table, so that a retry starts clean
 		h.Write([]byte(meta.Name + "\n"))
 		ours, stop := src.Pull(ctx, h)
 		defer stop()
+		var err error
 		if tp, err = merge.Table(meta, baseRows, theirs, ours, mopts); err != nil {
 			return err
 		}
+		tp.Unchanged += *same
 		fp.Write(h.Sum(nil))
 		return nil
 	})
@@ -276,4 +300,17 @@ func parentsFirst(tables []*merge.TablePlan) []*merge.TablePlan {
 		visit(t)
 	}
 	return out
+}
+
+// fastPaths turns the plan's fast paths on; the tests turn them off to
+// compare with the full merge.
+var fastPaths = true
+
+// metaBytes is a table.json's canonical bytes, to compare two.
+func metaBytes(meta *serialize.Table) string {
+	data, err := meta.MarshalMeta()
+	if err != nil {
+		return ""
+	}
+	return string(data)
 }

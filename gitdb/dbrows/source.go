@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"iter"
 	"slices"
 	"strings"
 
@@ -136,36 +135,82 @@ func (s *Source) duplicate(r serialize.Row) error {
 // errStop ends a pulled stream early.
 var errStop = errors.New("stop")
 
+// pullBatch is how many rows a pulled source hands over at once.
+const pullBatch = 256
+
 // Pull turns the source into a merge source, feeding every row read into
-// h when it is not nil (a plan's fingerprint of the target). The returned
-// stop function ends the stream early.
+// h when it is not nil (a plan's fingerprint of the target). The rows are
+// read, translated and hashed on a goroutine of their own, in batches, so
+// that reading the target overlaps the merge that consumes them (a plan
+// of a big table takes the longer of the two, not their sum). The
+// returned stop function ends the stream early; it must be called before
+// the source's translator is used again.
 func (s *Source) Pull(ctx context.Context, h hash.Hash) (merge.Source, func()) {
+	type batch struct {
+		rows []serialize.Row
+		err  error
+	}
 	meta := s.T.Meta
-	var line []byte
-	seq := func(yield func(serialize.Row, error) bool) {
+	ch := make(chan batch, 4)
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(ch)
+		send := func(b batch) bool {
+			select {
+			case ch <- b:
+				return true
+			case <-quit:
+				return false
+			}
+		}
+		var line []byte
+		rows := make([]serialize.Row, 0, pullBatch)
 		err := s.Each(ctx, func(r serialize.Row) error {
 			if h != nil {
 				line = meta.AppendLine(line[:0], r)
 				h.Write(line)
 			}
-			if !yield(CloneRow(r), nil) {
-				return errStop
+			if rows = append(rows, CloneRow(r)); len(rows) == pullBatch {
+				if !send(batch{rows: rows}) {
+					return errStop
+				}
+				rows = make([]serialize.Row, 0, pullBatch)
 			}
 			return nil
 		})
-		if err != nil && !errors.Is(err, errStop) {
-			yield(nil, err)
+		switch {
+		case errors.Is(err, errStop):
+		case err != nil:
+			send(batch{err: err})
+		case len(rows) > 0:
+			send(batch{rows: rows})
+		}
+	}()
+	var pending []serialize.Row
+	next := func() (serialize.Row, bool, error) {
+		for len(pending) == 0 {
+			b, ok := <-ch
+			if !ok {
+				return nil, false, nil
+			}
+			if b.err != nil {
+				return nil, false, b.err
+			}
+			pending = b.rows
+		}
+		r := pending[0]
+		pending = pending[1:]
+		return r, true, nil
+	}
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			close(quit)
+			<-done
 		}
 	}
-	next, stop := iter.Pull2(seq)
-	return func() (serialize.Row, bool, error) {
-		r, err, ok := next()
-		if !ok {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		return r, true, nil
-	}, stop
+	return next, stop
 }

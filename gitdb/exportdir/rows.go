@@ -2,6 +2,7 @@ package exportdir
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"path"
@@ -93,4 +94,181 @@ func lineRows(meta *serialize.Table, r io.Reader, name, where string) merge.Sour
 		prev = row
 		return row, true, nil
 	}
+}
+
+// Same reports whether two trees hold a table's files byte for byte the
+// same (the same blobs).
+func Same(a, b *TableFiles) bool {
+	switch {
+	case a.Lines != nil || b.Lines != nil:
+		return a.Lines != nil && b.Lines != nil && a.Lines.ID == b.Lines.ID
+	case len(a.Rows) != len(b.Rows):
+		return false
+	}
+	ids := make(map[string]bool, len(a.Rows))
+	for _, r := range a.Rows {
+		ids[r.ID] = true
+	}
+	for _, r := range b.Rows {
+		if !ids[r.ID] {
+			return false
+		}
+	}
+	return true
+}
+
+// ChangedRows streams the rows of a table's lines files at a base and at a
+// revision, both of the same table.json, leaving out every line that is
+// byte for byte the same on both sides: such a row merges to no change
+// whatever the target holds, so it is never decoded (most lines of a big
+// table, in a release that changes a few). The count of lines left out is
+// in *same once both streams are read.
+func ChangedRows(o Opener, meta *serialize.Table, base, theirs *Blob, baseWhere, theirsWhere string) (b, t merge.Source, same *int, closeAll func(), err error) {
+	rb, err := o.Open(base.ID)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	rt, err := o.Open(theirs.ID)
+	if err != nil {
+		rb.Close()
+		return nil, nil, nil, nil, err
+	}
+	p := &pairs{meta: meta, b: newLineReader(meta, rb, base.Path, baseWhere), t: newLineReader(meta, rt, theirs.Path, theirsWhere)}
+	src := func(queue *[]serialize.Row) merge.Source {
+		return func() (serialize.Row, bool, error) {
+			for len(*queue) == 0 {
+				if p.done || p.err != nil {
+					return nil, false, p.err
+				}
+				p.err = p.step()
+			}
+			r := (*queue)[0]
+			*queue = (*queue)[1:]
+			return r, true, nil
+		}
+	}
+	return src(&p.bq), src(&p.tq), &p.same, func() { rb.Close(); rt.Close() }, nil
+}
+
+// pairs reads a base's and a revision's lines files side by side, queueing
+// the decoded rows that differ for the two streams that read them.
+type pairs struct {
+	meta   *serialize.Table
+	b, t   *lineReader
+	bq, tq []serialize.Row
+	same   int
+	done   bool
+	err    error
+}
+
+// step moves past the next key of either file.
+func (p *pairs) step() error {
+	bl, tl := p.b.peek(), p.t.peek()
+	switch {
+	case p.b.err != nil:
+		return p.b.err
+	case p.t.err != nil:
+		return p.t.err
+	case bl == nil && tl == nil:
+		p.done = true
+		return nil
+	case bl != nil && tl != nil && bytes.Equal(bl, tl):
+		p.same++
+		p.b.skip()
+		p.t.skip()
+		return nil
+	case tl == nil:
+		return p.b.take(&p.bq)
+	case bl == nil:
+		return p.t.take(&p.tq)
+	}
+	br, err := p.b.row()
+	if err != nil {
+		return err
+	}
+	tr, err := p.t.row()
+	if err != nil {
+		return err
+	}
+	c := p.meta.CompareKeys(br, tr)
+	if c <= 0 {
+		if err := p.b.take(&p.bq); err != nil {
+			return err
+		}
+	}
+	if c >= 0 {
+		return p.t.take(&p.tq)
+	}
+	return nil
+}
+
+// lineReader reads a lines file a line at a time, decoding a line only
+// when asked, and checking the decoded rows' key order.
+type lineReader struct {
+	meta        *serialize.Table
+	br          *bufio.Reader
+	name, where string
+	n           int
+	line        []byte        // the current line; nil at the end
+	decoded     serialize.Row // the current line's row, once decoded
+	prev        serialize.Row // the last row decoded
+	err         error
+	started     bool
+}
+
+func newLineReader(meta *serialize.Table, r io.Reader, name, where string) *lineReader {
+	return &lineReader{meta: meta, br: bufio.NewReaderSize(r, 1<<16), name: name, where: where}
+}
+
+// peek returns the current line, reading it first if need be.
+func (l *lineReader) peek() []byte {
+	if !l.started {
+		l.started = true
+		l.advance()
+	}
+	return l.line
+}
+
+func (l *lineReader) advance() {
+	l.decoded = nil
+	data, err := l.br.ReadBytes('\n')
+	switch {
+	case err == io.EOF && len(data) == 0:
+		l.line = nil
+		return
+	case err != nil && err != io.EOF:
+		l.err, l.line = err, nil
+		return
+	}
+	l.n++
+	l.line = data
+}
+
+func (l *lineReader) skip() { l.advance() }
+
+// row decodes the current line.
+func (l *lineReader) row() (serialize.Row, error) {
+	if l.decoded != nil {
+		return l.decoded, nil
+	}
+	row, err := l.meta.DecodeRow(l.line)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%d at %s: %w", l.name, l.n, l.where, err)
+	}
+	if l.prev != nil && l.meta.CompareKeys(l.prev, row) >= 0 {
+		return nil, fmt.Errorf("%s:%d at %s: the row with key %s is out of key order or repeated (lines files are sorted by key)", l.name, l.n, l.where, l.meta.KeyOf(row))
+	}
+	l.decoded, l.prev = row, row
+	return row, nil
+}
+
+// take queues the current line's row and moves on.
+func (l *lineReader) take(queue *[]serialize.Row) error {
+	row, err := l.row()
+	if err != nil {
+		return err
+	}
+	*queue = append(*queue, row)
+	l.advance()
+	return nil
 }

@@ -231,11 +231,10 @@ func (t *Target) transact(ctx context.Context, c *Change) error {
 	}
 	e := c.Entry
 	e.Target, e.Seq = id.ID, t.Ledger.nextSeq()
-	images, err := record(e, tables)
-	if err != nil {
+	if err := summarize(e, tables); err != nil {
 		return err
 	}
-	if err := writeEntry(ctx, tx, e, images); err != nil {
+	if err := writeEntry(ctx, tx, e, tables); err != nil {
 		return dialect.Explain(tx, err)
 	}
 	fault.Point("before-commit")
@@ -247,38 +246,18 @@ func (t *Target) transact(ctx context.Context, c *Change) error {
 	return nil
 }
 
-// record fills in an entry's summary and table metadata from the tables a
-// change wrote, and returns the row images the ledger keeps of them.
-func record(e *Entry, tables []*merge.TablePlan) ([]Image, error) {
-	var images []Image
+// summarize fills in an entry's summary and table metadata from the
+// tables a change wrote.
+func summarize(e *Entry, tables []*merge.TablePlan) error {
 	e.Summary, e.Tables = map[string]lock.Counts{}, map[string]json.RawMessage{}
 	for _, t := range tables {
 		meta := t.Meta
 		raw, err := meta.MarshalMeta()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		e.Tables[meta.Name] = raw
-		var c lock.Counts
-		for j := range t.Ops {
-			op := &t.Ops[j]
-			im := Image{Table: meta.Name, Op: string(op.Kind)}
-			if op.Before != nil {
-				im.Before = meta.AppendLine(nil, op.Before)
-			}
-			if op.After != nil {
-				im.After = meta.AppendLine(nil, op.After)
-			}
-			images = append(images, im)
-			switch op.Kind {
-			case merge.Insert:
-				c.Inserted++
-			case merge.Update:
-				c.Updated++
-			case merge.Delete:
-				c.Deleted++
-			}
-		}
+		c := lock.Counts{Inserted: t.Count(merge.Insert), Updated: t.Count(merge.Update), Deleted: t.Count(merge.Delete)}
 		for k := range t.Conflicts {
 			if t.Conflicts[k].Resolution != merge.Unresolved {
 				c.Conflicts++
@@ -288,7 +267,7 @@ func record(e *Entry, tables []*merge.TablePlan) ([]Image, error) {
 			e.Summary[meta.Name] = c
 		}
 	}
-	return images, nil
+	return nil
 }
 
 // Crashed lists the environment's lock files still "applying" or

@@ -1,7 +1,9 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -24,6 +26,8 @@ type Tx struct {
 	tx     pgx.Tx
 	types  map[string]map[string]string // table → column → declared type, for casts
 	staged int                          // staged tables made, to name the next
+	// sequences caches sequenceOf: table and column → sequence ("" none).
+	sequences map[string]string
 }
 
 // batchRows bounds the rows of one statement (and its parameters under
@@ -50,7 +54,7 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 		tx.Rollback(ctx)
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Tx{reader: reader{q: tx, schema: d.schema}, tx: tx, types: map[string]map[string]string{}}, nil
+	return &Tx{reader: reader{q: tx, schema: d.schema}, tx: tx, types: map[string]map[string]string{}, sequences: map[string]string{}}, nil
 }
 
 func (t *Tx) Commit() error {
@@ -169,12 +173,15 @@ func (t *Tx) Insert(ctx context.Context, table string, cols []serialize.Column, 
 		return err
 	}
 	insert := "INSERT INTO " + t.qualified(table) + " (" + names(cols) + ") OVERRIDING SYSTEM VALUE "
-	if len(rows) >= bulkRows {
+	switch {
+	case len(rows) >= bulkRows && !hasArray(cols, decl):
+		err = t.copyInto(ctx, table, cols, rows)
+	case len(rows) >= bulkRows:
 		err = t.bulk(ctx, cols, decl, rows, func(staged string, exprs []string) (int64, error) {
 			tag, err := t.tx.Exec(ctx, insert+"SELECT "+strings.Join(exprs, ", ")+" FROM "+staged+" AS v")
 			return tag.RowsAffected(), err
 		})
-	} else {
+	default:
 		err = batches(len(rows), func(lo, hi int) error {
 			vals, args, err := values(cols, decl, rows[lo:hi])
 			if err != nil {
@@ -198,13 +205,36 @@ func (t *Tx) advanceSequences(ctx context.Context, table string, cols []serializ
 		if c.Type != serialize.Int {
 			continue
 		}
-		_, err := t.tx.Exec(ctx, `SELECT setval(s, m) FROM (SELECT pg_get_serial_sequence($1, $2) AS s, (SELECT max(`+Quote(c.Name)+`) FROM `+t.qualified(table)+`) AS m) x
-WHERE s IS NOT NULL AND m IS NOT NULL AND m >= COALESCE(pg_sequence_last_value(s::regclass), 0)`, t.qualified(table), c.Name)
+		seq, err := t.sequenceOf(ctx, table, c.Name)
+		if err != nil || seq == "" {
+			return err
+		}
+		_, err = t.tx.Exec(ctx, `SELECT setval($1, m) FROM (SELECT max(`+Quote(c.Name)+`) AS m FROM `+t.qualified(table)+`) x
+WHERE m IS NOT NULL AND m >= COALESCE(pg_sequence_last_value($1::regclass), 0)`, seq)
 		if err != nil {
 			return fmt.Errorf("advancing the sequence of %q: %w", c.Name, err)
 		}
 	}
 	return nil
+}
+
+// sequenceOf returns the sequence behind a serial or identity column, ""
+// for none; asked once per column and transaction (a column without one
+// needs no max() over the table after every write).
+func (t *Tx) sequenceOf(ctx context.Context, table, column string) (string, error) {
+	key := table + "\x00" + column
+	if seq, ok := t.sequences[key]; ok {
+		return seq, nil
+	}
+	var seq *string
+	if err := t.tx.QueryRow(ctx, "SELECT pg_get_serial_sequence($1, $2)", t.qualified(table), column).Scan(&seq); err != nil {
+		return "", err
+	}
+	t.sequences[key] = ""
+	if seq != nil {
+		t.sequences[key] = *seq
+	}
+	return t.sequences[key], nil
 }
 
 func (t *Tx) Update(ctx context.Context, table string, keyCols []serialize.Column, keys [][]serialize.Cell, cols []serialize.Column, vals [][]serialize.Cell) error {
@@ -299,11 +329,11 @@ func (t *Tx) RaiseTo(ctx context.Context, table, column string, value int64) err
 // they never collide with the application's; a column without one
 // continues past the largest id.
 func (t *Tx) NextIDs(ctx context.Context, table, column string, n int) ([]int64, error) {
-	var seq *string
-	if err := t.tx.QueryRow(ctx, "SELECT pg_get_serial_sequence($1, $2)", t.qualified(table), column).Scan(&seq); err != nil {
+	seq, err := t.sequenceOf(ctx, table, column)
+	if err != nil {
 		return nil, err
 	}
-	if seq == nil {
+	if seq == "" {
 		var last int64
 		if err := t.tx.QueryRow(ctx, "SELECT COALESCE(MAX("+Quote(column)+"), 0) FROM "+t.qualified(table)).Scan(&last); err != nil {
 			return nil, err
@@ -315,7 +345,7 @@ func (t *Tx) NextIDs(ctx context.Context, table, column string, n int) ([]int64,
 		return nil, err
 	}
 	ids := make([]int64, 0, n)
-	rows, err := t.tx.Query(ctx, "SELECT nextval($1::regclass) FROM generate_series(1, $2)", *seq, n)
+	rows, err := t.tx.Query(ctx, "SELECT nextval($1::regclass) FROM generate_series(1, $2)", seq, n)
 	if err != nil {
 		return nil, err
 	}
@@ -393,4 +423,70 @@ func (t *Tx) bulk(ctx context.Context, cols []serialize.Column, decl map[string]
 	}
 	_, err = t.tx.Exec(ctx, "DROP TABLE "+name)
 	return err
+}
+
+// hasArray reports a column declared as an array: COPY's text form of
+// arrays is not JSON, so those rows go through a staged table.
+func hasArray(cols []serialize.Column, decl map[string]string) bool {
+	for _, c := range cols {
+		if strings.HasSuffix(decl[c.Name], "[]") {
+			return true
+		}
+	}
+	return false
+}
+
+// copyInto writes rows with COPY FROM in text form straight into the
+// table: each value is parsed by its column type's input function, as the
+// ::type casts of the statements do, and identity columns take the values
+// given (COPY overrides GENERATED ALWAYS).
+func (t *Tx) copyInto(ctx context.Context, table string, cols []serialize.Column, rows [][]serialize.Cell) error {
+	var buf bytes.Buffer
+	for _, row := range rows {
+		for j, c := range cols {
+			if j > 0 {
+				buf.WriteByte('\t')
+			}
+			v, err := wireValue(c, row[j])
+			if err != nil {
+				return err
+			}
+			switch x := v.(type) {
+			case nil:
+				buf.WriteString(`\N`)
+			case []byte:
+				buf.WriteString(`\\x`)
+				buf.WriteString(hex.EncodeToString(x))
+			case string:
+				copyEscape(&buf, x)
+			default:
+				return fmt.Errorf("column %q: cannot copy a value of this kind", c.Name)
+			}
+		}
+		buf.WriteByte('\n')
+	}
+	tag, err := t.tx.Conn().PgConn().CopyFrom(ctx, &buf, "COPY "+t.qualified(table)+" ("+names(cols)+") FROM STDIN")
+	if err != nil {
+		return err
+	}
+	return dialect.CheckAffected(tag.RowsAffected(), len(rows))
+}
+
+// copyEscape writes a value in COPY's text form: backslash, newline,
+// carriage return and tab escaped.
+func copyEscape(buf *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			buf.WriteString(`\\`)
+		case '\n':
+			buf.WriteString(`\n`)
+		case '\r':
+			buf.WriteString(`\r`)
+		case '\t':
+			buf.WriteString(`\t`)
+		default:
+			buf.WriteByte(c)
+		}
+	}
 }
