@@ -80,10 +80,11 @@ type Pattern struct {
 // to AutoLinesAbove rows, lines above; a table in lines goes back to rows
 // only below AutoRowsBelow, so a table near the threshold never flips
 // between exports.
+const LayoutAuto serialize.Layout = "auto"
+
 const (
-	LayoutAuto     serialize.Layout = "auto"
-	AutoLinesAbove                  = 1000
-	AutoRowsBelow                   = 500
+	AutoLinesAbove = 1000
+	AutoRowsBelow  = 500
 )
 
 // AutoLayout reports whether export chooses the table's layout.
