@@ -57,19 +57,28 @@ UPDATE items SET name = 'prod ' || id WHERE id = 75;
 DELETE FROM items WHERE id % 61 = 4 OR id = 112;
 INSERT INTO items VALUES (500, 'prod only', 5);
 UPDATE small SET v = 'prod' WHERE k = 'a';`)
-	plan := func(fast bool) *Plan {
+	plan := func(fast, workTree bool) *Plan {
 		fastPaths = fast
 		defer func() { fastPaths = true }()
-		p, err := ws.Plan(ctx, PlanOptions{Env: "prod", Revision: "v2"})
+		p, err := ws.Plan(ctx, PlanOptions{Env: "prod", Revision: "v2", WorkTree: workTree})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
-	full, fast := plan(false).Save(), plan(true).Save()
+	full := plan(false, false).Save()
 	if len(full.Tables) != 2 || full.Summary.Updates == 0 || full.Summary.Conflicts == 0 {
 		t.Fatalf("the scenario does not exercise the merge: %+v", full.Summary)
 	}
+	// The working tree's files (v2's) against the base's in a commit: a
+	// file's ID is a path on one side and a hash on the other.
+	for _, workTree := range []bool{false, true} {
+		samePlan(t, full, plan(true, workTree).Save())
+	}
+}
+
+func samePlan(t *testing.T, full, fast *SavedPlan) {
+	t.Helper()
 	for i := range full.Tables {
 		f, q := full.Tables[i], fast.Tables[i]
 		if !reflect.DeepEqual(f.Ops, q.Ops) || !reflect.DeepEqual(f.Conflicts, q.Conflicts) {

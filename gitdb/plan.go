@@ -221,7 +221,7 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, f
 	// target holds, so its rows are not read; a lines file's lines that did
 	// not change are not decoded.
 	sameMeta := fastPaths && !mopts.NoBase && metaBytes(base.Meta) == metaBytes(meta)
-	if sameMeta && exportdir.Same(base, tf) {
+	if sameMeta && bothRevisions(baseFiles, files) && exportdir.Same(base, tf) {
 		tp := &merge.TablePlan{Meta: meta}
 		tp.Restrict(policy)
 		return tp, nil
@@ -234,7 +234,7 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, f
 		if sameMeta && base.Lines != nil && tf.Lines != nil {
 			var closeBoth func()
 			var err error
-			if baseRows, theirs, same, closeBoth, err = exportdir.ChangedRows(files.tree, meta, base.Lines, tf.Lines, baseFiles.name, files.name); err != nil {
+			if baseRows, theirs, same, closeBoth, err = exportdir.ChangedRows(baseFiles.tree, files.tree, meta, base.Lines, tf.Lines, baseFiles.name, files.name); err != nil {
 				return err
 			}
 			defer closeBoth()
@@ -300,6 +300,14 @@ func parentsFirst(tables []*merge.TablePlan) []*merge.TablePlan {
 		visit(t)
 	}
 	return out
+}
+
+// bothRevisions reports two sets of files from commits, whose files'
+// IDs are their contents' hashes (a working tree's are its paths).
+func bothRevisions(a, b *fileSet) bool {
+	_, aRev := a.tree.(exportdir.Revision)
+	_, bRev := b.tree.(exportdir.Revision)
+	return aRev && bRev
 }
 
 // fastPaths turns the plan's fast paths on; the tests turn them off to

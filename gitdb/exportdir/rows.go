@@ -123,12 +123,12 @@ func Same(a, b *TableFiles) bool {
 // whatever the target holds, so it is never decoded (most lines of a big
 // table, in a release that changes a few). The count of lines left out is
 // in *same once both streams are read.
-func ChangedRows(o Opener, meta *serialize.Table, base, theirs *Blob, baseWhere, theirsWhere string) (b, t merge.Source, same *int, closeAll func(), err error) {
-	rb, err := o.Open(base.ID)
+func ChangedRows(baseTree, theirsTree Opener, meta *serialize.Table, base, theirs *Blob, baseWhere, theirsWhere string) (b, t merge.Source, same *int, closeAll func(), err error) {
+	rb, err := baseTree.Open(base.ID)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	rt, err := o.Open(theirs.ID)
+	rt, err := theirsTree.Open(theirs.ID)
 	if err != nil {
 		rb.Close()
 		return nil, nil, nil, nil, err
