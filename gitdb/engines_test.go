@@ -12,7 +12,7 @@ import (
 )
 
 const crossConfig = `[tables]
-	config = every_type links ${Q:Menu Items}
+	config = every_type links json_scalars grants ${Q:Menu Items}
 [table "links"]
 	layout = lines
 `

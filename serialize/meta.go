@@ -31,7 +31,11 @@ func (t *Table) MarshalMeta() ([]byte, error) {
 	}
 	refs := Node{Kind: Array}
 	for _, r := range t.References {
-		refs.Items = append(refs.Items, obj("columns", strs(r.Columns), "table", str(r.Table), "to", strs(r.To)))
+		ref := obj("columns", strs(r.Columns), "table", str(r.Table), "to", strs(r.To))
+		if len(r.None) > 0 {
+			ref.Members = append(ref.Members, Member{"none", strs(r.None)})
+		}
+		refs.Items = append(refs.Items, ref)
 	}
 	n := obj(
 		"format", num(FormatVersion),
@@ -80,9 +84,11 @@ func UnmarshalMeta(data []byte) (*Table, error) {
 		t.Columns = append(t.Columns, col)
 	}
 	for _, ref := range r.items(&n, "references") {
-		t.References = append(t.References, Reference{
-			Columns: r.strs(&ref, "columns"), Table: r.str(&ref, "table"), To: r.strs(&ref, "to"),
-		})
+		reference := Reference{Columns: r.strs(&ref, "columns"), Table: r.str(&ref, "table"), To: r.strs(&ref, "to")}
+		if _, ok := ref.Get("none"); ok {
+			reference.None = r.strs(&ref, "none")
+		}
+		t.References = append(t.References, reference)
 	}
 	if r.err != nil {
 		return nil, r.err

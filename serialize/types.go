@@ -8,7 +8,10 @@
 // byte-identical). It imports nothing from the rest of the project.
 package serialize
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Type is a logical column type, independent of any engine's declared type.
 type Type string
@@ -73,6 +76,25 @@ type Reference struct {
 	Columns []string
 	Table   string
 	To      []string
+	// None lists the values of the column that mean "no row" (such as 0):
+	// they are kept as they are in both forms.
+	None []string
+}
+
+// IsNone reports whether a cell holds one of the values that mean "no row".
+func (r *Reference) IsNone(cell Cell) bool { return NoneValue(r.None, cell) }
+
+// NoneValue reports whether a cell (a JSON number or string) holds one of
+// the given values.
+func NoneValue(none []string, cell Cell) bool {
+	if len(none) == 0 {
+		return false
+	}
+	text := string(cell)
+	if n, err := Parse(cell); err == nil && n.Kind == String {
+		text = n.Text
+	}
+	return slices.Contains(none, text)
 }
 
 // Layout is how a table's rows are laid out on disk.

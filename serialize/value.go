@@ -74,6 +74,12 @@ func AppendCell(dst []byte, c *Column, v any) ([]byte, error) {
 		}
 		return AppendString(dst, s), nil
 	case JSON:
+		switch x := v.(type) { // SQLite's NUMERIC affinity stores the JSON 10 as an integer
+		case int64:
+			return strconv.AppendInt(dst, x, 10), nil
+		case float64:
+			return AppendFloat(dst, x, 64), nil
+		}
 		s, ok := asText(v)
 		if !ok {
 			return dst, typeError(v, "JSON text")

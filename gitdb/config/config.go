@@ -132,6 +132,9 @@ type Reference struct {
 	// As says how ids inside values are written: "text" (JSON strings) or
 	// "number"; "" follows what the target holds.
 	As string
+	// None lists the values that mean "no row" (0, '' or -1 in many
+	// applications): they pass through untranslated.
+	None []string
 }
 
 // parseColumnPath splits "column.path" at its first unescaped dot.
@@ -310,15 +313,27 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 			}
 		case "reference":
 			f := strings.Fields(value)
-			if len(f) < 2 || len(f) > 3 {
-				return bad("want <column>[.<path>] <table> [text|number]")
+			if len(f) < 2 {
+				return bad("want <column>[.<path>] <table> [text|number] [none=<value>,...]")
 			}
 			r := Reference{ColumnPath: parseColumnPath(f[0], p), Table: f[1]}
-			if len(f) == 3 {
-				if r.Path == "" || f[2] != "text" && f[2] != "number" {
-					return bad("%q: only ids inside values are written as text or number", f[2])
+			for _, opt := range f[2:] {
+				if none, ok := strings.CutPrefix(opt, "none="); ok {
+					for _, v := range strings.Split(none, ",") {
+						if v == "''" { // git config keeps single quotes; "" it drops
+							v = ""
+						}
+						r.None = append(r.None, v)
+					}
+					continue
 				}
-				r.As = f[2]
+				switch {
+				case opt != "text" && opt != "number" || r.As != "":
+					return bad("%q: want text or number (how ids inside values are written) or none=<value>,... (the values that mean no row)", opt)
+				case r.Path == "":
+					return bad("%q: only ids inside values are written as text or number", opt)
+				}
+				r.As = opt
 			}
 			t.References = append(t.References, r)
 		case "where":

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -62,6 +63,8 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"empty key", "[table \"x\"]\n\tkey =\n", ".dbsync:2: table.x.key: key names no column"},
 		{"bad codec", "[table \"x\"]\n\tcodec = data:yaml\n", ".dbsync:2: table.x.codec: \"data:yaml\": want <column>:json, <column>:php or <column>:php,json"},
 		{"bad reference", "[table \"x\"]\n\treference = parent_id\n", ".dbsync:2: table.x.reference: want <column>[.<path>] <table> [text|number]"},
+		{"second as", "[table \"x\"]\n\treference = v.a x text number\n", ".dbsync:2: table.x.reference: \"number\": want text or number"},
+		{"bad none", "[table \"x\"]\n\treference = parent_id x nil=0\n", ".dbsync:2: table.x.reference: \"nil=0\": want text or number (how ids inside values are written) or none="},
 		{"text column reference", "[table \"x\"]\n\treference = parent_id x text\n", ".dbsync:2: table.x.reference: \"text\": only ids inside values"},
 		{"path-less exclude", "[table \"x\"]\n\texclude-paths = data\n", ".dbsync:2: table.x.exclude-paths: \"data\" names no path"},
 	}
@@ -106,7 +109,7 @@ func TestURLPrecedence(t *testing.T) {
 
 func TestValueOptions(t *testing.T) {
 	c, err := Parse("/repo", ".dbsync", []byte("[table \"o\"]\n\tcodec = v:php s:json\n\tsecret = token v.api\\\\.key\n\texclude-paths = v.a.#.b\n"+
-		"\treference = \"v.groups.# grp text\"\n\treference = parent_id o\n\trows = a* !ab*\n\twhere = x > 1\n"))
+		"\treference = \"v.groups.# grp text none=0,-1\"\n\treference = parent_id o none=0 none=''\n\trows = a* !ab*\n\twhere = x > 1\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +122,9 @@ func TestValueOptions(t *testing.T) {
 	}
 	if len(o.References) != 2 || o.References[0].Path != "groups.#" || o.References[0].Table != "grp" || o.References[0].As != "text" || o.References[1].Column != "parent_id" {
 		t.Errorf("references %+v", o.References)
+	}
+	if !slices.Equal(o.References[0].None, []string{"0", "-1"}) || !slices.Equal(o.References[1].None, []string{"0", ""}) {
+		t.Errorf("none= values %q, %q", o.References[0].None, o.References[1].None)
 	}
 	if o.Where != "x > 1" {
 		t.Errorf("where %q", o.Where)

@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
@@ -63,6 +64,8 @@ func CheckColumns(meta *serialize.Table, desc *dialect.Table, file, rev string) 
 		switch {
 		case c.Type == serialize.Ref:
 			want = serialize.Int // the referenced row's id
+		case dc != nil && portableJSON(c, dc):
+			want = dc.Type
 		case c.Codec != "" && dc != nil && dc.Type == serialize.Bytes:
 			want = serialize.Bytes // the encoded value
 		case c.Codec != "":
@@ -78,6 +81,13 @@ func CheckColumns(meta *serialize.Table, desc *dialect.Table, file, rev string) 
 		}
 	}
 	return nil
+}
+
+// portableJSON reports a JSON value that one engine holds as JSON and
+// another as JSON text: a json codec over text is the same files as a
+// JSON column, so SQLite's TEXT and PostgreSQL's jsonb exchange revisions.
+func portableJSON(c serialize.Column, dc *dialect.Column) bool {
+	return c.Type == serialize.JSON && (c.Codec == "json" && dc.Type == serialize.JSON || c.Codec == "" && dc.Type == serialize.Text)
 }
 
 // Catalog is the classification of every table of a database.
@@ -259,7 +269,7 @@ func buildConfigTable(cfg *config.Config, desc *dialect.Table, descs map[string]
 
 // references lists a table's references to exported tables: the foreign
 // keys of the catalog and the column references .dbsync declares (for
-// applications without foreign keys), in that order.
+// applications without foreign keys), ordered by their columns.
 func references(cfg *config.Config, desc *dialect.Table, descs map[string]*dialect.Table, surrogates map[string]string) ([]serialize.Reference, error) {
 	var refs []serialize.Reference
 	for _, fk := range desc.ForeignKeys {
@@ -267,11 +277,11 @@ func references(cfg *config.Config, desc *dialect.Table, descs map[string]*diale
 			refs = append(refs, serialize.Reference{Columns: fk.Columns, Table: fk.RefTable, To: fk.RefColumns})
 		}
 	}
-	opts := cfg.Tables[desc.Name]
-	if opts == nil {
-		return refs, nil
+	var declared []config.Reference
+	if opts := cfg.Tables[desc.Name]; opts != nil {
+		declared = opts.References
 	}
-	for _, r := range opts.References {
+	for _, r := range declared {
 		sur, exported := surrogates[r.Table]
 		switch {
 		case desc.Column(r.Column) == nil:
@@ -290,8 +300,23 @@ func references(cfg *config.Config, desc *dialect.Table, descs map[string]*diale
 		if len(to) != 1 {
 			return nil, &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q has no single-column primary key to refer to", r.Table)}
 		}
-		refs = append(refs, serialize.Reference{Columns: []string{r.Column}, Table: r.Table, To: to})
+		ref := serialize.Reference{Columns: []string{r.Column}, Table: r.Table, To: to, None: r.None}
+		if i := slices.IndexFunc(refs, func(fk serialize.Reference) bool {
+			return slices.Equal(fk.Columns, ref.Columns) && fk.Table == ref.Table
+		}); i >= 0 {
+			refs[i].None = r.None // a foreign key SQLite does not enforce may hold "no row" values too
+			continue
+		}
+		refs = append(refs, ref)
 	}
+	// Each engine lists foreign keys in its own order; table.json must be
+	// the same bytes whichever engine exported it.
+	slices.SortStableFunc(refs, func(a, b serialize.Reference) int {
+		if c := slices.Compare(a.Columns, b.Columns); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Table, b.Table)
+	})
 	return refs, nil
 }
 
@@ -329,10 +354,16 @@ func columnOptions(opts *config.Table, dc dialect.Column, col *serialize.Column)
 		return nil
 	}
 	if name, ok := opts.Codecs[dc.Name]; ok {
-		if dc.Type != serialize.Text && dc.Type != serialize.Bytes {
+		switch {
+		case name == "json" && (dc.Type == serialize.Text || dc.Type == serialize.JSON):
+			// JSON held as text is a JSON column in the files, so the
+			// same .dbsync and the same files serve TEXT and jsonb alike.
+			col.Type = serialize.JSON
+		case dc.Type != serialize.Text && dc.Type != serialize.Bytes:
 			return &config.Error{Pos: opts.Pos["codec"], Msg: fmt.Sprintf("column %q of table %q is %s (%s): a codec decodes text or bytes", dc.Name, opts.Name, dc.Type, dc.DeclType)}
+		default:
+			col.Type, col.Codec = serialize.JSON, name
 		}
-		col.Type, col.Codec = serialize.JSON, name
 	}
 	for _, s := range opts.Secrets {
 		if s.Column == dc.Name && s.Path == "" {

@@ -2,6 +2,7 @@ package dbrows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -25,6 +26,7 @@ import (
 type columnMapping struct {
 	db       serialize.Column // the column as the database types it
 	ref      string           // a Ref column: the natural-keyed table it points at
+	none     []string         // a Ref column's values that mean "no row"
 	codec    string           // text decoded by this codec
 	hidden   []hiddenPath     // paths inside the value not in the files
 	pathRefs []pathRef        // paths inside the value holding ids
@@ -39,6 +41,7 @@ type hiddenPath struct {
 type pathRef struct {
 	path  codec.Path
 	table string
+	none  []string // values that mean "no row"
 	// text: the ids are JSON strings ("3"), as set in .dbsync or as seen
 	// in the database read; fixed when .dbsync set it.
 	text, fixed bool
@@ -62,10 +65,14 @@ func (t *Table) prepareMapping() error {
 		}
 		m.db = serialize.Column{Name: c.Name, Type: dc.Type, Nullable: dc.Nullable, Scale: dc.Scale}
 		m.codec = c.Codec
+		if portableJSON(c, dc) { // the codec the target needs, if any
+			m.codec = map[string]string{"json": "", "": "json"}[c.Codec]
+		}
 		if c.Type == serialize.Ref {
 			for _, r := range meta.References {
 				if len(r.Columns) == 1 && r.Columns[0] == c.Name {
 					m.ref = r.Table
+					m.none = append(m.none, r.None...)
 				}
 			}
 			if m.ref == "" {
@@ -122,7 +129,7 @@ func (t *Table) pathOptions() error {
 		}
 	}
 	for _, r := range t.Options.References {
-		ref := pathRef{table: r.Table, text: r.As == "text", fixed: r.As != ""}
+		ref := pathRef{table: r.Table, none: r.None, text: r.As == "text", fixed: r.As != ""}
 		if err := add(r.ColumnPath, func(m *columnMapping, p codec.Path) { ref.path = p; m.pathRefs = append(m.pathRefs, ref) }); err != nil {
 			return err
 		}
@@ -266,6 +273,10 @@ func (tr *Translator) readKeyMap(ctx context.Context, t *Table) (*keyMap, error)
 				row[k] = cell
 			case m.ref == meta.Name:
 				parent, err := strconv.ParseInt(string(cell), 10, 64)
+				if _, isRow := rows[parent]; !isRow && serialize.NoneValue(m.none, cell) {
+					row[k] = cell // a root: its parent is "none"
+					break
+				}
 				if err != nil {
 					return "", fmt.Errorf("row %s=%d: column %q: %s is not an id", meta.Surrogate, id, meta.Key[j], cell)
 				}
@@ -275,11 +286,11 @@ func (tr *Translator) readKeyMap(ctx context.Context, t *Table) (*keyMap, error)
 				}
 				row[k] = serialize.Cell(key)
 			default:
-				key, err := tr.refToFile(ctx, m.ref, string(cell))
+				key, err := tr.refToFile(ctx, m.ref, m.none, cell)
 				if err != nil {
 					return "", fmt.Errorf("row %s=%d: column %q: %w", meta.Surrogate, id, meta.Key[j], err)
 				}
-				row[k] = serialize.Cell(key)
+				row[k] = key
 			}
 		}
 		key := natKey(meta, row)
@@ -325,18 +336,46 @@ func (tr *Translator) prepare(ctx context.Context, t *Table, cols []int) error {
 	return nil
 }
 
-// refToFile turns an id into the natural key of the row it references.
-func (tr *Translator) refToFile(ctx context.Context, table string, id string) (string, error) {
+// refToFile turns an id (a database cell) into the natural key of the
+// row it references; a value that means "no row" stays as it is.
+func (tr *Translator) refToFile(ctx context.Context, table string, none []string, id serialize.Cell) (serialize.Cell, error) {
+	if isNone, err := tr.noneRef(ctx, table, none, id); isNone || err != nil {
+		return id, err
+	}
 	km, err := tr.keyMap(ctx, table)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	n, err := strconv.ParseInt(id, 10, 64)
+	n, err := strconv.ParseInt(string(id), 10, 64)
 	key, ok := km.byID[n]
 	if err != nil || !ok {
-		return "", fmt.Errorf("references %s=%s in %q, which has no such row", tr.tables[table].Meta.Surrogate, id, table)
+		msg := fmt.Sprintf("references %s=%s in %q, which has no such row", tr.tables[table].Meta.Surrogate, id, table)
+		if slices.Contains([]string{"0", "-1", `""`}, string(id)) {
+			msg += fmt.Sprintf(`; if %s means "no row" here, add none=%s to the column's reference line in .dbsync`, id, strings.Trim(string(id), `"`))
+		}
+		return nil, errors.New(msg)
 	}
-	return key, nil
+	return serialize.Cell(key), nil
+}
+
+// noneRef reports a cell (in either form) holding one of the values that
+// mean "no row", and refuses one that also names a row of the table: it
+// could not be told apart.
+func (tr *Translator) noneRef(ctx context.Context, table string, none []string, cell serialize.Cell) (bool, error) {
+	if !serialize.NoneValue(none, cell) {
+		return false, nil
+	}
+	km, err := tr.keyMap(ctx, table)
+	if err != nil {
+		return false, err
+	}
+	id, err := strconv.ParseInt(strings.Trim(string(cell), `"`), 10, 64)
+	_, isID := km.byID[id]
+	_, isKey := km.byKey[string(cell)]
+	if err == nil && isID || isKey {
+		return false, fmt.Errorf(`%s means "no row" (none= in .dbsync), but %q has a row %s: the two cannot be told apart`, cell, table, cell)
+	}
+	return true, nil
 }
 
 // RefError is a reference to a row that neither the revision nor the

@@ -29,8 +29,7 @@ func (tr *Translator) cellToFile(ctx context.Context, t *Table, i int, v any) (s
 	case t.Meta.Columns[i].Secret:
 		return serialize.SecretCell, nil
 	case m.ref != "":
-		key, err := tr.refToFile(ctx, m.ref, string(cell))
-		return serialize.Cell(key), err
+		return tr.refToFile(ctx, m.ref, m.none, cell)
 	case !m.json():
 		return cell, nil
 	}
@@ -47,9 +46,11 @@ func (tr *Translator) cellToFile(ctx context.Context, t *Table, i int, v any) (s
 			id := v.Raw
 			if v.Type == gjson.String {
 				id = v.Str
+				if serialize.NoneValue(pr.none, serialize.Cell(v.Raw)) {
+					id = v.Raw // kept as it is, a string
+				}
 			}
-			key, err := tr.refToFile(ctx, pr.table, id)
-			return []byte(key), err
+			return tr.refToFile(ctx, pr.table, pr.none, serialize.Cell(id))
 		})
 		if err != nil {
 			return nil, err
@@ -177,6 +178,9 @@ func (tr *Translator) cellToDB(ctx context.Context, t *Table, i int, r serialize
 	}
 	switch {
 	case m.ref != "":
+		if isNone, err := tr.noneRef(ctx, m.ref, m.none, cell); isNone || err != nil {
+			return cell, err
+		}
 		id, ok, err := tr.idOf(ctx, m.ref, string(cell))
 		if err != nil {
 			return nil, err
@@ -193,6 +197,9 @@ func (tr *Translator) cellToDB(ctx context.Context, t *Table, i int, r serialize
 	for j := range m.pathRefs {
 		pr := &m.pathRefs[j]
 		doc, err = replaceRefs(doc, pr, func(v gjson.Result) ([]byte, error) {
+			if isNone, err := tr.noneRef(ctx, pr.table, pr.none, serialize.Cell(v.Raw)); isNone || err != nil {
+				return []byte(v.Raw), err
+			}
 			id, ok, err := tr.idOf(ctx, pr.table, v.Raw) // canonical: the natural key as the files hold it
 			if err == nil && !ok {
 				err = refErr(pr.table, v.Raw)
