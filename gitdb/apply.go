@@ -3,6 +3,8 @@ package gitdb
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
@@ -163,10 +165,13 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 }
 
 // checkScope refuses a plan whose revision changes what may be written,
-// unless allowed.
+// or that would rename rows matched by id, unless allowed.
 func checkScope(p *Plan, opts PlanOptions) error {
 	if len(p.ScopeChanges) > 0 && !opts.AllowScopeChange {
 		return &ScopeError{Env: p.Env, Changes: p.ScopeChanges}
+	}
+	if len(p.IDRenames) > 0 && !opts.SharedIDs {
+		return fmt.Errorf("%s\nnothing written", strings.Join(p.IDRenames, "\n"))
 	}
 	return nil
 }

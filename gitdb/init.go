@@ -32,9 +32,10 @@ type Suggestion struct {
 	Reason  string
 	Rows    int64
 	Options []string // [table] option lines a preset sets
-	// NaturalKey is a unique NOT NULL column set beside an integer id:
-	// offered, commented out, as the table's key.
-	NaturalKey []string
+	// Key is a unique NOT NULL text column beside an integer id, which
+	// init makes the table's key; OfferedKey another unique NOT NULL set,
+	// offered commented out.
+	Key, OfferedKey []string
 }
 
 // InitResult is what Init wrote.
@@ -96,8 +97,11 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*InitResult, error
 	if dialect.Redact(opts.URL) == opts.URL { // a password stays out of the file
 		draft.URL = opts.URL
 	}
-	for _, s := range sugg {
-		draft.Tables = append(draft.Tables, config.DraftTable{Name: s.Table, Class: s.Class, Options: s.Options, NaturalKey: s.NaturalKey})
+	for i, s := range sugg {
+		if s.Class != config.ClassConfig || len(s.Options) > 0 { // keys matter to config; a preset sets its own
+			sugg[i].Key, sugg[i].OfferedKey = nil, nil
+		}
+		draft.Tables = append(draft.Tables, config.DraftTable{Name: s.Table, Class: s.Class, Options: s.Options, Key: sugg[i].Key, OfferedKey: sugg[i].OfferedKey})
 	}
 	if err := atomicfile.WriteFile(file, []byte(draft.Render()), 0o666); err != nil {
 		return nil, err
@@ -131,7 +135,8 @@ func suggest(ctx context.Context, db dialect.Dialect) ([]Suggestion, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Suggestion{Table: name, Rows: n, NaturalKey: naturalKey(desc)})
+		key, offered := naturalKey(desc)
+		out = append(out, Suggestion{Table: name, Rows: n, Key: key, OfferedKey: offered})
 	}
 	for i := range out {
 		s := &out[i]
@@ -153,22 +158,28 @@ func suggest(ctx context.Context, db dialect.Dialect) ([]Suggestion, error) {
 	return out, nil
 }
 
-// naturalKey returns the first unique NOT NULL columns of a table whose
-// primary key is one integer column (an id each database allocates), or
-// nil.
-func naturalKey(desc *dialect.Table) []string {
+// naturalKey finds, in a table whose primary key is one integer column
+// (an id each database allocates), a unique NOT NULL text column to key
+// its rows by, or else the first other unique NOT NULL columns to offer.
+func naturalKey(desc *dialect.Table) (key, offered []string) {
 	if len(desc.PrimaryKey) != 1 {
-		return nil
+		return nil, nil
 	}
 	if c := desc.Column(desc.PrimaryKey[0]); c == nil || c.Type != serialize.Int {
-		return nil
+		return nil, nil
 	}
 	for _, u := range desc.Unique {
-		if desc.NotNull(u) && !slices.Contains(u, desc.PrimaryKey[0]) {
-			return u
+		if !desc.NotNull(u) || slices.Contains(u, desc.PrimaryKey[0]) {
+			continue
+		}
+		if len(u) == 1 && desc.Column(u[0]).Type == serialize.Text {
+			return u, nil
+		}
+		if offered == nil {
+			offered = u
 		}
 	}
-	return nil
+	return nil, offered
 }
 
 // applyPreset lets a preset classify the tables it knows and set their

@@ -32,6 +32,9 @@ type PlanOptions struct {
 	// AllowScopeChange lets an apply write what the revision's .dbsync
 	// newly makes config, or newly scopes (see Plan.ScopeChanges).
 	AllowScopeChange bool
+	// SharedIDs lets a first apply match rows by id although it would
+	// rename most of them (see Plan.IDRenames).
+	SharedIDs bool
 }
 
 // Plan is what an apply (or a rollback) would do to a target: data only.
@@ -51,6 +54,9 @@ type Plan struct {
 	// compared with the revision the target is at: an apply needs
 	// AllowScopeChange for them.
 	ScopeChanges []string
+	// IDRenames says, for a first apply, which tables matched by id would
+	// have a unique name changed in most rows: an apply needs SharedIDs.
+	IDRenames []string
 }
 
 // planned is a plan with what writes it: the translator that read the
@@ -181,6 +187,11 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 		tp, err := s.planTable(ctx, pl, tables[i], files, tf, base, baseTables[tf.Meta.Name], opts, fp)
 		if err != nil {
 			return nil, fmt.Errorf("table %q: %w", tf.Meta.Name, err)
+		}
+		if baseTables[tf.Meta.Name] == nil {
+			if r := idRename(tables[i], tp); r != "" {
+				p.IDRenames = append(p.IDRenames, r)
+			}
 		}
 		p.Tables = append(p.Tables, tp)
 	}

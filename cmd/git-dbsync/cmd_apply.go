@@ -22,7 +22,7 @@ type applyOptions struct {
 func newApplyCmd(s *streams) *cobra.Command {
 	opts := &applyOptions{}
 	cmd := &cobra.Command{
-		Use:   "apply <revision> --env NAME [--yes] [--ours|--theirs] [--prune] [--baseline] [--adopt] [--allow-scope-change] [--json]\n  git dbsync apply --plan FILE [--yes] [--json]",
+		Use:   "apply <revision> --env NAME [--yes] [--ours|--theirs] [--prune] [--baseline] [--adopt] [--allow-scope-change] [--shared-ids] [--json]\n  git dbsync apply --plan FILE [--yes] [--json]",
 		Short: "Merge a tagged revision into an environment's database",
 		Long: `Merge the config rows of a revision (a tag, usually) into an environment's
 database, as 'git dbsync plan' shows: a three-way merge that keeps what was
@@ -60,7 +60,10 @@ The first apply writes the target's identity: applying with --env staging to
 a database whose identity says prod (a copied database) is refused unless
 --adopt. --baseline records the revision as applied without writing rows, for
 a target known to be in sync; --prune, on a first apply, deletes the rows that
-only the target has.
+only the target has. A first apply that matches a table's rows by id and would
+change a unique name in most of them is refused: the ids mean other rows
+there. Give the table a natural key (key = name), or apply with --shared-ids
+when the ids really are the same rows.
 
 A revision is trusted only as far as its .dbsync goes: only tables it
 classes config are written, never git dbsync's own (dbsync_*), never those
@@ -97,6 +100,7 @@ question. Without a terminal it never waits for input: it refuses unless
 	f.BoolVar(&opts.Baseline, "baseline", false, "record the revision as applied without writing rows")
 	f.BoolVar(&opts.Adopt, "adopt", false, "take over a database whose identity names another environment")
 	f.BoolVar(&opts.AllowScopeChange, "allow-scope-change", false, "write what the revision's .dbsync newly makes config or newly scopes")
+	f.BoolVar(&opts.SharedIDs, "shared-ids", false, "first apply: match rows by id even where that renames most of a table's rows")
 	f.BoolVar(&opts.json, "json", false, "print what was done as JSON (schemas/apply.schema.json)")
 	f.StringVar(&opts.planFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
 	return cmd

@@ -80,7 +80,11 @@ func runInit(cmd *cobra.Command, s *streams, opts *initOptions) error {
 		return err
 	}
 	for _, sg := range res.Suggestions {
-		fmt.Fprintf(s.Out, "%-9s %-30s %s\n", sg.Class, sg.Table, sg.Reason)
+		reason := sg.Reason
+		if len(sg.Key) > 0 {
+			reason += fmt.Sprintf("; rows matched by key %s, not by id", strings.Join(sg.Key, " "))
+		}
+		fmt.Fprintf(s.Out, "%-9s %-30s %s\n", sg.Class, sg.Table, reason)
 	}
 	fmt.Fprintf(s.notes(), "wrote %s with %s for environment %q\n", res.Path, plural(len(res.Suggestions), "table"), res.Env)
 	fmt.Fprintf(s.Err, "hint: review the classes, then run 'git dbsync export'\n")

@@ -14,12 +14,13 @@ type planOptions struct {
 	json         bool
 	out          string
 	ours, theirs bool
+	exitCode     bool
 }
 
 func newPlanCmd(s *streams) *cobra.Command {
 	opts := &planOptions{}
 	cmd := &cobra.Command{
-		Use:   "plan <revision> [--env NAME] [--json] [--out FILE]",
+		Use:   "plan <revision> [--env NAME] [--json] [--out FILE] [--exit-code]",
 		Short: "Show what applying a revision to an environment would do",
 		Long: `Show what 'git dbsync apply' would do to an environment's database, writing
 nothing: per table, the rows inserted, updated (each changed cell, old → new)
@@ -36,10 +37,15 @@ listed as untracked (kept; --prune deletes them).
 
 --json prints the plan as JSON (schemas/plan.schema.json). --out FILE saves
 it with a fingerprint of the target rows it read: 'git dbsync apply --plan
-FILE' then applies exactly that plan, and refuses if the target changed.`,
+FILE' then applies exactly that plan, and refuses if the target changed.
+
+--exit-code lets CI gate on a plan: it exits 0 when there is nothing to do,
+2 when there are changes and 3 when conflicts are left unresolved (as for any
+command, 1 is an error, and a bad command line also exits 2: check stderr).`,
 		Example: `  git dbsync plan v1.4 --env prod
   git dbsync plan v1.4 --env prod --out v1.4-prod.plan && git dbsync apply --plan v1.4-prod.plan --yes
-  git dbsync plan main --env staging --json | jq .summary`,
+  git dbsync plan main --env staging --json | jq .summary
+  git dbsync plan v1.4 --env prod --exit-code --stat || echo "v1.4 changes prod"`,
 		Args:              usageArgs(cobra.ExactArgs(1)),
 		ValidArgsFunction: completeRevisions(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -54,6 +60,7 @@ FILE' then applies exactly that plan, and refuses if the target changed.`,
 	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's values")
 	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by taking the revision's values")
 	f.BoolVar(&opts.Prune, "prune", false, "first apply: delete rows that only the target has")
+	f.BoolVar(&opts.exitCode, "exit-code", false, "exit 2 when there are changes, 3 when conflicts are unresolved")
 	return cmd
 }
 
@@ -98,8 +105,10 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		if err != nil {
 			return err
 		}
-		_, err = s.Out.Write(data)
-		return err
+		if _, err = s.Out.Write(data); err != nil {
+			return err
+		}
+		return planExit(opts, saved.Summary)
 	}
 	s.view.plan(s.Out, plan, "plan: apply")
 	if plan.Applied {
@@ -107,6 +116,20 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 	}
 	if plan.Unresolved() > 0 {
 		fmt.Fprintln(s.Err, "hint: resolve the conflicts with --ours (keep the target's values) or --theirs (take the revision's), or set [table] merge in .dbsync")
+	}
+	return planExit(opts, saved.Summary)
+}
+
+// planExit is plan --exit-code's status: 0 nothing to do, 2 changes, 3
+// unresolved conflicts (terraform plan -detailed-exitcode's convention).
+func planExit(opts *planOptions, sum gitdb.PlanSummary) error {
+	switch {
+	case !opts.exitCode:
+		return nil
+	case sum.Unresolved > 0:
+		return &silentError{code: exitConflicts}
+	case sum.Inserts+sum.Updates+sum.Deletes > 0:
+		return &silentError{code: exitChanges}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ const (
 	exitOK        = 0
 	exitError     = 1 // an error; also "files would change" for export --check
 	exitUsage     = 2 // bad command line
+	exitChanges   = 2 // plan --exit-code: there are changes
 	exitConflicts = 3 // an apply met conflicts and wrote nothing
 	exitLocked    = 4 // another apply holds the target's lock
 	// exitInterrupted is 128 + SIGINT, as shells report a command a
@@ -29,8 +30,8 @@ var exitCodes = []struct {
 }{
 	{exitOK, "success"},
 	{exitError, "error (export --check: files would change)"},
-	{exitUsage, "bad command line"},
-	{exitConflicts, "conflicts: nothing was written"},
+	{exitUsage, "bad command line; plan --exit-code: there are changes"},
+	{exitConflicts, "conflicts: nothing was written; plan --exit-code: conflicts are unresolved"},
 	{exitLocked, "locked: another apply is in progress, or a lock was waited on for the whole lock-timeout"},
 	{exitInterrupted, "interrupted (SIGINT or SIGTERM): nothing was written"},
 }

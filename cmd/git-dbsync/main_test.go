@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -161,7 +163,28 @@ func scriptParams(t *testing.T, dir, engine string) testscript.Params {
 			"dbcopy":   cmdDBCopy,
 			"team":     cmdTeam,
 			"dbdump":   cmdDBDump,
+			"exits":    cmdExits,
 		},
+	}
+}
+
+// exits N PROG ARGS… runs a program that must exit with status N; its
+// stdout and stderr are checked as exec's are.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits N PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	var exit *exec.ExitError
+	if err := ts.Exec(args[1], args[2:]...); errors.As(err, &exit) {
+		got = exit.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	if got != want {
+		ts.Fatalf("exit status %d, want %d", got, want)
 	}
 }
 

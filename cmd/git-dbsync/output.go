@@ -102,6 +102,9 @@ func (v view) plan(w io.Writer, p *gitdb.Plan, title string) {
 	for _, c := range p.ScopeChanges {
 		fmt.Fprintf(w, "%s %s (apply needs --allow-scope-change)\n", v.paint(color.Bold, "scope change:"), c)
 	}
+	for _, r := range p.IDRenames {
+		fmt.Fprintf(w, "%s %s\n", v.paint(color.Bold, "warning:"), r)
+	}
 	var ins, upd, del, conf, untracked int
 	for _, t := range p.Save().Tables {
 		if len(t.Ops) == 0 && len(t.Conflicts) == 0 && len(t.Untracked) == 0 {

@@ -57,8 +57,10 @@ type DraftTable struct {
 	Name    string
 	Class   Class
 	Options []string // [table] option lines (a preset's)
-	// NaturalKey is offered, commented out, as the table's key.
-	NaturalKey []string
+	// Key is a natural key init found (a unique name beside an integer
+	// id), written as the table's key; OfferedKey one it only offers,
+	// commented out (several columns, or not text).
+	Key, OfferedKey []string
 }
 
 // Render writes the draft in .dbsync's syntax.
@@ -104,13 +106,19 @@ func (d *Draft) Render() string {
 		switch {
 		case len(s.Options) > 0:
 			fmt.Fprintf(&b, "[table %s]\n%s\n", quoteSubsection(s.Name), strings.Join(s.Options, "\n"))
-		case s.Class == ClassConfig && len(s.NaturalKey) > 0:
+		case s.Class == ClassConfig && len(s.Key)+len(s.OfferedKey) > 0:
 			if !hinted {
 				b.WriteString("# A natural key matches rows across environments by it: the id then stays\n")
-				b.WriteString("# out of the files and each database allocates its own. Uncomment to use.\n")
+				b.WriteString("# out of the files and each database allocates its own. init sets a unique\n")
+				b.WriteString("# name beside an integer id as the key (remove the line to match rows by\n")
+				b.WriteString("# id) and offers other unique columns commented out.\n")
 				hinted = true
 			}
-			fmt.Fprintf(&b, "[table %s]\n\t# key = %s\n", quoteSubsection(s.Name), strings.Join(s.NaturalKey, " "))
+			if len(s.Key) > 0 {
+				fmt.Fprintf(&b, "[table %s]\n\tkey = %s\n", quoteSubsection(s.Name), strings.Join(s.Key, " "))
+			} else {
+				fmt.Fprintf(&b, "[table %s]\n\t# key = %s\n", quoteSubsection(s.Name), strings.Join(s.OfferedKey, " "))
+			}
 		}
 	}
 	return b.String()
