@@ -57,6 +57,9 @@ type Plan struct {
 	// IDRenames says, for a first apply, which tables matched by id would
 	// have a unique name changed in most rows: an apply needs SharedIDs.
 	IDRenames []string
+	// Blocked names the rows outside the plan's tables (content, above
+	// all) that still refer to rows it deletes: an apply is refused.
+	Blocked []string
 }
 
 // planned is a plan with what writes it: the translator that read the
@@ -197,6 +200,9 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 	}
 	p.Tables = parentsFirst(p.Tables)
 	p.Fingerprint = hex.EncodeToString(fp.Sum(nil))
+	if p.Blocked, err = pl.tr.BlockedDeletes(ctx, cfg, p.Tables); err != nil {
+		return nil, err
+	}
 	names, err := db.Tables(ctx)
 	if err != nil {
 		return nil, err

@@ -38,6 +38,9 @@ type SavedPlan struct {
 	// IDRenames: tables a first apply matches by id although it would
 	// rename most of their rows (an apply needs --shared-ids).
 	IDRenames []string `json:"id_renames,omitempty"`
+	// Blocked: rows outside the plan that still refer to rows it deletes
+	// (an apply is refused).
+	Blocked []string `json:"blocked,omitempty"`
 	// Checksum is the SHA-256 of the plan without it: apply --plan refuses
 	// a file changed after plan wrote it.
 	Checksum string `json:"checksum"`
@@ -100,7 +103,7 @@ type SavedCell struct {
 func (p *Plan) Save() *SavedPlan {
 	sp := &SavedPlan{Format: 1, Env: p.Env, Revision: p.Rev.Name, Commit: p.Rev.Commit, BaseCommit: p.BaseCommit(),
 		Fingerprint: p.Fingerprint, Created: time.Now().UTC().Truncate(time.Second), Applied: p.Applied, Tables: []SavedTable{},
-		Resolve: string(p.Resolve), Prune: p.Prune, ScopeChanges: p.ScopeChanges, IDRenames: p.IDRenames}
+		Resolve: string(p.Resolve), Prune: p.Prune, ScopeChanges: p.ScopeChanges, IDRenames: p.IDRenames, Blocked: p.Blocked}
 	if p.Identity != nil {
 		sp.Target = p.Identity.ID
 	}

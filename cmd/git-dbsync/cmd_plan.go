@@ -39,9 +39,15 @@ listed as untracked (kept; --prune deletes them).
 it with a fingerprint of the target rows it read: 'git dbsync apply --plan
 FILE' then applies exactly that plan, and refuses if the target changed.
 
+A delete that rows of other tables (content, above all) still refer to,
+through a foreign key or a reference .dbsync declares, is listed as blocked,
+naming the referring table, column and rows: apply refuses it, whatever the
+foreign key's ON DELETE says.
+
 --exit-code lets CI gate on a plan: it exits 0 when there is nothing to do,
-2 when there are changes and 3 when conflicts are left unresolved (as for any
-command, 1 is an error, and a bad command line also exits 2: check stderr).`,
+2 when there are changes and 3 when conflicts are left unresolved or deletes
+are blocked (as for any command, 1 is an error, and a bad command line also
+exits 2: check stderr).`,
 		Example: `  git dbsync plan v1.4 --env prod
   git dbsync plan v1.4 --env prod --out v1.4-prod.plan && git dbsync apply --plan v1.4-prod.plan --yes
   git dbsync plan main --env staging --json | jq .summary
@@ -60,7 +66,7 @@ command, 1 is an error, and a bad command line also exits 2: check stderr).`,
 	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's values")
 	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by taking the revision's values")
 	f.BoolVar(&opts.Prune, "prune", false, "first apply: delete rows that only the target has")
-	f.BoolVar(&opts.exitCode, "exit-code", false, "exit 2 when there are changes, 3 when conflicts are unresolved")
+	f.BoolVar(&opts.exitCode, "exit-code", false, "exit 2 when there are changes, 3 when conflicts are unresolved or deletes blocked")
 	return cmd
 }
 
@@ -108,7 +114,7 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		if _, err = s.Out.Write(data); err != nil {
 			return err
 		}
-		return planExit(opts, saved.Summary)
+		return planExit(opts, saved.Summary, saved.Blocked)
 	}
 	s.view.plan(s.Out, plan, "plan: apply")
 	if plan.Applied {
@@ -117,16 +123,16 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 	if plan.Unresolved() > 0 {
 		fmt.Fprintln(s.Err, "hint: resolve the conflicts with --ours (keep the target's values) or --theirs (take the revision's), or set [table] merge in .dbsync")
 	}
-	return planExit(opts, saved.Summary)
+	return planExit(opts, saved.Summary, saved.Blocked)
 }
 
 // planExit is plan --exit-code's status: 0 nothing to do, 2 changes, 3
 // unresolved conflicts (terraform plan -detailed-exitcode's convention).
-func planExit(opts *planOptions, sum gitdb.PlanSummary) error {
+func planExit(opts *planOptions, sum gitdb.PlanSummary, blocked []string) error {
 	switch {
 	case !opts.exitCode:
 		return nil
-	case sum.Unresolved > 0:
+	case sum.Unresolved > 0 || len(blocked) > 0:
 		return &silentError{code: exitConflicts}
 	case sum.Inserts+sum.Updates+sum.Deletes > 0:
 		return &silentError{code: exitChanges}

@@ -31,7 +31,7 @@ var exitCodes = []struct {
 	{exitOK, "success"},
 	{exitError, "error (export --check: files would change)"},
 	{exitUsage, "bad command line; plan --exit-code: there are changes"},
-	{exitConflicts, "conflicts: nothing was written; plan --exit-code: conflicts are unresolved"},
+	{exitConflicts, "conflicts: nothing was written; plan --exit-code: conflicts are unresolved or deletes blocked"},
 	{exitLocked, "locked: another apply is in progress, or a lock was waited on for the whole lock-timeout"},
 	{exitInterrupted, "interrupted (SIGINT or SIGTERM): nothing was written"},
 }

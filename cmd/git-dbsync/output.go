@@ -105,6 +105,9 @@ func (v view) plan(w io.Writer, p *gitdb.Plan, title string) {
 	for _, r := range p.IDRenames {
 		fmt.Fprintf(w, "%s %s\n", v.paint(color.Bold, "warning:"), r)
 	}
+	for _, b := range p.Blocked {
+		fmt.Fprintf(w, "%s %s (apply is refused)\n", v.paint(color.Bold, "blocked:"), b)
+	}
 	var ins, upd, del, conf, untracked int
 	for _, t := range p.Save().Tables {
 		if len(t.Ops) == 0 && len(t.Conflicts) == 0 && len(t.Untracked) == 0 {

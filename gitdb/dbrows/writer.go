@@ -106,6 +106,28 @@ func (w *Writer) inChunks(n int, write func(lo, hi int) error) error {
 	return nil
 }
 
+// dbKey returns a row's key as the database holds it: its id for a table
+// with a natural key, else its key cells.
+func (tr *Translator) dbKey(ctx context.Context, t *Table, r serialize.Row) ([]serialize.Cell, error) {
+	meta := t.Meta
+	if meta.Surrogate != "" {
+		id, ok, err := tr.idOf(ctx, meta.Name, natKey(meta, r))
+		if err == nil && !ok {
+			err = fmt.Errorf("row %s is not in the target", meta.DescribeKey(r))
+		}
+		return []serialize.Cell{serialize.Cell(strconv.FormatInt(id, 10))}, err
+	}
+	cells := make([]serialize.Cell, 0, len(meta.Key))
+	for _, k := range meta.KeyIndexes() {
+		c, err := tr.cellToDB(ctx, t, k, r, nil)
+		if err != nil {
+			return nil, err
+		}
+		cells = append(cells, c)
+	}
+	return cells, nil
+}
+
 // deletedKeys lists, per table with a one-column key, the keys (as the
 // database holds them) of the rows the writes delete.
 func deletedKeys(writes []*dbTable) map[string][]serialize.Cell {
@@ -190,24 +212,7 @@ func (tr *Translator) dbTable(ctx context.Context, tp *merge.TablePlan) (*dbTabl
 			w.insertCols = append(w.insertCols, t.mapping[i].db)
 		}
 	}
-	key := func(r serialize.Row) ([]serialize.Cell, error) {
-		if meta.Surrogate != "" {
-			id, ok, err := tr.idOf(ctx, meta.Name, natKey(meta, r))
-			if err == nil && !ok {
-				err = fmt.Errorf("row %s is not in the target", meta.DescribeKey(r))
-			}
-			return []serialize.Cell{serialize.Cell(strconv.FormatInt(id, 10))}, err
-		}
-		cells := make([]serialize.Cell, 0, len(meta.Key))
-		for _, k := range meta.KeyIndexes() {
-			c, err := tr.cellToDB(ctx, t, k, r, nil)
-			if err != nil {
-				return nil, err
-			}
-			cells = append(cells, c)
-		}
-		return cells, nil
-	}
+	key := func(r serialize.Row) ([]serialize.Cell, error) { return tr.dbKey(ctx, t, r) }
 	byCols := map[string]*updateGroup{}
 	for j := range tp.Ops {
 		op := &tp.Ops[j]
