@@ -20,6 +20,9 @@ type ApplyOptions struct {
 	Baseline bool       // record the revision as applied without writing rows
 	Adopt    bool       // take over a database whose identity names another environment
 	Saved    *SavedPlan // apply exactly this plan (apply --plan FILE)
+	// Filled are the choices filled into the saved plan's conflicts: the
+	// plan is proved to be the saved one, then resolved with them.
+	Filled Choices
 	// Confirm is asked, with the plan, before anything is written; nil
 	// writes without asking.
 	Confirm func(*Plan) (bool, error)
@@ -105,6 +108,13 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 		if opts.Saved != nil {
 			if err := opts.Saved.matches(shown); err != nil {
 				return res, err
+			}
+			if len(opts.Filled) > 0 {
+				opts.Choices = append(opts.Choices, opts.Filled...)
+				if p, err = s.plan(ctx, s.db, rev, t.Ledger, opts.PlanOptions); err != nil {
+					return res, err
+				}
+				shown, res.Plan = p.Plan, p.Plan
 			}
 		}
 		if err := checkScope(shown, opts.PlanOptions); err != nil {

@@ -32,6 +32,9 @@ type PlanOptions struct {
 	// AllowScopeChange lets an apply write what the revision's .dbsync
 	// newly makes config, or newly scopes (see Plan.ScopeChanges).
 	AllowScopeChange bool
+	// Choices are sides chosen for single conflicts (--resolve); the
+	// rest follow Resolve.
+	Choices Choices
 	// SharedIDs lets a first apply match rows by id although it would
 	// rename most of them (see Plan.IDRenames).
 	SharedIDs bool
@@ -48,6 +51,7 @@ type Plan struct {
 	Applied     bool               // the target is already at this revision
 	Rollback    bool               // a rollback of the apply in Base
 	Resolve     merge.Resolution   // the resolution asked for
+	Choices     Choices            // the sides chosen for single conflicts
 	Prune       bool               // untracked rows are deleted
 	Sequences   []string           // target tables of class sequence
 	// ScopeChanges says how the revision's .dbsync changes what is written
@@ -148,7 +152,7 @@ func (s *session) theirFiles(rev repo.Rev, workTree bool) (*fileSet, error) {
 
 // plan merges every table of the revision with the base and the target.
 func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *ledger.Ledger, opts PlanOptions) (*planned, error) {
-	p := &Plan{Env: s.env, Rev: rev, Base: l.Current(), Identity: l.Identity, Resolve: opts.Resolve, Prune: opts.Prune}
+	p := &Plan{Env: s.env, Rev: rev, Base: l.Current(), Identity: l.Identity, Resolve: opts.Resolve, Choices: opts.Choices, Prune: opts.Prune}
 	p.Applied = p.Base != nil && p.Base.Commit == rev.Commit
 	files, err := s.theirFiles(rev, opts.WorkTree)
 	if err != nil {
@@ -200,6 +204,9 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 	}
 	p.Tables = parentsFirst(p.Tables)
 	p.Fingerprint = hex.EncodeToString(fp.Sum(nil))
+	if err := opts.Choices.check(p); err != nil {
+		return nil, err
+	}
 	if p.Blocked, err = pl.tr.BlockedDeletes(ctx, cfg, p.Tables); err != nil {
 		return nil, err
 	}
@@ -218,13 +225,17 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, files *fileSet, tf *exportdir.TableFiles,
 	baseFiles *fileSet, base *exportdir.TableFiles, opts PlanOptions, fp hash.Hash) (*merge.TablePlan, error) {
 	meta := tf.Meta
-	mopts := merge.Options{Resolve: opts.Resolve, Prune: opts.Prune}
+	// Conflicts are resolved after the merge: the sides chosen per row,
+	// cell or path first, then --ours/--theirs or the table's merge policy
+	// for the rest.
+	mopts := merge.Options{Prune: opts.Prune}
+	rest := opts.Resolve
 	policy := merge.Everything
 	if topts := t.Options; topts != nil {
 		switch topts.Merge {
 		case "ours", "theirs":
-			if mopts.Resolve == merge.Unresolved {
-				mopts.Resolve = merge.Resolution(topts.Merge)
+			if rest == merge.Unresolved {
+				rest = merge.Resolution(topts.Merge)
 			}
 		default:
 			policy = merge.Policy(topts.Merge)
@@ -239,9 +250,7 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, f
 	// not change are not decoded.
 	sameMeta := fastPaths && !mopts.NoBase && metaBytes(base.Meta) == metaBytes(meta)
 	if sameMeta && bothRevisions(baseFiles, files) && exportdir.Same(base, tf) {
-		tp := &merge.TablePlan{Meta: meta}
-		tp.Restrict(policy)
-		return tp, nil
+		return &merge.TablePlan{Meta: meta}, nil
 	}
 	src := dbrows.NewSource(t, pl.tr, true)
 	var tp *merge.TablePlan
@@ -285,6 +294,10 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, f
 	if err != nil {
 		return nil, err
 	}
+	if err := tp.Choose(opts.Choices.chooser(meta)); err != nil {
+		return nil, err
+	}
+	tp.ResolveRest(rest)
 	tp.Restrict(policy)
 	return tp, t.FitSecrets(tp)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,19 +20,21 @@ import (
 // fingerprint of the target rows the plan read, so that an apply of a
 // saved plan refuses when the target changed since.
 type SavedPlan struct {
-	Format      int          `json:"format"`
-	Env         string       `json:"env"`
-	Revision    string       `json:"revision"`
-	Commit      string       `json:"commit"`
-	BaseCommit  string       `json:"base_commit"`
-	Target      string       `json:"target_identity"`
-	Fingerprint string       `json:"fingerprint"`
-	Created     time.Time    `json:"created"`
-	Applied     bool         `json:"already_applied"`
-	Resolve     string       `json:"resolve,omitempty"` // ours or theirs, when asked for
-	Prune       bool         `json:"prune,omitempty"`
-	Summary     PlanSummary  `json:"summary"`
-	Tables      []SavedTable `json:"tables"`
+	Format      int       `json:"format"`
+	Env         string    `json:"env"`
+	Revision    string    `json:"revision"`
+	Commit      string    `json:"commit"`
+	BaseCommit  string    `json:"base_commit"`
+	Target      string    `json:"target_identity"`
+	Fingerprint string    `json:"fingerprint"`
+	Created     time.Time `json:"created"`
+	Applied     bool      `json:"already_applied"`
+	Resolve     string    `json:"resolve,omitempty"` // ours or theirs, when asked for
+	Prune       bool      `json:"prune,omitempty"`
+	// Choices: the sides --resolve chose when the plan was made.
+	Choices []string     `json:"choices,omitempty"`
+	Summary PlanSummary  `json:"summary"`
+	Tables  []SavedTable `json:"tables"`
 	// ScopeChanges: how the revision's .dbsync changes what is written
 	// (an apply needs --allow-scope-change).
 	ScopeChanges []string `json:"scope_changes,omitempty"`
@@ -86,7 +89,10 @@ type SavedConflict struct {
 	Key        json.RawMessage `json:"key"`
 	Cells      []SavedCell     `json:"cells,omitempty"`
 	Resolution string          `json:"resolution,omitempty"`
-	KeyText    string          `json:"-"`
+	// Choice is for a person or a script to fill in ("ours" or "theirs")
+	// before apply --plan; the checksum leaves it out.
+	Choice  string `json:"choice"`
+	KeyText string `json:"-"`
 }
 
 // SavedCell is a conflicting cell or JSON path with the three values
@@ -97,13 +103,14 @@ type SavedCell struct {
 	Base   json.RawMessage `json:"base,omitempty"`
 	Ours   json.RawMessage `json:"ours,omitempty"`
 	Theirs json.RawMessage `json:"theirs,omitempty"`
+	Choice string          `json:"choice"` // as SavedConflict's, for this cell or path alone
 }
 
 // Save returns the plan's JSON document.
 func (p *Plan) Save() *SavedPlan {
 	sp := &SavedPlan{Format: 1, Env: p.Env, Revision: p.Rev.Name, Commit: p.Rev.Commit, BaseCommit: p.BaseCommit(),
 		Fingerprint: p.Fingerprint, Created: time.Now().UTC().Truncate(time.Second), Applied: p.Applied, Tables: []SavedTable{},
-		Resolve: string(p.Resolve), Prune: p.Prune, ScopeChanges: p.ScopeChanges, IDRenames: p.IDRenames, Blocked: p.Blocked}
+		Resolve: string(p.Resolve), Prune: p.Prune, Choices: p.Choices.strings(), ScopeChanges: p.ScopeChanges, IDRenames: p.IDRenames, Blocked: p.Blocked}
 	if p.Identity != nil {
 		sp.Target = p.Identity.ID
 	}
@@ -222,10 +229,12 @@ func (sp *SavedPlan) Marshal() ([]byte, error) {
 	return append(data, '\n'), err
 }
 
-// sum returns the checksum of the plan without its checksum.
+// sum returns the checksum of the plan without its checksum and without
+// the choices left to fill in.
 func (sp *SavedPlan) sum() (string, error) {
 	c := *sp
 	c.Checksum = ""
+	c.Tables = withoutChoices(sp.Tables)
 	body, err := json.Marshal(&c)
 	if err != nil {
 		return "", err
@@ -253,6 +262,69 @@ func LoadPlan(path string) (*SavedPlan, error) {
 	return sp, nil
 }
 
+// withoutChoices returns a copy of a plan's tables with the choices left
+// to fill in blank.
+func withoutChoices(tables []SavedTable) []SavedTable {
+	out := slices.Clone(tables)
+	for i := range out {
+		t := &out[i]
+		t.Conflicts = slices.Clone(t.Conflicts)
+		for j := range t.Conflicts {
+			t.Conflicts[j].Choice = ""
+			t.Conflicts[j].Cells = slices.Clone(t.Conflicts[j].Cells)
+			for k := range t.Conflicts[j].Cells {
+				t.Conflicts[j].Cells[k].Choice = ""
+			}
+		}
+	}
+	return out
+}
+
+// Filled returns the choices a person or a script filled in, and those
+// --resolve made when the plan was made.
+func (sp *SavedPlan) Filled() (made, filled Choices, err error) {
+	for _, s := range sp.Choices {
+		c, err := ParseChoice(s)
+		if err != nil {
+			return nil, nil, err
+		}
+		made = append(made, c)
+	}
+	side := func(s, where string) (Resolution, error) {
+		if s != "ours" && s != "theirs" {
+			return "", fmt.Errorf("%s: choice %q: want ours or theirs", where, s)
+		}
+		return Resolution(s), nil
+	}
+	for _, t := range sp.Tables {
+		for _, sc := range t.Conflicts {
+			var key bytes.Buffer
+			if err := json.Compact(&key, sc.Key); err != nil {
+				return nil, nil, err
+			}
+			where := fmt.Sprintf("table %q, conflict at %s", t.Table, key.String())
+			if sc.Choice != "" {
+				res, err := side(sc.Choice, where)
+				if err != nil {
+					return nil, nil, err
+				}
+				filled = append(filled, Choice{Table: t.Table, Key: key.String(), Side: res})
+			}
+			for _, cell := range sc.Cells {
+				if cell.Choice == "" {
+					continue
+				}
+				res, err := side(cell.Choice, where+", column "+cell.Column+" "+cell.Path)
+				if err != nil {
+					return nil, nil, err
+				}
+				filled = append(filled, Choice{Table: t.Table, Key: key.String(), Column: cell.Column, Path: cell.Path, Side: res})
+			}
+		}
+	}
+	return made, filled, nil
+}
+
 // matches proves that a plan made now is the saved one: same target,
 // revision and base, the same target rows read, and the same changes.
 func (sp *SavedPlan) matches(p *Plan) error {
@@ -267,7 +339,7 @@ func (sp *SavedPlan) matches(p *Plan) error {
 	case sp.Fingerprint != now.Fingerprint:
 		return &TargetChangedError{Why: "rows of the target were changed"}
 	}
-	a, _ := json.Marshal(sp.Tables)
+	a, _ := json.Marshal(withoutChoices(sp.Tables))
 	b, _ := json.Marshal(now.Tables)
 	if !bytes.Equal(a, b) {
 		return &TargetChangedError{Why: "the plan's changes differ from what the merge gives now"}

@@ -14,6 +14,7 @@ import (
 type applyOptions struct {
 	gitdb.ApplyOptions
 	ours, theirs bool
+	resolve      []string
 	yes          bool
 	planFile     string
 	json         bool
@@ -22,7 +23,7 @@ type applyOptions struct {
 func newApplyCmd(s *streams) *cobra.Command {
 	opts := &applyOptions{}
 	cmd := &cobra.Command{
-		Use:   "apply <revision> --env NAME [--yes] [--ours|--theirs] [--prune] [--baseline] [--adopt] [--allow-scope-change] [--shared-ids] [--json]\n  git dbsync apply --plan FILE [--yes] [--json]",
+		Use:   "apply <revision> --env NAME [--yes] [--ours|--theirs] [--resolve CHOICE]... [--prune] [--baseline] [--adopt] [--allow-scope-change] [--shared-ids] [--json]\n  git dbsync apply --plan FILE [--yes] [--json]",
 		Short: "Merge a tagged revision into an environment's database",
 		Long: `Merge the config rows of a revision (a tag, usually) into an environment's
 database, as 'git dbsync plan' shows: a three-way merge that keeps what was
@@ -96,6 +97,7 @@ question. Without a terminal it never waits for input: it refuses unless
 	f.BoolVarP(&opts.yes, "yes", "y", false, "apply without asking")
 	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's values")
 	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by taking the revision's values")
+	f.StringArrayVar(&opts.resolve, "resolve", nil, "resolve one conflict: `TABLE:KEY[:COLUMN[.PATH]]=ours|theirs` (repeatable)")
 	f.BoolVar(&opts.Prune, "prune", false, "first apply: delete rows that only the target has")
 	f.BoolVar(&opts.Baseline, "baseline", false, "record the revision as applied without writing rows")
 	f.BoolVar(&opts.Adopt, "adopt", false, "take over a database whose identity names another environment")
@@ -111,6 +113,9 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 	if opts.Resolve, err = resolution(opts.ours, opts.theirs); err != nil {
 		return err
 	}
+	if opts.Choices, err = choices(opts.resolve); err != nil {
+		return err
+	}
 	if opts.planFile != "" {
 		if opts.Revision != "" {
 			return usageErrorf("give either a revision or --plan FILE, not both")
@@ -121,11 +126,14 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 		if opts.Env != "" && opts.Env != opts.Saved.Env {
 			return fmt.Errorf("%s is a plan for environment %q, not %q", opts.planFile, opts.Saved.Env, opts.Env)
 		}
-		if opts.ours || opts.theirs || opts.Prune {
-			return usageErrorf("--plan applies the saved plan as it is: give --ours, --theirs or --prune to plan instead")
+		if opts.ours || opts.theirs || opts.Prune || len(opts.resolve) > 0 {
+			return usageErrorf("--plan applies the saved plan as it is: give --ours, --theirs, --resolve or --prune to plan instead, or fill in the plan's choices")
 		}
 		opts.Revision, opts.Env = opts.Saved.Revision, opts.Saved.Env
 		opts.Resolve, opts.Prune = gitdb.Resolution(opts.Saved.Resolve), opts.Saved.Prune
+		if opts.Choices, opts.Filled, err = opts.Saved.Filled(); err != nil {
+			return fmt.Errorf("%s: %w", opts.planFile, err)
+		}
 	}
 	if opts.Revision == "" {
 		return usageErrorf("name the revision to apply (or --plan FILE)\nhint: see 'git dbsync apply --help'")
@@ -158,7 +166,7 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 	switch {
 	case errors.As(err, &conflict):
 		s.view.plan(s.forPeople(), conflict.Plan, "conflicts: "+verb)
-		return fmt.Errorf("%w; nothing written\nhint: resolve them with --ours (keep the target's values) or --theirs (take the revision's), or set [table] merge in .dbsync", err)
+		return fmt.Errorf("%w; nothing written\nhint: resolve them with --ours (keep the target's values) or --theirs (take the revision's), one at a time with --resolve TABLE:KEY[:COLUMN]=ours|theirs, or set [table] merge in .dbsync", err)
 	case errors.As(err, &locked):
 		return fmt.Errorf("%w\nhint: wait for it to finish; if its process is gone, the next run clears the lock", err)
 	case errors.As(err, &busy):

@@ -37,9 +37,10 @@ roles, *permission*, *_types → config; users, posts, comment* → content),
 then by references: a table of at most 1000 rows that other tables
 reference is config; every other table is content.
 
-A config table whose primary key is an integer id and that has unique NOT
-NULL columns gets them offered as its natural key, commented out: uncommented,
-rows match by it across environments and the id stays out of the files.
+A config table whose primary key is an integer id and that has a unique NOT
+NULL text column (a name) gets it as its natural key: rows match by it across
+environments and the id stays out of the files, as each database allocates
+its own. Other unique NOT NULL columns are offered commented out.
 
 The URL given with --url is written into .dbsync unless it holds a
 password; otherwise set it with 'git config dbsync.env.NAME.url URL' or

@@ -14,13 +14,14 @@ type planOptions struct {
 	json         bool
 	out          string
 	ours, theirs bool
+	resolve      []string
 	exitCode     bool
 }
 
 func newPlanCmd(s *streams) *cobra.Command {
 	opts := &planOptions{}
 	cmd := &cobra.Command{
-		Use:   "plan <revision> [--env NAME] [--json] [--out FILE] [--exit-code]",
+		Use:   "plan <revision> [--env NAME] [--ours|--theirs] [--resolve CHOICE]... [--json] [--out FILE] [--exit-code]",
 		Short: "Show what applying a revision to an environment would do",
 		Long: `Show what 'git dbsync apply' would do to an environment's database, writing
 nothing: per table, the rows inserted, updated (each changed cell, old → new)
@@ -35,9 +36,19 @@ both sides with different values. Before the first apply there is no base:
 the revision's rows are inserted or updated, and rows only the target has are
 listed as untracked (kept; --prune deletes them).
 
+--ours or --theirs resolves every conflict to one side. --resolve resolves
+one: TABLE:KEY=ours|theirs for a row (KEY as plan shows it), or
+TABLE:KEY:COLUMN=… for one column, or TABLE:KEY:COLUMN.PATH=… for a path
+inside a JSON value and the paths below it; it may repeat, the most specific
+choice wins, and the rest follow --ours/--theirs or the table's merge policy.
+A --resolve that names no conflict is an error.
+
 --json prints the plan as JSON (schemas/plan.schema.json). --out FILE saves
 it with a fingerprint of the target rows it read: 'git dbsync apply --plan
 FILE' then applies exactly that plan, and refuses if the target changed.
+Each conflict in the file, and each conflicting cell or path, has an empty
+"choice" for a person or a script to fill in with "ours" or "theirs"; apply
+--plan applies the plan with those choices.
 
 A delete that rows of other tables (content, above all) still refer to,
 through a foreign key or a reference .dbsync declares, is listed as blocked,
@@ -51,6 +62,7 @@ exits 2: check stderr).`,
 		Example: `  git dbsync plan v1.4 --env prod
   git dbsync plan v1.4 --env prod --out v1.4-prod.plan && git dbsync apply --plan v1.4-prod.plan --yes
   git dbsync plan main --env staging --json | jq .summary
+  git dbsync plan v1.4 --env prod --resolve settings:posts_per_page=ours --resolve 'settings:theme:value.accent=theirs'
   git dbsync plan v1.4 --env prod --exit-code --stat || echo "v1.4 changes prod"`,
 		Args:              usageArgs(cobra.ExactArgs(1)),
 		ValidArgsFunction: completeRevisions(1),
@@ -65,6 +77,7 @@ exits 2: check stderr).`,
 	f.StringVar(&opts.out, "out", "", "save the plan to `FILE` for apply --plan")
 	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's values")
 	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by taking the revision's values")
+	f.StringArrayVar(&opts.resolve, "resolve", nil, "resolve one conflict: `TABLE:KEY[:COLUMN[.PATH]]=ours|theirs` (repeatable)")
 	f.BoolVar(&opts.Prune, "prune", false, "first apply: delete rows that only the target has")
 	f.BoolVar(&opts.exitCode, "exit-code", false, "exit 2 when there are changes, 3 when conflicts are unresolved or deletes blocked")
 	return cmd
@@ -82,9 +95,25 @@ func resolution(ours, theirs bool) (gitdb.Resolution, error) {
 	return gitdb.Unresolved, nil
 }
 
+// choices reads --resolve's values.
+func choices(specs []string) (gitdb.Choices, error) {
+	var out gitdb.Choices
+	for _, s := range specs {
+		c, err := gitdb.ParseChoice(s)
+		if err != nil {
+			return nil, &codedError{code: exitUsage, err: err}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 	var err error
 	if opts.Resolve, err = resolution(opts.ours, opts.theirs); err != nil {
+		return err
+	}
+	if opts.Choices, err = choices(opts.resolve); err != nil {
 		return err
 	}
 	ws, err := s.workspace()
@@ -121,7 +150,7 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		fmt.Fprintf(s.Err, "hint: %q is already at %s; apply would do nothing\n", plan.Env, plan.Rev.Name)
 	}
 	if plan.Unresolved() > 0 {
-		fmt.Fprintln(s.Err, "hint: resolve the conflicts with --ours (keep the target's values) or --theirs (take the revision's), or set [table] merge in .dbsync")
+		fmt.Fprintln(s.Err, "hint: resolve the conflicts with --ours (keep the target's values) or --theirs (take the revision's), one at a time with --resolve TABLE:KEY[:COLUMN]=ours|theirs, or set [table] merge in .dbsync")
 	}
 	return planExit(opts, saved.Summary, saved.Blocked)
 }

@@ -60,7 +60,9 @@ var Presets = map[string]*Preset{
 	"wordpress": {
 		Name: "wordpress",
 		About: "WordPress (any table prefix, multisite sites included): options and network options by name, " +
-			"their PHP-serialized (or JSON) values decoded; site URLs, salts, transients, cron and rewrite rules stay per environment; " +
+			"their PHP-serialized (or JSON) values decoded; site URLs, salts, admin e-mail, mail server, search-engine visibility, " +
+			"transients, cron, rewrite rules, versions and timestamps stay per environment, and options holding ids of posts, " +
+			"terms or attachments (front page, sticky posts, site icon, default categories, a theme's logo and menu locations) stay out; " +
 			"posts, terms, comments, users and links are content",
 		markers: [][]string{{"options", "posts"}},
 		rules: concat(
@@ -69,11 +71,25 @@ var Presets = map[string]*Preset{
 					"key", "option_name",
 					"codec", "option_value:php,json",
 					"rows", "!siteurl !home !cron !rewrite_rules !recently_edited !db_upgraded !_transient_* !_site_transient_* "+
-						"!auth_key !auth_salt !secure_auth_key !secure_auth_salt !logged_in_key !logged_in_salt !nonce_key !nonce_salt !recovery_keys")},
+						// salts and keys: secrets of each installation
+						"!auth_key !auth_salt !secure_auth_key !secure_auth_salt !logged_in_key !logged_in_salt !nonce_key !nonce_salt !recovery_keys "+
+						// per environment: who gets mail, how mail is sent, whether search engines index, where uploads go
+						"!admin_email !new_admin_email !admin_email_lifespan !mailserver_* !blog_public !upload_path !upload_url_path "+
+						// ids of posts, terms and attachments, which differ between databases
+						"!page_on_front !page_for_posts !wp_page_for_privacy_policy !sticky_posts !site_icon "+
+						"!default_category !default_link_category !default_email_category "+
+						// versions, counters, timestamps and state derived by WordPress itself
+						"!db_version !initial_db_version !fresh_site !can_compress_scripts !recently_activated !uninstall_plugins "+
+						"!auto_core_update_* !auto_plugin_theme_update_emails !finished_splitting_shared_terms !finished_updating_comment_type "+
+						"!theme_switched !theme_switched_via_customizer !customize_stashed_theme_mods !https_detection_errors "+
+						"!wp_force_deactivated_plugins !recovery_mode_email_last_sent !user_count",
+					// a theme's logo (an attachment) and menu locations (terms) are ids
+					"exclude-paths", "option_value.custom_logo option_value.nav_menu_locations")},
 				{base: "sitemeta", class: ClassConfig, options: opt(
 					"key", "site_id meta_key",
 					"codec", "meta_value:php,json",
-					"rows", "!*/siteurl !*/_site_transient_* !*/auth_key !*/auth_salt !*/secure_auth_* !*/logged_in_* !*/nonce_*")},
+					"rows", "!*/siteurl !*/_site_transient_* !*/auth_key !*/auth_salt !*/secure_auth_* !*/logged_in_* !*/nonce_* "+
+						"!*/admin_email !*/site_admins !*/user_count !*/blog_count !*/wpmu_upgrade_site !*/db_version")},
 			},
 			rules(ClassContent, "posts postmeta comments commentmeta users usermeta terms termmeta term_taxonomy term_relationships links blogs blogmeta site signups registration_log"),
 		),
@@ -90,7 +106,15 @@ var Presets = map[string]*Preset{
 				{base: "variable", class: ClassConfig, options: opt(
 					"key", "name",
 					"codec", "value:php",
-					"rows", "!cron_* !drupal_private_key !drupal_hash_salt !css_js_query_string !install_time !update_last_check !*_last_run !javascript_parsed")},
+					"rows", "!cron_* !drupal_private_key !drupal_hash_salt !css_js_query_string !install_time !update_last_check !*_last_run !javascript_parsed "+
+						// per environment: file paths, maintenance, error display, caching and aggregation
+						"!file_public_path !file_private_path !file_temporary_path !maintenance_mode !clean_url !error_level "+
+						"!cache !block_cache !cache_lifetime !page_cache_maximum_age !page_compression !preprocess_css !preprocess_js "+
+						// paths naming nodes (node/12), whose ids differ between databases
+						"!site_frontpage !site_403 !site_404 "+
+						// state Drupal derives and rebuilds
+						"!menu_masks !menu_expanded !menu_rebuild_needed !path_alias_whitelist !node_access_needs_rebuild "+
+						"!drupal_http_request_fails !update_last_email_notification !node_cron_last !statistics_day_timestamp !cache_flush_*")},
 				{base: "role", class: ClassConfig, options: opt("key", "name")},
 				{base: "role_permission", class: ClassConfig, options: opt("key", "rid permission", "reference", "rid {p}role")},
 				{base: "block", class: ClassConfig, options: opt("key", "theme module delta")},
@@ -117,7 +141,8 @@ var Presets = map[string]*Preset{
 		markers: [][]string{{"modules", "templates", "fieldgroups"}},
 		rules: concat(
 			[]presetRule{
-				{base: "modules", class: ClassConfig, options: opt("key", "class", "codec", "data:json")},
+				// created: when each installation added the module
+				{base: "modules", class: ClassConfig, options: opt("key", "class", "codec", "data:json", "exclude-columns", "created")},
 				{base: "fields", class: ClassConfig, options: opt("key", "name", "codec", "data:json")},
 				{base: "fieldgroups", class: ClassConfig, options: opt("key", "name", "codec", "data:json")},
 				{base: "fieldgroups_fields", class: ClassConfig, options: opt(
@@ -140,8 +165,8 @@ var Presets = map[string]*Preset{
 	"django": {
 		Name: "django",
 		About: "Django: content types by app label and model, groups by name, permissions by content type and codename, " +
-			"group permissions joining them, sites by domain; migrations left to manage.py migrate; " +
-			"sessions kept out; users, their groups and permissions, and the admin log are content",
+			"group permissions joining them; migrations left to manage.py migrate; sessions kept out; " +
+			"sites (each environment's domain), users, their groups and permissions, and the admin log are content",
 		markers: [][]string{{"django_migrations"}},
 		rules: concat(
 			[]presetRule{
@@ -149,12 +174,11 @@ var Presets = map[string]*Preset{
 				{base: "auth_group", class: ClassConfig, options: opt("key", "name")},
 				{base: "auth_permission", class: ClassConfig, options: opt("key", "content_type_id codename")},
 				{base: "auth_group_permissions", class: ClassConfig, options: opt("key", "group_id permission_id")},
-				{base: "django_site", class: ClassConfig, options: opt("key", "domain")},
 			},
 			rules(ClassIgnore, "django_migrations"),
 			rules(ClassTemp, "django_session"),
 			rules(ClassCache, "django_cache*"),
-			rules(ClassContent, "auth_user auth_user_groups auth_user_user_permissions django_admin_log"),
+			rules(ClassContent, "django_site auth_user auth_user_groups auth_user_user_permissions django_admin_log"),
 		),
 	},
 }

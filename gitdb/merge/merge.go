@@ -144,6 +144,7 @@ type Conflict struct {
 	Base, Ours, Theirs serialize.Row // nil where the row is absent
 	Cells              []Cell        // for BothChanged and BothAdded
 	IfOurs, IfTheirs   *Op           // what each resolution does; nil: nothing
+	IfChosen           *Op           // with Chosen: the row the choices make
 	Resolution         Resolution    // set when a policy or flag resolved it
 }
 
@@ -154,6 +155,8 @@ func (c *Conflict) Resolved() *Op {
 		return c.IfOurs
 	case Theirs:
 		return c.IfTheirs
+	case Chosen:
+		return c.IfChosen
 	}
 	return nil
 }
