@@ -274,7 +274,8 @@ func TestIDsInsideValuesKeepTheTargetsKind(t *testing.T) {
 
 // A reference .dbsync declares (the schema has none) guards the rows it
 // points at: an apply that would delete one still referred to, even from a
-// content table, fails and writes nothing.
+// content table, is refused by its plan, naming the row, and writes
+// nothing.
 func TestDeclaredReferencesGuardDeletes(t *testing.T) {
 	for _, engine := range dbtest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -300,7 +301,7 @@ func TestDeclaredReferencesGuardDeletes(t *testing.T) {
 			dbtest.Exec(dev, "DELETE FROM templates WHERE name = 'blog'")
 			release(t, ws, dir, "v2")
 			_, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}})
-			if err == nil || !strings.Contains(err.Error(), `table "pages": column "template_id" still refers to rows of "templates" that this apply deletes: 2 (2 rows)`) {
+			if err == nil || !strings.Contains(err.Error(), `table "pages": column "template_id" still refers to rows of "templates" that this revision deletes: name="blog" (2 rows)`) {
 				t.Fatalf("apply v2: %v", err)
 			}
 			if got, _ := dbtest.Query(prod, "SELECT name FROM templates ORDER BY name"); got != "blog\nhome\n" {

@@ -27,6 +27,9 @@ func (t *Table) MarshalMeta() ([]byte, error) {
 		if c.Secret {
 			col.Members = append(col.Members, Member{"secret", boolean(true)})
 		}
+		if len(c.Sets) > 0 {
+			col.Members = append(col.Members, Member{"sets", strs(c.Sets)})
+		}
 		cols.Items = append(cols.Items, col)
 	}
 	refs := Node{Kind: Array}
@@ -80,6 +83,9 @@ func UnmarshalMeta(data []byte) (*Table, error) {
 		}
 		if _, ok := c.Get("secret"); ok {
 			col.Secret = r.bool(&c, "secret")
+		}
+		if _, ok := c.Get("sets"); ok {
+			col.Sets = r.strs(&c, "sets")
 		}
 		t.Columns = append(t.Columns, col)
 	}

@@ -63,6 +63,9 @@ type Column struct {
 	// Secret columns hold SecretPlaceholder (or null) in files: their
 	// values never leave the database.
 	Secret bool
+	// Sets are the paths inside a JSON value ($, $.a.b) whose arrays merge
+	// as sets.
+	Sets []string
 }
 
 // SecretPlaceholder stands in files for a secret value.

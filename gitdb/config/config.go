@@ -101,6 +101,7 @@ type Table struct {
 	Codecs         map[string]string // column → codec of its text (json, php)
 	Secrets        []ColumnPath      // values never written to files
 	ExcludePaths   []ColumnPath      // paths inside values left out of files
+	Sets           []ColumnPath      // arrays (a column's value or members inside it) that merge as sets
 	References     []Reference       // references the catalog does not declare
 	Where          string            // SQL condition every exported row meets
 	Pos            map[string]Pos    // option name → where it was set
@@ -311,6 +312,14 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 					t.ExcludePaths = append(t.ExcludePaths, cp)
 				}
 			}
+		case "set":
+			for _, f := range strings.Fields(value) {
+				cp := parseColumnPath(f, p)
+				if strings.ContainsAny(cp.Path, "#*?|@") {
+					return bad("%q: a set is a column, or members inside its value (no #, * or other gjson patterns)", f)
+				}
+				t.Sets = append(t.Sets, cp)
+			}
 		case "reference":
 			f := strings.Fields(value)
 			if len(f) < 2 {
@@ -358,7 +367,7 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 				return bad("unknown merge policy %q (want ours, theirs, create-only or no-delete)", value)
 			}
 		default:
-			return bad("unknown key %q (want key, rows, where, exclude-columns, exclude-paths, secret, codec, reference, layout or merge)", key)
+			return bad("unknown key %q (want key, rows, where, exclude-columns, exclude-paths, secret, codec, reference, set, layout or merge)", key)
 		}
 	default:
 		return bad("unknown key")

@@ -82,7 +82,9 @@ var Presets = map[string]*Preset{
 						"!db_version !initial_db_version !fresh_site !can_compress_scripts !recently_activated !uninstall_plugins "+
 						"!auto_core_update_* !auto_plugin_theme_update_emails !finished_splitting_shared_terms !finished_updating_comment_type "+
 						"!theme_switched !theme_switched_via_customizer !customize_stashed_theme_mods !https_detection_errors "+
-						"!wp_force_deactivated_plugins !recovery_mode_email_last_sent !user_count",
+						"!wp_force_deactivated_plugins !recovery_mode_email_last_sent !user_count !*_children",
+					// lists of plugins (and other top-level lists) are sets: activations on both sides combine
+					"set", "option_value",
 					// a theme's logo (an attachment) and menu locations (terms) are ids
 					"exclude-paths", "option_value.custom_logo option_value.nav_menu_locations")},
 				{base: "sitemeta", class: ClassConfig, options: opt(
@@ -102,10 +104,12 @@ var Presets = map[string]*Preset{
 		markers: [][]string{{"config", "key_value"}, {"variable", "system"}},
 		rules: concat(
 			[]presetRule{
-				{base: "config", class: ClassConfig, options: opt("key", "collection name", "codec", "data:php")},
+				{base: "config", class: ClassConfig, options: opt("key", "collection name", "codec", "data:php",
+					"set", "data.permissions data.dependencies.module data.dependencies.config data.dependencies.theme")},
 				{base: "variable", class: ClassConfig, options: opt(
 					"key", "name",
 					"codec", "value:php",
+					"set", "value",
 					"rows", "!cron_* !drupal_private_key !drupal_hash_salt !css_js_query_string !install_time !update_last_check !*_last_run !javascript_parsed "+
 						// per environment: file paths, maintenance, error display, caching and aggregation
 						"!file_public_path !file_private_path !file_temporary_path !maintenance_mode !clean_url !error_level "+
@@ -153,7 +157,11 @@ var Presets = map[string]*Preset{
 				{base: "templates", class: ClassConfig, options: opt(
 					"key", "name",
 					"reference", "fieldgroups_id {p}fieldgroups",
-					"codec", "data:json")},
+					"codec", "data:json",
+					// the templates a template's pages may have as children or parents: ids, and sets
+					"reference", "data.childTemplates.# {p}templates",
+					"reference", "data.parentTemplates.# {p}templates",
+					"set", "data.childTemplates data.parentTemplates")},
 				// Pages are content, but a template they use must not go.
 				{base: "pages", class: ClassContent, options: opt("reference", "templates_id {p}templates")},
 			},

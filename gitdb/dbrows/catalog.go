@@ -11,6 +11,7 @@ import (
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -338,7 +339,7 @@ func checkColumnOptions(opts *config.Table, desc *dialect.Table) error {
 			return err
 		}
 	}
-	for _, list := range [][]config.ColumnPath{opts.Secrets, opts.ExcludePaths} {
+	for _, list := range [][]config.ColumnPath{opts.Secrets, opts.ExcludePaths, opts.Sets} {
 		for _, cp := range list {
 			if err := missing(cp.Column, cp.Pos); err != nil {
 				return err
@@ -370,5 +371,36 @@ func columnOptions(opts *config.Table, dc dialect.Column, col *serialize.Column)
 			col.Secret = true
 		}
 	}
+	for _, s := range opts.Sets {
+		if s.Column != dc.Name {
+			continue
+		}
+		if col.Type != serialize.JSON {
+			return &config.Error{Pos: s.Pos, Msg: fmt.Sprintf("column %q of table %q holds no JSON (set a codec for it): it has no arrays to merge as sets", dc.Name, opts.Name)}
+		}
+		col.Sets = append(col.Sets, merge.PathOf(memberNames(s.Path)...))
+	}
 	return nil
+}
+
+// memberNames splits a path of members (a.b, a\.b for a dot in a name).
+func memberNames(path string) []string {
+	if path == "" {
+		return nil
+	}
+	var names []string
+	var cur strings.Builder
+	for i := 0; i < len(path); i++ {
+		switch {
+		case path[i] == '\\' && i+1 < len(path):
+			i++
+			cur.WriteByte(path[i])
+		case path[i] == '.':
+			names = append(names, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(path[i])
+		}
+	}
+	return append(names, cur.String())
 }

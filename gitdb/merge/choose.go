@@ -2,6 +2,7 @@ package merge
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,11 +100,14 @@ func (c *Conflict) choose(meta *serialize.Table, choose Chooser) (Resolution, bo
 			continue
 		}
 		i := meta.Index(cell.Column)
-		if cell.Path == "" || cell.Path == "$" {
+		// A conflict inside an array (at its index) takes the side's
+		// whole array.
+		path := listIndex.ReplaceAllString(cell.Path, "")
+		if path == "" || path == "$" {
 			row[i] = theirs[i]
 			continue
 		}
-		doc, err := copyPath(row[i], theirs[i], cell.Path)
+		doc, err := copyPath(row[i], theirs[i], path)
 		if err != nil {
 			return Unresolved, false, fmt.Errorf("column %q at %s: %w", cell.Column, cell.Path, err)
 		}
@@ -115,6 +119,8 @@ func (c *Conflict) choose(meta *serialize.Table, choose Chooser) (Resolution, bo
 	}
 	return Chosen, true, nil
 }
+
+var listIndex = regexp.MustCompile(`\[[0-9]+\]$`)
 
 // copyPath returns dst with the value at path (members from "$", as
 // mergeJSON names conflicts) as src has it, or without it where src has

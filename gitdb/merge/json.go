@@ -3,6 +3,7 @@ package merge
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -10,11 +11,13 @@ import (
 
 // mergeJSON merges three canonical JSON documents member by member: where
 // objects are on every side, each member merges on its own, so edits to
-// different paths combine. Arrays and scalars are values: changed on both
-// sides differently, they conflict at their path. It returns the merge
-// with conflicting paths taken from ours, the same taken from theirs, and
-// the conflicts. A nil document is absent (a NULL cell is "null").
-func mergeJSON(b, t, o []byte) (ours, theirs []byte, conflicts []Cell, err error) {
+// different paths combine. Arrays merge as git merges lines (mergeList),
+// or as sets at the paths sets names (mergeSet). Scalars are values:
+// changed on both sides differently, they conflict at their path. It
+// returns the merge with conflicting paths taken from ours, the same taken
+// from theirs, and the conflicts. A nil document is absent (a NULL cell is
+// "null").
+func mergeJSON(b, t, o []byte, sets []string) (ours, theirs []byte, conflicts []Cell, err error) {
 	var nb, nt, no *serialize.Node
 	for _, x := range []struct {
 		src []byte
@@ -29,7 +32,8 @@ func mergeJSON(b, t, o []byte) (ours, theirs []byte, conflicts []Cell, err error
 		}
 		*x.dst = &n
 	}
-	mo, mt, conflicts := mergeNode(nb, nt, no, "$")
+	m := &jsonMerge{sets: sets}
+	mo, mt, conflicts := m.node(nb, nt, no, "$")
 	if ours, err = encode(mo); err != nil {
 		return nil, nil, nil, err
 	}
@@ -53,8 +57,13 @@ func same(a, b *serialize.Node) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
-// mergeNode merges one value; nil means absent.
-func mergeNode(b, t, o *serialize.Node, path string) (ours, theirs *serialize.Node, conflicts []Cell) {
+// jsonMerge merges the values of one JSON cell.
+type jsonMerge struct {
+	sets []string // paths ($.a.b) whose arrays are sets
+}
+
+// node merges one value; nil means absent.
+func (m *jsonMerge) node(b, t, o *serialize.Node, path string) (ours, theirs *serialize.Node, conflicts []Cell) {
 	switch {
 	case same(t, o), same(t, b):
 		return o, o, nil
@@ -71,7 +80,7 @@ func mergeNode(b, t, o *serialize.Node, path string) (ours, theirs *serialize.No
 				}
 				continue
 			}
-			vo, vt, cc := mergeNode(member(b, name), member(t, name), member(o, name), path+pathStep(name))
+			vo, vt, cc := m.node(member(b, name), member(t, name), member(o, name), path+pathStep(name))
 			if vo != nil {
 				mo.Members = append(mo.Members, serialize.Member{Name: name, Value: *vo})
 			}
@@ -81,22 +90,146 @@ func mergeNode(b, t, o *serialize.Node, path string) (ours, theirs *serialize.No
 			conflicts = append(conflicts, cc...)
 		}
 		return mo, mt, conflicts
-	}
-	enc := func(n *serialize.Node) []byte {
-		if n == nil {
-			return nil
-		}
-		out, _ := serialize.AppendCanonical(nil, n, "", "")
-		return out
+	case isArray(b) && isArray(t) && isArray(o) && slices.Contains(m.sets, path):
+		return mergeSet(b, t, o), mergeSet(b, t, o), nil
+	case isArray(b) && isArray(t) && isArray(o):
+		return mergeList(b, t, o, path)
 	}
 	return o, t, []Cell{{Path: path, Base: enc(b), Ours: enc(o), Theirs: enc(t)}}
+}
+
+func enc(n *serialize.Node) []byte {
+	if n == nil {
+		return nil
+	}
+	out, _ := serialize.AppendCanonical(nil, n, "", "")
+	return out
+}
+
+func isArray(n *serialize.Node) bool { return n != nil && n.Kind == serialize.Array }
+
+// mergeSet merges arrays that are sets (WordPress's active plugins, a
+// role's permissions): the items each side added or removed, compared by
+// value, all count. The order is theirs, then the items only ours added.
+func mergeSet(b, t, o *serialize.Node) *serialize.Node {
+	in := func(n *serialize.Node) map[string]bool {
+		set := map[string]bool{}
+		for i := range n.Items {
+			set[string(enc(&n.Items[i]))] = true
+		}
+		return set
+	}
+	inB, inT, inO := in(b), in(t), in(o)
+	out := &serialize.Node{Kind: serialize.Array, Items: []serialize.Node{}}
+	seen := map[string]bool{}
+	add := func(item serialize.Node, k string) {
+		if !seen[k] {
+			seen[k] = true
+			out.Items = append(out.Items, item)
+		}
+	}
+	for _, item := range t.Items {
+		if k := string(enc(&item)); !inB[k] || inO[k] { // not removed by ours
+			add(item, k)
+		}
+	}
+	for _, item := range o.Items {
+		if k := string(enc(&item)); !inB[k] && !inT[k] { // added by ours
+			add(item, k)
+		}
+	}
+	return out
+}
+
+// mergeList merges ordinary arrays as git merges the lines of a file
+// (diff3): between the items unchanged on both sides, a stretch changed on
+// one side takes that change, the same change on both is taken once, and
+// different changes to the same stretch conflict at its index.
+func mergeList(b, t, o *serialize.Node, path string) (ours, theirs *serialize.Node, conflicts []Cell) {
+	keys := func(n *serialize.Node) []string {
+		out := make([]string, len(n.Items))
+		for i := range n.Items {
+			out[i] = string(enc(&n.Items[i]))
+		}
+		return out
+	}
+	kb, kt, ko := keys(b), keys(t), keys(o)
+	mt, mo := lcs(kb, kt), lcs(kb, ko) // base index → index on that side, or -1
+	mergedO := &serialize.Node{Kind: serialize.Array, Items: []serialize.Node{}}
+	mergedT := &serialize.Node{Kind: serialize.Array, Items: []serialize.Node{}}
+	i, jt, jo := 0, 0, 0
+	chunk := func(ib, it, io int) { // base[i:ib], theirs[jt:it], ours[jo:io]
+		cb, ct, co := kb[i:ib], kt[jt:it], ko[jo:io]
+		switch {
+		case slices.Equal(co, cb), slices.Equal(co, ct):
+			mergedO.Items = append(mergedO.Items, t.Items[jt:it]...)
+			mergedT.Items = append(mergedT.Items, t.Items[jt:it]...)
+		case slices.Equal(ct, cb):
+			mergedO.Items = append(mergedO.Items, o.Items[jo:io]...)
+			mergedT.Items = append(mergedT.Items, o.Items[jo:io]...)
+		default:
+			at := len(mergedO.Items)
+			arr := func(n *serialize.Node, lo, hi int) []byte {
+				return enc(&serialize.Node{Kind: serialize.Array, Items: append([]serialize.Node{}, n.Items[lo:hi]...)})
+			}
+			conflicts = append(conflicts, Cell{Path: path + "[" + strconv.Itoa(at) + "]", Base: arr(b, i, ib), Ours: arr(o, jo, io), Theirs: arr(t, jt, it)})
+			mergedO.Items = append(mergedO.Items, o.Items[jo:io]...)
+			mergedT.Items = append(mergedT.Items, t.Items[jt:it]...)
+		}
+	}
+	for k := range kb {
+		if mt[k] < jt || mo[k] < jo { // not kept on both sides, in order
+			continue
+		}
+		chunk(k, mt[k], mo[k])
+		mergedO.Items = append(mergedO.Items, b.Items[k])
+		mergedT.Items = append(mergedT.Items, b.Items[k])
+		i, jt, jo = k+1, mt[k]+1, mo[k]+1
+	}
+	chunk(len(kb), len(kt), len(ko))
+	return mergedO, mergedT, conflicts
+}
+
+// lcs pairs the items of a with those of b along a longest common
+// subsequence: for each index of a, its index in b, or -1.
+func lcs(a, b []string) []int {
+	n, m := len(a), len(b)
+	l := make([][]int, n+1)
+	for i := range l {
+		l[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				l[i][j] = l[i+1][j+1] + 1
+			} else {
+				l[i][j] = max(l[i+1][j], l[i][j+1])
+			}
+		}
+	}
+	pair := make([]int, n)
+	for i := range pair {
+		pair[i] = -1
+	}
+	for i, j := 0, 0; i < n && j < m; {
+		switch {
+		case a[i] == b[j]:
+			pair[i] = j
+			i, j = i+1, j+1
+		case l[i+1][j] >= l[i][j+1]:
+			i++
+		default:
+			j++
+		}
+	}
+	return pair
 }
 
 // mergeOrder combines two changed member orders without a conflict: the
 // order is a presentation detail, the members themselves merge on their
 // own. Theirs comes first, then the names only ours lists.
 func mergeOrder(b, t, o *serialize.Node) *serialize.Node {
-	v, _, cc := mergeNode(b, t, o, "")
+	v, _, cc := (&jsonMerge{}).node(b, t, o, "")
 	if len(cc) == 0 {
 		return v
 	}
@@ -140,6 +273,16 @@ func memberNames(objs ...*serialize.Node) []string {
 var plainName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // pathStep writes one member step of a JSONPath: .name, or ["odd name"].
+// PathOf names the member reached through names, as conflicts name paths:
+// $.a["b c"].
+func PathOf(names ...string) string {
+	p := "$"
+	for _, n := range names {
+		p += pathStep(n)
+	}
+	return p
+}
+
 func pathStep(name string) string {
 	if plainName.MatchString(name) {
 		return "." + name

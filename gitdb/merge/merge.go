@@ -51,7 +51,7 @@ func Map(src Source, fn func(serialize.Row) (serialize.Row, error)) Source {
 // Project maps the rows of a source laid out as from onto the columns of
 // into: a column from lacks gets a nil cell (unknown, for the merge).
 func Project(src Source, from, into *serialize.Table) Source {
-	if into == nil || slices.Equal(from.Columns, into.Columns) {
+	if into == nil || slices.EqualFunc(from.Columns, into.Columns, func(a, b serialize.Column) bool { return a.Name == b.Name }) {
 		return src
 	}
 	idx := make([]int, len(into.Columns))
@@ -363,7 +363,7 @@ func (p *TablePlan) cells(b, t, o serialize.Row, opt Options) {
 		case bytes.Equal(oi, bi), bi == nil: // bi nil: a column base did not export
 			keepOurs[i], takeTheirs[i] = ti, ti
 		case p.Meta.Columns[i].Type == serialize.JSON:
-			mo, mt, cc, err := mergeJSON(bi, ti, oi)
+			mo, mt, cc, err := mergeJSON(bi, ti, oi, p.Meta.Columns[i].Sets)
 			if err != nil { // not JSON after all: the whole cell conflicts
 				cc = []Cell{{Base: bi, Ours: oi, Theirs: ti}}
 				mo, mt = oi, ti

@@ -238,7 +238,7 @@ func TestMergeOrderMember(t *testing.T) {
 	b := []byte(`{"@order":["c","a"],"a":1,"c":1}`)
 	th := []byte(`{"@order":["c","a","b"],"a":1,"b":2,"c":1}`)
 	o := []byte(`{"@order":["c","a","d"],"a":1,"c":1,"d":3}`)
-	ours, theirs, conflicts, err := mergeJSON(b, th, o)
+	ours, theirs, conflicts, err := mergeJSON(b, th, o, nil)
 	if err != nil || len(conflicts) != 0 {
 		t.Fatalf("conflicts %v, err %v", conflicts, err)
 	}
