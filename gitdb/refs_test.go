@@ -319,6 +319,41 @@ func TestDeclaredReferencesGuardDeletes(t *testing.T) {
 	}
 }
 
+// A row the target added to a config table, referring through a declared
+// reference to a row the revision deletes, is caught after the writes (the
+// plan does not see it: its table is one the plan writes), and the apply
+// writes nothing.
+func TestDeclaredReferencesCheckedAfterTheWrites(t *testing.T) {
+	for _, engine := range dbtest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dev, prod := dbtest.NewDatabase(t, engine), dbtest.NewDatabase(t, engine)
+			schema := dbtest.Render("CREATE TABLE parents (id ${AUTOID}, name VARCHAR(20) NOT NULL UNIQUE); CREATE TABLE children (name VARCHAR(20) NOT NULL PRIMARY KEY, parent_id INTEGER NOT NULL);", engine)
+			for _, u := range []string{dev, prod} {
+				if err := dbtest.Exec(u, schema+"INSERT INTO parents (name) VALUES ('keep'), ('gone'); INSERT INTO children VALUES ('a', 1);"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ws, dir := devProdRepo(t, dev, prod, "[tables]\n\tconfig = parents children\n"+
+				"[table \"parents\"]\n\tkey = name\n[table \"children\"]\n\treference = parent_id parents\n")
+			ctx := context.Background()
+			release(t, ws, dir, "v1")
+			if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}}); err != nil {
+				t.Fatal(err)
+			}
+			dbtest.Exec(prod, "INSERT INTO children VALUES ('prod-only', 2)")
+			dbtest.Exec(dev, "DELETE FROM parents WHERE name = 'gone'")
+			release(t, ws, dir, "v2")
+			_, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}})
+			if err == nil || !strings.Contains(err.Error(), `table "children": column "parent_id" still refers to rows of "parents" that this apply deletes: 2 (1 row)`) {
+				t.Fatalf("apply v2: %v", err)
+			}
+			if got, _ := dbtest.Query(prod, "SELECT name FROM parents ORDER BY name"); got != "gone\nkeep\n" {
+				t.Errorf("parents in prod after the refused apply: %q", got)
+			}
+		})
+	}
+}
+
 // release exports the development database, commits the files and tags
 // the commit: what a developer does to cut a release.
 func release(t *testing.T, ws *Workspace, dir, tag string) *ExportResult {
