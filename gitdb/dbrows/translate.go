@@ -351,7 +351,7 @@ func (tr *Translator) refToFile(ctx context.Context, table string, none []string
 	if err != nil || !ok {
 		msg := fmt.Sprintf("references %s=%s in %q, which has no such row", tr.tables[table].Meta.Surrogate, id, table)
 		if slices.Contains([]string{"0", "-1", `""`}, string(id)) {
-			msg += fmt.Sprintf(`; if %s means "no row" here, add none=%s to the column's reference line in .dbsync`, id, strings.Trim(string(id), `"`))
+			msg += fmt.Sprintf(`; if %s means "no row" here, declare it in .dbsync: reference = <column> %s none=%s`, id, table, strings.Trim(string(id), `"`))
 		}
 		return nil, errors.New(msg)
 	}
