@@ -21,8 +21,11 @@ func idRename(t *dbrows.Table, tp *merge.TablePlan) string {
 	key := meta.Index(meta.Key[0])
 	matched := tp.Unchanged + tp.Count(merge.Update)
 	for _, u := range t.Desc.Unique {
+		if len(u) != 1 || !t.Desc.NotNull(u) {
+			continue
+		}
 		i := meta.Index(u[0])
-		if len(u) != 1 || !t.Desc.NotNull(u) || i < 0 || meta.Columns[i].Type != serialize.Text {
+		if i < 0 || meta.Columns[i].Type != serialize.Text {
 			continue
 		}
 		changed, example := 0, ""
