@@ -93,7 +93,7 @@ question. Without a terminal it never waits for input: it refuses unless
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Env, "env", "", "target environment (default: dev, or the only one)")
+	envVar(f, &opts.Env, "", "target environment (default: dev, or the only one)")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "apply without asking")
 	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's values")
 	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by taking the revision's values")

@@ -68,7 +68,7 @@ JSON (schemas/diff.schema.json).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&opts.Env, "env", "", "environment whose database to compare")
+	envVar(cmd.Flags(), &opts.Env, "", "environment whose database to compare")
 	cmd.Flags().BoolVar(&opts.exitCode, "exit-code", false, "exit 1 when there are differences")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the differences as JSON")
 	return cmd

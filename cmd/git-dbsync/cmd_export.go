@@ -55,7 +55,7 @@ would change: use it in CI to catch a commit whose files are stale.
 		RunE: func(cmd *cobra.Command, _ []string) error { return runExport(cmd, s, opts) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Env, "env", "", "environment to export (default: dev, or the only one)")
+	envVar(f, &opts.Env, "", "environment to export (default: dev, or the only one)")
 	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 1 if any file would change")
 	f.BoolVar(&opts.json, "json", false, "print what was done as JSON")
 	return cmd

@@ -59,7 +59,7 @@ An existing .dbsync is never overwritten without --force.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runInit(cmd, s, opts) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Env, "env", "dev", "environment whose database to inspect")
+	envVar(f, &opts.Env, "dev", "environment whose database to inspect")
 	f.StringVar(&opts.URL, "url", "", "database URL (sqlite:PATH, relative to the repository root)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite an existing .dbsync")
 	var names []string

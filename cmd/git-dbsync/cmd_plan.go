@@ -72,7 +72,7 @@ exits 2: check stderr).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Env, "env", "", "target environment (default: dev, or the only one)")
+	envVar(f, &opts.Env, "", "target environment (default: dev, or the only one)")
 	f.BoolVar(&opts.json, "json", false, "print the plan as JSON")
 	f.StringVar(&opts.out, "out", "", "save the plan to `FILE` for apply --plan")
 	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's values")

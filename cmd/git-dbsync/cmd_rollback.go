@@ -46,7 +46,7 @@ without a terminal it refuses unless --yes is given.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Env, "env", "", "target environment (default: dev, or the only one)")
+	envVar(f, &opts.Env, "", "target environment (default: dev, or the only one)")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "roll back without asking")
 	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's later edits")
 	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by restoring the before-images")

@@ -38,7 +38,7 @@ rollbacks from its ledger. Writes nothing. --json prints the same as JSON
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&opts.env, "env", "", "environment (default: dev, or the only one)")
+	envVar(cmd.Flags(), &opts.env, "", "environment (default: dev, or the only one)")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the status as JSON")
 	return cmd
 }

@@ -66,7 +66,7 @@ without the hooks installed.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Env, "env", "", "the development environment (default: dev, or the only one)")
+	envVar(f, &opts.Env, "", "the development environment (default: dev, or the only one)")
 	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the database's values")
 	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by taking the files' values")
 	return cmd
