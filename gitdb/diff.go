@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/gobwas/glob"
+
 	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
 	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
@@ -20,6 +22,12 @@ type DiffOptions struct {
 	From, To string
 	Env      string
 	UseDB    bool // Env was given explicitly
+	// Env2 names a second database: Env's is compared with it directly,
+	// each read through its own translator (natural keys, references,
+	// codecs), so ids that differ are no difference.
+	Env2 string
+	// Tables narrows the diff to the tables matching these globs.
+	Tables []string
 }
 
 // DiffResult is a row- and cell-level difference between two sides.
@@ -55,6 +63,15 @@ func (w *Workspace) Diff(ctx context.Context, opts DiffOptions) (*DiffResult, er
 	defer s.close()
 	var from, to *side
 	switch {
+	case opts.Env2 != "":
+		other, err := w.openToRead(ctx, opts.Env2)
+		if err != nil {
+			return nil, err
+		}
+		defer other.close()
+		if from, err = s.dbSide(ctx); err == nil {
+			to, err = other.dbSide(ctx)
+		}
 	case opts.From != "" && opts.To != "":
 		if from, err = s.revSide(opts.From); err == nil {
 			to, err = s.revSide(opts.To)
@@ -84,8 +101,14 @@ func (w *Workspace) Diff(ctx context.Context, opts DiffOptions) (*DiffResult, er
 		names[n] = true
 	}
 	var sorted []string
+	globs, err := compileGlobs(opts.Tables)
+	if err != nil {
+		return nil, err
+	}
 	for n := range names {
-		sorted = append(sorted, n)
+		if len(globs) == 0 || slices.ContainsFunc(globs, func(g *glob.Pattern) bool { return g.Match(n) }) {
+			sorted = append(sorted, n)
+		}
 	}
 	sort.Strings(sorted)
 	for _, name := range sorted {
@@ -102,6 +125,19 @@ func (w *Workspace) Diff(ctx context.Context, opts DiffOptions) (*DiffResult, er
 		}
 	}
 	return res, nil
+}
+
+// compileGlobs reads --table's globs.
+func compileGlobs(patterns []string) ([]*glob.Pattern, error) {
+	var out []*glob.Pattern
+	for _, p := range patterns {
+		g, err := glob.Compile(p)
+		if err != nil {
+			return nil, fmt.Errorf("--table %q: not a glob: %w", p, err)
+		}
+		out = append(out, g)
+	}
+	return out, nil
 }
 
 func diffTable(ctx context.Context, name string, meta *serialize.Table, from, to *side) (*merge.TableDiff, error) {

@@ -8,6 +8,7 @@ import (
 
 type diffOptions struct {
 	gitdb.DiffOptions
+	envs     []string
 	exitCode bool
 	json     bool
 }
@@ -15,7 +16,7 @@ type diffOptions struct {
 func newDiffCmd(s *streams) *cobra.Command {
 	opts := &diffOptions{}
 	cmd := &cobra.Command{
-		Use:   "diff [<revision> [<revision>]] [--env NAME] [--json] [--exit-code]",
+		Use:   "diff [<revision> [<revision>]] [--env NAME [--env NAME]] [--table GLOB]... [--json] [--exit-code]",
 		Short: "Show row- and cell-level differences",
 		Long: `Show the rows added, removed and changed (each changed cell, old → new)
 between two of: a revision, the exported files in the working tree, and an
@@ -26,27 +27,46 @@ environment's database.
   git dbsync diff v1.3             v1.3 → working tree files
   git dbsync diff v1.3 --env prod  v1.3 → prod's database
   git dbsync diff v1.3 v1.4        v1.3 → v1.4
+  git dbsync diff --env staging --env prod
+                                   staging's database → prod's database
 
-Database rows are read as the .dbsync of the working tree classifies them.
+Database rows are read as the .dbsync of the working tree classifies them
+(its config tables and row scopes), each database through its own natural
+keys, references and codecs: rows whose ids differ between two databases
+but whose keys match are the same rows. --table narrows the diff to the
+tables matching its globs (repeatable).
 A change inside a JSON value is shown as its path. With --exit-code the exit
 status is 1 when there are differences. --json prints the differences as
 JSON (schemas/diff.schema.json).`,
 		Example: `  git dbsync diff
   git dbsync diff v1.3 v1.4
-  git dbsync diff v1.4 --env prod`,
+  git dbsync diff v1.4 --env prod
+  git dbsync diff --env staging --env prod --table 'wp_*options' --exit-code`,
 		Args:              usageArgs(cobra.MaximumNArgs(2)),
 		ValidArgsFunction: completeRevisions(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				opts.From = args[0]
 			}
+			switch len(opts.envs) {
+			case 2:
+				if opts.envs[0] == opts.envs[1] {
+					return usageErrorf("--env %s given twice: name two environments to compare their databases", opts.envs[0])
+				}
+				opts.Env, opts.Env2 = opts.envs[0], opts.envs[1]
+			case 1:
+				opts.Env = opts.envs[0]
+			case 0:
+			default:
+				return usageErrorf("--env given %d times: compare at most two databases", len(opts.envs))
+			}
+			if len(args)+len(opts.envs) > 2 {
+				return usageErrorf("compare at most two sides: revisions and --env databases together")
+			}
 			if len(args) > 1 {
 				opts.To = args[1]
-				if cmd.Flags().Changed("env") {
-					return usageErrorf("two revisions and --env: compare at most two sides")
-				}
 			}
-			opts.UseDB = cmd.Flags().Changed("env")
+			opts.UseDB = len(opts.envs) > 0
 			ws, err := s.workspace()
 			if err != nil {
 				return err
@@ -68,7 +88,8 @@ JSON (schemas/diff.schema.json).`,
 			return nil
 		},
 	}
-	envVar(cmd.Flags(), &opts.Env, "", "environment whose database to compare")
+	cmd.Flags().StringArrayVar(&opts.envs, "env", nil, "environment whose database to compare (twice: two databases)")
+	cmd.Flags().StringArrayVar(&opts.Tables, "table", nil, "only the tables matching `GLOB` (repeatable)")
 	cmd.Flags().BoolVar(&opts.exitCode, "exit-code", false, "exit 1 when there are differences")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the differences as JSON")
 	return cmd
