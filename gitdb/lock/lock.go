@@ -208,6 +208,9 @@ func LockEnv(gitDir, env string, h Holder) (*Env, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return nil, err
 	}
+	// A run killed while it wrote a lock file left its temporary file.
+	atomicfile.Clean(filepath.Dir(path))
+	atomicfile.Clean(filepath.Dir(Path(gitDir, env, "")))
 	data, err := json.MarshalIndent(h, "", "  ")
 	if err != nil {
 		return nil, err

@@ -64,3 +64,33 @@ func TestLockFileCreateIsExclusive(t *testing.T) {
 		t.Errorf("path %s", p)
 	}
 }
+
+// Temporary files that runs killed while writing a lock file left behind
+// are removed when the environment is next locked, once they are an hour
+// old; a fresh one may be another run's and stays.
+func TestLockEnvCleansLeftTemporaryFiles(t *testing.T) {
+	gitDir := t.TempDir()
+	dir := filepath.Dir(Path(gitDir, "prod", "v1"))
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	old, fresh := filepath.Join(dir, ".dbsync-old.tmp"), filepath.Join(dir, ".dbsync-fresh.tmp")
+	for _, p := range []string{old, fresh} {
+		if err := os.WriteFile(p, []byte("{"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hourAgo := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(old, hourAgo, hourAgo)
+	l, err := LockEnv(gitDir, "prod", Holder{Op: "apply", Revision: "v1", Owner: Me(), Since: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	if _, err := os.Stat(old); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the old temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("the fresh temporary file was removed: %v", err)
+	}
+}
