@@ -106,8 +106,10 @@ func registerCompletions(root *cobra.Command) {
 	}
 	must(root.RegisterFlagCompletionFunc("color", fixed("auto", "always", "never")))
 	for _, c := range root.Commands() {
-		if c.Flags().Lookup("env") != nil {
-			must(c.RegisterFlagCompletionFunc("env", envs))
+		for _, name := range []string{"env", "from"} {
+			if c.Flags().Lookup(name) != nil {
+				must(c.RegisterFlagCompletionFunc(name, envs))
+			}
 		}
 	}
 }

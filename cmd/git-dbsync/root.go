@@ -216,6 +216,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		newRollbackCmd(s),
 		newCommitCmd(s),
 		newSyncCmd(s),
+		newDraftCmd(s),
 		newHooksCmd(s),
 		newHookCmd(s),
 		newMergeFileCmd(),

@@ -17,7 +17,8 @@ import (
 // not do as git does: the index of a commit in progress, config includes,
 // merges of files, and streaming blobs.
 type Git struct {
-	Dir string // where git runs; "" for the current directory
+	Dir string   // where git runs; "" for the current directory
+	Env []string // added to the environment git runs in
 }
 
 // GitError is a git command that failed: its arguments, exit code and
@@ -44,6 +45,9 @@ func (e *GitError) Unwrap() error { return e.Err }
 func (g Git) Command(args ...string) *exec.Cmd {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = g.Dir
+	if len(g.Env) > 0 {
+		cmd.Env = append(os.Environ(), g.Env...)
+	}
 	return cmd
 }
 
