@@ -16,6 +16,8 @@ type applyOptions struct {
 	ours, theirs bool
 	resolve      []string
 	yes          bool
+	jobs         int
+	failFast     bool
 	planFile     string
 	json         bool
 }
@@ -66,6 +68,16 @@ change a unique name in most of them is refused: the ids mean other rows
 there. Give the table a natural key (key = name), or apply with --shared-ids
 when the ids really are the same rows.
 
+--env may name several environments: a comma list (staging,prod), globs over
+the environments .dbsync and git config name (shop-*), or a [group "name"]
+of .dbsync (env = names or globs). --jobs N applies to N at once, each in its
+own transaction with its own lock and ledger entry; one that fails or
+conflicts never stops the others (--fail-fast starts no new one after a
+failure). A line per environment is printed as it finishes, then a table. A
+re-run skips those already at the revision. The exit status is 0 only when
+every one is at the revision, else that of the first, in the order given,
+that is not.
+
 A revision is trusted only as far as its .dbsync goes: only tables it
 classes config are written, never git dbsync's own (dbsync_*), never those
 git config dbsync.env.<env>.deny names; a table directory that is not its
@@ -105,6 +117,8 @@ question. Without a terminal it never waits for input: it refuses unless
 	f.BoolVar(&opts.SharedIDs, "shared-ids", false, "first apply: match rows by id even where that renames most of a table's rows")
 	f.BoolVar(&opts.json, "json", false, "print what was done as JSON (schemas/apply.schema.json)")
 	f.StringVar(&opts.planFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
+	f.IntVar(&opts.jobs, "jobs", 1, "with several environments: apply to `N` of them at once")
+	f.BoolVar(&opts.failFast, "fail-fast", false, "with several environments: start no new one after one fails")
 	return cmd
 }
 
@@ -139,13 +153,16 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 		return usageErrorf("name the revision to apply (or --plan FILE)\nhint: see 'git dbsync apply --help'")
 	}
 	s.json = opts.json
-	rendered := false
-	if opts.Confirm, err = confirmer(s, opts.yes, "apply", "git dbsync plan "+opts.Revision+envFlag(opts.Env), &rendered); err != nil {
-		return err
-	}
 	opts.Version = version
 	ws, err := s.workspace()
 	if err != nil {
+		return err
+	}
+	if opts.planFile == "" && ws.IsSelector(opts.Env) {
+		return applyMany(cmd, s, ws, opts)
+	}
+	rendered := false
+	if opts.Confirm, err = confirmer(s, opts.yes, "apply", "git dbsync plan "+opts.Revision+envFlag(opts.Env), &rendered); err != nil {
 		return err
 	}
 	res, err := ws.Apply(cmd.Context(), opts.ApplyOptions)

@@ -159,6 +159,9 @@ type Config struct {
 	Envs     map[string]*Env
 	Patterns []Pattern
 	Tables   map[string]*Table
+	// Groups name sets of environments ([group "name"] env = …): their
+	// names or globs.
+	Groups map[string][]string
 }
 
 // ErrNoFile is wrapped by the errors that report a missing .dbsync.
@@ -185,7 +188,7 @@ func Parse(root, name string, data []byte) (*Config, error) {
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	lines := indexLines(data)
-	c := &Config{Root: root, File: name, Dir: DefaultDir, Envs: map[string]*Env{}, Tables: map[string]*Table{}}
+	c := &Config{Root: root, File: name, Dir: DefaultDir, Envs: map[string]*Env{}, Tables: map[string]*Table{}, Groups: map[string][]string{}}
 	seen := map[string]int{}
 	pos := func(section, sub, key string) Pos {
 		id := strings.ToLower(section) + "\x00" + sub + "\x00" + strings.ToLower(key)
@@ -200,7 +203,7 @@ func Parse(root, name string, data []byte) (*Config, error) {
 	for _, s := range raw.Sections {
 		section := strings.ToLower(s.Name)
 		switch section {
-		case "dbsync", "tables", "env", "table":
+		case "dbsync", "tables", "env", "table", "group":
 		default:
 			return nil, &Error{Pos: pos(s.Name, "", ""), Msg: fmt.Sprintf("unknown section [%s]", s.Name)}
 		}
@@ -251,6 +254,13 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 			return bad("%q is not a duration such as 10s or 1m30s", value)
 		}
 		c.Envs[sub].LockTimeout = d
+	case section == "group" && sub != "" && key == "env":
+		for _, g := range strings.Fields(value) {
+			if _, err := glob.Compile(g); err != nil {
+				return bad("%q is not a glob: %v", g, err)
+			}
+			c.Groups[sub] = append(c.Groups[sub], g)
+		}
 	case section == "tables" && sub == "":
 		class := Class(key)
 		if !isClass(class) {

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitdbsync/git-dbsync/gitdb"
+)
+
+// errNotStarted marks a target --fail-fast did not start.
+var errNotStarted = errors.New("not started: an earlier environment failed (--fail-fast)")
+
+// applyMany applies one revision to every environment an --env selector
+// names, --jobs at a time, each in its own transaction under its own lock
+// with its own ledger entry: one that fails or conflicts never stops or
+// spoils the others. It prints a line per environment as it finishes, then
+// a table; the exit status is 0 only when every one is at the revision.
+func applyMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, opts *applyOptions) error {
+	if opts.json {
+		return usageErrorf("--json reports one environment: name one with --env")
+	}
+	targets, err := ws.Targets(opts.Env)
+	if err != nil {
+		return &codedError{code: exitUsage, err: err}
+	}
+	if !opts.yes {
+		if !s.Terminal {
+			return fmt.Errorf("refusing to apply to %s without confirmation: there is no terminal to ask on\nhint: review with 'git dbsync plan %s --env NAME' for each, then run again with --yes", plural(len(targets), "environment"), opts.Revision)
+		}
+		fmt.Fprintf(s.Err, "Apply %s to %s (%s)? [y/N] ", opts.Revision, plural(len(targets), "environment"), strings.Join(targets, ", "))
+		line, _ := bufio.NewReader(s.In).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+			return gitdb.ErrDeclined
+		}
+	}
+	ws.Meter = nil // several applies at once: no one progress bar
+	type outcome struct {
+		res *gitdb.ApplyResult
+		err error
+	}
+	results := make([]outcome, len(targets))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failed atomic.Bool
+	slots := make(chan struct{}, max(opts.jobs, 1))
+	for i, env := range targets {
+		slots <- struct{}{}
+		if opts.failFast && failed.Load() {
+			results[i] = outcome{err: errNotStarted}
+			<-slots
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			o := opts.ApplyOptions
+			o.Env, o.Confirm = env, nil
+			res, err := ws.Apply(cmd.Context(), o)
+			results[i] = outcome{res, err}
+			if err != nil {
+				failed.Store(true)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(s.Out, "%s: %s\n", env, targetResult(opts.Revision, res, err))
+		}()
+	}
+	wg.Wait()
+	fmt.Fprintf(s.Out, "\n%-24s %s\n", "environment", "result")
+	var first error
+	ok := 0
+	for i, env := range targets {
+		r := results[i]
+		fmt.Fprintf(s.Out, "%-24s %s\n", env, targetResult(opts.Revision, r.res, r.err))
+		if r.err == nil {
+			ok++
+		} else if first == nil && !errors.Is(r.err, context.Canceled) {
+			first = r.err
+		}
+	}
+	fmt.Fprintf(s.summary(), "%d of %s at %s\n", ok, plural(len(targets), "environment"), opts.Revision)
+	if first != nil {
+		return &silentError{code: exitCode(first)}
+	}
+	return nil
+}
+
+// targetResult says in one line what an apply did to one environment.
+func targetResult(rev string, res *gitdb.ApplyResult, err error) string {
+	var conflict *gitdb.ConflictError
+	switch {
+	case errors.Is(err, errNotStarted):
+		return err.Error()
+	case errors.As(err, &conflict):
+		return fmt.Sprintf("CONFLICT: %s; nothing written", plural(conflict.Plan.Unresolved(), "conflict"))
+	case err != nil:
+		msg, _, _ := strings.Cut(err.Error(), "\n")
+		return "FAILED: " + msg
+	case res.Already:
+		return "already at " + rev
+	}
+	var ins, upd, del int
+	for _, c := range res.Entry.Summary {
+		ins, upd, del = ins+c.Inserted, upd+c.Updated, del+c.Deleted
+	}
+	return fmt.Sprintf("applied: %s, %s, %s (ledger #%d)", plural(ins, "insert"), plural(upd, "update"), plural(del, "delete"), res.Entry.Seq)
+}
