@@ -32,7 +32,7 @@ drifted, the tags pending, and those that cannot be read. The exit status is
 1 when any cannot be read.`,
 		Example: `  git dbsync status --env prod
   git dbsync status --env shops`,
-		Args:    usageArgs(cobra.NoArgs),
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ws, err := s.workspace()
 			if err != nil {
