@@ -106,9 +106,5 @@ func targetResult(rev string, res *gitdb.ApplyResult, err error) string {
 	case res.Already:
 		return "already at " + rev
 	}
-	var ins, upd, del int
-	for _, c := range res.Entry.Summary {
-		ins, upd, del = ins+c.Inserted, upd+c.Updated, del+c.Deleted
-	}
-	return fmt.Sprintf("applied: %s, %s, %s (ledger #%d)", plural(ins, "insert"), plural(upd, "update"), plural(del, "delete"), res.Entry.Seq)
+	return fmt.Sprintf("applied: %s (ledger #%d)", entryCounts(res.Entry), res.Entry.Seq)
 }

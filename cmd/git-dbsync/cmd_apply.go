@@ -201,17 +201,23 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 	if !rendered && res.Plan != nil && res.Plan.Changes() > 0 {
 		s.view.plan(s.Out, res.Plan, done)
 	}
-	var ins, upd, del int
-	for _, c := range res.Entry.Summary {
-		ins, upd, del = ins+c.Inserted, upd+c.Updated, del+c.Deleted
-	}
-	what := fmt.Sprintf("%s, %s, %s in one transaction", plural(ins, "insert"), plural(upd, "update"), plural(del, "delete"))
+	what := entryCounts(res.Entry) + " in one transaction"
 	if res.Entry.Kind == gitdb.KindBaseline {
 		what = "as a baseline, without writing rows"
 	}
 	fmt.Fprintf(s.summary(), "%s %s (%s) on %q: %s (ledger #%d)\n", done, res.Entry.Revision, shortCommit(res.Entry.Commit), res.Entry.Env, what, res.Entry.Seq)
 	fmt.Fprintf(s.notes(), "recorded in %s\n", res.LockFile)
 	return nil
+}
+
+// entryCounts says how many rows a ledger entry inserted, updated and
+// deleted.
+func entryCounts(e *gitdb.Entry) string {
+	var ins, upd, del int
+	for _, c := range e.Summary {
+		ins, upd, del = ins+c.Inserted, upd+c.Updated, del+c.Deleted
+	}
+	return fmt.Sprintf("%s, %s, %s", plural(ins, "insert"), plural(upd, "update"), plural(del, "delete"))
 }
 
 // confirmer returns the question asked before writing: none with --yes; on
