@@ -17,9 +17,12 @@ import (
 // ApplyOptions are the inputs of Apply.
 type ApplyOptions struct {
 	PlanOptions
-	Baseline bool       // record the revision as applied without writing rows
-	Adopt    bool       // take over a database whose identity names another environment
-	Saved    *SavedPlan // apply exactly this plan (apply --plan FILE)
+	Baseline bool // record the revision as applied without writing rows
+	Adopt    bool // take over a database whose identity names another environment
+	// SkipRequires applies although an environment this one requires has
+	// not applied the revision; the ledger entry records it.
+	SkipRequires bool
+	Saved        *SavedPlan // apply exactly this plan (apply --plan FILE)
 	// Filled are the choices filled into the saved plan's conflicts: the
 	// plan is proved to be the saved one, then resolved with them.
 	Filled Choices
@@ -89,6 +92,10 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 		res.Already, res.Entry = true, cur
 		return res, nil
 	}
+	note, err := w.checkRequires(ctx, s.env, rev, opts.SkipRequires)
+	if err != nil {
+		return res, err
+	}
 	againAtRev := opts.WorkTree && cur != nil && cur.Commit == rev.Commit
 	// The plan is made before the transaction when it must be shown
 	// (confirmation, a saved plan) or may show nothing to do (a sync of the
@@ -138,7 +145,7 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 		kind = KindBaseline
 	}
 	entry := &Entry{ID: lock.NewID(), Kind: kind, Revision: rev.Name, Commit: rev.Commit, Env: s.env,
-		At: time.Now().UTC(), Owner: lock.Me(), Version: opts.Version}
+		At: time.Now().UTC(), Owner: lock.Me(), Version: opts.Version, Note: note}
 	if cur != nil {
 		entry.BaseCommit = cur.Commit
 	}

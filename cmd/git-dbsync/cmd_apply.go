@@ -25,7 +25,7 @@ type applyOptions struct {
 func newApplyCmd(s *streams) *cobra.Command {
 	opts := &applyOptions{}
 	cmd := &cobra.Command{
-		Use:   "apply <revision> --env NAME [--yes] [--ours|--theirs] [--resolve CHOICE]... [--prune] [--baseline] [--adopt] [--allow-scope-change] [--shared-ids] [--json]\n  git dbsync apply --plan FILE [--yes] [--json]",
+		Use:   "apply <revision> --env NAME [--yes] [--ours|--theirs] [--resolve CHOICE]... [--prune] [--baseline] [--adopt] [--allow-scope-change] [--shared-ids] [--skip-requires] [--jobs N] [--fail-fast] [--json]\n  git dbsync apply --plan FILE [--yes] [--json]",
 		Short: "Merge a tagged revision into an environment's database",
 		Long: `Merge the config rows of a revision (a tag, usually) into an environment's
 database, as 'git dbsync plan' shows: a three-way merge that keeps what was
@@ -67,6 +67,11 @@ only the target has. A first apply that matches a table's rows by id and would
 change a unique name in most of them is refused: the ids mean other rows
 there. Give the table a natural key (key = name), or apply with --shared-ids
 when the ids really are the same rows.
+
+Promotion: [env "prod"] requires = staging in .dbsync makes prod accept only
+a revision staging's own ledger (read from staging's database) records as
+applied and not rolled back. --skip-requires overrides it, and prod's ledger
+entry records the override (status shows it).
 
 --env may name several environments: a comma list (staging,prod), globs over
 the environments .dbsync and git config name (shop-*), or a [group "name"]
@@ -115,6 +120,7 @@ question. Without a terminal it never waits for input: it refuses unless
 	f.BoolVar(&opts.Adopt, "adopt", false, "take over a database whose identity names another environment")
 	f.BoolVar(&opts.AllowScopeChange, "allow-scope-change", false, "write what the revision's .dbsync newly makes config or newly scopes")
 	f.BoolVar(&opts.SharedIDs, "shared-ids", false, "first apply: match rows by id even where that renames most of a table's rows")
+	f.BoolVar(&opts.SkipRequires, "skip-requires", false, "apply although an environment this one requires has not applied the revision (recorded in its ledger)")
 	f.BoolVar(&opts.json, "json", false, "print what was done as JSON (schemas/apply.schema.json)")
 	f.StringVar(&opts.planFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
 	f.IntVar(&opts.jobs, "jobs", 1, "with several environments: apply to `N` of them at once")

@@ -362,6 +362,9 @@ func (v view) status(w io.Writer, st *gitdb.Status) {
 		if e.Kind == gitdb.KindRollback {
 			note = fmt.Sprintf(" (undoes #%d)", e.Undoes)
 		}
+		if e.Note != "" {
+			note += " [" + e.Note + "]"
+		}
 		fmt.Fprintf(w, "  #%d %s %-8s %s (%s): %d inserted, %d updated, %d deleted, by %s@%s%s\n", e.Seq, e.At.Format(time.RFC3339), e.Kind,
 			e.Revision, shortCommit(e.Commit), n.ins, n.upd, n.del, e.Owner.User, e.Owner.Host, note)
 	}

@@ -66,6 +66,9 @@ type Env struct {
 	// LockTimeout bounds a write's wait for a lock another session holds
 	// (0: the default, 10 s).
 	LockTimeout time.Duration
+	// Requires names the environments that must have applied a revision
+	// before this one accepts it (promotion: staging before prod).
+	Requires []string
 }
 
 // Pattern is one table glob of a class.
@@ -248,6 +251,8 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 		c.Dir = d
 	case section == "env" && sub != "" && key == "url":
 		c.Envs[sub].URL, c.Envs[sub].Pos = value, p
+	case section == "env" && sub != "" && key == "requires":
+		c.Envs[sub].Requires = append(c.Envs[sub].Requires, strings.Fields(value)...)
 	case section == "env" && sub != "" && key == "lock-timeout":
 		d, err := time.ParseDuration(value)
 		if err != nil || d <= 0 {

@@ -59,7 +59,8 @@ func ledgerDDL(longText string) []string {
   tool_version VARCHAR(64) NOT NULL,
   summary ` + longText + ` NOT NULL,
   table_meta ` + longText + ` NOT NULL,
-  images_sha256 VARCHAR(64))`,
+  images_sha256 VARCHAR(64),
+  note ` + longText + `)`,
 		`CREATE TABLE IF NOT EXISTS ` + ledgerRowsTable + ` (
   seq BIGINT NOT NULL,
   n BIGINT NOT NULL,
@@ -102,6 +103,7 @@ type Entry struct {
 	Tables     map[string]json.RawMessage // each table's table.json as applied
 	UndoneBy   int64                      // set when a later rollback undid it
 	ImagesSum  string                     // checksum of its row images ("" before checksums)
+	Note       string                     // what was overridden for it (apply --skip-requires)
 	Target     string                     // the target's identity (not stored: the ledger is in the target)
 }
 
@@ -177,16 +179,16 @@ func Read(ctx context.Context, db dialect.Reader) (*Ledger, error) {
 	if !slices.Contains(tables, ledgerTable) {
 		return l, nil
 	}
-	// Ledgers written before images_sha256 existed lack it.
-	sumCol := "NULL"
-	if desc, err := db.Describe(ctx, ledgerTable); err == nil && desc.Column("images_sha256") != nil {
-		sumCol = "images_sha256"
+	// Ledgers written before images_sha256 and note existed lack them.
+	later := "NULL, NULL"
+	if desc, err := db.Describe(ctx, ledgerTable); err == nil {
+		later = column(desc, "images_sha256") + ", " + column(desc, "note")
 	}
-	err = db.Query(ctx, `SELECT seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta, `+sumCol+`
+	err = db.Query(ctx, `SELECT seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta, `+later+`
 FROM `+ledgerTable+` ORDER BY seq`, nil, func(v []any) error {
 		e := Entry{Seq: integer(v[0]), ID: text(v[1]), Kind: text(v[2]), Revision: text(v[3]), Commit: text(v[4]),
 			BaseCommit: text(v[5]), Undoes: integer(v[6]), Env: text(v[7]), At: parseTime(text(v[8])),
-			Owner: lock.Owner{User: text(v[9]), Host: text(v[10])}, Version: text(v[11]), ImagesSum: text(v[14])}
+			Owner: lock.Owner{User: text(v[9]), Host: text(v[10])}, Version: text(v[11]), ImagesSum: text(v[14]), Note: text(v[15])}
 		if err := json.Unmarshal([]byte(text(v[12])), &e.Summary); err != nil {
 			return fmt.Errorf("entry %d: summary: %w", e.Seq, err)
 		}
@@ -209,6 +211,14 @@ FROM `+ledgerTable+` ORDER BY seq`, nil, func(v []any) error {
 		}
 	}
 	return l, nil
+}
+
+// column selects a column a ledger of an earlier version may lack.
+func column(desc *dialect.Table, name string) string {
+	if desc.Column(name) == nil {
+		return "NULL"
+	}
+	return name
 }
 
 // Image is a row as the ledger keeps it: the canonical line of the row.
@@ -294,14 +304,17 @@ func writeEntry(ctx context.Context, tx dialect.Tx, e *Entry, tables []*merge.Ta
 	if e.Undoes != 0 {
 		undoes = e.Undoes
 	}
-	var base any
+	var base, note any
 	if e.BaseCommit != "" {
 		base = e.BaseCommit
 	}
-	err = tx.Exec(ctx, "INSERT INTO "+ledgerTable+` (seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta, images_sha256)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if e.Note != "" {
+		note = e.Note
+	}
+	err = tx.Exec(ctx, "INSERT INTO "+ledgerTable+` (seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta, images_sha256, note)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, e.ID, e.Kind, e.Revision, e.Commit, base, undoes, e.Env, e.At.UTC().Format(time.RFC3339Nano),
-		e.Owner.User, e.Owner.Host, e.Version, string(summary), string(metas), e.ImagesSum)
+		e.Owner.User, e.Owner.Host, e.Version, string(summary), string(metas), e.ImagesSum, note)
 	if err != nil {
 		return fmt.Errorf("writing the ledger: %w", err)
 	}
@@ -349,10 +362,12 @@ func ensure(ctx context.Context, db dialect.Dialect, tx dialect.Tx) error {
 			return fmt.Errorf("creating the ledger tables: %w", err)
 		}
 	}
-	// A ledger of an earlier version gains the images' checksum.
+	// A ledger of an earlier version gains the columns added since.
 	desc, err := tx.Describe(ctx, ledgerTable)
-	if err == nil && desc.Column("images_sha256") == nil {
-		err = tx.Exec(ctx, "ALTER TABLE "+ledgerTable+" ADD COLUMN images_sha256 VARCHAR(64)")
+	for _, c := range []struct{ name, ddl string }{{"images_sha256", "VARCHAR(64)"}, {"note", longText}} {
+		if err == nil && desc.Column(c.name) == nil {
+			err = tx.Exec(ctx, "ALTER TABLE "+ledgerTable+" ADD COLUMN "+c.name+" "+c.ddl)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("upgrading the ledger tables: %w", err)
