@@ -22,9 +22,13 @@ tables (natural keys, references, codecs; secrets and excluded paths stay
 out).
 
 Rows edited or deleted on the environment change the files; a row changed
-both there and in HEAD since the base is left between conflict markers (the
-merge driver and 'git dbsync export' understand them). Rows only the
-environment has are listed as untracked and come in only with --untracked.
+both there and in HEAD since the base is left between conflict markers
+(export refuses to write over them). Rows only the environment has are
+listed as untracked and come in only with --untracked.
+
+Commit the draft with the hooks installed (pre-commit merges it into the
+development database before exporting), or run 'git dbsync sync' first:
+'git dbsync export' alone writes the development database over the files.
 
 Without --branch the draft is left in the working tree, to review with git
 diff and commit. With --branch NAME it is committed on a new branch NAME

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -44,6 +45,9 @@ func (o *oldLines) next() error {
 		return nil
 	}
 	line, err := o.r.ReadBytes('\n')
+	if bytes.HasPrefix(line, []byte("<<<<<<< ")) {
+		return fmt.Errorf("%s holds conflict markers: resolve them, or restore the file (git checkout), before exporting over it", o.f.Name())
+	}
 	if err == io.EOF {
 		if len(line) == 0 {
 			o.line = nil

@@ -241,6 +241,9 @@ func (s *Stage) writeRowFiles(meta *serialize.Table, each Each, c *Counts, cache
 		if err != nil || bytes.Equal(old, buf) {
 			return err
 		}
+		if err := s.notConflicted(rel, old); err != nil {
+			return err
+		}
 		c.Changed++
 		return s.WriteFile(rel, buf)
 	})
@@ -250,7 +253,13 @@ func (s *Stage) writeRowFiles(meta *serialize.Table, each Each, c *Counts, cache
 	for name := range existing {
 		if _, ok := written[name]; !ok {
 			c.Removed++
-			if err := s.Remove(path.Join(rowsRel, name)); err != nil {
+			rel := path.Join(rowsRel, name)
+			if old, err := s.ReadFile(rel); err != nil {
+				return err
+			} else if err := s.notConflicted(rel, old); err != nil {
+				return err
+			}
+			if err := s.Remove(rel); err != nil {
 				return err
 			}
 		}
@@ -259,6 +268,16 @@ func (s *Stage) writeRowFiles(meta *serialize.Table, each Each, c *Counts, cache
 		cache.hash = h.sum()
 	}
 	return nil
+}
+
+// notConflicted refuses to write over a file holding conflict markers: a
+// person is resolving a merge or a draft in it.
+func (s *Stage) notConflicted(rel string, data []byte) error {
+	if !HasConflictMarkers(data) {
+		return nil
+	}
+	p, _ := s.Path(rel)
+	return fmt.Errorf("%s holds conflict markers: resolve them, or restore the file (git checkout), before exporting over it", p)
 }
 
 // listRowFiles returns the names of the row files in a rows directory, or
