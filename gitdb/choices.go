@@ -16,6 +16,19 @@ type Choice struct {
 	Column string // "" for the whole row
 	Path   string // "" for the whole column; else as plan shows it: $.a.b
 	Side   Resolution
+	// whole is what followed the table when Key holds a ':' of its own
+	// (a key such as system:site, with no column after it).
+	whole string
+}
+
+// rowKey returns the key this choice names for a row whose keys are text
+// and obj, and whether it names the whole row: a key holding ':' reads
+// first as the whole key.
+func (c Choice) rowKey(text, obj string) (matches, wholeRow bool) {
+	if c.whole != "" && (c.whole == text || c.whole == obj) {
+		return true, true
+	}
+	return c.Key == text || c.Key == obj, c.Column == ""
 }
 
 // Choices are the sides chosen for conflicts (apply --resolve, a filled-in
@@ -36,7 +49,7 @@ func ParseChoice(s string) (Choice, error) {
 	}
 	c := Choice{Table: table, Key: rest, Side: Resolution(side)}
 	if i := strings.LastIndex(rest, ":"); i >= 0 {
-		c.Key, c.Column = rest[:i], rest[i+1:]
+		c.Key, c.Column, c.whole = rest[:i], rest[i+1:], rest
 		if j := strings.IndexAny(c.Column, ".["); j >= 0 {
 			c.Column, c.Path = c.Column[:j], "$"+c.Column[j:]
 		}
@@ -69,12 +82,13 @@ func (cs Choices) chooser(meta *serialize.Table) merge.Chooser {
 		text, obj := keyText(meta, row), string(keyJSON(meta, row))
 		best, found := -1, merge.Unresolved
 		for _, c := range mine {
-			if c.Key != text && c.Key != obj {
+			matches, wholeRow := c.rowKey(text, obj)
+			if !matches {
 				continue
 			}
 			rank := 0
 			switch {
-			case c.Column == "":
+			case wholeRow:
 			case c.Column != column:
 				continue
 			case c.Path == "":
@@ -103,7 +117,7 @@ func (cs Choices) check(p *Plan) error {
 			}
 			for i := range tp.Conflicts {
 				row := tp.Conflicts[i].Row()
-				if c.Key == keyText(tp.Meta, row) || c.Key == string(keyJSON(tp.Meta, row)) {
+				if matches, _ := c.rowKey(keyText(tp.Meta, row), string(keyJSON(tp.Meta, row))); matches {
 					found = true
 				}
 			}

@@ -136,7 +136,7 @@ func (w *Workspace) Draft(ctx context.Context, opts DraftOptions) (*DraftResult,
 			return nil, err
 		}
 	}
-	conflicts := 0
+	conflicts, changes := 0, 0
 	for _, tp := range plans {
 		dt, err := w.writeDraft(tp, opts.Untracked)
 		if err != nil {
@@ -145,12 +145,18 @@ func (w *Workspace) Draft(ctx context.Context, opts DraftOptions) (*DraftResult,
 		if dt.Changes()+len(dt.Untracked) > 0 {
 			res.Tables = append(res.Tables, *dt)
 		}
-		conflicts += len(dt.Conflicts)
-	}
-	if opts.Branch == "" || conflicts > 0 {
-		return res, nil // the branch, if any, is checked out with the conflicts to resolve
+		conflicts, changes = conflicts+len(dt.Conflicts), changes+dt.Changes()
 	}
 	g := w.git()
+	switch {
+	case opts.Branch == "" || conflicts > 0:
+		return res, nil // the branch, if any, is checked out with the conflicts to resolve
+	case changes == 0: // nothing to commit: no branch either
+		if err := g.Run("switch", "-q", "-"); err != nil {
+			return nil, err
+		}
+		return res, g.Run("branch", "-q", "-D", opts.Branch)
+	}
 	msg := fmt.Sprintf("Edits made on %s since %s, drafted by git dbsync", s.env, res.Base.Revision)
 	if err := g.Run("add", "--", w.Config.Dir); err != nil {
 		return nil, err

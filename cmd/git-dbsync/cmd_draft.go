@@ -52,8 +52,9 @@ The export directory must have no uncommitted changes.`,
 			if err != nil {
 				return err
 			}
-			conflicts := 0
+			conflicts, changes := 0, 0
 			for _, t := range res.Tables {
+				changes += t.Changes()
 				line := fmt.Sprintf("%s/%s: %s, %s, %s", ws.Config.Dir, t.Table, plural(t.Updated, "row")+" changed", plural(t.Deleted, "row")+" removed", plural(t.Inserted, "row")+" added")
 				if n := len(t.Conflicts); n > 0 {
 					line += fmt.Sprintf(", %s (%s)", plural(n, "conflict"), strings.Join(t.Conflicts, "; "))
@@ -66,7 +67,7 @@ The export directory must have no uncommitted changes.`,
 			}
 			what := fmt.Sprintf("the edits made on %q since %s", res.Env, res.Base.Revision)
 			switch {
-			case len(res.Tables) == 0:
+			case changes == 0:
 				fmt.Fprintf(s.summary(), "no edits on %q since %s: nothing to draft\n", res.Env, res.Base.Revision)
 			case res.Branch != "":
 				fmt.Fprintf(s.summary(), "drafted %s on branch %s (%s); the current branch is as it was\n", what, res.Branch, shortCommit(res.Commit))
