@@ -64,8 +64,8 @@ func (w *Workspace) Diff(ctx context.Context, opts DiffOptions) (*DiffResult, er
 	var from, to *side
 	switch {
 	case opts.Env2 != "":
-		other, err := w.openToRead(ctx, opts.Env2)
-		if err != nil {
+		var other *session
+		if other, err = w.openToRead(ctx, opts.Env2); err != nil {
 			return nil, err
 		}
 		defer other.close()
