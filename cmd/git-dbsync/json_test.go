@@ -116,4 +116,14 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 	if len(st["history"].([]any)) != 3 {
 		t.Errorf("status: %v", st)
 	}
+	// A conflict: its empty choice, then the side chosen for it.
+	sqltool.Exec(prod, "UPDATE s SET v = 'prod' WHERE k = 'a'")
+	pl := check("plan.schema.json", 0, "plan", "v2", "--env", "prod", "--json")
+	if c := pl["tables"].([]any)[0].(map[string]any)["conflicts"].([]any); len(c) != 1 || c[0].(map[string]any)["choice"] != "" {
+		t.Errorf("plan with a conflict: %v", pl)
+	}
+	pl = check("plan.schema.json", 2, "plan", "v2", "--env", "prod", "--resolve", "s:a=theirs", "--exit-code", "--json")
+	if c := pl["tables"].([]any)[0].(map[string]any)["conflicts"].([]any); c[0].(map[string]any)["resolution"] != "theirs" || pl["choices"].([]any)[0] != "s:a=theirs" {
+		t.Errorf("plan with a choice: %v", pl)
+	}
 }
