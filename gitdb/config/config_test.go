@@ -154,3 +154,20 @@ func TestWhereIsOneExpression(t *testing.T) {
 		}
 	}
 }
+
+// With dev's URL in the environment (or git config), a .dbsync naming only
+// prod does not make prod the default.
+func TestDefaultEnvPrefersDev(t *testing.T) {
+	c, err := Parse(t.TempDir(), ".dbsync", []byte("[env \"prod\"]\n\turl = sqlite:prod.db\n\trequires = staging\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvVar("dev"), "")
+	if env, err := c.DefaultEnv(); err != nil || env != "prod" {
+		t.Errorf("without dev anywhere: %q, %v; want the only one, prod", env, err)
+	}
+	t.Setenv(EnvVar("dev"), "sqlite:dev.db")
+	if env, err := c.DefaultEnv(); err != nil || env != "dev" {
+		t.Errorf("with $%s: %q, %v; want dev", EnvVar("dev"), env, err)
+	}
+}

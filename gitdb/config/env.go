@@ -68,9 +68,16 @@ func (c *Config) LockTimeout(env string) time.Duration {
 }
 
 // DefaultEnv picks the environment when none is named: "dev" when it
-// exists, else the only one.
+// exists (in .dbsync, git config or $DBSYNC_ENV_DEV_URL), else the only
+// one .dbsync names.
 func (c *Config) DefaultEnv() (string, error) {
 	if _, ok := c.Envs["dev"]; ok || len(c.Envs) == 0 {
+		return "dev", nil
+	}
+	// dev given only by $DBSYNC_ENV_DEV_URL or git config is still dev: a
+	// .dbsync whose one [env] section is prod's (to set requires, say)
+	// must not make prod the default.
+	if _, _, err := c.URL("dev"); err == nil {
 		return "dev", nil
 	}
 	if len(c.Envs) == 1 {
