@@ -11,7 +11,6 @@ import (
 
 	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
 	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
-	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
@@ -64,15 +63,11 @@ func (w *Workspace) Draft(ctx context.Context, opts DraftOptions) (*DraftResult,
 	} else if !clean {
 		return nil, fmt.Errorf("%s/ has changes not committed: commit or stash them first, so that the draft is all that changes there", w.Config.Dir)
 	}
-	s, err := w.openToRead(ctx, opts.From)
+	s, l, err := w.openLedger(ctx, opts.From)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
-	l, err := ledger.Read(ctx, s.db)
-	if err != nil {
-		return nil, err
-	}
 	res := &DraftResult{Env: s.env, Base: l.Current()}
 	if res.Base == nil {
 		return nil, fmt.Errorf("%q has no apply recorded: there is no base to tell its edits from\nhint: compare it with 'git dbsync diff --env %s'", s.env, s.env)

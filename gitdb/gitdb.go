@@ -19,6 +19,7 @@ import (
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/postgres"
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/sqlite" // the embedded default engine
 	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
+	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/internal/progress"
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -101,6 +102,21 @@ func (w *Workspace) openToRead(ctx context.Context, env string) (*session, error
 		}
 	}
 	return s, err
+}
+
+// openLedger opens an environment to read and reads its ledger; the
+// caller closes the session.
+func (w *Workspace) openLedger(ctx context.Context, env string) (*session, *ledger.Ledger, error) {
+	s, err := w.openToRead(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := ledger.Read(ctx, s.db)
+	if err != nil {
+		s.close()
+		return nil, nil, err
+	}
+	return s, l, nil
 }
 
 // openAt opens an environment and resolves the revision to apply to it.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 )
 
@@ -55,15 +54,11 @@ func (w *Workspace) checkRequires(ctx context.Context, env string, rev repo.Rev,
 // appliedOn returns "" when env's ledger records commit as applied and
 // not rolled back, else where env stands.
 func (w *Workspace) appliedOn(ctx context.Context, env, commit string) (string, error) {
-	s, err := w.openToRead(ctx, env)
+	s, l, err := w.openLedger(ctx, env)
 	if err != nil {
 		return "", err
 	}
 	defer s.close()
-	l, err := ledger.Read(ctx, s.db)
-	if err != nil {
-		return "", err
-	}
 	for _, e := range l.Entries {
 		if e.Kind == KindApply && e.Commit == commit && e.UndoneBy == 0 {
 			return "", nil

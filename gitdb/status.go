@@ -40,15 +40,11 @@ type DevStatus struct {
 // Status reads an environment's identity and ledger, compares its rows
 // with the revision it is at, and lists newer tags. It writes nothing.
 func (w *Workspace) Status(ctx context.Context, env string) (*Status, error) {
-	s, err := w.openToRead(ctx, env)
+	s, l, err := w.openLedger(ctx, env)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
-	l, err := ledger.Read(ctx, s.db)
-	if err != nil {
-		return nil, err
-	}
 	st := &Status{Env: s.env, Identity: l.Identity, Current: l.Current(), History: l.Entries}
 	if dev, _ := w.Config.DefaultEnv(); dev == s.env {
 		st.Dev = &DevStatus{Head: repo.Commit(w.Root, "HEAD")}
