@@ -306,28 +306,43 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, f
 // it references (cycles keep name order: the engine defers their checks).
 func parentsFirst(tables []*merge.TablePlan) []*merge.TablePlan {
 	sort.Slice(tables, func(i, j int) bool { return tables[i].Meta.Name < tables[j].Meta.Name })
-	byName := map[string]*merge.TablePlan{}
-	for _, t := range tables {
-		byName[t.Meta.Name] = t
+	return inReferenceOrder(tables, func(t *merge.TablePlan) (string, []string) {
+		var parents []string
+		for _, r := range t.Meta.References {
+			parents = append(parents, r.Table)
+		}
+		return t.Meta.Name, parents
+	})
+}
+
+// inReferenceOrder orders items, each a table named with the tables it
+// refers to, so that every one comes after those it refers to; a cycle
+// keeps the items' order.
+func inReferenceOrder[T any](items []T, table func(T) (name string, parents []string)) []T {
+	byName := map[string]T{}
+	for _, it := range items {
+		name, _ := table(it)
+		byName[name] = it
 	}
-	var out []*merge.TablePlan
+	var out []T
 	state := map[string]int{} // 1 visiting, 2 done
-	var visit func(t *merge.TablePlan)
-	visit = func(t *merge.TablePlan) {
-		if state[t.Meta.Name] != 0 {
+	var visit func(it T)
+	visit = func(it T) {
+		name, parents := table(it)
+		if state[name] != 0 {
 			return
 		}
-		state[t.Meta.Name] = 1
-		for _, r := range t.Meta.References {
-			if parent := byName[r.Table]; parent != nil && r.Table != t.Meta.Name {
+		state[name] = 1
+		for _, p := range parents {
+			if parent, ok := byName[p]; ok && p != name {
 				visit(parent)
 			}
 		}
-		state[t.Meta.Name] = 2
-		out = append(out, t)
+		state[name] = 2
+		out = append(out, it)
 	}
-	for _, t := range tables {
-		visit(t)
+	for _, it := range items {
+		visit(it)
 	}
 	return out
 }

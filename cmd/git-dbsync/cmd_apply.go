@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"strings"
@@ -241,11 +240,6 @@ func confirmer(s *streams, yes bool, verb, review string, rendered *bool) (func(
 		v.plan(s.forPeople(), p, "about to "+verb)
 		*rendered = true
 		fmt.Fprintf(s.Err, "%s these changes to %q? [y/N] ", strings.ToUpper(verb[:1])+verb[1:], p.Env)
-		line, err := bufio.NewReader(s.In).ReadString('\n')
-		if err != nil && line == "" {
-			return false, nil
-		}
-		answer := strings.ToLower(strings.TrimSpace(line))
-		return answer == "y" || answer == "yes", nil
+		return askYes(s.In), nil
 	}, nil
 }

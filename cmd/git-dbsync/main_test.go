@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -128,6 +129,9 @@ func scriptParams(t *testing.T, dir, engine string) testscript.Params {
 			if name, ok := strings.CutPrefix(cond, "engine:"); ok {
 				return engine == name, nil
 			}
+			if name, ok := strings.CutPrefix(cond, "has:"); ok { // this run covers the engine (newdb)
+				return slices.Contains(dbtest.Engines, name), nil
+			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Setup: func(env *testscript.Env) error {
@@ -164,6 +168,14 @@ func scriptParams(t *testing.T, dir, engine string) testscript.Params {
 			"team":     cmdTeam,
 			"dbdump":   cmdDBDump,
 			"exits":    cmdExits,
+			// newdb ENV ENGINE makes a fresh database of ENGINE (sqlite,
+			// postgres or mysql) for environment ENV: pulls across engines.
+			"newdb": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 || neg {
+					ts.Fatalf("usage: newdb ENV ENGINE")
+				}
+				ts.Setenv(config.EnvVar(args[0]), dbtest.NewDatabase(t, args[1]))
+			},
 		},
 	}
 }
@@ -259,7 +271,8 @@ func cmdDBExec(ts *testscript.TestScript, neg bool, args []string) {
 		if strings.HasPrefix(a, "@") {
 			script = ts.ReadFile(a[1:])
 		}
-		err := dbtest.Exec(envURL(ts, args[0]), fixture.Render(script, ts.Getenv("ENGINE")))
+		u := envURL(ts, args[0])
+		err := dbtest.Exec(u, fixture.Render(script, dbtest.Engine(u)))
 		if neg {
 			if err == nil {
 				ts.Fatalf("dbexec succeeded unexpectedly")
@@ -275,7 +288,8 @@ func cmdDBQuery(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 || neg {
 		ts.Fatalf("usage: dbquery ENV QUERY")
 	}
-	out, err := dbtest.Query(envURL(ts, args[0]), fixture.Render(args[1], ts.Getenv("ENGINE")))
+	u := envURL(ts, args[0])
+	out, err := dbtest.Query(u, fixture.Render(args[1], dbtest.Engine(u)))
 	ts.Check(err)
 	ts.Stdout().Write([]byte(out))
 }

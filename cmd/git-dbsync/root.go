@@ -217,6 +217,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		newCommitCmd(s),
 		newSyncCmd(s),
 		newDraftCmd(s),
+		newPullCmd(s),
 		newHooksCmd(s),
 		newHookCmd(s),
 		newMergeFileCmd(),

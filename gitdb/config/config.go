@@ -15,6 +15,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,6 +71,10 @@ type Env struct {
 	// Requires names the environments that must have applied a revision
 	// before this one accepts it (promotion: staging before prod).
 	Requires []string
+	// PullTarget says whether pull may write into it: "true", "false",
+	// or "" (unset: only the environment the hooks sync, when it does not
+	// look like production).
+	PullTarget string
 }
 
 // Pattern is one table glob of a class.
@@ -106,6 +112,7 @@ type Table struct {
 	ExcludePaths   []ColumnPath      // paths inside values left out of files
 	Sets           []ColumnPath      // arrays (a column's value or members inside it) that merge as sets
 	References     []Reference       // references the catalog does not declare
+	Redactions     []Redaction       // what pull writes instead of a column's values
 	Where          string            // SQL condition every exported row meets
 	Pos            map[string]Pos    // option name → where it was set
 	First          Pos               // the first option of the section
@@ -141,6 +148,24 @@ type Reference struct {
 	None []string
 }
 
+// Redaction is a rule pull applies to a column's values (or the values at
+// a path inside them) before they reach the target.
+type Redaction struct {
+	ColumnPath
+	Rule string // null, constant, email, hash, name, digits or keep
+	Text string // constant's text
+}
+
+// RedactionRules lists the rules a redact option takes.
+var RedactionRules = []string{"null", "constant:<text>", "email", "hash", "name", "digits", "keep"}
+
+// PullTable holds the [pull "table"] options: the rows pull copies.
+type PullTable struct {
+	Where string // SQL condition the copied rows meet (and the replaced ones)
+	Limit int64  // at most this many rows, the highest primary keys; 0 for all
+	Pos   map[string]Pos
+}
+
 // parseColumnPath splits "column.path" at its first unescaped dot.
 func parseColumnPath(s string, p Pos) ColumnPath {
 	for i := 0; i < len(s); i++ {
@@ -165,6 +190,8 @@ type Config struct {
 	// Groups name sets of environments ([group "name"] env = …): their
 	// names or globs.
 	Groups map[string][]string
+	// Pull holds the [pull "table"] sections.
+	Pull map[string]*PullTable
 }
 
 // ErrNoFile is wrapped by the errors that report a missing .dbsync.
@@ -191,7 +218,7 @@ func Parse(root, name string, data []byte) (*Config, error) {
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	lines := indexLines(data)
-	c := &Config{Root: root, File: name, Dir: DefaultDir, Envs: map[string]*Env{}, Tables: map[string]*Table{}, Groups: map[string][]string{}}
+	c := &Config{Root: root, File: name, Dir: DefaultDir, Envs: map[string]*Env{}, Tables: map[string]*Table{}, Groups: map[string][]string{}, Pull: map[string]*PullTable{}}
 	seen := map[string]int{}
 	pos := func(section, sub, key string) Pos {
 		id := strings.ToLower(section) + "\x00" + sub + "\x00" + strings.ToLower(key)
@@ -206,7 +233,7 @@ func Parse(root, name string, data []byte) (*Config, error) {
 	for _, s := range raw.Sections {
 		section := strings.ToLower(s.Name)
 		switch section {
-		case "dbsync", "tables", "env", "table", "group":
+		case "dbsync", "tables", "env", "table", "group", "pull":
 		default:
 			return nil, &Error{Pos: pos(s.Name, "", ""), Msg: fmt.Sprintf("unknown section [%s]", s.Name)}
 		}
@@ -259,6 +286,35 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 			return bad("%q is not a duration such as 10s or 1m30s", value)
 		}
 		c.Envs[sub].LockTimeout = d
+	case section == "env" && sub != "" && key == "pull-target":
+		switch v := strings.ToLower(value); v {
+		case "true", "false":
+			c.Envs[sub].PullTarget = v
+		default:
+			return bad("%q: want true or false", value)
+		}
+	case section == "pull" && sub != "":
+		pt := c.Pull[sub]
+		if pt == nil {
+			pt = &PullTable{Pos: map[string]Pos{}}
+			c.Pull[sub] = pt
+		}
+		pt.Pos[key] = p
+		switch key {
+		case "where":
+			pt.Where = strings.TrimSpace(value)
+			if err := checkWhere(pt.Where); err != nil {
+				return bad("%v", err)
+			}
+		case "limit":
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil || n <= 0 {
+				return bad("%q: want a number of rows above 0", value)
+			}
+			pt.Limit = n
+		default:
+			return bad("unknown key %q (want where or limit)", key)
+		}
 	case section == "group" && sub != "" && key == "env":
 		for _, g := range strings.Fields(value) {
 			if _, err := glob.Compile(g); err != nil {
@@ -360,6 +416,15 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 				r.As = opt
 			}
 			t.References = append(t.References, r)
+		case "redact":
+			col, rule, _ := strings.Cut(strings.TrimSpace(value), " ")
+			r := Redaction{ColumnPath: parseColumnPath(col, p), Rule: strings.TrimSpace(rule)}
+			if text, ok := strings.CutPrefix(r.Rule, "constant:"); ok {
+				r.Rule, r.Text = "constant", text
+			} else if !slices.Contains(RedactionRules, r.Rule) {
+				return bad("%q: want <column>[.<path>] <rule>, the rule one of %s", value, strings.Join(RedactionRules, ", "))
+			}
+			t.Redactions = append(t.Redactions, r)
 		case "where":
 			t.Where = strings.TrimSpace(value)
 			if err := checkWhere(t.Where); err != nil {
@@ -382,7 +447,7 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 				return bad("unknown merge policy %q (want ours, theirs, create-only or no-delete)", value)
 			}
 		default:
-			return bad("unknown key %q (want key, rows, where, exclude-columns, exclude-paths, secret, codec, reference, set, layout or merge)", key)
+			return bad("unknown key %q (want key, rows, where, exclude-columns, exclude-paths, secret, codec, reference, set, redact, layout or merge)", key)
 		}
 	default:
 		return bad("unknown key")

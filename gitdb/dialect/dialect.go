@@ -109,6 +109,8 @@ type Reader interface {
 	ReadRows(ctx context.Context, table *Table, columns, key []string, fn func(values []any) error) error
 	// Query runs a query with "?" placeholders; fn gets each row's values.
 	Query(ctx context.Context, query string, args []any, fn func(values []any) error) error
+	// Quote quotes a table's or column's name for the engine's SQL.
+	Quote(name string) string
 }
 
 // Dialect is an open connection to one database.
@@ -118,6 +120,11 @@ type Dialect interface {
 	// until Commit or Rollback, so that what is read in it is what is
 	// overwritten.
 	Begin(ctx context.Context) (Tx, error)
+	// BeginLoad starts a write transaction, like Begin, for loading rows
+	// in bulk: where the engine allows it, foreign keys are neither
+	// enforced nor acted on (no cascades) until COMMIT, which checks every
+	// foreign key from or to a table written first.
+	BeginLoad(ctx context.Context) (Tx, error)
 	// SetReadOnly makes the session read-only for good: what reads a
 	// database without changing it (export, plan, diff, status) cannot
 	// write to it, whatever a row scope's predicate holds.
@@ -144,6 +151,10 @@ type Tx interface {
 	// Delete deletes the rows whose key columns hold keys. It is an error
 	// when a key matches no row.
 	Delete(ctx context.Context, table string, keyCols []serialize.Column, keys [][]serialize.Cell) error
+	// DeleteWhere deletes the rows of table that meet filter (an SQL
+	// condition from .dbsync), every row when filter is "", and returns how
+	// many it deleted.
+	DeleteWhere(ctx context.Context, table, filter string) (int64, error)
 	// NextIDs allocates n new ids for the integer column (a table's
 	// surrogate key) the way the application's own inserts would not
 	// collide with: from the column's sequence where it has one, else past

@@ -151,6 +151,8 @@ func str(v any) string {
 	return fmt.Sprint(v)
 }
 
+func (reader) Quote(name string) string { return Quote(name) }
+
 func (r reader) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
 	return r.each(ctx, q, args, fn)
 }

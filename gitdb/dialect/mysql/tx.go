@@ -64,6 +64,20 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 	return &Tx{reader: reader{q: tx}, tx: tx, db: d.db, lock: lock, written: map[string]bool{}, packet: packet}, nil
 }
 
+// BeginLoad is Begin: foreign key checks are off in every write
+// transaction, and with them the cascades.
+func (d *DB) BeginLoad(ctx context.Context) (dialect.Tx, error) { return d.Begin(ctx) }
+
+// DeleteWhere deletes the rows that meet filter, all when it is "".
+func (t *Tx) DeleteWhere(ctx context.Context, table, filter string) (int64, error) {
+	t.written[table] = true
+	res, err := t.tx.ExecContext(ctx, "DELETE FROM "+Quote(table)+dialect.Where(&dialect.Table{Filter: filter}))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // end restores the session and releases the lock, after COMMIT or ROLLBACK.
 func (t *Tx) end() {
 	ctx := context.Background()
@@ -124,54 +138,10 @@ func (t *Tx) Rollback() error {
 // checkForeignKeys proves, with foreign key checks off, that every foreign
 // key from or to a table written still finds its parent row.
 func (t *Tx) checkForeignKeys(ctx context.Context) error {
-	if len(t.written) == 0 {
-		return nil
-	}
-	tables, err := t.Tables(ctx)
-	if err != nil {
-		return err
-	}
-	for _, child := range tables {
-		desc, err := t.Describe(ctx, child)
-		if err != nil {
-			return err
-		}
-		for _, fk := range desc.ForeignKeys {
-			if !t.written[child] && !t.written[fk.RefTable] {
-				continue
-			}
-			var on, notNull []string
-			for i := range fk.Columns {
-				on = append(on, "p."+Quote(fk.RefColumns[i])+" = c."+Quote(fk.Columns[i]))
-				notNull = append(notNull, "c."+Quote(fk.Columns[i])+" IS NOT NULL")
-			}
-			q := "SELECT " + strings.Join(prefixed("c.", fk.Columns), ", ") + " FROM " + Quote(child) + " c WHERE " + strings.Join(notNull, " AND ") +
-				" AND NOT EXISTS (SELECT 1 FROM " + Quote(fk.RefTable) + " p WHERE " + strings.Join(on, " AND ") + ") LIMIT 1"
-			var bad []string
-			err := t.each(ctx, q, nil, func(v []any) error {
-				for _, x := range v {
-					bad = append(bad, str(x))
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			if bad != nil {
-				return fmt.Errorf("mysql: foreign key (%s) of table %q: row with (%s) = (%s) has no parent in %q: nothing written",
-					strings.Join(fk.Columns, ", "), child, strings.Join(fk.Columns, ", "), strings.Join(bad, ", "), fk.RefTable)
-			}
-		}
+	if err := dialect.CheckForeignKeys(ctx, t, t.written, Quote, Quote); err != nil {
+		return fmt.Errorf("mysql: %w", err)
 	}
 	return nil
-}
-
-func prefixed(p string, cols []string) []string {
-	out := make([]string, len(cols))
-	for i, c := range cols {
-		out[i] = p + Quote(c)
-	}
-	return out
 }
 
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) error {

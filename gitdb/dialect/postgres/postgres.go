@@ -370,6 +370,8 @@ func rebind(q string) string {
 	return b.String()
 }
 
+func (reader) Quote(name string) string { return Quote(name) }
+
 func (r reader) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
 	return r.each(ctx, rebind(q), args, func(rows pgx.Rows) error {
 		vals, err := rows.Values()

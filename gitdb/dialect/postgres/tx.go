@@ -28,6 +28,10 @@ type Tx struct {
 	staged int                          // staged tables made, to name the next
 	// sequences caches sequenceOf: table and column → sequence ("" none).
 	sequences map[string]string
+	// load is set when the transaction loads with triggers off (the
+	// foreign keys' too): written are the tables to check before COMMIT.
+	load    bool
+	written map[string]bool
 }
 
 // batchRows bounds the rows of one statement (and its parameters under
@@ -57,7 +61,51 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 	return &Tx{reader: reader{q: tx, schema: d.schema}, tx: tx, types: map[string]map[string]string{}, sequences: map[string]string{}}, nil
 }
 
+// BeginLoad starts a write transaction in which, when the role may
+// (a superuser, as pg_dump --disable-triggers needs too), triggers are off:
+// foreign keys are neither enforced nor acted on while rows load, and are
+// checked before COMMIT. Otherwise it is Begin: deferrable constraints
+// wait for COMMIT, others hold at once.
+func (d *DB) BeginLoad(ctx context.Context) (dialect.Tx, error) {
+	dtx, err := d.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := dtx.(*Tx)
+	var super bool
+	err = t.tx.QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&super)
+	if err == nil && super {
+		_, err = t.tx.Exec(ctx, "SET LOCAL session_replication_role = replica")
+		t.load = true
+	}
+	if err != nil {
+		t.tx.Rollback(ctx)
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return t, nil
+}
+
+// DeleteWhere deletes the rows that meet filter, all when it is "".
+func (t *Tx) DeleteWhere(ctx context.Context, table, filter string) (int64, error) {
+	t.wrote(table)
+	tag, err := t.tx.Exec(ctx, "DELETE FROM "+t.qualified(table)+dialect.Where(&dialect.Table{Filter: filter}))
+	return tag.RowsAffected(), err
+}
+
+func (t *Tx) wrote(table string) {
+	if t.written == nil {
+		t.written = map[string]bool{}
+	}
+	t.written[table] = true
+}
+
 func (t *Tx) Commit() error {
+	if t.load {
+		if err := dialect.CheckForeignKeys(context.Background(), t, t.written, t.qualified, Quote); err != nil {
+			t.tx.Rollback(context.Background())
+			return fmt.Errorf("postgres: %w", err)
+		}
+	}
 	if err := t.tx.Commit(context.Background()); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
@@ -168,6 +216,7 @@ func names(cols []serialize.Column) string { return dialect.QuoteNames(cols, Quo
 func batches(n int, fn func(lo, hi int) error) error { return dialect.Batches(n, batchRows, fn) }
 
 func (t *Tx) Insert(ctx context.Context, table string, cols []serialize.Column, rows [][]serialize.Cell) error {
+	t.wrote(table)
 	decl, err := t.declared(ctx, table)
 	if err != nil {
 		return err
@@ -238,6 +287,7 @@ func (t *Tx) sequenceOf(ctx context.Context, table, column string) (string, erro
 }
 
 func (t *Tx) Update(ctx context.Context, table string, keyCols []serialize.Column, keys [][]serialize.Cell, cols []serialize.Column, vals [][]serialize.Cell) error {
+	t.wrote(table)
 	decl, err := t.declared(ctx, table)
 	if err != nil {
 		return err
@@ -284,6 +334,7 @@ func (t *Tx) Update(ctx context.Context, table string, keyCols []serialize.Colum
 }
 
 func (t *Tx) Delete(ctx context.Context, table string, keyCols []serialize.Column, keys [][]serialize.Cell) error {
+	t.wrote(table)
 	decl, err := t.declared(ctx, table)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ type Tx struct {
 	reader
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
+	conn  *sql.Conn // a load's connection, its foreign keys off until it ends
 }
 
 // Begin starts a write transaction.
@@ -38,7 +39,55 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 	return &Tx{reader: reader{q: tx}, tx: tx, stmts: map[string]*sql.Stmt{}}, nil
 }
 
+// BeginLoad starts a write transaction with foreign keys off on its
+// connection (SQLite changes that only outside a transaction): nothing
+// cascades while rows load, and COMMIT checks every foreign key first, as
+// it does after Begin.
+func (d *DB) BeginLoad(ctx context.Context) (dialect.Tx, error) {
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	var tx *sql.Tx
+	if _, err = conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err == nil {
+		tx, err = conn.BeginTx(ctx, nil)
+	}
+	if err != nil {
+		restore(conn)
+		if busy := (&Tx{}).Explain(err); busy != err {
+			return nil, busy
+		}
+		return nil, fmt.Errorf("sqlite: begin: %w", err)
+	}
+	return &Tx{reader: reader{q: tx}, tx: tx, stmts: map[string]*sql.Stmt{}, conn: conn}, nil
+}
+
+// restore turns a load's connection's foreign keys back on and returns it
+// to the pool.
+func restore(conn *sql.Conn) {
+	conn.ExecContext(context.Background(), "PRAGMA foreign_keys = ON")
+	conn.Close()
+}
+
+// end returns a load's connection, after COMMIT or ROLLBACK.
+func (t *Tx) end() {
+	if t.conn != nil {
+		restore(t.conn)
+		t.conn = nil
+	}
+}
+
+// DeleteWhere deletes the rows that meet filter, all when it is "".
+func (t *Tx) DeleteWhere(ctx context.Context, table, filter string) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, "DELETE FROM "+Quote(table)+dialect.Where(&dialect.Table{Filter: filter}))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 func (t *Tx) Commit() error {
+	defer t.end()
 	t.closeStmts()
 	// The deferred foreign keys fail COMMIT without saying where: find the
 	// first violation first, and name it.
@@ -63,6 +112,7 @@ func (t *Tx) Explain(err error) error {
 }
 
 func (t *Tx) Rollback() error {
+	defer t.end()
 	t.closeStmts()
 	return t.tx.Rollback()
 }
@@ -78,6 +128,8 @@ func (t *Tx) Exec(ctx context.Context, query string, args ...any) error {
 	_, err := t.tx.ExecContext(ctx, query, args...)
 	return err
 }
+
+func (reader) Quote(name string) string { return Quote(name) }
 
 func (d reader) Query(ctx context.Context, query string, args []any, fn func([]any) error) error {
 	rows, err := d.q.QueryContext(ctx, query, args...)

@@ -1,0 +1,317 @@
+package gitdb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/gobwas/glob"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
+	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
+)
+
+// PullOptions are the inputs of Pull.
+type PullOptions struct {
+	From, To string   // the environments copied from and into ("" To: the one the hooks sync)
+	Config   bool     // also the config tables (else the content ones only)
+	Tables   []string // globs narrowing the tables
+	// Confirm, when set, is asked before anything is written, with the
+	// tables about to be replaced; false stops the pull.
+	Confirm func(*PullResult) (bool, error)
+}
+
+// PullResult is what Pull copied, or would copy when not confirmed.
+type PullResult struct {
+	From, To string
+	Tables   []PulledTable
+	Notes    []string // what was settled on the way (a stale lock)
+	Declined bool     // Confirm said no: nothing written
+}
+
+// PulledTable is one table a pull replaced.
+type PulledTable struct {
+	Table    string
+	Class    config.Class
+	Where    string // the rows replaced: [pull] where ("" for all)
+	Limit    int64
+	Redacted []string // the columns (and paths) a rule rewrote
+	Kept     []string // columns the target has and the source does not: left to their defaults
+	Deleted  int64    // the target's rows in scope before
+	Copied   int64
+}
+
+// Pull copies the rows of one environment's content tables (with Config,
+// its config tables too) into another, replacing the target's rows in
+// scope: every row, or those [pull "table"] where selects. Values go
+// through the redact rules before they reach the target, and a column that
+// looks like it holds addresses, password hashes or tokens without a rule
+// stops the pull. The target keeps its own tables of the other classes,
+// its ledger and identity. Everything is written in one transaction, in
+// which foreign keys are checked before COMMIT; sequences end past the
+// copied ids.
+func (w *Workspace) Pull(ctx context.Context, opts PullOptions) (*PullResult, error) {
+	if opts.From == "" {
+		return nil, errors.New("name the environment to pull from: --from NAME")
+	}
+	if opts.To == "" {
+		to, err := w.Config.DefaultEnv()
+		if err != nil {
+			return nil, err
+		}
+		opts.To = to
+	}
+	if opts.From == opts.To {
+		return nil, fmt.Errorf("--from and --to both name %q: pull copies between two environments", opts.From)
+	}
+	if err := w.checkPullTarget(opts.To); err != nil {
+		return nil, err
+	}
+	src, err := w.openToRead(ctx, opts.From)
+	if err != nil {
+		return nil, err
+	}
+	defer src.close()
+	dst, err := w.open(ctx, opts.To)
+	if err != nil {
+		return nil, err
+	}
+	defer dst.close()
+	if err := dst.db.SetLockTimeout(ctx, w.Config.LockTimeout(opts.To)); err != nil {
+		return nil, err
+	}
+	if err := sameDatabase(ctx, src.db, dst.db, opts); err != nil {
+		return nil, err
+	}
+	gitDir, err := dst.gitDir()
+	if err != nil {
+		return nil, err
+	}
+	target, err := ledger.Open(ctx, dst.db, gitDir, opts.To, "pull", "from "+opts.From)
+	if err != nil {
+		return nil, err
+	}
+	defer target.Close()
+	res := &PullResult{From: opts.From, To: opts.To, Notes: target.Notes}
+	copies, err := w.pullScope(ctx, src.db, dst.db, opts)
+	if err != nil {
+		return nil, err
+	}
+	key, err := redactKey(gitDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range copies {
+		if err := c.prepare(ctx, w.Config, key); err != nil {
+			return nil, err
+		}
+		res.Tables = append(res.Tables, c.result)
+	}
+	if opts.Confirm != nil {
+		ok, err := opts.Confirm(res)
+		if err != nil || !ok {
+			res.Declined = true
+			return res, err
+		}
+	}
+	if err := w.copyAll(ctx, dst.db, copies); err != nil {
+		return nil, err
+	}
+	for i, c := range copies {
+		res.Tables[i] = c.result
+	}
+	return res, nil
+}
+
+// productionLike matches environment names that say production.
+var productionLike = regexp.MustCompile(`(?i)(^|[-_.])(prod|production|live|prd)([-_.0-9]|$)`)
+
+// checkPullTarget refuses an environment pull may not write into: only
+// those .dbsync marks pull-target = true, or the one the hooks sync when
+// nothing about it says production (a name like prod or live, requires).
+func (w *Workspace) checkPullTarget(env string) error {
+	e := w.Config.Envs[env]
+	mark := ""
+	if e != nil {
+		mark = e.PullTarget
+	}
+	hint := fmt.Sprintf("\nhint: if %q is yours to overwrite, set pull-target = true in [env %q] of %s", env, env, w.Config.File)
+	switch mark {
+	case "true":
+		return nil
+	case "false":
+		return fmt.Errorf("environment %q is marked pull-target = false in %s: pull does not write into it", env, w.Config.File)
+	}
+	if hooks, _ := w.Config.DefaultEnv(); hooks != env {
+		return fmt.Errorf("pull writes only into environments marked pull-target = true in %s, or the one the hooks sync (%q); %q is neither%s", w.Config.File, hooks, env, hint)
+	}
+	switch {
+	case productionLike.MatchString(env):
+		return fmt.Errorf("environment %q has a production-like name: pull does not write into it unless .dbsync allows it%s", env, hint)
+	case e != nil && len(e.Requires) > 0:
+		return fmt.Errorf("environment %q takes releases through promotion (requires = %s): pull does not write into it unless .dbsync allows it%s", env, strings.Join(e.Requires, " "), hint)
+	}
+	return nil
+}
+
+// sameDatabase refuses a pull whose two environments are one database.
+func sameDatabase(ctx context.Context, src, dst dialect.Dialect, opts PullOptions) error {
+	a, err := ledger.Read(ctx, src)
+	if err != nil {
+		return err
+	}
+	b, err := ledger.Read(ctx, dst)
+	if err != nil {
+		return err
+	}
+	if a.Identity != nil && b.Identity != nil && a.Identity.ID == b.Identity.ID {
+		return fmt.Errorf("%q and %q are the same database (identity %s): nothing to pull", opts.From, opts.To, a.Identity.ID)
+	}
+	return nil
+}
+
+// pullScope lists the tables to copy: the source's content tables (and
+// config ones with Config), narrowed by the globs, parents first.
+func (w *Workspace) pullScope(ctx context.Context, src, dst dialect.Dialect, opts PullOptions) ([]*tableCopy, error) {
+	globs := make([]*glob.Pattern, len(opts.Tables))
+	for i, g := range opts.Tables {
+		var err error
+		if globs[i], err = glob.Compile(g); err != nil {
+			return nil, fmt.Errorf("--table %q is not a glob: %v", g, err)
+		}
+	}
+	names, err := src.Tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	matched := make([]bool, len(globs))
+	var copies []*tableCopy
+	for _, name := range names {
+		class, _, err := w.Config.Classify(name)
+		if err != nil {
+			return nil, err
+		}
+		if class != config.ClassContent && (class != config.ClassConfig || !opts.Config) {
+			continue
+		}
+		if len(globs) > 0 {
+			hit := false
+			for i, g := range globs {
+				if g.Match(name) {
+					hit, matched[i] = true, true
+				}
+			}
+			if !hit {
+				continue
+			}
+		}
+		c := &tableCopy{src: src, dst: dst, from: opts.From, to: opts.To, result: PulledTable{Table: name, Class: class}}
+		if c.srcDesc, err = src.Describe(ctx, name); err != nil {
+			return nil, err
+		}
+		if c.dstDesc, err = dst.Describe(ctx, name); err != nil {
+			return nil, fmt.Errorf("table %q is in %q but not in %q: bring %q's schema up to date first", name, opts.From, opts.To, opts.To)
+		}
+		copies = append(copies, c)
+	}
+	for i, ok := range matched {
+		if !ok {
+			return nil, fmt.Errorf("--table %q matches no %s table of %q", opts.Tables[i], pulledClasses(opts.Config), opts.From)
+		}
+	}
+	if len(copies) == 0 {
+		return nil, fmt.Errorf("%q has no %s tables to pull (.dbsync classes none of its tables so)", opts.From, pulledClasses(opts.Config))
+	}
+	for name, p := range w.Config.Pull {
+		if class, _, _ := w.Config.Classify(name); class != config.ClassContent && class != config.ClassConfig || !slices.Contains(names, name) {
+			for _, pos := range p.Pos {
+				return nil, fmt.Errorf("%s: [pull %q] names no content or config table of %q", pos, name, opts.From)
+			}
+		}
+	}
+	return inReferenceOrder(copies, func(c *tableCopy) (string, []string) {
+		var parents []string
+		for _, fk := range c.dstDesc.ForeignKeys {
+			parents = append(parents, fk.RefTable)
+		}
+		return c.result.Table, parents
+	}), nil
+}
+
+func pulledClasses(withConfig bool) string {
+	if withConfig {
+		return "content or config"
+	}
+	return "content"
+}
+
+// copyAll replaces the tables' rows in one load transaction: the target's
+// rows in scope deleted children first, the source's copied parents first.
+func (w *Workspace) copyAll(ctx context.Context, db dialect.Dialect, copies []*tableCopy) error {
+	tx, err := db.BeginLoad(ctx)
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback()
+		}
+	}()
+	for i := len(copies) - 1; i >= 0; i-- {
+		c := copies[i]
+		if c.result.Deleted, err = tx.DeleteWhere(ctx, c.result.Table, c.result.Where); err != nil {
+			return fmt.Errorf("table %q: deleting the rows to replace: %w", c.result.Table, dialect.Explain(tx, err))
+		}
+	}
+	for _, c := range copies {
+		if err := c.copy(ctx, tx, w.Meter); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return dialect.Explain(tx, err)
+	}
+	committed = true
+	return nil
+}
+
+// redactKey is the key of the redact rules' hashes: $DBSYNC_REDACT_KEY,
+// else one made for this clone on first use (.git/dbsync/redact-key), so
+// that pulls run twice write the same values.
+func redactKey(gitDir string) ([]byte, error) {
+	if k := os.Getenv("DBSYNC_REDACT_KEY"); k != "" {
+		return []byte(k), nil
+	}
+	file := filepath.Join(gitDir, "dbsync", "redact-key")
+	if data, err := os.ReadFile(file); err == nil {
+		return []byte(strings.TrimSpace(string(data))), nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return nil, err
+	}
+	k := hex.EncodeToString(b)
+	if err := atomicfile.CreateExclusive(file, []byte(k+"\n"), 0o600); err != nil {
+		if data, rerr := os.ReadFile(file); rerr == nil { // another pull made it first
+			return []byte(strings.TrimSpace(string(data))), nil
+		}
+		return nil, err
+	}
+	return []byte(k), nil
+}

@@ -1,0 +1,236 @@
+package gitdb
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/redact"
+	"github.com/gitdbsync/git-dbsync/internal/fault"
+	"github.com/gitdbsync/git-dbsync/internal/progress"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// tableCopy is one table on its way from the source to the target.
+type tableCopy struct {
+	src, dst         dialect.Dialect
+	from, to         string
+	srcDesc, dstDesc *dialect.Table
+	read             dialect.Table      // the source's table with the rows' filter
+	names            []string           // the columns copied
+	srcCols, dstCols []serialize.Column // as each side holds them
+	key              []int              // the indexes of the primary key's columns in names
+	others           []int              // the indexes of the other columns
+	rules            *redact.Table
+	result           PulledTable
+}
+
+// copyRows is how many rows go to the target in one call: the engines
+// batch within it, and the progress display moves between calls.
+const copyRows = 10000
+
+// prepare checks that the target can hold the source's rows, compiles the
+// redact rules and works out the rows in scope.
+func (c *tableCopy) prepare(ctx context.Context, cfg *config.Config, key []byte) error {
+	name := c.result.Table
+	for _, sc := range c.srcDesc.Columns {
+		if sc.Generated {
+			continue
+		}
+		dc := c.dstDesc.Column(sc.Name)
+		if dc == nil || dc.Generated {
+			return fmt.Errorf("table %q: column %q is in %q but not in %q: bring %q's schema up to date first", name, sc.Name, c.from, c.to, c.to)
+		}
+		c.names = append(c.names, sc.Name)
+		c.srcCols = append(c.srcCols, serialize.Column{Name: sc.Name, Type: sc.Type, Scale: sc.Scale, Nullable: sc.Nullable})
+		c.dstCols = append(c.dstCols, serialize.Column{Name: dc.Name, Type: dc.Type, Scale: dc.Scale, Nullable: dc.Nullable})
+	}
+	for _, dc := range c.dstDesc.Columns {
+		if !dc.Generated && c.srcDesc.Column(dc.Name) == nil {
+			c.result.Kept = append(c.result.Kept, dc.Name)
+		}
+	}
+	for _, k := range c.srcDesc.PrimaryKey {
+		if i := slices.Index(c.names, k); i >= 0 {
+			c.key = append(c.key, i)
+		}
+	}
+	for i := range c.names {
+		if !slices.Contains(c.key, i) {
+			c.others = append(c.others, i)
+		}
+	}
+	opts := cfg.Tables[name]
+	var err error
+	if c.rules, err = redact.Compile(c.dstDesc, c.dstCols, opts, key); err != nil {
+		return err
+	}
+	if opts != nil {
+		for _, r := range opts.Redactions {
+			if r.Rule != "keep" {
+				c.result.Redacted = append(c.result.Redacted, r.ColumnPath.String())
+			}
+		}
+	}
+	c.read = *c.srcDesc
+	c.read.Filter = ""
+	if p := cfg.Pull[name]; p != nil {
+		c.result.Where, c.result.Limit = p.Where, p.Limit
+		c.read.Filter = p.Where
+		if p.Limit > 0 {
+			if c.read.Filter, err = c.limited(ctx, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// limited is the source's filter that keeps the Limit rows with the
+// highest primary key: the newest, in a table with ids.
+func (c *tableCopy) limited(ctx context.Context, p *config.PullTable) (string, error) {
+	pk := c.srcDesc.PrimaryKey
+	if len(pk) != 1 || c.srcDesc.Column(pk[0]).Type != serialize.Int {
+		return "", fmt.Errorf("%s: table %q: limit keeps the rows with the highest ids, and needs a primary key of one integer column", p.Pos["limit"], c.result.Table)
+	}
+	q := "SELECT " + c.src.Quote(pk[0]) + " FROM " + c.src.Quote(c.result.Table) + dialect.Where(&dialect.Table{Filter: p.Where}) +
+		" ORDER BY " + c.src.Quote(pk[0]) + " DESC LIMIT 1 OFFSET " + strconv.FormatInt(p.Limit-1, 10)
+	var cutoff any
+	if err := c.src.Query(ctx, q, nil, func(v []any) error { cutoff = v[0]; return nil }); err != nil {
+		return "", fmt.Errorf("%s: table %q: %w", p.Pos["limit"], c.result.Table, err)
+	}
+	if cutoff == nil {
+		return p.Where, nil // fewer rows than the limit
+	}
+	cell, err := serialize.AppendCell(nil, &serialize.Column{Type: serialize.Int}, cutoff)
+	if err != nil {
+		return "", err
+	}
+	cond := c.src.Quote(pk[0]) + " >= " + string(cell)
+	if p.Where == "" {
+		return cond, nil
+	}
+	return "(" + p.Where + ") AND " + cond, nil
+}
+
+// copy streams the source's rows in scope into the target's transaction,
+// converted to the target's types and redacted.
+func (c *tableCopy) copy(ctx context.Context, tx dialect.Tx, meter *progress.Meter) error {
+	name := c.result.Table
+	total, err := c.src.CountRows(ctx, name)
+	if err != nil {
+		total = -1
+	}
+	meter.Start("pulling "+name, total)
+	batch := make([][]serialize.Cell, 0, copyRows)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := tx.Insert(ctx, name, c.dstCols, batch); err != nil {
+			return fmt.Errorf("table %q: writing the pulled rows: %w", name, dialect.Explain(tx, err))
+		}
+		c.result.Copied += int64(len(batch))
+		meter.Add(len(batch))
+		batch = batch[:0]
+		fault.Point("mid-pull")
+		return nil
+	}
+	keyNames := make([]string, len(c.key))
+	for i, k := range c.key {
+		keyNames[i] = c.names[k]
+	}
+	read := int64(0)
+	err = c.src.ReadRows(ctx, &c.read, c.names, keyNames, func(values []any) error {
+		read++
+		row := make([]serialize.Cell, len(values))
+		var key string
+		for _, i := range append(c.key, c.others...) {
+			cell, err := c.cell(i, values[i])
+			if err != nil {
+				if key == "" {
+					key = "#" + strconv.FormatInt(read, 10)
+				}
+				return fmt.Errorf("table %q, row %s, column %q: %w", name, c.label(key), c.names[i], err)
+			}
+			row[i] = cell
+			if i == c.lastKey() {
+				key = c.rowKey(row, read)
+			}
+		}
+		if key == "" {
+			key = c.rowKey(row, read)
+		}
+		if err := c.rules.Apply(key, c.label(key), row); err != nil {
+			return err
+		}
+		batch = append(batch, row)
+		if len(batch) == copyRows {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// cell converts a source value of column i into the target's cell: read
+// as the source's type, then as the target's where they differ (a boolean
+// into an integer column, JSON into text).
+func (c *tableCopy) cell(i int, v any) (serialize.Cell, error) {
+	cell, err := serialize.AppendCell(nil, &c.srcCols[i], v)
+	if err != nil || c.srcCols[i].Type == c.dstCols[i].Type {
+		return cell, err
+	}
+	val, err := serialize.Value(&c.srcCols[i], cell)
+	if err != nil {
+		return nil, err
+	}
+	if b, ok := val.(bool); ok && c.dstCols[i].Type == serialize.Int {
+		val = map[bool]int64{false: 0, true: 1}[b]
+	}
+	out, err := serialize.AppendCell(nil, &c.dstCols[i], val)
+	if err != nil {
+		return nil, fmt.Errorf("%s in %q, %s in %q: %w", c.srcCols[i].Type, c.from, c.dstCols[i].Type, c.to, err)
+	}
+	return out, nil
+}
+
+// label names a row in messages: id=3, or #n in a table without a key.
+func (c *tableCopy) label(key string) string {
+	if len(c.key) == 0 || strings.HasPrefix(key, "#") {
+		return key
+	}
+	names := make([]string, len(c.key))
+	for i, k := range c.key {
+		names[i] = c.names[k]
+	}
+	return strings.Join(names, ",") + "=" + key
+}
+
+// lastKey is the index of the primary key's last column, -1 for none.
+func (c *tableCopy) lastKey() int {
+	if len(c.key) == 0 {
+		return -1
+	}
+	return c.key[len(c.key)-1]
+}
+
+// rowKey names a row by its primary key's values, or by its place (#n)
+// in a table without one.
+func (c *tableCopy) rowKey(row []serialize.Cell, n int64) string {
+	if len(c.key) == 0 {
+		return "#" + strconv.FormatInt(n, 10)
+	}
+	parts := make([]string, len(c.key))
+	for i, k := range c.key {
+		parts[i] = strings.Trim(string(row[k]), `"`)
+	}
+	return strings.Join(parts, "/")
+}
