@@ -33,8 +33,8 @@ type Table struct {
 
 type columnRules struct {
 	col   serialize.Column
-	limit int              // the most characters the target's column holds, 0 for no limit
-	codec string           // the codec of a text column whose paths have rules
+	limit int               // the most characters the target's column holds, 0 for no limit
+	codec string            // the codec of a text column whose paths have rules
 	whole *config.Redaction // the rule of the whole value, nil for none
 	paths []pathRule
 	sniff bool // no rule at all: values are checked for what looks sensitive
