@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -169,5 +170,23 @@ func TestDefaultEnvPrefersDev(t *testing.T) {
 	t.Setenv(EnvVar("dev"), "sqlite:dev.db")
 	if env, err := c.DefaultEnv(); err != nil || env != "dev" {
 		t.Errorf("with $%s: %q, %v; want dev", EnvVar("dev"), env, err)
+	}
+}
+
+// TestPresetOptionsParse renders every option of every preset rule into a
+// .dbsync and loads it: a preset never writes a file Load refuses.
+func TestPresetOptionsParse(t *testing.T) {
+	for _, name := range PresetNames() {
+		p := Presets[name]
+		var b strings.Builder
+		for i := range p.rules {
+			m := PresetMatch{rule: &p.rules[i], prefix: "x_"}
+			if lines := m.OptionLines(); len(lines) > 0 {
+				fmt.Fprintf(&b, "[table %q]\n%s\n", "x_"+strings.NewReplacer("*", "star", "?", "q").Replace(p.rules[i].base), strings.Join(lines, "\n"))
+			}
+		}
+		if _, err := Parse("/repo", ".dbsync", []byte(b.String())); err != nil {
+			t.Errorf("preset %s: %v\n%s", name, err, b.String())
+		}
 	}
 }

@@ -93,7 +93,13 @@ var Presets = map[string]*Preset{
 					"rows", "!*/siteurl !*/_site_transient_* !*/auth_key !*/auth_salt !*/secure_auth_* !*/logged_in_* !*/nonce_* "+
 						"!*/admin_email !*/site_admins !*/user_count !*/blog_count !*/wpmu_upgrade_site !*/db_version")},
 			},
-			rules(ClassContent, "posts postmeta comments commentmeta users usermeta terms termmeta term_taxonomy term_relationships links blogs blogmeta site signups registration_log"),
+			// pull copies users with their logins, names, addresses and
+			// password hashes redacted
+			[]presetRule{{base: "users", class: ClassContent, options: opt(
+				"redact", "user_login name", "redact", "user_nicename name", "redact", "display_name name",
+				"redact", "user_email email", "redact", "user_pass hash", "redact", "user_url constant:",
+				"redact", "user_activation_key constant:")}},
+			rules(ClassContent, "posts postmeta comments commentmeta usermeta terms termmeta term_taxonomy term_relationships links blogs blogmeta site signups registration_log"),
 		),
 	},
 	"drupal": {
@@ -130,6 +136,9 @@ var Presets = map[string]*Preset{
 				{base: "menu_custom", class: ClassConfig},
 				// Users keep their roles: a role in use must not go.
 				{base: "users_roles", class: ClassContent, options: opt("reference", "rid {p}role")},
+				// pull copies users (Drupal 8 and later) redacted
+				{base: "users_field_data", class: ClassContent, options: opt(
+					"redact", "name name", "redact", "pass hash", "redact", "mail email", "redact", "init email")},
 			},
 			rules(ClassCache, "cache cache_* cachetags router"),
 			rules(ClassTemp, "sessions semaphore queue flood batch history key_value_expire"),
@@ -164,6 +173,9 @@ var Presets = map[string]*Preset{
 					"set", "data.childTemplates data.parentTemplates")},
 				// Pages are content, but a template they use must not go.
 				{base: "pages", class: ClassContent, options: opt("reference", "templates_id {p}templates")},
+				// pull copies users' passwords and addresses redacted
+				{base: "field_pass", class: ClassContent, options: opt("redact", "data hash", "redact", "salt hash")},
+				{base: "field_email", class: ClassContent, options: opt("redact", "data email")},
 			},
 			rules(ClassCache, "caches"),
 			rules(ClassTemp, "session_login_throttle"),
@@ -186,7 +198,11 @@ var Presets = map[string]*Preset{
 			rules(ClassIgnore, "django_migrations"),
 			rules(ClassTemp, "django_session"),
 			rules(ClassCache, "django_cache*"),
-			rules(ClassContent, "django_site auth_user auth_user_groups auth_user_user_permissions django_admin_log"),
+			// pull copies users with their names, addresses and password hashes redacted
+			[]presetRule{{base: "auth_user", class: ClassContent, options: opt(
+				"redact", "username name", "redact", "first_name name", "redact", "last_name name",
+				"redact", "email email", "redact", "password hash")}},
+			rules(ClassContent, "django_site auth_user_groups auth_user_user_permissions django_admin_log"),
 		),
 	},
 }

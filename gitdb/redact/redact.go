@@ -279,7 +279,7 @@ func (t *Table) derive(rule, column, key, text string, limit int) string {
 		}
 		return "user-" + hex.EncodeToString(t.sum(column, key)[:8]) + "@example.invalid"
 	case "name":
-		return fakeName(column, t.sum(column, key))
+		return fakeName(column, key, t.sum(column, key))
 	case "digits":
 		return digits(text, t.sum(column, text))
 	}
@@ -326,8 +326,9 @@ var (
 )
 
 // fakeName is a first name, a last name or both, as the column's name
-// suggests, drawn from seed.
-func fakeName(column string, seed []byte) string {
+// suggests, drawn from seed; a login (unique in most applications) ends
+// with the row's key when that is a number.
+func fakeName(column, key string, seed []byte) string {
 	n := binary.BigEndian.Uint64(seed)
 	first, last := firstNames[n%uint64(len(firstNames))], lastNames[(n>>16)%uint64(len(lastNames))]
 	c := strings.ToLower(column)
@@ -337,7 +338,10 @@ func fakeName(column string, seed []byte) string {
 	case strings.Contains(c, "last") || strings.Contains(c, "sur") || strings.Contains(c, "family"):
 		return last
 	case strings.Contains(c, "login") || strings.Contains(c, "user") || strings.Contains(c, "nick"):
-		return strings.ToLower(first+"."+last) + strconv.FormatUint((n>>32)%1000, 10)
+		if _, err := strconv.ParseUint(key, 10, 64); err == nil {
+			return strings.ToLower(first + "." + last + key)
+		}
+		return strings.ToLower(first+"."+last) + strconv.FormatUint((n>>32)%100000, 10)
 	}
 	return first + " " + last
 }

@@ -1,0 +1,158 @@
+package redact
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+func users() (*dialect.Table, []serialize.Column) {
+	desc := &dialect.Table{Name: "users", PrimaryKey: []string{"id"}, Columns: []dialect.Column{
+		{Name: "id", Type: serialize.Int},
+		{Name: "login", Type: serialize.Text},
+		{Name: "mail", Type: serialize.Text},
+		{Name: "pass", Type: serialize.Text, Limit: 20},
+		{Name: "phone", Type: serialize.Text, Nullable: true},
+		{Name: "prefs", Type: serialize.JSON, Nullable: true},
+		{Name: "bio", Type: serialize.Text, Nullable: true},
+	}}
+	cols := make([]serialize.Column, len(desc.Columns))
+	for i, c := range desc.Columns {
+		cols[i] = serialize.Column{Name: c.Name, Type: c.Type, Nullable: c.Nullable}
+	}
+	return desc, cols
+}
+
+func parse(t *testing.T, dbsync string) *config.Table {
+	t.Helper()
+	cfg, err := config.Parse("/repo", ".dbsync", []byte(dbsync))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Tables["users"]
+}
+
+const rules = `[table "users"]
+	redact = login name
+	redact = mail email
+	redact = pass hash
+	redact = phone digits
+	redact = prefs.api.secret null
+	redact = prefs.owner constant:nobody
+`
+
+func row(cells ...string) []serialize.Cell {
+	out := make([]serialize.Cell, len(cells))
+	for i, c := range cells {
+		out[i] = serialize.Cell(c)
+	}
+	return out
+}
+
+func TestRulesRewriteEveryValue(t *testing.T) {
+	desc, cols := users()
+	tab, err := Compile(desc, cols, parse(t, rules), []byte("key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := row(`7`, `"ann"`, `"ann@corp.example"`, `"$2y$10$abcdefghijklmnop"`, `"+44 20 7946 0018"`, `{"api":{"secret":"s3cr3t"},"owner":"ann","theme":"dark"}`, `"hello"`)
+	if err := tab.Apply("7", "id=7", cells); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for i, c := range cols {
+		got[c.Name] = string(cells[i])
+	}
+	checks := map[string]string{
+		"id":    `^7$`,
+		"login": `^"[a-z]+\.[a-z]+7"$`,
+		"mail":  `^"user7@example\.invalid"$`,
+		"pass":  `^"[0-9a-f]{20}"$`, // cut to the column's limit
+		"phone": `^"\+[0-9]{2} [0-9]{2} [0-9]{4} [0-9]{4}"$`,
+		"prefs": `^\{"api":\{"secret":null\},"owner":"nobody","theme":"dark"\}$`,
+		"bio":   `^"hello"$`,
+	}
+	for col, re := range checks {
+		if !regexp.MustCompile(re).MatchString(got[col]) {
+			t.Errorf("%s = %s, want %s", col, got[col], re)
+		}
+	}
+	if got["phone"] == `"+44 20 7946 0018"` {
+		t.Errorf("phone kept its digits")
+	}
+
+	// The same key and values give the same result; another key, another.
+	again := row(`7`, `"ann"`, `"ann@corp.example"`, `"$2y$10$abcdefghijklmnop"`, `"+44 20 7946 0018"`, `null`, `null`)
+	tab.Apply("7", "id=7", again)
+	other, _ := Compile(desc, cols, parse(t, rules), []byte("other key"))
+	third := row(`7`, `"ann"`, `"ann@corp.example"`, `"$2y$10$abcdefghijklmnop"`, `"+44 20 7946 0018"`, `null`, `null`)
+	other.Apply("7", "id=7", third)
+	for i := 1; i <= 4; i++ {
+		if string(again[i]) != got[cols[i].Name] {
+			t.Errorf("%s: %s then %s", cols[i].Name, got[cols[i].Name], again[i])
+		}
+	}
+	if string(third[3]) == string(again[3]) {
+		t.Errorf("another key made the same hash %s", third[3])
+	}
+}
+
+func TestSensitiveColumnsNeedARule(t *testing.T) {
+	desc, cols := users()
+	_, err := Compile(desc, cols, nil, []byte("k"))
+	var missing *MissingRuleError
+	if !errors.As(err, &missing) || strings.Join(missing.Columns, " ") != "mail pass" {
+		t.Fatalf("Compile without rules: %v", err)
+	}
+	// A value gives a column away that its name does not.
+	tab, err := Compile(desc, cols, parse(t, rules), []byte("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bio := range []string{`"bob@mail.example.org"`, `"pbkdf2_sha256$600000$x$y"`, `"1700000000:$P$Babc"`} {
+		cells := row(`1`, `"a"`, `"a@b.example"`, `"x"`, `null`, `null`, bio)
+		if err := tab.Apply("1", "id=1", cells); !errors.As(err, &missing) || missing.Row != "id=1" {
+			t.Errorf("bio %s: %v", bio, err)
+		}
+	}
+	cells := row(`1`, `"a"`, `"a@b.example"`, `"x"`, `null`, `null`, `"mail me at a@b.example, costs $5"`)
+	if err := tab.Apply("1", "id=1", cells); err != nil {
+		t.Errorf("prose: %v", err)
+	}
+}
+
+func TestNames(t *testing.T) {
+	for name, want := range map[string]string{
+		"user_pass": whatPassword.many, "password": whatPassword.many, "userEmail": whatEmail.many, "mail": whatEmail.many,
+		"user_activation_key": whatToken.many, "api_token": whatToken.many, "salt": whatToken.many,
+		"meta_key": "", "mailbox_size": "", "passage": "", "title": "", "hash": "",
+	} {
+		if got := SensitiveName(name); got != want {
+			t.Errorf("SensitiveName(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestRulesTheColumnCannotHold(t *testing.T) {
+	desc, cols := users()
+	for _, bad := range []string{
+		"redact = mail null",          // NOT NULL
+		"redact = id email",           // not text
+		"redact = bio.x null",         // no JSON in it
+		"redact = nosuch keep",        // no such column
+		"redact = id constant:twelve", // not an integer
+	} {
+		_, err := Compile(desc, cols, parse(t, "[table \"users\"]\n\tredact = pass hash\n\t"+bad+"\n"), nil)
+		if err == nil || !strings.Contains(err.Error(), ".dbsync:") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+	if _, err := config.Parse("/repo", ".dbsync", []byte("[table \"users\"]\n\tredact = mail scramble\n")); err == nil {
+		t.Error("an unknown rule loads")
+	}
+}
