@@ -20,7 +20,7 @@ type tableCopy struct {
 	src, dst         dialect.Dialect
 	from, to         string
 	srcDesc, dstDesc *dialect.Table
-	read             dialect.Table      // the source's table with the rows' filter
+	scope            dialect.Table      // the source's table with the rows' filter
 	names            []string           // the columns copied
 	srcCols, dstCols []serialize.Column // as each side holds them
 	key              []int              // the indexes of the primary key's columns in names
@@ -76,13 +76,13 @@ func (c *tableCopy) prepare(ctx context.Context, cfg *config.Config, key []byte)
 			}
 		}
 	}
-	c.read = *c.srcDesc
-	c.read.Filter = ""
+	c.scope = *c.srcDesc
+	c.scope.Filter = ""
 	if p := cfg.Pull[name]; p != nil {
 		c.result.Where, c.result.Limit = p.Where, p.Limit
-		c.read.Filter = p.Where
+		c.scope.Filter = p.Where
 		if p.Limit > 0 {
-			if c.read.Filter, err = c.limited(ctx, p); err != nil {
+			if c.scope.Filter, err = c.limited(ctx, p); err != nil {
 				return err
 			}
 		}
@@ -118,7 +118,9 @@ func (c *tableCopy) limited(ctx context.Context, p *config.PullTable) (string, e
 }
 
 // copy streams the source's rows in scope into the target's transaction,
-// converted to the target's types and redacted.
+// converted to the target's types and redacted. Reading and writing
+// overlap: batches go from the reader to a writer goroutine, at most two
+// waiting, so memory stays flat and the two databases work at once.
 func (c *tableCopy) copy(ctx context.Context, tx dialect.Tx, meter *progress.Meter) error {
 	name := c.result.Table
 	total, err := c.src.CountRows(ctx, name)
@@ -126,78 +128,101 @@ func (c *tableCopy) copy(ctx context.Context, tx dialect.Tx, meter *progress.Met
 		total = -1
 	}
 	meter.Start("pulling "+name, total)
-	batch := make([][]serialize.Cell, 0, copyRows)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if err := tx.Insert(ctx, name, c.dstCols, batch); err != nil {
-			return fmt.Errorf("table %q: writing the pulled rows: %w", name, dialect.Explain(tx, err))
-		}
-		c.result.Copied += int64(len(batch))
-		meter.Add(len(batch))
-		batch = batch[:0]
-		fault.Point("mid-pull")
-		return nil
-	}
-	keyNames := make([]string, len(c.key))
-	for i, k := range c.key {
-		keyNames[i] = c.names[k]
-	}
-	read := int64(0)
-	err = c.src.ReadRows(ctx, &c.read, c.names, keyNames, func(values []any) error {
-		read++
-		row := make([]serialize.Cell, len(values))
-		var key string
-		for _, i := range append(c.key, c.others...) {
-			cell, err := c.cell(i, values[i])
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan [][]serialize.Cell, 1)
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for batch := range batches {
 			if err != nil {
+				continue // drained: the reader stops at the cancel
+			}
+			if err = tx.Insert(ctx, name, c.dstCols, batch); err != nil {
+				err = fmt.Errorf("table %q: writing the pulled rows: %w", name, dialect.Explain(tx, err))
+				cancel()
+				continue
+			}
+			c.result.Copied += int64(len(batch))
+			meter.Add(len(batch))
+			fault.Point("mid-pull")
+		}
+		written <- err
+	}()
+	err = c.read(ctx, func(batch [][]serialize.Cell) { batches <- batch })
+	close(batches)
+	if werr := <-written; werr != nil {
+		return werr // the reader's error, if any, is the cancel's
+	}
+	return err
+}
+
+// read reads the source's rows in scope, in batches of copyRows rows in
+// the target's form, redacted.
+func (c *tableCopy) read(ctx context.Context, send func([][]serialize.Cell)) error {
+	name := c.result.Table
+	order := append(append([]int(nil), c.key...), c.others...) // the key first: it names the row in messages
+	batch := make([][]serialize.Cell, 0, copyRows)
+	var arena []byte // the cells of a batch, in one buffer as big as the last batch's
+	n := int64(0)
+	// In no order: the engine reads the table as it lies, as pg_dump does.
+	err := c.src.ReadRows(ctx, &c.scope, c.names, nil, func(values []any) error {
+		n++
+		row := make([]serialize.Cell, len(values))
+		key := ""
+		for _, i := range order {
+			start := len(arena)
+			var err error
+			if arena, err = c.appendCell(arena, i, values[i]); err != nil {
 				if key == "" {
-					key = "#" + strconv.FormatInt(read, 10)
+					key = "#" + strconv.FormatInt(n, 10)
 				}
 				return fmt.Errorf("table %q, row %s, column %q: %w", name, c.label(key), c.names[i], err)
 			}
-			row[i] = cell
+			row[i] = serialize.Cell(arena[start:len(arena):len(arena)])
 			if i == c.lastKey() {
-				key = c.rowKey(row, read)
+				key = c.rowKey(row, n)
 			}
 		}
 		if key == "" {
-			key = c.rowKey(row, read)
+			key = c.rowKey(row, n)
 		}
-		if err := c.rules.Apply(key, c.label(key), row); err != nil {
+		if err := c.rules.Apply(key, c.label, row); err != nil {
 			return err
 		}
-		batch = append(batch, row)
-		if len(batch) == copyRows {
-			return flush()
+		if batch = append(batch, row); len(batch) == copyRows {
+			send(batch)
+			batch, arena = make([][]serialize.Cell, 0, copyRows), make([]byte, 0, cap(arena))
 		}
 		return nil
 	})
-	if err != nil {
-		return err
+	if err == nil && len(batch) > 0 {
+		send(batch)
 	}
-	return flush()
+	return err
 }
 
-// cell converts a source value of column i into the target's cell: read
-// as the source's type, then as the target's where they differ (a boolean
-// into an integer column, JSON into text).
-func (c *tableCopy) cell(i int, v any) (serialize.Cell, error) {
+// appendCell appends the target's cell for a source value of column i:
+// read as the source's type, then as the target's where they differ (a
+// boolean into an integer column, JSON into text).
+func (c *tableCopy) appendCell(dst []byte, i int, v any) ([]byte, error) {
+	if c.srcCols[i].Type == c.dstCols[i].Type {
+		return serialize.AppendCell(dst, &c.srcCols[i], v)
+	}
 	cell, err := serialize.AppendCell(nil, &c.srcCols[i], v)
-	if err != nil || c.srcCols[i].Type == c.dstCols[i].Type {
-		return cell, err
+	if err != nil {
+		return dst, err
 	}
 	val, err := serialize.Value(&c.srcCols[i], cell)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	if b, ok := val.(bool); ok && c.dstCols[i].Type == serialize.Int {
 		val = map[bool]int64{false: 0, true: 1}[b]
 	}
-	out, err := serialize.AppendCell(nil, &c.dstCols[i], val)
+	out, err := serialize.AppendCell(dst, &c.dstCols[i], val)
 	if err != nil {
-		return nil, fmt.Errorf("%s in %q, %s in %q: %w", c.srcCols[i].Type, c.from, c.dstCols[i].Type, c.to, err)
+		return dst, fmt.Errorf("%s in %q, %s in %q: %w", c.srcCols[i].Type, c.from, c.dstCols[i].Type, c.to, err)
 	}
 	return out, nil
 }

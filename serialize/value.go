@@ -1,6 +1,7 @@
 package serialize
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -372,6 +373,9 @@ func timeText(t Type, v any) (string, error) {
 		tm = time.Unix(x, 0).UTC()
 	case string, []byte:
 		s, _ := asText(v)
+		if canon, ok := canonicalTime(t, s); ok {
+			return canon, nil
+		}
 		if t == Time {
 			tt, err := time.Parse(timeLayout, s)
 			if err != nil {
@@ -399,6 +403,34 @@ func timeText(t Type, v any) (string, error) {
 	default: // TimestampTZ
 		return tm.UTC().Format(timestampLayout) + "Z", nil
 	}
+}
+
+// canonicalTime writes the commonest texts of a date or a timestamp
+// without a zone (YYYY-MM-DD, YYYY-MM-DD[ T]HH:MM:SS[.fraction]) in
+// canonical form without time.Format, as it would: T between date and
+// time, the fraction without trailing zeros. It reports false for
+// anything else.
+func canonicalTime(t Type, s string) (string, bool) {
+	switch {
+	case t == Date && len(s) == 10:
+	case t == Timestamp && len(s) >= 19 && (len(s) == 19 || s[19] == '.'):
+	default:
+		return "", false
+	}
+	if _, ok := parseISO(s); !ok {
+		return "", false
+	}
+	if t == Date {
+		return s, true
+	}
+	if len(s) > 19 {
+		s = strings.TrimRight(s, "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	if s[10] == 'T' {
+		return s, true
+	}
+	return s[:10] + "T" + s[11:], true
 }
 
 // parseTimestamp reads the ISO 8601 forms databases write; the common
@@ -526,6 +558,9 @@ func isHex(s string) bool {
 // types, UUID), []byte, bool, or for JSON the canonical JSON text. It
 // rejects a cell that is not the canonical form of c.Type.
 func Value(c *Column, cell Cell) (any, error) {
+	if v, ok := fastValue(c, cell); ok {
+		return v, nil
+	}
 	n, err := Parse(cell)
 	if err != nil {
 		return nil, err
@@ -535,6 +570,40 @@ func Value(c *Column, cell Cell) (any, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// fastValue reads the commonest cells without the JSON parser, as
+// decodeCell does: null, a plain integer, text without escapes, canonical
+// dates and timestamps.
+func fastValue(c *Column, cell Cell) (any, bool) {
+	switch {
+	case string(cell) == "null":
+		return nil, true
+	case c.Type == Int && plainInt(cell):
+		if i, err := strconv.ParseInt(string(cell), 10, 64); err == nil {
+			return i, true
+		}
+	case len(cell) < 2 || cell[0] != '"' || cell[len(cell)-1] != '"':
+	case c.Type == Text:
+		s := cell[1 : len(cell)-1]
+		if bytes.IndexByte(s, '\\') < 0 && bytes.IndexByte(s, '"') < 0 && utf8.Valid(s) {
+			return string(s), true
+		}
+	case c.Type == Date || c.Type == Timestamp || c.Type == TimestampTZ:
+		// canonical already when canonicalTime leaves it as it is
+		s := string(cell[1 : len(cell)-1])
+		t, text := c.Type, s
+		if t == TimestampTZ {
+			t, text = Timestamp, strings.TrimSuffix(s, "Z")
+			if len(text) == len(s) {
+				return nil, false
+			}
+		}
+		if canon, ok := canonicalTime(t, text); ok && canon == text {
+			return s, true
+		}
+	}
+	return nil, false
 }
 
 // nodeValue validates a parsed cell against the column type and returns

@@ -8,6 +8,7 @@
 package redact
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -168,7 +169,7 @@ func (e *MissingRuleError) Error() string {
 // Apply redacts one row in place. key is the row's key as text (its
 // primary key's values), from which derived values are made; label names
 // the row in messages.
-func (t *Table) Apply(key, label string, cells []serialize.Cell) error {
+func (t *Table) Apply(key string, label func(key string) string, cells []serialize.Cell) error {
 	for i := range t.rules {
 		cr := &t.rules[i]
 		cell := cells[i]
@@ -183,11 +184,11 @@ func (t *Table) Apply(key, label string, cells []serialize.Cell) error {
 			cells[i], err = t.paths(cr, key, cell)
 		case cr.sniff:
 			if what := sensitiveValue(cell); what.many != "" {
-				return &MissingRuleError{Table: t.name, Columns: []string{cr.col.Name}, What: []kind{what}, Row: label}
+				return &MissingRuleError{Table: t.name, Columns: []string{cr.col.Name}, What: []kind{what}, Row: label(key)}
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("table %q, row %s, column %q: %w", t.name, label, cr.col.Name, err)
+			return fmt.Errorf("table %q, row %s, column %q: %w", t.name, label(key), cr.col.Name, err)
 		}
 	}
 	return nil
@@ -348,8 +349,11 @@ func fakeName(column, key string, seed []byte) string {
 
 // cellText is the text of a cell: a JSON string's contents, else the cell.
 func cellText(cell serialize.Cell) string {
-	if len(cell) > 0 && cell[0] == '"' {
-		return gjson.ParseBytes(cell).Str
+	if len(cell) < 2 || cell[0] != '"' {
+		return string(cell)
 	}
-	return string(cell)
+	if inner := cell[1 : len(cell)-1]; bytes.IndexByte(inner, '\\') < 0 {
+		return string(inner)
+	}
+	return gjson.ParseBytes(cell).Str
 }

@@ -28,6 +28,8 @@ func users() (*dialect.Table, []serialize.Column) {
 	return desc, cols
 }
 
+func label(key string) string { return "id=" + key }
+
 func parse(t *testing.T, dbsync string) *config.Table {
 	t.Helper()
 	cfg, err := config.Parse("/repo", ".dbsync", []byte(dbsync))
@@ -61,7 +63,7 @@ func TestRulesRewriteEveryValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	cells := row(`7`, `"ann"`, `"ann@corp.example"`, `"$2y$10$abcdefghijklmnop"`, `"+44 20 7946 0018"`, `{"api":{"secret":"s3cr3t"},"owner":"ann","theme":"dark"}`, `"hello"`)
-	if err := tab.Apply("7", "id=7", cells); err != nil {
+	if err := tab.Apply("7", label, cells); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
@@ -88,10 +90,10 @@ func TestRulesRewriteEveryValue(t *testing.T) {
 
 	// The same key and values give the same result; another key, another.
 	again := row(`7`, `"ann"`, `"ann@corp.example"`, `"$2y$10$abcdefghijklmnop"`, `"+44 20 7946 0018"`, `null`, `null`)
-	tab.Apply("7", "id=7", again)
+	tab.Apply("7", label, again)
 	other, _ := Compile(desc, cols, parse(t, rules), []byte("other key"))
 	third := row(`7`, `"ann"`, `"ann@corp.example"`, `"$2y$10$abcdefghijklmnop"`, `"+44 20 7946 0018"`, `null`, `null`)
-	other.Apply("7", "id=7", third)
+	other.Apply("7", label, third)
 	for i := 1; i <= 4; i++ {
 		if string(again[i]) != got[cols[i].Name] {
 			t.Errorf("%s: %s then %s", cols[i].Name, got[cols[i].Name], again[i])
@@ -116,12 +118,12 @@ func TestSensitiveColumnsNeedARule(t *testing.T) {
 	}
 	for _, bio := range []string{`"bob@mail.example.org"`, `"pbkdf2_sha256$600000$x$y"`, `"1700000000:$P$Babc"`} {
 		cells := row(`1`, `"a"`, `"a@b.example"`, `"x"`, `null`, `null`, bio)
-		if err := tab.Apply("1", "id=1", cells); !errors.As(err, &missing) || missing.Row != "id=1" {
+		if err := tab.Apply("1", label, cells); !errors.As(err, &missing) || missing.Row != "id=1" {
 			t.Errorf("bio %s: %v", bio, err)
 		}
 	}
 	cells := row(`1`, `"a"`, `"a@b.example"`, `"x"`, `null`, `null`, `"mail me at a@b.example, costs $5"`)
-	if err := tab.Apply("1", "id=1", cells); err != nil {
+	if err := tab.Apply("1", label, cells); err != nil {
 		t.Errorf("prose: %v", err)
 	}
 }
