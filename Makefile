@@ -75,6 +75,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLines$$' -fuzztime $(FUZZTIME) ./gitdb/exportdir
 	$(GO) test -run '^$$' -fuzz '^FuzzPHP$$' -fuzztime $(FUZZTIME) ./gitdb/codec
 	$(GO) test -run '^$$' -fuzz '^FuzzPHPEncode$$' -fuzztime $(FUZZTIME) ./gitdb/codec
+	$(GO) test -run '^$$' -fuzz '^FuzzYAML$$' -fuzztime $(FUZZTIME) ./gitdb/codec
 
 # The main job on the embedded default (SQLite): a throwaway repository
 # with a small CMS database, classified, exported and committed.

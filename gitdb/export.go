@@ -127,6 +127,7 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 		}
 		res.Tables = append(res.Tables, TableExport{Table: t.Meta.Name, Dir: path.Join(w.Config.Dir, dir), Layout: t.Meta.Layout, Counts: *c})
 	}
+	res.Warnings = append(res.Warnings, tr.KeptAsText()...)
 	exported := map[string]bool{}
 	for dir := range dirs {
 		exported[dir] = true

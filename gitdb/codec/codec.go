@@ -1,7 +1,8 @@
 // Package codec turns the text a database column holds into the JSON a
 // file holds, and back: "json" for text holding a JSON document, "php" for
 // PHP's serialize format (WordPress options, Drupal's config and
-// variables), "php,json" for a column holding either. Decoded values are structured, so that diffs and three-way
+// variables), "php,json" for a column holding either, "yaml" for Ruby's
+// Psych (Rails' serialized columns). Decoded values are structured, so that diffs and three-way
 // merges see inside them.
 //
 // Contract: for "php", Encode(Decode(text)) is text, byte for byte, or
@@ -21,7 +22,7 @@ import (
 // "php,json" is for a column that holds either (WordPress's options):
 // PHP's format where the text is serialized, {"@json": value} where it is
 // a JSON object or array, plain text otherwise.
-var Names = []string{"json", "php", "php,json"}
+var Names = []string{"json", "php", "php,json", "yaml"}
 
 // tagJSON wraps a JSON document held as text in a php,json column.
 const tagJSON = "@json"
@@ -31,6 +32,23 @@ func Known(name string) bool { return slices.Contains(Names, name) }
 
 // Decode parses a column's text into the JSON tree the file holds.
 func Decode(name, text string) (serialize.Node, error) {
+	n, _, err := DecodeNote(name, text)
+	return n, err
+}
+
+// DecodeNote is Decode, and says why a value was kept as its text (a JSON
+// string) when its codec could not decode it exactly: a YAML document the
+// encoder would not write back byte for byte. "" when it was not.
+func DecodeNote(name, text string) (serialize.Node, string, error) {
+	if name == "yaml" {
+		n, note := decodeYAML(text)
+		return n, note, nil
+	}
+	n, err := decode(name, text)
+	return n, "", err
+}
+
+func decode(name, text string) (serialize.Node, error) {
 	switch name {
 	case "json":
 		n, err := serialize.Parse([]byte(text))
@@ -59,6 +77,8 @@ func Encode(name string, n *serialize.Node) (string, error) {
 		return string(out), err
 	case "php":
 		return encodePHP(n)
+	case "yaml":
+		return encodeYAML(n)
 	case "php,json":
 		if n.Kind == serialize.Object && len(n.Members) == 1 && n.Members[0].Name == tagJSON {
 			out, err := serialize.AppendCanonical(nil, &n.Members[0].Value, "", "")

@@ -365,7 +365,7 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 			for _, f := range strings.Fields(value) {
 				col, name, ok := strings.Cut(f, ":")
 				if !ok || col == "" || !codec.Known(name) {
-					return bad("%q: want <column>:json, <column>:php or <column>:php,json", f)
+					return bad("%q: want <column>:json, <column>:php, <column>:php,json or <column>:yaml", f)
 				}
 				if t.Codecs == nil {
 					t.Codecs = map[string]string{}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/codec"
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
@@ -154,7 +155,45 @@ type Translator struct {
 	// written.
 	kept map[string]map[string][]serialize.Cell
 	// Meter counts the rows read and written, for a progress display.
-	Meter *progress.Meter
+	Meter  *progress.Meter
+	mu     sync.Mutex
+	asText []keptValues // values a codec kept as their text, per column
+}
+
+// keptValues counts the values of one column a codec kept as text.
+type keptValues struct {
+	table, column, codec, why string
+	n                         int
+}
+
+// keptAsText notes a value its codec could not decode exactly and kept
+// as its text: it merges as a whole value.
+func (tr *Translator) keptAsText(table, column, codecName, why string) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for i := range tr.asText {
+		if k := &tr.asText[i]; k.table == table && k.column == column {
+			k.n++
+			return
+		}
+	}
+	tr.asText = append(tr.asText, keptValues{table: table, column: column, codec: codecName, why: why, n: 1})
+}
+
+// KeptAsText says, per column, how many values its codec kept as their
+// text (each merged as a whole value, never altered), and why the first.
+func (tr *Translator) KeptAsText() []string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	var out []string
+	for _, k := range tr.asText {
+		what := "a value"
+		if k.n > 1 {
+			what = fmt.Sprintf("%d values", k.n)
+		}
+		out = append(out, fmt.Sprintf("table %q, column %q: %s kept as text, merged as a whole (the %s codec: %s)", k.table, k.column, what, k.codec, k.why))
+	}
+	return out
 }
 
 func NewTranslator(db dialect.Reader, tables []*Table) *Translator {

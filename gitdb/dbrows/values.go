@@ -33,9 +33,12 @@ func (tr *Translator) cellToFile(ctx context.Context, t *Table, i int, v any) (s
 	case !m.json():
 		return cell, nil
 	}
-	doc, err := tr.decode(m, cell)
+	doc, note, err := tr.decode(m, cell)
 	if err != nil {
 		return nil, err
+	}
+	if note != "" {
+		tr.keptAsText(t.Meta.Name, m.db.Name, m.codec, note)
 	}
 	for j := range m.pathRefs {
 		pr := &m.pathRefs[j]
@@ -94,27 +97,30 @@ func canonical(doc []byte) (serialize.Cell, error) {
 }
 
 // decode returns the canonical JSON of a database cell of a JSON-holding
-// column: the cell itself, or the value its codec decodes.
-func (tr *Translator) decode(m *columnMapping, cell serialize.Cell) ([]byte, error) {
+// column: the cell itself, or the value its codec decodes, and why the
+// codec kept it as text when it did.
+func (tr *Translator) decode(m *columnMapping, cell serialize.Cell) ([]byte, string, error) {
 	if m.codec == "" {
-		return cell, nil
+		return cell, "", nil
 	}
 	n, err := serialize.Parse(cell)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	text := n.Text
 	if m.db.Type == serialize.Bytes {
 		raw, err := base64.StdEncoding.DecodeString(text)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		text = string(raw)
 	}
-	if n, err = codec.Decode(m.codec, text); err != nil {
-		return nil, err
+	n, note, err := codec.DecodeNote(m.codec, text)
+	if err != nil {
+		return nil, "", err
 	}
-	return serialize.AppendCanonical(nil, &n, "", "")
+	doc, err := serialize.AppendCanonical(nil, &n, "", "")
+	return doc, note, err
 }
 
 // rowToFile converts the driver values of a row read from the database
@@ -216,7 +222,7 @@ func (tr *Translator) cellToDB(ctx context.Context, t *Table, i int, r serialize
 	if len(m.hidden) > 0 {
 		var target []byte
 		if kept != nil && string(kept) != string(serialize.NullCell) {
-			if target, err = tr.decode(m, kept); err != nil {
+			if target, _, err = tr.decode(m, kept); err != nil {
 				return nil, fmt.Errorf("the target's value: %w", err)
 			}
 		}

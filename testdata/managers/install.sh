@@ -2,8 +2,9 @@
 # Installs the hook managers the end-to-end tests drive through real git:
 # the pre-commit framework from Debian's packages, husky and lefthook from
 # the npm registry (versions pinned here) into $DBSYNC_TOOLS (default
-# ~/.cache/git-dbsync-tools); and bash-completion and zsh, for the
-# completion test. Does nothing for what is there already.
+# ~/.cache/git-dbsync-tools); bash-completion and zsh, for the
+# completion test; Ruby, for the yaml codec's. Does nothing for what is
+# there already.
 set -eu
 tools=${DBSYNC_TOOLS:-$HOME/.cache/git-dbsync-tools}
 husky=9.1.7
@@ -28,6 +29,8 @@ debian bash-completion /usr/share/bash-completion/bash_completion
 debian zsh zsh
 # man, for the help test (git dbsync --help opens a man page).
 debian man-db man
+# Ruby, whose Psych the yaml codec's tests compare with.
+debian ruby ruby
 bin=$tools/node_modules/.bin
 version() { sed -n 's/^[[:space:]]*"version": "\(.*\)",*$/\1/p' "$tools/node_modules/$1/package.json" 2>/dev/null | head -n1; }
 if [ "$(version husky)" != "$husky" ] ||
