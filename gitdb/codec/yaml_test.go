@@ -64,14 +64,14 @@ func TestYAMLRoundTripsPsych(t *testing.T) {
 // text, with the reason; scalar documents are kept without one.
 func TestYAMLKeptAsText(t *testing.T) {
 	for doc, why := range map[string]string{
-		"---\na: &x 1\nb: *x\n":        "anchors",
-		"---\na: 1 # one\n":            "comments",
-		"---\na:   1\n":                "byte for byte",
-		"--- {a: 1}\n":                 "byte for byte",
-		"---\n- [\n":                   "not YAML",
-		"---\n\":k\": 1\n":             "reads like a symbol",
-		"--- plain\n":                  "",
-		"--- 12\n":                     "",
+		"---\na: &x 1\nb: *x\n":       "anchors",
+		"---\na: 1 # one\n":           "comments",
+		"---\na:   1\n":               "byte for byte",
+		"--- {a: 1}\n":                "byte for byte",
+		"---\n- [\n":                  "not YAML",
+		"---\n\":k\": 1\n":            "reads like a symbol",
+		"--- plain\n":                 "",
+		"--- 12\n":                    "",
 		"not: [yaml at: all\n  - x\n": "not YAML",
 	} {
 		n, note, err := DecodeNote("yaml", doc)
