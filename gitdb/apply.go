@@ -17,6 +17,7 @@ import (
 // ApplyOptions are the inputs of Apply.
 type ApplyOptions struct {
 	PlanOptions
+	DeployOptions
 	Baseline bool // record the revision as applied without writing rows
 	Adopt    bool // take over a database whose identity names another environment
 	// SkipRequires applies although an environment this one requires has
@@ -43,15 +44,31 @@ type ApplyResult struct {
 	Entry    *Entry // the ledger entry written (or, with Already, found)
 	LockFile string
 	Notes    []string // what was found and resolved on the way: a crashed run, a stale lock
+	// Steps are the environment's deploy steps as they went (none when it
+	// has none, or the target was already at the revision).
+	Steps []StepResult
+	steps *stepRun
 }
 
 // ErrDeclined is returned when Confirm says no.
 var ErrDeclined = errors.New("nothing written: not confirmed")
 
 // Apply merges a revision into an environment's database: plan, confirm,
-// then every change, the identity and a ledger entry in one transaction,
-// recorded in the revision's lock file before and after.
+// the environment's before steps, then every change, the identity and a
+// ledger entry in one transaction, recorded in the revision's lock file
+// before and after; then its checks (a failing one rolls the apply back)
+// and its after steps, which run whatever happened once the before steps
+// began.
 func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult, error) {
+	res, err := w.apply(ctx, opts)
+	if res != nil && res.steps != nil && res.steps.started {
+		err = w.finish(ctx, res, err, opts)
+		res.Steps = res.steps.results
+	}
+	return res, err
+}
+
+func (w *Workspace) apply(ctx context.Context, opts ApplyOptions) (*ApplyResult, error) {
 	if err := w.checkMerged(); err != nil {
 		return nil, err
 	}
@@ -143,14 +160,26 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 	kind := KindApply
 	if opts.Baseline {
 		kind = KindBaseline
+	} else {
+		if res.steps, err = w.newStepRun(s.env, rev, opts.DeployOptions); err != nil {
+			return res, err
+		}
+		if res.steps != nil {
+			if err := res.steps.before(ctx, w.Root); err != nil {
+				return res, err
+			}
+		}
 	}
 	entry := &Entry{ID: lock.NewID(), Kind: kind, Revision: rev.Name, Commit: rev.Commit, Env: s.env,
 		At: time.Now().UTC(), Owner: lock.Me(), Version: opts.Version, Note: note}
+	if res.steps != nil {
+		entry.Steps = res.steps.results
+	}
 	if cur != nil {
 		entry.BaseCommit = cur.Commit
 	}
 	lf := &lock.File{Env: s.env, Revision: rev.Name, Commit: rev.Commit, BaseCommit: entry.BaseCommit, State: lock.Applying,
-		Apply: lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At}}
+		Apply: lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At, Steps: entry.Steps}}
 	lf.Supersede(prev)
 	err = t.Commit(ctx, &ledger.Change{Entry: entry, Path: res.LockFile, Prev: prev, Lock: lf, Done: lock.Applied, Record: &lf.Apply, Adopt: opts.Adopt,
 		Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {

@@ -163,8 +163,15 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.Yes, opts.StepOutput = opts.yes, s.Err
 	if opts.planFile == "" && ws.IsSelector(opts.Env) {
 		return applyMany(cmd, s, ws, opts)
+	}
+	if s.Terminal {
+		opts.Ask = func(st gitdb.Step) (bool, error) {
+			fmt.Fprintf(s.Err, "%s step: %s\nDone? [y/N] ", st.Kind, st.Text)
+			return askYes(s.In), nil
+		}
 	}
 	rendered := false
 	if opts.Confirm, err = confirmer(s, opts.yes, "apply", "git dbsync plan "+opts.Revision+envFlag(opts.Env), &rendered); err != nil {
@@ -180,6 +187,9 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 	if res != nil {
 		for _, n := range res.Notes {
 			warn(s.Err, "%s", n)
+		}
+		for _, st := range res.Steps {
+			fmt.Fprintf(s.notes(), "step %s (%.1f s)\n", st, st.Seconds)
 		}
 	}
 	var conflict *gitdb.ConflictError

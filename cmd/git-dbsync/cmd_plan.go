@@ -146,6 +146,12 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		return planExit(opts, saved.Summary, saved.Blocked)
 	}
 	s.view.plan(s.Out, plan, "plan: apply")
+	if steps := ws.StepLines(plan.Env); len(steps) > 0 && !plan.Applied {
+		fmt.Fprintln(s.Out, "steps an apply runs, in order:")
+		for _, st := range steps {
+			fmt.Fprintln(s.Out, "  "+st)
+		}
+	}
 	if plan.Applied {
 		fmt.Fprintf(s.Err, "hint: %q is already at %s; apply would do nothing\n", plan.Env, plan.Rev.Name)
 	}

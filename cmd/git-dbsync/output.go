@@ -367,6 +367,14 @@ func (v view) status(w io.Writer, st *gitdb.Status) {
 		}
 		fmt.Fprintf(w, "  #%d %s %-8s %s (%s): %d inserted, %d updated, %d deleted, by %s@%s%s\n", e.Seq, e.At.Format(time.RFC3339), e.Kind,
 			e.Revision, shortCommit(e.Commit), n.ins, n.upd, n.del, e.Owner.User, e.Owner.Host, note)
+		for _, st := range e.Steps {
+			fmt.Fprintf(w, "      step %s\n", st)
+			if !st.OK() && st.Tail != "" {
+				for _, line := range strings.Split(st.Tail, "\n") {
+					fmt.Fprintf(w, "        | %s\n", line)
+				}
+			}
+		}
 	}
 }
 

@@ -75,6 +75,39 @@ type Env struct {
 	// or "" (unset: only the environment the hooks sync, when it does not
 	// look like production).
 	PullTarget string
+	// Steps run around every change of it, in the order given: before,
+	// manual and confirm ones before the transaction, check ones after it
+	// commits, after ones last, whatever happened.
+	Steps []Step
+	// StepTimeout bounds each command step (0: DefaultStepTimeout).
+	StepTimeout time.Duration
+}
+
+// Step is a step of a deploy: a command (before, after, check) or a
+// question for the operator (manual: asked even with --yes; confirm:
+// --yes answers it).
+type Step struct {
+	Kind string
+	Text string
+	Pos  Pos
+}
+
+// DefaultStepTimeout bounds a command step when step-timeout is not set.
+const DefaultStepTimeout = 10 * time.Minute
+
+// StepsOf returns an environment's steps of the given kinds, in order.
+func (c *Config) StepsOf(env string, kinds ...string) []Step {
+	e := c.Envs[env]
+	if e == nil {
+		return nil
+	}
+	var out []Step
+	for _, s := range e.Steps {
+		if slices.Contains(kinds, s.Kind) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Pattern is one table glob of a class.
@@ -280,6 +313,17 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 		c.Envs[sub].URL, c.Envs[sub].Pos = value, p
 	case section == "env" && sub != "" && key == "requires":
 		c.Envs[sub].Requires = append(c.Envs[sub].Requires, strings.Fields(value)...)
+	case section == "env" && sub != "" && (key == "before" || key == "after" || key == "check" || key == "manual" || key == "confirm"):
+		if strings.TrimSpace(value) == "" {
+			return bad("names no command")
+		}
+		c.Envs[sub].Steps = append(c.Envs[sub].Steps, Step{Kind: key, Text: strings.TrimSpace(value), Pos: p})
+	case section == "env" && sub != "" && key == "step-timeout":
+		d, err := time.ParseDuration(value)
+		if err != nil || d <= 0 {
+			return bad("%q is not a duration such as 30s or 10m", value)
+		}
+		c.Envs[sub].StepTimeout = d
 	case section == "env" && sub != "" && key == "lock-timeout":
 		d, err := time.ParseDuration(value)
 		if err != nil || d <= 0 {

@@ -25,6 +25,7 @@ import (
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/gitdb/lock"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
+	"github.com/gitdbsync/git-dbsync/gitdb/steps"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -60,7 +61,8 @@ func ledgerDDL(longText string) []string {
   summary ` + longText + ` NOT NULL,
   table_meta ` + longText + ` NOT NULL,
   images_sha256 VARCHAR(64),
-  note ` + longText + `)`,
+  note ` + longText + `,
+  steps ` + longText + `)`,
 		`CREATE TABLE IF NOT EXISTS ` + ledgerRowsTable + ` (
   seq BIGINT NOT NULL,
   n BIGINT NOT NULL,
@@ -104,6 +106,7 @@ type Entry struct {
 	UndoneBy   int64                      // set when a later rollback undid it
 	ImagesSum  string                     // checksum of its row images ("" before checksums)
 	Note       string                     // what was overridden for it (apply --skip-requires)
+	Steps      []steps.Result             // the deploy's steps around it, as they went
 	Target     string                     // the target's identity (not stored: the ledger is in the target)
 }
 
@@ -179,10 +182,10 @@ func Read(ctx context.Context, db dialect.Reader) (*Ledger, error) {
 	if !slices.Contains(tables, ledgerTable) {
 		return l, nil
 	}
-	// Ledgers written before images_sha256 and note existed lack them.
-	later := "NULL, NULL"
+	// Ledgers written before images_sha256, note and steps existed lack them.
+	later := "NULL, NULL, NULL"
 	if desc, err := db.Describe(ctx, ledgerTable); err == nil {
-		later = column(desc, "images_sha256") + ", " + column(desc, "note")
+		later = column(desc, "images_sha256") + ", " + column(desc, "note") + ", " + column(desc, "steps")
 	}
 	err = db.Query(ctx, `SELECT seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta, `+later+`
 FROM `+ledgerTable+` ORDER BY seq`, nil, func(v []any) error {
@@ -194,6 +197,11 @@ FROM `+ledgerTable+` ORDER BY seq`, nil, func(v []any) error {
 		}
 		if err := json.Unmarshal([]byte(text(v[13])), &e.Tables); err != nil {
 			return fmt.Errorf("entry %d: tables: %w", e.Seq, err)
+		}
+		if st := text(v[16]); st != "" {
+			if err := json.Unmarshal([]byte(st), &e.Steps); err != nil {
+				return fmt.Errorf("entry %d: steps: %w", e.Seq, err)
+			}
 		}
 		l.Entries = append(l.Entries, e)
 		return nil
@@ -311,14 +319,45 @@ func writeEntry(ctx context.Context, tx dialect.Tx, e *Entry, tables []*merge.Ta
 	if e.Note != "" {
 		note = e.Note
 	}
-	err = tx.Exec(ctx, "INSERT INTO "+ledgerTable+` (seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta, images_sha256, note)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	stepsJSON, err := stepsValue(e.Steps)
+	if err != nil {
+		return err
+	}
+	err = tx.Exec(ctx, "INSERT INTO "+ledgerTable+` (seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta, images_sha256, note, steps)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, e.ID, e.Kind, e.Revision, e.Commit, base, undoes, e.Env, e.At.UTC().Format(time.RFC3339Nano),
-		e.Owner.User, e.Owner.Host, e.Version, string(summary), string(metas), e.ImagesSum, note)
+		e.Owner.User, e.Owner.Host, e.Version, string(summary), string(metas), e.ImagesSum, note, stepsJSON)
 	if err != nil {
 		return fmt.Errorf("writing the ledger: %w", err)
 	}
 	return nil
+}
+
+// stepsValue is the steps column's value: JSON, or NULL for none.
+func stepsValue(st []steps.Result) (any, error) {
+	if len(st) == 0 {
+		return nil, nil
+	}
+	data, err := json.Marshal(st)
+	return string(data), err
+}
+
+// RecordSteps records the steps of a change that ran after it committed
+// (checks, after): in its ledger entry, in a transaction of their own.
+func RecordSteps(ctx context.Context, db dialect.Dialect, seq int64, st []steps.Result) error {
+	value, err := stepsValue(st)
+	if err != nil {
+		return err
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := tx.Exec(ctx, "UPDATE "+ledgerTable+" SET steps = ? WHERE seq = ?", value, seq); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("recording the steps in the ledger: %w", err)
+	}
+	return tx.Commit()
 }
 
 // imageOf is the ledger's image of an op: the rows before and after, as
@@ -364,7 +403,7 @@ func ensure(ctx context.Context, db dialect.Dialect, tx dialect.Tx) error {
 	}
 	// A ledger of an earlier version gains the columns added since.
 	desc, err := tx.Describe(ctx, ledgerTable)
-	for _, c := range []struct{ name, ddl string }{{"images_sha256", "VARCHAR(64)"}, {"note", longText}} {
+	for _, c := range []struct{ name, ddl string }{{"images_sha256", "VARCHAR(64)"}, {"note", longText}, {"steps", longText}} {
 		if err == nil && desc.Column(c.name) == nil {
 			err = tx.Exec(ctx, "ALTER TABLE "+ledgerTable+" ADD COLUMN "+c.name+" "+c.ddl)
 		}

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/steps"
 	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
 	"github.com/gitdbsync/git-dbsync/internal/proc"
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -83,6 +84,7 @@ type Record struct {
 	Ledger   int64             `json:"ledger_seq,omitempty"`
 	Tables   map[string]Counts `json:"tables,omitempty"`
 	Note     string            `json:"note,omitempty"`
+	Steps    []steps.Result    `json:"steps,omitempty"` // the deploy's steps around it
 }
 
 // File is a per-tag lock file.

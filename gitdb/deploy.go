@@ -1,0 +1,203 @@
+package gitdb
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
+	"github.com/gitdbsync/git-dbsync/gitdb/lock"
+	"github.com/gitdbsync/git-dbsync/gitdb/repo"
+	"github.com/gitdbsync/git-dbsync/gitdb/steps"
+)
+
+// StepResult is how one step of a deploy went.
+type StepResult = steps.Result
+
+// Step is a step of a deploy as .dbsync declares it.
+type Step = config.Step
+
+// DeployOptions are the inputs of the steps around an apply.
+type DeployOptions struct {
+	// StepOutput receives the commands' output as it comes (nil: kept
+	// only in the records).
+	StepOutput io.Writer
+	// Ask asks the operator to confirm a manual or confirm step; nil when
+	// there is no terminal to ask on.
+	Ask func(step Step) (bool, error)
+	// Yes answers the confirm steps (never the manual ones).
+	Yes bool
+}
+
+// stepRun runs an environment's steps around one apply.
+type stepRun struct {
+	opts    DeployOptions
+	cfg     *config.Config
+	env     string
+	vars    []string // DBSYNC_* of every command
+	results []steps.Result
+	started bool // the before steps began: the after steps must run
+}
+
+// newStepRun prepares the steps of an environment for an apply of rev;
+// nil when it has none.
+func (w *Workspace) newStepRun(env string, rev repo.Rev, opts DeployOptions) (*stepRun, error) {
+	if len(w.Config.StepsOf(env, "before", "manual", "confirm", "check", "after")) == 0 {
+		return nil, nil
+	}
+	url, _, err := w.Config.URL(env)
+	if err != nil {
+		return nil, err
+	}
+	tag := ""
+	if rev.Tag {
+		tag = rev.Name
+	}
+	return &stepRun{opts: opts, cfg: w.Config, env: env,
+		vars: []string{"DBSYNC_ENV=" + env, "DBSYNC_REVISION=" + rev.Name, "DBSYNC_COMMIT=" + rev.Commit, "DBSYNC_TAG=" + tag, "DBSYNC_DATABASE_URL=" + url}}, nil
+}
+
+// StepError is a step that failed: a before step (nothing was written),
+// or a check (the apply was rolled back).
+type StepError struct {
+	Step       steps.Result
+	RolledBack bool  // a check failed and the apply was undone
+	Rollback   error // a check failed and undoing the apply failed too
+}
+
+func (e *StepError) Error() string {
+	switch {
+	case e.Step.Phase != steps.Check:
+		return fmt.Sprintf("%s: nothing written; the after steps ran", e.Step)
+	case e.Rollback != nil:
+		return fmt.Sprintf("%s, and rolling the apply back failed: %v\nhint: see git dbsync status, and roll back by hand with git dbsync rollback", e.Step, e.Rollback)
+	}
+	return fmt.Sprintf("%s: the apply was rolled back; the after steps ran", e.Step)
+}
+
+// before asks the manual and confirm steps and runs the before commands,
+// in the order .dbsync gives them; the first that fails or is declined
+// stops the run.
+func (r *stepRun) before(ctx context.Context, root string) error {
+	for _, st := range r.cfg.StepsOf(r.env, "manual", "confirm") {
+		if r.opts.Ask == nil && (st.Kind == "manual" || !r.opts.Yes) {
+			return fmt.Errorf("%s: the %s step %q needs an operator to confirm it on a terminal: nothing done", st.Pos, st.Kind, st.Text)
+		}
+	}
+	for _, st := range r.cfg.StepsOf(r.env, "before", "manual", "confirm") {
+		r.started = true
+		if st.Kind == "before" {
+			res := r.run(ctx, root, st)
+			if !res.OK() {
+				return &StepError{Step: res}
+			}
+			continue
+		}
+		res := steps.Result{Phase: st.Kind, Command: st.Text, Status: "confirmed"}
+		switch {
+		case st.Kind == "confirm" && r.opts.Yes:
+			res.Status = "confirmed by --yes"
+		default:
+			ok, err := r.opts.Ask(st)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				res.Status = "declined"
+				r.results = append(r.results, res)
+				return &StepError{Step: res}
+			}
+		}
+		r.results = append(r.results, res)
+	}
+	return nil
+}
+
+// checks runs the check commands; it returns the first that failed.
+func (r *stepRun) checks(ctx context.Context, root string) *steps.Result {
+	for _, st := range r.cfg.StepsOf(r.env, "check") {
+		if res := r.run(ctx, root, st); !res.OK() {
+			return &res
+		}
+	}
+	return nil
+}
+
+// after runs every after command, whatever came before.
+func (r *stepRun) after(ctx context.Context, root string) {
+	for _, st := range r.cfg.StepsOf(r.env, "after") {
+		r.run(ctx, root, st)
+	}
+}
+
+func (r *stepRun) run(ctx context.Context, root string, st config.Step) steps.Result {
+	timeout := config.DefaultStepTimeout
+	if e := r.cfg.Envs[r.env]; e != nil && e.StepTimeout > 0 {
+		timeout = e.StepTimeout
+	}
+	res := steps.Run(ctx, steps.Command{Phase: st.Kind, Text: st.Text, Dir: root, Timeout: timeout, Out: r.opts.StepOutput,
+		Env: append([]string{"DBSYNC_PHASE=" + st.Kind}, r.vars...)})
+	r.results = append(r.results, res)
+	return res
+}
+
+// finish runs what follows an apply that began its steps: the checks
+// when it committed (a failing one rolls the apply back), then the after
+// steps; and records every step in the apply's ledger entry and lock
+// file.
+func (w *Workspace) finish(ctx context.Context, res *ApplyResult, err error, opts ApplyOptions) error {
+	r := res.steps
+	if err == nil && res.Entry != nil && !res.Already {
+		if failed := r.checks(ctx, w.Root); failed != nil {
+			se := &StepError{Step: *failed}
+			_, se.Rollback = w.Rollback(ctx, RollbackOptions{Env: r.env, Revision: res.Entry.Commit, Version: opts.Version})
+			se.RolledBack = se.Rollback == nil
+			err = se
+		}
+	}
+	r.after(ctx, w.Root)
+	if res.Entry == nil {
+		return err
+	}
+	res.Entry.Steps = r.results
+	if rerr := w.recordSteps(ctx, r.env, res, r.results); rerr != nil && err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// recordSteps writes the steps into the apply's ledger entry and lock
+// file, after the change committed.
+func (w *Workspace) recordSteps(ctx context.Context, env string, res *ApplyResult, results []steps.Result) error {
+	db, _, err := w.OpenEnv(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := ledger.RecordSteps(ctx, db, res.Entry.Seq, results); err != nil {
+		return err
+	}
+	lf, err := lock.Read(res.LockFile)
+	if err != nil || lf == nil {
+		return err
+	}
+	if lf.Apply.ID == res.Entry.ID {
+		lf.Apply.Steps = results
+		return lock.Write(res.LockFile, lf)
+	}
+	return nil
+}
+
+// StepLines describes an environment's steps for a plan, in the order
+// they run.
+func (w *Workspace) StepLines(env string) []string {
+	var out []string
+	for _, kinds := range [][]string{{"before", "manual", "confirm"}, {"check"}, {"after"}} {
+		for _, st := range w.Config.StepsOf(env, kinds...) {
+			out = append(out, fmt.Sprintf("%s: %s", st.Kind, strings.TrimSpace(st.Text)))
+		}
+	}
+	return out
+}
