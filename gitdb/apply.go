@@ -40,8 +40,9 @@ type ApplyOptions struct {
 // ApplyResult is what Apply (or Rollback) did.
 type ApplyResult struct {
 	Plan     *Plan
-	Already  bool   // the target was already at the revision: nothing done
-	Entry    *Entry // the ledger entry written (or, with Already, found)
+	Already  bool     // the target was already at the revision: nothing done
+	Entry    *Entry   // the ledger entry written (or, with Already, found)
+	Also     []*Entry // rollback --to: the entries of the older applies undone with it
 	LockFile string
 	Notes    []string // what was found and resolved on the way: a crashed run, a stale lock
 	// Steps are the environment's deploy steps as they went (none when it

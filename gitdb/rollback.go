@@ -24,10 +24,13 @@ import (
 // RollbackOptions are the inputs of Rollback.
 type RollbackOptions struct {
 	Env      string
-	Revision string           // the revision whose apply to undo; "" for the last apply
-	Resolve  merge.Resolution // resolve conflicts with later edits (--ours keeps them)
-	Confirm  func(*Plan) (bool, error)
-	Version  string
+	Revision string // the revision whose apply to undo; "" for the last apply
+	// To undoes every apply recorded after this revision's, newest first,
+	// in one transaction: the target goes back to it.
+	To      string
+	Resolve merge.Resolution // resolve conflicts with later edits (--ours keeps them)
+	Confirm func(*Plan) (bool, error)
+	Version string
 }
 
 // Rollback undoes what the apply of a revision changed, from the
@@ -50,10 +53,11 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 	if err := t.CheckIdentity(false); err != nil {
 		return res, err
 	}
-	target, err := s.rollbackTarget(t.Ledger, opts.Revision)
+	undo, err := s.rollbackTargets(t.Ledger, opts)
 	if err != nil {
 		return res, err
 	}
+	target := undo[0]
 	res.LockFile = t.LockPath(target.Revision)
 	lf, err := t.Recover(res.LockFile)
 	res.Notes = t.Notes
@@ -85,7 +89,26 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 	prev := *lf
 	lf.State = lock.RollingBack
 	lf.Rollback = &lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At}
-	err = t.Commit(ctx, &ledger.Change{Entry: entry, Path: res.LockFile, Prev: &prev, Lock: lf, Done: lock.RolledBack, Record: lf.Rollback,
+	var then []ledger.Part
+	for _, older := range undo[1:] {
+		e := &Entry{ID: lock.NewID(), Kind: KindRollback, Revision: older.Revision, Commit: older.Commit,
+			BaseCommit: older.BaseCommit, Undoes: older.Seq, Env: s.env, At: entry.At, Owner: entry.Owner, Version: opts.Version}
+		res.Also = append(res.Also, e)
+		then = append(then, ledger.Part{Entry: e, Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
+			p, err := s.rollbackPlan(ctx, tx, t.Ledger, older)
+			if err != nil {
+				return nil, err
+			}
+			for _, tp := range p.Tables {
+				resolve(tp, opts.Resolve)
+			}
+			if p.Unresolved() > 0 {
+				return nil, &ConflictError{Plan: p.Plan}
+			}
+			return p.Tables, p.writer(tx).Write(ctx, p.Tables)
+		}})
+	}
+	err = t.Commit(ctx, &ledger.Change{Entry: entry, Path: res.LockFile, Prev: &prev, Lock: lf, Done: lock.RolledBack, Record: lf.Rollback, Then: then,
 		Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
 			again, err := s.rollbackPlan(ctx, tx, t.Ledger, target)
 			if err != nil {
@@ -105,7 +128,65 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 		return res, err
 	}
 	res.Entry = entry
+	for _, e := range res.Also {
+		markRolledBack(t.LockPath(e.Revision), e)
+	}
 	return res, nil
+}
+
+// rollbackTargets lists the applies to undo, newest first: the one of
+// opts.Revision (the last apply by default), or with opts.To every apply
+// after that revision's.
+func (s *session) rollbackTargets(l *ledger.Ledger, opts RollbackOptions) ([]*Entry, error) {
+	if opts.To == "" {
+		e, err := s.rollbackTarget(l, opts.Revision)
+		return []*Entry{e}, err
+	}
+	if opts.Revision != "" {
+		return nil, fmt.Errorf("give a revision to undo or --to a revision to go back to, not both")
+	}
+	commit := opts.To
+	if r, err := s.rep.Resolve(opts.To); err == nil {
+		commit = r.Commit
+	}
+	var to *Entry
+	for i := len(l.Entries) - 1; i >= 0 && to == nil; i-- {
+		if e := &l.Entries[i]; e.Kind != KindRollback && e.UndoneBy == 0 && (e.Revision == opts.To || e.Commit == commit) {
+			to = e
+		}
+	}
+	if to == nil {
+		return nil, fmt.Errorf("%s was never applied to %q, or its apply was rolled back: rollback --to goes back only to a revision applied there (see git dbsync status --env %s)", opts.To, s.env, s.env)
+	}
+	var undo []*Entry
+	for i := len(l.Entries) - 1; i >= 0 && l.Entries[i].Seq > to.Seq; i-- {
+		e := &l.Entries[i]
+		switch {
+		case e.Kind == KindRollback || e.UndoneBy != 0:
+		case e.Kind == KindBaseline:
+			return nil, fmt.Errorf("%s was recorded on %q with --baseline after %s: rollback --to cannot undo it", e.Revision, s.env, to.Revision)
+		default:
+			undo = append(undo, e)
+		}
+	}
+	if len(undo) == 0 {
+		return nil, fmt.Errorf("%q is at %s already: nothing to roll back", s.env, to.Revision)
+	}
+	return undo, nil
+}
+
+// markRolledBack records in a revision's lock file that a rollback --to
+// undid its apply along with a later one's (whose lock file the change
+// itself kept).
+func markRolledBack(path string, e *Entry) {
+	lf, err := lock.Read(path)
+	if err != nil || lf == nil || lf.State != lock.Applied {
+		return
+	}
+	finished := e.At
+	lf.State = lock.RolledBack
+	lf.Rollback = &lock.Record{ID: e.ID, Owner: e.Owner, Started: e.At, Finished: &finished, Ledger: e.Seq, Tables: e.Summary}
+	lock.Write(path, lf)
 }
 
 // rollbackTarget finds the apply to undo: the last one, or the last of rev.

@@ -221,6 +221,9 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 		what = "as a baseline, without writing rows"
 	}
 	fmt.Fprintf(s.summary(), "%s %s (%s) on %q: %s (ledger #%d)\n", done, res.Entry.Revision, shortCommit(res.Entry.Commit), res.Entry.Env, what, res.Entry.Seq)
+	for _, e := range res.Also {
+		fmt.Fprintf(s.summary(), "%s %s (%s) on %q in the same transaction: %s (ledger #%d)\n", done, e.Revision, shortCommit(e.Commit), e.Env, entryCounts(e), e.Seq)
+	}
 	fmt.Fprintf(s.notes(), "recorded in %s\n", res.LockFile)
 	return nil
 }

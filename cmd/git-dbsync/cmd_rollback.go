@@ -16,7 +16,7 @@ type rollbackOptions struct {
 func newRollbackCmd(s *streams) *cobra.Command {
 	opts := &rollbackOptions{}
 	cmd := &cobra.Command{
-		Use:   "rollback [<revision>] --env NAME [--yes] [--ours|--theirs] [--json]",
+		Use:   "rollback [<revision> | --to <revision>] --env NAME [--yes] [--ours|--theirs] [--json]",
 		Short: "Undo what the apply of a revision changed",
 		Long: `Undo what the apply of <revision> (default: the last apply) changed on an
 environment's database, from the before-images its ledger entry holds.
@@ -32,10 +32,16 @@ The rollback is one transaction with its own ledger entry, and is recorded in
 the revision's lock file (state "rolled-back"). After rolling back the last
 apply, the target is at the revision applied before it.
 
+--to <revision> goes back to a revision applied earlier: every apply
+recorded after it is undone, newest first, in one transaction (a ledger
+entry each), each keeping later edits as a single rollback does; a
+conflict in any of them writes nothing. The plan shown is the newest one's.
+
 On a terminal, rollback shows the plan and asks; --yes skips the question;
 without a terminal it refuses unless --yes is given.`,
 		Example: `  git dbsync rollback --env prod
-  git dbsync rollback v1.4 --env prod --yes`,
+  git dbsync rollback v1.4 --env prod --yes
+  git dbsync rollback --to v1.2 --env prod --yes`,
 		Args:              usageArgs(cobra.MaximumNArgs(1)),
 		ValidArgsFunction: completeRevisions(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -48,6 +54,7 @@ without a terminal it refuses unless --yes is given.`,
 	f := cmd.Flags()
 	envVar(f, &opts.Env, "", "target environment (default: dev, or the only one)")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "roll back without asking")
+	f.StringVar(&opts.To, "to", "", "undo every apply after `REVISION`'s, newest first, in one transaction")
 	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's later edits")
 	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by restoring the before-images")
 	f.BoolVar(&opts.json, "json", false, "print what was done as JSON (schemas/apply.schema.json)")

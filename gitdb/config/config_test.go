@@ -62,7 +62,7 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"git dir", "[dbsync]\n\tdir = .git/db\n", ".dbsync:2: dbsync.dir: export directory"},
 		{"unknown section", "[dbsync]\n\tdir = db\n[remote \"x\"]\n\turl = y\n", "unknown section [remote]"},
 		{"empty key", "[table \"x\"]\n\tkey =\n", ".dbsync:2: table.x.key: key names no column"},
-		{"bad codec", "[table \"x\"]\n\tcodec = data:yaml\n", ".dbsync:2: table.x.codec: \"data:yaml\": want <column>:json, <column>:php or <column>:php,json"},
+		{"bad codec", "[table \"x\"]\n\tcodec = data:toml\n", ".dbsync:2: table.x.codec: \"data:toml\": want <column>:json, <column>:php, <column>:php,json or <column>:yaml"},
 		{"bad reference", "[table \"x\"]\n\treference = parent_id\n", ".dbsync:2: table.x.reference: want <column>[.<path>] <table> [text|number]"},
 		{"second as", "[table \"x\"]\n\treference = v.a x text number\n", ".dbsync:2: table.x.reference: \"number\": want text or number"},
 		{"bad none", "[table \"x\"]\n\treference = parent_id x nil=0\n", ".dbsync:2: table.x.reference: \"nil=0\": want text or number (how ids inside values are written) or none="},

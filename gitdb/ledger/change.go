@@ -141,6 +141,16 @@ type Change struct {
 	// transaction sees it) and writes it; it returns the tables written,
 	// whose ops the ledger records.
 	Write func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error)
+	// Then are further changes made in the same transaction after this
+	// one, each with its own ledger entry (rollback --to undoes several
+	// applies at once).
+	Then []Part
+}
+
+// Part is a further change of a Change's transaction.
+type Part struct {
+	Entry *Entry
+	Write func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error)
 }
 
 // Commit runs a change: the lock file says it runs, then the change, the
@@ -229,13 +239,22 @@ func (t *Target) transact(ctx context.Context, c *Change) error {
 			return err
 		}
 	}
-	e := c.Entry
-	e.Target, e.Seq = id.ID, t.Ledger.nextSeq()
-	if err := summarize(e, tables); err != nil {
-		return err
-	}
-	if err := writeEntry(ctx, tx, e, tables); err != nil {
-		return dialect.Explain(tx, err)
+	seq := t.Ledger.nextSeq()
+	parts := append([]Part{{Entry: c.Entry}}, c.Then...)
+	for i, p := range parts {
+		if i > 0 {
+			if tables, err = p.Write(ctx, tx); err != nil {
+				return err
+			}
+		}
+		e := p.Entry
+		e.Target, e.Seq = id.ID, seq+int64(i)
+		if err := summarize(e, tables); err != nil {
+			return err
+		}
+		if err := writeEntry(ctx, tx, e, tables); err != nil {
+			return dialect.Explain(tx, err)
+		}
 	}
 	fault.Point("before-commit")
 	if err := tx.Commit(); err != nil {
