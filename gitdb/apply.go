@@ -43,6 +43,7 @@ type ApplyResult struct {
 	Already  bool     // the target was already at the revision: nothing done
 	Entry    *Entry   // the ledger entry written (or, with Already, found)
 	Also     []*Entry // rollback --to: the entries of the older applies undone with it
+	Backup   *Backup  // the backup taken before the change (none when the environment takes none)
 	LockFile string
 	Notes    []string // what was found and resolved on the way: a crashed run, a stale lock
 	// Steps are the environment's deploy steps as they went (none when it
@@ -182,10 +183,22 @@ func (w *Workspace) apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 	lf := &lock.File{Env: s.env, Revision: rev.Name, Commit: rev.Commit, BaseCommit: entry.BaseCommit, State: lock.Applying,
 		Apply: lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At, Steps: entry.Steps}}
 	lf.Supersede(prev)
+	var bk *taking
+	if !opts.Baseline {
+		if bk, err = s.newBackup(t, "apply "+rev.Name); err != nil {
+			return res, err
+		}
+	}
 	err = t.Commit(ctx, &ledger.Change{Entry: entry, Path: res.LockFile, Prev: prev, Lock: lf, Done: lock.Applied, Record: &lf.Apply, Adopt: opts.Adopt,
 		Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
 			if opts.Baseline {
 				return nil, nil
+			}
+			if bk != nil {
+				if err := bk.take(ctx, tx); err != nil {
+					return nil, err
+				}
+				res.Backup = bk.manifest
 			}
 			now, err := s.plan(ctx, tx, rev, t.Ledger, opts.PlanOptions)
 			if err != nil {
@@ -204,7 +217,11 @@ func (w *Workspace) apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 			}
 			return now.Tables, now.writer(tx).Write(ctx, now.Tables)
 		}})
+	if derr := bk.done(err == nil, entry.Target); err == nil {
+		err = derr
+	}
 	if err != nil {
+		res.Backup = nil
 		return res, err
 	}
 	res.Entry = entry

@@ -232,6 +232,15 @@ func (w *Workspace) Commit(ctx context.Context, opts CommitOptions) (int, error)
 	if err != nil {
 		return 1, err
 	}
+	// Without the hooks installed, nothing took the marker of what was
+	// staged: record the development database in step with the commit
+	// here, as post-commit would (else the next commit would take this
+	// one's changes for changes made to the files).
+	if marker, _ := w.readMarker(); marker != "" {
+		if _, err := w.PostCommit(ctx, opts.Version); err != nil {
+			return 1, err
+		}
+	}
 	return 0, nil
 }
 

@@ -306,45 +306,13 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, f
 // it references (cycles keep name order: the engine defers their checks).
 func parentsFirst(tables []*merge.TablePlan) []*merge.TablePlan {
 	sort.Slice(tables, func(i, j int) bool { return tables[i].Meta.Name < tables[j].Meta.Name })
-	return inReferenceOrder(tables, func(t *merge.TablePlan) (string, []string) {
+	return dialect.ReferenceOrder(tables, func(t *merge.TablePlan) (string, []string) {
 		var parents []string
 		for _, r := range t.Meta.References {
 			parents = append(parents, r.Table)
 		}
 		return t.Meta.Name, parents
 	})
-}
-
-// inReferenceOrder orders items, each a table named with the tables it
-// refers to, so that every one comes after those it refers to; a cycle
-// keeps the items' order.
-func inReferenceOrder[T any](items []T, table func(T) (name string, parents []string)) []T {
-	byName := map[string]T{}
-	for _, it := range items {
-		name, _ := table(it)
-		byName[name] = it
-	}
-	var out []T
-	state := map[string]int{} // 1 visiting, 2 done
-	var visit func(it T)
-	visit = func(it T) {
-		name, parents := table(it)
-		if state[name] != 0 {
-			return
-		}
-		state[name] = 1
-		for _, p := range parents {
-			if parent, ok := byName[p]; ok && p != name {
-				visit(parent)
-			}
-		}
-		state[name] = 2
-		out = append(out, it)
-	}
-	for _, it := range items {
-		visit(it)
-	}
-	return out
 }
 
 // bothRevisions reports two sets of files from commits, whose files'

@@ -239,7 +239,7 @@ func (w *Workspace) pullScope(ctx context.Context, src, dst dialect.Dialect, opt
 			}
 		}
 	}
-	return inReferenceOrder(copies, func(c *tableCopy) (string, []string) {
+	return dialect.ReferenceOrder(copies, func(c *tableCopy) (string, []string) {
 		var parents []string
 		for _, fk := range c.dstDesc.ForeignKeys {
 			parents = append(parents, fk.RefTable)

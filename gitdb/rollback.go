@@ -108,8 +108,18 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 			return p.Tables, p.writer(tx).Write(ctx, p.Tables)
 		}})
 	}
+	bk, err := s.newBackup(t, "rollback of "+target.Revision)
+	if err != nil {
+		return res, err
+	}
 	err = t.Commit(ctx, &ledger.Change{Entry: entry, Path: res.LockFile, Prev: &prev, Lock: lf, Done: lock.RolledBack, Record: lf.Rollback, Then: then,
 		Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
+			if bk != nil {
+				if err := bk.take(ctx, tx); err != nil {
+					return nil, err
+				}
+				res.Backup = bk.manifest
+			}
 			again, err := s.rollbackPlan(ctx, tx, t.Ledger, target)
 			if err != nil {
 				return nil, err
@@ -124,7 +134,11 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 			}
 			return again.Tables, again.writer(tx).Write(ctx, again.Tables)
 		}})
+	if derr := bk.done(err == nil, entry.Target); err == nil {
+		err = derr
+	}
 	if err != nil {
+		res.Backup = nil
 		return res, err
 	}
 	res.Entry = entry

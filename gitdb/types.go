@@ -32,6 +32,7 @@ const (
 	KindApply    = ledger.KindApply
 	KindBaseline = ledger.KindBaseline
 	KindRollback = ledger.KindRollback
+	KindRestore  = ledger.KindRestore
 )
 
 // Resolution picks a side for conflicts: the target's (Ours) or the

@@ -218,6 +218,8 @@ func newRootCmd(s *streams) *cobra.Command {
 		newSyncCmd(s),
 		newDraftCmd(s),
 		newPullCmd(s),
+		newBackupsCmd(s),
+		newRestoreCmd(s),
 		newHooksCmd(s),
 		newHookCmd(s),
 		newMergeFileCmd(),

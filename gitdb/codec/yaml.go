@@ -149,7 +149,7 @@ func yamlKey(k *yaml.Node) (string, error) {
 }
 
 var (
-	yamlInt   = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
+	yamlInt   = regexp.MustCompile(`^(0|-?[1-9][0-9]*)$`)
 	yamlFloat = regexp.MustCompile(`^-?[0-9]+\.[0-9]+([eE][-+]?[0-9]+)?$`)
 	yamlSym   = regexp.MustCompile(`^:[A-Za-z_][A-Za-z0-9_]*[?!=]?$`)
 )

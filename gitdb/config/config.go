@@ -81,6 +81,27 @@ type Env struct {
 	Steps []Step
 	// StepTimeout bounds each command step (0: DefaultStepTimeout).
 	StepTimeout time.Duration
+	// Backup is what is saved before a change writes to it: "tables"
+	// (the tables it may write), "database" (those and a full dump with
+	// the engine's tool), "none"; "" for the default (BackupMode).
+	Backup     string
+	BackupDir  string // where backups go ("" for .git/dbsync/backups), relative to the repository root
+	BackupKeep int    // how many to keep (0: DefaultBackupKeep)
+}
+
+// DefaultBackupKeep is how many backups an environment keeps.
+const DefaultBackupKeep = 10
+
+// BackupMode is what is saved before a change of env: its backup option,
+// else "tables", but "none" for the environment the hooks sync.
+func (c *Config) BackupMode(env string) string {
+	if e := c.Envs[env]; e != nil && e.Backup != "" {
+		return e.Backup
+	}
+	if hooks, _ := c.DefaultEnv(); hooks == env {
+		return "none"
+	}
+	return "tables"
 }
 
 // Step is a step of a deploy: a command (before, after, check) or a
@@ -318,6 +339,24 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 			return bad("names no command")
 		}
 		c.Envs[sub].Steps = append(c.Envs[sub].Steps, Step{Kind: key, Text: strings.TrimSpace(value), Pos: p})
+	case section == "env" && sub != "" && key == "backup":
+		switch value {
+		case "tables", "database", "none":
+			c.Envs[sub].Backup = value
+		default:
+			return bad("%q: want tables, database or none", value)
+		}
+	case section == "env" && sub != "" && key == "backup-dir":
+		if strings.TrimSpace(value) == "" {
+			return bad("names no directory")
+		}
+		c.Envs[sub].BackupDir = value
+	case section == "env" && sub != "" && key == "backup-keep":
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 1 {
+			return bad("%q: want a number of backups, 1 or more", value)
+		}
+		c.Envs[sub].BackupKeep = n
 	case section == "env" && sub != "" && key == "step-timeout":
 		d, err := time.ParseDuration(value)
 		if err != nil || d <= 0 {

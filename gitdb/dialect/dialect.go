@@ -293,3 +293,35 @@ func CheckAffected(n int64, want int) error {
 	}
 	return nil
 }
+
+// ReferenceOrder orders items, each a table named with the tables it
+// refers to, so that every one comes after those it refers to; a cycle
+// keeps the items' order.
+func ReferenceOrder[T any](items []T, table func(T) (name string, parents []string)) []T {
+	byName := map[string]T{}
+	for _, it := range items {
+		name, _ := table(it)
+		byName[name] = it
+	}
+	var out []T
+	state := map[string]int{} // 1 visiting, 2 done
+	var visit func(it T)
+	visit = func(it T) {
+		name, parents := table(it)
+		if state[name] != 0 {
+			return
+		}
+		state[name] = 1
+		for _, p := range parents {
+			if parent, ok := byName[p]; ok && p != name {
+				visit(parent)
+			}
+		}
+		state[name] = 2
+		out = append(out, it)
+	}
+	for _, it := range items {
+		visit(it)
+	}
+	return out
+}

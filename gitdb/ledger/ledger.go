@@ -79,6 +79,7 @@ const (
 	KindApply    = "apply"
 	KindBaseline = "baseline" // recorded as applied without writing rows
 	KindRollback = "rollback"
+	KindRestore  = "restore" // a backup put back: the ledger as it was then, and this entry
 )
 
 // Identity marks a database as the target of one environment.
@@ -121,7 +122,7 @@ type Ledger struct {
 func (l *Ledger) Current() *Entry {
 	for i := len(l.Entries) - 1; i >= 0; i-- {
 		e := &l.Entries[i]
-		if e.Kind != KindRollback && e.UndoneBy == 0 {
+		if e.Kind != KindRollback && e.Kind != KindRestore && e.UndoneBy == 0 {
 			return e
 		}
 	}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dustin/go-humanize"
+	"github.com/spf13/cobra"
+
+	"github.com/gitdbsync/git-dbsync/gitdb"
+)
+
+func newBackupsCmd(s *streams) *cobra.Command {
+	var env string
+	cmd := &cobra.Command{
+		Use:   "backups [--env NAME]",
+		Short: "List the backups taken before changes to an environment",
+		Long: `List the backups of an environment, newest first: when each was taken,
+the change it was taken before, the revision the database was at, its
+tables, rows and size.
+
+Before an apply, a rollback or a restore writes to an environment, git
+dbsync saves every table the change may write (the config and sequence
+tables .dbsync names, and its own ledger), read in the change's own
+transaction: exactly what the change starts from. A backup that cannot be
+written stops the change before anything is written. [env] options in
+.dbsync: backup = tables (the default, but for the environment the hooks
+sync, whose default is none) | database (also a full dump with the
+engine's tool: VACUUM INTO, pg_dump, mariadb-dump) | none; backup-dir =
+PATH (default .git/dbsync/backups, per environment below it); backup-keep
+= N (default 10). 'git dbsync restore' puts one back.`,
+		Example: `  git dbsync backups --env prod`,
+		Args:    usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ws, err := s.workspace()
+			if err != nil {
+				return err
+			}
+			env, list, err := ws.Backups(env)
+			if err != nil {
+				return err
+			}
+			if len(list) == 0 {
+				fmt.Fprintf(s.summary(), "%q has no backups\n", env)
+				return nil
+			}
+			tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "BACKUP\tTAKEN\tBEFORE\tAT\tTABLES\tROWS\tSIZE")
+			for _, b := range list {
+				at := b.Revision
+				if at == "" {
+					at = "(nothing applied)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", b.ID, b.Taken.Local().Format("2006-01-02 15:04:05"), b.Before, at,
+					len(b.Tables), b.Rows(), strings.ReplaceAll(humanize.Bytes(uint64(b.Bytes)), " ", ""))
+			}
+			return tw.Flush()
+		},
+	}
+	envVar(cmd.Flags(), &env, "", "the environment (default: dev, or the only one)")
+	return cmd
+}
+
+func newRestoreCmd(s *streams) *cobra.Command {
+	opts := gitdb.RestoreOptions{}
+	yes := false
+	cmd := &cobra.Command{
+		Use:   "restore [<backup>] --env NAME [--yes]",
+		Short: "Put an environment's tables back as a backup holds them",
+		Long: `Put back the tables of a backup (the newest, or the one named by its id or
+the start of it; see 'git dbsync backups') exactly: rows that differ are
+written back, rows added since are deleted, rows deleted since come back,
+and rows nothing changed are not touched. It runs in one transaction,
+takes a backup of its own first, and is recorded in the ledger: git
+dbsync's own ledger goes back to what the backup holds, then gains the
+restore's entry, so the environment is at the revision it was at when the
+backup was taken. A backup of another database (another identity) is
+refused.
+
+On a terminal restore asks first; --yes skips the question; without a
+terminal it refuses unless --yes is given.`,
+		Example: `  git dbsync restore --env prod
+  git dbsync restore 20261202T101500Z-1a2b3c4d --env prod --yes`,
+		Args: usageArgs(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Backup = args[0]
+			}
+			if !yes {
+				if !s.Terminal {
+					return fmt.Errorf("refusing to restore without confirmation: there is no terminal to ask on\nhint: see 'git dbsync backups%s', then run again with --yes", envFlag(opts.Env))
+				}
+				opts.Confirm = func(b *gitdb.Backup) (bool, error) {
+					fmt.Fprintf(s.Err, "Restore backup %s of %q (taken %s, before %s: %s, %s)? [y/N] ", b.ID, b.Env,
+						b.Taken.Local().Format("2006-01-02 15:04:05"), b.Before, plural(len(b.Tables), "table"), plural(int(b.Rows()), "row"))
+					return askYes(s.In), nil
+				}
+			}
+			opts.Version = version
+			ws, err := s.workspace()
+			if err != nil {
+				return err
+			}
+			res, err := ws.Restore(cmd.Context(), opts)
+			if res != nil {
+				for _, n := range res.Notes {
+					warn(s.Err, "%s", n)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			var ins, upd, del int
+			for _, table := range slices.Sorted(maps.Keys(res.Counts)) {
+				c := res.Counts[table]
+				if c.Inserted+c.Updated+c.Deleted > 0 {
+					fmt.Fprintf(s.Out, "%s: %d inserted, %d updated, %d deleted\n", table, c.Inserted, c.Updated, c.Deleted)
+				}
+				ins, upd, del = ins+c.Inserted, upd+c.Updated, del+c.Deleted
+			}
+			fmt.Fprintf(s.summary(), "restored backup %s on %q in one transaction: %d inserted, %d updated, %d deleted (ledger #%d)\n",
+				res.Backup.ID, res.Env, ins, upd, del, res.Entry.Seq)
+			return nil
+		},
+	}
+	envVar(cmd.Flags(), &opts.Env, "", "the environment (default: dev, or the only one)")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "restore without asking")
+	return cmd
+}

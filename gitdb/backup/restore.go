@@ -1,0 +1,255 @@
+package backup
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// Counts is what a restore changed in one table.
+type Counts struct{ Inserted, Updated, Deleted int }
+
+// tableOps turns one table back into its backup.
+type tableOps struct {
+	t                  *Table
+	desc               *dialect.Table
+	inserts, updates   [][]serialize.Cell
+	deletes            [][]serialize.Cell // keys
+	keyCols, valueCols []serialize.Column
+	keyIdx, valueIdx   []int
+}
+
+// whole reports a table without a primary key: put back whole.
+func (o *tableOps) whole() bool { return len(o.t.Key) == 0 }
+
+// Restore puts the backup's tables back in tx, exactly: rows are matched
+// by primary key and only those that differ are written (a row nothing
+// changed since is not touched, so nothing that refers to it cascades);
+// a table without a primary key is replaced whole. Deletes go children
+// first, inserts and updates parents first.
+func Restore(ctx context.Context, tx dialect.Tx, m *Manifest) (map[string]Counts, error) {
+	var all []*tableOps
+	out := map[string]Counts{}
+	for i := range m.Tables {
+		t := &m.Tables[i]
+		desc, err := tx.Describe(ctx, t.Name)
+		if t.Absent {
+			if err == nil { // made since: empty again
+				n, err := tx.DeleteWhere(ctx, t.Name, "")
+				if err != nil {
+					return nil, fmt.Errorf("table %q: %w", t.Name, dialect.Explain(tx, err))
+				}
+				out[t.Name] = Counts{Deleted: int(n)}
+			}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("table %q: the database has no such table to restore", t.Name)
+		}
+		o := &tableOps{t: t, desc: desc}
+		for j, c := range t.Columns {
+			if slices.Contains(t.Key, c.Name) {
+				o.keyCols, o.keyIdx = append(o.keyCols, c), append(o.keyIdx, j)
+			} else {
+				o.valueCols, o.valueIdx = append(o.valueCols, c), append(o.valueIdx, j)
+			}
+		}
+		if !o.whole() {
+			if err := o.diff(ctx, tx, m.Dir); err != nil {
+				return nil, fmt.Errorf("table %q: %w", t.Name, err)
+			}
+		}
+		all = append(all, o)
+	}
+	all = dialect.ReferenceOrder(all, func(o *tableOps) (string, []string) {
+		var parents []string
+		for _, fk := range o.desc.ForeignKeys {
+			parents = append(parents, fk.RefTable)
+		}
+		return o.t.Name, parents
+	})
+	fail := func(o *tableOps, err error) error {
+		return fmt.Errorf("table %q: %w", o.t.Name, dialect.Explain(tx, err))
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		o := all[i]
+		c := Counts{Deleted: len(o.deletes)}
+		var err error
+		if o.whole() {
+			var n int64
+			n, err = tx.DeleteWhere(ctx, o.t.Name, "")
+			c.Deleted = int(n)
+		} else if len(o.deletes) > 0 {
+			err = tx.Delete(ctx, o.t.Name, o.keyCols, o.deletes)
+		}
+		if err != nil {
+			return nil, fail(o, err)
+		}
+		out[o.t.Name] = c
+	}
+	for _, o := range all {
+		c := out[o.t.Name]
+		var err error
+		if o.whole() {
+			c.Inserted, err = insertAll(ctx, tx, m.Dir, o.t)
+		} else {
+			if len(o.inserts) > 0 {
+				err = tx.Insert(ctx, o.t.Name, o.t.Columns, o.inserts)
+			}
+			if err == nil && len(o.updates) > 0 {
+				keys, vals := make([][]serialize.Cell, len(o.updates)), make([][]serialize.Cell, len(o.updates))
+				for i, row := range o.updates {
+					keys[i], vals[i] = pick(row, o.keyIdx), pick(row, o.valueIdx)
+				}
+				err = tx.Update(ctx, o.t.Name, o.keyCols, keys, o.valueCols, vals)
+			}
+			c.Inserted, c.Updated = len(o.inserts), len(o.updates)
+		}
+		if err != nil {
+			return nil, fail(o, err)
+		}
+		out[o.t.Name] = c
+	}
+	return out, nil
+}
+
+func pick(row []serialize.Cell, idx []int) []serialize.Cell {
+	out := make([]serialize.Cell, len(idx))
+	for i, j := range idx {
+		out[i] = row[j]
+	}
+	return out
+}
+
+// diff walks the table's rows and the backup's, both in key order, and
+// collects what turns the table back into the backup. Only the ops are
+// held, not the rows that are the same.
+func (o *tableOps) diff(ctx context.Context, tx dialect.Tx, dir string) error {
+	meta := &serialize.Table{Name: o.t.Name, Columns: o.t.Columns, Key: o.t.Key}
+	if err := meta.Prepare(); err != nil {
+		return err
+	}
+	saved, err := openRows(dir, o.t)
+	if err != nil {
+		return err
+	}
+	defer saved.close()
+	next, err := saved.next()
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(o.t.Columns))
+	for i, c := range o.t.Columns {
+		names[i] = c.Name
+	}
+	err = tx.ReadRows(ctx, o.desc, names, o.t.Key, func(values []any) error {
+		row := make(serialize.Row, len(values))
+		for i, v := range values {
+			cell, err := serialize.AppendCell(nil, &o.t.Columns[i], v)
+			if err != nil {
+				return fmt.Errorf("column %q: %w", names[i], err)
+			}
+			row[i] = cell
+		}
+		for next != nil && meta.CompareKeys(next, row) < 0 {
+			o.inserts = append(o.inserts, next)
+			if next, err = saved.next(); err != nil {
+				return err
+			}
+		}
+		if next != nil && meta.CompareKeys(next, row) == 0 {
+			if !sameRow(next, row) {
+				o.updates = append(o.updates, next)
+			}
+			next, err = saved.next()
+			return err
+		}
+		o.deletes = append(o.deletes, pick(row, o.keyIdx))
+		return nil
+	})
+	for err == nil && next != nil {
+		o.inserts = append(o.inserts, next)
+		next, err = saved.next()
+	}
+	return err
+}
+
+func sameRow(a, b serialize.Row) bool {
+	return slices.EqualFunc(a, b, func(x, y serialize.Cell) bool { return string(x) == string(y) })
+}
+
+// insertAll inserts every row of a table's backup, a batch at a time.
+func insertAll(ctx context.Context, tx dialect.Tx, dir string, t *Table) (int, error) {
+	saved, err := openRows(dir, t)
+	if err != nil {
+		return 0, err
+	}
+	defer saved.close()
+	n := 0
+	var batch [][]serialize.Cell
+	for {
+		row, err := saved.next()
+		if err != nil {
+			return n, err
+		}
+		if row != nil {
+			batch = append(batch, row)
+		}
+		if len(batch) > 0 && (row == nil || len(batch) == 10000) {
+			if err := tx.Insert(ctx, t.Name, t.Columns, batch); err != nil {
+				return n, err
+			}
+			n, batch = n+len(batch), nil
+		}
+		if row == nil {
+			return n, nil
+		}
+	}
+}
+
+// rowFile reads a table's rows from its backup file.
+type rowFile struct {
+	f    *os.File
+	sc   *bufio.Scanner
+	meta *serialize.Table
+	line int
+}
+
+func openRows(dir string, t *Table) (*rowFile, error) {
+	f, err := os.Open(tableFile(dir, t.Name))
+	if err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<30)
+	return &rowFile{f: f, sc: sc, meta: &serialize.Table{Name: t.Name, Columns: t.Columns}}, nil
+}
+
+// next returns the next row, nil at the end.
+func (r *rowFile) next() (serialize.Row, error) {
+	if !r.sc.Scan() {
+		return nil, r.sc.Err()
+	}
+	r.line++
+	line := r.sc.Bytes()
+	var row serialize.Row
+	if gjson.ValidBytes(line) {
+		gjson.ParseBytes(line).ForEach(func(_, v gjson.Result) bool {
+			row = append(row, serialize.Cell(v.Raw)) // as the backup wrote it: canonical
+			return true
+		})
+	}
+	if len(row) != len(r.meta.Columns) {
+		return nil, fmt.Errorf("%s line %d: not a row of the backup", r.f.Name(), r.line)
+	}
+	return row, nil
+}
+
+func (r *rowFile) close() { r.f.Close() }
