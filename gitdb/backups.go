@@ -96,7 +96,9 @@ func (b *taking) take(ctx context.Context, tx dialect.Tx) error {
 			b.manifest.Tables = append(b.manifest.Tables, backup.Table{Name: name, Absent: true})
 		}
 	}
-	if err := backup.Take(ctx, tx, b.dir, b.manifest, tables); err != nil {
+	// The ledger's row images are only ever added: where they stand is enough.
+	appendOnly := map[string]string{config.ReservedPrefix + "ledger_rows": "seq"}
+	if err := backup.Take(ctx, tx, b.dir, b.manifest, tables, appendOnly); err != nil {
 		return fmt.Errorf("taking the backup before the change (in %s): %w: nothing written\nhint: fix it, or set backup = none in [env %q] of .dbsync to go without", b.dir, err, b.env)
 	}
 	if b.url != "" {

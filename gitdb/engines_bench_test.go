@@ -69,6 +69,9 @@ type engineFigures struct {
 //	    engine's bulk load of the same rows (COPY FROM, LOAD DATA, SQLite's
 //	    executemany; aim ≤ 2);
 //	(d) the peak heap of each (aim < 64 MB).
+//
+// The targets take no backup here (backup = none): BenchmarkBackup
+// measures what the default backup adds.
 func BenchmarkEngines(b *testing.B) {
 	var all []engineFigures
 	for _, engine := range dbtest.Engines {
@@ -121,7 +124,7 @@ func benchBigTable(b *testing.B, f *engineFigures) {
 		b.Fatal(err)
 	}
 	dir := repoFor(b, map[string]string{"dev": dev, "prod": prod})
-	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n[tables]\n\tconfig = items\n", dev, prod)), 0o644)
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n\tbackup = none\n[tables]\n\tconfig = items\n", dev, prod)), 0o644)
 	ws, err := OpenWorkspace(dir)
 	if err != nil {
 		b.Fatal(err)
@@ -179,7 +182,7 @@ func benchFirstApply(b *testing.B, f *engineFigures) {
 		b.Fatal(err)
 	}
 	dir := repoFor(b, map[string]string{"dev": dev, "prod": prod})
-	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n[tables]\n\tconfig = items\n", dev, prod)), 0o644)
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n\tbackup = none\n[tables]\n\tconfig = items\n", dev, prod)), 0o644)
 	ws, err := OpenWorkspace(dir)
 	if err != nil {
 		b.Fatal(err)

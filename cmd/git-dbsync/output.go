@@ -301,7 +301,7 @@ func renderDeployStatus(w io.Writer, st *gitdb.Status, r *gitdb.StatusReport) {
 		for _, t := range st.Pending {
 			names = append(names, t.Name)
 		}
-		fmt.Fprintf(w, "  pending:   %s\n", strings.Join(names, ", "))
+		fmt.Fprintf(w, "  pending:   %s behind: %s (apply the newest to go forward across them at once)\n", plural(len(names), "release"), strings.Join(names, ", "))
 	}
 }
 

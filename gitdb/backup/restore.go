@@ -53,6 +53,14 @@ func Restore(ctx context.Context, tx dialect.Tx, m *Manifest) (map[string]Counts
 		if err != nil {
 			return nil, fmt.Errorf("table %q: the database has no such table to restore", t.Name)
 		}
+		if a := t.AppendOnly; a != nil {
+			n, err := tx.DeleteWhere(ctx, t.Name, fmt.Sprintf("%s > %d", tx.Quote(a.Column), a.Max))
+			if err != nil {
+				return nil, fmt.Errorf("table %q: %w", t.Name, dialect.Explain(tx, err))
+			}
+			out[t.Name] = Counts{Deleted: int(n)}
+			continue
+		}
 		o := &tableOps{t: t, desc: desc}
 		for j, c := range t.Columns {
 			if slices.Contains(t.Key, c.Name) {
