@@ -25,10 +25,7 @@ func BenchmarkBackup(b *testing.B) {
 		b.Run(engine, func(b *testing.B) {
 			ctx := context.Background()
 			dev, plain, backed := dbtest.NewDatabase(b, engine), dbtest.NewDatabase(b, engine), dbtest.NewDatabase(b, engine)
-			load := fmt.Sprintf("INSERT INTO items SELECT i + 1, concat('item_', i + 1), concat('Label for item number ', i + 1), i %% 100, (i %% 10000) / 100.0, i %% 2 = 0 FROM (%s) s WHERE i < %d;", numbers(5), n)
-			if engine == "mysql" {
-				load = strings.Replace(load, "i % 2 = 0", "(i % 2 = 0)", 1)
-			}
+			load := itemsLoad(engine, n)
 			for _, db := range []string{dev, plain, backed} {
 				if err := dbtest.Exec(db, benchItems); err != nil {
 					b.Fatal(err)

@@ -39,6 +39,15 @@ func pow10(n int) int {
 	return p
 }
 
+// itemsLoad is the SQL that fills items with n rows (n ≤ 1,000,000).
+func itemsLoad(engine string, n int) string {
+	enabled := "i % 2 = 0"
+	if engine == "mysql" {
+		enabled = "(i % 2 = 0)"
+	}
+	return fmt.Sprintf("INSERT INTO items SELECT i + 1, concat('item_', i + 1), concat('Label for item number ', i + 1), i %% 100, (i %% 10000) / 100.0, %s FROM (%s) s WHERE i < %d;", enabled, numbers(6), n)
+}
+
 const benchItems = `CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL, label VARCHAR(100), weight INTEGER, price DECIMAL(10,2), enabled BOOLEAN);`
 
 // The v2 changes, as set-based SQL: 10,000 updates, 1,000 deletes, 1,000
@@ -116,10 +125,7 @@ func benchBigTable(b *testing.B, f *engineFigures) {
 	engine := f.engine
 	ctx := context.Background()
 	dev, prod := dbtest.NewDatabase(b, engine), dbtest.NewDatabase(b, engine)
-	load := fmt.Sprintf("INSERT INTO items SELECT i + 1, concat('item_', i + 1), concat('Label for item number ', i + 1), i %% 100, (i %% 10000) / 100.0, i %% 2 = 0 FROM (%s) s;", numbers(6))
-	if engine == "mysql" {
-		load = strings.Replace(load, "i % 2 = 0", "(i % 2 = 0)", 1)
-	}
+	load := itemsLoad(engine, n)
 	if err := dbtest.Exec(dev, benchItems+load); err != nil {
 		b.Fatal(err)
 	}
@@ -169,10 +175,7 @@ func benchFirstApply(b *testing.B, f *engineFigures) {
 	engine := f.engine
 	ctx := context.Background()
 	dev, prod, bulk := dbtest.NewDatabase(b, engine), dbtest.NewDatabase(b, engine), dbtest.NewDatabase(b, engine)
-	load := fmt.Sprintf("INSERT INTO items SELECT i + 1, concat('item_', i + 1), concat('Label for item number ', i + 1), i %% 100, (i %% 10000) / 100.0, i %% 2 = 0 FROM (%s) s WHERE i < %d;", numbers(6), n)
-	if engine == "mysql" {
-		load = strings.Replace(load, "i % 2 = 0", "(i % 2 = 0)", 1)
-	}
+	load := itemsLoad(engine, n)
 	for _, db := range []string{dev, prod, bulk} {
 		if err := dbtest.Exec(db, benchItems); err != nil {
 			b.Fatal(err)

@@ -39,7 +39,7 @@ func CheckForeignKeys(ctx context.Context, r Reader, written map[string]bool, ta
 			var bad []string
 			err := r.Query(ctx, q, nil, func(v []any) error {
 				for _, x := range v {
-					bad = append(bad, text(x))
+					bad = append(bad, Text(x))
 				}
 				return nil
 			})
@@ -55,7 +55,8 @@ func CheckForeignKeys(ctx context.Context, r Reader, written map[string]bool, ta
 	return nil
 }
 
-func text(v any) string {
+// Text is a driver value as text, "" for NULL.
+func Text(v any) string {
 	switch x := v.(type) {
 	case []byte:
 		return string(x)

@@ -139,18 +139,6 @@ func (r reader) each(ctx context.Context, q string, args []any, fn func([]any) e
 	return dialect.EachRow(rows, fn)
 }
 
-func str(v any) string {
-	switch x := v.(type) {
-	case []byte:
-		return string(x)
-	case string:
-		return x
-	case nil:
-		return ""
-	}
-	return fmt.Sprint(v)
-}
-
 func (reader) Quote(name string) string { return Quote(name) }
 
 func (r reader) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
@@ -161,7 +149,7 @@ func (r reader) Tables(ctx context.Context) ([]string, error) {
 	var names []string
 	err := r.each(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'`, nil,
 		func(v []any) error {
-			names = append(names, str(v[0]))
+			names = append(names, dialect.Text(v[0]))
 			return nil
 		})
 	slices.Sort(names) // by bytes, not by the server's collation
@@ -175,7 +163,7 @@ func (r reader) Describe(ctx context.Context, table string) (*dialect.Table, err
 	jsonCols := map[string]bool{} // MariaDB's JSON is LONGTEXT with a json_valid check
 	err := r.each(ctx, `SELECT check_clause FROM information_schema.check_constraints WHERE constraint_schema = DATABASE() AND table_name = ?`,
 		[]any{table}, func(v []any) error {
-			for _, m := range jsonCheck.FindAllStringSubmatch(str(v[0]), -1) {
+			for _, m := range jsonCheck.FindAllStringSubmatch(dialect.Text(v[0]), -1) {
 				jsonCols[strings.ReplaceAll(m[1], "``", "`")] = true
 			}
 			return nil
@@ -186,14 +174,14 @@ func (r reader) Describe(ctx context.Context, table string) (*dialect.Table, err
 	err = r.each(ctx, `SELECT column_name, column_type, data_type, is_nullable, extra, COALESCE(numeric_scale, -1)
 FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position`, []any{table},
 		func(v []any) error {
-			name, colType, dataType := str(v[0]), strings.ToLower(str(v[1])), strings.ToLower(str(v[2]))
-			typ, scale := logicalType(colType, dataType, str(v[5]))
+			name, colType, dataType := dialect.Text(v[0]), strings.ToLower(dialect.Text(v[1])), strings.ToLower(dialect.Text(v[2]))
+			typ, scale := logicalType(colType, dataType, dialect.Text(v[5]))
 			if jsonCols[name] {
 				typ, scale = serialize.JSON, -1
 			}
-			extra := strings.ToUpper(str(v[4]))
+			extra := strings.ToUpper(dialect.Text(v[4]))
 			t.Columns = append(t.Columns, dialect.Column{Name: name, DeclType: colType, Type: typ, Scale: scale,
-				Nullable: str(v[3]) == "YES", Generated: strings.Contains(extra, "GENERATED") || strings.Contains(extra, "PERSISTENT") || extra == "VIRTUAL",
+				Nullable: dialect.Text(v[3]) == "YES", Generated: strings.Contains(extra, "GENERATED") || strings.Contains(extra, "PERSISTENT") || extra == "VIRTUAL",
 				Limit: limit(colType)})
 			return nil
 		})
@@ -208,11 +196,11 @@ FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name =
 	err = r.each(ctx, `SELECT index_name, column_name FROM information_schema.statistics
 WHERE table_schema = DATABASE() AND table_name = ? AND non_unique = 0 AND column_name IS NOT NULL ORDER BY index_name, seq_in_index`, []any{table},
 		func(v []any) error {
-			name := str(v[0])
+			name := dialect.Text(v[0])
 			if _, ok := indexes[name]; !ok {
 				order = append(order, name)
 			}
-			indexes[name] = append(indexes[name], str(v[1]))
+			indexes[name] = append(indexes[name], dialect.Text(v[1]))
 			return nil
 		})
 	if err != nil {
@@ -230,15 +218,15 @@ WHERE table_schema = DATABASE() AND table_name = ? AND non_unique = 0 AND column
 	err = r.each(ctx, `SELECT constraint_name, column_name, referenced_table_name, referenced_column_name FROM information_schema.key_column_usage
 WHERE table_schema = DATABASE() AND table_name = ? AND referenced_table_name IS NOT NULL AND referenced_table_schema = DATABASE()
 ORDER BY constraint_name, ordinal_position`, []any{table}, func(v []any) error {
-		name := str(v[0])
+		name := dialect.Text(v[0])
 		fk := fks[name]
 		if fk == nil {
-			fk = &dialect.ForeignKey{RefTable: str(v[2])}
+			fk = &dialect.ForeignKey{RefTable: dialect.Text(v[2])}
 			fks[name] = fk
 			fkOrder = append(fkOrder, name)
 		}
-		fk.Columns = append(fk.Columns, str(v[1]))
-		fk.RefColumns = append(fk.RefColumns, str(v[3]))
+		fk.Columns = append(fk.Columns, dialect.Text(v[1]))
+		fk.RefColumns = append(fk.RefColumns, dialect.Text(v[3]))
 		return nil
 	})
 	if err != nil {
@@ -304,7 +292,7 @@ func logicalType(colType, dataType, scale string) (serialize.Type, int) {
 func (r reader) CountRows(ctx context.Context, table string) (int64, error) {
 	var n int64
 	err := r.each(ctx, "SELECT count(*) FROM "+Quote(table), nil, func(v []any) error {
-		fmt.Sscan(str(v[0]), &n)
+		fmt.Sscan(dialect.Text(v[0]), &n)
 		return nil
 	})
 	return n, err

@@ -8,9 +8,10 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/serialize"
-	"github.com/go-sql-driver/mysql"
 )
 
 // Tx is a MySQL/MariaDB write transaction. It holds a named lock
