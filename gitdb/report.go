@@ -201,6 +201,10 @@ type ApplyReport struct {
 	Entry    EntryReport `json:"entry"`
 	LockFile string      `json:"lock_file"`
 	Notes    []string    `json:"notes"`
+	// Steps are the deploy steps as they went; Backup is the id of the
+	// backup taken first (none: the environment takes none).
+	Steps  []StepResult `json:"steps,omitempty"`
+	Backup string       `json:"backup,omitempty"`
 }
 
 // Report returns the JSON form of an apply or rollback's outcome.
@@ -209,7 +213,11 @@ func (r *ApplyResult) Report() *ApplyReport {
 	if notes == nil {
 		notes = []string{}
 	}
-	return &ApplyReport{Format: 1, Env: r.Entry.Env, Done: !r.Already, Entry: entryReport(r.Entry), LockFile: r.LockFile, Notes: notes}
+	rep := &ApplyReport{Format: 1, Env: r.Entry.Env, Done: !r.Already, Entry: entryReport(r.Entry), LockFile: r.LockFile, Notes: notes, Steps: r.Steps}
+	if r.Backup != nil {
+		rep.Backup = r.Backup.ID
+	}
+	return rep
 }
 
 // ExportReport is the JSON form of an export (schemas/export.schema.json).
