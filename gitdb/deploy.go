@@ -38,7 +38,7 @@ type stepRun struct {
 	env     string
 	vars    []string // DBSYNC_* of every command
 	results []steps.Result
-	started bool // the before steps began: the after steps must run
+	started bool // the steps began (the questions passed): checks and after steps follow
 }
 
 // newStepRun prepares the steps of an environment for an apply of rev;
@@ -86,8 +86,8 @@ func (r *stepRun) before(ctx context.Context, root string) error {
 			return fmt.Errorf("%s: the %s step %q needs an operator to confirm it on a terminal: nothing done", st.Pos, st.Kind, st.Text)
 		}
 	}
+	r.started = true
 	for _, st := range r.cfg.StepsOf(r.env, "before", "manual", "confirm") {
-		r.started = true
 		if st.Kind == "before" {
 			res := r.run(ctx, root, st)
 			if !res.OK() {

@@ -59,8 +59,18 @@ func (w *Workspace) appliedOn(ctx context.Context, env, commit string) (string, 
 		return "", err
 	}
 	defer s.close()
+	checks := len(w.Config.StepsOf(env, "check"))
 	for _, e := range l.Entries {
 		if e.Kind == KindApply && e.Commit == commit && e.UndoneBy == 0 {
+			passed := 0
+			for _, st := range e.Steps {
+				if st.Phase == "check" && st.OK() {
+					passed++
+				}
+			}
+			if passed < checks {
+				return fmt.Sprintf("applied %s, but its checks have not passed there", e.Revision), nil
+			}
 			return "", nil
 		}
 	}
