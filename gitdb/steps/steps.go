@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -69,8 +68,7 @@ func Run(ctx context.Context, c Command) Result {
 	cmd := exec.CommandContext(ctx, "sh", "-c", c.Text)
 	cmd.Dir = c.Dir
 	cmd.Env = append(os.Environ(), c.Env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its children die with it
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	inGroup(cmd) // its children die with it
 	cmd.WaitDelay = time.Second
 	var tail tailBuffer
 	out := io.Writer(&tail)
