@@ -2,7 +2,8 @@
 // run against a real server: catalog and logical types, keys and foreign
 // keys, rows in the files' order whatever the collation, batched writes
 // that refuse missing rows, transactions that commit whole or not at all,
-// deferred foreign keys, the database lock, hostile identifiers.
+// deferred foreign keys, loads that neither enforce nor cascade them until
+// their commit checks them, the database lock, hostile identifiers.
 //
 // A dialect's own test calls Run with its engine's name.
 package dialecttest
@@ -31,6 +32,7 @@ CREATE TABLE every_type (
 );
 CREATE TABLE parent (id INTEGER PRIMARY KEY, code VARCHAR(20) NOT NULL UNIQUE);
 CREATE TABLE counted (id ${AUTOID}, name VARCHAR(20));
+CREATE TABLE follower (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL, FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE);
 CREATE TABLE child (
   id INTEGER PRIMARY KEY, parent_id INTEGER,
   CONSTRAINT child_parent FOREIGN KEY (parent_id) REFERENCES parent (id) ${DEFERRABLE}
@@ -63,7 +65,7 @@ func Run(t *testing.T, engine string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := []string{"child", "counted", "every_type", "parent", weird}; !reflect.DeepEqual(tables, want) {
+		if want := []string{"child", "counted", "every_type", "follower", "parent", weird}; !reflect.DeepEqual(tables, want) {
 			t.Errorf("Tables() = %q, want %q (byte order)", tables, want)
 		}
 		d, err := db.Describe(ctx, "every_type")
@@ -234,6 +236,44 @@ func Run(t *testing.T, engine string) {
 		}
 		if out, _ := dbtest.Query(url, "SELECT count(*) FROM child"); strings.TrimSpace(out) != "1" {
 			t.Errorf("child rows after the failed commit: %s", out)
+		}
+	})
+
+	t.Run("a load neither enforces nor cascades foreign keys until its commit checks them", func(t *testing.T) {
+		if err := dbtest.Exec(url, "INSERT INTO follower VALUES (1, 7)"); err != nil {
+			t.Fatal(err)
+		}
+		parentCols := []serialize.Column{{Name: "id", Type: serialize.Int}, {Name: "code", Type: serialize.Text}}
+		tx, err := db.BeginLoad(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := tx.DeleteWhere(ctx, "parent", "")
+		if err != nil || n != 1 {
+			t.Fatalf("deleting every parent: %d, %v", n, err)
+		}
+		if err := tx.Insert(ctx, "parent", parentCols, [][]serialize.Cell{{cell("7"), text("seven")}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatalf("the parent deleted and put back: %v", err)
+		}
+		if out, _ := dbtest.Query(url, "SELECT count(*) FROM follower"); strings.TrimSpace(out) != "1" {
+			t.Errorf("the delete cascaded: %s follower rows left", out)
+		}
+		// A parent deleted for good: the commit names a row left without it.
+		tx, err = db.BeginLoad(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := tx.DeleteWhere(ctx, "parent", "code = 'seven'"); err != nil || n != 1 {
+			t.Fatalf("deleting where: %d, %v", n, err)
+		}
+		if err = tx.Commit(); err == nil || !strings.Contains(err.Error(), `refers to a row of "parent" that does not exist`) {
+			t.Fatalf("a load that leaves rows without their parent: %v", err)
+		}
+		if out, _ := dbtest.Query(url, "SELECT count(*) FROM parent"); strings.TrimSpace(out) != "1" {
+			t.Errorf("parent rows after the failed commit: %s", out)
 		}
 	})
 
