@@ -68,3 +68,69 @@ func TestApplyAsksOnATerminal(t *testing.T) {
 		t.Fatalf("after apply: %q (the policy keeps prod's a, takes dev's b)", v.String())
 	}
 }
+
+// On a terminal, pull and restore ask first and a manual step asks even
+// with --yes; only "y" goes on, and a "no" writes nothing.
+func TestPullRestoreAndManualStepsAsk(t *testing.T) {
+	dir := gittest.Init(t)
+	git := func(args ...string) { gittest.Run(t, dir, args...) }
+	dev, prod := filepath.Join(dir, "dev.db"), filepath.Join(dir, "prod.db")
+	for _, db := range []string{dev, prod} {
+		if err := sqltool.Exec(db, "CREATE TABLE s (k TEXT PRIMARY KEY, v TEXT); CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT);"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sqltool.Exec(dev, "INSERT INTO s VALUES ('a', '1')")
+	sqltool.Exec(prod, "INSERT INTO posts VALUES (1, 'from prod')")
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = sqlite:dev.db\n[env \"prod\"]\n\turl = sqlite:prod.db\n"+
+		"\tmanual = tell the team\n\tafter = touch after-ran\n[tables]\n\tconfig = s\n\tcontent = posts\n"), 0o644)
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	dbsync := func(input string, args ...string) (int, string) {
+		var out bytes.Buffer
+		code := run(args, &streams{In: strings.NewReader(input), Out: &out, Err: &out, Terminal: true})
+		return code, out.String()
+	}
+	query := func(db, q string) string {
+		var v bytes.Buffer
+		sqltool.Query(db, q, &v)
+		return v.String()
+	}
+
+	code, out := dbsync("n\n", "pull", "--from", "prod")
+	if code != 0 || !strings.Contains(out, "posts (content): every row") || !strings.Contains(out, `Replace these tables' rows of "dev" with "prod"'s? [y/N]`) ||
+		!strings.Contains(out, "nothing pulled") || query(dev, "SELECT count(*) FROM posts") != "0\n" {
+		t.Fatalf("pull, answer n: exit %d\n%s", code, out)
+	}
+	if code, out = dbsync("y\n", "pull", "--from", "prod"); code != 0 || query(dev, "SELECT title FROM posts") != "from prod\n" {
+		t.Fatalf("pull, answer y: exit %d\n%s", code, out)
+	}
+
+	if code, out := dbsync("", "export"); code != 0 {
+		t.Fatal(out)
+	}
+	git("add", "-A")
+	git("commit", "-q", "-m", "v1")
+	git("tag", "v1")
+	code, out = dbsync("n\n", "apply", "v1", "--env", "prod", "--yes")
+	_, afterErr := os.Stat("after-ran")
+	if code != exitError || !strings.Contains(out, "manual step: tell the team\nDone? [y/N]") || !strings.Contains(out, `manual "tell the team": declined`) ||
+		query(prod, "SELECT count(*) FROM s") != "0\n" || afterErr != nil {
+		t.Fatalf("manual step, answer n: exit %d, after step %v\n%s", code, afterErr, out)
+	}
+	if code, out = dbsync("y\n", "apply", "v1", "--env", "prod", "--yes"); code != 0 || query(prod, "SELECT v FROM s") != "1\n" {
+		t.Fatalf("manual step, answer y: exit %d\n%s", code, out)
+	}
+
+	sqltool.Exec(prod, "UPDATE s SET v = 'edited'")
+	code, out = dbsync("n\n", "restore", "--env", "prod")
+	if code != exitError || !strings.Contains(out, `Restore backup `) || !strings.Contains(out, "before apply v1") || query(prod, "SELECT v FROM s") != "edited\n" {
+		t.Fatalf("restore, answer n: exit %d\n%s", code, out)
+	}
+	if code, out = dbsync("y\n", "restore", "--env", "prod"); code != 0 || query(prod, "SELECT count(*) FROM s") != "0\n" {
+		t.Fatalf("restore, answer y: exit %d\n%s", code, out)
+	}
+}
