@@ -128,6 +128,8 @@ type EntryReport struct {
 	Tables     map[string]lock.Counts `json:"tables"`
 	Undoes     int64                  `json:"undoes,omitempty"`
 	UndoneBy   int64                  `json:"undone_by,omitempty"`
+	Note       string                 `json:"note,omitempty"`
+	Steps      []StepResult           `json:"steps,omitempty"`
 }
 
 // DriftReport counts a table's rows changed on the target since the
@@ -187,7 +189,7 @@ func entryReport(e *Entry) EntryReport {
 		tables = map[string]lock.Counts{}
 	}
 	return EntryReport{Seq: e.Seq, ID: e.ID, Kind: e.Kind, Revision: e.Revision, Commit: e.Commit, BaseCommit: e.BaseCommit,
-		At: e.At.UTC(), Owner: e.Owner, Version: e.Version, Tables: tables, Undoes: e.Undoes, UndoneBy: e.UndoneBy}
+		At: e.At.UTC(), Owner: e.Owner, Version: e.Version, Tables: tables, Undoes: e.Undoes, UndoneBy: e.UndoneBy, Note: e.Note, Steps: e.Steps}
 }
 
 // ApplyReport is the JSON form of what an apply or rollback did

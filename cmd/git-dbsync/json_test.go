@@ -126,4 +126,19 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 	if c := pl["tables"].([]any)[0].(map[string]any)["conflicts"].([]any); c[0].(map[string]any)["resolution"] != "theirs" || pl["choices"].([]any)[0] != "s:a=theirs" {
 		t.Errorf("plan with a choice: %v", pl)
 	}
+
+	// Deploy steps and the backup in apply's report; a restore (of the
+	// backup taken before anything was applied) and the steps in status.
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = sqlite:dev.db\n[env \"prod\"]\n\turl = sqlite:prod.db\n\tcheck = echo fine\n[tables]\n\tconfig = s\n"), 0o644)
+	ap = check("apply.schema.json", 0, "apply", "v2", "--env", "prod", "--yes", "--theirs", "--json")
+	if steps := ap["steps"].([]any); len(steps) != 1 || steps[0].(map[string]any)["tail"] != "fine" || ap["backup"] == "" {
+		t.Errorf("apply with a check: %v", ap)
+	}
+	backups, _ := os.ReadDir(filepath.Join(dir, ".git", "dbsync", "backups", "prod"))
+	gittest.Run(t, dir, "dbsync", "restore", backups[0].Name(), "--env", "prod", "--yes")
+	st = check("status.schema.json", 0, "status", "--env", "prod", "--json")
+	history := st["history"].([]any)
+	if last := history[len(history)-1].(map[string]any); last["kind"] != "restore" || last["commit"] != "" {
+		t.Errorf("status after restoring the first backup: %v", last)
+	}
 }
