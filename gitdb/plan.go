@@ -50,6 +50,9 @@ type Plan struct {
 	Fingerprint string             // of the target rows the plan read
 	Applied     bool               // the target is already at this revision
 	Rollback    bool               // a rollback of the apply in Base
+	// Then are the older applies a rollback --to undoes after this one,
+	// in the same transaction (each planned inside it).
+	Then []*Entry
 	Resolve     merge.Resolution   // the resolution asked for
 	Choices     Choices            // the sides chosen for single conflicts
 	Prune       bool               // untracked rows are deleted

@@ -75,6 +75,7 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 	if plan.Unresolved() > 0 {
 		return res, &ConflictError{Plan: plan.Plan}
 	}
+	plan.Then = undo[1:]
 	if opts.Confirm != nil {
 		if ok, err := opts.Confirm(plan.Plan); err != nil || !ok {
 			return res, errors.Join(ErrDeclined, err)

@@ -99,6 +99,9 @@ func (v view) plan(w io.Writer, p *gitdb.Plan, title string) {
 		base = fmt.Sprintf("base %s (%s)", p.Base.Revision, shortCommit(p.Base.Commit))
 	}
 	fmt.Fprintf(w, "%s %s (%s) on %q; %s\n", title, p.Rev.Name, shortCommit(p.Rev.Commit), p.Env, base)
+	for _, e := range p.Then {
+		fmt.Fprintf(w, "then, in the same transaction: undoing ledger #%d, the apply of %s (%s)\n", e.Seq, e.Revision, shortCommit(e.Commit))
+	}
 	for _, c := range p.ScopeChanges {
 		fmt.Fprintf(w, "%s %s (apply needs --allow-scope-change)\n", v.paint(color.Bold, "scope change:"), c)
 	}
