@@ -52,11 +52,11 @@ type Plan struct {
 	Rollback    bool               // a rollback of the apply in Base
 	// Then are the older applies a rollback --to undoes after this one,
 	// in the same transaction (each planned inside it).
-	Then []*Entry
-	Resolve     merge.Resolution   // the resolution asked for
-	Choices     Choices            // the sides chosen for single conflicts
-	Prune       bool               // untracked rows are deleted
-	Sequences   []string           // target tables of class sequence
+	Then      []*Entry
+	Resolve   merge.Resolution // the resolution asked for
+	Choices   Choices          // the sides chosen for single conflicts
+	Prune     bool             // untracked rows are deleted
+	Sequences []string         // target tables of class sequence
 	// ScopeChanges says how the revision's .dbsync changes what is written
 	// compared with the revision the target is at: an apply needs
 	// AllowScopeChange for them.
