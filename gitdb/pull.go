@@ -16,6 +16,7 @@ import (
 	"github.com/gobwas/glob"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
@@ -274,10 +275,26 @@ func (w *Workspace) copyAll(ctx context.Context, db dialect.Dialect, copies []*t
 			return fmt.Errorf("table %q: deleting the rows to replace: %w", c.result.Table, dialect.Explain(tx, err))
 		}
 	}
+	var maxID int64
 	for _, c := range copies {
 		if err := c.copy(ctx, tx, w.Meter); err != nil {
 			return err
 		}
+		maxID = max(maxID, c.maxID)
+	}
+	// The target's counters (sequence tables) end past the copied ids.
+	names, err := tx.Tables(ctx)
+	if err != nil {
+		return err
+	}
+	var sequences []string
+	for _, name := range names {
+		if class, _, _ := w.Config.Classify(name); class == config.ClassSequence {
+			sequences = append(sequences, name)
+		}
+	}
+	if err := dbrows.RaiseCounters(ctx, tx, sequences, maxID); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return dialect.Explain(tx, err)

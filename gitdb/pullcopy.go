@@ -27,6 +27,7 @@ type tableCopy struct {
 	others           []int              // the indexes of the other columns
 	rules            *redact.Table
 	result           PulledTable
+	maxID            int64 // the largest id copied, for a single integer primary key
 }
 
 // copyRows is how many rows go to the target in one call: the engines
@@ -186,6 +187,11 @@ func (c *tableCopy) read(ctx context.Context, send func([][]serialize.Cell)) err
 		}
 		if key == "" {
 			key = c.rowKey(row, n)
+		}
+		if len(c.key) == 1 && c.srcCols[c.key[0]].Type == serialize.Int {
+			if id, err := strconv.ParseInt(key, 10, 64); err == nil && id > c.maxID {
+				c.maxID = id
+			}
 		}
 		if err := c.rules.Apply(key, c.label, row); err != nil {
 			return err

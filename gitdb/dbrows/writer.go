@@ -312,11 +312,18 @@ func (w *Writer) advanceCounters(ctx context.Context, tables []*merge.TablePlan,
 			}
 		}
 	}
+	return RaiseCounters(ctx, w.Tx, w.Sequences, max)
+}
+
+// RaiseCounters raises the counter of each sequence-class table (one
+// integer column; others are left alone) to at least max: the largest id
+// a change wrote, so that the application's next id does not collide.
+func RaiseCounters(ctx context.Context, tx dialect.Tx, sequences []string, max int64) error {
 	if max == 0 {
 		return nil
 	}
-	for _, name := range w.Sequences {
-		desc, err := w.Tx.Describe(ctx, name)
+	for _, name := range sequences {
+		desc, err := tx.Describe(ctx, name)
 		if err != nil {
 			return err
 		}
@@ -329,7 +336,7 @@ func (w *Writer) advanceCounters(ctx context.Context, tables []*merge.TablePlan,
 		if len(ints) != 1 {
 			continue // not a plain counter: left alone
 		}
-		if err := w.Tx.RaiseTo(ctx, name, ints[0], max); err != nil {
+		if err := tx.RaiseTo(ctx, name, ints[0], max); err != nil {
 			return fmt.Errorf("advancing the counter %q.%q: %w", name, ints[0], err)
 		}
 	}
