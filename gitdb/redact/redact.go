@@ -49,8 +49,8 @@ type pathRule struct {
 // Compile prepares the rules of a table whose rows carry the given columns
 // (as the target will hold them). It refuses a rule for a column the table
 // lacks, null for a NOT NULL column, a path inside a column that holds no
-// JSON, and a column whose name says it holds addresses, password hashes
-// or tokens without a rule.
+// JSON, and, without a rule, a column whose name says it holds addresses,
+// password hashes or tokens, or that .dbsync names secret.
 func Compile(desc *dialect.Table, cols []serialize.Column, opts *config.Table, key []byte) (*Table, error) {
 	t := &Table{name: desc.Name, key: key, rules: make([]columnRules, len(cols))}
 	index := map[string]int{}
@@ -98,9 +98,19 @@ func Compile(desc *dialect.Table, cols []serialize.Column, opts *config.Table, k
 		cr.paths = append(cr.paths, pathRule{rule: *r, path: p})
 	}
 	missing := &MissingRuleError{Table: desc.Name}
+	secret := map[string]bool{}
+	if opts != nil {
+		for _, cp := range opts.Secrets {
+			secret[cp.Column] = true
+		}
+	}
 	for _, cr := range t.rules {
 		if cr.whole == nil && len(cr.paths) == 0 {
-			if what := sensitiveName(cr.col.Name); what.many != "" {
+			what := sensitiveName(cr.col.Name)
+			if secret[cr.col.Name] {
+				what = whatSecret
+			}
+			if what.many != "" {
 				missing.Columns = append(missing.Columns, cr.col.Name)
 				missing.What = append(missing.What, what)
 			}

@@ -111,6 +111,12 @@ func TestSensitiveColumnsNeedARule(t *testing.T) {
 	if !errors.As(err, &missing) || strings.Join(missing.Columns, " ") != "mail pass" {
 		t.Fatalf("Compile without rules: %v", err)
 	}
+	// A column .dbsync names secret needs one too.
+	opts := parse(t, "[table \"users\"]\n\tsecret = bio\n\tredact = mail email\n\tredact = pass hash\n")
+	if _, err := Compile(desc, cols, opts, []byte("k")); !errors.As(err, &missing) || strings.Join(missing.Columns, " ") != "bio" ||
+		!strings.Contains(err.Error(), "secrets (.dbsync names it secret)") {
+		t.Errorf("a secret column without a rule: %v", err)
+	}
 	// A value gives a column away that its name does not.
 	tab, err := Compile(desc, cols, parse(t, rules), []byte("k"))
 	if err != nil {

@@ -12,6 +12,7 @@ var (
 	whatEmail    = kind{"e-mail addresses", "an e-mail address", "email"}
 	whatPassword = kind{"password hashes", "a password hash", "hash"}
 	whatToken    = kind{"secrets or tokens", "a secret or token", "null"}
+	whatSecret   = kind{"secrets (.dbsync names it secret)", "a secret", "null"}
 )
 
 type kind struct{ many, one, rule string }
