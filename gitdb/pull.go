@@ -44,7 +44,8 @@ type PullResult struct {
 type PulledTable struct {
 	Table    string
 	Class    config.Class
-	Where    string // the rows replaced: [pull] where ("" for all)
+	Where    string   // the rows replaced: those that meet this SQL condition ("" for all)
+	Rows     []string // and, for a config table scoped by key, whose key matches these globs
 	Limit    int64
 	Redacted []string // the columns (and paths) a rule rewrote
 	Kept     []string // columns the target has and the source does not: left to their defaults
@@ -271,7 +272,7 @@ func (w *Workspace) copyAll(ctx context.Context, db dialect.Dialect, copies []*t
 	}()
 	for i := len(copies) - 1; i >= 0; i-- {
 		c := copies[i]
-		if c.result.Deleted, err = tx.DeleteWhere(ctx, c.result.Table, c.result.Where); err != nil {
+		if c.result.Deleted, err = c.deleteInScope(ctx, tx); err != nil {
 			return fmt.Errorf("table %q: deleting the rows to replace: %w", c.result.Table, dialect.Explain(tx, err))
 		}
 	}

@@ -26,7 +26,12 @@ type tableCopy struct {
 	key              []int              // the indexes of the primary key's columns in names
 	others           []int              // the indexes of the other columns
 	rules            *redact.Table
-	result           PulledTable
+	// rowScope is a config table's row scope by key (rows = globs): only
+	// the rows in it are copied and replaced; scopeKey indexes its key
+	// columns in names.
+	rowScope *config.Table
+	scopeKey []int
+	result   PulledTable
 	maxID            int64 // the largest id copied, for a single integer primary key
 }
 
@@ -79,43 +84,124 @@ func (c *tableCopy) prepare(ctx context.Context, cfg *config.Config, key []byte)
 	}
 	c.scope = *c.srcDesc
 	c.scope.Filter = ""
-	if p := cfg.Pull[name]; p != nil {
-		c.result.Where, c.result.Limit = p.Where, p.Limit
-		c.scope.Filter = p.Where
-		if p.Limit > 0 {
-			if c.scope.Filter, err = c.limited(ctx, p); err != nil {
-				return err
+	if c.result.Class == config.ClassConfig && opts != nil {
+		// A config table's rows outside its scope are the environment's
+		// own (a site URL, an admin address): they stay on the target.
+		c.result.Where = opts.Where
+		if opts.Scoped() {
+			c.rowScope, c.result.Rows = opts, opts.Rows
+			key := opts.Key
+			if len(key) == 0 {
+				key = c.srcDesc.PrimaryKey
 			}
+			for _, k := range key {
+				i := slices.Index(c.names, k)
+				if i < 0 {
+					return fmt.Errorf("table %q: the row scope's key column %q is not copied", name, k)
+				}
+				c.scopeKey = append(c.scopeKey, i)
+			}
+		}
+	}
+	if p := cfg.Pull[name]; p != nil {
+		c.result.Where = and(c.result.Where, p.Where)
+		c.result.Limit = p.Limit
+	}
+	c.scope.Filter = c.result.Where
+	if p := cfg.Pull[name]; p != nil && p.Limit > 0 {
+		if c.scope.Filter, err = c.limited(ctx, p, c.result.Where); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// and joins two SQL conditions, either of which may be "".
+func and(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return "(" + a + ") AND (" + b + ")"
+}
+
+// inScope reports whether a row (cells in names' order) is in the config
+// table's row scope by key.
+func (c *tableCopy) inScope(row []serialize.Cell) bool {
+	if c.rowScope == nil {
+		return true
+	}
+	text := make([]string, len(c.scopeKey))
+	for i, k := range c.scopeKey {
+		text[i] = strings.Trim(string(row[k]), `"`)
+	}
+	return c.rowScope.InScope(text)
+}
+
+// deleteInScope deletes the target's rows in scope: with a row scope by
+// key, those whose key matches it, by primary key; else all that meet
+// the filter.
+func (c *tableCopy) deleteInScope(ctx context.Context, tx dialect.Tx) (int64, error) {
+	if c.rowScope == nil {
+		return tx.DeleteWhere(ctx, c.result.Table, c.result.Where)
+	}
+	if len(c.key) == 0 {
+		return 0, fmt.Errorf("table %q has no primary key to delete the rows of its scope by", c.result.Table)
+	}
+	target := *c.dstDesc
+	target.Filter = c.result.Where
+	var keys [][]serialize.Cell
+	err := tx.ReadRows(ctx, &target, c.names, nil, func(values []any) error {
+		row := make([]serialize.Cell, len(values))
+		for i, v := range values {
+			cell, err := serialize.AppendCell(nil, &c.dstCols[i], v)
+			if err != nil {
+				return fmt.Errorf("column %q: %w", c.names[i], err)
+			}
+			row[i] = cell
+		}
+		if c.inScope(row) {
+			key := make([]serialize.Cell, len(c.key))
+			for i, k := range c.key {
+				key[i] = row[k]
+			}
+			keys = append(keys, key)
+		}
+		return nil
+	})
+	if err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	keyCols := make([]serialize.Column, len(c.key))
+	for i, k := range c.key {
+		keyCols[i] = c.dstCols[k]
+	}
+	return int64(len(keys)), tx.Delete(ctx, c.result.Table, keyCols, keys)
+}
+
 // limited is the source's filter that keeps the Limit rows with the
 // highest primary key: the newest, in a table with ids.
-func (c *tableCopy) limited(ctx context.Context, p *config.PullTable) (string, error) {
+func (c *tableCopy) limited(ctx context.Context, p *config.PullTable, where string) (string, error) {
 	pk := c.srcDesc.PrimaryKey
 	if len(pk) != 1 || c.srcDesc.Column(pk[0]).Type != serialize.Int {
 		return "", fmt.Errorf("%s: table %q: limit keeps the rows with the highest ids, and needs a primary key of one integer column", p.Pos["limit"], c.result.Table)
 	}
-	q := "SELECT " + c.src.Quote(pk[0]) + " FROM " + c.src.Quote(c.result.Table) + dialect.Where(&dialect.Table{Filter: p.Where}) +
+	q := "SELECT " + c.src.Quote(pk[0]) + " FROM " + c.src.Quote(c.result.Table) + dialect.Where(&dialect.Table{Filter: where}) +
 		" ORDER BY " + c.src.Quote(pk[0]) + " DESC LIMIT 1 OFFSET " + strconv.FormatInt(p.Limit-1, 10)
 	var cutoff any
 	if err := c.src.Query(ctx, q, nil, func(v []any) error { cutoff = v[0]; return nil }); err != nil {
 		return "", fmt.Errorf("%s: table %q: %w", p.Pos["limit"], c.result.Table, err)
 	}
 	if cutoff == nil {
-		return p.Where, nil // fewer rows than the limit
+		return where, nil // fewer rows than the limit
 	}
 	cell, err := serialize.AppendCell(nil, &serialize.Column{Type: serialize.Int}, cutoff)
 	if err != nil {
 		return "", err
 	}
-	cond := c.src.Quote(pk[0]) + " >= " + string(cell)
-	if p.Where == "" {
-		return cond, nil
-	}
-	return "(" + p.Where + ") AND " + cond, nil
+	return and(where, c.src.Quote(pk[0])+" >= "+string(cell)), nil
 }
 
 // copy streams the source's rows in scope into the target's transaction,
@@ -187,6 +273,9 @@ func (c *tableCopy) read(ctx context.Context, send func([][]serialize.Cell)) err
 		}
 		if key == "" {
 			key = c.rowKey(row, n)
+		}
+		if !c.inScope(row) {
+			return nil
 		}
 		if len(c.key) == 1 && c.srcCols[c.key[0]].Type == serialize.Int {
 			if id, err := strconv.ParseInt(key, 10, 64); err == nil && id > c.maxID {

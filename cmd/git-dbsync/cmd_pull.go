@@ -118,6 +118,9 @@ func pullScopeLine(t gitdb.PulledTable) string {
 	if t.Where != "" {
 		scope = "the rows where " + t.Where
 	}
+	if len(t.Rows) > 0 {
+		scope += " whose key matches " + strings.Join(t.Rows, " ")
+	}
 	if t.Limit > 0 {
 		scope += fmt.Sprintf(", the newest %d copied", t.Limit)
 	}
