@@ -32,7 +32,7 @@ type tableCopy struct {
 	rowScope *config.Table
 	scopeKey []int
 	result   PulledTable
-	maxID            int64 // the largest id copied, for a single integer primary key
+	maxID    int64 // the largest id copied, for a single integer primary key
 }
 
 // copyRows is how many rows go to the target in one call: the engines
