@@ -2,11 +2,14 @@ package main
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
 )
 
 // Every flag of every command is in the README's table of commands, on
@@ -61,4 +64,48 @@ func visitSubcommands(c *cobra.Command, fn func(*cobra.Command)) {
 			fn(sub)
 		}
 	}
+}
+
+// Every .dbsync example in the README (its ini blocks) loads, and no
+// step's text is cut short by a "#" or ";" git config reads as a comment.
+func TestREADMEExamplesLoad(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(data), "```ini\n")[1:]
+	if len(blocks) < 5 {
+		t.Fatalf("found %d ini blocks in the README", len(blocks))
+	}
+	for _, b := range blocks {
+		block, _, _ := strings.Cut(b, "```")
+		cfg, err := config.Parse("/repo", ".dbsync", []byte(block))
+		if err != nil {
+			t.Errorf("README example does not load: %v\n%s", err, block)
+			continue
+		}
+		for _, e := range cfg.Envs {
+			for _, st := range e.Steps {
+				line := lineOf(block, st.Kind+" = "+st.Text)
+				_, rest, _ := strings.Cut(line, st.Text)
+				if line == "" || cutShort.MatchString(rest) {
+					t.Errorf("README: the %s step %q is not what its line says: %q (a # or ; starts a comment)", st.Kind, st.Text, line)
+				}
+			}
+		}
+	}
+}
+
+// cutShort matches what follows a value git config cut at a "#" or ";"
+// that was meant as part of it (a comment has a space after its mark).
+var cutShort = regexp.MustCompile(`^\s*[#;]\S`)
+
+// lineOf returns the line of text that starts (after tabs) with prefix.
+func lineOf(text, prefix string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimLeft(l, "\t "), prefix) {
+			return l
+		}
+	}
+	return ""
 }
