@@ -74,9 +74,8 @@ func (d *progressDisplay) draw() {
 		options := []progressbar.Option{
 			progressbar.OptionSetWriter(d.term),
 			progressbar.OptionSetDescription(phase),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("rows"),
 			progressbar.OptionSetWidth(30),
+			progressbar.OptionSetPredictTime(false), // its clock starts with the bar, not the phase
 			progressbar.OptionThrottle(0),
 			progressbar.OptionUseANSICodes(true),
 			progressbar.OptionSpinnerType(14),
@@ -86,9 +85,17 @@ func (d *progressDisplay) draw() {
 		}
 		d.bar = progressbar.NewOptions64(total, options...)
 	}
+	// The rate is the meter's, since its phase began: the bar starts
+	// later (a phase is shown once it has taken a while), and its own
+	// rate would count every row done before as done at once.
+	desc := phase
 	if total < 0 { // a spinner: the count goes in the description
-		d.bar.Describe(fmt.Sprintf("%s %s", phase, plural(int(done), "row")))
+		desc += " " + plural(int(done), "row")
 	}
+	if rate := d.meter.Rate(); rate >= 1 {
+		desc += fmt.Sprintf(" (%.0f rows/s)", rate)
+	}
+	d.bar.Describe(desc)
 	_ = d.bar.Set64(done)
 	d.shown = true
 }
