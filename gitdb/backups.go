@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	neturl "net/url"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gitdbsync/git-dbsync/gitdb/backup"
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/lock"
@@ -165,6 +167,64 @@ func dumpDatabase(ctx context.Context, url, root, dir string) error {
 	return nil
 }
 
+// restoreBlocked refuses a restore that deletes rows other tables, out of
+// the backup (content, above all), still refer to through a foreign key
+// or a reference .dbsync declares: the engine would refuse it, or cascade
+// the delete into them, or leave them dangling.
+func (w *Workspace) restoreBlocked(ctx context.Context, tx dialect.Tx, m *Backup, deleted map[string]backup.DeletedKeys) error {
+	if len(deleted) == 0 {
+		return nil
+	}
+	inBackup := map[string]bool{}
+	for _, t := range m.Tables {
+		inBackup[t.Name] = true
+	}
+	names, err := tx.Tables(ctx)
+	if err != nil {
+		return err
+	}
+	var blocked []string
+	for _, name := range names {
+		if inBackup[name] || config.Reserved(name) {
+			continue
+		}
+		desc, err := tx.Describe(ctx, name)
+		if err != nil {
+			return err
+		}
+		refs := map[string]string{} // column → referenced table
+		for _, fk := range desc.ForeignKeys {
+			if d, ok := deleted[fk.RefTable]; ok && len(fk.Columns) == 1 && slices.Equal(fk.RefColumns, []string{d.Column}) {
+				refs[fk.Columns[0]] = fk.RefTable
+			}
+		}
+		if opts := w.Config.Tables[name]; opts != nil {
+			for _, r := range opts.References {
+				if _, ok := deleted[r.Table]; ok && r.Path == "" && desc.Column(r.Column) != nil {
+					refs[r.Column] = r.Table
+				}
+			}
+		}
+		for _, col := range slices.Sorted(maps.Keys(refs)) {
+			keys := map[string]string{}
+			for _, k := range deleted[refs[col]].Keys {
+				keys[string(k)] = deleted[refs[col]].Column + "=" + strings.Trim(string(k), `"`)
+			}
+			which, err := dbrows.Referring(ctx, tx, desc, col, keys)
+			if err != nil {
+				return err
+			}
+			if which != "" {
+				blocked = append(blocked, fmt.Sprintf("table %q: column %q still refers to rows of %q that the restore deletes: %s", name, col, refs[col], which))
+			}
+		}
+	}
+	if len(blocked) > 0 {
+		return fmt.Errorf("%s\nnothing written; change or delete those rows first, or restore a later backup", strings.Join(blocked, "\n"))
+	}
+	return nil
+}
+
 // mysqlDumpArgs are the client options that reach the database of a
 // mysql: URL (//user:password@host:port/name), the database last.
 func mysqlDumpArgs(rest string) ([]string, error) {
@@ -288,8 +348,14 @@ func (w *Workspace) Restore(ctx context.Context, opts RestoreOptions) (*RestoreR
 					return nil, err
 				}
 			}
-			counts, err := backup.Restore(ctx, tx, m)
-			res.Counts = counts
+			plan, err := backup.PlanRestore(ctx, tx, m)
+			if err != nil {
+				return nil, err
+			}
+			if err := w.restoreBlocked(ctx, tx, m, plan.Deleted()); err != nil {
+				return nil, err
+			}
+			res.Counts, err = plan.Write(ctx, tx)
 			return nil, err
 		}})
 	if derr := bk.done(err == nil, entry.Target); err == nil {

@@ -29,37 +29,34 @@ type tableOps struct {
 // whole reports a table without a primary key: put back whole.
 func (o *tableOps) whole() bool { return len(o.t.Key) == 0 }
 
-// Restore puts the backup's tables back in tx, exactly: rows are matched
-// by primary key and only those that differ are written (a row nothing
-// changed since is not touched, so nothing that refers to it cascades);
-// a table without a primary key is replaced whole. Deletes go children
-// first, inserts and updates parents first.
-func Restore(ctx context.Context, tx dialect.Tx, m *Manifest) (map[string]Counts, error) {
-	var all []*tableOps
-	out := map[string]Counts{}
+// RestorePlan is what turns tables back into a backup: planned by
+// reading them in the transaction that writes it.
+type RestorePlan struct {
+	m   *Manifest
+	ops []*tableOps // parents first
+}
+
+// DeletedKeys are the rows a restore deletes from a table with a single
+// column primary key: their keys, as the database holds them.
+type DeletedKeys struct {
+	Column string
+	Keys   []serialize.Cell
+}
+
+// PlanRestore works out how to put the backup's tables back in tx,
+// exactly: rows are matched by primary key and only those that differ are
+// written (a row nothing changed since is not touched, so nothing that
+// refers to it cascades); a table without a primary key is replaced whole.
+func PlanRestore(ctx context.Context, tx dialect.Tx, m *Manifest) (*RestorePlan, error) {
+	p := &RestorePlan{m: m}
 	for i := range m.Tables {
 		t := &m.Tables[i]
-		desc, err := tx.Describe(ctx, t.Name)
-		if t.Absent {
-			if err == nil { // made since: empty again
-				n, err := tx.DeleteWhere(ctx, t.Name, "")
-				if err != nil {
-					return nil, fmt.Errorf("table %q: %w", t.Name, dialect.Explain(tx, err))
-				}
-				out[t.Name] = Counts{Deleted: int(n)}
-			}
-			continue
+		if t.Absent || t.AppendOnly != nil {
+			continue // git dbsync's own: Write deletes what came since
 		}
+		desc, err := tx.Describe(ctx, t.Name)
 		if err != nil {
 			return nil, fmt.Errorf("table %q: the database has no such table to restore", t.Name)
-		}
-		if a := t.AppendOnly; a != nil {
-			n, err := tx.DeleteWhere(ctx, t.Name, fmt.Sprintf("%s > %d", tx.Quote(a.Column), a.Max))
-			if err != nil {
-				return nil, fmt.Errorf("table %q: %w", t.Name, dialect.Explain(tx, err))
-			}
-			out[t.Name] = Counts{Deleted: int(n)}
-			continue
 		}
 		o := &tableOps{t: t, desc: desc}
 		for j, c := range t.Columns {
@@ -74,15 +71,57 @@ func Restore(ctx context.Context, tx dialect.Tx, m *Manifest) (map[string]Counts
 				return nil, fmt.Errorf("table %q: %w", t.Name, err)
 			}
 		}
-		all = append(all, o)
+		p.ops = append(p.ops, o)
 	}
-	all = dialect.ReferenceOrder(all, func(o *tableOps) (string, []string) {
+	p.ops = dialect.ReferenceOrder(p.ops, func(o *tableOps) (string, []string) {
 		var parents []string
 		for _, fk := range o.desc.ForeignKeys {
 			parents = append(parents, fk.RefTable)
 		}
 		return o.t.Name, parents
 	})
+	return p, nil
+}
+
+// Deleted lists, per table with a single-column primary key, the rows the
+// restore deletes.
+func (p *RestorePlan) Deleted() map[string]DeletedKeys {
+	out := map[string]DeletedKeys{}
+	for _, o := range p.ops {
+		if len(o.keyCols) != 1 || len(o.deletes) == 0 {
+			continue
+		}
+		d := DeletedKeys{Column: o.keyCols[0].Name}
+		for _, k := range o.deletes {
+			d.Keys = append(d.Keys, k[0])
+		}
+		out[o.t.Name] = d
+	}
+	return out
+}
+
+// Write makes the writes: deletes children first, inserts and updates
+// parents first; git dbsync's own tables lose what came since the backup.
+func (p *RestorePlan) Write(ctx context.Context, tx dialect.Tx) (map[string]Counts, error) {
+	out := map[string]Counts{}
+	for _, t := range p.m.Tables {
+		filter := ""
+		switch {
+		case t.AppendOnly != nil:
+			filter = fmt.Sprintf("%s > %d", tx.Quote(t.AppendOnly.Column), t.AppendOnly.Max)
+		case !t.Absent:
+			continue
+		}
+		if _, err := tx.Describe(ctx, t.Name); err != nil {
+			continue // an absent table still absent
+		}
+		n, err := tx.DeleteWhere(ctx, t.Name, filter)
+		if err != nil {
+			return nil, fmt.Errorf("table %q: %w", t.Name, dialect.Explain(tx, err))
+		}
+		out[t.Name] = Counts{Deleted: int(n)}
+	}
+	all := p.ops
 	fail := func(o *tableOps, err error) error {
 		return fmt.Errorf("table %q: %w", o.t.Name, dialect.Explain(tx, err))
 	}
@@ -106,7 +145,7 @@ func Restore(ctx context.Context, tx dialect.Tx, m *Manifest) (map[string]Counts
 		c := out[o.t.Name]
 		var err error
 		if o.whole() {
-			c.Inserted, err = insertAll(ctx, tx, m.Dir, o.t)
+			c.Inserted, err = insertAll(ctx, tx, p.m.Dir, o.t)
 		} else {
 			if len(o.inserts) > 0 {
 				err = tx.Insert(ctx, o.t.Name, o.t.Columns, o.inserts)

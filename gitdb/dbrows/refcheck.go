@@ -57,7 +57,7 @@ func checkRef(ctx context.Context, tx dialect.Tx, table string, r config.Referen
 	for _, k := range gone {
 		set[string(k)] = string(k)
 	}
-	which, err := referring(ctx, tx, desc, r.Column, set)
+	which, err := Referring(ctx, tx, desc, r.Column, set)
 	if err != nil || which == "" {
 		return err
 	}
@@ -65,10 +65,10 @@ func checkRef(ctx context.Context, tx dialect.Tx, table string, r config.Referen
 		table, r.Column, r.Table, which, r.Pos)
 }
 
-// referring reads a column of a table and says which of the given keys
+// Referring reads a column of a table and says which of the given keys
 // (database cell → how to name the row) it holds, and how often: "" for
 // none.
-func referring(ctx context.Context, db dialect.Reader, desc *dialect.Table, column string, keys map[string]string) (string, error) {
+func Referring(ctx context.Context, db dialect.Reader, desc *dialect.Table, column string, keys map[string]string) (string, error) {
 	col := desc.Column(column)
 	c := serialize.Column{Name: col.Name, Type: col.Type, Scale: col.Scale}
 	count := map[string]int{}
@@ -157,7 +157,7 @@ func (tr *Translator) BlockedDeletes(ctx context.Context, cfg *config.Config, pl
 			}
 		}
 		for _, r := range refs {
-			which, err := referring(ctx, tr.db, desc, r.column, gone[r.table])
+			which, err := Referring(ctx, tr.db, desc, r.column, gone[r.table])
 			if err != nil {
 				return nil, err
 			}
