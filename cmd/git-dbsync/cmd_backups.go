@@ -78,7 +78,8 @@ takes a backup of its own first, and is recorded in the ledger: git
 dbsync's own ledger goes back to what the backup holds, then gains the
 restore's entry, so the environment is at the revision it was at when the
 backup was taken. A backup of another database (another identity) is
-refused.
+refused, and so is a restore that would delete rows other tables' rows
+(content) still refer to: it names them.
 
 On a terminal restore asks first; --yes skips the question; without a
 terminal it refuses unless --yes is given.`,
