@@ -49,8 +49,11 @@ type PulledTable struct {
 	Limit    int64
 	Redacted []string // the columns (and paths) a rule rewrote
 	Kept     []string // columns the target has and the source does not: left to their defaults
-	Deleted  int64    // the target's rows in scope before
-	Copied   int64
+	// KeptValues are a config table's excluded columns: the target keeps
+	// its values of them in the rows it has too.
+	KeptValues []string
+	Deleted    int64 // the target's rows in scope before
+	Copied     int64
 }
 
 // Pull copies the rows of one environment's content tables (with Config,

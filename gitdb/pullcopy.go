@@ -27,10 +27,14 @@ type tableCopy struct {
 	others           []int              // the indexes of the other columns
 	rules            *redact.Table
 	// rowScope is a config table's row scope by key (rows = globs): only
-	// the rows in it are copied and replaced; scopeKey indexes its key
-	// columns in names.
+	// the rows in it are copied and replaced. natKey indexes the columns
+	// of a config table's key (natural, else primary) in names.
 	rowScope *config.Table
-	scopeKey []int
+	natKey   []int
+	// keepCols index a config table's excluded columns (per-environment
+	// values): the target keeps its values of them, by key, in kept.
+	keepCols []int
+	kept     map[string][]serialize.Cell
 	result   PulledTable
 	maxID    int64 // the largest id copied, for a single integer primary key
 }
@@ -88,18 +92,24 @@ func (c *tableCopy) prepare(ctx context.Context, cfg *config.Config, key []byte)
 		// A config table's rows outside its scope are the environment's
 		// own (a site URL, an admin address): they stay on the target.
 		c.result.Where = opts.Where
+		key := opts.Key
+		if len(key) == 0 {
+			key = c.srcDesc.PrimaryKey
+		}
+		for _, k := range key {
+			i := slices.Index(c.names, k)
+			if i < 0 {
+				return fmt.Errorf("table %q: its key column %q is not copied", name, k)
+			}
+			c.natKey = append(c.natKey, i)
+		}
 		if opts.Scoped() {
 			c.rowScope, c.result.Rows = opts, opts.Rows
-			key := opts.Key
-			if len(key) == 0 {
-				key = c.srcDesc.PrimaryKey
-			}
-			for _, k := range key {
-				i := slices.Index(c.names, k)
-				if i < 0 {
-					return fmt.Errorf("table %q: the row scope's key column %q is not copied", name, k)
-				}
-				c.scopeKey = append(c.scopeKey, i)
+		}
+		for _, col := range opts.ExcludeColumns {
+			if i := slices.Index(c.names, col); i >= 0 {
+				c.keepCols = append(c.keepCols, i)
+				c.result.KeptValues = append(c.result.KeptValues, col)
 			}
 		}
 	}
@@ -127,24 +137,36 @@ func and(a, b string) string {
 	return "(" + a + ") AND (" + b + ")"
 }
 
+// keyText is a config table's row key as text, one part per column.
+func (c *tableCopy) keyText(row []serialize.Cell) []string {
+	text := make([]string, len(c.natKey))
+	for i, k := range c.natKey {
+		text[i] = strings.Trim(string(row[k]), `"`)
+	}
+	return text
+}
+
 // inScope reports whether a row (cells in names' order) is in the config
 // table's row scope by key.
 func (c *tableCopy) inScope(row []serialize.Cell) bool {
-	if c.rowScope == nil {
-		return true
+	return c.rowScope == nil || c.rowScope.InScope(c.keyText(row))
+}
+
+// keepValues puts the target's values of the excluded columns into a row
+// the target has too (by key).
+func (c *tableCopy) keepValues(row []serialize.Cell) {
+	if v, ok := c.kept[strings.Join(c.keyText(row), "\x00")]; ok {
+		for i, k := range c.keepCols {
+			row[k] = v[i]
+		}
 	}
-	text := make([]string, len(c.scopeKey))
-	for i, k := range c.scopeKey {
-		text[i] = strings.Trim(string(row[k]), `"`)
-	}
-	return c.rowScope.InScope(text)
 }
 
 // deleteInScope deletes the target's rows in scope: with a row scope by
 // key, those whose key matches it, by primary key; else all that meet
 // the filter.
 func (c *tableCopy) deleteInScope(ctx context.Context, tx dialect.Tx) (int64, error) {
-	if c.rowScope == nil {
+	if c.rowScope == nil && len(c.keepCols) == 0 {
 		return tx.DeleteWhere(ctx, c.result.Table, c.result.Where)
 	}
 	if len(c.key) == 0 {
@@ -153,6 +175,7 @@ func (c *tableCopy) deleteInScope(ctx context.Context, tx dialect.Tx) (int64, er
 	target := *c.dstDesc
 	target.Filter = c.result.Where
 	var keys [][]serialize.Cell
+	c.kept = map[string][]serialize.Cell{}
 	err := tx.ReadRows(ctx, &target, c.names, nil, func(values []any) error {
 		row := make([]serialize.Cell, len(values))
 		for i, v := range values {
@@ -162,12 +185,16 @@ func (c *tableCopy) deleteInScope(ctx context.Context, tx dialect.Tx) (int64, er
 			}
 			row[i] = cell
 		}
-		if c.inScope(row) {
-			key := make([]serialize.Cell, len(c.key))
-			for i, k := range c.key {
-				key[i] = row[k]
-			}
-			keys = append(keys, key)
+		if !c.inScope(row) {
+			return nil
+		}
+		key := make([]serialize.Cell, len(c.key))
+		for i, k := range c.key {
+			key[i] = row[k]
+		}
+		keys = append(keys, key)
+		if len(c.keepCols) > 0 {
+			c.kept[strings.Join(c.keyText(row), "\x00")] = pick(row, c.keepCols)
 		}
 		return nil
 	})
@@ -277,6 +304,7 @@ func (c *tableCopy) read(ctx context.Context, send func([][]serialize.Cell)) err
 		if !c.inScope(row) {
 			return nil
 		}
+		c.keepValues(row)
 		if len(c.key) == 1 && c.srcCols[c.key[0]].Type == serialize.Int {
 			if id, err := strconv.ParseInt(key, 10, 64); err == nil && id > c.maxID {
 				c.maxID = id
@@ -353,4 +381,12 @@ func (c *tableCopy) rowKey(row []serialize.Cell, n int64) string {
 		parts[i] = strings.Trim(string(row[k]), `"`)
 	}
 	return strings.Join(parts, "/")
+}
+
+func pick(row []serialize.Cell, idx []int) []serialize.Cell {
+	out := make([]serialize.Cell, len(idx))
+	for i, j := range idx {
+		out[i] = row[j]
+	}
+	return out
 }

@@ -94,6 +94,9 @@ question; without a terminal it refuses unless --yes is given.`,
 				if len(t.Redacted) > 0 {
 					line += ", redacted " + strings.Join(t.Redacted, ", ")
 				}
+				if len(t.KeptValues) > 0 {
+					line += fmt.Sprintf(", %q's own %s kept", res.To, strings.Join(t.KeptValues, ", "))
+				}
 				if len(t.Kept) > 0 {
 					line += fmt.Sprintf(" (%s only in %q: left to defaults)", strings.Join(t.Kept, ", "), res.To)
 				}
