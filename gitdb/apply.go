@@ -244,6 +244,27 @@ func checkScope(p *Plan, opts PlanOptions) error {
 	return nil
 }
 
+// openChange opens an environment for a change (op, of rev) under its
+// lock, its identity proved to be this environment's; the caller closes
+// the session and the target.
+func (w *Workspace) openChange(ctx context.Context, env, op, rev string, res *ApplyResult) (*session, *ledger.Target, error) {
+	s, err := w.open(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := s.openTarget(ctx, op, rev, res)
+	if err == nil {
+		if err = t.CheckIdentity(false); err != nil {
+			t.Close()
+		}
+	}
+	if err != nil {
+		s.close()
+		return nil, nil, err
+	}
+	return s, t, nil
+}
+
 // openTarget opens the session's database for a change under its lock,
 // passing on what was settled on the way.
 func (s *session) openTarget(ctx context.Context, op, rev string, res *ApplyResult) (*ledger.Target, error) {

@@ -303,18 +303,14 @@ func (w *Workspace) Restore(ctx context.Context, opts RestoreOptions) (*RestoreR
 		return res, fmt.Errorf("%q has no backup %q (see git dbsync backups --env %s)", env, opts.Backup, env)
 	}
 	m := res.Backup
-	s, err := w.open(ctx, env)
+	applied := &ApplyResult{}
+	s, t, err := w.openChange(ctx, env, "restore", m.ID, applied)
+	res.Notes = applied.Notes
 	if err != nil {
 		return res, err
 	}
 	defer s.close()
-	applied := &ApplyResult{}
-	t, err := s.openTarget(ctx, "restore", m.ID, applied)
-	if err != nil {
-		return res, err
-	}
 	defer t.Close()
-	res.Notes = applied.Notes
 	if id := t.Ledger.Identity; m.Identity != "" && (id == nil || id.ID != m.Identity) {
 		have := "none"
 		if id != nil {

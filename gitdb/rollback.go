@@ -39,20 +39,13 @@ type RollbackOptions struct {
 // later edits to other rows and cells survive, and a row changed since
 // the apply is a conflict.
 func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyResult, error) {
-	s, err := w.open(ctx, opts.Env)
+	res := &ApplyResult{}
+	s, t, err := w.openChange(ctx, opts.Env, "rollback", opts.Revision, res)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	defer s.close()
-	res := &ApplyResult{}
-	t, err := s.openTarget(ctx, "rollback", opts.Revision, res)
-	if err != nil {
-		return res, err
-	}
 	defer t.Close()
-	if err := t.CheckIdentity(false); err != nil {
-		return res, err
-	}
 	undo, err := s.rollbackTargets(t.Ledger, opts)
 	if err != nil {
 		return res, err

@@ -32,7 +32,7 @@ func applyMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, opts *applyO
 	}
 	if !opts.yes {
 		if !s.Terminal {
-			return fmt.Errorf("refusing to apply to %s without confirmation: there is no terminal to ask on\nhint: review with 'git dbsync plan %s --env NAME' for each, then run again with --yes", plural(len(targets), "environment"), opts.Revision)
+			return unconfirmed("apply to "+plural(len(targets), "environment"), "review with 'git dbsync plan "+opts.Revision+" --env NAME' for each")
 		}
 		fmt.Fprintf(s.Err, "Apply %s to %s (%s)? [y/N] ", opts.Revision, plural(len(targets), "environment"), strings.Join(targets, ", "))
 		line, _ := bufio.NewReader(s.In).ReadString('\n')

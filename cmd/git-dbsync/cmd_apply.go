@@ -242,6 +242,12 @@ func entryCounts(e *gitdb.Entry) string {
 	return fmt.Sprintf("%s, %s, %s", plural(ins, "insert"), plural(upd, "update"), plural(del, "delete"))
 }
 
+// unconfirmed refuses a change that needs a person's yes when there is no
+// terminal to ask on; first says what to do before running with --yes.
+func unconfirmed(what, first string) error {
+	return fmt.Errorf("refusing to %s without confirmation: there is no terminal to ask on\nhint: %s, then run again with --yes", what, first)
+}
+
 // confirmer returns the question asked before writing: none with --yes; on
 // a terminal, the plan and a y/N question; without one, a refusal.
 func confirmer(s *streams, yes bool, verb, review string, rendered *bool) (func(*gitdb.Plan) (bool, error), error) {
@@ -249,7 +255,7 @@ func confirmer(s *streams, yes bool, verb, review string, rendered *bool) (func(
 		return nil, nil
 	}
 	if !s.Terminal {
-		return nil, fmt.Errorf("refusing to %s without confirmation: there is no terminal to ask on\nhint: review with '%s', then run again with --yes", verb, review)
+		return nil, unconfirmed(verb, "review with '"+review+"'")
 	}
 	return func(p *gitdb.Plan) (bool, error) {
 		v := s.view

@@ -92,7 +92,7 @@ terminal it refuses unless --yes is given.`,
 			}
 			if !yes {
 				if !s.Terminal {
-					return fmt.Errorf("refusing to restore without confirmation: there is no terminal to ask on\nhint: see 'git dbsync backups%s', then run again with --yes", envFlag(opts.Env))
+					return unconfirmed("restore", "see 'git dbsync backups"+envFlag(opts.Env)+"'")
 				}
 				opts.Confirm = func(b *gitdb.Backup) (bool, error) {
 					fmt.Fprintf(s.Err, "Restore backup %s of %q (taken %s, before %s: %s, %s)? [y/N] ", b.ID, b.Env,

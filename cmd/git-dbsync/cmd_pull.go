@@ -62,7 +62,7 @@ question; without a terminal it refuses unless --yes is given.`,
 			}
 			if !yes {
 				if !s.Terminal {
-					return fmt.Errorf("refusing to pull without confirmation: there is no terminal to ask on\nhint: run again with --yes")
+					return unconfirmed("pull", "see what it would replace with 'git dbsync pull --from "+opts.From+"' on a terminal")
 				}
 				opts.Confirm = func(r *gitdb.PullResult) (bool, error) {
 					for _, t := range r.Tables {
