@@ -60,7 +60,9 @@ func (s *session) newBackup(t *ledger.Target, change string) (*taking, error) {
 		return nil, err
 	}
 	m := &backup.Manifest{Env: s.env, Before: change, Taken: time.Now().UTC()}
-	m.ID = m.Taken.Format("20060102T150405Z") + "-" + lock.NewID()[:8]
+	// Ids sort as the backups were taken (the environment lock makes one
+	// at a time), and start with the date a person types.
+	m.ID = m.Taken.Format("20060102T150405.000000Z")
 	if t.Ledger.Identity != nil {
 		m.Identity = t.Ledger.Identity.ID
 	}

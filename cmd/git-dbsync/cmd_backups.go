@@ -84,7 +84,7 @@ refused, and so is a restore that would delete rows other tables' rows
 On a terminal restore asks first; --yes skips the question; without a
 terminal it refuses unless --yes is given.`,
 		Example: `  git dbsync restore --env prod
-  git dbsync restore 20261202T101500Z-1a2b3c4d --env prod --yes`,
+  git dbsync restore 20261202T101500.123456Z --env prod --yes`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
