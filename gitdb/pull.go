@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -138,9 +137,6 @@ func (w *Workspace) Pull(ctx context.Context, opts PullOptions) (*PullResult, er
 	return res, nil
 }
 
-// productionLike matches environment names that say production.
-var productionLike = regexp.MustCompile(`(?i)(^|[-_.])(prod|production|live|prd)([-_.0-9]|$)`)
-
 // checkPullTarget refuses an environment pull may not write into: only
 // those .dbsync marks pull-target = true, or the one the hooks sync when
 // nothing about it says production (a name like prod or live, requires).
@@ -160,11 +156,8 @@ func (w *Workspace) checkPullTarget(env string) error {
 	if hooks, _ := w.Config.DefaultEnv(); hooks != env {
 		return fmt.Errorf("pull writes only into environments marked pull-target = true in %s, or the one the hooks sync (%q); %q is neither%s", w.Config.File, hooks, env, hint)
 	}
-	switch {
-	case productionLike.MatchString(env):
-		return fmt.Errorf("environment %q has a production-like name: pull does not write into it unless .dbsync allows it%s", env, hint)
-	case e != nil && len(e.Requires) > 0:
-		return fmt.Errorf("environment %q takes releases through promotion (requires = %s): pull does not write into it unless .dbsync allows it%s", env, strings.Join(e.Requires, " "), hint)
+	if why := w.Config.ProductionLike(env); why != "" {
+		return fmt.Errorf("environment %q looks like production (%s): pull does not write into it unless .dbsync allows it%s", env, why, hint)
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ tables .dbsync names, and its own ledger), read in the change's own
 transaction: exactly what the change starts from. A backup that cannot be
 written stops the change before anything is written. [env] options in
 .dbsync: backup = tables (the default, but for the environment the hooks
-sync, whose default is none) | database (also a full dump with the
+sync, whose default is none unless it looks like production) | database (also a full dump with the
 engine's tool: VACUUM INTO, pg_dump, mariadb-dump) | none; backup-dir =
 PATH (default .git/dbsync/backups, per environment below it); backup-keep
 = N (default 10). 'git dbsync restore' puts one back.`,

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,15 +94,32 @@ type Env struct {
 const DefaultBackupKeep = 10
 
 // BackupMode is what is saved before a change of env: its backup option,
-// else "tables", but "none" for the environment the hooks sync.
+// else "tables", but "none" for the environment the hooks sync (unless it
+// looks like production: the only environment a CI job's .dbsync names
+// is the default one, and must keep its backups).
 func (c *Config) BackupMode(env string) string {
 	if e := c.Envs[env]; e != nil && e.Backup != "" {
 		return e.Backup
 	}
-	if hooks, _ := c.DefaultEnv(); hooks == env {
+	if hooks, _ := c.DefaultEnv(); hooks == env && c.ProductionLike(env) == "" {
 		return "none"
 	}
 	return "tables"
+}
+
+// productionName matches environment names that say production.
+var productionName = regexp.MustCompile(`(?i)(^|[-_.])(prod|production|live|prd)([-_.0-9]|$)`)
+
+// ProductionLike says why an environment looks like production (its
+// name, or promotion through requires), "" when nothing does.
+func (c *Config) ProductionLike(env string) string {
+	if productionName.MatchString(env) {
+		return "a production-like name"
+	}
+	if e := c.Envs[env]; e != nil && len(e.Requires) > 0 {
+		return "promotion (requires = " + strings.Join(e.Requires, " ") + ")"
+	}
+	return ""
 }
 
 // Step is a step of a deploy: a command (before, after, check) or a

@@ -190,3 +190,26 @@ func TestPresetOptionsParse(t *testing.T) {
 		}
 	}
 }
+
+// The environment the hooks sync takes no backup by default, unless it
+// looks like production: the only [env] of a CI job's .dbsync is prod.
+func TestBackupModeDefaults(t *testing.T) {
+	t.Setenv("DBSYNC_ENV_DEV_URL", "")
+	for _, tt := range []struct{ dbsync, env, want string }{
+		{"[env \"dev\"]\n[env \"prod\"]\n", "dev", "none"},
+		{"[env \"dev\"]\n[env \"prod\"]\n", "prod", "tables"},
+		{"[env \"prod\"]\n\trequires = staging\n", "prod", "tables"},
+		{"[env \"qa\"]\n", "qa", "none"},
+		{"[env \"qa\"]\n\trequires = dev\n", "qa", "tables"},
+		{"[env \"dev\"]\n\tbackup = database\n", "dev", "database"},
+		{"[env \"dev\"]\n[env \"prod\"]\n\tbackup = none\n", "prod", "none"},
+	} {
+		c, err := Parse(t.TempDir(), ".dbsync", []byte(tt.dbsync))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.BackupMode(tt.env); got != tt.want {
+			t.Errorf("%q: BackupMode(%s) = %s, want %s", tt.dbsync, tt.env, got, tt.want)
+		}
+	}
+}
