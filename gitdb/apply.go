@@ -63,6 +63,13 @@ var ErrDeclined = errors.New("nothing written: not confirmed")
 // began.
 func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult, error) {
 	res, err := w.apply(ctx, opts)
+	if err == nil && res.Already && !opts.Baseline {
+		// A run killed between its commit and its checks left them
+		// unrecorded: run them now, as that run would have.
+		if res.steps, err = w.uncheckedRun(res.Entry, opts.DeployOptions); err != nil {
+			return res, err
+		}
+	}
 	if res != nil && res.steps != nil && res.steps.started {
 		err = w.finish(ctx, res, err, opts)
 		res.Steps = res.steps.results

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
@@ -39,6 +40,7 @@ type stepRun struct {
 	vars    []string // DBSYNC_* of every command
 	results []steps.Result
 	started bool // the steps began (the questions passed): checks and after steps follow
+	recheck bool // the checks of an apply already there, which never ran
 }
 
 // newStepRun prepares the steps of an environment for an apply of rev;
@@ -57,6 +59,34 @@ func (w *Workspace) newStepRun(env string, rev repo.Rev, opts DeployOptions) (*s
 	}
 	return &stepRun{opts: opts, cfg: w.Config, env: env,
 		vars: []string{"DBSYNC_ENV=" + env, "DBSYNC_REVISION=" + rev.Name, "DBSYNC_COMMIT=" + rev.Commit, "DBSYNC_TAG=" + tag, "DBSYNC_DATABASE_URL=" + url}}, nil
+}
+
+// uncheckedRun returns the steps to finish an apply whose checks never
+// ran (its run was killed after the commit), or nil: its before steps
+// count as done, its checks and after steps follow.
+func (w *Workspace) uncheckedRun(e *Entry, opts DeployOptions) (*stepRun, error) {
+	checks := len(w.Config.StepsOf(e.Env, "check"))
+	if e.Kind != KindApply || checks == 0 {
+		return nil, nil
+	}
+	passed := 0
+	for _, st := range e.Steps {
+		if st.Phase == steps.Check && st.OK() {
+			passed++
+		}
+	}
+	if passed >= checks {
+		return nil, nil
+	}
+	r, err := w.newStepRun(e.Env, repo.Rev{Name: e.Revision, Commit: e.Commit}, opts)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	r.results = slices.DeleteFunc(slices.Clone(e.Steps), func(st steps.Result) bool {
+		return st.Phase != "before" && st.Phase != "manual" && st.Phase != "confirm"
+	})
+	r.started, r.recheck = true, true
+	return r, nil
 }
 
 // StepError is a step that failed: a before step (nothing was written),
@@ -149,7 +179,7 @@ func (r *stepRun) run(ctx context.Context, root string, st config.Step) steps.Re
 // file.
 func (w *Workspace) finish(ctx context.Context, res *ApplyResult, err error, opts ApplyOptions) error {
 	r := res.steps
-	if err == nil && res.Entry != nil && !res.Already {
+	if err == nil && res.Entry != nil && (!res.Already || r.recheck) {
 		if failed := r.checks(ctx, w.Root); failed != nil {
 			se := &StepError{Step: *failed}
 			_, se.Rollback = w.Rollback(ctx, RollbackOptions{Env: r.env, Revision: res.Entry.Commit, Version: opts.Version})

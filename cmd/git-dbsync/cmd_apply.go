@@ -210,7 +210,11 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 		return writeJSON(s.Out, res.Report())
 	}
 	if res.Already {
-		fmt.Fprintf(s.summary(), "%q is already at %s (ledger #%d, %s): nothing to do\n", res.Entry.Env, res.Entry.Revision, res.Entry.Seq, res.Entry.At.Format("2006-01-02 15:04:05 MST"))
+		what := "nothing to do"
+		if len(res.Steps) > 0 {
+			what = "its checks, never recorded (a run stopped after its commit), passed now"
+		}
+		fmt.Fprintf(s.summary(), "%q is already at %s (ledger #%d, %s): %s\n", res.Entry.Env, res.Entry.Revision, res.Entry.Seq, res.Entry.At.Format("2006-01-02 15:04:05 MST"), what)
 		return nil
 	}
 	if !rendered && res.Plan != nil && res.Plan.Changes() > 0 {
