@@ -194,7 +194,7 @@ func (c *tableCopy) deleteInScope(ctx context.Context, tx dialect.Tx) (int64, er
 		}
 		keys = append(keys, key)
 		if len(c.keepCols) > 0 {
-			c.kept[strings.Join(c.keyText(row), "\x00")] = pick(row, c.keepCols)
+			c.kept[strings.Join(c.keyText(row), "\x00")] = serialize.Pick(row, c.keepCols)
 		}
 		return nil
 	})
@@ -381,12 +381,4 @@ func (c *tableCopy) rowKey(row []serialize.Cell, n int64) string {
 		parts[i] = strings.Trim(string(row[k]), `"`)
 	}
 	return strings.Join(parts, "/")
-}
-
-func pick(row []serialize.Cell, idx []int) []serialize.Cell {
-	out := make([]serialize.Cell, len(idx))
-	for i, j := range idx {
-		out[i] = row[j]
-	}
-	return out
 }

@@ -395,3 +395,12 @@ func (t *Table) DecodeKey(data []byte) (Row, error) {
 	}
 	return row, nil
 }
+
+// Pick returns the cells of row at the given indexes, in their order.
+func Pick(row []Cell, idx []int) []Cell {
+	out := make([]Cell, len(idx))
+	for i, j := range idx {
+		out[i] = row[j]
+	}
+	return out
+}

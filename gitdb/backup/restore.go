@@ -153,7 +153,7 @@ func (p *RestorePlan) Write(ctx context.Context, tx dialect.Tx) (map[string]Coun
 			if err == nil && len(o.updates) > 0 {
 				keys, vals := make([][]serialize.Cell, len(o.updates)), make([][]serialize.Cell, len(o.updates))
 				for i, row := range o.updates {
-					keys[i], vals[i] = pick(row, o.keyIdx), pick(row, o.valueIdx)
+					keys[i], vals[i] = serialize.Pick(row, o.keyIdx), serialize.Pick(row, o.valueIdx)
 				}
 				err = tx.Update(ctx, o.t.Name, o.keyCols, keys, o.valueCols, vals)
 			}
@@ -165,14 +165,6 @@ func (p *RestorePlan) Write(ctx context.Context, tx dialect.Tx) (map[string]Coun
 		out[o.t.Name] = c
 	}
 	return out, nil
-}
-
-func pick(row []serialize.Cell, idx []int) []serialize.Cell {
-	out := make([]serialize.Cell, len(idx))
-	for i, j := range idx {
-		out[i] = row[j]
-	}
-	return out
 }
 
 // diff walks the table's rows and the backup's, both in key order, and
@@ -218,7 +210,7 @@ func (o *tableOps) diff(ctx context.Context, tx dialect.Tx, dir string) error {
 			next, err = saved.next()
 			return err
 		}
-		o.deletes = append(o.deletes, pick(row, o.keyIdx))
+		o.deletes = append(o.deletes, serialize.Pick(row, o.keyIdx))
 		return nil
 	})
 	for err == nil && next != nil {

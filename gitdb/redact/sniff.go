@@ -17,11 +17,9 @@ var (
 
 type kind struct{ many, one, rule string }
 
-// SensitiveName says what a column's name suggests it holds ("" for
+// sensitiveName says what a column's name suggests it holds (none for
 // nothing to hide): its words (split at _, -, . and case changes) name a
 // password, a secret or token, a salt, or an e-mail address.
-func SensitiveName(column string) string { return sensitiveName(column).many }
-
 func sensitiveName(column string) kind {
 	words := splitWords(column)
 	for i, w := range words {
