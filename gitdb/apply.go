@@ -49,7 +49,6 @@ type ApplyResult struct {
 	// Steps are the environment's deploy steps as they went (none when it
 	// has none, or the target was already at the revision).
 	Steps []StepResult
-	steps *stepRun
 }
 
 // ErrDeclined is returned when Confirm says no.
@@ -60,40 +59,40 @@ var ErrDeclined = errors.New("nothing written: not confirmed")
 // ledger entry in one transaction, recorded in the revision's lock file
 // before and after; then its checks (a failing one rolls the apply back)
 // and its after steps, which run whatever happened once the before steps
-// began.
+// began. It is one kind of change (see change).
 func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult, error) {
-	res, err := w.apply(ctx, opts)
-	if err == nil && res.Already && !opts.Baseline {
-		// A run killed between its commit and its checks left them
-		// unrecorded: run them now, as that run would have.
-		if res.steps, err = w.uncheckedRun(res.Entry, opts.DeployOptions); err != nil {
-			return res, err
-		}
-	}
-	if res != nil && res.steps != nil && res.steps.started {
-		err = w.finish(ctx, res, err, opts)
-		res.Steps = res.steps.results
-	}
-	return res, err
-}
-
-func (w *Workspace) apply(ctx context.Context, opts ApplyOptions) (*ApplyResult, error) {
 	if err := w.checkMerged(); err != nil {
 		return nil, err
 	}
-	s, rev, err := w.openAt(ctx, opts.Env, opts.Revision)
+	res := &ApplyResult{}
+	c := &change{kind: "apply", env: opts.Env, name: opts.Revision, adopt: opts.Adopt, steps: !opts.Baseline, deploy: opts.DeployOptions,
+		prepare: func(ctx context.Context, s *session, t *ledger.Target, res *ApplyResult) (*ledger.Change, error) {
+			return w.prepareApply(ctx, s, t, opts, res)
+		},
+		undo: func(e *Entry) *change {
+			return w.rollbackChange(RollbackOptions{Env: e.Env, Revision: e.Commit, Version: opts.Version})
+		}}
+	if !opts.Baseline {
+		c.backup = "apply " + opts.Revision
+	}
+	if c.env == "" {
+		env, err := w.Config.DefaultEnv()
+		if err != nil {
+			return nil, err
+		}
+		c.env = env
+	}
+	return res, w.runChange(ctx, c, res)
+}
+
+// prepareApply settles the revision's lock file, finds whether the
+// target is at the revision already, checks what the environment
+// requires, and plans what must be shown; it returns the change to
+// commit, which plans again inside its transaction.
+func (w *Workspace) prepareApply(ctx context.Context, s *session, t *ledger.Target, opts ApplyOptions, res *ApplyResult) (*ledger.Change, error) {
+	rev, err := s.rep.Resolve(opts.Revision)
 	if err != nil {
 		return nil, err
-	}
-	defer s.close()
-	res := &ApplyResult{}
-	t, err := s.openTarget(ctx, "apply", rev.Name, res)
-	if err != nil {
-		return res, err
-	}
-	defer t.Close()
-	if err := t.CheckIdentity(opts.Adopt); err != nil {
-		return res, err
 	}
 	lockName := rev.Name
 	if opts.LockName != "" {
@@ -103,7 +102,7 @@ func (w *Workspace) apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 	prev, err := t.Recover(res.LockFile)
 	res.Notes = t.Notes
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	cur := t.Ledger.Current()
 	atRev := cur != nil && cur.Commit == rev.Commit && !opts.Adopt
@@ -116,11 +115,11 @@ func (w *Workspace) apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 	}
 	if atRev {
 		res.Already, res.Entry = true, cur
-		return res, nil
+		return nil, nil
 	}
 	note, err := w.checkRequires(ctx, s.env, rev, opts.SkipRequires)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	againAtRev := opts.WorkTree && cur != nil && cur.Commit == rev.Commit
 	// The plan is made before the transaction when it must be shown
@@ -135,77 +134,53 @@ func (w *Workspace) apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 	case opts.Confirm != nil || opts.Saved != nil || againAtRev:
 		p, err := s.plan(ctx, s.db, rev, t.Ledger, opts.PlanOptions)
 		if err != nil {
-			return res, err
+			return nil, err
 		}
 		shown, res.Plan = p.Plan, p.Plan
 		if opts.Saved != nil {
 			if err := opts.Saved.matches(shown); err != nil {
-				return res, err
+				return nil, err
 			}
 			if len(opts.Filled) > 0 {
 				opts.Choices = append(opts.Choices, opts.Filled...)
 				if p, err = s.plan(ctx, s.db, rev, t.Ledger, opts.PlanOptions); err != nil {
-					return res, err
+					return nil, err
 				}
 				shown, res.Plan = p.Plan, p.Plan
 			}
 		}
 		if err := checkScope(shown, opts.PlanOptions); err != nil {
-			return res, err
+			return nil, err
 		}
 		if shown.Unresolved() > 0 {
-			return res, &ConflictError{Plan: shown}
+			return nil, &ConflictError{Plan: shown}
 		}
 		if againAtRev && shown.Changes() == 0 { // nothing to write, nothing new to record
 			res.Already, res.Entry = true, cur
-			return res, nil
+			return nil, nil
 		}
 		if opts.Confirm != nil {
 			if ok, err := opts.Confirm(shown); err != nil || !ok {
-				return res, errors.Join(ErrDeclined, err)
+				return nil, errors.Join(ErrDeclined, err)
 			}
 		}
 	}
 	kind := KindApply
 	if opts.Baseline {
 		kind = KindBaseline
-	} else {
-		if res.steps, err = w.newStepRun(s.env, rev, opts.DeployOptions); err != nil {
-			return res, err
-		}
-		if res.steps != nil {
-			if err := res.steps.before(ctx, w.Root); err != nil {
-				return res, err
-			}
-		}
 	}
 	entry := &Entry{ID: lock.NewID(), Kind: kind, Revision: rev.Name, Commit: rev.Commit, Env: s.env,
 		At: time.Now().UTC(), Owner: lock.Me(), Version: opts.Version, Note: note}
-	if res.steps != nil {
-		entry.Steps = res.steps.results
-	}
 	if cur != nil {
 		entry.BaseCommit = cur.Commit
 	}
 	lf := &lock.File{Env: s.env, Revision: rev.Name, Commit: rev.Commit, BaseCommit: entry.BaseCommit, State: lock.Applying,
-		Apply: lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At, Steps: entry.Steps}}
+		Apply: lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At}}
 	lf.Supersede(prev)
-	var bk *taking
-	if !opts.Baseline {
-		if bk, err = s.newBackup(t, "apply "+rev.Name); err != nil {
-			return res, err
-		}
-	}
-	err = t.Commit(ctx, &ledger.Change{Entry: entry, Path: res.LockFile, Prev: prev, Lock: lf, Done: lock.Applied, Record: &lf.Apply, Adopt: opts.Adopt,
+	return &ledger.Change{Entry: entry, Path: res.LockFile, Prev: prev, Lock: lf, Done: lock.Applied, Record: &lf.Apply, Adopt: opts.Adopt,
 		Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
 			if opts.Baseline {
 				return nil, nil
-			}
-			if bk != nil {
-				if err := bk.take(ctx, tx); err != nil {
-					return nil, err
-				}
-				res.Backup = bk.manifest
 			}
 			now, err := s.plan(ctx, tx, rev, t.Ledger, opts.PlanOptions)
 			if err != nil {
@@ -223,16 +198,7 @@ func (w *Workspace) apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 				return nil, &ConflictError{Plan: now.Plan}
 			}
 			return now.Tables, now.writer(tx).Write(ctx, now.Tables)
-		}})
-	if derr := bk.done(err == nil, entry.Target); err == nil {
-		err = derr
-	}
-	if err != nil {
-		res.Backup = nil
-		return res, err
-	}
-	res.Entry = entry
-	return res, nil
+		}}, nil
 }
 
 // checkScope refuses a plan whose revision changes what may be written,
@@ -251,40 +217,3 @@ func checkScope(p *Plan, opts PlanOptions) error {
 	return nil
 }
 
-// openChange opens an environment for a change (op, of rev) under its
-// lock, its identity proved to be this environment's; the caller closes
-// the session and the target.
-func (w *Workspace) openChange(ctx context.Context, env, op, rev string, res *ApplyResult) (*session, *ledger.Target, error) {
-	s, err := w.open(ctx, env)
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := s.openTarget(ctx, op, rev, res)
-	if err == nil {
-		if err = t.CheckIdentity(false); err != nil {
-			t.Close()
-		}
-	}
-	if err != nil {
-		s.close()
-		return nil, nil, err
-	}
-	return s, t, nil
-}
-
-// openTarget opens the session's database for a change under its lock,
-// passing on what was settled on the way.
-func (s *session) openTarget(ctx context.Context, op, rev string, res *ApplyResult) (*ledger.Target, error) {
-	gitDir, err := s.gitDir()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.db.SetLockTimeout(ctx, s.ws.Config.LockTimeout(s.env)); err != nil {
-		return nil, err
-	}
-	t, err := ledger.Open(ctx, s.db, gitDir, s.env, op, rev)
-	if t != nil {
-		res.Notes = t.Notes
-	}
-	return t, err
-}

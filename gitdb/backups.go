@@ -49,10 +49,11 @@ type taking struct {
 }
 
 // newBackup prepares the backup of a change of env ("apply v1.4"), or
-// returns nil when the environment takes none.
+// returns nil when the environment takes none, or the change is none
+// ("").
 func (s *session) newBackup(t *ledger.Target, change string) (*taking, error) {
 	mode := s.ws.Config.BackupMode(s.env)
-	if mode == "none" {
+	if mode == "none" || change == "" {
 		return nil, nil
 	}
 	gitDir, err := s.gitDir()
@@ -69,6 +70,9 @@ func (s *session) newBackup(t *ledger.Target, change string) (*taking, error) {
 	if cur := t.Ledger.Current(); cur != nil {
 		m.Revision, m.Commit = cur.Revision, cur.Commit
 	}
+	if n := len(t.Ledger.Entries); n > 0 {
+		m.LedgerSeq = t.Ledger.Entries[n-1].Seq
+	}
 	b := &taking{ws: s.ws, env: s.env, dir: s.ws.backupDir(gitDir, s.env), manifest: m}
 	if mode == "database" {
 		if b.url, _, err = s.ws.Config.URL(s.env); err != nil {
@@ -79,30 +83,22 @@ func (s *session) newBackup(t *ledger.Target, change string) (*taking, error) {
 }
 
 // take writes the backup, reading through the change's transaction: the
-// config and sequence tables .dbsync names that the target has, and git
-// dbsync's own. A backup that fails stops the change.
+// config and sequence tables .dbsync names that the target has. git
+// dbsync's own tables are not in it: the ledger only grows, and a restore
+// appends its own entry.
 func (b *taking) take(ctx context.Context, tx dialect.Tx) error {
 	names, err := tx.Tables(ctx)
 	if err != nil {
 		return err
 	}
-	// The identity stays as it is: a restore is of this very database.
-	own := slices.DeleteFunc(slices.Clone(config.OwnTables), func(t string) bool { return t == config.ReservedPrefix+"identity" })
 	var tables []string
 	for _, name := range names {
 		class, _, _ := b.ws.Config.Classify(name)
-		if class == config.ClassConfig || class == config.ClassSequence || slices.Contains(own, name) {
+		if (class == config.ClassConfig || class == config.ClassSequence) && !config.Reserved(name) {
 			tables = append(tables, name)
 		}
 	}
-	for _, name := range own {
-		if !slices.Contains(names, name) { // the first change makes it: a restore empties it
-			b.manifest.Tables = append(b.manifest.Tables, backup.Table{Name: name, Absent: true})
-		}
-	}
-	// The ledger's row images are only ever added: where they stand is enough.
-	appendOnly := map[string]string{config.ReservedPrefix + "ledger_rows": "seq"}
-	if err := backup.Take(ctx, tx, b.dir, b.manifest, tables, appendOnly); err != nil {
+	if err := backup.Take(ctx, tx, b.dir, b.manifest, tables); err != nil {
 		return fmt.Errorf("taking the backup before the change (in %s): %w: nothing written\nhint: fix it, or set backup = none in [env %q] of .dbsync to go without", b.dir, err, b.env)
 	}
 	if b.url != "" {
@@ -271,6 +267,7 @@ type RestoreOptions struct {
 	Backup  string // the backup's id, or the start of it; "" for the newest
 	Confirm func(*Backup) (bool, error)
 	Version string
+	DeployOptions
 }
 
 // RestoreResult is what Restore did.
@@ -280,12 +277,15 @@ type RestoreResult struct {
 	Entry  *Entry
 	Counts map[string]backup.Counts
 	Notes  []string
+	Steps  []StepResult // the environment's deploy steps as they went
 }
 
 // Restore puts an environment's tables back as a backup holds them, in
-// one transaction recorded in the ledger (whose own tables go back too,
-// then gain the restore's entry). It refuses a backup of another database,
-// and takes a backup first, like any change.
+// one transaction with a ledger entry of its own that counts what it
+// wrote. git dbsync's own tables are never put back: every earlier entry
+// stays, and the applies recorded after the backup read as undone by the
+// restore. It refuses a backup of another database, and is one kind of
+// change (see change): a backup first, the environment's steps around it.
 func (w *Workspace) Restore(ctx context.Context, opts RestoreOptions) (*RestoreResult, error) {
 	env, list, err := w.Backups(opts.Env)
 	if err != nil {
@@ -305,63 +305,83 @@ func (w *Workspace) Restore(ctx context.Context, opts RestoreOptions) (*RestoreR
 		return res, fmt.Errorf("%q has no backup %q (see git dbsync backups --env %s)", env, opts.Backup, env)
 	}
 	m := res.Backup
+	c := &change{kind: "restore", env: env, name: m.ID, steps: true, deploy: opts.DeployOptions, backup: "restore " + m.ID,
+		prepare: func(ctx context.Context, s *session, t *ledger.Target, applied *ApplyResult) (*ledger.Change, error) {
+			return w.prepareRestore(t, m, opts, res, applied)
+		}}
 	applied := &ApplyResult{}
-	s, t, err := w.openChange(ctx, env, "restore", m.ID, applied)
-	res.Notes = applied.Notes
-	if err != nil {
-		return res, err
-	}
-	defer s.close()
-	defer t.Close()
+	err = w.runChange(ctx, c, applied)
+	res.Notes, res.Entry, res.Steps = applied.Notes, applied.Entry, applied.Steps
+	return res, err
+}
+
+// prepareRestore checks the backup is of this database, settles the
+// restores' lock file and asks; the change it returns plans the restore
+// inside its transaction.
+func (w *Workspace) prepareRestore(t *ledger.Target, m *Backup, opts RestoreOptions, res *RestoreResult, applied *ApplyResult) (*ledger.Change, error) {
 	if id := t.Ledger.Identity; m.Identity != "" && (id == nil || id.ID != m.Identity) {
 		have := "none"
 		if id != nil {
 			have = id.ID
 		}
-		return res, fmt.Errorf("backup %s was taken from the database with identity %s; %q has identity %s: it is another database, nothing written", m.ID, m.Identity, env, have)
+		return nil, fmt.Errorf("backup %s was taken from the database with identity %s; %q has identity %s: it is another database, nothing written", m.ID, m.Identity, t.Env, have)
 	}
-	path := t.LockPath("restore")
-	prev, err := t.Recover(path)
+	applied.LockFile = t.LockPath("restore")
+	prev, err := t.Recover(applied.LockFile)
+	applied.Notes = t.Notes
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	if opts.Confirm != nil {
 		if ok, err := opts.Confirm(m); err != nil || !ok {
-			return res, errors.Join(ErrDeclined, err)
+			return nil, errors.Join(ErrDeclined, err)
 		}
 	}
-	bk, err := s.newBackup(t, "restore "+m.ID)
+	since, err := backupLedgerSeq(m)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	entry := &Entry{ID: lock.NewID(), Kind: KindRestore, Revision: m.Revision, Commit: m.Commit, Env: env,
+	entry := &Entry{ID: lock.NewID(), Kind: KindRestore, Revision: m.Revision, Commit: m.Commit, Env: t.Env, Undoes: since,
 		At: time.Now().UTC(), Owner: lock.Me(), Version: opts.Version, Note: fmt.Sprintf("restored backup %s, taken before %s", m.ID, m.Before)}
-	lf := &lock.File{Env: env, Revision: "restore", Commit: m.Commit, State: lock.Applying,
+	lf := &lock.File{Env: t.Env, Revision: "restore", Commit: m.Commit, State: lock.Applying,
 		Apply: lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At, Note: entry.Note}}
 	lf.Supersede(prev)
-	err = t.Commit(ctx, &ledger.Change{Entry: entry, Path: path, Prev: prev, Lock: lf, Done: lock.Applied, Record: &lf.Apply,
+	return &ledger.Change{Entry: entry, Path: applied.LockFile, Prev: prev, Lock: lf, Done: lock.Applied, Record: &lf.Apply,
 		Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
-			if bk != nil {
-				if err := bk.take(ctx, tx); err != nil {
-					return nil, err
-				}
-			}
-			plan, err := backup.PlanRestore(ctx, tx, m)
+			plan, err := backup.PlanRestore(ctx, tx, appTables(m))
 			if err != nil {
 				return nil, err
 			}
 			if err := w.restoreBlocked(ctx, tx, m, plan.Deleted()); err != nil {
 				return nil, err
 			}
-			res.Counts, err = plan.Write(ctx, tx)
-			return nil, err
-		}})
-	if derr := bk.done(err == nil, entry.Target); err == nil {
-		err = derr
+			if res.Counts, err = plan.Write(ctx, tx); err != nil {
+				return nil, err
+			}
+			entry.Summary = map[string]lock.Counts{}
+			for table, c := range res.Counts {
+				if c != (backup.Counts{}) {
+					entry.Summary[table] = lock.Counts{Inserted: c.Inserted, Updated: c.Updated, Deleted: c.Deleted}
+				}
+			}
+			return nil, nil
+		}}, nil
+}
+
+// appTables is the backup without git dbsync's own tables, which
+// backups taken by earlier versions hold: a restore never puts them back.
+func appTables(m *Backup) *Backup {
+	out := *m
+	out.Tables = slices.DeleteFunc(slices.Clone(m.Tables), func(t backup.Table) bool { return config.Reserved(t.Name) })
+	return &out
+}
+
+// backupLedgerSeq is the last ledger entry when the backup was taken;
+// for a backup of an earlier version, which did not record it, the last
+// entry of the ledger table it holds.
+func backupLedgerSeq(m *Backup) (int64, error) {
+	if m.LedgerSeq > 0 {
+		return m.LedgerSeq, nil
 	}
-	if err != nil {
-		return res, err
-	}
-	res.Entry = entry
-	return res, nil
+	return backup.MaxOf(m, config.ReservedPrefix+"ledger", "seq")
 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
-	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
-	"github.com/gitdbsync/git-dbsync/gitdb/lock"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/gitdb/steps"
 )
@@ -43,9 +41,9 @@ type stepRun struct {
 	recheck bool // the checks of an apply already there, which never ran
 }
 
-// newStepRun prepares the steps of an environment for an apply of rev;
-// nil when it has none.
-func (w *Workspace) newStepRun(env string, rev repo.Rev, opts DeployOptions) (*stepRun, error) {
+// newStepRun prepares the steps of an environment around a change of
+// kind (apply, rollback, restore) to rev; nil when it has none.
+func (w *Workspace) newStepRun(kind, env string, rev repo.Rev, opts DeployOptions) (*stepRun, error) {
 	if len(w.Config.StepsOf(env, "before", "manual", "confirm", "check", "after")) == 0 {
 		return nil, nil
 	}
@@ -58,16 +56,26 @@ func (w *Workspace) newStepRun(env string, rev repo.Rev, opts DeployOptions) (*s
 		tag = rev.Name
 	}
 	return &stepRun{opts: opts, cfg: w.Config, env: env,
-		vars: []string{"DBSYNC_ENV=" + env, "DBSYNC_REVISION=" + rev.Name, "DBSYNC_COMMIT=" + rev.Commit, "DBSYNC_TAG=" + tag, "DBSYNC_DATABASE_URL=" + url}}, nil
+		vars: []string{"DBSYNC_CHANGE=" + kind, "DBSYNC_ENV=" + env, "DBSYNC_REVISION=" + rev.Name, "DBSYNC_COMMIT=" + rev.Commit, "DBSYNC_TAG=" + tag, "DBSYNC_DATABASE_URL=" + url}}, nil
+}
+
+// stepRev is the revision a change's steps are told of: its entry's,
+// named as a tag when the repository has that tag.
+func (s *session) stepRev(e *Entry) repo.Rev {
+	rev := repo.Rev{Name: e.Revision, Commit: e.Commit}
+	if r, err := s.rep.Resolve(e.Revision); err == nil && r.Tag && r.Commit == e.Commit {
+		rev.Tag = true
+	}
+	return rev
 }
 
 // uncheckedRun returns the steps to finish an apply whose checks never
 // ran (its run was killed after the commit), or nil: its before steps
 // count as done, its checks and after steps follow.
-func (w *Workspace) uncheckedRun(e *Entry, opts DeployOptions) (*stepRun, error) {
+func (w *Workspace) uncheckedRun(e *Entry, opts DeployOptions) *stepRun {
 	checks := len(w.Config.StepsOf(e.Env, "check"))
 	if e.Kind != KindApply || checks == 0 {
-		return nil, nil
+		return nil
 	}
 	passed := 0
 	for _, st := range e.Steps {
@@ -76,35 +84,38 @@ func (w *Workspace) uncheckedRun(e *Entry, opts DeployOptions) (*stepRun, error)
 		}
 	}
 	if passed >= checks {
-		return nil, nil
+		return nil
 	}
-	r, err := w.newStepRun(e.Env, repo.Rev{Name: e.Revision, Commit: e.Commit}, opts)
+	r, err := w.newStepRun(KindApply, e.Env, repo.Rev{Name: e.Revision, Commit: e.Commit}, opts)
 	if err != nil || r == nil {
-		return nil, err
+		return nil
 	}
 	r.results = slices.DeleteFunc(slices.Clone(e.Steps), func(st steps.Result) bool {
 		return st.Phase != "before" && st.Phase != "manual" && st.Phase != "confirm"
 	})
 	r.started, r.recheck = true, true
-	return r, nil
+	return r
 }
 
 // StepError is a step that failed: a before step (nothing was written),
-// or a check (the apply was rolled back).
+// or a check after the change committed (undone, for an apply).
 type StepError struct {
-	Step       steps.Result
-	RolledBack bool  // a check failed and the apply was undone
-	Rollback   error // a check failed and undoing the apply failed too
+	Step    steps.Result
+	Kind    string // the change: apply, rollback, restore
+	Undo    string // what was done about a failed check: "rolled back"; "" for nothing
+	UndoErr error  // undoing the change failed too
 }
 
 func (e *StepError) Error() string {
 	switch {
 	case e.Step.Phase != steps.Check:
 		return fmt.Sprintf("%s: nothing written; the after steps ran", e.Step)
-	case e.Rollback != nil:
-		return fmt.Sprintf("%s, and rolling the apply back failed: %v\nhint: see git dbsync status, and roll back by hand with git dbsync rollback", e.Step, e.Rollback)
+	case e.Undo == "":
+		return fmt.Sprintf("%s after the %s, which stays: the after steps ran\nhint: see git dbsync status, and decide what to do about it", e.Step, e.Kind)
+	case e.UndoErr != nil:
+		return fmt.Sprintf("%s, and rolling the %s back failed: %v\nhint: see git dbsync status, and roll back by hand with git dbsync rollback", e.Step, e.Kind, e.UndoErr)
 	}
-	return fmt.Sprintf("%s: the apply was rolled back; the after steps ran", e.Step)
+	return fmt.Sprintf("%s: the %s was %s; the after steps ran", e.Step, e.Kind, e.Undo)
 }
 
 // before asks the manual and confirm steps and runs the before commands,
@@ -171,53 +182,6 @@ func (r *stepRun) run(ctx context.Context, root string, st config.Step) steps.Re
 		Env: append([]string{"DBSYNC_PHASE=" + st.Kind}, r.vars...)})
 	r.results = append(r.results, res)
 	return res
-}
-
-// finish runs what follows an apply that began its steps: the checks
-// when it committed (a failing one rolls the apply back), then the after
-// steps; and records every step in the apply's ledger entry and lock
-// file.
-func (w *Workspace) finish(ctx context.Context, res *ApplyResult, err error, opts ApplyOptions) error {
-	r := res.steps
-	if err == nil && res.Entry != nil && (!res.Already || r.recheck) {
-		if failed := r.checks(ctx, w.Root); failed != nil {
-			se := &StepError{Step: *failed}
-			_, se.Rollback = w.Rollback(ctx, RollbackOptions{Env: r.env, Revision: res.Entry.Commit, Version: opts.Version})
-			se.RolledBack = se.Rollback == nil
-			err = se
-		}
-	}
-	r.after(ctx, w.Root)
-	if res.Entry == nil {
-		return err
-	}
-	res.Entry.Steps = r.results
-	if rerr := w.recordSteps(ctx, r.env, res, r.results); rerr != nil && err == nil {
-		err = rerr
-	}
-	return err
-}
-
-// recordSteps writes the steps into the apply's ledger entry and lock
-// file, after the change committed.
-func (w *Workspace) recordSteps(ctx context.Context, env string, res *ApplyResult, results []steps.Result) error {
-	db, _, err := w.OpenEnv(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := ledger.RecordSteps(ctx, db, res.Entry.Seq, results); err != nil {
-		return err
-	}
-	lf, err := lock.Read(res.LockFile)
-	if err != nil || lf == nil {
-		return err
-	}
-	if lf.Apply.ID == res.Entry.ID {
-		lf.Apply.Steps = results
-		return lock.Write(res.LockFile, lf)
-	}
-	return nil
 }
 
 // StepLines describes an environment's steps for a plan, in the order

@@ -31,47 +31,77 @@ type RollbackOptions struct {
 	Resolve merge.Resolution // resolve conflicts with later edits (--ours keeps them)
 	Confirm func(*Plan) (bool, error)
 	Version string
+	DeployOptions
 }
 
 // Rollback undoes what the apply of a revision changed, from the
 // before-images in the ledger. It is a three-way merge: base = what the
 // apply wrote, theirs = what was there before, ours = the target now; so
 // later edits to other rows and cells survive, and a row changed since
-// the apply is a conflict.
+// the apply is a conflict. It is one kind of change (see change), with
+// the environment's steps around it.
 func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyResult, error) {
-	res := &ApplyResult{}
-	s, t, err := w.openChange(ctx, opts.Env, "rollback", opts.Revision, res)
-	if err != nil {
-		return res, err
+	if opts.Env == "" {
+		env, err := w.Config.DefaultEnv()
+		if err != nil {
+			return nil, err
+		}
+		opts.Env = env
 	}
-	defer s.close()
-	defer t.Close()
+	c := w.rollbackChange(opts)
+	c.steps = true
+	res := &ApplyResult{}
+	return res, w.runChange(ctx, c, res)
+}
+
+// rollbackChange is the change that rolls back: Rollback's, and the undo
+// of an apply whose check failed (which runs no steps of its own).
+func (w *Workspace) rollbackChange(opts RollbackOptions) *change {
+	name := opts.Revision
+	if opts.To != "" {
+		name = "to " + opts.To
+	}
+	return &change{kind: "rollback", env: opts.Env, name: name, deploy: opts.DeployOptions, backup: "rollback of " + name,
+		prepare: func(ctx context.Context, s *session, t *ledger.Target, res *ApplyResult) (*ledger.Change, error) {
+			return s.prepareRollback(ctx, t, opts, res)
+		},
+		committed: func(t *ledger.Target, res *ApplyResult) {
+			for _, e := range res.Also {
+				markRolledBack(t.LockPath(e.Revision), e)
+			}
+		}}
+}
+
+// prepareRollback finds the applies to undo, settles the lock file of
+// the newest, plans and asks; the change it returns plans again inside
+// its transaction and must find the same rows.
+func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts RollbackOptions, res *ApplyResult) (*ledger.Change, error) {
 	undo, err := s.rollbackTargets(t.Ledger, opts)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	target := undo[0]
 	res.LockFile = t.LockPath(target.Revision)
 	lf, err := t.Recover(res.LockFile)
 	res.Notes = t.Notes
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	plan, err := s.rollbackPlan(ctx, s.db, t.Ledger, target)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	res.Plan = plan.Plan
 	for _, tp := range plan.Tables {
 		resolve(tp, opts.Resolve)
 	}
 	if plan.Unresolved() > 0 {
-		return res, &ConflictError{Plan: plan.Plan}
+		return nil, &ConflictError{Plan: plan.Plan}
 	}
 	plan.Then = undo[1:]
 	if opts.Confirm != nil {
 		if ok, err := opts.Confirm(plan.Plan); err != nil || !ok {
-			return res, errors.Join(ErrDeclined, err)
+			return nil, errors.Join(ErrDeclined, err)
 		}
 	}
 	entry := &Entry{ID: lock.NewID(), Kind: KindRollback, Revision: target.Revision, Commit: target.Commit,
@@ -83,63 +113,35 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 	prev := *lf
 	lf.State = lock.RollingBack
 	lf.Rollback = &lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At}
+	// Each older apply undone is planned in the transaction, after the
+	// newer ones were written.
+	writePlan := func(e *Entry) func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
+		return func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
+			p, err := s.rollbackPlan(ctx, tx, t.Ledger, e)
+			if err != nil {
+				return nil, err
+			}
+			if e == target && p.Fingerprint != plan.Fingerprint {
+				return nil, &TargetChangedError{Why: "rows of the target were changed"}
+			}
+			for _, tp := range p.Tables {
+				resolve(tp, opts.Resolve)
+			}
+			if p.Unresolved() > 0 { // never for the target's: the same rows give the same merge
+				return nil, &ConflictError{Plan: p.Plan}
+			}
+			return p.Tables, p.writer(tx).Write(ctx, p.Tables)
+		}
+	}
 	var then []ledger.Part
 	for _, older := range undo[1:] {
 		e := &Entry{ID: lock.NewID(), Kind: KindRollback, Revision: older.Revision, Commit: older.Commit,
 			BaseCommit: older.BaseCommit, Undoes: older.Seq, Env: s.env, At: entry.At, Owner: entry.Owner, Version: opts.Version}
 		res.Also = append(res.Also, e)
-		then = append(then, ledger.Part{Entry: e, Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
-			p, err := s.rollbackPlan(ctx, tx, t.Ledger, older)
-			if err != nil {
-				return nil, err
-			}
-			for _, tp := range p.Tables {
-				resolve(tp, opts.Resolve)
-			}
-			if p.Unresolved() > 0 {
-				return nil, &ConflictError{Plan: p.Plan}
-			}
-			return p.Tables, p.writer(tx).Write(ctx, p.Tables)
-		}})
+		then = append(then, ledger.Part{Entry: e, Write: writePlan(older)})
 	}
-	bk, err := s.newBackup(t, "rollback of "+target.Revision)
-	if err != nil {
-		return res, err
-	}
-	err = t.Commit(ctx, &ledger.Change{Entry: entry, Path: res.LockFile, Prev: &prev, Lock: lf, Done: lock.RolledBack, Record: lf.Rollback, Then: then,
-		Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
-			if bk != nil {
-				if err := bk.take(ctx, tx); err != nil {
-					return nil, err
-				}
-				res.Backup = bk.manifest
-			}
-			again, err := s.rollbackPlan(ctx, tx, t.Ledger, target)
-			if err != nil {
-				return nil, err
-			}
-			if again.Fingerprint != plan.Fingerprint {
-				return nil, &TargetChangedError{Why: "rows of the target were changed"}
-			}
-			// The same rows give the same merge as the plan shown; this one's
-			// rows translate through what the transaction read.
-			for _, tp := range again.Tables {
-				resolve(tp, opts.Resolve)
-			}
-			return again.Tables, again.writer(tx).Write(ctx, again.Tables)
-		}})
-	if derr := bk.done(err == nil, entry.Target); err == nil {
-		err = derr
-	}
-	if err != nil {
-		res.Backup = nil
-		return res, err
-	}
-	res.Entry = entry
-	for _, e := range res.Also {
-		markRolledBack(t.LockPath(e.Revision), e)
-	}
-	return res, nil
+	return &ledger.Change{Entry: entry, Path: res.LockFile, Prev: &prev, Lock: lf, Done: lock.RolledBack, Record: lf.Rollback, Then: then,
+		Write: writePlan(target)}, nil
 }
 
 // rollbackTargets lists the applies to undo, newest first: the one of

@@ -163,15 +163,10 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 	if err != nil {
 		return err
 	}
-	opts.Yes, opts.StepOutput = opts.yes, s.Err
+	opts.DeployOptions = deployOptions(s, opts.yes)
 	if opts.planFile == "" && ws.IsSelector(opts.Env) {
+		opts.Ask = nil
 		return applyMany(cmd, s, ws, opts)
-	}
-	if s.Terminal {
-		opts.Ask = func(st gitdb.Step) (bool, error) {
-			fmt.Fprintf(s.Err, "%s step: %s\nDone? [y/N] ", st.Kind, st.Text)
-			return askYes(s.In), nil
-		}
 	}
 	rendered := false
 	if opts.Confirm, err = confirmer(s, opts.yes, "apply", "git dbsync plan "+opts.Revision+envFlag(opts.Env), &rendered); err != nil {
@@ -181,6 +176,26 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 	return reportApply(s, res, err, "apply", "applied", rendered)
 }
 
+// deployOptions are how a change's steps talk to the operator: their
+// output on stderr, manual and confirm steps asked on a terminal.
+func deployOptions(s *streams, yes bool) gitdb.DeployOptions {
+	opts := gitdb.DeployOptions{Yes: yes, StepOutput: s.Err}
+	if s.Terminal {
+		opts.Ask = func(st gitdb.Step) (bool, error) {
+			fmt.Fprintf(s.Err, "%s step: %s\nDone? [y/N] ", st.Kind, st.Text)
+			return askYes(s.In), nil
+		}
+	}
+	return opts
+}
+
+// printSteps lists the steps a change ran.
+func printSteps(s *streams, steps []gitdb.StepResult) {
+	for _, st := range steps {
+		fmt.Fprintf(s.notes(), "step %s (%.1f s)\n", st, st.Seconds)
+	}
+}
+
 // reportApply prints the outcome of an apply or rollback and maps its
 // errors to exit codes.
 func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done string, rendered bool) error {
@@ -188,9 +203,7 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 		for _, n := range res.Notes {
 			warn(s.Err, "%s", n)
 		}
-		for _, st := range res.Steps {
-			fmt.Fprintf(s.notes(), "step %s (%.1f s)\n", st, st.Seconds)
-		}
+		printSteps(s, res.Steps)
 	}
 	var conflict *gitdb.ConflictError
 	var locked *gitdb.LockedError

@@ -74,12 +74,17 @@ func newRestoreCmd(s *streams) *cobra.Command {
 the start of it; see 'git dbsync backups') exactly: rows that differ are
 written back, rows added since are deleted, rows deleted since come back,
 and rows nothing changed are not touched. It runs in one transaction,
-takes a backup of its own first, and is recorded in the ledger: git
-dbsync's own ledger goes back to what the backup holds, then gains the
-restore's entry, so the environment is at the revision it was at when the
-backup was taken. A backup of another database (another identity) is
-refused, and so is a restore that would delete rows other tables' rows
-(content) still refer to: it names them.
+takes a backup of its own first, and is recorded in the ledger with the
+rows it wrote. The ledger itself is never put back: every earlier entry
+stays in 'git dbsync status', the applies recorded after the backup read
+as undone by the restore, and the environment is at the revision it was
+at when the backup was taken. A backup of another database (another
+identity) is refused, and so is a restore that would delete rows other
+tables' rows (content) still refer to: it names them.
+
+The environment's deploy steps run around it as around an apply (manual
+and confirm questions, before, check, after); a failing check is
+reported and the restore stays.
 
 On a terminal restore asks first; --yes skips the question; without a
 terminal it refuses unless --yes is given.`,
@@ -101,6 +106,7 @@ terminal it refuses unless --yes is given.`,
 				}
 			}
 			opts.Version = version
+			opts.DeployOptions = deployOptions(s, yes)
 			ws, err := s.workspace()
 			if err != nil {
 				return err
@@ -110,6 +116,7 @@ terminal it refuses unless --yes is given.`,
 				for _, n := range res.Notes {
 					warn(s.Err, "%s", n)
 				}
+				printSteps(s, res.Steps)
 			}
 			if err != nil {
 				return err

@@ -37,6 +37,12 @@ recorded after it is undone, newest first, in one transaction (a ledger
 entry each), each keeping later edits as a single rollback does; a
 conflict in any of them writes nothing. The plan shown is the newest one's.
 
+The environment's deploy steps run around it as around an apply: manual
+and confirm questions, before steps, then the rollback, then its checks
+and after steps. A failing check reports the rollback's failure and leaves
+it in place (undoing a rollback would put back the release being taken
+away); the after steps run whatever happened.
+
 On a terminal, rollback shows the plan and asks; --yes skips the question;
 without a terminal it refuses unless --yes is given.`,
 		Example: `  git dbsync rollback --env prod
@@ -72,6 +78,7 @@ func runRollback(cmd *cobra.Command, s *streams, opts *rollbackOptions) error {
 		return err
 	}
 	opts.Version = version
+	opts.DeployOptions = deployOptions(s, opts.yes)
 	ws, err := s.workspace()
 	if err != nil {
 		return err

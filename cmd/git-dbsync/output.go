@@ -353,17 +353,27 @@ func (v view) status(w io.Writer, st *gitdb.Status) {
 	if len(st.History) > 0 {
 		fmt.Fprintln(w, "\nhistory:")
 	}
+	kinds := map[int64]string{}
+	for _, e := range st.History {
+		kinds[e.Seq] = e.Kind
+	}
 	for _, e := range st.History {
 		var n lockCounts
 		for _, c := range e.Summary {
 			n.add(c.Inserted, c.Updated, c.Deleted)
 		}
 		note := ""
-		if e.UndoneBy != 0 {
+		switch {
+		case e.UndoneBy != 0 && kinds[e.UndoneBy] == gitdb.KindRestore:
+			note = fmt.Sprintf(" (undone by the restore #%d)", e.UndoneBy)
+		case e.UndoneBy != 0:
 			note = fmt.Sprintf(" (rolled back by #%d)", e.UndoneBy)
 		}
-		if e.Kind == gitdb.KindRollback {
+		switch e.Kind {
+		case gitdb.KindRollback:
 			note = fmt.Sprintf(" (undoes #%d)", e.Undoes)
+		case gitdb.KindRestore:
+			note = fmt.Sprintf(" (back to #%d)", e.Undoes)
 		}
 		if e.Note != "" {
 			note += " [" + e.Note + "]"

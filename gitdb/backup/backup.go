@@ -31,6 +31,9 @@ type Manifest struct {
 	Before   string    `json:"before"`             // the change it was taken before: "apply v1.4"
 	Revision string    `json:"revision,omitempty"` // the revision the database was at
 	Commit   string    `json:"commit,omitempty"`
+	// LedgerSeq is the last entry of the database's ledger when the backup
+	// was taken (0 for none): a restore undoes what came after it.
+	LedgerSeq int64     `json:"ledger_seq"`
 	Taken    time.Time `json:"taken"`
 	Tables   []Table   `json:"tables"`
 	Bytes    int64     `json:"bytes"`
@@ -43,18 +46,6 @@ type Table struct {
 	Columns []serialize.Column `json:"columns"`
 	Key     []string           `json:"key,omitempty"` // the primary key; none: the table is put back whole
 	Rows    int64              `json:"rows"`
-	// Absent is a table the database did not have yet: a restore empties it.
-	Absent bool `json:"absent,omitempty"`
-	// AppendOnly is a table whose rows are only ever added, numbered by
-	// column Seq (the ledger's row images): the backup holds the largest
-	// Seq, and a restore deletes the rows above it.
-	AppendOnly *AppendOnly `json:"append_only,omitempty"`
-}
-
-// AppendOnly says where an append-only table stood.
-type AppendOnly struct {
-	Column string `json:"column"`
-	Max    int64  `json:"max"`
 }
 
 // Rows counts the rows of every table.
@@ -73,10 +64,8 @@ func tableFile(dir, table string) string {
 }
 
 // Take writes a backup of tables, read through r (the change's
-// transaction), into a new directory under dir named m.ID. appendOnly
-// names, per table, the column that numbers the rows of an append-only
-// table: only where it stands is saved.
-func Take(ctx context.Context, r dialect.Reader, dir string, m *Manifest, tables []string, appendOnly map[string]string) error {
+// transaction), into a new directory under dir named m.ID.
+func Take(ctx context.Context, r dialect.Reader, dir string, m *Manifest, tables []string) error {
 	final := filepath.Join(dir, m.ID)
 	tmp := final + ".tmp"
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
@@ -84,21 +73,6 @@ func Take(ctx context.Context, r dialect.Reader, dir string, m *Manifest, tables
 	}
 	defer os.RemoveAll(tmp)
 	for _, name := range tables {
-		if col := appendOnly[name]; col != "" {
-			a := &AppendOnly{Column: col}
-			err := r.Query(ctx, "SELECT COALESCE(MAX("+r.Quote(col)+"), 0) FROM "+r.Quote(name), nil, func(v []any) error {
-				cell, err := serialize.AppendCell(nil, &serialize.Column{Type: serialize.Int}, v[0])
-				if err == nil {
-					_, err = fmt.Sscan(string(cell), &a.Max)
-				}
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("table %q: %w", name, err)
-			}
-			m.Tables = append(m.Tables, Table{Name: name, AppendOnly: a})
-			continue
-		}
 		t, err := takeTable(ctx, r, tmp, name)
 		if err != nil {
 			return fmt.Errorf("table %q: %w", name, err)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -51,9 +53,6 @@ func PlanRestore(ctx context.Context, tx dialect.Tx, m *Manifest) (*RestorePlan,
 	p := &RestorePlan{m: m}
 	for i := range m.Tables {
 		t := &m.Tables[i]
-		if t.Absent || t.AppendOnly != nil {
-			continue // git dbsync's own: Write deletes what came since
-		}
 		desc, err := tx.Describe(ctx, t.Name)
 		if err != nil {
 			return nil, fmt.Errorf("table %q: the database has no such table to restore", t.Name)
@@ -101,26 +100,9 @@ func (p *RestorePlan) Deleted() map[string]DeletedKeys {
 }
 
 // Write makes the writes: deletes children first, inserts and updates
-// parents first; git dbsync's own tables lose what came since the backup.
+// parents first.
 func (p *RestorePlan) Write(ctx context.Context, tx dialect.Tx) (map[string]Counts, error) {
 	out := map[string]Counts{}
-	for _, t := range p.m.Tables {
-		filter := ""
-		switch {
-		case t.AppendOnly != nil:
-			filter = fmt.Sprintf("%s > %d", tx.Quote(t.AppendOnly.Column), t.AppendOnly.Max)
-		case !t.Absent:
-			continue
-		}
-		if _, err := tx.Describe(ctx, t.Name); err != nil {
-			continue // an absent table still absent
-		}
-		n, err := tx.DeleteWhere(ctx, t.Name, filter)
-		if err != nil {
-			return nil, fmt.Errorf("table %q: %w", t.Name, dialect.Explain(tx, err))
-		}
-		out[t.Name] = Counts{Deleted: int(n)}
-	}
 	all := p.ops
 	fail := func(o *tableOps, err error) error {
 		return fmt.Errorf("table %q: %w", o.t.Name, dialect.Explain(tx, err))
@@ -292,3 +274,34 @@ func (r *rowFile) next() (serialize.Row, error) {
 }
 
 func (r *rowFile) close() { r.f.Close() }
+
+// MaxOf returns the largest value of an integer column in a table of the
+// backup; 0 when the backup does not hold the table.
+func MaxOf(m *Manifest, table, column string) (int64, error) {
+	i := slices.IndexFunc(m.Tables, func(t Table) bool { return t.Name == table })
+	if i < 0 {
+		return 0, nil
+	}
+	t := &m.Tables[i]
+	col := slices.IndexFunc(t.Columns, func(c serialize.Column) bool { return c.Name == column })
+	if col < 0 {
+		return 0, fmt.Errorf("backup %s: table %q has no column %q", m.ID, table, column)
+	}
+	r, err := openRows(m.Dir, t)
+	if err != nil {
+		return 0, err
+	}
+	defer r.close()
+	var top int64
+	for {
+		row, err := r.next()
+		if row == nil || err != nil {
+			return top, err
+		}
+		n, err := strconv.ParseInt(strings.Trim(string(row[col]), `"`), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s line %d: column %q: %w", r.f.Name(), r.line, column, err)
+		}
+		top = max(top, n)
+	}
+}

@@ -53,6 +53,17 @@ func Open(ctx context.Context, db dialect.Dialect, gitDir, env, op, rev string) 
 // Close releases the environment lock.
 func (t *Target) Close() { t.lock.Release() }
 
+// Reload reads the ledger again, as a change that committed left it: a
+// change that follows under the same lock (undoing an apply whose check
+// failed) starts from there.
+func (t *Target) Reload(ctx context.Context) error {
+	l, err := Read(ctx, t.DB)
+	if err == nil {
+		t.Ledger = l
+	}
+	return err
+}
+
 // IdentityError is returned when a database belongs to another environment.
 type IdentityError struct {
 	Env      string
@@ -266,9 +277,13 @@ func (t *Target) transact(ctx context.Context, c *Change) error {
 }
 
 // summarize fills in an entry's summary and table metadata from the
-// tables a change wrote.
+// tables a change wrote, adding to the counts its Write gave (a restore
+// counts the rows it put back itself).
 func summarize(e *Entry, tables []*merge.TablePlan) error {
-	e.Summary, e.Tables = map[string]lock.Counts{}, map[string]json.RawMessage{}
+	if e.Summary == nil {
+		e.Summary = map[string]lock.Counts{}
+	}
+	e.Tables = map[string]json.RawMessage{}
 	for _, t := range tables {
 		meta := t.Meta
 		raw, err := meta.MarshalMeta()

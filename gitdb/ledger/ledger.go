@@ -79,7 +79,12 @@ const (
 	KindApply    = "apply"
 	KindBaseline = "baseline" // recorded as applied without writing rows
 	KindRollback = "rollback"
-	KindRestore  = "restore" // a backup put back: the ledger as it was then, and this entry
+	// KindRestore is a backup put back. Its Undoes is the last entry the
+	// ledger held when the backup was taken: every apply recorded after
+	// that one is undone by the restore (and every rollback after it
+	// undone too), while the entries themselves stay, so the history
+	// only grows.
+	KindRestore = "restore"
 )
 
 // Identity marks a database as the target of one environment.
@@ -97,7 +102,7 @@ type Entry struct {
 	Revision   string
 	Commit     string
 	BaseCommit string
-	Undoes     int64 // rollback: the seq of the apply it undid
+	Undoes     int64 // rollback: the seq of the apply it undid; restore: the last seq of the ledger it goes back to
 	Env        string
 	At         time.Time
 	Owner      lock.Owner
@@ -188,11 +193,15 @@ func Read(ctx context.Context, db dialect.Reader) (*Ledger, error) {
 	if desc, err := db.Describe(ctx, ledgerTable); err == nil {
 		later = column(desc, "images_sha256") + ", " + column(desc, "note") + ", " + column(desc, "steps")
 	}
+	oldRestores := map[int64]bool{}
 	err = db.Query(ctx, `SELECT seq, id, kind, revision, commit_id, base_commit, undoes, env, applied_at, user_name, host, tool_version, summary, table_meta, `+later+`
 FROM `+ledgerTable+` ORDER BY seq`, nil, func(v []any) error {
 		e := Entry{Seq: integer(v[0]), ID: text(v[1]), Kind: text(v[2]), Revision: text(v[3]), Commit: text(v[4]),
 			BaseCommit: text(v[5]), Undoes: integer(v[6]), Env: text(v[7]), At: parseTime(text(v[8])),
 			Owner: lock.Owner{User: text(v[9]), Host: text(v[10])}, Version: text(v[11]), ImagesSum: text(v[14]), Note: text(v[15])}
+		if e.Kind == KindRestore && v[6] == nil {
+			oldRestores[e.Seq] = true
+		}
 		if err := json.Unmarshal([]byte(text(v[12])), &e.Summary); err != nil {
 			return fmt.Errorf("entry %d: summary: %w", e.Seq, err)
 		}
@@ -210,16 +219,36 @@ FROM `+ledgerTable+` ORDER BY seq`, nil, func(v []any) error {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", ledgerTable, err)
 	}
+	l.settle(oldRestores)
+	return l, nil
+}
+
+// settle marks, oldest first, the entries later ones undid: the apply a
+// rollback undid, and everything a restore took the database back
+// before. oldRestores are restores made before restores kept the ledger
+// (they put back the ledger itself): nothing after them needs undoing.
+func (l *Ledger) settle(oldRestores map[int64]bool) {
 	for _, e := range l.Entries {
-		if e.Kind == KindRollback {
+		switch {
+		case e.Kind == KindRollback:
 			for i := range l.Entries {
 				if l.Entries[i].Seq == e.Undoes {
 					l.Entries[i].UndoneBy = e.Seq
 				}
 			}
+		case e.Kind == KindRestore && !oldRestores[e.Seq]:
+			for i := range l.Entries {
+				x := &l.Entries[i]
+				switch {
+				case x.Seq >= e.Seq:
+				case x.Seq > e.Undoes && (x.Kind == KindApply || x.Kind == KindBaseline) && x.UndoneBy == 0:
+					x.UndoneBy = e.Seq // made after the backup: gone with the restore
+				case x.Seq <= e.Undoes && x.UndoneBy > e.Undoes:
+					x.UndoneBy = 0 // undone after the backup: back with it
+				}
+			}
 		}
 	}
-	return l, nil
 }
 
 // column selects a column a ledger of an earlier version may lack.
@@ -310,7 +339,7 @@ func writeEntry(ctx context.Context, tx dialect.Tx, e *Entry, tables []*merge.Ta
 		return err
 	}
 	var undoes any
-	if e.Undoes != 0 {
+	if e.Undoes != 0 || e.Kind == KindRestore {
 		undoes = e.Undoes
 	}
 	var base, note any

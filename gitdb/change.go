@@ -1,0 +1,238 @@
+package gitdb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
+	"github.com/gitdbsync/git-dbsync/gitdb/lock"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
+)
+
+// change is one write to an environment's database, as its kind
+// describes it. Every kind (apply, baseline, rollback, rollback --to,
+// restore, and the hooks' sync, which applies) lives the same life, in
+// the order runChange gives:
+//
+//	preflight (the target takes writes) → environment lock → identity
+//	→ prepare (the kind's lock file settled, its plan, the Confirm question)
+//	→ manual and confirm questions, before steps → backup
+//	→ write, ledger entry and lock file in one commit
+//	→ check steps (a failing one undoes the change, under the same lock)
+//	→ after steps → steps recorded → unlock
+//
+// The lock is held to the very end: a second run never sees a change
+// whose checks are still running, so it never judges them.
+type change struct {
+	kind  string // apply, rollback, restore: the lock holder's op, $DBSYNC_CHANGE for the steps
+	env   string
+	name  string // what the environment lock says the run is of: a revision, a backup
+	adopt bool   // take over a database whose identity names another environment
+	// steps runs the environment's deploy steps around the change (not
+	// for a baseline, which writes no rows, nor for the undo of a change
+	// whose check failed, whose own steps are still running).
+	steps  bool
+	deploy DeployOptions
+	// backup says what the backup is taken before ("apply v1.4"); ""
+	// takes none.
+	backup string
+	// prepare runs under the lock: it settles the kind's lock file, plans,
+	// asks Confirm, and returns the ledger change to commit, or nil when
+	// there is nothing to do (res.Already says so for an apply).
+	prepare func(ctx context.Context, s *session, t *ledger.Target, res *ApplyResult) (*ledger.Change, error)
+	// undo is the change that undoes this one's entry when a check fails;
+	// nil for kinds that are not undone (see README: which steps run for
+	// which kind).
+	undo func(e *Entry) *change
+	// committed runs once the change committed.
+	committed func(t *ledger.Target, res *ApplyResult)
+}
+
+// runChange runs a change from preflight to unlock; res is filled in as
+// it goes, so that a failure still reports what happened before it.
+func (w *Workspace) runChange(ctx context.Context, c *change, res *ApplyResult) error {
+	s, err := w.open(ctx, c.env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	t, err := s.openChange(ctx, c.kind, c.name, c.adopt, res)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	return w.runLocked(ctx, s, t, c, res)
+}
+
+// openChange checks that the session's database can take a change
+// (preflight: writable, then its identity once the lock is held), and
+// takes the environment lock; the caller closes the target.
+func (s *session) openChange(ctx context.Context, op, name string, adopt bool, res *ApplyResult) (*ledger.Target, error) {
+	if err := preflight(ctx, s.db, s.env); err != nil {
+		return nil, err
+	}
+	gitDir, err := s.gitDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.SetLockTimeout(ctx, s.ws.Config.LockTimeout(s.env)); err != nil {
+		return nil, err
+	}
+	t, err := ledger.Open(ctx, s.db, gitDir, s.env, op, name)
+	if t != nil {
+		res.Notes = t.Notes
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := t.CheckIdentity(adopt); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// ReadOnlyError is a target that cannot take a write: nothing was done.
+type ReadOnlyError struct {
+	Env, Why string
+}
+
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("%q is %s: nothing done", e.Env, e.Why)
+}
+
+// preflight refuses a database that cannot take a write (a standby, a
+// read-only file or replica) before any question, step or backup.
+func preflight(ctx context.Context, db dialect.Dialect, env string) error {
+	wc, ok := db.(interface {
+		ReadOnly(ctx context.Context) (string, error)
+	})
+	if !ok {
+		return nil
+	}
+	why, err := wc.ReadOnly(ctx)
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		return &ReadOnlyError{Env: env, Why: why}
+	}
+	return nil
+}
+
+// runLocked runs a change under the lock the caller holds.
+func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target, c *change, res *ApplyResult) error {
+	ch, err := c.prepare(ctx, s, t, res)
+	if err != nil {
+		return err
+	}
+	if ch == nil {
+		if res.Already && res.Entry != nil && c.steps {
+			// A run killed between its commit and its checks left them
+			// unrecorded: run them now, as that run would have.
+			if sr := w.uncheckedRun(res.Entry, c.deploy); sr != nil {
+				return w.finishSteps(ctx, s, t, c, sr, res, nil, res.LockFile)
+			}
+		}
+		return nil
+	}
+	var sr *stepRun
+	if c.steps {
+		if sr, err = w.newStepRun(c.kind, c.env, s.stepRev(ch.Entry), c.deploy); err != nil {
+			return err
+		}
+	}
+	if sr != nil {
+		if err := sr.before(ctx, w.Root); err != nil {
+			return w.finishSteps(ctx, s, t, c, sr, res, err, "")
+		}
+		ch.Entry.Steps, ch.Record.Steps = sr.results, sr.results
+	}
+	bk, err := s.newBackup(t, c.backup)
+	if err != nil {
+		return err
+	}
+	if bk != nil {
+		write := ch.Write
+		ch.Write = func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
+			if err := bk.take(ctx, tx); err != nil {
+				return nil, err
+			}
+			res.Backup = bk.manifest
+			return write(ctx, tx)
+		}
+	}
+	err = t.Commit(ctx, ch)
+	if derr := bk.done(err == nil, ch.Entry.Target); err == nil {
+		err = derr
+	}
+	if err != nil {
+		res.Backup = nil
+	} else {
+		res.Entry = ch.Entry
+		if c.committed != nil {
+			c.committed(t, res)
+		}
+	}
+	if sr != nil {
+		return w.finishSteps(ctx, s, t, c, sr, res, err, ch.Path)
+	}
+	return err
+}
+
+// finishSteps runs what follows a change whose steps began: its checks
+// when it committed (a failing one undoes it, under the same lock), then
+// the after steps whatever happened; and records every step in the
+// change's ledger entry and lock file.
+func (w *Workspace) finishSteps(ctx context.Context, s *session, t *ledger.Target, c *change, sr *stepRun, res *ApplyResult, err error, lockFile string) error {
+	if !sr.started {
+		return err
+	}
+	if err == nil && res.Entry != nil && (!res.Already || sr.recheck) {
+		if failed := sr.checks(ctx, w.Root); failed != nil {
+			se := &StepError{Step: *failed, Kind: c.kind}
+			if c.undo != nil {
+				se.Undo = "rolled back"
+				if se.UndoErr = t.Reload(ctx); se.UndoErr == nil {
+					se.UndoErr = w.runLocked(ctx, s, t, c.undo(res.Entry), &ApplyResult{})
+				}
+			}
+			err = se
+		}
+	}
+	sr.after(ctx, w.Root)
+	res.Steps = sr.results
+	if res.Entry == nil {
+		return err
+	}
+	res.Entry.Steps = sr.results
+	if rerr := recordSteps(ctx, t.DB, res.Entry, lockFile, sr.results); rerr != nil && err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// recordSteps writes the steps into a change's ledger entry and lock
+// file, after it committed.
+func recordSteps(ctx context.Context, db dialect.Dialect, e *Entry, lockFile string, results []StepResult) error {
+	if err := ledger.RecordSteps(ctx, db, e.Seq, results); err != nil {
+		return err
+	}
+	if lockFile == "" {
+		return nil
+	}
+	lf, err := lock.Read(lockFile)
+	if err != nil || lf == nil {
+		return err
+	}
+	switch {
+	case lf.Apply.ID == e.ID:
+		lf.Apply.Steps = results
+	case lf.Rollback != nil && lf.Rollback.ID == e.ID:
+		lf.Rollback.Steps = results
+	default:
+		return nil
+	}
+	return lock.Write(lockFile, lf)
+}
