@@ -216,4 +216,3 @@ func checkScope(p *Plan, opts PlanOptions) error {
 	}
 	return nil
 }
-

@@ -25,19 +25,19 @@ import (
 
 // Manifest describes a backup.
 type Manifest struct {
-	ID       string    `json:"id"`
-	Env      string    `json:"env"`
-	Identity string    `json:"identity,omitempty"` // the database's git dbsync identity ("" before its first apply)
-	Before   string    `json:"before"`             // the change it was taken before: "apply v1.4"
-	Revision string    `json:"revision,omitempty"` // the revision the database was at
-	Commit   string    `json:"commit,omitempty"`
+	ID       string `json:"id"`
+	Env      string `json:"env"`
+	Identity string `json:"identity,omitempty"` // the database's git dbsync identity ("" before its first apply)
+	Before   string `json:"before"`             // the change it was taken before: "apply v1.4"
+	Revision string `json:"revision,omitempty"` // the revision the database was at
+	Commit   string `json:"commit,omitempty"`
 	// LedgerSeq is the last entry of the database's ledger when the backup
 	// was taken (0 for none): a restore undoes what came after it.
 	LedgerSeq int64     `json:"ledger_seq"`
-	Taken    time.Time `json:"taken"`
-	Tables   []Table   `json:"tables"`
-	Bytes    int64     `json:"bytes"`
-	Dir      string    `json:"-"` // where it lies
+	Taken     time.Time `json:"taken"`
+	Tables    []Table   `json:"tables"`
+	Bytes     int64     `json:"bytes"`
+	Dir       string    `json:"-"` // where it lies
 }
 
 // Table is one table of a backup.
