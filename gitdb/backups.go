@@ -46,6 +46,7 @@ type taking struct {
 	dir      string
 	url      string
 	manifest *backup.Manifest
+	tables   []string // the tables to save; nil: the config and sequence tables
 }
 
 // newBackup prepares the backup of a change of env ("apply v1.4"), or
@@ -91,11 +92,13 @@ func (b *taking) take(ctx context.Context, tx dialect.Tx) error {
 	if err != nil {
 		return err
 	}
-	var tables []string
-	for _, name := range names {
-		class, _, _ := b.ws.Config.Classify(name)
-		if (class == config.ClassConfig || class == config.ClassSequence) && !config.Reserved(name) {
-			tables = append(tables, name)
+	tables := b.tables
+	if tables == nil {
+		for _, name := range names {
+			class, _, _ := b.ws.Config.Classify(name)
+			if (class == config.ClassConfig || class == config.ClassSequence) && !config.Reserved(name) {
+				tables = append(tables, name)
+			}
 		}
 	}
 	if err := backup.Take(ctx, tx, b.dir, b.manifest, tables); err != nil {

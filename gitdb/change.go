@@ -35,8 +35,11 @@ type change struct {
 	steps  bool
 	deploy DeployOptions
 	// backup says what the backup is taken before ("apply v1.4"); ""
-	// takes none.
+	// takes none. writes, when set, lists the tables the change writes,
+	// once prepared: the backup holds those (else the config and
+	// sequence tables).
 	backup string
+	writes func() []string
 	// prepare runs under the lock: it settles the kind's lock file, plans,
 	// asks Confirm, and returns the ledger change to commit, or nil when
 	// there is nothing to do (res.Already says so for an apply).
@@ -152,6 +155,9 @@ func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target,
 	bk, err := s.newBackup(t, c.backup)
 	if err != nil {
 		return err
+	}
+	if bk != nil && c.writes != nil {
+		bk.tables = c.writes()
 	}
 	if bk != nil {
 		write := ch.Write

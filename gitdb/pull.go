@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gobwas/glob"
 
@@ -18,6 +19,8 @@ import (
 	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
+	"github.com/gitdbsync/git-dbsync/gitdb/lock"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
 )
 
@@ -29,14 +32,19 @@ type PullOptions struct {
 	// Confirm, when set, is asked before anything is written, with the
 	// tables about to be replaced; false stops the pull.
 	Confirm func(*PullResult) (bool, error)
+	Version string // recorded in the ledger
+	DeployOptions
 }
 
 // PullResult is what Pull copied, or would copy when not confirmed.
 type PullResult struct {
 	From, To string
 	Tables   []PulledTable
-	Notes    []string // what was settled on the way (a stale lock)
-	Declined bool     // Confirm said no: nothing written
+	Notes    []string     // what was settled on the way (a stale lock)
+	Declined bool         // Confirm said no: nothing written
+	Steps    []StepResult // the target environment's deploy steps as they went
+	Backup   *Backup      // the backup of the target's tables taken first
+	Entry    *Entry       // the target's ledger entry of the pull
 }
 
 // PulledTable is one table a pull replaced.
@@ -86,28 +94,55 @@ func (w *Workspace) Pull(ctx context.Context, opts PullOptions) (*PullResult, er
 		return nil, err
 	}
 	defer src.close()
-	dst, err := w.open(ctx, opts.To)
+	res := &PullResult{From: opts.From, To: opts.To}
+	var copies []*tableCopy
+	c := &change{kind: KindPull, env: opts.To, name: opts.From, steps: true, deploy: opts.DeployOptions, backup: "pull from " + opts.From,
+		writes: func() []string {
+			names := make([]string, len(copies))
+			for i, c := range copies {
+				names[i] = c.result.Table
+			}
+			return names
+		},
+		prepare: func(ctx context.Context, s *session, t *ledger.Target, _ *ApplyResult) (*ledger.Change, error) {
+			res.Notes = t.Notes
+			var err error
+			if copies, err = w.preparePull(ctx, src, s, opts, res); err != nil || res.Declined {
+				return nil, err
+			}
+			entry := &Entry{ID: lock.NewID(), Kind: KindPull, Revision: "from " + opts.From, Env: s.env, At: time.Now().UTC(), Owner: lock.Me(), Version: opts.Version}
+			return &ledger.Change{Entry: entry, Load: true, Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
+				if err := w.writeCopies(ctx, tx, copies); err != nil {
+					return nil, err
+				}
+				entry.Summary = map[string]lock.Counts{}
+				for i, c := range copies {
+					res.Tables[i] = c.result
+					entry.Summary[c.result.Table] = lock.Counts{Inserted: int(c.result.Copied), Deleted: int(c.result.Deleted)}
+				}
+				return nil, nil
+			}}, nil
+		}}
+	applied := &ApplyResult{}
+	err = w.runChange(ctx, c, applied)
+	res.Steps, res.Backup, res.Entry = applied.Steps, applied.Backup, applied.Entry
 	if err != nil {
 		return nil, err
 	}
-	defer dst.close()
-	if err := dst.db.SetLockTimeout(ctx, w.Config.LockTimeout(opts.To)); err != nil {
-		return nil, err
-	}
+	return res, nil
+}
+
+// preparePull checks the target is not the source, lists the tables to
+// copy with their redaction, and asks.
+func (w *Workspace) preparePull(ctx context.Context, src, dst *session, opts PullOptions, res *PullResult) ([]*tableCopy, error) {
 	if err := sameDatabase(ctx, src.db, dst.db, opts); err != nil {
 		return nil, err
 	}
-	gitDir, err := dst.gitDir()
-	if err != nil {
-		return nil, err
-	}
-	target, err := ledger.Open(ctx, dst.db, gitDir, opts.To, "pull", "from "+opts.From)
-	if err != nil {
-		return nil, err
-	}
-	defer target.Close()
-	res := &PullResult{From: opts.From, To: opts.To, Notes: target.Notes}
 	copies, err := w.pullScope(ctx, src.db, dst.db, opts)
+	if err != nil {
+		return nil, err
+	}
+	gitDir, err := dst.gitDir()
 	if err != nil {
 		return nil, err
 	}
@@ -123,18 +158,12 @@ func (w *Workspace) Pull(ctx context.Context, opts PullOptions) (*PullResult, er
 	}
 	if opts.Confirm != nil {
 		ok, err := opts.Confirm(res)
-		if err != nil || !ok {
-			res.Declined = true
-			return res, err
+		if err != nil {
+			return nil, err
 		}
+		res.Declined = !ok
 	}
-	if err := w.copyAll(ctx, dst.db, copies); err != nil {
-		return nil, err
-	}
-	for i, c := range copies {
-		res.Tables[i] = c.result
-	}
-	return res, nil
+	return copies, nil
 }
 
 // checkPullTarget refuses an environment pull may not write into: only
@@ -253,19 +282,11 @@ func pulledClasses(withConfig bool) string {
 	return "content"
 }
 
-// copyAll replaces the tables' rows in one load transaction: the target's
-// rows in scope deleted children first, the source's copied parents first.
-func (w *Workspace) copyAll(ctx context.Context, db dialect.Dialect, copies []*tableCopy) error {
-	tx, err := db.BeginLoad(ctx)
-	if err != nil {
-		return err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			tx.Rollback()
-		}
-	}()
+// writeCopies replaces the tables' rows in the change's load
+// transaction: the target's rows in scope deleted children first, the
+// source's copied parents first.
+func (w *Workspace) writeCopies(ctx context.Context, tx dialect.Tx, copies []*tableCopy) error {
+	var err error
 	for i := len(copies) - 1; i >= 0; i-- {
 		c := copies[i]
 		if c.result.Deleted, err = c.deleteInScope(ctx, tx); err != nil {
@@ -290,14 +311,7 @@ func (w *Workspace) copyAll(ctx context.Context, db dialect.Dialect, copies []*t
 			sequences = append(sequences, name)
 		}
 	}
-	if err := dbrows.RaiseCounters(ctx, tx, sequences, maxID); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return dialect.Explain(tx, err)
-	}
-	committed = true
-	return nil
+	return dbrows.RaiseCounters(ctx, tx, sequences, maxID)
 }
 
 // redactKey is the key of the redact rules' hashes: $DBSYNC_REDACT_KEY,

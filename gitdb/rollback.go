@@ -161,7 +161,7 @@ func (s *session) rollbackTargets(l *ledger.Ledger, opts RollbackOptions) ([]*En
 	}
 	var to *Entry
 	for i := len(l.Entries) - 1; i >= 0 && to == nil; i-- {
-		if e := &l.Entries[i]; e.Kind != KindRollback && e.UndoneBy == 0 && (e.Revision == opts.To || e.Commit == commit) {
+		if e := &l.Entries[i]; (e.Kind == KindApply || e.Kind == KindBaseline) && e.UndoneBy == 0 && (e.Revision == opts.To || e.Commit == commit) {
 			to = e
 		}
 	}
@@ -172,10 +172,10 @@ func (s *session) rollbackTargets(l *ledger.Ledger, opts RollbackOptions) ([]*En
 	for i := len(l.Entries) - 1; i >= 0 && l.Entries[i].Seq > to.Seq; i-- {
 		e := &l.Entries[i]
 		switch {
-		case e.Kind == KindRollback || e.UndoneBy != 0:
+		case e.UndoneBy != 0:
 		case e.Kind == KindBaseline:
 			return nil, fmt.Errorf("%s was recorded on %q with --baseline after %s: rollback --to cannot undo it", e.Revision, s.env, to.Revision)
-		default:
+		case e.Kind == KindApply: // rollbacks, restores and pulls are not undone
 			undo = append(undo, e)
 		}
 	}

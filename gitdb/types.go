@@ -33,6 +33,7 @@ const (
 	KindBaseline = ledger.KindBaseline
 	KindRollback = ledger.KindRollback
 	KindRestore  = ledger.KindRestore
+	KindPull     = ledger.KindPull
 )
 
 // Resolution picks a side for conflicts: the target's (Ours) or the

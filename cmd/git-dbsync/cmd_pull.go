@@ -72,6 +72,8 @@ question; without a terminal it refuses unless --yes is given.`,
 					return askYes(s.In), nil
 				}
 			}
+			opts.Version = version
+			opts.DeployOptions = deployOptions(s, yes)
 			ws, err := s.workspace()
 			if err != nil {
 				return err
@@ -83,6 +85,7 @@ question; without a terminal it refuses unless --yes is given.`,
 			for _, n := range res.Notes {
 				fmt.Fprintln(s.Err, "note: "+n)
 			}
+			printSteps(s, res.Steps)
 			if res.Declined {
 				fmt.Fprintln(s.summary(), "nothing pulled")
 				return nil
@@ -102,7 +105,11 @@ question; without a terminal it refuses unless --yes is given.`,
 				}
 				fmt.Fprintln(s.Out, line)
 			}
-			fmt.Fprintf(s.summary(), "pulled %s (%s) from %q into %q\n", plural(len(res.Tables), "table"), plural(int(rows), "row"), res.From, res.To)
+			fmt.Fprintf(s.summary(), "pulled %s (%s) from %q into %q (ledger #%d)\n", plural(len(res.Tables), "table"), plural(int(rows), "row"), res.From, res.To, res.Entry.Seq)
+			if b := res.Backup; b != nil {
+				fmt.Fprintf(s.notes(), "backup %s taken first (%s, %s): git dbsync restore %s --env %s puts it back\n",
+					b.ID, plural(len(b.Tables), "table"), plural(int(b.Rows()), "row"), b.ID, b.Env)
+			}
 			return nil
 		},
 	}

@@ -378,8 +378,12 @@ func (v view) status(w io.Writer, st *gitdb.Status) {
 		if e.Note != "" {
 			note += " [" + e.Note + "]"
 		}
-		fmt.Fprintf(w, "  #%d %s %-8s %s (%s): %d inserted, %d updated, %d deleted, by %s@%s%s\n", e.Seq, e.At.Format(time.RFC3339), e.Kind,
-			e.Revision, shortCommit(e.Commit), n.ins, n.upd, n.del, e.Owner.User, e.Owner.Host, note)
+		what := e.Revision // a pull's: "from prod"
+		if e.Commit != "" {
+			what += " (" + shortCommit(e.Commit) + ")"
+		}
+		fmt.Fprintf(w, "  #%d %s %-8s %s: %d inserted, %d updated, %d deleted, by %s@%s%s\n", e.Seq, e.At.Format(time.RFC3339), e.Kind,
+			what, n.ins, n.upd, n.del, e.Owner.User, e.Owner.Host, note)
 		for _, st := range e.Steps {
 			fmt.Fprintf(w, "      step %s\n", st)
 			if !st.OK() && st.Tail != "" {

@@ -139,15 +139,19 @@ func (e *TargetChangedError) Error() string {
 // Change is one change of the target, recorded by Commit.
 type Change struct {
 	Entry *Entry // the ledger entry to write; Seq, Target, Summary and Tables are filled in
-	// The lock file: Path, its state before the change (Prev, nil when
-	// none), the state written while the change runs (Lock), the state it
-	// reaches when the change commits (Done), and the record in it that
-	// the commit finishes.
+	// The lock file: Path ("" for a change of no revision, which has
+	// none), its state before the change (Prev, nil when none), the state
+	// written while the change runs (Lock), the state it reaches when the
+	// change commits (Done), and the record in it that the commit
+	// finishes.
 	Path       string
 	Prev, Lock *lock.File
 	Done       lock.State
 	Record     *lock.Record
 	Adopt      bool // write the identity of this environment over another's
+	// Load writes in a load transaction (dialect.BeginLoad): foreign keys
+	// checked at COMMIT, nothing cascading (pull replaces whole tables).
+	Load bool
 	// Write plans the change in the transaction (reading the target as the
 	// transaction sees it) and writes it; it returns the tables written,
 	// whose ops the ledger records.
@@ -169,6 +173,9 @@ type Part struct {
 // then the lock file says it is done. When nothing commits, the lock file
 // is put back as it was.
 func (t *Target) Commit(ctx context.Context, c *Change) error {
+	if c.Path == "" {
+		return t.transact(ctx, c)
+	}
 	if c.Prev == nil {
 		if err := lock.Create(c.Path, c.Lock); err != nil {
 			return fmt.Errorf("creating the lock file: %w", err)
@@ -212,7 +219,11 @@ func (t *Target) transact(ctx context.Context, c *Change) error {
 			return err
 		}
 	}
-	tx, err := t.DB.Begin(ctx)
+	begin := t.DB.Begin
+	if c.Load {
+		begin = t.DB.BeginLoad
+	}
+	tx, err := begin(ctx)
 	if err != nil {
 		return err
 	}

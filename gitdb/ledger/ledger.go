@@ -79,6 +79,7 @@ const (
 	KindApply    = "apply"
 	KindBaseline = "baseline" // recorded as applied without writing rows
 	KindRollback = "rollback"
+	KindPull     = "pull" // rows copied from another environment (Revision names it), no revision
 	// KindRestore is a backup put back. Its Undoes is the last entry the
 	// ledger held when the backup was taken: every apply recorded after
 	// that one is undone by the restore (and every rollback after it
@@ -127,7 +128,7 @@ type Ledger struct {
 func (l *Ledger) Current() *Entry {
 	for i := len(l.Entries) - 1; i >= 0; i-- {
 		e := &l.Entries[i]
-		if e.Kind != KindRollback && e.Kind != KindRestore && e.UndoneBy == 0 {
+		if (e.Kind == KindApply || e.Kind == KindBaseline) && e.UndoneBy == 0 {
 			return e
 		}
 	}
