@@ -93,13 +93,8 @@ func (b *taking) take(ctx context.Context, tx dialect.Tx) error {
 		return err
 	}
 	tables := b.tables
-	if tables == nil {
-		for _, name := range names {
-			class, _, _ := b.ws.Config.Classify(name)
-			if (class == config.ClassConfig || class == config.ClassSequence) && !config.Reserved(name) {
-				tables = append(tables, name)
-			}
-		}
+	if tables == nil { // git dbsync's own are of no class
+		tables = b.ws.Config.OfClass(names, config.ClassConfig, config.ClassSequence)
 	}
 	if err := backup.Take(ctx, tx, b.dir, b.manifest, tables); err != nil {
 		return fmt.Errorf("taking the backup before the change (in %s): %w: nothing written\nhint: fix it, or set backup = none in [env %q] of .dbsync to go without", b.dir, err, b.env)

@@ -217,11 +217,7 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range names {
-		if class, _, _ := cfg.Classify(name); class == config.ClassSequence {
-			p.Sequences = append(p.Sequences, name)
-		}
-	}
+	p.Sequences = cfg.OfClass(names, config.ClassSequence)
 	return pl, nil
 }
 

@@ -305,13 +305,7 @@ func (w *Workspace) writeCopies(ctx context.Context, tx dialect.Tx, copies []*ta
 	if err != nil {
 		return err
 	}
-	var sequences []string
-	for _, name := range names {
-		if class, _, _ := w.Config.Classify(name); class == config.ClassSequence {
-			sequences = append(sequences, name)
-		}
-	}
-	return dbrows.RaiseCounters(ctx, tx, sequences, maxID)
+	return dbrows.RaiseCounters(ctx, tx, w.Config.OfClass(names, config.ClassSequence), maxID)
 }
 
 // redactKey is the key of the redact rules' hashes: $DBSYNC_REDACT_KEY,

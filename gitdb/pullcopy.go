@@ -325,29 +325,13 @@ func (c *tableCopy) read(ctx context.Context, send func([][]serialize.Cell)) err
 	return err
 }
 
-// appendCell appends the target's cell for a source value of column i:
-// read as the source's type, then as the target's where they differ (a
-// boolean into an integer column, JSON into text).
+// appendCell appends the target's cell for a source value of column i.
 func (c *tableCopy) appendCell(dst []byte, i int, v any) ([]byte, error) {
-	if c.srcCols[i].Type == c.dstCols[i].Type {
-		return serialize.AppendCell(dst, &c.srcCols[i], v)
-	}
-	cell, err := serialize.AppendCell(nil, &c.srcCols[i], v)
-	if err != nil {
-		return dst, err
-	}
-	val, err := serialize.Value(&c.srcCols[i], cell)
-	if err != nil {
-		return dst, err
-	}
-	if b, ok := val.(bool); ok && c.dstCols[i].Type == serialize.Int {
-		val = map[bool]int64{false: 0, true: 1}[b]
-	}
-	out, err := serialize.AppendCell(dst, &c.dstCols[i], val)
-	if err != nil {
+	out, err := serialize.AppendConverted(dst, &c.srcCols[i], &c.dstCols[i], v)
+	if err != nil && c.srcCols[i].Type != c.dstCols[i].Type {
 		return dst, fmt.Errorf("%s in %q, %s in %q: %w", c.srcCols[i].Type, c.from, c.dstCols[i].Type, c.to, err)
 	}
-	return out, nil
+	return out, err
 }
 
 // label names a row in messages: id=3, or #n in a table without a key.

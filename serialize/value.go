@@ -18,6 +18,28 @@ type Cell []byte
 // NullCell is the cell of an SQL NULL.
 var NullCell = Cell("null")
 
+// AppendConverted appends the cell of column to for a driver value of
+// column from, as another engine holds it: read as from's type, then as
+// to's where they differ (a boolean into an integer column, JSON into
+// text). It is the one conversion of values between engines.
+func AppendConverted(dst []byte, from, to *Column, v any) ([]byte, error) {
+	if from.Type == to.Type {
+		return AppendCell(dst, from, v)
+	}
+	cell, err := AppendCell(nil, from, v)
+	if err != nil {
+		return dst, err
+	}
+	val, err := Value(from, cell)
+	if err != nil {
+		return dst, err
+	}
+	if b, ok := val.(bool); ok && to.Type == Int {
+		val = map[bool]int64{false: 0, true: 1}[b]
+	}
+	return AppendCell(dst, to, val)
+}
+
 // AppendCell appends the canonical cell for v, a value as a database driver
 // returns it (nil, int64, uint64, float64, float32, bool, string, []byte,
 // time.Time), read from a column of logical type c.Type.

@@ -242,11 +242,17 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 		fmt.Fprintf(s.summary(), "%s %s (%s) on %q in the same transaction: %s (ledger #%d)\n", done, e.Revision, shortCommit(e.Commit), e.Env, entryCounts(e), e.Seq)
 	}
 	fmt.Fprintf(s.notes(), "recorded in %s\n", res.LockFile)
-	if b := res.Backup; b != nil {
+	printBackup(s, res.Backup)
+	return nil
+}
+
+// printBackup says which backup a change took first, and how to put it
+// back.
+func printBackup(s *streams, b *gitdb.Backup) {
+	if b != nil {
 		fmt.Fprintf(s.notes(), "backup %s taken first (%s, %s): git dbsync restore %s --env %s puts it back\n",
 			b.ID, plural(len(b.Tables), "table"), plural(int(b.Rows()), "row"), b.ID, b.Env)
 	}
-	return nil
 }
 
 // entryCounts says how many rows a ledger entry inserted, updated and

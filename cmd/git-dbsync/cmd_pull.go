@@ -106,10 +106,7 @@ question; without a terminal it refuses unless --yes is given.`,
 				fmt.Fprintln(s.Out, line)
 			}
 			fmt.Fprintf(s.summary(), "pulled %s (%s) from %q into %q (ledger #%d)\n", plural(len(res.Tables), "table"), plural(int(rows), "row"), res.From, res.To, res.Entry.Seq)
-			if b := res.Backup; b != nil {
-				fmt.Fprintf(s.notes(), "backup %s taken first (%s, %s): git dbsync restore %s --env %s puts it back\n",
-					b.ID, plural(len(b.Tables), "table"), plural(int(b.Rows()), "row"), b.ID, b.Env)
-			}
+			printBackup(s, res.Backup)
 			return nil
 		},
 	}

@@ -297,11 +297,24 @@ func cmdDBQuery(ts *testscript.TestScript, neg bool, args []string) {
 // dbdump ENV prints every row of every table of a database (its own
 // tables included), sorted: compare two dumps to prove nothing was written.
 func cmdDBDump(ts *testscript.TestScript, neg bool, args []string) {
+	app := len(args) == 2 && args[0] == "-app" // the application's tables only
+	if app {
+		args = args[1:]
+	}
 	if len(args) != 1 || neg {
-		ts.Fatalf("usage: dbdump ENV")
+		ts.Fatalf("usage: dbdump [-app] ENV")
 	}
 	out, err := dbtest.Dump(envURL(ts, args[0]))
 	ts.Check(err)
+	if app {
+		var kept []string
+		for _, table := range strings.SplitAfter(out, "== ") {
+			if !strings.HasPrefix(table, config.ReservedPrefix) {
+				kept = append(kept, table)
+			}
+		}
+		out = strings.Join(kept, "")
+	}
 	ts.Stdout().Write([]byte(out))
 }
 

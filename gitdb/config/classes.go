@@ -32,6 +32,18 @@ func Reserved(table string) bool {
 // OwnTables are the tables git dbsync keeps in a target.
 var OwnTables = []string{ReservedPrefix + "identity", ReservedPrefix + "ledger", ReservedPrefix + "ledger_rows"}
 
+// OfClass returns the tables among names whose class is one of classes,
+// in the order given.
+func (c *Config) OfClass(names []string, classes ...Class) []string {
+	var out []string
+	for _, name := range names {
+		if class, _, _ := c.Classify(name); slices.Contains(classes, class) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 func isClass(c Class) bool { return slices.Contains(Classes, c) }
 
 func classList() string {

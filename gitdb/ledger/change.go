@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
@@ -199,26 +200,68 @@ func (t *Target) Commit(ctx context.Context, c *Change) error {
 }
 
 // transact writes a change and its ledger entry in one transaction.
-func (t *Target) transact(ctx context.Context, c *Change) error {
+func (t *Target) transact(ctx context.Context, c *Change) (err error) {
 	ddlCommits := false
 	if d, ok := t.DB.(dialect.DDLCommits); ok {
 		ddlCommits = d.DDLCommits()
 	}
 	if ddlCommits {
 		// DDL would commit the change's transaction half-way: create the
-		// (empty) ledger tables in a transaction of their own first.
-		tx, err := t.DB.Begin(ctx)
-		if err != nil {
+		// (empty) ledger tables in a transaction of their own first, and
+		// drop them again if they were new and the change does not commit,
+		// so that a refused first change leaves the database as it was.
+		var names []string
+		if names, err = t.DB.Tables(ctx); err != nil {
 			return err
 		}
-		if err := ensure(ctx, t.DB, tx); err != nil {
-			tx.Rollback()
+		if err = t.ensureApart(ctx); err != nil {
 			return err
 		}
-		if err := tx.Commit(); err != nil {
-			return err
+		if !slices.Contains(names, ledgerTable) { // err is the result, not a shadow
+			defer func() {
+				if err != nil {
+					t.dropNew(context.WithoutCancel(ctx), names)
+				}
+			}()
 		}
 	}
+	return t.transactIn(ctx, c, ddlCommits)
+}
+
+// ensureApart creates the ledger tables in a transaction of their own.
+func (t *Target) ensureApart(ctx context.Context) error {
+	tx, err := t.DB.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := ensure(ctx, t.DB, tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// dropNew drops the ledger tables that were not among names (the tables
+// before the change), in a transaction of its own.
+func (t *Target) dropNew(ctx context.Context, names []string) {
+	tx, err := t.DB.Begin(ctx)
+	if err != nil {
+		return
+	}
+	for _, table := range []string{ledgerRowsTable, ledgerTable, identityTable} {
+		if !slices.Contains(names, table) {
+			if err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+table); err != nil {
+				tx.Rollback()
+				return
+			}
+		}
+	}
+	tx.Commit()
+}
+
+// transactIn writes the change in its transaction; created says the
+// ledger tables exist already.
+func (t *Target) transactIn(ctx context.Context, c *Change, created bool) error {
 	begin := t.DB.Begin
 	if c.Load {
 		begin = t.DB.BeginLoad
@@ -234,7 +277,7 @@ func (t *Target) transact(ctx context.Context, c *Change) error {
 		}
 	}()
 	fault.Point("after-begin")
-	if !ddlCommits {
+	if !created {
 		if err := ensure(ctx, t.DB, tx); err != nil {
 			return err
 		}
