@@ -156,4 +156,3 @@ func change(path, rev string, write func(context.Context, dialect.Tx) error) *Ch
 	return &Change{Entry: e, Path: path, Lock: lf, Done: lock.Applied, Record: &lf.Apply,
 		Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) { return nil, write(ctx, tx) }}
 }
-
