@@ -66,8 +66,14 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 	}
 	res := &ApplyResult{}
 	c := &change{kind: "apply", env: opts.Env, name: opts.Revision, adopt: opts.Adopt, steps: !opts.Baseline, deploy: opts.DeployOptions,
-		prepare: func(ctx context.Context, s *session, t *ledger.Target, res *ApplyResult) (*ledger.Change, error) {
-			return w.prepareApply(ctx, s, t, opts, res)
+		lockFile: func(*session, *ledger.Target) (string, error) {
+			if opts.LockName != "" {
+				return opts.LockName, nil
+			}
+			return opts.Revision, nil
+		},
+		prepare: func(ctx context.Context, s *session, t *ledger.Target, prev *lock.File, res *ApplyResult) (*ledger.Change, error) {
+			return w.prepareApply(ctx, s, t, opts, prev, res)
 		},
 		undo: func(e *Entry) *change {
 			return w.rollbackChange(RollbackOptions{Env: e.Env, Revision: e.Commit, Version: opts.Version})
@@ -85,22 +91,12 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 	return res, w.runChange(ctx, c, res)
 }
 
-// prepareApply settles the revision's lock file, finds whether the
-// target is at the revision already, checks what the environment
+// prepareApply finds whether the target is at the revision already
+// (prev is the revision's lock file), checks what the environment
 // requires, and plans what must be shown; it returns the change to
 // commit, which plans again inside its transaction.
-func (w *Workspace) prepareApply(ctx context.Context, s *session, t *ledger.Target, opts ApplyOptions, res *ApplyResult) (*ledger.Change, error) {
+func (w *Workspace) prepareApply(ctx context.Context, s *session, t *ledger.Target, opts ApplyOptions, prev *lock.File, res *ApplyResult) (*ledger.Change, error) {
 	rev, err := s.rep.Resolve(opts.Revision)
-	if err != nil {
-		return nil, err
-	}
-	lockName := rev.Name
-	if opts.LockName != "" {
-		lockName = opts.LockName
-	}
-	res.LockFile = t.LockPath(lockName)
-	prev, err := t.Recover(res.LockFile)
-	res.Notes = t.Notes
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +173,7 @@ func (w *Workspace) prepareApply(ctx context.Context, s *session, t *ledger.Targ
 	lf := &lock.File{Env: s.env, Revision: rev.Name, Commit: rev.Commit, BaseCommit: entry.BaseCommit, State: lock.Applying,
 		Apply: lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At}}
 	lf.Supersede(prev)
-	return &ledger.Change{Entry: entry, Path: res.LockFile, Prev: prev, Lock: lf, Done: lock.Applied, Record: &lf.Apply, Adopt: opts.Adopt,
+	return &ledger.Change{Entry: entry, Prev: prev, Lock: lf, Done: lock.Applied, Record: &lf.Apply, Adopt: opts.Adopt,
 		Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
 			if opts.Baseline {
 				return nil, nil

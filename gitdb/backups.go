@@ -304,8 +304,9 @@ func (w *Workspace) Restore(ctx context.Context, opts RestoreOptions) (*RestoreR
 	}
 	m := res.Backup
 	c := &change{kind: "restore", env: env, name: m.ID, steps: true, deploy: opts.DeployOptions, backup: "restore " + m.ID,
-		prepare: func(ctx context.Context, s *session, t *ledger.Target, applied *ApplyResult) (*ledger.Change, error) {
-			return w.prepareRestore(t, m, opts, res, applied)
+		lockFile: func(*session, *ledger.Target) (string, error) { return "restore", nil },
+		prepare: func(ctx context.Context, s *session, t *ledger.Target, prev *lock.File, _ *ApplyResult) (*ledger.Change, error) {
+			return w.prepareRestore(t, m, opts, prev, res)
 		}}
 	applied := &ApplyResult{}
 	err = w.runChange(ctx, c, applied)
@@ -313,22 +314,16 @@ func (w *Workspace) Restore(ctx context.Context, opts RestoreOptions) (*RestoreR
 	return res, err
 }
 
-// prepareRestore checks the backup is of this database, settles the
-// restores' lock file and asks; the change it returns plans the restore
+// prepareRestore checks the backup is of this database (prev is the
+// restores' lock file) and asks; the change it returns plans the restore
 // inside its transaction.
-func (w *Workspace) prepareRestore(t *ledger.Target, m *Backup, opts RestoreOptions, res *RestoreResult, applied *ApplyResult) (*ledger.Change, error) {
+func (w *Workspace) prepareRestore(t *ledger.Target, m *Backup, opts RestoreOptions, prev *lock.File, res *RestoreResult) (*ledger.Change, error) {
 	if id := t.Ledger.Identity; m.Identity != "" && (id == nil || id.ID != m.Identity) {
 		have := "none"
 		if id != nil {
 			have = id.ID
 		}
 		return nil, fmt.Errorf("backup %s was taken from the database with identity %s; %q has identity %s: it is another database, nothing written", m.ID, m.Identity, t.Env, have)
-	}
-	applied.LockFile = t.LockPath("restore")
-	prev, err := t.Recover(applied.LockFile)
-	applied.Notes = t.Notes
-	if err != nil {
-		return nil, err
 	}
 	if opts.Confirm != nil {
 		if ok, err := opts.Confirm(m); err != nil || !ok {
@@ -344,7 +339,7 @@ func (w *Workspace) prepareRestore(t *ledger.Target, m *Backup, opts RestoreOpti
 	lf := &lock.File{Env: t.Env, Revision: "restore", Commit: m.Commit, State: lock.Applying,
 		Apply: lock.Record{ID: entry.ID, Owner: entry.Owner, Started: entry.At, Note: entry.Note}}
 	lf.Supersede(prev)
-	return &ledger.Change{Entry: entry, Path: applied.LockFile, Prev: prev, Lock: lf, Done: lock.Applied, Record: &lf.Apply,
+	return &ledger.Change{Entry: entry, Prev: prev, Lock: lf, Done: lock.Applied, Record: &lf.Apply,
 		Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
 			plan, err := backup.PlanRestore(ctx, tx, appTables(m))
 			if err != nil {

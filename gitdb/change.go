@@ -16,7 +16,7 @@ import (
 // the order runChange gives:
 //
 //	preflight (the target takes writes) → environment lock → identity
-//	→ prepare (the kind's lock file settled, its plan, the Confirm question)
+//	→ the kind's lock file settled → prepare (its plan, the Confirm question)
 //	→ manual and confirm questions, before steps → backup
 //	→ write, ledger entry and lock file in one commit
 //	→ check steps (a failing one undoes the change, under the same lock)
@@ -40,16 +40,21 @@ type change struct {
 	// sequence tables).
 	backup string
 	writes func() []string
-	// prepare runs under the lock: it settles the kind's lock file, plans,
-	// asks Confirm, and returns the ledger change to commit, or nil when
-	// there is nothing to do (res.Already says so for an apply).
-	prepare func(ctx context.Context, s *session, t *ledger.Target, res *ApplyResult) (*ledger.Change, error)
+	// lockFile names, under the lock, the lock file the change is
+	// recorded in (a revision, "restore"); "" for none (a pull). The
+	// runner alone writes lock files: it settles this one against the
+	// ledger before prepare, and passes it on as it stands (prev, nil
+	// when there is none).
+	lockFile func(s *session, t *ledger.Target) (string, error)
+	// prepare runs under the lock: it plans, asks Confirm, and returns the
+	// ledger change to commit, with the lock file's states (Lock, Done,
+	// Record; Prev as the change would put back), or nil when there is
+	// nothing to do (res.Already says so for an apply).
+	prepare func(ctx context.Context, s *session, t *ledger.Target, prev *lock.File, res *ApplyResult) (*ledger.Change, error)
 	// undo is the change that undoes this one's entry when a check fails;
 	// nil for kinds that are not undone (see README: which steps run for
 	// which kind).
 	undo func(e *Entry) *change
-	// committed runs once the change committed.
-	committed func(t *ledger.Target, res *ApplyResult)
 }
 
 // runChange runs a change from preflight to unlock; res is filled in as
@@ -126,7 +131,20 @@ func preflight(ctx context.Context, db dialect.Dialect, env string) error {
 
 // runLocked runs a change under the lock the caller holds.
 func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target, c *change, res *ApplyResult) error {
-	ch, err := c.prepare(ctx, s, t, res)
+	var prev *lock.File
+	if c.lockFile != nil {
+		name, err := c.lockFile(s, t)
+		if err != nil {
+			return err
+		}
+		res.LockFile = t.LockPath(name)
+		prev, err = t.Recover(res.LockFile)
+		res.Notes = t.Notes
+		if err != nil {
+			return err
+		}
+	}
+	ch, err := c.prepare(ctx, s, t, prev, res)
 	if err != nil {
 		return err
 	}
@@ -140,6 +158,7 @@ func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target,
 		}
 		return nil
 	}
+	ch.Path = res.LockFile
 	var sr *stepRun
 	if c.steps {
 		if sr, err = w.newStepRun(c.kind, c.env, s.stepRev(ch.Entry), c.deploy); err != nil {
@@ -177,8 +196,8 @@ func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target,
 		res.Backup = nil
 	} else {
 		res.Entry = ch.Entry
-		if c.committed != nil {
-			c.committed(t, res)
+		for _, e := range res.Also { // rollback --to: the older applies' lock files
+			markRolledBack(t.LockPath(e.Revision), e)
 		}
 	}
 	if sr != nil {
@@ -241,4 +260,18 @@ func recordSteps(ctx context.Context, db dialect.Dialect, e *Entry, lockFile str
 		return nil
 	}
 	return lock.Write(lockFile, lf)
+}
+
+// markRolledBack records in a revision's lock file that a rollback --to
+// undid its apply along with a later one's (whose lock file the change
+// itself kept).
+func markRolledBack(path string, e *Entry) {
+	lf, err := lock.Read(path)
+	if err != nil || lf == nil || lf.State != lock.Applied {
+		return
+	}
+	finished := e.At
+	lf.State = lock.RolledBack
+	lf.Rollback = &lock.Record{ID: e.ID, Owner: e.Owner, Started: e.At, Finished: &finished, Ledger: e.Seq, Tables: e.Summary}
+	lock.Write(path, lf)
 }

@@ -104,7 +104,7 @@ func (w *Workspace) Pull(ctx context.Context, opts PullOptions) (*PullResult, er
 			}
 			return names
 		},
-		prepare: func(ctx context.Context, s *session, t *ledger.Target, _ *ApplyResult) (*ledger.Change, error) {
+		prepare: func(ctx context.Context, s *session, t *ledger.Target, _ *lock.File, _ *ApplyResult) (*ledger.Change, error) {
 			res.Notes = t.Notes
 			var err error
 			if copies, err = w.preparePull(ctx, src, s, opts, res); err != nil || res.Declined {

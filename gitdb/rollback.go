@@ -62,31 +62,27 @@ func (w *Workspace) rollbackChange(opts RollbackOptions) *change {
 		name = "to " + opts.To
 	}
 	return &change{kind: "rollback", env: opts.Env, name: name, deploy: opts.DeployOptions, backup: "rollback of " + name,
-		prepare: func(ctx context.Context, s *session, t *ledger.Target, res *ApplyResult) (*ledger.Change, error) {
-			return s.prepareRollback(ctx, t, opts, res)
-		},
-		committed: func(t *ledger.Target, res *ApplyResult) {
-			for _, e := range res.Also {
-				markRolledBack(t.LockPath(e.Revision), e)
+		lockFile: func(s *session, t *ledger.Target) (string, error) {
+			undo, err := s.rollbackTargets(t.Ledger, opts)
+			if err != nil {
+				return "", err
 			}
+			return undo[0].Revision, nil
+		},
+		prepare: func(ctx context.Context, s *session, t *ledger.Target, lf *lock.File, res *ApplyResult) (*ledger.Change, error) {
+			return s.prepareRollback(ctx, t, opts, lf, res)
 		}}
 }
 
-// prepareRollback finds the applies to undo, settles the lock file of
-// the newest, plans and asks; the change it returns plans again inside
+// prepareRollback finds the applies to undo (lf is the newest one's
+// lock file), plans and asks; the change it returns plans again inside
 // its transaction and must find the same rows.
-func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts RollbackOptions, res *ApplyResult) (*ledger.Change, error) {
+func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts RollbackOptions, lf *lock.File, res *ApplyResult) (*ledger.Change, error) {
 	undo, err := s.rollbackTargets(t.Ledger, opts)
 	if err != nil {
 		return nil, err
 	}
 	target := undo[0]
-	res.LockFile = t.LockPath(target.Revision)
-	lf, err := t.Recover(res.LockFile)
-	res.Notes = t.Notes
-	if err != nil {
-		return nil, err
-	}
 	plan, err := s.rollbackPlan(ctx, s.db, t.Ledger, target)
 	if err != nil {
 		return nil, err
@@ -140,7 +136,7 @@ func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts Ro
 		res.Also = append(res.Also, e)
 		then = append(then, ledger.Part{Entry: e, Write: writePlan(older)})
 	}
-	return &ledger.Change{Entry: entry, Path: res.LockFile, Prev: &prev, Lock: lf, Done: lock.RolledBack, Record: lf.Rollback, Then: then,
+	return &ledger.Change{Entry: entry, Prev: &prev, Lock: lf, Done: lock.RolledBack, Record: lf.Rollback, Then: then,
 		Write: writePlan(target)}, nil
 }
 
@@ -183,20 +179,6 @@ func (s *session) rollbackTargets(l *ledger.Ledger, opts RollbackOptions) ([]*En
 		return nil, fmt.Errorf("%q is at %s already: nothing to roll back", s.env, to.Revision)
 	}
 	return undo, nil
-}
-
-// markRolledBack records in a revision's lock file that a rollback --to
-// undid its apply along with a later one's (whose lock file the change
-// itself kept).
-func markRolledBack(path string, e *Entry) {
-	lf, err := lock.Read(path)
-	if err != nil || lf == nil || lf.State != lock.Applied {
-		return
-	}
-	finished := e.At
-	lf.State = lock.RolledBack
-	lf.Rollback = &lock.Record{ID: e.ID, Owner: e.Owner, Started: e.At, Finished: &finished, Ledger: e.Seq, Tables: e.Summary}
-	lock.Write(path, lf)
 }
 
 // rollbackTarget finds the apply to undo: the last one, or the last of rev.
