@@ -73,34 +73,6 @@ func (w *Workspace) runChange(ctx context.Context, c *change, res *ApplyResult) 
 	return w.runLocked(ctx, s, t, c, res)
 }
 
-// openChange checks that the session's database can take a change
-// (preflight: writable, then its identity once the lock is held), and
-// takes the environment lock; the caller closes the target.
-func (s *session) openChange(ctx context.Context, op, name string, adopt bool, res *ApplyResult) (*ledger.Target, error) {
-	if err := preflight(ctx, s.db, s.env); err != nil {
-		return nil, err
-	}
-	gitDir, err := s.gitDir()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.db.SetLockTimeout(ctx, s.ws.Config.LockTimeout(s.env)); err != nil {
-		return nil, err
-	}
-	t, err := ledger.Open(ctx, s.db, gitDir, s.env, op, name)
-	if t != nil {
-		res.Notes = t.Notes
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := t.CheckIdentity(adopt); err != nil {
-		t.Close()
-		return nil, err
-	}
-	return t, nil
-}
-
 // ReadOnlyError is a target that cannot take a write: nothing was done.
 type ReadOnlyError struct {
 	Env, Why string

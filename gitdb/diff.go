@@ -51,7 +51,7 @@ func runOnce(_ string, fn func() error) error { return fn() }
 
 // Diff compares two of: a revision, the working tree, a database.
 func (w *Workspace) Diff(ctx context.Context, opts DiffOptions) (*DiffResult, error) {
-	s, err := w.openToRead(ctx, opts.Env)
+	s, err := w.openRead(ctx, opts.Env)
 	if err != nil && (opts.UseDB || opts.To == "") {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (w *Workspace) Diff(ctx context.Context, opts DiffOptions) (*DiffResult, er
 	switch {
 	case opts.Env2 != "":
 		var other *session
-		if other, err = w.openToRead(ctx, opts.Env2); err != nil {
+		if other, err = w.openRead(ctx, opts.Env2); err != nil {
 			return nil, err
 		}
 		defer other.close()

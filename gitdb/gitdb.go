@@ -19,7 +19,6 @@ import (
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/postgres"
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/sqlite" // the embedded default engine
 	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
-	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/internal/progress"
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -68,98 +67,6 @@ func (w *Workspace) OpenEnv(ctx context.Context, env string) (dialect.Dialect, s
 		return nil, env, fmt.Errorf("environment %q (url from %s): %w", env, source, err)
 	}
 	return db, env, nil
-}
-
-// session is an open workspace, repository and (unless only the
-// repository is needed) target database.
-type session struct {
-	ws  *Workspace
-	rep *repo.Repo
-	db  dialect.Dialect
-	env string
-}
-
-func (w *Workspace) open(ctx context.Context, env string) (*session, error) {
-	s, err := w.openRepoOnly()
-	if err != nil {
-		return nil, err
-	}
-	if s.db, s.env, err = w.OpenEnv(ctx, env); err != nil {
-		s.rep.Close()
-		return nil, err
-	}
-	return s, nil
-}
-
-// openToRead opens an environment whose database is only read: its
-// session is made read-only.
-func (w *Workspace) openToRead(ctx context.Context, env string) (*session, error) {
-	s, err := w.open(ctx, env)
-	if err == nil {
-		if err = s.db.SetReadOnly(ctx); err != nil {
-			s.close()
-			return nil, err
-		}
-	}
-	return s, err
-}
-
-// openLedger opens an environment to read and reads its ledger; the
-// caller closes the session.
-func (w *Workspace) openLedger(ctx context.Context, env string) (*session, *ledger.Ledger, error) {
-	s, err := w.openToRead(ctx, env)
-	if err != nil {
-		return nil, nil, err
-	}
-	l, err := ledger.Read(ctx, s.db)
-	if err != nil {
-		s.close()
-		return nil, nil, err
-	}
-	return s, l, nil
-}
-
-// openAt opens an environment and resolves the revision to apply to it.
-func (w *Workspace) openAt(ctx context.Context, env, rev string) (*session, repo.Rev, error) {
-	s, err := w.open(ctx, env)
-	if err != nil {
-		return nil, repo.Rev{}, err
-	}
-	r, err := s.rep.Resolve(rev)
-	if err != nil {
-		s.close()
-		return nil, repo.Rev{}, err
-	}
-	return s, r, nil
-}
-
-// openRepoOnly opens the repository without a database.
-func (w *Workspace) openRepoOnly() (*session, error) {
-	rep, err := repo.Open(w.Root)
-	if err != nil {
-		return nil, err
-	}
-	return &session{ws: w, rep: rep}, nil
-}
-
-func (s *session) close() {
-	if s.db != nil {
-		s.db.Close()
-	}
-	s.rep.Close()
-}
-
-// gitDir returns the repository's common git directory.
-func (s *session) gitDir() (string, error) { return s.rep.CommonDir() }
-
-// haveCommitOf checks that the repository has the commit a ledger entry
-// names (an apply made from a clone that pushed nothing, or a gc).
-func (s *session) haveCommitOf(e *Entry) error {
-	if s.rep.HasCommit(e.Commit) {
-		return nil
-	}
-	return fmt.Errorf("the target is at %s (commit %.12s), which this repository does not have\nhint: fetch it (git fetch --tags) and try again",
-		e.Revision, e.Commit)
 }
 
 // fileSet is the files of a revision or of the working tree: its .dbsync

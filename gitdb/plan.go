@@ -124,7 +124,7 @@ func (e *ConflictError) Error() string {
 // Plan computes what applying a revision to an environment would do,
 // writing nothing.
 func (w *Workspace) Plan(ctx context.Context, opts PlanOptions) (*Plan, error) {
-	s, err := w.openToRead(ctx, opts.Env)
+	s, err := w.openRead(ctx, opts.Env)
 	if err != nil {
 		return nil, err
 	}

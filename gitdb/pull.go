@@ -89,7 +89,7 @@ func (w *Workspace) Pull(ctx context.Context, opts PullOptions) (*PullResult, er
 	if err := w.checkPullTarget(opts.To); err != nil {
 		return nil, err
 	}
-	src, err := w.openToRead(ctx, opts.From)
+	src, err := w.openRead(ctx, opts.From)
 	if err != nil {
 		return nil, err
 	}

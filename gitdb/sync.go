@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 )
@@ -47,19 +46,15 @@ func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, e
 	if head == "" {
 		return nil, nil // no commit yet: nothing to be in step with
 	}
-	s, err := w.open(ctx, opts.Env)
+	s, l, err := w.openLedger(ctx, opts.Env)
 	if err != nil {
 		return nil, err
 	}
-	l, err := ledger.Read(ctx, s.db)
 	env, known := s.env, false
-	if cur := l.Current(); err == nil && cur != nil {
+	if cur := l.Current(); cur != nil {
 		known = s.rep.HasCommit(cur.Commit)
 	}
 	s.close()
-	if err != nil {
-		return nil, err
-	}
 	if !known {
 		// Nothing recorded (or a commit this clone lacks): the database is
 		// taken to be in step with the commit checked out before, plus
