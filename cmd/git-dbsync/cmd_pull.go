@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -138,12 +137,22 @@ func pullScopeLine(t gitdb.PulledTable) string {
 	return line
 }
 
-// askYes reads an answer; only y or yes is yes.
+// askYes reads an answer; only y or yes is yes. It reads a byte at a
+// time, up to the end of the line: a change may ask several questions
+// (its confirmation, then its manual steps), and a buffer would swallow
+// the answers to the later ones.
 func askYes(in io.Reader) bool {
-	line, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && line == "" {
-		return false
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := in.Read(b)
+		if n == 1 && b[0] != '\n' {
+			line = append(line, b[0])
+		}
+		if err != nil || (n == 1 && b[0] == '\n') {
+			break
+		}
 	}
-	answer := strings.ToLower(strings.TrimSpace(line))
+	answer := strings.ToLower(strings.TrimSpace(string(line)))
 	return answer == "y" || answer == "yes"
 }

@@ -130,7 +130,9 @@ func TestPullRestoreAndManualStepsAsk(t *testing.T) {
 	if code != exitError || !strings.Contains(out, `Restore backup `) || !strings.Contains(out, "before apply v1") || query(prod, "SELECT v FROM s") != "edited\n" {
 		t.Fatalf("restore, answer n: exit %d\n%s", code, out)
 	}
-	if code, out = dbsync("y\n", "restore", "--env", "prod"); code != 0 || query(prod, "SELECT count(*) FROM s") != "0\n" {
+	// The restore asks, then its manual step does, as an apply's would.
+	if code, out = dbsync("y\ny\n", "restore", "--env", "prod"); code != 0 || query(prod, "SELECT count(*) FROM s") != "0\n" ||
+		!strings.Contains(out, "manual step: tell the team\nDone? [y/N]") {
 		t.Fatalf("restore, answer y: exit %d\n%s", code, out)
 	}
 }
