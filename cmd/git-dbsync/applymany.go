@@ -28,7 +28,7 @@ func applyMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, opts *applyO
 	}
 	targets, err := ws.Targets(opts.Env)
 	if err != nil {
-		return &codedError{code: exitUsage, err: err}
+		return &usageError{err}
 	}
 	if !opts.yes {
 		if !s.Terminal {
@@ -87,7 +87,7 @@ func applyMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, opts *applyO
 	}
 	fmt.Fprintf(s.summary(), "%d of %s at %s\n", ok, plural(len(targets), "environment"), opts.Revision)
 	if first != nil {
-		return &silentError{code: exitCode(first)}
+		return &reportedError{first} // each environment has had its line
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
@@ -40,16 +42,13 @@ The exit status is git commit's.`,
 			if err != nil {
 				return err
 			}
-			code, err := ws.Commit(cmd.Context(), gitdb.CommitOptions{Args: args, Version: version,
+			err = ws.Commit(cmd.Context(), gitdb.CommitOptions{Args: args, Version: version,
 				Stdin: s.In, Stdout: s.Out, Stderr: s.Err, Env: []string{stagedEnv + "=1"},
 				Staged: func(res *gitdb.HookResult) { reportHook(s, res) }})
-			if err != nil {
-				return hookError(s, "commit", err)
+			if errors.As(err, new(*gitdb.GitExitError)) {
+				return err // git has said why
 			}
-			if code != 0 {
-				return &silentError{code: code}
-			}
-			return nil
+			return hookError(s, "commit", err)
 		},
 	}
 	return cmd

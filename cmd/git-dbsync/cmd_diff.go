@@ -36,7 +36,8 @@ keys, references and codecs: rows whose ids differ between two databases
 but whose keys match are the same rows. --table narrows the diff to the
 tables matching its globs (repeatable).
 A change inside a JSON value is shown as its path. With --exit-code the exit
-status is 1 when there are differences. --json prints the differences as
+status is 2 when there are differences, as for plan --exit-code and export
+--check (1 is an error). --json prints the differences as
 JSON (schemas/diff.schema.json).`,
 		Example: `  git dbsync diff
   git dbsync diff v1.3 v1.4
@@ -83,14 +84,14 @@ JSON (schemas/diff.schema.json).`,
 				s.view.diff(s.Out, d)
 			}
 			if opts.exitCode && len(d.Tables) > 0 {
-				return &silentError{code: exitError}
+				return &changesError{}
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringArrayVar(&opts.envs, "env", nil, "environment whose database to compare (twice: two databases)")
 	cmd.Flags().StringArrayVar(&opts.Tables, "table", nil, "only the tables matching `GLOB` (repeatable)")
-	cmd.Flags().BoolVar(&opts.exitCode, "exit-code", false, "exit 1 when there are differences")
+	cmd.Flags().BoolVar(&opts.exitCode, "exit-code", false, "exit 2 when there are differences")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the differences as JSON")
 	return cmd
 }

@@ -79,7 +79,7 @@ The export directory must have no uncommitted changes.`,
 				}
 				fmt.Fprintf(s.summary(), "drafted %s into %s with %s\n", what, where, plural(conflicts, "conflict"))
 				fmt.Fprintln(s.Err, "hint: resolve the rows between conflict markers, then commit")
-				return &silentError{code: exitConflicts}
+				return &unresolvedError{}
 			default:
 				fmt.Fprintf(s.summary(), "drafted %s into %s/\n", what, ws.Config.Dir)
 				fmt.Fprintf(s.Err, "hint: review with 'git diff %s', then commit\n", ws.Config.Dir)

@@ -29,14 +29,7 @@ as "git dbsync merge-file %O %A %B %P".`,
 			if err != nil {
 				return err
 			}
-			n, err := gitdb.MergeFile(root, args[0], args[1], args[2], args[3])
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return &silentError{code: min(n, 127)}
-			}
-			return nil
+			return gitdb.MergeFile(root, args[0], args[1], args[2], args[3])
 		},
 	}
 }

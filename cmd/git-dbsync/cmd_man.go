@@ -54,7 +54,7 @@ func newManViewerCmd(s *streams) *cobra.Command {
 				c := exec.Command(man, page)
 				c.Stdin, c.Stdout, c.Stderr = s.In, s.Out, s.Err
 				if err := c.Run(); err != nil {
-					return &silentError{code: exitError}
+					return &reportedError{err} // man has said why
 				}
 				return nil
 			}

@@ -64,7 +64,7 @@ drifted, the tags pending, and those that cannot be read. The exit status is
 func statusMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, spec string) error {
 	targets, err := ws.Targets(spec)
 	if err != nil {
-		return &codedError{code: exitUsage, err: err}
+		return &usageError{err}
 	}
 	fmt.Fprintf(s.Out, "%-24s %-28s %-12s %s\n", "environment", "at", "drift", "pending")
 	failed := 0
@@ -87,7 +87,7 @@ func statusMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, spec string
 		fmt.Fprintf(s.Out, "%-24s %-28s %-12s %s\n", env, at, plural(len(st.Drift), "table"), strings.Join(pending, " "))
 	}
 	if failed > 0 {
-		return &silentError{code: exitError}
+		return &reportedError{fmt.Errorf("%s cannot be read", plural(failed, "environment"))}
 	}
 	return nil
 }
