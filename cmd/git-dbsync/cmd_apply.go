@@ -178,12 +178,12 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 		return err
 	}
 	res, err := ws.Apply(cmd.Context(), opts.ApplyOptions)
-	return reportApply(s, res, err, "apply", "applied", rendered)
+	return reportApply(cmd, s, res, err, "apply", "applied", rendered)
 }
 
-// reportApply prints the outcome of an apply or rollback and maps its
-// errors to exit codes.
-func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done string, rendered bool) error {
+// reportApply prints the outcome of an apply or rollback (cmd), and what
+// to do about its errors.
+func reportApply(cmd *cobra.Command, s *streams, res *gitdb.ApplyResult, err error, verb, done string, rendered bool) error {
 	if res != nil {
 		for _, n := range res.Notes {
 			warn(s.Err, "%s", n)
@@ -198,7 +198,7 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 	switch {
 	case errors.As(err, &conflict):
 		s.view.plan(s.forPeople(), conflict.Plan, "conflicts: "+verb)
-		return fmt.Errorf("%w; nothing written\nhint: resolve them with --ours (keep the target's values) or --theirs (take the revision's), one at a time with --resolve TABLE:KEY[:COLUMN]=ours|theirs, or set [table] merge in .dbsync", err)
+		return fmt.Errorf("%w; nothing written\nhint: %s", err, resolveHint(cmd, "them"))
 	case errors.As(err, &locked):
 		return fmt.Errorf("%w\nhint: wait for it to finish; if its process is gone, the next run clears the lock", err)
 	case errors.As(err, &busy):
@@ -234,6 +234,21 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 			b.ID, plural(len(b.Tables), "table"), plural(int(b.Rows()), "row"), b.ID, b.Env)
 	}
 	return nil
+}
+
+// resolveHint says how to resolve conflicts (what) with the flags cmd
+// has: --ours and --theirs, as its help says them, and --resolve for one
+// at a time where it has it.
+func resolveHint(cmd *cobra.Command, what string) string {
+	side := func(name string) string {
+		f := cmd.Flags().Lookup(name)
+		return "--" + name + " (" + strings.TrimPrefix(f.Usage, "resolve conflicts by ") + ")"
+	}
+	hint := "resolve " + what + " with " + side("ours") + " or " + side("theirs")
+	if cmd.Flags().Lookup("resolve") != nil {
+		hint += ", one at a time with --resolve TABLE:KEY[:COLUMN]=ours|theirs"
+	}
+	return hint + ", or set [table] merge in .dbsync"
 }
 
 // entryCounts says how many rows a ledger entry inserted, updated and

@@ -157,7 +157,7 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		fmt.Fprintf(s.Err, "hint: %q is already at %s; apply would do nothing\n", plan.Env, plan.Rev.Name)
 	}
 	if plan.Unresolved() > 0 {
-		fmt.Fprintln(s.Err, "hint: resolve the conflicts with --ours (keep the target's values) or --theirs (take the revision's), one at a time with --resolve TABLE:KEY[:COLUMN]=ours|theirs, or set [table] merge in .dbsync")
+		fmt.Fprintln(s.Err, "hint: "+resolveHint(cmd, "the conflicts"))
 	}
 	return planExit(opts, saved.Summary, saved.Blocked)
 }
