@@ -77,8 +77,10 @@ the environments .dbsync and git config name (shop-*), or a [group "name"]
 of .dbsync (env = names or globs). --jobs N applies to N at once, each in its
 own transaction with its own lock and ledger entry; one that fails or
 conflicts never stops the others (--fail-fast starts no new one after a
-failure). A line per environment is printed as it finishes, then a table. A
-re-run skips those already at the revision. The exit status is 0 only when
+failure). A line per environment is printed as it finishes, then a table. On
+a terminal, the manual and confirm steps of each environment are asked, one
+question at a time, each naming its environment. A re-run skips those
+already at the revision. The exit status is 0 only when
 every one is at the revision, else that of the first, in the order given,
 that is not.
 

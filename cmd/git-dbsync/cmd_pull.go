@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -134,12 +133,23 @@ func pullScopeLine(t gitdb.PulledTable) string {
 	return line
 }
 
-// askYes reads an answer; only y or yes is yes.
+// askYes reads an answer; only y or yes is yes. It reads one byte at a
+// time, up to the end of the line and no further, so that the next
+// question (an apply's manual steps, environment after environment) gets
+// the next line.
 func askYes(in io.Reader) bool {
-	line, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && line == "" {
-		return false
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := in.Read(b)
+		if n == 1 && b[0] == '\n' {
+			break
+		}
+		line = append(line, b[:n]...)
+		if err != nil {
+			break
+		}
 	}
-	answer := strings.ToLower(strings.TrimSpace(line))
+	answer := strings.ToLower(strings.TrimSpace(string(line)))
 	return answer == "y" || answer == "yes"
 }
