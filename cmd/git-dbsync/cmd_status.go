@@ -33,31 +33,34 @@ drifted, the tags pending, and those that cannot be read. The exit status is
 		Example: `  git dbsync status --env prod
   git dbsync status --env shops`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ws, err := s.workspace()
-			if err != nil {
-				return err
-			}
-			if ws.IsSelector(opts.env) {
-				if opts.json {
-					return usageErrorf("--json reports one environment: name one with --env")
-				}
-				return statusMany(cmd, s, ws, opts.env)
-			}
-			st, err := ws.Status(cmd.Context(), opts.env)
-			if err != nil {
-				return err
-			}
-			if opts.json {
-				return writeJSON(s.Out, st.Report())
-			}
-			s.view.status(s.Out, st)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runStatus(cmd, s, opts) },
 	}
 	envVar(cmd.Flags(), &opts.env, "", "environment (default: dev, or the only one)")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the status as JSON")
 	return cmd
+}
+
+// runStatus shows where an environment, or several, stand.
+func runStatus(cmd *cobra.Command, s *streams, opts *statusOptions) error {
+	ws, err := s.workspace()
+	if err != nil {
+		return err
+	}
+	if ws.IsSelector(opts.env) {
+		if opts.json {
+			return usageErrorf("--json reports one environment: name one with --env")
+		}
+		return statusMany(cmd, s, ws, opts.env)
+	}
+	st, err := ws.Status(cmd.Context(), opts.env)
+	if err != nil {
+		return err
+	}
+	if opts.json {
+		return writeJSON(s.Out, st.Report())
+	}
+	s.view.status(s.Out, st)
+	return nil
 }
 
 // statusMany prints one row per environment an --env selector names.
