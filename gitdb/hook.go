@@ -205,9 +205,18 @@ type CommitOptions struct {
 // and runs git commit with the given options, so that a change made only
 // in the database becomes a commit (git decides whether there is anything
 // to commit before any hook runs). While git concludes a merge or the
-// like, the export directory is left as resolved. It returns git commit's
-// exit code.
-func (w *Workspace) Commit(ctx context.Context, opts CommitOptions) (int, error) {
+// like, the export directory is left as resolved. A failing git commit is
+// a *GitExitError with its exit code.
+func (w *Workspace) Commit(ctx context.Context, opts CommitOptions) error {
+	code, err := w.commit(ctx, opts)
+	if err == nil && code != 0 {
+		return &GitExitError{Command: "commit", Code: code}
+	}
+	return err
+}
+
+// commit is Commit, returning git commit's exit code.
+func (w *Workspace) commit(ctx context.Context, opts CommitOptions) (int, error) {
 	res := &HookResult{}
 	if op := repo.InProgress(w.Root); op != "" {
 		res.Skipped = fmt.Sprintf("concluding a %s: %s/ is committed as resolved, and the database follows once the commit exists", op, w.Config.Dir)

@@ -19,10 +19,20 @@ import (
 
 // MergeFile is the git merge driver of exported files ("git dbsync
 // merge-file %O %A %B %P"): it merges a row file or a lines file by key
-// and by cell with the merge engine of apply, writes the result over ours
-// and returns the number of conflicts, each left between conflict markers
-// for a person to resolve. Other files get git's own text merge.
-func MergeFile(root, base, ours, theirs, name string) (int, error) {
+// and by cell with the merge engine of apply and writes the result over
+// ours. Conflicts are left between conflict markers for a person to
+// resolve, and reported as a *MergeConflictsError with their number.
+// Other files get git's own text merge.
+func MergeFile(root, base, ours, theirs, name string) error {
+	n, err := mergeFile(root, base, ours, theirs, name)
+	if err == nil && n > 0 {
+		return &MergeConflictsError{N: n}
+	}
+	return err
+}
+
+// mergeFile is MergeFile, returning the number of conflicts.
+func mergeFile(root, base, ours, theirs, name string) (int, error) {
 	name = filepath.ToSlash(name)
 	var tableDir string
 	switch {

@@ -1,6 +1,7 @@
 package gitdb
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,10 +38,12 @@ func TestMergeFileLines(t *testing.T) {
 {"a":4,"t":"four"}
 {"a":10,"t":"ten"}
 `)
-	n, err := MergeFile(root, base, ours, theirs, "db/links/rows.jsonl")
-	if err != nil {
-		t.Fatal(err)
+	err := MergeFile(root, base, ours, theirs, "db/links/rows.jsonl")
+	var conflicts *MergeConflictsError
+	if !errors.As(err, &conflicts) {
+		t.Fatalf("got %v, want conflicts", err)
 	}
+	n := conflicts.N
 	got, _ := os.ReadFile(ours)
 	want := `{"a":0,"t":"zero"}
 {"a":1,"t":"one (ours)"}

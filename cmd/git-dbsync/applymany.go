@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -28,15 +27,14 @@ func applyMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, opts *applyO
 	}
 	targets, err := ws.Targets(opts.Env)
 	if err != nil {
-		return &codedError{code: exitUsage, err: err}
+		return &usageError{err}
 	}
 	if !opts.yes {
 		if !s.Terminal {
 			return unconfirmed("apply to "+plural(len(targets), "environment"), "review with 'git dbsync plan "+opts.Revision+" --env NAME' for each")
 		}
 		fmt.Fprintf(s.Err, "Apply %s to %s (%s)? [y/N] ", opts.Revision, plural(len(targets), "environment"), strings.Join(targets, ", "))
-		line, _ := bufio.NewReader(s.In).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+		if !askYes(s.In) {
 			return gitdb.ErrDeclined
 		}
 	}
@@ -47,6 +45,8 @@ func applyMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, opts *applyO
 	}
 	results := make([]outcome, len(targets))
 	var wg sync.WaitGroup
+	// mu keeps the lines of environments that finish and the questions of
+	// their manual and confirm steps apart: one at a time on the terminal.
 	var mu sync.Mutex
 	var failed atomic.Bool
 	slots := make(chan struct{}, max(opts.jobs, 1))
@@ -61,7 +61,15 @@ func applyMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, opts *applyO
 		go func() {
 			defer func() { <-slots; wg.Done() }()
 			o := opts.ApplyOptions
-			o.Env, o.Confirm = env, nil
+			o.Env, o.Confirm, o.Ask = env, nil, nil
+			if s.Terminal {
+				o.Ask = func(st gitdb.Step) (bool, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					fmt.Fprintf(s.Err, "%s step on %q: %s\nDone? [y/N] ", st.Kind, env, st.Text)
+					return askYes(s.In), nil
+				}
+			}
 			res, err := ws.Apply(cmd.Context(), o)
 			results[i] = outcome{res, err}
 			if err != nil {
@@ -87,7 +95,7 @@ func applyMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, opts *applyO
 	}
 	fmt.Fprintf(s.summary(), "%d of %s at %s\n", ok, plural(len(targets), "environment"), opts.Revision)
 	if first != nil {
-		return &silentError{code: exitCode(first)}
+		return &reportedError{first} // each environment has had its line
 	}
 	return nil
 }

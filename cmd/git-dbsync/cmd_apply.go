@@ -77,8 +77,10 @@ the environments .dbsync and git config name (shop-*), or a [group "name"]
 of .dbsync (env = names or globs). --jobs N applies to N at once, each in its
 own transaction with its own lock and ledger entry; one that fails or
 conflicts never stops the others (--fail-fast starts no new one after a
-failure). A line per environment is printed as it finishes, then a table. A
-re-run skips those already at the revision. The exit status is 0 only when
+failure). A line per environment is printed as it finishes, then a table. On
+a terminal, the manual and confirm steps of each environment are asked, one
+question at a time, each naming its environment. A re-run skips those
+already at the revision. The exit status is 0 only when
 every one is at the revision, else that of the first, in the order given,
 that is not.
 
@@ -165,7 +167,6 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 	}
 	opts.DeployOptions = deployOptions(s, opts.yes)
 	if opts.planFile == "" && ws.IsSelector(opts.Env) {
-		opts.Ask = nil
 		return applyMany(cmd, s, ws, opts)
 	}
 	rendered := false
@@ -173,7 +174,7 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 		return err
 	}
 	res, err := ws.Apply(cmd.Context(), opts.ApplyOptions)
-	return reportApply(s, res, err, "apply", "applied", rendered)
+	return reportApply(cmd, s, res, err, "apply", "applied", rendered)
 }
 
 // deployOptions are how a change's steps talk to the operator: their
@@ -196,9 +197,9 @@ func printSteps(s *streams, steps []gitdb.StepResult) {
 	}
 }
 
-// reportApply prints the outcome of an apply or rollback and maps its
-// errors to exit codes.
-func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done string, rendered bool) error {
+// reportApply prints the outcome of an apply or rollback (cmd), and what
+// to do about its errors.
+func reportApply(cmd *cobra.Command, s *streams, res *gitdb.ApplyResult, err error, verb, done string, rendered bool) error {
 	if res != nil {
 		for _, n := range res.Notes {
 			warn(s.Err, "%s", n)
@@ -211,7 +212,7 @@ func reportApply(s *streams, res *gitdb.ApplyResult, err error, verb, done strin
 	switch {
 	case errors.As(err, &conflict):
 		s.view.plan(s.forPeople(), conflict.Plan, "conflicts: "+verb)
-		return fmt.Errorf("%w; nothing written\nhint: resolve them with --ours (keep the target's values) or --theirs (take the revision's), one at a time with --resolve TABLE:KEY[:COLUMN]=ours|theirs, or set [table] merge in .dbsync", err)
+		return fmt.Errorf("%w; nothing written\nhint: %s", err, resolveHint(cmd, "them"))
 	case errors.As(err, &locked):
 		return fmt.Errorf("%w\nhint: wait for it to finish; if its process is gone, the next run clears the lock", err)
 	case errors.As(err, &busy):
@@ -253,6 +254,21 @@ func printBackup(s *streams, b *gitdb.Backup) {
 		fmt.Fprintf(s.notes(), "backup %s taken first (%s, %s): git dbsync restore %s --env %s puts it back\n",
 			b.ID, plural(len(b.Tables), "table"), plural(int(b.Rows()), "row"), b.ID, b.Env)
 	}
+}
+
+// resolveHint says how to resolve conflicts (what) with the flags cmd
+// has: --ours and --theirs, as its help says them, and --resolve for one
+// at a time where it has it.
+func resolveHint(cmd *cobra.Command, what string) string {
+	side := func(name string) string {
+		f := cmd.Flags().Lookup(name)
+		return "--" + name + " (" + strings.TrimPrefix(f.Usage, "resolve conflicts by ") + ")"
+	}
+	hint := "resolve " + what + " with " + side("ours") + " or " + side("theirs")
+	if cmd.Flags().Lookup("resolve") != nil {
+		hint += ", one at a time with --resolve TABLE:KEY[:COLUMN]=ours|theirs"
+	}
+	return hint + ", or set [table] merge in .dbsync"
 }
 
 // entryCounts says how many rows a ledger entry inserted, updated and

@@ -13,8 +13,12 @@ import (
 	"github.com/gitdbsync/git-dbsync/gitdb"
 )
 
+type backupsOptions struct {
+	env string
+}
+
 func newBackupsCmd(s *streams) *cobra.Command {
-	var env string
+	opts := &backupsOptions{}
 	cmd := &cobra.Command{
 		Use:   "backups [--env NAME]",
 		Short: "List the backups taken before changes to an environment",
@@ -34,39 +38,46 @@ PATH (default .git/dbsync/backups, per environment below it); backup-keep
 = N (default 10). 'git dbsync restore' puts one back.`,
 		Example: `  git dbsync backups --env prod`,
 		Args:    usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ws, err := s.workspace()
-			if err != nil {
-				return err
-			}
-			env, list, err := ws.Backups(env)
-			if err != nil {
-				return err
-			}
-			if len(list) == 0 {
-				fmt.Fprintf(s.summary(), "%q has no backups\n", env)
-				return nil
-			}
-			tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "BACKUP\tTAKEN\tBEFORE\tAT\tTABLES\tROWS\tSIZE")
-			for _, b := range list {
-				at := b.Revision
-				if at == "" {
-					at = "(nothing applied)"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", b.ID, b.Taken.Local().Format("2006-01-02 15:04:05"), b.Before, at,
-					len(b.Tables), b.Rows(), strings.ReplaceAll(humanize.Bytes(uint64(b.Bytes)), " ", ""))
-			}
-			return tw.Flush()
-		},
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runBackups(s, opts) },
 	}
-	envVar(cmd.Flags(), &env, "", "the environment (default: dev, or the only one)")
+	envVar(cmd.Flags(), &opts.env, "", "the environment (default: dev, or the only one)")
 	return cmd
 }
 
+// runBackups lists the backups of an environment.
+func runBackups(s *streams, opts *backupsOptions) error {
+	ws, err := s.workspace()
+	if err != nil {
+		return err
+	}
+	env, list, err := ws.Backups(opts.env)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintf(s.summary(), "%q has no backups\n", env)
+		return nil
+	}
+	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "BACKUP\tTAKEN\tBEFORE\tAT\tTABLES\tROWS\tSIZE")
+	for _, b := range list {
+		at := b.Revision
+		if at == "" {
+			at = "(nothing applied)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", b.ID, b.Taken.Local().Format("2006-01-02 15:04:05"), b.Before, at,
+			len(b.Tables), b.Rows(), strings.ReplaceAll(humanize.Bytes(uint64(b.Bytes)), " ", ""))
+	}
+	return tw.Flush()
+}
+
+type restoreOptions struct {
+	gitdb.RestoreOptions
+	yes bool
+}
+
 func newRestoreCmd(s *streams) *cobra.Command {
-	opts := gitdb.RestoreOptions{}
-	yes := false
+	opts := &restoreOptions{}
 	cmd := &cobra.Command{
 		Use:   "restore [<backup>] --env NAME [--yes]",
 		Short: "Put an environment's tables back as a backup holds them",
@@ -95,46 +106,51 @@ terminal it refuses unless --yes is given.`,
 			if len(args) == 1 {
 				opts.Backup = args[0]
 			}
-			if !yes {
-				if !s.Terminal {
-					return unconfirmed("restore", "see 'git dbsync backups"+envFlag(opts.Env)+"'")
-				}
-				opts.Confirm = func(b *gitdb.Backup) (bool, error) {
-					fmt.Fprintf(s.Err, "Restore backup %s of %q (taken %s, before %s: %s, %s)? [y/N] ", b.ID, b.Env,
-						b.Taken.Local().Format("2006-01-02 15:04:05"), b.Before, plural(len(b.Tables), "table"), plural(int(b.Rows()), "row"))
-					return askYes(s.In), nil
-				}
-			}
-			opts.Version = version
-			opts.DeployOptions = deployOptions(s, yes)
-			ws, err := s.workspace()
-			if err != nil {
-				return err
-			}
-			res, err := ws.Restore(cmd.Context(), opts)
-			if res != nil {
-				for _, n := range res.Notes {
-					warn(s.Err, "%s", n)
-				}
-				printSteps(s, res.Steps)
-			}
-			if err != nil {
-				return err
-			}
-			var ins, upd, del int
-			for _, table := range slices.Sorted(maps.Keys(res.Counts)) {
-				c := res.Counts[table]
-				if c.Inserted+c.Updated+c.Deleted > 0 {
-					fmt.Fprintf(s.Out, "%s: %d inserted, %d updated, %d deleted\n", table, c.Inserted, c.Updated, c.Deleted)
-				}
-				ins, upd, del = ins+c.Inserted, upd+c.Updated, del+c.Deleted
-			}
-			fmt.Fprintf(s.summary(), "restored backup %s on %q in one transaction: %d inserted, %d updated, %d deleted (ledger #%d)\n",
-				res.Backup.ID, res.Env, ins, upd, del, res.Entry.Seq)
-			return nil
+			return runRestore(cmd, s, opts)
 		},
 	}
 	envVar(cmd.Flags(), &opts.Env, "", "the environment (default: dev, or the only one)")
-	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "restore without asking")
+	cmd.Flags().BoolVarP(&opts.yes, "yes", "y", false, "restore without asking")
 	return cmd
+}
+
+// runRestore puts an environment's tables back as a backup holds them.
+func runRestore(cmd *cobra.Command, s *streams, opts *restoreOptions) error {
+	if !opts.yes {
+		if !s.Terminal {
+			return unconfirmed("restore", "see 'git dbsync backups"+envFlag(opts.Env)+"'")
+		}
+		opts.Confirm = func(b *gitdb.Backup) (bool, error) {
+			fmt.Fprintf(s.Err, "Restore backup %s of %q (taken %s, before %s: %s, %s)? [y/N] ", b.ID, b.Env,
+				b.Taken.Local().Format("2006-01-02 15:04:05"), b.Before, plural(len(b.Tables), "table"), plural(int(b.Rows()), "row"))
+			return askYes(s.In), nil
+		}
+	}
+	opts.Version = version
+	opts.DeployOptions = deployOptions(s, opts.yes)
+	ws, err := s.workspace()
+	if err != nil {
+		return err
+	}
+	res, err := ws.Restore(cmd.Context(), opts.RestoreOptions)
+	if res != nil {
+		for _, n := range res.Notes {
+			warn(s.Err, "%s", n)
+		}
+		printSteps(s, res.Steps)
+	}
+	if err != nil {
+		return err
+	}
+	var ins, upd, del int
+	for _, table := range slices.Sorted(maps.Keys(res.Counts)) {
+		c := res.Counts[table]
+		if c.Inserted+c.Updated+c.Deleted > 0 {
+			fmt.Fprintf(s.Out, "%s: %d inserted, %d updated, %d deleted\n", table, c.Inserted, c.Updated, c.Deleted)
+		}
+		ins, upd, del = ins+c.Inserted, upd+c.Updated, del+c.Deleted
+	}
+	fmt.Fprintf(s.summary(), "restored backup %s on %q in one transaction: %d inserted, %d updated, %d deleted (ledger #%d)\n",
+		res.Backup.ID, res.Env, ins, upd, del, res.Entry.Seq)
+	return nil
 }

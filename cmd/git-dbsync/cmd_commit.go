@@ -1,12 +1,19 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
 )
 
+type commitOptions struct {
+	args []string // git commit's options, every one
+}
+
 func newCommitCmd(s *streams) *cobra.Command {
+	opts := &commitOptions{}
 	cmd := &cobra.Command{
 		Use:   "commit [<git commit options>]",
 		Short: "Export the development database, stage it and commit",
@@ -33,24 +40,28 @@ The exit status is git commit's.`,
 		// Every argument is git commit's.
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
-				return cmd.Help()
-			}
-			ws, err := s.workspace()
-			if err != nil {
-				return err
-			}
-			code, err := ws.Commit(cmd.Context(), gitdb.CommitOptions{Args: args, Version: version,
-				Stdin: s.In, Stdout: s.Out, Stderr: s.Err, Env: []string{stagedEnv + "=1"},
-				Staged: func(res *gitdb.HookResult) { reportHook(s, res) }})
-			if err != nil {
-				return hookError(s, "commit", err)
-			}
-			if code != 0 {
-				return &silentError{code: code}
-			}
-			return nil
+			opts.args = args
+			return runCommit(cmd, s, opts)
 		},
 	}
 	return cmd
+}
+
+// runCommit exports the development database, stages it and runs git
+// commit.
+func runCommit(cmd *cobra.Command, s *streams, opts *commitOptions) error {
+	if len(opts.args) == 1 && (opts.args[0] == "-h" || opts.args[0] == "--help") {
+		return cmd.Help()
+	}
+	ws, err := s.workspace()
+	if err != nil {
+		return err
+	}
+	err = ws.Commit(cmd.Context(), gitdb.CommitOptions{Args: opts.args, Version: version,
+		Stdin: s.In, Stdout: s.Out, Stderr: s.Err, Env: []string{stagedEnv + "=1"},
+		Staged: func(res *gitdb.HookResult) { reportHook(s, res) }})
+	if errors.As(err, new(*gitdb.GitExitError)) {
+		return err // git has said why
+	}
+	return hookError(s, "commit", err)
 }

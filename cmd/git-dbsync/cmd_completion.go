@@ -14,7 +14,12 @@ import (
 // The shells' completion: cobra's scripts for git-dbsync, with what git's
 // own completion needs for "git dbsync <TAB>".
 
+type completionOptions struct {
+	shell string
+}
+
 func newCompletionCmd(root *cobra.Command) *cobra.Command {
+	opts := &completionOptions{}
 	return &cobra.Command{
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Print the shell completion script",
@@ -30,34 +35,40 @@ as 'git-dbsync …'. 'make install' installs the bash and zsh scripts; by hand:
 		Args:      usageArgs(cobra.ExactArgs(1)),
 		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var buf bytes.Buffer
-			var err error
-			switch args[0] {
-			case "bash":
-				if err = root.GenBashCompletionV2(&buf, true); err == nil {
-					buf.WriteString(bashGitCompletion)
-				}
-			case "zsh":
-				if err = root.GenZshCompletion(&buf); err == nil {
-					// Under git's completion, words[1] is "dbsync", not the program.
-					script := strings.Replace(buf.String(), `requestComp="${words[1]} __complete`, `requestComp="git-dbsync __complete`, 1)
-					buf.Reset()
-					buf.WriteString(script)
-				}
-			case "fish":
-				err = root.GenFishCompletion(&buf, true)
-			case "powershell":
-				err = root.GenPowerShellCompletionWithDesc(&buf)
-			default:
-				return usageErrorf("no completion for the shell %q (bash, zsh, fish or powershell)", args[0])
-			}
-			if err != nil {
-				return err
-			}
-			_, err = cmd.OutOrStdout().Write(buf.Bytes())
-			return err
+			opts.shell = args[0]
+			return runCompletion(cmd, root, opts)
 		},
 	}
+}
+
+// runCompletion prints the completion script of a shell.
+func runCompletion(cmd, root *cobra.Command, opts *completionOptions) error {
+	var buf bytes.Buffer
+	var err error
+	switch opts.shell {
+	case "bash":
+		if err = root.GenBashCompletionV2(&buf, true); err == nil {
+			buf.WriteString(bashGitCompletion)
+		}
+	case "zsh":
+		if err = root.GenZshCompletion(&buf); err == nil {
+			// Under git's completion, words[1] is "dbsync", not the program.
+			script := strings.Replace(buf.String(), `requestComp="${words[1]} __complete`, `requestComp="git-dbsync __complete`, 1)
+			buf.Reset()
+			buf.WriteString(script)
+		}
+	case "fish":
+		err = root.GenFishCompletion(&buf, true)
+	case "powershell":
+		err = root.GenPowerShellCompletionWithDesc(&buf)
+	default:
+		return usageErrorf("no completion for the shell %q (bash, zsh, fish or powershell)", opts.shell)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = cmd.OutOrStdout().Write(buf.Bytes())
+	return err
 }
 
 // bashGitCompletion lets git's bash completion complete "git [options]

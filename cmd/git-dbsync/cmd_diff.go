@@ -8,6 +8,7 @@ import (
 
 type diffOptions struct {
 	gitdb.DiffOptions
+	revs     []string // the revisions given as arguments
 	envs     []string
 	exitCode bool
 	json     bool
@@ -36,7 +37,8 @@ keys, references and codecs: rows whose ids differ between two databases
 but whose keys match are the same rows. --table narrows the diff to the
 tables matching its globs (repeatable).
 A change inside a JSON value is shown as its path. With --exit-code the exit
-status is 1 when there are differences. --json prints the differences as
+status is 2 when there are differences, as for plan --exit-code and export
+--check (1 is an error). --json prints the differences as
 JSON (schemas/diff.schema.json).`,
 		Example: `  git dbsync diff
   git dbsync diff v1.3 v1.4
@@ -45,52 +47,59 @@ JSON (schemas/diff.schema.json).`,
 		Args:              usageArgs(cobra.MaximumNArgs(2)),
 		ValidArgsFunction: completeRevisions(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				opts.From = args[0]
-			}
-			switch len(opts.envs) {
-			case 2:
-				if opts.envs[0] == opts.envs[1] {
-					return usageErrorf("--env %s given twice: name two environments to compare their databases", opts.envs[0])
-				}
-				opts.Env, opts.Env2 = opts.envs[0], opts.envs[1]
-			case 1:
-				opts.Env = opts.envs[0]
-			case 0:
-			default:
-				return usageErrorf("--env given %d times: compare at most two databases", len(opts.envs))
-			}
-			if len(args)+len(opts.envs) > 2 {
-				return usageErrorf("compare at most two sides: revisions and --env databases together")
-			}
-			if len(args) > 1 {
-				opts.To = args[1]
-			}
-			opts.UseDB = len(opts.envs) > 0
-			ws, err := s.workspace()
-			if err != nil {
-				return err
-			}
-			d, err := ws.Diff(cmd.Context(), opts.DiffOptions)
-			if err != nil {
-				return err
-			}
-			if opts.json {
-				if err := writeJSON(s.Out, d.Report()); err != nil {
-					return err
-				}
-			} else {
-				s.view.diff(s.Out, d)
-			}
-			if opts.exitCode && len(d.Tables) > 0 {
-				return &silentError{code: exitError}
-			}
-			return nil
+			opts.revs = args
+			return runDiff(cmd, s, opts)
 		},
 	}
 	cmd.Flags().StringArrayVar(&opts.envs, "env", nil, "environment whose database to compare (twice: two databases)")
 	cmd.Flags().StringArrayVar(&opts.Tables, "table", nil, "only the tables matching `GLOB` (repeatable)")
-	cmd.Flags().BoolVar(&opts.exitCode, "exit-code", false, "exit 1 when there are differences")
+	cmd.Flags().BoolVar(&opts.exitCode, "exit-code", false, "exit 2 when there are differences")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the differences as JSON")
 	return cmd
+}
+
+// runDiff shows the differences between two of: a revision, the files,
+// a database.
+func runDiff(cmd *cobra.Command, s *streams, opts *diffOptions) error {
+	if len(opts.revs) > 0 {
+		opts.From = opts.revs[0]
+	}
+	switch len(opts.envs) {
+	case 2:
+		if opts.envs[0] == opts.envs[1] {
+			return usageErrorf("--env %s given twice: name two environments to compare their databases", opts.envs[0])
+		}
+		opts.Env, opts.Env2 = opts.envs[0], opts.envs[1]
+	case 1:
+		opts.Env = opts.envs[0]
+	case 0:
+	default:
+		return usageErrorf("--env given %d times: compare at most two databases", len(opts.envs))
+	}
+	if len(opts.revs)+len(opts.envs) > 2 {
+		return usageErrorf("compare at most two sides: revisions and --env databases together")
+	}
+	if len(opts.revs) > 1 {
+		opts.To = opts.revs[1]
+	}
+	opts.UseDB = len(opts.envs) > 0
+	ws, err := s.workspace()
+	if err != nil {
+		return err
+	}
+	d, err := ws.Diff(cmd.Context(), opts.DiffOptions)
+	if err != nil {
+		return err
+	}
+	if opts.json {
+		if err := writeJSON(s.Out, d.Report()); err != nil {
+			return err
+		}
+	} else {
+		s.view.diff(s.Out, d)
+	}
+	if opts.exitCode && len(d.Tables) > 0 {
+		return &changesError{}
+	}
+	return nil
 }

@@ -9,8 +9,12 @@ import (
 	"github.com/gitdbsync/git-dbsync/gitdb"
 )
 
+type draftOptions struct {
+	gitdb.DraftOptions
+}
+
 func newDraftCmd(s *streams) *cobra.Command {
-	opts := &gitdb.DraftOptions{}
+	opts := &draftOptions{}
 	cmd := &cobra.Command{
 		Use:   "draft --from NAME [--branch NAME] [--untracked]",
 		Short: "Bring the edits made on an environment's database back into the files",
@@ -40,56 +44,59 @@ The export directory must have no uncommitted changes.`,
 		Example: `  git dbsync draft --from prod
   git dbsync draft --from prod --branch prod-hotfixes && git merge prod-hotfixes`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.From == "" {
-				return usageErrorf("name the environment to draft from: --from NAME")
-			}
-			ws, err := s.workspace()
-			if err != nil {
-				return err
-			}
-			res, err := ws.Draft(cmd.Context(), *opts)
-			if err != nil {
-				return err
-			}
-			conflicts, changes := 0, 0
-			for _, t := range res.Tables {
-				changes += t.Changes()
-				line := fmt.Sprintf("%s/%s: %s, %s, %s", ws.Config.Dir, t.Table, plural(t.Updated, "row")+" changed", plural(t.Deleted, "row")+" removed", plural(t.Inserted, "row")+" added")
-				if n := len(t.Conflicts); n > 0 {
-					line += fmt.Sprintf(", %s (%s)", plural(n, "conflict"), strings.Join(t.Conflicts, "; "))
-					conflicts += n
-				}
-				if n := len(t.Untracked); n > 0 {
-					line += fmt.Sprintf(", %s only on %q (%s; --untracked brings them)", plural(n, "row"), res.Env, strings.Join(t.Untracked, "; "))
-				}
-				fmt.Fprintln(s.Out, line)
-			}
-			what := fmt.Sprintf("the edits made on %q since %s", res.Env, res.Base.Revision)
-			switch {
-			case changes == 0:
-				fmt.Fprintf(s.summary(), "no edits on %q since %s: nothing to draft\n", res.Env, res.Base.Revision)
-			case res.Branch != "":
-				fmt.Fprintf(s.summary(), "drafted %s on branch %s (%s); the current branch is as it was\n", what, res.Branch, shortCommit(res.Commit))
-				fmt.Fprintf(s.Err, "hint: review with 'git show %s', then merge it\n", res.Branch)
-			case conflicts > 0:
-				where := ws.Config.Dir + "/"
-				if opts.Branch != "" {
-					where += " on branch " + opts.Branch + ", checked out,"
-				}
-				fmt.Fprintf(s.summary(), "drafted %s into %s with %s\n", what, where, plural(conflicts, "conflict"))
-				fmt.Fprintln(s.Err, "hint: resolve the rows between conflict markers, then commit")
-				return &silentError{code: exitConflicts}
-			default:
-				fmt.Fprintf(s.summary(), "drafted %s into %s/\n", what, ws.Config.Dir)
-				fmt.Fprintf(s.Err, "hint: review with 'git diff %s', then commit\n", ws.Config.Dir)
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDraft(cmd, s, opts) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.From, "from", "", "the environment whose edits to bring back")
 	f.StringVar(&opts.Branch, "branch", "", "commit the draft on a new branch `NAME`")
 	f.BoolVar(&opts.Untracked, "untracked", false, "also bring the rows only the environment has")
 	return cmd
+}
+
+// runDraft brings the edits made on an environment back into the files.
+func runDraft(cmd *cobra.Command, s *streams, opts *draftOptions) error {
+	if opts.From == "" {
+		return usageErrorf("name the environment to draft from: --from NAME")
+	}
+	ws, err := s.workspace()
+	if err != nil {
+		return err
+	}
+	res, err := ws.Draft(cmd.Context(), opts.DraftOptions)
+	if err != nil {
+		return err
+	}
+	conflicts, changes := 0, 0
+	for _, t := range res.Tables {
+		changes += t.Changes()
+		line := fmt.Sprintf("%s/%s: %s, %s, %s", ws.Config.Dir, t.Table, plural(t.Updated, "row")+" changed", plural(t.Deleted, "row")+" removed", plural(t.Inserted, "row")+" added")
+		if n := len(t.Conflicts); n > 0 {
+			line += fmt.Sprintf(", %s (%s)", plural(n, "conflict"), strings.Join(t.Conflicts, "; "))
+			conflicts += n
+		}
+		if n := len(t.Untracked); n > 0 {
+			line += fmt.Sprintf(", %s only on %q (%s; --untracked brings them)", plural(n, "row"), res.Env, strings.Join(t.Untracked, "; "))
+		}
+		fmt.Fprintln(s.Out, line)
+	}
+	what := fmt.Sprintf("the edits made on %q since %s", res.Env, res.Base.Revision)
+	switch {
+	case changes == 0:
+		fmt.Fprintf(s.summary(), "no edits on %q since %s: nothing to draft\n", res.Env, res.Base.Revision)
+	case res.Branch != "":
+		fmt.Fprintf(s.summary(), "drafted %s on branch %s (%s); the current branch is as it was\n", what, res.Branch, shortCommit(res.Commit))
+		fmt.Fprintf(s.Err, "hint: review with 'git show %s', then merge it\n", res.Branch)
+	case conflicts > 0:
+		where := ws.Config.Dir + "/"
+		if opts.Branch != "" {
+			where += " on branch " + opts.Branch + ", checked out,"
+		}
+		fmt.Fprintf(s.summary(), "drafted %s into %s with %s\n", what, where, plural(conflicts, "conflict"))
+		fmt.Fprintln(s.Err, "hint: resolve the rows between conflict markers, then commit")
+		return &unresolvedError{}
+	default:
+		fmt.Fprintf(s.summary(), "drafted %s into %s/\n", what, ws.Config.Dir)
+		fmt.Fprintf(s.Err, "hint: review with 'git diff %s', then commit\n", ws.Config.Dir)
+	}
+	return nil
 }

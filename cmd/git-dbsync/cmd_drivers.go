@@ -8,7 +8,12 @@ import (
 	"github.com/gitdbsync/git-dbsync/gitdb"
 )
 
+type mergeFileOptions struct {
+	base, ours, theirs, path string
+}
+
 func newMergeFileCmd() *cobra.Command {
+	opts := &mergeFileOptions{}
 	return &cobra.Command{
 		Use:   "merge-file BASE OURS THEIRS PATH",
 		Short: "The git merge driver of exported files (registered by hooks install)",
@@ -21,38 +26,48 @@ as "git dbsync merge-file %O %A %B %P".`,
 		Hidden: true,
 		Args:   usageArgs(cobra.ExactArgs(4)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			wd, err := os.Getwd()
-			if err != nil {
-				return err
-			}
-			root, err := gitdb.FindRoot(wd)
-			if err != nil {
-				return err
-			}
-			n, err := gitdb.MergeFile(root, args[0], args[1], args[2], args[3])
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return &silentError{code: min(n, 127)}
-			}
-			return nil
+			opts.base, opts.ours, opts.theirs, opts.path = args[0], args[1], args[2], args[3]
+			return runMergeFile(opts)
 		},
 	}
 }
 
+// runMergeFile merges one file for git.
+func runMergeFile(opts *mergeFileOptions) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	root, err := gitdb.FindRoot(wd)
+	if err != nil {
+		return err
+	}
+	return gitdb.MergeFile(root, opts.base, opts.ours, opts.theirs, opts.path)
+}
+
+type textconvOptions struct {
+	file string
+}
+
 func newTextconvCmd(s *streams) *cobra.Command {
+	opts := &textconvOptions{}
 	return &cobra.Command{
 		Use:    "textconv FILE",
 		Short:  "The git diff driver of lines files: one row per block, named by its key",
 		Hidden: true,
 		Args:   usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			wd, err := os.Getwd()
-			if err != nil {
-				return err
-			}
-			return gitdb.Textconv(wd, args[0], s.Out)
+			opts.file = args[0]
+			return runTextconv(s, opts)
 		},
 	}
+}
+
+// runTextconv prints a lines file for git diff, one row per block.
+func runTextconv(s *streams, opts *textconvOptions) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	return gitdb.Textconv(wd, opts.file, s.Out)
 }

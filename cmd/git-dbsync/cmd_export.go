@@ -43,8 +43,9 @@ out; references to it are written as that natural key. Values with a codec
 Prints one line per table with rows added, changed and removed. Tables that
 no class in .dbsync matches are listed as a warning.
 
-With --check, nothing is written, and the exit status is 1 when any file
-would change: use it in CI to catch a commit whose files are stale.
+With --check, nothing is written, and the exit status is 2 when any file
+would change (1 is an error): use it in CI to catch a commit whose files are
+stale.
 
 --json prints what was done (or, with --check, would be) as JSON
 (schemas/export.schema.json).`,
@@ -56,7 +57,7 @@ would change: use it in CI to catch a commit whose files are stale.
 	}
 	f := cmd.Flags()
 	envVar(f, &opts.Env, "", "environment to export (default: dev, or the only one)")
-	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 1 if any file would change")
+	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 2 if any file would change")
 	f.BoolVar(&opts.json, "json", false, "print what was done as JSON")
 	return cmd
 }
@@ -78,7 +79,7 @@ func runExport(cmd *cobra.Command, s *streams, opts *exportOptions) error {
 			return err
 		}
 		if opts.Check && res.Changed() {
-			return &silentError{code: exitError}
+			return &changesError{}
 		}
 		return nil
 	}
@@ -103,7 +104,7 @@ func runExport(cmd *cobra.Command, s *streams, opts *exportOptions) error {
 	fmt.Fprintf(s.summary(), "%s %s from %q: %s added, %d changed, %d removed\n", verb, plural(len(res.Tables), "table"), res.Env, plural(added, "row"), changed, removed)
 	if opts.Check && res.Changed() {
 		fmt.Fprintf(s.Err, "error: the files in %s/ are not up to date with the database\nhint: run 'git dbsync export%s' and commit the result\n", res.Dir, envFlag(opts.Env))
-		return &silentError{code: exitError}
+		return &changesError{}
 	}
 	return nil
 }

@@ -14,7 +14,12 @@ import (
 
 // newHookCmd runs a hook; the scripts that hooks install call it, and so
 // can other hook managers.
+type hookOptions struct {
+	args []string // the hook's name, then git's arguments to it
+}
+
 func newHookCmd(s *streams) *cobra.Command {
+	opts := &hookOptions{}
 	return &cobra.Command{
 		Use:    "hook pre-commit | post-commit | post-merge [squash] | post-checkout PREV NEW FLAG | post-rewrite amend|rebase | post-applypatch",
 		Short:  "Run a git dbsync hook (called by the installed hooks)",
@@ -22,11 +27,16 @@ func newHookCmd(s *streams) *cobra.Command {
 		// git passes hooks arguments of its own: never parse them as flags.
 		DisableFlagParsing: true,
 		Args:               usageArgs(cobra.MinimumNArgs(1)),
-		RunE:               func(cmd *cobra.Command, args []string) error { return runHook(cmd, s, args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.args = args
+			return runHook(cmd, s, opts)
+		},
 	}
 }
 
-func runHook(cmd *cobra.Command, s *streams, args []string) error {
+// runHook does the work of a git hook.
+func runHook(cmd *cobra.Command, s *streams, opts *hookOptions) error {
+	args := opts.args
 	ws, err := s.workspace()
 	if errors.Is(err, gitdb.ErrNoConfig) {
 		return nil // a branch without git dbsync: nothing to do

@@ -57,8 +57,9 @@ foreign key's ON DELETE says.
 
 --exit-code lets CI gate on a plan: it exits 0 when there is nothing to do,
 2 when there are changes and 3 when conflicts are left unresolved or deletes
-are blocked (as for any command, 1 is an error, and a bad command line also
-exits 2: check stderr).`,
+are blocked (as for any command, 1 is an error and 129 a bad command line,
+so that 'plan … --exit-code || [ $? -eq 2 ]' lets changes through and fails
+on anything else).`,
 		Example: `  git dbsync plan v1.4 --env prod
   git dbsync plan v1.4 --env prod --out v1.4-prod.plan && git dbsync apply --plan v1.4-prod.plan --yes
   git dbsync plan main --env staging --json | jq .summary
@@ -101,7 +102,7 @@ func choices(specs []string) (gitdb.Choices, error) {
 	for _, s := range specs {
 		c, err := gitdb.ParseChoice(s)
 		if err != nil {
-			return nil, &codedError{code: exitUsage, err: err}
+			return nil, &usageError{err}
 		}
 		out = append(out, c)
 	}
@@ -156,21 +157,22 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		fmt.Fprintf(s.Err, "hint: %q is already at %s; apply would do nothing\n", plan.Env, plan.Rev.Name)
 	}
 	if plan.Unresolved() > 0 {
-		fmt.Fprintln(s.Err, "hint: resolve the conflicts with --ours (keep the target's values) or --theirs (take the revision's), one at a time with --resolve TABLE:KEY[:COLUMN]=ours|theirs, or set [table] merge in .dbsync")
+		fmt.Fprintln(s.Err, "hint: "+resolveHint(cmd, "the conflicts"))
 	}
 	return planExit(opts, saved.Summary, saved.Blocked)
 }
 
-// planExit is plan --exit-code's status: 0 nothing to do, 2 changes, 3
-// unresolved conflicts (terraform plan -detailed-exitcode's convention).
+// planExit is plan --exit-code's outcome: nothing to do, changes, or
+// unresolved conflicts (exit.go gives them 0, 2 and 3, terraform plan
+// -detailed-exitcode's convention).
 func planExit(opts *planOptions, sum gitdb.PlanSummary, blocked []string) error {
 	switch {
 	case !opts.exitCode:
 		return nil
 	case sum.Unresolved > 0 || len(blocked) > 0:
-		return &silentError{code: exitConflicts}
+		return &unresolvedError{}
 	case sum.Inserts+sum.Updates+sum.Deletes > 0:
-		return &silentError{code: exitChanges}
+		return &changesError{}
 	}
 	return nil
 }

@@ -10,9 +10,13 @@ import (
 	"github.com/gitdbsync/git-dbsync/gitdb"
 )
 
+type pullOptions struct {
+	gitdb.PullOptions
+	yes bool
+}
+
 func newPullCmd(s *streams) *cobra.Command {
-	opts := gitdb.PullOptions{}
-	yes := false
+	opts := &pullOptions{}
 	cmd := &cobra.Command{
 		Use:   "pull --from NAME [--to NAME] [--config] [--table GLOB]... [--yes]",
 		Short: "Copy an environment's content down into another, redacted",
@@ -55,67 +59,70 @@ question; without a terminal it refuses unless --yes is given.`,
   git dbsync pull --from prod --to dev --table 'wp_post*' --yes
   git dbsync pull --from prod --to review-42 --config --yes`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.From == "" {
-				return usageErrorf("name the environment to pull from: --from NAME")
-			}
-			if !yes {
-				if !s.Terminal {
-					return unconfirmed("pull", "see what it would replace with 'git dbsync pull --from "+opts.From+"' on a terminal")
-				}
-				opts.Confirm = func(r *gitdb.PullResult) (bool, error) {
-					for _, t := range r.Tables {
-						fmt.Fprintln(s.Err, "  "+pullScopeLine(t))
-					}
-					fmt.Fprintf(s.Err, "Replace these tables' rows of %q with %q's? [y/N] ", r.To, r.From)
-					return askYes(s.In), nil
-				}
-			}
-			opts.Version = version
-			opts.DeployOptions = deployOptions(s, yes)
-			ws, err := s.workspace()
-			if err != nil {
-				return err
-			}
-			res, err := ws.Pull(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			for _, n := range res.Notes {
-				fmt.Fprintln(s.Err, "note: "+n)
-			}
-			printSteps(s, res.Steps)
-			if res.Declined {
-				fmt.Fprintln(s.summary(), "nothing pulled")
-				return nil
-			}
-			var rows int64
-			for _, t := range res.Tables {
-				rows += t.Copied
-				line := fmt.Sprintf("%s: %s copied, %s replaced", t.Table, plural(int(t.Copied), "row"), plural(int(t.Deleted), "row"))
-				if len(t.Redacted) > 0 {
-					line += ", redacted " + strings.Join(t.Redacted, ", ")
-				}
-				if len(t.KeptValues) > 0 {
-					line += fmt.Sprintf(", %q's own %s kept", res.To, strings.Join(t.KeptValues, ", "))
-				}
-				if len(t.Kept) > 0 {
-					line += fmt.Sprintf(" (%s only in %q: left to defaults)", strings.Join(t.Kept, ", "), res.To)
-				}
-				fmt.Fprintln(s.Out, line)
-			}
-			fmt.Fprintf(s.summary(), "pulled %s (%s) from %q into %q (ledger #%d)\n", plural(len(res.Tables), "table"), plural(int(rows), "row"), res.From, res.To, res.Entry.Seq)
-			printBackup(s, res.Backup)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runPull(cmd, s, opts) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.From, "from", "", "the environment to copy from")
 	f.StringVar(&opts.To, "to", "", "the environment to copy into (default: the one the hooks sync)")
 	f.BoolVar(&opts.Config, "config", false, "also replace the config tables")
 	f.StringArrayVar(&opts.Tables, "table", nil, "pull only the tables matching `GLOB` (may repeat)")
-	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation")
 	return cmd
+}
+
+// runPull copies an environment's content into another.
+func runPull(cmd *cobra.Command, s *streams, opts *pullOptions) error {
+	if opts.From == "" {
+		return usageErrorf("name the environment to pull from: --from NAME")
+	}
+	if !opts.yes {
+		if !s.Terminal {
+			return unconfirmed("pull", "see what it would replace with 'git dbsync pull --from "+opts.From+"' on a terminal")
+		}
+		opts.Confirm = func(r *gitdb.PullResult) (bool, error) {
+			for _, t := range r.Tables {
+				fmt.Fprintln(s.Err, "  "+pullScopeLine(t))
+			}
+			fmt.Fprintf(s.Err, "Replace these tables' rows of %q with %q's? [y/N] ", r.To, r.From)
+			return askYes(s.In), nil
+		}
+	}
+	opts.Version = version
+	opts.DeployOptions = deployOptions(s, opts.yes)
+	ws, err := s.workspace()
+	if err != nil {
+		return err
+	}
+	res, err := ws.Pull(cmd.Context(), opts.PullOptions)
+	if err != nil {
+		return err
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintln(s.Err, "note: "+n)
+	}
+	printSteps(s, res.Steps)
+	if res.Declined {
+		fmt.Fprintln(s.summary(), "nothing pulled")
+		return nil
+	}
+	var rows int64
+	for _, t := range res.Tables {
+		rows += t.Copied
+		line := fmt.Sprintf("%s: %s copied, %s replaced", t.Table, plural(int(t.Copied), "row"), plural(int(t.Deleted), "row"))
+		if len(t.Redacted) > 0 {
+			line += ", redacted " + strings.Join(t.Redacted, ", ")
+		}
+		if len(t.KeptValues) > 0 {
+			line += fmt.Sprintf(", %q's own %s kept", res.To, strings.Join(t.KeptValues, ", "))
+		}
+		if len(t.Kept) > 0 {
+			line += fmt.Sprintf(" (%s only in %q: left to defaults)", strings.Join(t.Kept, ", "), res.To)
+		}
+		fmt.Fprintln(s.Out, line)
+	}
+	fmt.Fprintf(s.summary(), "pulled %s (%s) from %q into %q (ledger #%d)\n", plural(len(res.Tables), "table"), plural(int(rows), "row"), res.From, res.To, res.Entry.Seq)
+	printBackup(s, res.Backup)
+	return nil
 }
 
 // pullScopeLine says which rows of a table a pull replaces.
@@ -137,19 +144,20 @@ func pullScopeLine(t gitdb.PulledTable) string {
 	return line
 }
 
-// askYes reads an answer; only y or yes is yes. It reads a byte at a
-// time, up to the end of the line: a change may ask several questions
-// (its confirmation, then its manual steps), and a buffer would swallow
-// the answers to the later ones.
+// askYes reads an answer; only y or yes is yes. It reads one byte at a
+// time, up to the end of the line and no further, so that the next
+// question (an apply's manual steps, environment after environment) gets
+// the next line.
 func askYes(in io.Reader) bool {
 	var line []byte
 	b := make([]byte, 1)
 	for {
 		n, err := in.Read(b)
-		if n == 1 && b[0] != '\n' {
-			line = append(line, b[0])
+		if n == 1 && b[0] == '\n' {
+			break
 		}
-		if err != nil || (n == 1 && b[0] == '\n') {
+		line = append(line, b[:n]...)
+		if err != nil {
 			break
 		}
 	}

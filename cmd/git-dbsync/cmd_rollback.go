@@ -84,5 +84,5 @@ func runRollback(cmd *cobra.Command, s *streams, opts *rollbackOptions) error {
 		return err
 	}
 	res, err := ws.Rollback(cmd.Context(), opts.RollbackOptions)
-	return reportApply(s, res, err, "roll back", "rolled back", rendered)
+	return reportApply(cmd, s, res, err, "roll back", "rolled back", rendered)
 }

@@ -33,38 +33,41 @@ drifted, the tags pending, and those that cannot be read. The exit status is
 		Example: `  git dbsync status --env prod
   git dbsync status --env shops`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ws, err := s.workspace()
-			if err != nil {
-				return err
-			}
-			if ws.IsSelector(opts.env) {
-				if opts.json {
-					return usageErrorf("--json reports one environment: name one with --env")
-				}
-				return statusMany(cmd, s, ws, opts.env)
-			}
-			st, err := ws.Status(cmd.Context(), opts.env)
-			if err != nil {
-				return err
-			}
-			if opts.json {
-				return writeJSON(s.Out, st.Report())
-			}
-			s.view.status(s.Out, st)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runStatus(cmd, s, opts) },
 	}
 	envVar(cmd.Flags(), &opts.env, "", "environment (default: dev, or the only one)")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the status as JSON")
 	return cmd
 }
 
+// runStatus shows where an environment, or several, stand.
+func runStatus(cmd *cobra.Command, s *streams, opts *statusOptions) error {
+	ws, err := s.workspace()
+	if err != nil {
+		return err
+	}
+	if ws.IsSelector(opts.env) {
+		if opts.json {
+			return usageErrorf("--json reports one environment: name one with --env")
+		}
+		return statusMany(cmd, s, ws, opts.env)
+	}
+	st, err := ws.Status(cmd.Context(), opts.env)
+	if err != nil {
+		return err
+	}
+	if opts.json {
+		return writeJSON(s.Out, st.Report())
+	}
+	s.view.status(s.Out, st)
+	return nil
+}
+
 // statusMany prints one row per environment an --env selector names.
 func statusMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, spec string) error {
 	targets, err := ws.Targets(spec)
 	if err != nil {
-		return &codedError{code: exitUsage, err: err}
+		return &usageError{err}
 	}
 	fmt.Fprintf(s.Out, "%-24s %-28s %-12s %s\n", "environment", "at", "drift", "pending")
 	failed := 0
@@ -87,7 +90,7 @@ func statusMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, spec string
 		fmt.Fprintf(s.Out, "%-24s %-28s %-12s %s\n", env, at, plural(len(st.Drift), "table"), strings.Join(pending, " "))
 	}
 	if failed > 0 {
-		return &silentError{code: exitError}
+		return &reportedError{fmt.Errorf("%s cannot be read", plural(failed, "environment"))}
 	}
 	return nil
 }

@@ -36,38 +36,41 @@ without the hooks installed.`,
   git dbsync sync --theirs   # a conflict: take the files' values
   git dbsync sync --ours     # a conflict: keep the database's; the next commit exports them`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var err error
-			if opts.Resolve, err = resolution(opts.ours, opts.theirs); err != nil {
-				return err
-			}
-			ws, err := s.workspace()
-			if err != nil {
-				return err
-			}
-			opts.Version = version
-			res, err := ws.Sync(cmd.Context(), opts.SyncOptions)
-			if err != nil {
-				return hookError(s, "sync", err)
-			}
-			if res == nil {
-				fmt.Fprintln(s.summary(), "nothing to do: the repository has no commit yet")
-				return nil
-			}
-			if res.Already {
-				fmt.Fprintf(s.summary(), "%q is in step with %s: nothing to do\n", res.Entry.Env, res.Entry.Revision)
-				return nil
-			}
-			if res.Plan != nil && res.Plan.Changes() > 0 {
-				s.view.plan(s.Out, res.Plan, "synced")
-			}
-			fmt.Fprintf(s.summary(), "%q is in step with %s (ledger #%d)\n", res.Entry.Env, res.Entry.Revision, res.Entry.Seq)
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runSync(cmd, s, opts) },
 	}
 	f := cmd.Flags()
 	envVar(f, &opts.Env, "", "the development environment (default: dev, or the only one)")
 	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the database's values")
 	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by taking the files' values")
 	return cmd
+}
+
+// runSync brings the development database in step with the files.
+func runSync(cmd *cobra.Command, s *streams, opts *syncOptions) error {
+	var err error
+	if opts.Resolve, err = resolution(opts.ours, opts.theirs); err != nil {
+		return err
+	}
+	ws, err := s.workspace()
+	if err != nil {
+		return err
+	}
+	opts.Version = version
+	res, err := ws.Sync(cmd.Context(), opts.SyncOptions)
+	if err != nil {
+		return hookError(s, "sync", err)
+	}
+	if res == nil {
+		fmt.Fprintln(s.summary(), "nothing to do: the repository has no commit yet")
+		return nil
+	}
+	if res.Already {
+		fmt.Fprintf(s.summary(), "%q is in step with %s: nothing to do\n", res.Entry.Env, res.Entry.Revision)
+		return nil
+	}
+	if res.Plan != nil && res.Plan.Changes() > 0 {
+		s.view.plan(s.Out, res.Plan, "synced")
+	}
+	fmt.Fprintf(s.summary(), "%q is in step with %s (ledger #%d)\n", res.Entry.Env, res.Entry.Revision, res.Entry.Seq)
+	return nil
 }

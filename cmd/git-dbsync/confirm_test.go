@@ -136,3 +136,77 @@ func TestPullRestoreAndManualStepsAsk(t *testing.T) {
 		t.Fatalf("restore, answer y: exit %d\n%s", code, out)
 	}
 }
+
+// On a terminal, an apply to several environments asks the manual and
+// confirm steps of each, naming the environment, one question at a time
+// even when --jobs runs them together; a "no" stops that environment only.
+func TestApplyManyAsksStepsPerEnvironment(t *testing.T) {
+	dir := gittest.Init(t)
+	git := func(args ...string) { gittest.Run(t, dir, args...) }
+	dbs := map[string]string{}
+	for _, env := range []string{"dev", "staging", "prod"} {
+		dbs[env] = filepath.Join(dir, env+".db")
+		if err := sqltool.Exec(dbs[env], "CREATE TABLE s (k TEXT PRIMARY KEY, v TEXT);"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sqltool.Exec(dbs["dev"], "INSERT INTO s VALUES ('a', '1')")
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = sqlite:dev.db\n"+
+		"[env \"staging\"]\n\turl = sqlite:staging.db\n\tmanual = warm the cache\n\tconfirm = is the shop closed\n"+
+		"[env \"prod\"]\n\turl = sqlite:prod.db\n\tmanual = tell the team\n[tables]\n\tconfig = s\n"), 0o644)
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	dbsync := func(input string, args ...string) (int, string) {
+		var out bytes.Buffer
+		code := run(args, &streams{In: strings.NewReader(input), Out: &out, Err: &out, Terminal: true})
+		return code, out.String()
+	}
+	count := func(env string) string {
+		var v bytes.Buffer
+		sqltool.Query(dbs[env], "SELECT count(*) FROM s", &v)
+		return v.String()
+	}
+	if code, out := dbsync("", "export"); code != 0 {
+		t.Fatal(out)
+	}
+	git("add", "-A")
+	git("commit", "-q", "-m", "v1")
+	git("tag", "v1")
+
+	// One at a time, in the order given: staging's two steps, then prod's,
+	// whose manual step is declined.
+	code, out := dbsync("y\ny\ny\nn\n", "apply", "v1", "--env", "staging,prod")
+	for _, want := range []string{
+		"Apply v1 to 2 environments (staging, prod)? [y/N] ",
+		"manual step on \"staging\": warm the cache\nDone? [y/N] confirm step on \"staging\": is the shop closed\nDone? [y/N] ",
+		"manual step on \"prod\": tell the team\nDone? [y/N] ",
+		"staging: applied",
+		"prod: FAILED: manual \"tell the team\": declined",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("answers y, y, y, n: lacks %q", want)
+		}
+	}
+	if code != exitError || strings.Contains(out, "needs an operator") || count("staging") != "1\n" || count("prod") != "0\n" {
+		t.Fatalf("answers y, y, y, n: exit %d, staging %q, prod %q\n%s", code, count("staging"), count("prod"), out)
+	}
+
+	// Together (--jobs 2, --yes answers the confirm steps, never the
+	// manual ones): each question whole, naming its environment.
+	sqltool.Exec(dbs["dev"], "INSERT INTO s VALUES ('b', '2')")
+	if code, out := dbsync("", "export"); code != 0 {
+		t.Fatal(out)
+	}
+	git("add", "-A")
+	git("commit", "-q", "-m", "v2")
+	git("tag", "v2")
+	code, out = dbsync("y\ny\n", "apply", "v2", "--env", "staging,prod", "--jobs", "2", "--yes")
+	if code != 0 || count("prod") != "2\n" || count("staging") != "2\n" || strings.Count(out, "Done? [y/N] ") != 2 ||
+		!strings.Contains(out, "manual step on \"prod\": tell the team\nDone? [y/N] ") ||
+		!strings.Contains(out, "manual step on \"staging\": warm the cache\nDone? [y/N] ") || strings.Contains(out, "confirm step") {
+		t.Fatalf("--jobs 2 --yes, answers y, y: exit %d, prod %q\n%s", code, count("prod"), out)
+	}
+}

@@ -96,7 +96,7 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 		t.Errorf("apply again: %v", ap)
 	}
 	sqltool.Exec(dev, "UPDATE s SET v = 'changed' WHERE k = 'a'")
-	ex = check("export.schema.json", 1, "export", "--check", "--json")
+	ex = check("export.schema.json", exitChanges, "export", "--check", "--json")
 	if ex["check"] != true || ex["changed"] != true {
 		t.Errorf("export --check: %v", ex)
 	}
@@ -122,7 +122,7 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 	if c := pl["tables"].([]any)[0].(map[string]any)["conflicts"].([]any); len(c) != 1 || c[0].(map[string]any)["choice"] != "" {
 		t.Errorf("plan with a conflict: %v", pl)
 	}
-	pl = check("plan.schema.json", 2, "plan", "v2", "--env", "prod", "--resolve", "s:a=theirs", "--exit-code", "--json")
+	pl = check("plan.schema.json", exitChanges, "plan", "v2", "--env", "prod", "--resolve", "s:a=theirs", "--exit-code", "--json")
 	if c := pl["tables"].([]any)[0].(map[string]any)["conflicts"].([]any); c[0].(map[string]any)["resolution"] != "theirs" || pl["choices"].([]any)[0] != "s:a=theirs" {
 		t.Errorf("plan with a choice: %v", pl)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -134,26 +133,22 @@ func runContext(ctx context.Context, args []string, s *streams) int {
 	root.SetArgs(args)
 	root.InitDefaultHelpCmd()
 	completing := len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd)
-	if _, _, err := root.Find(args); err != nil && !completing { // an unknown command
-		printError(s.Err, fmt.Errorf("%w\nhint: see 'git dbsync --help'", err))
-		return exitUsage
+	var err error
+	if _, _, ferr := root.Find(args); ferr != nil && !completing { // an unknown command
+		err = &usageError{fmt.Errorf("%w\nhint: see 'git dbsync --help'", ferr)}
+	} else {
+		err = root.ExecuteContext(ctx)
 	}
-	err := root.ExecuteContext(ctx)
 	if s.progress != nil {
 		s.progress.close()
 	}
 	if err != nil && ctx.Err() != nil { // interrupted: whatever failed on the way says less
-		err = &codedError{code: exitInterrupted, err: errors.New("interrupted: nothing was written")}
+		err = errInterrupted
 	}
-	if err == nil {
-		return exitOK
-	}
-	code := exitCode(err)
-	var silent *silentError
-	if !errors.As(err, &silent) {
+	if err != nil && !silent(err) {
 		printError(s.Err, err)
 	}
-	return code
+	return exitCode(err)
 }
 
 const rootLong = `git dbsync keeps the configuration part of an application's database in git.
