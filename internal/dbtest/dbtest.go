@@ -387,3 +387,19 @@ func server(t testing.TB, env, what string) string {
 	}
 	return u
 }
+
+// Through returns the URL of the database of u reached through the server
+// (a pool) of via: u's database and user, via's host and port.
+func Through(t testing.TB, via, u string) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := url.Parse(via)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Host = v.Host
+	return p.String()
+}
