@@ -5,6 +5,12 @@
 // Rows are read through the text protocol (exact for every type), in a
 // session whose time zone is UTC; text keys are ordered by their bytes,
 // whatever the column's collation.
+//
+// The session's own settings (time zone, sql_mode) are set when the
+// connection opens and go with it at Close: it is never handed back to a
+// pool. What a transaction needs beyond them (its lock waits, foreign key
+// checks off) is set back when it ends, and reads after SetReadOnly run in
+// a read-only transaction rather than a read-only session.
 package mysql
 
 import (

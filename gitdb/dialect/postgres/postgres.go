@@ -134,6 +134,9 @@ func (d *DB) SetLockTimeout(ctx context.Context, timeout time.Duration) error {
 // plan, diff, status) sees one state of it and cannot write to it, and the
 // server's connection keeps no read-only setting for its next client.
 func (d *DB) SetReadOnly(ctx context.Context) error {
+	if d.readOnly {
+		return nil
+	}
 	if d.cur != nil {
 		return fmt.Errorf("postgres: a transaction is open")
 	}
