@@ -12,7 +12,7 @@ LDFLAGS := -s -w -X main.ldflagsVersion=$(VERSION)
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test unit race lint tools bench soak fuzz demo install uninstall man clean
+.PHONY: all build test unit race lint tools servers servers-stop bench soak fuzz demo install uninstall man clean
 
 all: build
 
@@ -24,8 +24,24 @@ build:
 # race detector on the packages with concurrency, then every package's
 # tests and the end-to-end scripts (testdata/script) through real git,
 # on SQLite, PostgreSQL and MariaDB.
-test: lint race tools
+test: lint race tools servers
 	$(GO) test -count=1 -timeout 45m ./...
+
+# Besides PostgreSQL on 127.0.0.1:5432, some tests need PgBouncer in
+# transaction mode in front of it (127.0.0.1:6432) and a hot standby of it
+# (127.0.0.1:5433). make test starts them itself (idempotent; installs
+# pgbouncer with apt-get when run as root) and leaves them running for the
+# next run: make servers-stop stops them, .ci/run stops those it started.
+# Run through go test alone, a test that needs one and cannot reach it
+# fails (never skips): export the URLs start.sh prints, the defaults below.
+export DBSYNC_TEST_PGBOUNCER ?= postgres://postgres@127.0.0.1:6432/postgres?sslmode=disable
+export DBSYNC_TEST_PG_STANDBY ?= postgres://postgres@127.0.0.1:5433/postgres?sslmode=disable
+
+servers:
+	sh testdata/servers/start.sh >/dev/null
+
+servers-stop:
+	sh testdata/servers/stop.sh
 
 # The hook managers the end-to-end scripts drive (pre-commit, husky,
 # lefthook; installed once, into ~/.cache/git-dbsync-tools) and the shells

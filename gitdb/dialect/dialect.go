@@ -125,13 +125,16 @@ type Dialect interface {
 	// enforced nor acted on (no cascades) until COMMIT, which checks every
 	// foreign key from or to a table written first.
 	BeginLoad(ctx context.Context) (Tx, error)
-	// SetReadOnly makes the session read-only for good: what reads a
-	// database without changing it (export, plan, diff, status) cannot
-	// write to it, whatever a row scope's predicate holds.
+	// SetReadOnly makes every later read of this connection run in one
+	// read-only transaction, ended by Close: what reads a database without
+	// changing it (export, plan, diff, status) cannot write to it, whatever
+	// a row scope's predicate holds, and Begin fails. Nothing of it stays
+	// on the server's connection for a pool's next client.
 	SetReadOnly(ctx context.Context) error
-	// SetLockTimeout bounds how long a statement waits for a lock another
-	// session holds; a wait that times out fails with a *BusyError from the
-	// transaction's Explain.
+	// SetLockTimeout bounds how long a statement of a later write
+	// transaction waits for a lock another session holds; a wait that times
+	// out fails with a *BusyError from the transaction's Explain. The
+	// setting lives as long as each transaction.
 	SetLockTimeout(ctx context.Context, d time.Duration) error
 	// Close releases the connection.
 	Close() error
@@ -165,6 +168,26 @@ type Tx interface {
 	RaiseTo(ctx context.Context, table, column string, value int64) error
 	Commit() error
 	Rollback() error
+}
+
+// WriteChecker is implemented by engines that can tell, before a change
+// starts, whether the database takes writes at all.
+type WriteChecker interface {
+	// ReadOnly returns why the database cannot take a write, as a phrase
+	// that completes "the target is …" ("a read-only standby
+	// (pg_is_in_recovery)", "a read-only file"), or "" when it can. A
+	// connection made read-only by SetReadOnly is not a reason: the
+	// question is about the database.
+	ReadOnly(ctx context.Context) (reason string, err error)
+}
+
+// ReadOnly asks a database's engine why it cannot take a write; "" when
+// it can, or when the engine cannot tell (then the write itself will).
+func ReadOnly(ctx context.Context, db Dialect) (string, error) {
+	if wc, ok := db.(WriteChecker); ok {
+		return wc.ReadOnly(ctx)
+	}
+	return "", nil
 }
 
 // DDLCommits is implemented by engines where DDL ends a transaction

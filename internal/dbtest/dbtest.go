@@ -324,3 +324,82 @@ func Hold(u, script string) (release func(), err error) {
 	}
 	return nil, fmt.Errorf("unknown engine in %q", u)
 }
+
+// ReadOnlyURL returns a URL to the database of u through which it takes no
+// write, for the preflight's tests: PostgreSQL with the session's
+// default_transaction_read_only on, MariaDB with tx_read_only set (MySQL 8
+// would name it transaction_read_only), SQLite a copy of the file with no
+// write permission (the check goes by the mode bits, which root, as tests
+// often run, would write through).
+func ReadOnlyURL(t testing.TB, u string) string {
+	t.Helper()
+	switch Engine(u) {
+	case "sqlite":
+		src := strings.TrimPrefix(u, "sqlite:")
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(t.TempDir(), "read-only.db")
+		if err := os.WriteFile(dst, b, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		return "sqlite:" + dst
+	case "postgres":
+		return withParam(t, u, "default_transaction_read_only", "on")
+	case "mysql":
+		return withParam(t, u, "tx_read_only", "1")
+	}
+	t.Fatalf("unknown engine in %q", u)
+	return ""
+}
+
+func withParam(t testing.TB, u, name, value string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := p.Query()
+	q.Set(name, value)
+	p.RawQuery = q.Encode()
+	return p.String()
+}
+
+// PgBouncer returns the admin URL of a PgBouncer in transaction mode in
+// front of the PostgreSQL server ($DBSYNC_TEST_PGBOUNCER, which
+// testdata/servers/start.sh starts and .ci/run exports), and Standby that
+// of a hot standby of it ($DBSYNC_TEST_PG_STANDBY). Unset or unreachable,
+// the test fails: the tests that need them never skip.
+func PgBouncer(t testing.TB) string { return server(t, "DBSYNC_TEST_PGBOUNCER", "PgBouncer") }
+
+func Standby(t testing.TB) string {
+	return server(t, "DBSYNC_TEST_PG_STANDBY", "the PostgreSQL standby")
+}
+
+func server(t testing.TB, env, what string) string {
+	t.Helper()
+	u := os.Getenv(env)
+	if u == "" {
+		t.Fatalf("$%s is not set: this test needs %s (sh testdata/servers/start.sh starts it and prints the variable; .ci/run exports it)", env, what)
+	}
+	if _, err := Query(u, "SELECT 1"); err != nil {
+		t.Fatalf("%s at %s ($%s): %v (sh testdata/servers/start.sh starts it)", what, u, env, err)
+	}
+	return u
+}
+
+// Through returns the URL of the database of u reached through the server
+// (a pool) of via: u's database and user, via's host and port.
+func Through(t testing.TB, via, u string) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := url.Parse(via)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Host = v.Host
+	return p.String()
+}

@@ -3,7 +3,8 @@
 // keys, rows in the files' order whatever the collation, batched writes
 // that refuse missing rows, transactions that commit whole or not at all,
 // deferred foreign keys, loads that neither enforce nor cascade them until
-// their commit checks them, the database lock, hostile identifiers.
+// their commit checks them, the database lock, hostile identifiers, and
+// the preflight that says whether the database takes writes.
 //
 // A dialect's own test calls Run with its engine's name.
 package dialecttest
@@ -455,5 +456,31 @@ func Run(t *testing.T, engine string) {
 		if n != 0 {
 			t.Error("the row is there")
 		}
+		// A connection made read-only is no reason the database is.
+		if reason, err := dialect.ReadOnly(ctx, ro); reason != "" || err != nil {
+			t.Errorf("ReadOnly() of a read-only session of a writable database = %q, %v; want \"\"", reason, err)
+		}
+	})
+
+	t.Run("preflight: writable", func(t *testing.T) {
+		if _, ok := db.(dialect.WriteChecker); !ok {
+			t.Fatal("the engine cannot tell whether its database takes writes (dialect.WriteChecker)")
+		}
+		if reason, err := dialect.ReadOnly(ctx, db); reason != "" || err != nil {
+			t.Errorf("ReadOnly() = %q, %v; want \"\"", reason, err)
+		}
+	})
+
+	t.Run("preflight: read-only", func(t *testing.T) {
+		ro, err := dialect.Open(ctx, dbtest.ReadOnlyURL(t, url), t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ro.Close()
+		reason, err := dialect.ReadOnly(ctx, ro)
+		if err != nil || !strings.Contains(reason, "read-only") {
+			t.Errorf("ReadOnly() = %q, %v; want why it takes no write", reason, err)
+		}
+		t.Logf("read-only: %s", reason)
 	})
 }

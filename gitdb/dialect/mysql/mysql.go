@@ -5,6 +5,12 @@
 // Rows are read through the text protocol (exact for every type), in a
 // session whose time zone is UTC; text keys are ordered by their bytes,
 // whatever the column's collation.
+//
+// The session's own settings (time zone, sql_mode) are set when the
+// connection opens and go with it at Close: it is never handed back to a
+// pool. What a transaction needs beyond them (its lock waits, foreign key
+// checks off) is set back when it ends, and reads after SetReadOnly run in
+// a read-only transaction rather than a read-only session.
 package mysql
 
 import (
@@ -37,6 +43,10 @@ type DB struct {
 	reader
 	db     *sql.DB
 	dbName string
+	// lockWait is the lock timeout of write transactions, in seconds (0:
+	// the server's).
+	lockWait int64
+	ro       *sql.Tx // the read-only transaction of SetReadOnly, reads run in
 }
 
 // DSN turns a mysql:// URL into go-sql-driver's DSN, with the session
@@ -105,21 +115,61 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 	return &DB{reader: reader{q: db}, db: db, dbName: cfg.DBName}, nil
 }
 
-func (d *DB) Close() error { return d.db.Close() }
-
-// SetLockTimeout sets how long the session waits for row locks
-// (innodb_lock_wait_timeout) and table locks (lock_wait_timeout), in whole
-// seconds.
-func (d *DB) SetLockTimeout(ctx context.Context, timeout time.Duration) error {
-	s := max(int64(timeout/time.Second), 1)
-	_, err := d.db.ExecContext(ctx, fmt.Sprintf("SET SESSION innodb_lock_wait_timeout = %d, SESSION lock_wait_timeout = %d", s, s))
-	return err
+// Close ends the read-only transaction, if any, and the connection (with
+// it the session variables set when it opened).
+func (d *DB) Close() error {
+	if d.ro != nil {
+		d.ro.Rollback()
+		d.ro = nil
+	}
+	return d.db.Close()
 }
 
-// SetReadOnly makes every later transaction of the session read-only.
+// SetLockTimeout sets how long write transactions wait for row locks
+// (innodb_lock_wait_timeout) and table locks (lock_wait_timeout), in whole
+// seconds: set when one begins, back to the server's default when it ends.
+func (d *DB) SetLockTimeout(ctx context.Context, timeout time.Duration) error {
+	d.lockWait = max(int64(timeout/time.Second), 1)
+	return nil
+}
+
+// SetReadOnly starts a read-only transaction (START TRANSACTION READ ONLY,
+// repeatable read: one snapshot) that every later read runs in until
+// Close; the session's own characteristics are left as they were.
 func (d *DB) SetReadOnly(ctx context.Context) error {
-	_, err := d.db.ExecContext(ctx, "SET SESSION TRANSACTION READ ONLY")
-	return err
+	if d.ro != nil {
+		return nil
+	}
+	tx, err := d.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("mysql: %w", err)
+	}
+	d.ro, d.reader = tx, reader{q: tx}
+	return nil
+}
+
+// ReadOnly says why the database cannot take a write: a replica's
+// read_only or super_read_only (git dbsync must not write a replica, even
+// as a user whose privileges would let it), or a session whose
+// transactions are read-only (transaction_read_only, tx_read_only before
+// MariaDB 11.1).
+func (d *DB) ReadOnly(ctx context.Context) (string, error) {
+	on := map[string]bool{}
+	err := d.each(ctx, "SHOW VARIABLES WHERE Variable_name IN ('read_only', 'super_read_only', 'transaction_read_only', 'tx_read_only')", nil, func(v []any) error {
+		on[string(v[0].([]byte))] = strings.EqualFold(string(v[1].([]byte)), "ON") || string(v[1].([]byte)) == "1"
+		return nil
+	})
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("mysql: %w", err)
+	case on["super_read_only"]:
+		return "a read-only replica (super_read_only=ON)", nil
+	case on["read_only"]:
+		return "a read-only replica (read_only=ON)", nil
+	case on["transaction_read_only"] || on["tx_read_only"]:
+		return "a read-only session (transaction_read_only=ON)", nil
+	}
+	return "", nil
 }
 
 // DDLCommits: in MySQL and MariaDB, CREATE TABLE ends the transaction.

@@ -34,6 +34,9 @@ const batchRows = 500
 // Begin starts a write transaction, failing at once when another apply
 // holds the database.
 func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
+	if d.ro != nil {
+		return nil, fmt.Errorf("mysql: cannot write: the connection was opened to read only")
+	}
 	lock := "git-dbsync:" + d.dbName
 	if len(lock) > 64 {
 		lock = lock[:64]
@@ -49,17 +52,22 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 	if err == nil {
 		_, err = tx.ExecContext(ctx, "SET foreign_key_checks = 0")
 	}
+	if err == nil && d.lockWait > 0 {
+		// Session variables (MySQL has no SET STATEMENT for every write):
+		// end() sets them back to the server's defaults.
+		_, err = tx.ExecContext(ctx, fmt.Sprintf("SET SESSION innodb_lock_wait_timeout = %d, SESSION lock_wait_timeout = %d", d.lockWait, d.lockWait))
+	}
 	if err != nil {
 		if tx != nil {
 			tx.Rollback()
 		}
-		d.db.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", lock)
+		(&Tx{db: d.db, lock: lock}).end()
 		return nil, fmt.Errorf("mysql: begin: %w", err)
 	}
 	var packet int
 	if err := tx.QueryRowContext(ctx, "SELECT @@max_allowed_packet").Scan(&packet); err != nil {
 		tx.Rollback()
-		d.db.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", lock)
+		(&Tx{db: d.db, lock: lock}).end()
 		return nil, fmt.Errorf("mysql: %w", err)
 	}
 	return &Tx{reader: reader{q: tx}, tx: tx, db: d.db, lock: lock, written: map[string]bool{}, packet: packet}, nil
@@ -79,10 +87,11 @@ func (t *Tx) DeleteWhere(ctx context.Context, table, filter string) (int64, erro
 	return res.RowsAffected()
 }
 
-// end restores the session and releases the lock, after COMMIT or ROLLBACK.
+// end restores the session and releases the lock, after COMMIT or
+// ROLLBACK: no setting of the transaction outlives it on the connection.
 func (t *Tx) end() {
 	ctx := context.Background()
-	t.db.ExecContext(ctx, "SET foreign_key_checks = 1")
+	t.db.ExecContext(ctx, "SET foreign_key_checks = 1, SESSION innodb_lock_wait_timeout = DEFAULT, SESSION lock_wait_timeout = DEFAULT")
 	t.db.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", t.lock)
 }
 

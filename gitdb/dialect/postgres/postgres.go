@@ -5,8 +5,17 @@
 // connection's current schema).
 //
 // Rows are read in the text format, which PostgreSQL prints exactly
-// (numerics, shortest-exact floats); the session runs in UTC with ISO
-// dates so that timestamps come out in one form.
+// (numerics, shortest-exact floats); every transaction runs in UTC with
+// ISO dates and intervals so that values come out in one form whatever the
+// server's defaults.
+//
+// Nothing outlives a transaction on the server's connection, so that the
+// dialect works through a pool in transaction mode (PgBouncer's default)
+// without leaving settings to the application: the settings above, the
+// schema's search_path and lock_timeout are SET LOCAL (set_config(…, true))
+// at the start of each transaction; reads outside a write transaction run
+// in a short transaction of their own, or in the read-only one SetReadOnly
+// opens; statements are never prepared under a name.
 package postgres
 
 import (
@@ -32,21 +41,37 @@ func init() {
 	dialect.Register("postgresql", Open)
 }
 
-// querier is what reads need: the connection or a transaction.
+// querier is what reads need: a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
+// reader reads in a transaction: run calls fn with the one to read in.
 type reader struct {
-	q      querier
+	run    func(ctx context.Context, fn func(q querier) error) error
 	schema string
+}
+
+// in returns the run of a reader whose reads go in tx.
+func in(tx querier) func(context.Context, func(querier) error) error {
+	return func(_ context.Context, fn func(querier) error) error { return fn(tx) }
 }
 
 // DB is an open PostgreSQL database.
 type DB struct {
 	reader
 	conn *pgx.Conn
+	// searchPath is the quoted schema a ?schema= URL names, set in each
+	// transaction so that unqualified names (git dbsync's own tables)
+	// land in it; "" for the connection's own.
+	searchPath  string
+	lockTimeout time.Duration // for write transactions; 0: the server's
+	// cur is the open transaction: a write one (Begin) or the read-only
+	// one of SetReadOnly (then readOnly), which every read runs in.
+	cur      pgx.Tx
+	readOnly bool
 }
 
 // Open connects to the database a URL names.
@@ -63,40 +88,128 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %s: %v", dialect.Redact(rawURL), err)
 	}
-	for k, v := range map[string]string{"timezone": "UTC", "datestyle": "ISO, YMD", "intervalstyle": "iso_8601", "extra_float_digits": "1",
-		"application_name": "git-dbsync"} {
-		cfg.RuntimeParams[k] = v
-	}
-	if schema != "" {
-		// Unqualified names (git dbsync's own tables) land in the schema too.
-		cfg.RuntimeParams["search_path"] = Quote(schema)
-	}
+	// Only application_name among the startup parameters: PgBouncer
+	// refuses the others it does not track (IntervalStyle,
+	// extra_float_digits, search_path), and each transaction sets its own.
+	cfg.RuntimeParams["application_name"] = "git-dbsync"
+	// Unnamed statements only: in a pool's transaction mode a named one
+	// outlives the transaction on a server connection the next client
+	// gets ("prepared statement … already exists"). Single round trip,
+	// the parameters' types taken from their Go types.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connecting to %s: %w", dialect.Redact(rawURL), err)
 	}
-	if schema == "" {
-		if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
-			conn.Close(ctx)
-			return nil, err
-		}
+	d := &DB{conn: conn}
+	d.reader = reader{run: d.read}
+	if schema != "" {
+		d.searchPath = Quote(schema)
+	} else if err := d.read(ctx, func(q querier) error { return q.QueryRow(ctx, "SELECT current_schema()").Scan(&schema) }); err != nil {
+		conn.Close(ctx)
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &DB{reader: reader{q: conn, schema: schema}, conn: conn}, nil
+	d.schema = schema
+	return d, nil
 }
 
-func (d *DB) Close() error { return d.conn.Close(context.Background()) }
+// Close ends the read-only transaction, if any, and the connection.
+func (d *DB) Close() error {
+	ctx := context.Background()
+	if d.readOnly && d.cur != nil {
+		d.cur.Rollback(ctx)
+		d.cur = nil
+	}
+	return d.conn.Close(ctx)
+}
 
-// SetLockTimeout sets lock_timeout for the session.
+// SetLockTimeout sets the lock_timeout of every later write transaction.
 func (d *DB) SetLockTimeout(ctx context.Context, timeout time.Duration) error {
-	_, err := d.conn.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d", max(timeout.Milliseconds(), 1)))
-	return err
+	d.lockTimeout = max(timeout, time.Millisecond)
+	return nil
 }
 
-// SetReadOnly makes every later transaction of the session, and each
-// statement outside one, read-only.
+// SetReadOnly opens a read-only transaction, a repeatable-read snapshot,
+// that every later read runs in until Close: what reads a database (export,
+// plan, diff, status) sees one state of it and cannot write to it, and the
+// server's connection keeps no read-only setting for its next client.
 func (d *DB) SetReadOnly(ctx context.Context) error {
-	_, err := d.conn.Exec(ctx, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-	return err
+	if d.readOnly {
+		return nil
+	}
+	if d.cur != nil {
+		return fmt.Errorf("postgres: a transaction is open")
+	}
+	tx, err := d.begin(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, false)
+	if err != nil {
+		return err
+	}
+	d.cur, d.readOnly = tx, true
+	return nil
+}
+
+// begin starts a transaction with git dbsync's settings, local to it.
+func (d *DB) begin(ctx context.Context, opts pgx.TxOptions, write bool) (pgx.Tx, error) {
+	tx, err := d.conn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: begin: %w", err)
+	}
+	q := `SELECT set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, YMD', true),
+  set_config('IntervalStyle', 'iso_8601', true), set_config('extra_float_digits', '1', true)`
+	var args []any
+	set := func(name, value string) {
+		args = append(args, value)
+		q += fmt.Sprintf(", set_config('%s', $%d, true)", name, len(args))
+	}
+	if d.searchPath != "" {
+		set("search_path", d.searchPath)
+	}
+	if write && d.lockTimeout > 0 {
+		set("lock_timeout", strconv.FormatInt(d.lockTimeout.Milliseconds(), 10))
+	}
+	if _, err := tx.Exec(ctx, q, args...); err != nil {
+		tx.Rollback(ctx)
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return tx, nil
+}
+
+// read runs fn in the open transaction, or in a short one of its own.
+func (d *DB) read(ctx context.Context, fn func(querier) error) error {
+	if d.cur != nil {
+		return fn(d.cur)
+	}
+	tx, err := d.begin(ctx, pgx.TxOptions{}, false)
+	if err != nil {
+		return err
+	}
+	d.cur = tx
+	defer func() { d.cur = nil }()
+	if err := fn(tx); err != nil {
+		tx.Rollback(ctx)
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// ReadOnly says why the database cannot take a write: a hot standby, or
+// a session whose transactions are read-only by default (a role's or
+// database's default_transaction_read_only, or the URL's).
+func (d *DB) ReadOnly(ctx context.Context) (string, error) {
+	var standby bool
+	var def string
+	err := d.read(ctx, func(q querier) error {
+		return q.QueryRow(ctx, "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only')").Scan(&standby, &def)
+	})
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("postgres: %w", err)
+	case standby:
+		return "a read-only standby (pg_is_in_recovery)", nil
+	case def == "on":
+		return "a read-only session (default_transaction_read_only=on)", nil
+	}
+	return "", nil
 }
 
 // Quote quotes an identifier.
@@ -116,7 +229,11 @@ WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER 
 }
 
 func (r reader) each(ctx context.Context, sql string, args []any, fn func(pgx.Rows) error) error {
-	rows, err := r.q.Query(ctx, sql, args...)
+	return r.run(ctx, func(q querier) error { return each(ctx, q, sql, args, fn) })
+}
+
+func each(ctx context.Context, q querier, sql string, args []any, fn func(pgx.Rows) error) error {
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return err
 	}
@@ -138,11 +255,20 @@ type pgType struct {
 	typmod   int
 }
 
+// Describe reads the catalog in one transaction.
 func (r reader) Describe(ctx context.Context, table string) (*dialect.Table, error) {
+	var t *dialect.Table
+	err := r.run(ctx, func(q querier) error {
+		var err error
+		t, err = reader{run: in(q), schema: r.schema}.describe(ctx, q, table)
+		return err
+	})
+	return t, err
+}
+
+func (r reader) describe(ctx context.Context, q querier, table string) (*dialect.Table, error) {
 	var oid uint32
-	err := r.q.(interface {
-		QueryRow(context.Context, string, ...any) pgx.Row
-	}).QueryRow(ctx, `SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	err := q.QueryRow(ctx, `SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`, r.schema, table).Scan(&oid)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("postgres: no table %q in schema %q", table, r.schema)
@@ -309,7 +435,11 @@ func (r reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key 
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}
-	rows, err := r.q.Query(ctx, q, pgx.QueryExecModeExec)
+	return r.run(ctx, func(tx querier) error { return readRows(ctx, tx, q, desc, columns, conv, fn) })
+}
+
+func readRows(ctx context.Context, tx querier, q string, desc *dialect.Table, columns []string, conv []func([]byte) (any, error), fn func([]any) error) error {
+	rows, err := tx.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("postgres: table %q: %w", desc.Name, err)
 	}

@@ -24,6 +24,7 @@ import (
 type Tx struct {
 	reader
 	tx     pgx.Tx
+	db     *DB                          // whose open transaction this is, until it ends
 	types  map[string]map[string]string // table → column → declared type, for casts
 	staged int                          // staged tables made, to name the next
 	// sequences caches sequenceOf: table and column → sequence ("" none).
@@ -41,9 +42,15 @@ const batchRows = 500
 // Begin starts a write transaction, failing at once when another apply
 // holds the database.
 func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
-	tx, err := d.conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if d.readOnly {
+		return nil, fmt.Errorf("postgres: cannot write: the connection was opened to read only")
+	}
+	if d.cur != nil {
+		return nil, fmt.Errorf("postgres: a transaction is open")
+	}
+	tx, err := d.begin(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, true)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: begin: %w", err)
+		return nil, err
 	}
 	var got bool
 	err = tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock(hashtext('git-dbsync'), hashtext($1))", d.schema).Scan(&got)
@@ -58,7 +65,8 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 		tx.Rollback(ctx)
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Tx{reader: reader{q: tx, schema: d.schema}, tx: tx, types: map[string]map[string]string{}, sequences: map[string]string{}}, nil
+	d.cur = tx
+	return &Tx{reader: reader{run: in(tx), schema: d.schema}, db: d, tx: tx, types: map[string]map[string]string{}, sequences: map[string]string{}}, nil
 }
 
 // BeginLoad starts a write transaction in which, when the role may
@@ -115,6 +123,7 @@ func (t *Tx) wrote(table string) {
 }
 
 func (t *Tx) Commit() error {
+	defer t.end()
 	if t.load {
 		if err := dialect.CheckForeignKeys(context.Background(), t, t.written, t.qualified, Quote); err != nil {
 			t.tx.Rollback(context.Background())
@@ -127,7 +136,17 @@ func (t *Tx) Commit() error {
 	return nil
 }
 
-func (t *Tx) Rollback() error { return t.tx.Rollback(context.Background()) }
+func (t *Tx) Rollback() error {
+	defer t.end()
+	return t.tx.Rollback(context.Background())
+}
+
+// end lets the database's reads run in transactions of their own again.
+func (t *Tx) end() {
+	if t.db.cur == t.tx {
+		t.db.cur = nil
+	}
+}
 
 // Explain makes a lock wait that reached lock_timeout a *BusyError.
 // PostgreSQL's messages hold no values (the details that do are not in

@@ -86,10 +86,51 @@ func (d *DB) SetLockTimeout(ctx context.Context, timeout time.Duration) error {
 	return err
 }
 
-// SetReadOnly makes the one connection refuse writes (query_only).
+// SetReadOnly makes the one connection refuse writes (query_only). The
+// connection is this process's own, never pooled, and ends with Close; a
+// read transaction would take the write lock (transactions begin
+// IMMEDIATE) and keep the application waiting.
 func (d *DB) SetReadOnly(ctx context.Context) error {
 	_, err := d.db.ExecContext(ctx, "PRAGMA query_only = 1")
 	return err
+}
+
+// ReadOnly says why the file cannot take a write. Mode bits first: root
+// (as tests and many containers run) writes whatever they say, so a file,
+// or a directory (where the journal goes), without any write bit is taken
+// as read-only on purpose for every user. Then whether this process may
+// open the file for writing (another user's permissions, a read-only
+// file system) and create a file beside it. (query_only is only ever
+// SetReadOnly's, which is no reason.)
+func (d *DB) ReadOnly(context.Context) (string, error) {
+	dir := filepath.Dir(d.Path)
+	fi, err := os.Stat(d.Path)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: %w", err)
+	}
+	di, err := os.Stat(dir)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: %w", err)
+	}
+	const file, folder = "a read-only file (no write permission)", "a file in a read-only directory (no room for its journal)"
+	switch {
+	case fi.Mode().Perm()&0o222 == 0:
+		return file, nil
+	case di.Mode().Perm()&0o222 == 0:
+		return folder, nil
+	}
+	f, err := os.OpenFile(d.Path, os.O_WRONLY, 0)
+	if err != nil {
+		return file, nil
+	}
+	f.Close()
+	probe, err := os.CreateTemp(dir, ".git-dbsync-probe-*")
+	if err != nil {
+		return folder, nil
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return "", nil
 }
 
 // Quote quotes an identifier.

@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -87,5 +89,34 @@ CREATE UNIQUE INDEX items_partial ON "Menu Items" (parent_pos) WHERE parent_pos 
 	})
 	if err != nil || len(got) != 0 {
 		t.Errorf("ReadRows on an empty table: %v %v", got, err)
+	}
+}
+
+// A file whose directory takes no new file cannot keep its journal: the
+// preflight says so before a change starts. By the mode bits, so that it
+// holds as root too.
+func TestReadOnlyDirectory(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db, err := OpenFile(filepath.Join(dir, "app.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.SQL().Exec("CREATE TABLE t (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	if reason, err := db.ReadOnly(ctx); reason != "" || err != nil {
+		t.Fatalf("ReadOnly() = %q, %v before the chmod", reason, err)
+	}
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o755)
+	if reason, err := db.ReadOnly(ctx); !strings.Contains(reason, "read-only directory") || err != nil {
+		t.Errorf("ReadOnly() = %q, %v; want a read-only directory", reason, err)
 	}
 }
