@@ -85,13 +85,7 @@ func (e *ReadOnlyError) Error() string {
 // preflight refuses a database that cannot take a write (a standby, a
 // read-only file or replica) before any question, step or backup.
 func preflight(ctx context.Context, db dialect.Dialect, env string) error {
-	wc, ok := db.(interface {
-		ReadOnly(ctx context.Context) (string, error)
-	})
-	if !ok {
-		return nil
-	}
-	why, err := wc.ReadOnly(ctx)
+	why, err := dialect.ReadOnly(ctx, db)
 	if err != nil {
 		return err
 	}

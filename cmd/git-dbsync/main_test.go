@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -168,6 +170,7 @@ func scriptParams(t *testing.T, dir, engine string) testscript.Params {
 			"team":     cmdTeam,
 			"dbdump":   cmdDBDump,
 			"exits":    cmdExits,
+			"readonly": func(ts *testscript.TestScript, neg bool, args []string) { cmdReadOnly(t, ts, neg, args) },
 			// newdb ENV ENGINE makes a fresh database of ENGINE (sqlite,
 			// postgres or mysql) for environment ENV: pulls across engines.
 			"newdb": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -258,6 +261,47 @@ func envURL(ts *testscript.TestScript, env string) string {
 		ts.Fatalf("no database for environment %q", env)
 	}
 	return u
+}
+
+// readonly ENV points ENV at a read-only way to reach its database: the
+// SQLite file made read-only (mode 0444), the PostgreSQL hot standby's
+// copy of it ($DBSYNC_TEST_PG_STANDBY, once the standby has replayed the
+// database), a MariaDB session that is read-only (the server's read_only
+// is global, and the server is shared by every test).
+func cmdReadOnly(t *testing.T, ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: readonly ENV")
+	}
+	u := envURL(ts, args[0])
+	switch dbtest.Engine(u) {
+	case "sqlite":
+		ts.Check(os.Chmod(strings.TrimPrefix(u, "sqlite:"), 0o444))
+	case "postgres":
+		standby := os.Getenv("DBSYNC_TEST_PG_STANDBY")
+		if standby == "" {
+			ts.Fatalf("$DBSYNC_TEST_PG_STANDBY is not set: sh testdata/servers/start.sh starts the standby and prints it")
+		}
+		p, err := url.Parse(u)
+		ts.Check(err)
+		v, err := url.Parse(standby)
+		ts.Check(err)
+		p.Host = v.Host
+		u = p.String()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			_, err := dbtest.Query(u, "SELECT 1")
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("the standby has not replayed the database in 60 s: %v", err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	default:
+		u = dbtest.ReadOnlyURL(t, u) // fails only on a URL the script itself made
+	}
+	ts.Setenv(config.EnvVar(args[0]), u)
 }
 
 // dbexec ENV SQL|@FILE… runs statements (a fixture, rendered for the
