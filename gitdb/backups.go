@@ -108,17 +108,18 @@ func (b *taking) take(ctx context.Context, tx dialect.Tx) error {
 }
 
 // done keeps the backup of a change that committed (and the last
-// backup-keep of them), or removes that of one that did not.
-func (b *taking) done(committed bool, identity string) error {
+// backup-keep of them, removing what killed runs left), or removes that
+// of one that did not. It says how many leftovers it removed.
+func (b *taking) done(committed bool, identity string) (int, error) {
 	if b == nil || b.manifest.Dir == "" {
-		return nil
+		return 0, nil
 	}
 	if !committed {
-		return os.RemoveAll(b.manifest.Dir)
+		return 0, os.RemoveAll(b.manifest.Dir)
 	}
 	if b.manifest.Identity == "" && identity != "" {
 		if err := backup.SetIdentity(b.manifest, identity); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	keep := config.DefaultBackupKeep

@@ -155,8 +155,12 @@ func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target,
 		}
 	}
 	err = t.Commit(ctx, ch)
-	if derr := bk.done(err == nil, ch.Entry.Target); err == nil {
+	left, derr := bk.done(err == nil, ch.Entry.Target)
+	if err == nil {
 		err = derr
+	}
+	if left > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("removed %d backup folders that killed runs left in %s", left, bk.dir))
 	}
 	if err != nil {
 		res.Backup = nil

@@ -179,6 +179,9 @@ func List(dir string) ([]*Manifest, error) {
 			continue
 		}
 		m, err := Read(filepath.Join(dir, e.Name()))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // a backup whose removal was killed half-way: Prune finishes it
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -202,16 +205,40 @@ func Read(dir string) (*Manifest, error) {
 	return m, nil
 }
 
-// Prune removes the oldest backups under dir beyond keep.
-func Prune(dir string, keep int) error {
+// Prune removes the oldest backups under dir beyond keep, and what
+// killed runs left there: a backup being taken (name.tmp, an hour old or
+// more, so that a run writing one into a shared folder is left alone) and
+// one being removed (no manifest any more). It returns how many
+// leftovers it removed.
+func Prune(dir string, keep int) (int, error) {
 	all, err := List(dir)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for i := keep; i < len(all); i++ {
 		if err := os.RemoveAll(all[i].Dir); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	left := 0
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		info, err := e.Info()
+		if !e.IsDir() || err != nil {
+			continue
+		}
+		_, merr := os.Stat(filepath.Join(p, manifestFile))
+		taking := strings.HasSuffix(e.Name(), ".tmp")
+		if taking && time.Since(info.ModTime()) > time.Hour || !taking && errors.Is(merr, fs.ErrNotExist) {
+			if err := os.RemoveAll(p); err != nil {
+				return left, err
+			}
+			left++
+		}
+	}
+	return left, nil
 }

@@ -110,8 +110,22 @@ func TestPrune(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := Prune(dir, 2); err != nil {
-		t.Fatal(err)
+	// What killed runs left: a backup being taken two hours ago, one
+	// being taken now (by a run beside), one whose removal stopped.
+	old := filepath.Join(dir, "d.tmp")
+	for _, d := range []string{old, filepath.Join(dir, "e.tmp"), filepath.Join(dir, "f")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hours := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(old, hours, hours)
+	if list, err := List(dir); err != nil || len(list) != 3 {
+		t.Fatalf("List with leftovers: %d backups, %v; want 3", len(list), err)
+	}
+	left, err := Prune(dir, 2)
+	if err != nil || left != 2 {
+		t.Fatalf("Prune: %d leftovers removed, %v; want 2", left, err)
 	}
 	list, err := List(dir)
 	if err != nil {
@@ -119,5 +133,8 @@ func TestPrune(t *testing.T) {
 	}
 	if len(list) != 2 || list[0].ID != "c" || list[1].ID != "b" {
 		t.Errorf("after pruning to 2: %v", list)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "e.tmp")); err != nil {
+		t.Errorf("a backup being taken now was removed: %v", err)
 	}
 }
