@@ -38,6 +38,9 @@ type PlanOptions struct {
 	// SharedIDs lets a first apply match rows by id although it would
 	// rename most of them (see Plan.IDRenames).
 	SharedIDs bool
+	// FirstApply plans as a first apply whatever the ledger says: for a
+	// development database last in step with a commit this clone lacks.
+	FirstApply bool
 }
 
 // Plan is what an apply (or a rollback) would do to a target: data only.
@@ -156,6 +159,9 @@ func (s *session) theirFiles(rev repo.Rev, workTree bool) (*fileSet, error) {
 // plan merges every table of the revision with the base and the target.
 func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *ledger.Ledger, opts PlanOptions) (*planned, error) {
 	p := &Plan{Env: s.env, Rev: rev, Base: l.Current(), Identity: l.Identity, Resolve: opts.Resolve, Choices: opts.Choices, Prune: opts.Prune}
+	if opts.FirstApply {
+		p.Base = nil
+	}
 	p.Applied = p.Base != nil && p.Base.Commit == rev.Commit
 	files, err := s.theirFiles(rev, opts.WorkTree)
 	if err != nil {
