@@ -79,7 +79,7 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 			return w.rollbackChange(RollbackOptions{Env: e.Env, Revision: e.Commit, Version: opts.Version})
 		}}
 	if !opts.Baseline {
-		c.backup = "apply " + opts.Revision
+		c.backup = func(e *Entry) string { return "apply " + e.Revision }
 	}
 	if c.env == "" {
 		env, err := w.Config.DefaultEnv()
@@ -159,6 +159,23 @@ func (w *Workspace) prepareApply(ctx context.Context, s *session, t *ledger.Targ
 			if ok, err := opts.Confirm(shown); err != nil || !ok {
 				return nil, errors.Join(ErrDeclined, err)
 			}
+		}
+	}
+	if shown == nil && !opts.Baseline && len(w.Config.StepsOf(s.env, "before", "manual", "confirm", "check", "after")) > 0 {
+		// Conflicts stop the apply before its questions and before steps
+		// (a maintenance page switched on for nothing), as a rollback's
+		// do. This plan is not shown: the one made in the transaction is
+		// what is written, whatever the before steps changed.
+		p, err := s.plan(ctx, s.db, rev, t.Ledger, opts.PlanOptions)
+		if err != nil {
+			return nil, err
+		}
+		res.Plan = p.Plan
+		if err := checkScope(p.Plan, opts.PlanOptions); err != nil {
+			return nil, err
+		}
+		if p.Unresolved() > 0 {
+			return nil, &ConflictError{Plan: p.Plan}
 		}
 	}
 	kind := KindApply

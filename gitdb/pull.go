@@ -96,7 +96,7 @@ func (w *Workspace) Pull(ctx context.Context, opts PullOptions) (*PullResult, er
 	defer src.close()
 	res := &PullResult{From: opts.From, To: opts.To}
 	var copies []*tableCopy
-	c := &change{kind: KindPull, env: opts.To, name: opts.From, steps: true, deploy: opts.DeployOptions, backup: "pull from " + opts.From,
+	c := &change{kind: KindPull, env: opts.To, name: opts.From, steps: true, deploy: opts.DeployOptions, backup: func(*Entry) string { return "pull from " + opts.From },
 		writes: func() []string {
 			names := make([]string, len(copies))
 			for i, c := range copies {

@@ -61,7 +61,11 @@ func (w *Workspace) rollbackChange(opts RollbackOptions) *change {
 	if opts.To != "" {
 		name = "to " + opts.To
 	}
-	return &change{kind: "rollback", env: opts.Env, name: name, deploy: opts.DeployOptions, backup: "rollback of " + name,
+	backup := func(e *Entry) string { return "rollback of " + e.Revision }
+	if opts.To != "" {
+		backup = func(*Entry) string { return "rollback to " + opts.To }
+	}
+	return &change{kind: "rollback", env: opts.Env, name: name, deploy: opts.DeployOptions, backup: backup,
 		lockFile: func(s *session, t *ledger.Target) (string, error) {
 			undo, err := s.rollbackTargets(t.Ledger, opts)
 			if err != nil {

@@ -41,10 +41,12 @@ func (w *Workspace) syncLock() string {
 //
 // A database with no such record (a new clone's empty database, one
 // restored from a dump, one last in step with a commit this clone lacks)
-// gets a first apply of the files: every row they have is written, the
-// ledger starts. It is never merely recorded as in step (a baseline):
-// the next export would then take every row it lacks for a row deleted,
-// and delete the team's configuration.
+// gets a first apply of the files: every row they have is written (the
+// files' values win where both have a row), the ledger starts. It is never
+// merely recorded as in step (a baseline), unless the clone's last export
+// of it is exactly what HEAD holds (exported.go): the next export would
+// then take every row it lacks for a row deleted, and delete the team's
+// configuration.
 func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, error) {
 	head := repo.Commit(w.Root, "HEAD")
 	if head == "" {
@@ -57,10 +59,17 @@ func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, e
 	env := s.env
 	cur := l.Current()
 	lost := cur != nil && !s.rep.HasCommit(cur.Commit)
+	exported := cur == nil && w.exportedAtHead(ctx, s.db, env)
 	files, err := s.workTreeFiles()
 	s.close()
 	if err != nil || len(files.tables) == 0 {
 		return nil, err // nothing exported yet: the next export makes the files
+	}
+	if exported {
+		// Its last export is HEAD's files: it was in step with HEAD then.
+		if _, err := w.RecordSync(ctx, env, opts.Version); err != nil {
+			return nil, err
+		}
 	}
 	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(head), WorkTree: true, Resolve: opts.Resolve, AllowScopeChange: true, FirstApply: lost},
 		Version: opts.Version, LockName: w.syncLock()})

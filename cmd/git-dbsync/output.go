@@ -346,6 +346,14 @@ func (v view) status(w io.Writer, st *gitdb.Status) {
 	} else {
 		renderDeployStatus(w, st, r)
 	}
+	if h := st.Running; h != nil {
+		fmt.Fprintf(w, "  running:   %s of %s by %s since %s: its steps, transaction or checks are under way (the environment is locked)\n",
+			h.Op, h.Revision, h.Owner, h.Since.Format(time.RFC3339))
+	}
+	if st.Unchecked {
+		fmt.Fprintf(w, "  unchecked: the checks of %s never passed: its run stopped after its commit; 'git dbsync apply %s --env %s' runs them (and rolls back if one fails)\n",
+			st.Current.Revision, st.Current.Revision, st.Env)
+	}
 	for _, lf := range st.Crashed {
 		fmt.Fprintf(w, "  crashed:   the %s of %s by %s did not finish (lock file state %q); the next apply or rollback settles it against the ledger\n",
 			map[bool]string{true: "rollback", false: "apply"}[lf.Rollback != nil && lf.State == "rolling-back"], lf.Revision, lf.Apply.Owner, lf.State)
