@@ -144,7 +144,7 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		if _, err = s.Out.Write(data); err != nil {
 			return err
 		}
-		return planExit(opts, saved.Summary, saved.Blocked)
+		return planExit(opts, saved.Summary)
 	}
 	s.view.plan(s.Out, plan, "plan: apply")
 	if steps := ws.StepLines(plan.Env); len(steps) > 0 && !plan.Applied {
@@ -159,17 +159,17 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 	if plan.Unresolved() > 0 {
 		fmt.Fprintln(s.Err, "hint: "+resolveHint(cmd, "the conflicts"))
 	}
-	return planExit(opts, saved.Summary, saved.Blocked)
+	return planExit(opts, saved.Summary)
 }
 
 // planExit is plan --exit-code's outcome: nothing to do, changes, or
 // unresolved conflicts (exit.go gives them 0, 2 and 3, terraform plan
 // -detailed-exitcode's convention).
-func planExit(opts *planOptions, sum gitdb.PlanSummary, blocked []string) error {
+func planExit(opts *planOptions, sum gitdb.PlanSummary) error {
 	switch {
 	case !opts.exitCode:
 		return nil
-	case sum.Unresolved > 0 || len(blocked) > 0:
+	case sum.Unresolved > 0:
 		return &unresolvedError{}
 	case sum.Inserts+sum.Updates+sum.Deletes > 0:
 		return &changesError{}
