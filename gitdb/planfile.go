@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
@@ -177,11 +176,6 @@ func rowJSON(meta *serialize.Table, r serialize.Row) json.RawMessage {
 		return nil
 	}
 	return json.RawMessage(bytes.TrimSuffix(meta.AppendLine(nil, r), []byte("\n")))
-}
-
-// keyText names a row by its key for people: site_name, or 3, 1.
-func keyText(meta *serialize.Table, r serialize.Row) string {
-	return strings.Join(meta.KeyText(r), ", ")
 }
 
 // changedCells names the columns that differ between two versions of a

@@ -106,7 +106,9 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, errInterrupted):
 		return exitInterrupted
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), errors.As(err, new(*gitdb.ChoiceError)):
+		// A --resolve naming no conflict, or no column, is a bad
+		// command line, found only once the plan is made.
 		return exitUsage
 	case errors.As(err, &merged):
 		// git's merge-driver protocol: the number of conflicts left.
