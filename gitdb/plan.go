@@ -92,6 +92,20 @@ func (p *Plan) Unresolved() int {
 	return n
 }
 
+// Blocked counts the unresolved conflicts that are blocked deletes: rows
+// the revision deletes that rows outside the plan still refer to.
+func (p *Plan) Blocked() int {
+	n := 0
+	for _, t := range p.Tables {
+		for i := range t.Conflicts {
+			if c := &t.Conflicts[i]; c.Kind == merge.BlockedDelete && c.Resolution == merge.Unresolved {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // Changes counts the ops of the plan.
 func (p *Plan) Changes() int {
 	n := 0
