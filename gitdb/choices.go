@@ -54,16 +54,10 @@ func rowKeys(meta *serialize.Table, row serialize.Row) (spelled, raw, obj string
 }
 
 // keyText names a row by its key for people, and is how --resolve names
-// it: site_name, or 3, 1, or main, About; a part that holds a comma, a
-// colon or a quote, or is empty or padded, is quoted ("system:site").
+// it: site_name, or 3, 1, or main, About, or "system:site" (see
+// serialize.SpellKey).
 func keyText(meta *serialize.Table, r serialize.Row) string {
-	parts := meta.KeyText(r)
-	for i, part := range parts {
-		if q := strconv.Quote(part); part == "" || q != `"`+part+`"` || strings.ContainsAny(part, ",:") || strings.TrimSpace(part) != part {
-			parts[i] = q
-		}
-	}
-	return strings.Join(parts, ", ")
+	return serialize.SpellKey(meta.KeyText(r))
 }
 
 // keyArg spells a row's key as one item of a list of keys: quoted whole
