@@ -215,17 +215,14 @@ func (w *Workspace) prepareApply(ctx context.Context, s *session, t *ledger.Targ
 }
 
 // checkScope refuses a plan whose revision changes what may be written,
-// or that would rename rows matched by id, unless allowed; and one that
-// deletes rows other rows still refer to.
+// or that would rename rows matched by id, unless allowed. (A delete that
+// other rows still refer to is a conflict: see planned.block.)
 func checkScope(p *Plan, opts PlanOptions) error {
 	if len(p.ScopeChanges) > 0 && !opts.AllowScopeChange {
 		return &ScopeError{Env: p.Env, Changes: p.ScopeChanges}
 	}
 	if len(p.IDRenames) > 0 && !opts.SharedIDs {
 		return fmt.Errorf("%s\nnothing written", strings.Join(p.IDRenames, "\n"))
-	}
-	if len(p.Blocked) > 0 {
-		return fmt.Errorf("%s\nnothing written; delete or change those rows first, or keep the rows in the revision", strings.Join(p.Blocked, "\n"))
 	}
 	return nil
 }

@@ -95,6 +95,9 @@ func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts Ro
 	for _, tp := range plan.Tables {
 		resolve(tp, opts.Resolve)
 	}
+	if err := plan.block(ctx, nil, opts.Resolve); err != nil {
+		return nil, err
+	}
 	if plan.Unresolved() > 0 {
 		return nil, &ConflictError{Plan: plan.Plan}
 	}
@@ -126,6 +129,9 @@ func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts Ro
 			}
 			for _, tp := range p.Tables {
 				resolve(tp, opts.Resolve)
+			}
+			if err := p.block(ctx, nil, opts.Resolve); err != nil {
+				return nil, err
 			}
 			if p.Unresolved() > 0 { // never for the target's: the same rows give the same merge
 				return nil, &ConflictError{Plan: p.Plan}
