@@ -79,7 +79,7 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 			return w.rollbackChange(RollbackOptions{Env: e.Env, Revision: e.Commit, Version: opts.Version})
 		}}
 	if !opts.Baseline {
-		c.backup = "apply " + opts.Revision
+		c.backup = func(e *Entry) string { return "apply " + e.Revision }
 	}
 	if c.env == "" {
 		env, err := w.Config.DefaultEnv()
@@ -161,6 +161,23 @@ func (w *Workspace) prepareApply(ctx context.Context, s *session, t *ledger.Targ
 			}
 		}
 	}
+	if shown == nil && !opts.Baseline && len(w.Config.StepsOf(s.env, "before", "manual", "confirm", "check", "after")) > 0 {
+		// Conflicts stop the apply before its questions and before steps
+		// (a maintenance page switched on for nothing), as a rollback's
+		// do. This plan is not shown: the one made in the transaction is
+		// what is written, whatever the before steps changed.
+		p, err := s.plan(ctx, s.db, rev, t.Ledger, opts.PlanOptions)
+		if err != nil {
+			return nil, err
+		}
+		res.Plan = p.Plan
+		if err := checkScope(p.Plan, opts.PlanOptions); err != nil {
+			return nil, err
+		}
+		if p.Unresolved() > 0 {
+			return nil, &ConflictError{Plan: p.Plan}
+		}
+	}
 	kind := KindApply
 	if opts.Baseline {
 		kind = KindBaseline
@@ -198,17 +215,14 @@ func (w *Workspace) prepareApply(ctx context.Context, s *session, t *ledger.Targ
 }
 
 // checkScope refuses a plan whose revision changes what may be written,
-// or that would rename rows matched by id, unless allowed; and one that
-// deletes rows other rows still refer to.
+// or that would rename rows matched by id, unless allowed. (A delete that
+// other rows still refer to is a conflict: see planned.block.)
 func checkScope(p *Plan, opts PlanOptions) error {
 	if len(p.ScopeChanges) > 0 && !opts.AllowScopeChange {
 		return &ScopeError{Env: p.Env, Changes: p.ScopeChanges}
 	}
 	if len(p.IDRenames) > 0 && !opts.SharedIDs {
 		return fmt.Errorf("%s\nnothing written", strings.Join(p.IDRenames, "\n"))
-	}
-	if len(p.Blocked) > 0 {
-		return fmt.Errorf("%s\nnothing written; delete or change those rows first, or keep the rows in the revision", strings.Join(p.Blocked, "\n"))
 	}
 	return nil
 }

@@ -304,7 +304,7 @@ func (w *Workspace) Restore(ctx context.Context, opts RestoreOptions) (*RestoreR
 		return res, fmt.Errorf("%q has no backup %q (see git dbsync backups --env %s)", env, opts.Backup, env)
 	}
 	m := res.Backup
-	c := &change{kind: "restore", env: env, name: m.ID, steps: true, deploy: opts.DeployOptions, backup: "restore " + m.ID,
+	c := &change{kind: "restore", env: env, name: m.ID, steps: true, deploy: opts.DeployOptions, backup: func(*Entry) string { return "restore " + m.ID },
 		lockFile: func(*session, *ledger.Target) (string, error) { return "restore", nil },
 		prepare: func(ctx context.Context, s *session, t *ledger.Target, prev *lock.File, _ *ApplyResult) (*ledger.Change, error) {
 			return w.prepareRestore(t, m, opts, prev, res)

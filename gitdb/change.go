@@ -34,11 +34,11 @@ type change struct {
 	// whose check failed, whose own steps are still running).
 	steps  bool
 	deploy DeployOptions
-	// backup says what the backup is taken before ("apply v1.4"); ""
-	// takes none. writes, when set, lists the tables the change writes,
-	// once prepared: the backup holds those (else the config and
-	// sequence tables).
-	backup string
+	// backup says what the backup is taken before ("apply v1.4"), from
+	// the prepared entry; nil takes none. writes, when set, lists the
+	// tables the change writes, once prepared: the backup holds those
+	// (else the config and sequence tables).
+	backup func(e *Entry) string
 	writes func() []string
 	// lockFile names, under the lock, the lock file the change is
 	// recorded in (a revision, "restore"); "" for none (a pull). The
@@ -135,11 +135,16 @@ func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target,
 		if err := sr.before(ctx, w.Root); err != nil {
 			return w.finishSteps(ctx, s, t, c, sr, res, err, "")
 		}
-		ch.Entry.Steps, ch.Record.Steps = sr.results, sr.results
+		ch.Entry.Steps = sr.results
+		if ch.Record != nil { // a change of no revision (pull) has no lock file
+			ch.Record.Steps = sr.results
+		}
 	}
-	bk, err := s.newBackup(t, c.backup)
-	if err != nil {
-		return err
+	var bk *taking
+	if c.backup != nil {
+		if bk, err = s.newBackup(t, c.backup(ch.Entry)); err != nil {
+			return err
+		}
 	}
 	if bk != nil && c.writes != nil {
 		bk.tables = c.writes()
@@ -197,7 +202,7 @@ func (w *Workspace) finishSteps(ctx context.Context, s *session, t *ledger.Targe
 		}
 	}
 	sr.after(ctx, w.Root)
-	res.Steps = sr.results
+	res.Steps = sr.results[sr.prior:] // what ran now; the entry keeps them all
 	if res.Entry == nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package gitdb
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
@@ -21,14 +22,52 @@ type Choice struct {
 	whole string
 }
 
-// rowKey returns the key this choice names for a row whose keys are text
-// and obj, and whether it names the whole row: a key holding ':' reads
-// first as the whole key.
-func (c Choice) rowKey(text, obj string) (matches, wholeRow bool) {
-	if c.whole != "" && (c.whole == text || c.whole == obj) {
+// rowKey says whether this choice names a row whose key is spelled
+// spelled (as plan shows it: parts joined by ", ", a part quoted where it
+// holds a comma, a colon or a quote), raw (the parts joined, unquoted) or
+// obj (a saved plan's key object), and whether it names the whole row: a
+// key holding ':' reads first as the whole key.
+func (c Choice) rowKey(spelled, raw, obj string) (matches, wholeRow bool) {
+	if c.whole != "" && namesKey(c.whole, spelled, raw, obj) {
 		return true, true
 	}
-	return c.Key == text || c.Key == obj, c.Column == ""
+	return namesKey(c.Key, spelled, raw, obj), c.Column == ""
+}
+
+// namesKey says whether key, as typed, names a row key: in the plan's
+// spelling, unquoted, as a key object, or quoted whole ("main, About").
+func namesKey(key, spelled, raw, obj string) bool {
+	if key == spelled || key == raw || key == obj {
+		return true
+	}
+	if strings.HasPrefix(key, `"`) {
+		if u, err := strconv.Unquote(key); err == nil {
+			return u == raw || u == spelled
+		}
+	}
+	return false
+}
+
+// rowKeys returns the three forms of a row's key that a choice may name.
+func rowKeys(meta *serialize.Table, row serialize.Row) (spelled, raw, obj string) {
+	return keyText(meta, row), strings.Join(meta.KeyText(row), ", "), string(keyJSON(meta, row))
+}
+
+// keyText names a row by its key for people, and is how --resolve names
+// it: site_name, or 3, 1, or main, About, or "system:site" (see
+// serialize.SpellKey).
+func keyText(meta *serialize.Table, r serialize.Row) string {
+	return serialize.SpellKey(meta.KeyText(r))
+}
+
+// keyArg spells a row's key as one item of a list of keys: quoted whole
+// when it has several parts (menus:"main, About").
+func keyArg(meta *serialize.Table, r serialize.Row) string {
+	text := keyText(meta, r)
+	if len(meta.Key) > 1 {
+		return strconv.Quote(text)
+	}
+	return text
 }
 
 // Choices are the sides chosen for conflicts (apply --resolve, a filled-in
@@ -36,6 +75,8 @@ func (c Choice) rowKey(text, obj string) (matches, wholeRow bool) {
 type Choices []Choice
 
 // ParseChoice reads --resolve's '<table>:<key>[:<column>[.<path>]]=ours|theirs'.
+// The key is spelled as plan shows it, or quoted whole; a ':' inside
+// double quotes is the key's.
 func ParseChoice(s string) (Choice, error) {
 	spec, side, ok := strings.Cut(s, "=")
 	for ok && strings.Contains(side, "=") { // a key may hold '='
@@ -48,13 +89,30 @@ func ParseChoice(s string) (Choice, error) {
 		return Choice{}, fmt.Errorf("--resolve %q: want <table>:<key>[:<column>[.<path>]]=ours|theirs", s)
 	}
 	c := Choice{Table: table, Key: rest, Side: Resolution(side)}
-	if i := strings.LastIndex(rest, ":"); i >= 0 {
+	if i := lastColon(rest); i >= 0 {
 		c.Key, c.Column, c.whole = rest[:i], rest[i+1:], rest
 		if j := strings.IndexAny(c.Column, ".["); j >= 0 {
 			c.Column, c.Path = c.Column[:j], "$"+c.Column[j:]
 		}
 	}
 	return c, nil
+}
+
+// lastColon returns the index of the last ':' of s outside double
+// quotes, or -1.
+func lastColon(s string) int {
+	last, quoted := -1, false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && quoted:
+			i++
+		case s[i] == '"':
+			quoted = !quoted
+		case s[i] == ':' && !quoted:
+			last = i
+		}
+	}
+	return last
 }
 
 func (c Choice) String() string {
@@ -79,10 +137,10 @@ func (cs Choices) chooser(meta *serialize.Table) merge.Chooser {
 		return func(serialize.Row, string, string) (merge.Resolution, bool) { return merge.Unresolved, false }
 	}
 	return func(row serialize.Row, column, path string) (merge.Resolution, bool) {
-		text, obj := keyText(meta, row), string(keyJSON(meta, row))
+		spelled, raw, obj := rowKeys(meta, row)
 		best, found := -1, merge.Unresolved
 		for _, c := range mine {
-			matches, wholeRow := c.rowKey(text, obj)
+			matches, wholeRow := c.rowKey(spelled, raw, obj)
 			if !matches {
 				continue
 			}
@@ -106,27 +164,63 @@ func (cs Choices) chooser(meta *serialize.Table) merge.Chooser {
 	}
 }
 
-// check refuses a choice that names no conflict of the plan: a misspelt
-// key would otherwise leave the conflict it meant unresolved, unnoticed.
+// ChoiceError is a choice (--resolve) that names no conflict of the plan,
+// or a column its table lacks: a bad command line, which would otherwise
+// leave the conflict it meant unresolved, unnoticed.
+type ChoiceError struct {
+	Choice Choice
+	Why    string
+}
+
+func (e *ChoiceError) Error() string {
+	return fmt.Sprintf("--resolve %s: %s", strings.TrimSuffix(e.Choice.String(), "="+string(e.Choice.Side)), e.Why)
+}
+
+// maxListed is how many conflicts a ChoiceError lists.
+const maxListed = 20
+
+// check refuses a choice that names no conflict of the plan, listing the
+// conflicts there are, or a column its table does not have.
 func (cs Choices) check(p *Plan) error {
 	for _, c := range cs {
-		found := false
+		found, column := false, true
 		for _, tp := range p.Tables {
 			if tp.Meta.Name != c.Table {
 				continue
 			}
 			for i := range tp.Conflicts {
-				row := tp.Conflicts[i].Row()
-				if matches, _ := c.rowKey(keyText(tp.Meta, row), string(keyJSON(tp.Meta, row))); matches {
+				matches, wholeRow := c.rowKey(rowKeys(tp.Meta, tp.Conflicts[i].Row()))
+				if matches {
 					found = true
+					column = wholeRow || tp.Meta.Index(c.Column) >= 0
 				}
 			}
 		}
-		if !found {
-			return fmt.Errorf("--resolve %s: %q has no conflict at that key", c, c.Table)
+		switch {
+		case !found:
+			return &ChoiceError{Choice: c, Why: "no conflict at that key; " + listConflicts(p)}
+		case !column:
+			return &ChoiceError{Choice: c, Why: fmt.Sprintf("table %q has no column %q", c.Table, c.Column)}
 		}
 	}
 	return nil
+}
+
+// listConflicts names the conflicts of a plan as --resolve takes them.
+func listConflicts(p *Plan) string {
+	var keys []string
+	for _, tp := range p.Tables {
+		for i := range tp.Conflicts {
+			keys = append(keys, tp.Meta.Name+":"+keyArg(tp.Meta, tp.Conflicts[i].Row()))
+		}
+	}
+	switch {
+	case len(keys) == 0:
+		return "the plan has no conflicts"
+	case len(keys) > maxListed:
+		keys = append(keys[:maxListed], fmt.Sprintf("and %d more", len(keys)-maxListed))
+	}
+	return "the conflicts are: " + strings.Join(keys, ", ")
 }
 
 func (cs Choices) strings() []string {

@@ -39,6 +39,7 @@ type stepRun struct {
 	results []steps.Result
 	started bool // the steps began (the questions passed): checks and after steps follow
 	recheck bool // the checks of an apply already there, which never ran
+	prior   int  // results[:prior] are the steps of the run that stopped (recheck)
 }
 
 // newStepRun prepares the steps of an environment around a change of
@@ -93,7 +94,7 @@ func (w *Workspace) uncheckedRun(e *Entry, opts DeployOptions) *stepRun {
 	r.results = slices.DeleteFunc(slices.Clone(e.Steps), func(st steps.Result) bool {
 		return st.Phase != "before" && st.Phase != "manual" && st.Phase != "confirm"
 	})
-	r.started, r.recheck = true, true
+	r.started, r.recheck, r.prior = true, true, len(r.results)
 	return r
 }
 

@@ -18,6 +18,11 @@ import (
 type ExportOptions struct {
 	Env   string // environment to read; "" for the default
 	Check bool   // compute the changes but write nothing
+	// Record notes in the clone what the export left (exported.go), for
+	// a first sync of a development database with no ledger: the export
+	// command's, not the hooks' (whose commit records the database in
+	// step itself, and which must stay fast).
+	Record bool
 }
 
 // TableExport is what an export did (or would do) to one table's files.
@@ -144,6 +149,9 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	}
 	for _, c := range caches {
 		c.Save()
+	}
+	if dev, _ := w.Config.DefaultEnv(); opts.Record && env == dev {
+		w.recordExport(ctx, db, env)
 	}
 	return res, nil
 }

@@ -123,32 +123,28 @@ func (w *Workspace) PostCommit(ctx context.Context, version string) (*HookResult
 		_, err := w.RecordSync(ctx, "", version)
 		return &HookResult{}, err
 	}
-	return w.syncHook(ctx, "", version)
+	return w.syncHook(ctx, version)
 }
 
 // SyncHook merges the files checked out into the development database,
-// for the hooks after a checkout (prev is the commit checked out before),
-// a merge or a patch applied by git am. During a rebase it waits for the
-// end (RebaseEnded). It does nothing when the commit has no .dbsync.
-func (w *Workspace) SyncHook(ctx context.Context, prev, version string) (*HookResult, error) {
+// for the hooks after a checkout, a merge or a patch applied by git am.
+// During a rebase it waits for the end (RebaseEnded). It does nothing when
+// the commit has no .dbsync.
+func (w *Workspace) SyncHook(ctx context.Context, version string) (*HookResult, error) {
 	if repo.InProgress(w.Root) == "rebase" {
 		return &HookResult{Skipped: "the database follows when the rebase ends"}, nil
 	}
-	return w.syncHook(ctx, prev, version)
+	return w.syncHook(ctx, version)
 }
 
 // RebaseEnded merges the files of a rebased branch into the development
 // database: the post-rewrite hook's work after a rebase.
 func (w *Workspace) RebaseEnded(ctx context.Context, version string) (*HookResult, error) {
-	return w.syncHook(ctx, "", version)
+	return w.syncHook(ctx, version)
 }
 
-func (w *Workspace) syncHook(ctx context.Context, prev, version string) (*HookResult, error) {
-	opts := SyncOptions{Version: version}
-	if prev != "" {
-		opts.Previous = repo.Commit(w.Root, prev)
-	}
-	res, err := w.Sync(ctx, opts)
+func (w *Workspace) syncHook(ctx context.Context, version string) (*HookResult, error) {
+	res, err := w.Sync(ctx, SyncOptions{Version: version})
 	if errors.Is(err, ErrNoConfig) {
 		return &HookResult{Skipped: "the commit has no " + config.FileName}, nil
 	}

@@ -38,6 +38,9 @@ type PlanOptions struct {
 	// SharedIDs lets a first apply match rows by id although it would
 	// rename most of them (see Plan.IDRenames).
 	SharedIDs bool
+	// FirstApply plans as a first apply whatever the ledger says: for a
+	// development database last in step with a commit this clone lacks.
+	FirstApply bool
 }
 
 // Plan is what an apply (or a rollback) would do to a target: data only.
@@ -64,9 +67,6 @@ type Plan struct {
 	// IDRenames says, for a first apply, which tables matched by id would
 	// have a unique name changed in most rows: an apply needs SharedIDs.
 	IDRenames []string
-	// Blocked names the rows outside the plan's tables (content, above
-	// all) that still refer to rows it deletes: an apply is refused.
-	Blocked []string
 }
 
 // planned is a plan with what writes it: the translator that read the
@@ -88,6 +88,20 @@ func (p *Plan) Unresolved() int {
 	n := 0
 	for _, t := range p.Tables {
 		n += t.Unresolved()
+	}
+	return n
+}
+
+// Blocked counts the unresolved conflicts that are blocked deletes: rows
+// the revision deletes that rows outside the plan still refer to.
+func (p *Plan) Blocked() int {
+	n := 0
+	for _, t := range p.Tables {
+		for i := range t.Conflicts {
+			if c := &t.Conflicts[i]; c.Kind == merge.BlockedDelete && c.Resolution == merge.Unresolved {
+				n++
+			}
+		}
 	}
 	return n
 }
@@ -156,6 +170,9 @@ func (s *session) theirFiles(rev repo.Rev, workTree bool) (*fileSet, error) {
 // plan merges every table of the revision with the base and the target.
 func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *ledger.Ledger, opts PlanOptions) (*planned, error) {
 	p := &Plan{Env: s.env, Rev: rev, Base: l.Current(), Identity: l.Identity, Resolve: opts.Resolve, Choices: opts.Choices, Prune: opts.Prune}
+	if opts.FirstApply {
+		p.Base = nil
+	}
 	p.Applied = p.Base != nil && p.Base.Commit == rev.Commit
 	files, err := s.theirFiles(rev, opts.WorkTree)
 	if err != nil {
@@ -207,10 +224,10 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 	}
 	p.Tables = parentsFirst(p.Tables)
 	p.Fingerprint = hex.EncodeToString(fp.Sum(nil))
-	if err := opts.Choices.check(p); err != nil {
+	if err := pl.block(ctx, opts.Choices, opts.Resolve); err != nil {
 		return nil, err
 	}
-	if p.Blocked, err = pl.tr.BlockedDeletes(ctx, cfg, p.Tables); err != nil {
+	if err := opts.Choices.check(p); err != nil {
 		return nil, err
 	}
 	names, err := db.Tables(ctx)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
@@ -41,9 +40,6 @@ type SavedPlan struct {
 	// IDRenames: tables a first apply matches by id although it would
 	// rename most of their rows (an apply needs --shared-ids).
 	IDRenames []string `json:"id_renames,omitempty"`
-	// Blocked: rows outside the plan that still refer to rows it deletes
-	// (an apply is refused).
-	Blocked []string `json:"blocked,omitempty"`
 	// Checksum is the SHA-256 of the plan without it: apply --plan refuses
 	// a file changed after plan wrote it.
 	Checksum string `json:"checksum"`
@@ -89,6 +85,9 @@ type SavedConflict struct {
 	Key        json.RawMessage `json:"key"`
 	Cells      []SavedCell     `json:"cells,omitempty"`
 	Resolution string          `json:"resolution,omitempty"`
+	// ReferredBy names, for a blocked delete, the tables and columns whose
+	// rows still refer to the row (and how many).
+	ReferredBy []string `json:"referred_by,omitempty"`
 	// Choice is for a person or a script to fill in ("ours" or "theirs")
 	// before apply --plan; the checksum leaves it out.
 	Choice  string `json:"choice"`
@@ -110,7 +109,7 @@ type SavedCell struct {
 func (p *Plan) Save() *SavedPlan {
 	sp := &SavedPlan{Format: 1, Env: p.Env, Revision: p.Rev.Name, Commit: p.Rev.Commit, BaseCommit: p.BaseCommit(),
 		Fingerprint: p.Fingerprint, Created: time.Now().UTC().Truncate(time.Second), Applied: p.Applied, Tables: []SavedTable{},
-		Resolve: string(p.Resolve), Prune: p.Prune, Choices: p.Choices.strings(), ScopeChanges: p.ScopeChanges, IDRenames: p.IDRenames, Blocked: p.Blocked}
+		Resolve: string(p.Resolve), Prune: p.Prune, Choices: p.Choices.strings(), ScopeChanges: p.ScopeChanges, IDRenames: p.IDRenames}
 	if p.Identity != nil {
 		sp.Target = p.Identity.ID
 	}
@@ -136,7 +135,8 @@ func (p *Plan) Save() *SavedPlan {
 		}
 		for i := range t.Conflicts {
 			c := &t.Conflicts[i]
-			sc := SavedConflict{Kind: string(c.Kind), Key: keyJSON(meta, conflictRow(c)), Resolution: string(c.Resolution), KeyText: keyText(meta, conflictRow(c))}
+			sc := SavedConflict{Kind: string(c.Kind), Key: keyJSON(meta, conflictRow(c)), Resolution: string(c.Resolution), KeyText: keyText(meta, conflictRow(c)),
+				ReferredBy: c.ReferredBy}
 			for _, cell := range c.Cells {
 				sc.Cells = append(sc.Cells, SavedCell{Column: cell.Column, Path: cell.Path, Base: raw(cell.Base), Ours: raw(cell.Ours), Theirs: raw(cell.Theirs)})
 			}
@@ -176,11 +176,6 @@ func rowJSON(meta *serialize.Table, r serialize.Row) json.RawMessage {
 		return nil
 	}
 	return json.RawMessage(bytes.TrimSuffix(meta.AppendLine(nil, r), []byte("\n")))
-}
-
-// keyText names a row by its key for people: site_name, or 3, 1.
-func keyText(meta *serialize.Table, r serialize.Row) string {
-	return strings.Join(meta.KeyText(r), ", ")
 }
 
 // changedCells names the columns that differ between two versions of a

@@ -96,7 +96,7 @@ func (w *Workspace) Pull(ctx context.Context, opts PullOptions) (*PullResult, er
 	defer src.close()
 	res := &PullResult{From: opts.From, To: opts.To}
 	var copies []*tableCopy
-	c := &change{kind: KindPull, env: opts.To, name: opts.From, steps: true, deploy: opts.DeployOptions, backup: "pull from " + opts.From,
+	c := &change{kind: KindPull, env: opts.To, name: opts.From, steps: true, deploy: opts.DeployOptions, backup: func(*Entry) string { return "pull from " + opts.From },
 		writes: func() []string {
 			names := make([]string, len(copies))
 			for i, c := range copies {
@@ -191,8 +191,18 @@ func (w *Workspace) checkPullTarget(env string) error {
 	return nil
 }
 
-// sameDatabase refuses a pull whose two environments are one database.
+// sameDatabase refuses a pull whose two environments are one database:
+// by what the databases are (the same file, the same server and
+// database, a standby of it), not by their URLs' text; and by their
+// identities, once both have one.
 func sameDatabase(ctx context.Context, src, dst dialect.Dialect, opts PullOptions) error {
+	same, err := dialect.SameDatabase(ctx, src, dst)
+	if err != nil {
+		return err
+	}
+	if same {
+		return fmt.Errorf("%q and %q reach the same database (their URLs differ, the database is one): nothing to pull", opts.From, opts.To)
+	}
 	a, err := ledger.Read(ctx, src)
 	if err != nil {
 		return err

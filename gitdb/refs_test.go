@@ -2,6 +2,7 @@ package gitdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/internal/dbtest"
 	"github.com/gitdbsync/git-dbsync/internal/gittest"
 )
@@ -274,8 +276,8 @@ func TestIDsInsideValuesKeepTheTargetsKind(t *testing.T) {
 
 // A reference .dbsync declares (the schema has none) guards the rows it
 // points at: an apply that would delete one still referred to, even from a
-// content table, is refused by its plan, naming the row, and writes
-// nothing.
+// content table, is a blocked-delete conflict of its plan, naming the
+// row and what refers to it, and writes nothing.
 func TestDeclaredReferencesGuardDeletes(t *testing.T) {
 	for _, engine := range dbtest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -301,8 +303,13 @@ func TestDeclaredReferencesGuardDeletes(t *testing.T) {
 			dbtest.Exec(dev, "DELETE FROM templates WHERE name = 'blog'")
 			release(t, ws, dir, "v2")
 			_, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}})
-			if err == nil || !strings.Contains(err.Error(), `table "pages": column "template_id" still refers to rows of "templates" that this revision deletes: name="blog" (2 rows)`) {
-				t.Fatalf("apply v2: %v", err)
+			var conflict *ConflictError
+			if !errors.As(err, &conflict) {
+				t.Fatalf("apply v2: %v, want a conflict", err)
+			}
+			if c := conflictsOf(conflict.Plan, "templates"); len(c) != 1 || c[0].Kind != merge.BlockedDelete ||
+				!slices.Equal(c[0].ReferredBy, []string{`table "pages", column "template_id" (2 rows)`}) {
+				t.Fatalf("apply v2: conflicts of templates %+v, want blog's delete blocked by 2 pages", c)
 			}
 			if got, _ := dbtest.Query(prod, "SELECT name FROM templates ORDER BY name"); got != "blog\nhome\n" {
 				t.Errorf("templates in prod after the refused apply: %q", got)
@@ -382,4 +389,14 @@ func devProdRepo(t *testing.T, dev, prod, tables string) (*Workspace, string) {
 		t.Fatal(err)
 	}
 	return ws, dir
+}
+
+// conflictsOf returns the conflicts of a table of a plan.
+func conflictsOf(p *Plan, table string) []merge.Conflict {
+	for _, tp := range p.Tables {
+		if tp.Meta.Name == table {
+			return tp.Conflicts
+		}
+	}
+	return nil
 }

@@ -96,8 +96,12 @@ type StatusReport struct {
 	Drift    []DriftReport   `json:"drift"`
 	Pending  []TagReport     `json:"pending"`
 	Crashed  []lock.File     `json:"unfinished"`
-	History  []EntryReport   `json:"history"`
-	Dev      *DevReport      `json:"dev,omitempty"`
+	// Running is the run holding the environment's lock now.
+	Running *lock.Holder `json:"running,omitempty"`
+	// Unchecked: the checks of the apply the target is at never passed.
+	Unchecked bool          `json:"unchecked,omitempty"`
+	History   []EntryReport `json:"history"`
+	Dev       *DevReport    `json:"dev,omitempty"`
 }
 
 // DevReport is where the development database stands against HEAD.
@@ -168,6 +172,7 @@ func (st *Status) Report() *StatusReport {
 	for _, f := range st.Crashed {
 		r.Crashed = append(r.Crashed, *f)
 	}
+	r.Running, r.Unchecked = st.Running, st.Unchecked
 	for i := range st.History {
 		r.History = append(r.History, entryReport(&st.History[i]))
 	}

@@ -61,7 +61,11 @@ func (w *Workspace) rollbackChange(opts RollbackOptions) *change {
 	if opts.To != "" {
 		name = "to " + opts.To
 	}
-	return &change{kind: "rollback", env: opts.Env, name: name, deploy: opts.DeployOptions, backup: "rollback of " + name,
+	backup := func(e *Entry) string { return "rollback of " + e.Revision }
+	if opts.To != "" {
+		backup = func(*Entry) string { return "rollback to " + opts.To }
+	}
+	return &change{kind: "rollback", env: opts.Env, name: name, deploy: opts.DeployOptions, backup: backup,
 		lockFile: func(s *session, t *ledger.Target) (string, error) {
 			undo, err := s.rollbackTargets(t.Ledger, opts)
 			if err != nil {
@@ -90,6 +94,9 @@ func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts Ro
 	res.Plan = plan.Plan
 	for _, tp := range plan.Tables {
 		resolve(tp, opts.Resolve)
+	}
+	if err := plan.block(ctx, nil, opts.Resolve); err != nil {
+		return nil, err
 	}
 	if plan.Unresolved() > 0 {
 		return nil, &ConflictError{Plan: plan.Plan}
@@ -122,6 +129,9 @@ func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts Ro
 			}
 			for _, tp := range p.Tables {
 				resolve(tp, opts.Resolve)
+			}
+			if err := p.block(ctx, nil, opts.Resolve); err != nil {
+				return nil, err
 			}
 			if p.Unresolved() > 0 { // never for the target's: the same rows give the same merge
 				return nil, &ConflictError{Plan: p.Plan}

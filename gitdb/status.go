@@ -21,6 +21,13 @@ type Status struct {
 	Drift    []*merge.TableDiff // target rows changed since Current (its files → the target)
 	Pending  []repo.Tag         // tags newer than Current; none for the development database
 	Crashed  []*lock.File       // lock files left applying or rolling back
+	// Running is the run that holds the environment's lock now (its
+	// steps, its transaction or its checks under way); nil for none.
+	Running *lock.Holder
+	// Unchecked is set when the apply the target is at has checks that
+	// never passed: its run stopped after its commit. Applying the
+	// revision again runs them.
+	Unchecked bool
 	// Dev is set for the development database, the one the hooks keep
 	// in step with the commits: it deploys nothing.
 	Dev *DevStatus
@@ -61,6 +68,8 @@ func (w *Workspace) Status(ctx context.Context, env string) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.Running = lock.Holding(gitDir, s.env)
+	st.Unchecked = st.Running == nil && st.Current != nil && w.uncheckedRun(st.Current, DeployOptions{}) != nil
 	st.Crashed, err = ledger.Crashed(gitDir, s.env)
 	return st, err
 }

@@ -12,12 +12,9 @@ import (
 
 // SyncOptions are the inputs of Sync.
 type SyncOptions struct {
-	Env string // the developer's database; "" for the one the hooks keep (dev, or the only one)
-	// Previous is the commit checked out before a checkout or a merge: the
-	// base when the database has no record of one yet.
-	Previous string
-	Resolve  merge.Resolution // conflicts: Ours keeps the database's value, Theirs takes the files'
-	Version  string
+	Env     string           // the developer's database; "" for the one the hooks keep (dev, or the only one)
+	Resolve merge.Resolution // conflicts: Ours keeps the database's value, Theirs takes the files'
+	Version string
 }
 
 // syncLock names the one lock file the development database's syncs
@@ -35,12 +32,21 @@ func (w *Workspace) syncLock() string {
 // Sync brings a development database in step with the files checked out:
 // a three-way merge of the working tree's export directory into it, whose
 // base is the commit the database was last in step with (its ledger says
-// which; Previous, or HEAD, when it has no record yet). Rows changed in the
-// files since that commit (by a checkout, a merge, a pull, a rebase, a
-// stash pop, a hand edit) are written; rows changed in the database and
-// not exported are kept; a row changed differently on both sides is a
-// conflict, reported with both values, and nothing is written. HEAD is
-// then recorded as the commit the database is in step with.
+// which). Rows changed in the files since that commit (by a checkout, a
+// merge, a pull, a rebase, a stash pop, a hand edit) are written; rows
+// changed in the database and not exported are kept; a row changed
+// differently on both sides is a conflict, reported with both values, and
+// nothing is written. HEAD is then recorded as the commit the database is
+// in step with.
+//
+// A database with no such record (a new clone's empty database, one
+// restored from a dump, one last in step with a commit this clone lacks)
+// gets a first apply of the files: every row they have is written (the
+// files' values win where both have a row), the ledger starts. It is never
+// merely recorded as in step (a baseline), unless the clone's last export
+// of it is exactly what HEAD holds (exported.go): the next export would
+// then take every row it lacks for a row deleted, and delete the team's
+// configuration.
 func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, error) {
 	head := repo.Commit(w.Root, "HEAD")
 	if head == "" {
@@ -50,26 +56,22 @@ func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, e
 	if err != nil {
 		return nil, err
 	}
-	env, known := s.env, false
-	if cur := l.Current(); cur != nil {
-		known = s.rep.HasCommit(cur.Commit)
-	}
+	env := s.env
+	cur := l.Current()
+	lost := cur != nil && !s.rep.HasCommit(cur.Commit)
+	exported := cur == nil && w.exportedAtHead(ctx, s.db, env)
+	files, err := s.workTreeFiles()
 	s.close()
-	if !known {
-		// Nothing recorded (or a commit this clone lacks): the database is
-		// taken to be in step with the commit checked out before, plus
-		// changes not exported yet.
-		base := opts.Previous
-		if base == "" {
-			base = head
-		}
-		_, err := w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(base)}, Baseline: true,
-			Version: opts.Version, LockName: w.syncLock()})
-		if err != nil {
-			return nil, fmt.Errorf("recording %s as the base of %q: %w", shortRev(base), env, err)
+	if err != nil || len(files.tables) == 0 {
+		return nil, err // nothing exported yet: the next export makes the files
+	}
+	if exported {
+		// Its last export is HEAD's files: it was in step with HEAD then.
+		if _, err := w.RecordSync(ctx, env, opts.Version); err != nil {
+			return nil, err
 		}
 	}
-	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(head), WorkTree: true, Resolve: opts.Resolve, AllowScopeChange: true},
+	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(head), WorkTree: true, Resolve: opts.Resolve, AllowScopeChange: true, FirstApply: lost},
 		Version: opts.Version, LockName: w.syncLock()})
 }
 

@@ -58,7 +58,7 @@ func writeRowText(out *bufio.Writer, meta *serialize.Table, n *serialize.Node, l
 	key := ""
 	if meta != nil {
 		if row, err := meta.DecodeRow(line); err == nil {
-			key = strings.Join(meta.KeyText(row), ", ")
+			key = serialize.SpellKey(meta.KeyText(row))
 		}
 	}
 	if key == "" && len(n.Members) > 0 { // no table found: name the row by its first member

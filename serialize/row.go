@@ -335,6 +335,22 @@ func cellBytes(c Cell) []byte {
 	return c
 }
 
+// SpellKey is how people read and type a row's key (plan, status,
+// conflict reports, --resolve, row globs): its parts (KeyText) joined by
+// ", ", a part that holds a comma, a colon or a quote, or is empty or
+// padded with spaces, quoted as a Go string ("system:site"). File names
+// only encode it (FileName).
+func SpellKey(parts []string) string {
+	out := make([]string, len(parts))
+	for i, part := range parts {
+		out[i] = part
+		if q := strconv.Quote(part); part == "" || q != `"`+part+`"` || strings.ContainsAny(part, ",:") || strings.TrimSpace(part) != part {
+			out[i] = q
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
 // KeyText returns the text of each key cell used to name the row's file:
 // a string's content, a number's literal.
 //

@@ -45,9 +45,19 @@ lock file left "applying" by a run that died is settled against the ledger,
 which tells whether its transaction committed, and said so.
 
 With conflicts, nothing is written and the exit status is 3, unless --ours or
---theirs (or [table "x"] merge = ours|theirs in .dbsync) resolves them. A
-table with merge = create-only only gets rows new in the revision inserted;
-with merge = no-delete, rows are never deleted.
+--theirs (or [table "x"] merge = ours|theirs in .dbsync) resolves them, or
+--resolve TABLE:KEY[:COLUMN[.PATH]]=ours|theirs one at a time (KEY as plan
+spells it; one naming no conflict, or a column the table lacks, exits 129
+and lists the conflicts there are). A table with merge = create-only only
+gets rows new in the revision inserted; with merge = no-delete, rows are
+never deleted.
+
+A delete that rows of other tables (content, above all) still refer to,
+through a foreign key or a reference .dbsync declares, is a conflict too
+(blocked-delete), listed with the others: --ours or --resolve TABLE:KEY=ours
+keeps the row and applies the rest; --theirs or =theirs fails naming the
+referring table, column and rows, since the row cannot be deleted while
+they use it (a merge policy leaves it to you).
 
 Rows of a table with a natural key are matched by that key; inserted rows
 get new ids of the target's, and every reference (natural keys in the files)
@@ -212,7 +222,7 @@ func reportApply(cmd *cobra.Command, s *streams, res *gitdb.ApplyResult, err err
 	switch {
 	case errors.As(err, &conflict):
 		s.view.plan(s.forPeople(), conflict.Plan, "conflicts: "+verb)
-		return fmt.Errorf("%w; nothing written\nhint: %s", err, resolveHint(cmd, "them"))
+		return fmt.Errorf("%w; nothing written\nhint: %s%s", err, resolveHint(cmd, "them"), blockedHint(cmd, conflict.Plan))
 	case errors.As(err, &locked):
 		return fmt.Errorf("%w\nhint: wait for it to finish; if its process is gone, the next run clears the lock", err)
 	case errors.As(err, &busy):
@@ -269,6 +279,19 @@ func resolveHint(cmd *cobra.Command, what string) string {
 		hint += ", one at a time with --resolve TABLE:KEY[:COLUMN]=ours|theirs"
 	}
 	return hint + ", or set [table] merge in .dbsync"
+}
+
+// blockedHint is a further hint line for a plan with blocked deletes,
+// which --theirs or a merge policy cannot resolve: "" for none.
+func blockedHint(cmd *cobra.Command, p *gitdb.Plan) string {
+	if p.Blocked() == 0 {
+		return ""
+	}
+	keep := "--ours"
+	if cmd.Flags().Lookup("resolve") != nil {
+		keep += " or --resolve TABLE:KEY=ours"
+	}
+	return "\nhint: a blocked delete cannot be written: keep the row with " + keep + ", or first change the rows that refer to it"
 }
 
 // entryCounts says how many rows a ledger entry inserted, updated and

@@ -67,6 +67,7 @@ func runExport(cmd *cobra.Command, s *streams, opts *exportOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.Record = !opts.Check
 	res, err := ws.Export(cmd.Context(), opts.ExportOptions)
 	if err != nil {
 		return err

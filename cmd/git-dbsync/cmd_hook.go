@@ -61,11 +61,7 @@ func runHook(cmd *cobra.Command, s *streams, opts *hookOptions) error {
 	case "post-commit":
 		res, err = ws.PostCommit(ctx, version)
 	case "post-merge", "post-applypatch":
-		prev := ""
-		if name == "post-merge" {
-			prev = "ORIG_HEAD"
-		}
-		res, err = ws.SyncHook(ctx, prev, version)
+		res, err = ws.SyncHook(ctx, version)
 	case "post-rewrite":
 		if len(args) < 2 || args[1] != "rebase" {
 			return nil // an amend: post-commit has done the work
@@ -79,7 +75,7 @@ func runHook(cmd *cobra.Command, s *streams, opts *hookOptions) error {
 			fmt.Fprintf(s.Err, "git dbsync: a new work tree: once its development database is set (git config --worktree dbsync.env.<name>.url), run 'git dbsync sync'\n")
 			return nil
 		}
-		res, err = ws.SyncHook(ctx, args[1], version)
+		res, err = ws.SyncHook(ctx, version)
 	default:
 		return usageErrorf("unknown hook %q", name)
 	}

@@ -37,11 +37,15 @@ the revision's rows are inserted or updated, and rows only the target has are
 listed as untracked (kept; --prune deletes them).
 
 --ours or --theirs resolves every conflict to one side. --resolve resolves
-one: TABLE:KEY=ours|theirs for a row (KEY as plan shows it), or
-TABLE:KEY:COLUMN=… for one column, or TABLE:KEY:COLUMN.PATH=… for a path
-inside a JSON value and the paths below it; it may repeat, the most specific
-choice wins, and the rest follow --ours/--theirs or the table's merge policy.
-A --resolve that names no conflict is an error.
+one: TABLE:KEY=ours|theirs for a row, or TABLE:KEY:COLUMN=… for one column,
+or TABLE:KEY:COLUMN.PATH=… for a path inside a JSON value and the paths
+below it; it may repeat, the most specific choice wins, and the rest follow
+--ours/--theirs or the table's merge policy. KEY is spelled as plan shows
+it: a composite key's parts joined by ", " (menus:main, About), a part that
+holds a comma, a colon or a quote in double quotes; the whole key may be
+quoted too (menus:"main, About"). A --resolve that names no conflict, or a
+column its table lacks, is a bad command line (exit 129) and lists the
+conflicts there are.
 
 --json prints the plan as JSON (schemas/plan.schema.json). --out FILE saves
 it with a fingerprint of the target rows it read: 'git dbsync apply --plan
@@ -51,13 +55,16 @@ Each conflict in the file, and each conflicting cell or path, has an empty
 --plan applies the plan with those choices.
 
 A delete that rows of other tables (content, above all) still refer to,
-through a foreign key or a reference .dbsync declares, is listed as blocked,
-naming the referring table, column and rows: apply refuses it, whatever the
-foreign key's ON DELETE says.
+through a foreign key or a reference .dbsync declares, is a conflict of its
+own (blocked-delete), listed with the others and naming the referring table,
+column and how many rows, whatever the foreign key's ON DELETE says: --ours
+or --resolve TABLE:KEY=ours keeps the row; --theirs or =theirs fails, since
+the row cannot be deleted while they use it; a merge policy leaves it
+unresolved.
 
 --exit-code lets CI gate on a plan: it exits 0 when there is nothing to do,
-2 when there are changes and 3 when conflicts are left unresolved or deletes
-are blocked (as for any command, 1 is an error and 129 a bad command line,
+2 when there are changes and 3 when conflicts are left unresolved, blocked
+deletes included (as for any command, 1 is an error and 129 a bad command line,
 so that 'plan … --exit-code || [ $? -eq 2 ]' lets changes through and fails
 on anything else).`,
 		Example: `  git dbsync plan v1.4 --env prod
@@ -80,7 +87,7 @@ on anything else).`,
 	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by taking the revision's values")
 	f.StringArrayVar(&opts.resolve, "resolve", nil, "resolve one conflict: `TABLE:KEY[:COLUMN[.PATH]]=ours|theirs` (repeatable)")
 	f.BoolVar(&opts.Prune, "prune", false, "first apply: delete rows that only the target has")
-	f.BoolVar(&opts.exitCode, "exit-code", false, "exit 2 when there are changes, 3 when conflicts are unresolved or deletes blocked")
+	f.BoolVar(&opts.exitCode, "exit-code", false, "exit 2 when there are changes, 3 when conflicts (blocked deletes included) are unresolved")
 	return cmd
 }
 
@@ -144,7 +151,7 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		if _, err = s.Out.Write(data); err != nil {
 			return err
 		}
-		return planExit(opts, saved.Summary, saved.Blocked)
+		return planExit(opts, saved.Summary)
 	}
 	s.view.plan(s.Out, plan, "plan: apply")
 	if steps := ws.StepLines(plan.Env); len(steps) > 0 && !plan.Applied {
@@ -157,19 +164,19 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		fmt.Fprintf(s.Err, "hint: %q is already at %s; apply would do nothing\n", plan.Env, plan.Rev.Name)
 	}
 	if plan.Unresolved() > 0 {
-		fmt.Fprintln(s.Err, "hint: "+resolveHint(cmd, "the conflicts"))
+		fmt.Fprintln(s.Err, "hint: "+resolveHint(cmd, "the conflicts")+blockedHint(cmd, plan))
 	}
-	return planExit(opts, saved.Summary, saved.Blocked)
+	return planExit(opts, saved.Summary)
 }
 
 // planExit is plan --exit-code's outcome: nothing to do, changes, or
 // unresolved conflicts (exit.go gives them 0, 2 and 3, terraform plan
 // -detailed-exitcode's convention).
-func planExit(opts *planOptions, sum gitdb.PlanSummary, blocked []string) error {
+func planExit(opts *planOptions, sum gitdb.PlanSummary) error {
 	switch {
 	case !opts.exitCode:
 		return nil
-	case sum.Unresolved > 0 || len(blocked) > 0:
+	case sum.Unresolved > 0:
 		return &unresolvedError{}
 	case sum.Inserts+sum.Updates+sum.Deletes > 0:
 		return &changesError{}

@@ -26,7 +26,9 @@ what was there before it, ours is the target now. So edits made on the target
 since the apply, to other rows or other cells, survive; a row the apply
 changed and the target changed again since is a conflict: nothing is written
 and the exit status is 3, unless --ours (keep the later edit) or --theirs
-(restore the before-image) resolves it.
+(restore the before-image) resolves it. A row the apply inserted that rows of
+other tables (content) now refer to is a conflict as well (blocked-delete):
+--ours keeps it, and --theirs fails naming what refers to it.
 
 The rollback is one transaction with its own ledger entry, and is recorded in
 the revision's lock file (state "rolled-back"). After rolling back the last

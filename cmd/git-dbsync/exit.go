@@ -39,7 +39,7 @@ var exitCodes = []struct {
 	{exitOK, "success"},
 	{exitError, "error"},
 	{exitChanges, "plan --exit-code, diff --exit-code, export --check: there are changes"},
-	{exitConflicts, "conflicts: nothing was written; plan --exit-code: conflicts are unresolved or deletes blocked"},
+	{exitConflicts, "conflicts (blocked deletes included): nothing was written; plan --exit-code: conflicts are unresolved"},
 	{exitLocked, "locked: another apply is in progress, or a lock was waited on for the whole lock-timeout"},
 	{exitUsage, "bad command line (unknown command or flag, bad value, wrong arguments)"},
 	{exitInterrupted, "interrupted (SIGINT or SIGTERM): nothing was written"},
@@ -71,8 +71,8 @@ type changesError struct{}
 
 func (*changesError) Error() string { return "there are changes" }
 
-// unresolvedError is what plan --exit-code returns when conflicts are
-// unresolved or deletes blocked, and draft when it left conflicts in the
+// unresolvedError is what plan --exit-code returns when conflicts
+// (blocked deletes among them) are unresolved, and draft when it left conflicts in the
 // files: the command has shown them.
 type unresolvedError struct{}
 
@@ -106,7 +106,9 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, errInterrupted):
 		return exitInterrupted
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), errors.As(err, new(*gitdb.ChoiceError)):
+		// A --resolve naming no conflict, or no column, is a bad
+		// command line, found only once the plan is made.
 		return exitUsage
 	case errors.As(err, &merged):
 		// git's merge-driver protocol: the number of conflicts left.

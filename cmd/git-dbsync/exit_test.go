@@ -25,6 +25,7 @@ func TestExitCodes(t *testing.T) {
 		{"error", errors.New("boom"), exitError, false},
 		{"usage", usageErrorf("unknown flag: --resolv"), exitUsage, false},
 		{"wrapped usage", wrap(usageErrorf("x")), exitUsage, false},
+		{"a --resolve naming no conflict", wrap(&gitdb.ChoiceError{Why: "no conflict at that key"}), exitUsage, false},
 		{"changes", &changesError{}, exitChanges, true},
 		{"unresolved", &unresolvedError{}, exitConflicts, true},
 		{"conflict", wrap(&gitdb.ConflictError{Plan: &gitdb.Plan{}}), exitConflicts, false},

@@ -170,6 +170,7 @@ func scriptParams(t *testing.T, dir, engine string) testscript.Params {
 			"team":     cmdTeam,
 			"dbdump":   cmdDBDump,
 			"exits":    cmdExits,
+			"alias":    cmdAlias,
 			"readonly": func(ts *testscript.TestScript, neg bool, args []string) { cmdReadOnly(t, ts, neg, args) },
 			// newdb ENV ENGINE makes a fresh database of ENGINE (sqlite,
 			// postgres or mysql) for environment ENV: pulls across engines.
@@ -302,6 +303,27 @@ func cmdReadOnly(t *testing.T, ts *testscript.TestScript, neg bool, args []strin
 		u = dbtest.ReadOnlyURL(t, u) // fails only on a URL the script itself made
 	}
 	ts.Setenv(config.EnvVar(args[0]), u)
+}
+
+// alias ENV OTHER points environment OTHER at ENV's database through
+// another spelling of its URL: the SQLite file by another path, the
+// server as localhost instead of 127.0.0.1.
+func cmdAlias(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: alias ENV OTHER")
+	}
+	u := envURL(ts, args[0])
+	switch dbtest.Engine(u) {
+	case "sqlite":
+		p := strings.TrimPrefix(u, "sqlite:")
+		u = "sqlite:" + filepath.Dir(p) + string(filepath.Separator) + "." + string(filepath.Separator) + filepath.Base(p)
+	default:
+		if !strings.Contains(u, "127.0.0.1") {
+			ts.Fatalf("alias: %s does not name 127.0.0.1", u)
+		}
+		u = strings.Replace(u, "127.0.0.1", "localhost", 1)
+	}
+	ts.Setenv(config.EnvVar(args[1]), u)
 }
 
 // dbexec ENV SQL|@FILE… runs statements (a fixture, rendered for the

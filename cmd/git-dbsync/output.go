@@ -108,9 +108,6 @@ func (v view) plan(w io.Writer, p *gitdb.Plan, title string) {
 	for _, r := range p.IDRenames {
 		fmt.Fprintf(w, "%s %s\n", v.paint(color.Bold, "warning:"), r)
 	}
-	for _, b := range p.Blocked {
-		fmt.Fprintf(w, "%s %s (apply is refused)\n", v.paint(color.Bold, "blocked:"), b)
-	}
 	var ins, upd, del, conf, untracked int
 	for _, t := range p.Save().Tables {
 		if len(t.Ops) == 0 && len(t.Conflicts) == 0 && len(t.Untracked) == 0 {
@@ -215,6 +212,7 @@ func (v view) conflict(w io.Writer, c *gitdb.SavedConflict) {
 		"both-added":      "added on both sides with different values",
 		"deleted-changed": "deleted by the revision, changed on the target",
 		"changed-deleted": "changed by the revision, deleted on the target",
+		"blocked-delete":  "deleted by the revision, still referred to on the target",
 	}[c.Kind]
 	res := "CONFLICT"
 	if c.Resolution != "" {
@@ -227,6 +225,9 @@ func (v view) conflict(w io.Writer, c *gitdb.SavedConflict) {
 			name += " " + cell.Path
 		}
 		fmt.Fprintf(w, "      %s: base %s, target %s, revision %s\n", name, short(cell.Base), short(cell.Ours), short(cell.Theirs))
+	}
+	for _, by := range c.ReferredBy {
+		fmt.Fprintf(w, "      referred to by %s\n", by)
 	}
 }
 
@@ -345,6 +346,14 @@ func (v view) status(w io.Writer, st *gitdb.Status) {
 		renderDevStatus(w, st, r.Dev)
 	} else {
 		renderDeployStatus(w, st, r)
+	}
+	if h := st.Running; h != nil {
+		fmt.Fprintf(w, "  running:   %s of %s by %s since %s: its steps, transaction or checks are under way (the environment is locked)\n",
+			h.Op, h.Revision, h.Owner, h.Since.Format(time.RFC3339))
+	}
+	if st.Unchecked {
+		fmt.Fprintf(w, "  unchecked: the checks of %s never passed: its run stopped after its commit; 'git dbsync apply %s --env %s' runs them (and rolls back if one fails)\n",
+			st.Current.Revision, st.Current.Revision, st.Env)
 	}
 	for _, lf := range st.Crashed {
 		fmt.Fprintf(w, "  crashed:   the %s of %s by %s did not finish (lock file state %q); the next apply or rollback settles it against the ledger\n",

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/gobwas/glob"
+
+	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
 // Class is what git dbsync does with a table.
@@ -86,14 +90,17 @@ func (t *Table) Scoped() bool { return t != nil && len(t.rows)+len(t.notRows) > 
 
 // InScope reports whether a row whose key text is keyText belongs to the
 // table's row scope: it matches a rows glob (or there is none) and no
-// "!" glob. A composite key is matched as its parts joined by "/".
+// "!" glob. A glob matches the key as plan spells it (main, About; see
+// serialize.SpellKey) or, as before that spelling, its parts joined by
+// "/" (main/About), so that existing row scopes keep their rows.
 func (t *Table) InScope(keyText []string) bool {
 	if !t.Scoped() {
 		return true
 	}
-	k := strings.Join(keyText, "/")
+	spelled, slashed := serialize.SpellKey(keyText), strings.Join(keyText, "/")
+	match := func(g *glob.Pattern) bool { return g.Match(spelled) || g.Match(slashed) }
 	for _, g := range t.notRows {
-		if g.Match(k) {
+		if match(g) {
 			return false
 		}
 	}
@@ -101,7 +108,7 @@ func (t *Table) InScope(keyText []string) bool {
 		return true
 	}
 	for _, g := range t.rows {
-		if g.Match(k) {
+		if match(g) {
 			return true
 		}
 	}

@@ -449,7 +449,7 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 				return bad("key names no column")
 			}
 		case "rows":
-			for _, g := range strings.Fields(value) {
+			for _, g := range rowGlobs(value) {
 				not := strings.HasPrefix(g, "!")
 				compiled, err := glob.Compile(strings.TrimPrefix(g, "!"))
 				if err != nil {
@@ -580,6 +580,21 @@ func indexLines(data []byte) map[string][]int {
 		key = strings.ToLower(strings.TrimSpace(key))
 		id := section + "\x00" + sub + "\x00" + key
 		out[id] = append(out[id], i+1)
+	}
+	return out
+}
+
+// rowGlobs splits a rows value into its globs, at spaces; a glob that
+// ends with a comma goes on with the next word, so that a composite key
+// is written as plan spells it: rows = main, * !footer, Legal.
+func rowGlobs(value string) []string {
+	var out []string
+	for _, w := range strings.Fields(value) {
+		if n := len(out); n > 0 && strings.HasSuffix(out[n-1], ",") {
+			out[n-1] += " " + w
+			continue
+		}
+		out = append(out, w)
 	}
 	return out
 }

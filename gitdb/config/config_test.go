@@ -137,6 +137,28 @@ func TestValueOptions(t *testing.T) {
 	}
 }
 
+// Row globs match a composite key as plan spells it (main, About), a glob
+// going on after a comma; the a/b spelling of existing .dbsync files
+// matches as before.
+func TestRowGlobsSpellKeysAsPlan(t *testing.T) {
+	c, err := Parse("/repo", ".dbsync", []byte("[table \"menus\"]\n\trows = main, * footer/L* !main, Hidden !*/Old\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.Tables["menus"]
+	if !slices.Equal(m.Rows, []string{"main, *", "footer/L*", "!main, Hidden", "!*/Old"}) {
+		t.Errorf("rows %q", m.Rows)
+	}
+	for key, in := range map[[2]string]bool{
+		{"main", "About"}: true, {"main", "Hidden"}: false, {"main", "Old"}: false,
+		{"footer", "Legal"}: true, {"footer", "About"}: false, {"mainly", "x"}: false,
+	} {
+		if m.InScope(key[:]) != in {
+			t.Errorf("InScope(%q) = %v", key, !in)
+		}
+	}
+}
+
 func TestWhereIsOneExpression(t *testing.T) {
 	for where, ok := range map[string]bool{
 		"status = 'published'":              true,

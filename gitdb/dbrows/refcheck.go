@@ -69,6 +69,20 @@ func checkRef(ctx context.Context, tx dialect.Tx, table string, r config.Referen
 // (database cell → how to name the row) it holds, and how often: "" for
 // none.
 func Referring(ctx context.Context, db dialect.Reader, desc *dialect.Table, column string, keys map[string]string) (string, error) {
+	count, err := referringCounts(ctx, db, desc, column, keys)
+	if err != nil || len(count) == 0 {
+		return "", err
+	}
+	var which []string
+	for _, k := range slices.Sorted(maps.Keys(count)) {
+		which = append(which, fmt.Sprintf("%s (%s)", k, rowCount(count[k])))
+	}
+	return strings.Join(which, ", "), nil
+}
+
+// referringCounts reads a column of a table and counts, per key it holds
+// among the given ones (database cell → a name), the rows holding it.
+func referringCounts(ctx context.Context, db dialect.Reader, desc *dialect.Table, column string, keys map[string]string) (map[string]int, error) {
 	col := desc.Column(column)
 	c := serialize.Column{Name: col.Name, Type: col.Type, Scale: col.Scale}
 	count := map[string]int{}
@@ -79,30 +93,37 @@ func Referring(ctx context.Context, db dialect.Reader, desc *dialect.Table, colu
 		}
 		return err
 	})
-	if err != nil || len(count) == 0 {
-		return "", err
+	return count, err
+}
+
+func rowCount(n int) string {
+	if n == 1 {
+		return "1 row"
 	}
-	var which []string
-	for _, k := range slices.Sorted(maps.Keys(count)) {
-		rows := "rows"
-		if count[k] == 1 {
-			rows = "row"
-		}
-		which = append(which, fmt.Sprintf("%s (%d %s)", k, count[k], rows))
-	}
-	return strings.Join(which, ", "), nil
+	return fmt.Sprintf("%d rows", n)
+}
+
+// BlockedRow is a row a plan deletes that rows of tables it does not
+// write still refer to.
+type BlockedRow struct {
+	Table string
+	Row   serialize.Row // the target's row, as the delete's Before has it
+	// ReferredBy names each referring table and column, and how many of
+	// its rows refer: table "posts", column "type_id" (2 rows).
+	ReferredBy []string
 }
 
 // BlockedDeletes finds the rows of tables a plan does not write (content,
 // above all) that still refer to rows it deletes, through the catalog's
-// foreign keys or the references .dbsync declares: the engine would refuse
-// the delete, or the rows would be left dangling. One message per
-// referring column, naming the deleted rows and how many rows refer to
-// each.
-func (tr *Translator) BlockedDeletes(ctx context.Context, cfg *config.Config, plans []*merge.TablePlan) ([]string, error) {
+// foreign keys or the references .dbsync declares (cfg may be nil): the
+// engine would refuse the delete, or the rows would be left dangling. One
+// BlockedRow per deleted row still referred to, in the plans' order.
+func (tr *Translator) BlockedDeletes(ctx context.Context, cfg *config.Config, plans []*merge.TablePlan) ([]BlockedRow, error) {
 	planned := map[string]bool{}
-	gone := map[string]map[string]string{} // table → key as the database holds it → the row as the files name it
+	gone := map[string]map[string]string{} // table → key as the database holds it → the same, to count by
+	rows := map[string]map[string]serialize.Row{}
 	keyCol := map[string]string{}
+	var order [][2]string // table and key of each delete, in the plans' order
 	for _, tp := range plans {
 		meta, t := tp.Meta, tr.tables[tp.Meta.Name]
 		planned[meta.Name] = true
@@ -118,12 +139,14 @@ func (tr *Translator) BlockedDeletes(ctx context.Context, cfg *config.Config, pl
 				return nil, err
 			}
 			if gone[meta.Name] == nil {
-				gone[meta.Name], keyCol[meta.Name] = map[string]string{}, meta.Key[0]
+				gone[meta.Name], rows[meta.Name], keyCol[meta.Name] = map[string]string{}, map[string]serialize.Row{}, meta.Key[0]
 				if meta.Surrogate != "" {
 					keyCol[meta.Name] = meta.Surrogate
 				}
 			}
-			gone[meta.Name][string(k[0])] = meta.DescribeKey(op.Before)
+			gone[meta.Name][string(k[0])] = string(k[0])
+			rows[meta.Name][string(k[0])] = op.Before
+			order = append(order, [2]string{meta.Name, string(k[0])})
 		}
 	}
 	if len(gone) == 0 {
@@ -134,7 +157,7 @@ func (tr *Translator) BlockedDeletes(ctx context.Context, cfg *config.Config, pl
 		return nil, err
 	}
 	type ref struct{ column, table string }
-	var out []string
+	by := map[string]map[string][]string{} // table → key → what refers
 	for _, name := range names {
 		if planned[name] || config.Reserved(name) {
 			continue
@@ -149,21 +172,30 @@ func (tr *Translator) BlockedDeletes(ctx context.Context, cfg *config.Config, pl
 				refs = append(refs, ref{fk.Columns[0], fk.RefTable})
 			}
 		}
-		if opts := cfg.Tables[name]; opts != nil {
-			for _, r := range opts.References {
+		if cfg != nil && cfg.Tables[name] != nil {
+			for _, r := range cfg.Tables[name].References {
 				if r.Path == "" && gone[r.Table] != nil && desc.Column(r.Column) != nil && !slices.Contains(refs, ref{r.Column, r.Table}) {
 					refs = append(refs, ref{r.Column, r.Table})
 				}
 			}
 		}
 		for _, r := range refs {
-			which, err := Referring(ctx, tr.db, desc, r.column, gone[r.table])
+			count, err := referringCounts(ctx, tr.db, desc, r.column, gone[r.table])
 			if err != nil {
 				return nil, err
 			}
-			if which != "" {
-				out = append(out, fmt.Sprintf("table %q: column %q still refers to rows of %q that this revision deletes: %s", name, r.column, r.table, which))
+			for k, n := range count {
+				if by[r.table] == nil {
+					by[r.table] = map[string][]string{}
+				}
+				by[r.table][k] = append(by[r.table][k], fmt.Sprintf("table %q, column %q (%s)", name, r.column, rowCount(n)))
 			}
+		}
+	}
+	var out []BlockedRow
+	for _, tk := range order {
+		if refs := by[tk[0]][tk[1]]; len(refs) > 0 {
+			out = append(out, BlockedRow{Table: tk[0], Row: rows[tk[0]][tk[1]], ReferredBy: refs})
 		}
 	}
 	return out, nil

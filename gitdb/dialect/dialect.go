@@ -190,6 +190,31 @@ func ReadOnly(ctx context.Context, db Dialect) (string, error) {
 	return "", nil
 }
 
+// Locator is implemented by engines that can name the database a
+// connection reached as the database itself, not the URL: the same for
+// two URLs of one database (a relative and an absolute path, localhost
+// and 127.0.0.1, a pooler in front, a standby of it), different for two
+// databases.
+type Locator interface {
+	Where(ctx context.Context) (string, error)
+}
+
+// SameDatabase reports whether a and b reached one database, where both
+// engines can tell.
+func SameDatabase(ctx context.Context, a, b Dialect) (bool, error) {
+	la, ok1 := a.(Locator)
+	lb, ok2 := b.(Locator)
+	if !ok1 || !ok2 {
+		return false, nil
+	}
+	wa, err := la.Where(ctx)
+	if err != nil {
+		return false, err
+	}
+	wb, err := lb.Where(ctx)
+	return err == nil && wa == wb, err
+}
+
 // DDLCommits is implemented by engines where DDL ends a transaction
 // (MySQL, MariaDB): git dbsync then creates its own tables before the
 // apply's transaction instead of inside it.

@@ -72,8 +72,8 @@ type IdentityError struct {
 }
 
 func (e *IdentityError) Error() string {
-	return fmt.Sprintf("this database is the target of environment %q (identity %s, since %s), not %q: was it copied?\nhint: if it is now %q's database, take it over with --adopt",
-		e.Identity.Env, e.Identity.ID, e.Identity.Created.Format(time.RFC3339), e.Env, e.Env)
+	return fmt.Sprintf("this database is the target of environment %q (identity %s, since %s), not %q: was it copied?\nhint: if it is now %q's database, take it over with 'git dbsync apply <revision> --env %s --adopt'",
+		e.Identity.Env, e.Identity.ID, e.Identity.Created.Format(time.RFC3339), e.Env, e.Env, e.Env)
 }
 
 // CheckIdentity refuses a database whose identity names another

@@ -244,6 +244,20 @@ func envPath(gitDir, env string) string {
 	return filepath.Join(Dir(gitDir), serialize.FileName(env)+".lock")
 }
 
+// Holding returns who holds an environment's lock, when a process that
+// still runs holds it; nil when it is free or its holder died.
+func Holding(gitDir, env string) *Holder {
+	raw, err := os.ReadFile(envPath(gitDir, env))
+	if err != nil {
+		return nil
+	}
+	var h Holder
+	if json.Unmarshal(raw, &h) != nil || !h.Owner.Alive() {
+		return nil
+	}
+	return &h
+}
+
 // EnvLocked reports whether an environment's lock is held.
 func EnvLocked(gitDir, env string) bool {
 	_, err := os.Stat(envPath(gitDir, env))

@@ -193,3 +193,28 @@ func pathNames(path string) ([]string, error) {
 	}
 	return names, nil
 }
+
+// Block turns the delete of a row (row is the target's, as the delete's
+// Before has it) into a BlockedDelete conflict, because what referredBy
+// names still refers to it: the delete leaves the ops, and the conflict
+// is unresolved until a side is chosen for the row. A conflict the row
+// already had (deleted on one side, changed on the other, resolved to the
+// delete) becomes the blocked delete. It reports whether the plan deleted
+// the row.
+func (p *TablePlan) Block(row serialize.Row, referredBy []string) bool {
+	at := slices.IndexFunc(p.Ops, func(op Op) bool { return op.Kind == Delete && p.Meta.CompareKeys(op.Before, row) == 0 })
+	if at < 0 {
+		return false
+	}
+	del := p.Ops[at]
+	p.Ops = slices.Delete(p.Ops, at, at+1)
+	c := Conflict{Kind: BlockedDelete, Ours: del.Before, IfTheirs: &del, ReferredBy: referredBy}
+	if i := slices.IndexFunc(p.Conflicts, func(c Conflict) bool { return p.Meta.CompareKeys(c.Row(), row) == 0 }); i >= 0 {
+		c.Base = p.Conflicts[i].Base
+		p.Conflicts[i] = c
+		return true
+	}
+	p.Conflicts = append(p.Conflicts, c)
+	slices.SortStableFunc(p.Conflicts, func(a, b Conflict) int { return p.Meta.CompareKeys(a.Row(), b.Row()) })
+	return true
+}

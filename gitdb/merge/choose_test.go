@@ -3,6 +3,8 @@ package merge
 import (
 	"slices"
 	"testing"
+
+	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
 // A path as mergeJSON names a conflict reads back as its member names,
@@ -27,5 +29,53 @@ func TestCopyPath(t *testing.T) {
 		if err != nil || string(got) != c.want {
 			t.Errorf("copyPath(%s, %s, %s) = %s, %v; want %s", c.dst, c.src, c.path, got, err, c.want)
 		}
+	}
+}
+
+// A delete that rows outside the plan still refer to leaves the ops and
+// becomes a blocked-delete conflict, unresolved, whose theirs is the
+// delete; a delete-vs-edit conflict resolved to the delete becomes it; a
+// row the plan does not delete is not blocked.
+func TestBlock(t *testing.T) {
+	meta := table(t)
+	by := []string{`table "posts", column "type_id" (2 rows)`}
+	cases := []struct {
+		name                string
+		base, theirs, ours  serialize.Row
+		resolve             Resolution
+		blocked             bool
+		wantBase, wantFirst bool // the conflict keeps the base; it was one before
+	}{
+		{name: "plain delete", base: row(`"a",1,null`), theirs: nil, ours: row(`"a",1,null`), blocked: true},
+		{name: "deleted-changed resolved to the delete", base: row(`"a",1,null`), theirs: nil, ours: row(`"B",1,null`),
+			resolve: Theirs, blocked: true, wantBase: true, wantFirst: true},
+		{name: "deleted-changed kept", base: row(`"a",1,null`), theirs: nil, ours: row(`"B",1,null`), resolve: Ours},
+		{name: "an update", base: row(`"a",1,null`), theirs: row(`"A",1,null`), ours: row(`"a",1,null`)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := Table(meta, one(c.base), one(c.theirs), one(c.ours), Options{Resolve: c.resolve})
+			if err != nil {
+				t.Fatal(err)
+			}
+			had := len(p.Conflicts)
+			if got := p.Block(c.ours, by); got != c.blocked {
+				t.Fatalf("Block = %v, want %v", got, c.blocked)
+			}
+			if !c.blocked {
+				if len(p.Conflicts) != had || p.Unresolved() != 0 {
+					t.Errorf("a row not deleted was blocked: %+v", p.Conflicts)
+				}
+				return
+			}
+			if len(p.Ops) != 0 || len(p.Conflicts) != 1 || p.Unresolved() != 1 {
+				t.Fatalf("ops %+v, conflicts %+v", p.Ops, p.Conflicts)
+			}
+			bc := p.Conflicts[0]
+			if bc.Kind != BlockedDelete || !slices.Equal(bc.ReferredBy, by) || bc.IfOurs != nil ||
+				bc.IfTheirs == nil || bc.IfTheirs.Kind != Delete || (bc.Base != nil) != c.wantBase || (had == 1) != c.wantFirst {
+				t.Errorf("conflict %+v", bc)
+			}
+		})
 	}
 }

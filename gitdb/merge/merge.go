@@ -117,6 +117,10 @@ const (
 	BothAdded      ConflictKind = "both-added"      // the same key added with different values
 	DeletedChanged ConflictKind = "deleted-changed" // theirs deleted a row ours changed
 	ChangedDeleted ConflictKind = "changed-deleted" // theirs changed a row ours deleted
+	// BlockedDelete is a row theirs deletes that rows outside the plan
+	// (content, above all) still refer to on the target: keeping it (Ours)
+	// is the only resolution that can be written (see TablePlan.Block).
+	BlockedDelete ConflictKind = "blocked-delete"
 )
 
 // Resolution picks a side for conflicts.
@@ -146,6 +150,9 @@ type Conflict struct {
 	IfOurs, IfTheirs   *Op           // what each resolution does; nil: nothing
 	IfChosen           *Op           // with Chosen: the row the choices make
 	Resolution         Resolution    // set when a policy or flag resolved it
+	// ReferredBy names, for a BlockedDelete, what still refers to the row
+	// (table, column and how many rows).
+	ReferredBy []string
 }
 
 // Resolved returns the op of the chosen resolution (nil: nothing to do).

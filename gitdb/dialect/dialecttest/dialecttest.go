@@ -483,4 +483,30 @@ func Run(t *testing.T, engine string) {
 		}
 		t.Logf("read-only: %s", reason)
 	})
+
+	t.Run("where: one database, whatever reached it", func(t *testing.T) {
+		other, err := dialect.Open(ctx, url, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		if same, err := dialect.SameDatabase(ctx, db, other); !same || err != nil {
+			t.Errorf("two connections to one database: same = %v, %v", same, err)
+		}
+		if _, ok := db.(dialect.Locator); !ok {
+			t.Fatal("the engine cannot name its database (dialect.Locator)")
+		}
+		u := dbtest.NewDatabase(t, engine)
+		if err := dbtest.Exec(u, "CREATE TABLE t (a INTEGER)"); err != nil {
+			t.Fatal(err)
+		}
+		third, err := dialect.Open(ctx, u, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer third.Close()
+		if same, err := dialect.SameDatabase(ctx, db, third); same || err != nil {
+			t.Errorf("two databases: same = %v, %v", same, err)
+		}
+	})
 }

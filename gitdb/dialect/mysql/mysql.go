@@ -172,6 +172,20 @@ func (d *DB) ReadOnly(ctx context.Context) (string, error) {
 	return "", nil
 }
 
+// Where names the database by the server's host name and port and the
+// database's name, whatever address the URL used.
+func (d *DB) Where(ctx context.Context) (string, error) {
+	var where string
+	err := d.each(ctx, "SELECT CONCAT(@@hostname, ':', @@port, '/', DATABASE())", nil, func(v []any) error {
+		where = dialect.Text(v[0])
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("mysql: %w", err)
+	}
+	return "mysql:" + where, nil
+}
+
 // DDLCommits: in MySQL and MariaDB, CREATE TABLE ends the transaction.
 func (d *DB) DDLCommits() bool { return true }
 

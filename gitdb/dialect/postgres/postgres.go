@@ -212,6 +212,20 @@ func (d *DB) ReadOnly(ctx context.Context) (string, error) {
 	return "", nil
 }
 
+// Where names the database by its cluster's system identifier (which a
+// standby shares with its primary) and its name and schema, whatever host,
+// port or pooler the URL went through.
+func (d *DB) Where(ctx context.Context) (string, error) {
+	var where string
+	err := d.read(ctx, func(q querier) error {
+		return q.QueryRow(ctx, "SELECT (SELECT system_identifier FROM pg_control_system())::text || '/' || current_database()").Scan(&where)
+	})
+	if err != nil {
+		return "", fmt.Errorf("postgres: %w", err)
+	}
+	return "postgres:" + where + "/" + d.schema, nil
+}
+
 // Quote quotes an identifier.
 func Quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 

@@ -102,6 +102,25 @@ func (d *DB) SetReadOnly(ctx context.Context) error {
 // open the file for writing (another user's permissions, a read-only
 // file system) and create a file beside it. (query_only is only ever
 // SetReadOnly's, which is no reason.)
+// Where names the database file by what it is (its device and inode
+// where the system has them), so that two paths to one file are one
+// database.
+func (d *DB) Where(context.Context) (string, error) {
+	fi, err := os.Stat(d.Path)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: %w", err)
+	}
+	if id := fileID(fi); id != "" {
+		return "sqlite:" + id, nil
+	}
+	p, err := filepath.EvalSymlinks(d.Path)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: %w", err)
+	}
+	abs, err := filepath.Abs(p)
+	return "sqlite:" + abs, err
+}
+
 func (d *DB) ReadOnly(context.Context) (string, error) {
 	dir := filepath.Dir(d.Path)
 	fi, err := os.Stat(d.Path)
