@@ -199,9 +199,17 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 		}
 		p.ScopeChanges = scopeChanges(base, files)
 	}
+	// A secret stays secret in the target whatever the revision says: the
+	// base's and the working tree's secrets hold too, so the target's
+	// values are neither read into the plan (printed) nor overwritten.
+	var keep []*config.Config
+	if base != nil {
+		keep = append(keep, base.cfg)
+	}
+	cfg, read := keepSecrets(cfg, theirs, append(keep, s.ws.Config)...)
 	// Every table's mapping first: references translate through the
 	// natural keys of other tables.
-	tables, err := targetTables(ctx, db, cfg, theirs, files.name)
+	tables, err := targetTables(ctx, db, cfg, read, files.name)
 	if err != nil {
 		return nil, err
 	}

@@ -2,11 +2,13 @@ package gitdb
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -54,7 +56,7 @@ func (w *Workspace) checkFiles(fs *fileSet, env string) error {
 			return where("table %q is of class %s in %s at %s, not config: its files are never applied", meta.Name, class, config.FileName, fs.name)
 		}
 		for i, g := range deny {
-			if g.Match(meta.Name) {
+			if g.Match(strings.ToLower(meta.Name)) {
 				return where("table %q is denied to %q by git config dbsync.env.%s.deny (%s): it is never written there", meta.Name, env, env, denyText[i])
 			}
 		}
@@ -90,7 +92,77 @@ func scopeChanges(base, theirs *fileSet) []string {
 		if o, n := tableRows(old), tableRows(now); !slices.Equal(o, n) {
 			out = append(out, fmt.Sprintf("table %q: rows %s → %s", name, quoteOrNone(strings.Join(o, " ")), quoteOrNone(strings.Join(n, " "))))
 		}
+		out = append(out, widened(name, old, now)...)
 	}
+	return out
+}
+
+// widened lists what a table's options at the revision stop keeping out
+// of the files or the target, compared with the base's: a secret or an
+// excluded column or path dropped (the target's values would be printed
+// and overwritten), a reference or a codec changed (values read and
+// written otherwise).
+func widened(name string, old, now *config.Table) []string {
+	if old == nil {
+		old = &config.Table{}
+	}
+	if now == nil {
+		now = &config.Table{}
+	}
+	var out []string
+	for _, x := range []struct {
+		what     string
+		old, now []string
+	}{
+		{"secret", paths(old.Secrets), paths(now.Secrets)},
+		{"exclude-columns", old.ExcludeColumns, now.ExcludeColumns},
+		{"exclude-paths", paths(old.ExcludePaths), paths(now.ExcludePaths)},
+	} {
+		for _, p := range x.old {
+			if !slices.Contains(x.now, p) {
+				out = append(out, fmt.Sprintf("table %q: %s %s dropped", name, x.what, p))
+			}
+		}
+	}
+	if o, n := referenceTexts(old.References), referenceTexts(now.References); !slices.Equal(o, n) {
+		out = append(out, fmt.Sprintf("table %q: references %s → %s", name, quoteOrNone(strings.Join(o, ", ")), quoteOrNone(strings.Join(n, ", "))))
+	}
+	for _, col := range unionKeys(old.Codecs, now.Codecs) {
+		if old.Codecs[col] != now.Codecs[col] {
+			out = append(out, fmt.Sprintf("table %q: column %q: codec %s → %s", name, col, quoteOrNone(old.Codecs[col]), quoteOrNone(now.Codecs[col])))
+		}
+	}
+	return out
+}
+
+func paths(cps []config.ColumnPath) []string {
+	out := make([]string, len(cps))
+	for i, c := range cps {
+		out[i] = c.String()
+	}
+	return out
+}
+
+func referenceTexts(refs []config.Reference) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = r.ColumnPath.String() + " " + r.Table
+	}
+	slices.Sort(out)
+	return out
+}
+
+func unionKeys(a, b map[string]string) []string {
+	var out []string
+	for k := range a {
+		out = append(out, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 
@@ -124,4 +196,50 @@ type ScopeError struct {
 func (e *ScopeError) Error() string {
 	return fmt.Sprintf("the revision changes what is written to %q:\n  %s\nnothing written\nhint: review the .dbsync change; apply with --allow-scope-change to accept it",
 		e.Env, strings.Join(e.Changes, "\n  "))
+}
+
+// keepSecrets returns cfg with, for each table of the revision, the
+// secrets of the other configurations too (the base's, the working
+// tree's), and the tables as the target is read: their metadata marks
+// those whole-column secrets (the files' metadata stays the revision's).
+func keepSecrets(cfg *config.Config, tables []exportdir.TableFiles, others ...*config.Config) (*config.Config, []exportdir.TableFiles) {
+	out := *cfg
+	out.Tables = maps.Clone(cfg.Tables)
+	read := slices.Clone(tables)
+	for j, tf := range tables {
+		name := tf.Meta.Name
+		var opts config.Table
+		if t := cfg.Tables[name]; t != nil {
+			opts = *t
+		}
+		have := paths(opts.Secrets)
+		added := false
+		for _, o := range others {
+			t := o.Tables[name]
+			if t == nil {
+				continue
+			}
+			for _, sec := range t.Secrets {
+				i := tf.Meta.Index(sec.Column)
+				if slices.Contains(have, sec.String()) || i < 0 {
+					continue
+				}
+				opts.Secrets = append(slices.Clip(opts.Secrets), sec)
+				have, added = append(have, sec.String()), true
+				if sec.Path == "" {
+					if read[j].Meta == tf.Meta {
+						m := *tf.Meta
+						m.Columns = slices.Clone(tf.Meta.Columns)
+						read[j].Meta = &m
+					}
+					read[j].Meta.Columns[i].Secret = true
+				}
+			}
+		}
+		if added {
+			opts.Name = name
+			out.Tables[name] = &opts
+		}
+	}
+	return &out, read
 }

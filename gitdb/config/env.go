@@ -89,6 +89,8 @@ func (c *Config) DefaultEnv() (string, error) {
 // Deny returns the table globs an environment's local git config denies
 // (git config dbsync.env.<name>.deny "users auth_*", any number of times):
 // out of reach of any revision, such tables are never written to it.
+//
+// Match the patterns against a lower-cased table name.
 func (c *Config) Deny(env string) ([]*glob.Pattern, []string, error) {
 	out, err := (repo.Git{Dir: c.Root}).Output("config", "--get-all", "dbsync.env."+env+".deny")
 	var ge *repo.GitError
@@ -101,7 +103,10 @@ func (c *Config) Deny(env string) ([]*glob.Pattern, []string, error) {
 	var globs []*glob.Pattern
 	var texts []string
 	for _, g := range strings.Fields(string(out)) {
-		compiled, err := glob.Compile(g)
+		// Compared without case, as SQLite and MariaDB (on most systems)
+		// compare table names: a table.json naming USERS is users there,
+		// and deny wins whatever the spelling.
+		compiled, err := glob.Compile(strings.ToLower(g))
 		if err != nil {
 			return nil, nil, fmt.Errorf("git config dbsync.env.%s.deny: bad glob %q: %v", env, g, err)
 		}
