@@ -211,7 +211,7 @@ func (s *session) dbSide(ctx context.Context) (*side, error) {
 		return nil, err
 	}
 	sd := &side{name: "database of " + s.env, tables: map[string]*serialize.Table{}}
-	tr := dbrows.NewTranslator(s.db, cat.Config)
+	tr := dbrows.NewTranslator(s.db, cat.Tables())
 	sources := map[string]*dbrows.Source{}
 	for _, t := range cat.Config {
 		sd.tables[t.Meta.Name], sources[t.Meta.Name] = t.Meta, dbrows.NewSource(t, tr, false)

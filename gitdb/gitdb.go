@@ -111,7 +111,9 @@ func (s *session) revision(commit, name string) exportdir.Revision {
 }
 
 // targetTables describes each table of a revision (rev names it) as the
-// database db has it, ready to read its rows in the files' form.
+// database db has it, ready to read its rows in the files' form; after
+// them come the referable tables they refer to (content looked up by
+// key), for the translator.
 func targetTables(ctx context.Context, db dialect.Reader, cfg *config.Config, tables []exportdir.TableFiles, rev string) ([]*dbrows.Table, error) {
 	out := make([]*dbrows.Table, len(tables))
 	for i, tf := range tables {
@@ -120,7 +122,8 @@ func targetTables(ctx context.Context, db dialect.Reader, cfg *config.Config, ta
 			return nil, fmt.Errorf("table %q: %w", tf.Meta.Name, err)
 		}
 	}
-	return out, nil
+	extra, err := dbrows.Referenced(ctx, db, cfg, out)
+	return append(out, extra...), err
 }
 
 // GitColor says whether git's configuration wants colour for dbsync's

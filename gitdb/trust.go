@@ -61,8 +61,9 @@ func (w *Workspace) checkFiles(fs *fileSet, env string) error {
 			}
 		}
 		for _, r := range meta.References {
-			if _, ok := exported[r.Table]; !ok {
-				return where("column %s refers to table %q, which %s does not export", strings.Join(r.Columns, ", "), r.Table, fs.name)
+			_, ok := exported[r.Table]
+			if class, _, _ := fs.cfg.Classify(r.Table); !ok && (class == config.ClassConfig || fs.cfg.Tables[r.Table] == nil || len(fs.cfg.Tables[r.Table].Key) == 0) {
+				return where("column %s refers to table %q, which %s neither exports nor declares a key of", strings.Join(r.Columns, ", "), r.Table, fs.name)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package gitdb
 
 import (
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/lock"
@@ -25,6 +26,9 @@ type (
 	// BusyError says another session held a lock on the database: another
 	// git dbsync run, or the application for longer than lock-timeout.
 	BusyError = dialect.BusyError
+	// RefError is a reference the target cannot satisfy: with Content, a
+	// key of content the target lacks (a conflict of the target's data).
+	RefError = dbrows.RefError
 )
 
 // Ledger entry kinds.

@@ -100,6 +100,7 @@ func exitCode(err error) int {
 		conflict *gitdb.ConflictError
 		locked   *gitdb.LockedError
 		busy     *gitdb.BusyError
+		ref      *gitdb.RefError
 	)
 	switch {
 	case err == nil:
@@ -120,6 +121,8 @@ func exitCode(err error) int {
 		return exitChanges
 	case errors.As(err, new(*unresolvedError)), errors.As(err, &conflict):
 		return exitConflicts
+	case errors.As(err, &ref) && ref.Content:
+		return exitConflicts // content the target lacks: its data, not the command, is in the way
 	case errors.As(err, &locked), errors.As(err, &busy):
 		return exitLocked
 	}

@@ -26,6 +26,7 @@ type Table struct {
 	checkUnique bool
 	mapping     []columnMapping // per Meta column: how it translates
 	keyHasRef   bool            // a key column is a Ref: rows sort in memory
+	keyOnly     bool            // a referable table of content: its ids and keys only (referable.go)
 }
 
 // TableFor describes a table whose metadata comes from files (a revision,
@@ -93,7 +94,10 @@ func portableJSON(c serialize.Column, dc *dialect.Column) bool {
 
 // Catalog is the classification of every table of a database.
 type Catalog struct {
-	Config       []*Table
+	Config []*Table
+	// Referable are the tables of other classes that config refers to by
+	// key (referable.go): for the translator only.
+	Referable    []*Table
 	Classes      map[string]config.Class
 	Unclassified []string
 	Warnings     []string
@@ -138,6 +142,21 @@ func ReadCatalog(ctx context.Context, cfg *config.Config, db dialect.Dialect) (*
 		}
 		descs[name], surrogates[name] = desc, surrogateOf(desc, cfg.Tables[name])
 	}
+	for _, name := range names {
+		if class := cat.Classes[name]; class == "" || !referable(cfg, name, class) {
+			continue
+		}
+		desc, err := db.Describe(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		kt, err := keyTable(cfg.Tables[name], desc)
+		if err != nil {
+			return nil, err
+		}
+		descs[name], surrogates[name] = desc, kt.Meta.Surrogate
+		cat.Referable = append(cat.Referable, kt)
+	}
 	for _, name := range configNames {
 		t, err := buildConfigTable(cfg, descs[name], descs, surrogates)
 		if err != nil {
@@ -155,7 +174,7 @@ func ReadCatalog(ctx context.Context, cfg *config.Config, db dialect.Dialect) (*
 		switch {
 		case !present[name]:
 			cat.Warnings = append(cat.Warnings, fmt.Sprintf("%s:%d: [table %q] names a table the database does not have", p.File, p.Line, name))
-		case cat.Classes[name] != config.ClassConfig && !onlyReferences(cfg.Tables[name]):
+		case cat.Classes[name] != config.ClassConfig && !onlyReferences(cfg.Tables[name]) && !referable(cfg, name, cat.Classes[name]):
 			cat.Warnings = append(cat.Warnings, fmt.Sprintf("%s:%d: [table %q] has options but the table is not of class config", p.File, p.Line, name))
 		}
 	}
@@ -288,7 +307,7 @@ func references(cfg *config.Config, desc *dialect.Table, descs map[string]*diale
 		case desc.Column(r.Column) == nil:
 			return nil, &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q has no column %q", desc.Name, r.Column)}
 		case !exported:
-			return nil, &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q is not exported (class config)", r.Table)}
+			return nil, &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q is not exported (class config), nor referable: declare its key ([table %q] key = <columns>) for references to it to travel by key", r.Table, r.Table)}
 		case r.Path != "" && sur == "":
 			return nil, &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("ids inside values can only refer to a table with a natural key; %q has none", r.Table)}
 		case r.Path != "":
@@ -404,3 +423,7 @@ func memberNames(path string) []string {
 	}
 	return append(names, cur.String())
 }
+
+// Tables are the tables a translator of this database needs: the config
+// ones and the referable ones.
+func (c *Catalog) Tables() []*Table { return append(slices.Clip(c.Config), c.Referable...) }

@@ -421,9 +421,16 @@ func (tr *Translator) noneRef(ctx context.Context, table string, none []string, 
 // target has: found before anything is written.
 type RefError struct {
 	Table, Row, Column, RefTable, Key string
+	// Content: RefTable is referable content (never in a revision), and
+	// the target lacks the row: a conflict of the target's data.
+	Content bool
 }
 
 func (e *RefError) Error() string {
+	if e.Content {
+		return fmt.Sprintf("table %q, row %s: column %q refers to %s in %q, which the target does not have: nothing written\nhint: create that row of %q on the target (or change the reference in the revision), then apply again",
+			e.Table, e.Row, e.Column, e.Key, e.RefTable, e.RefTable)
+	}
 	return fmt.Sprintf("table %q, row %s: column %q references %s in %q, which is neither in the revision nor in the target",
 		e.Table, e.Row, e.Column, e.Key, e.RefTable)
 }

@@ -180,7 +180,9 @@ func (tr *Translator) cellToDB(ctx context.Context, t *Table, i int, r serialize
 		return cell, nil
 	}
 	refErr := func(table, key string) error {
-		return &RefError{Table: t.Meta.Name, Row: t.Meta.DescribeKey(r), Column: t.Meta.Columns[i].Name, RefTable: table, Key: key}
+		ref := tr.tables[table]
+		return &RefError{Table: t.Meta.Name, Row: t.Meta.DescribeKey(r), Column: t.Meta.Columns[i].Name, RefTable: table, Key: key,
+			Content: ref != nil && ref.keyOnly}
 	}
 	switch {
 	case m.ref != "":

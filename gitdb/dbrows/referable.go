@@ -1,0 +1,83 @@
+package dbrows
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// Configuration often points at content: a menu link at a page, a front
+// page setting at a post. A table of another class than config (content,
+// ignore …) whose [table] section declares a key is referable: its rows
+// are never exported, but references to them travel by that key (a
+// page's slug, a node's uuid) and are looked up on the target, whose ids
+// differ.
+
+// referable reports whether .dbsync lets references into a table of
+// another class travel by key: it declares the key.
+func referable(cfg *config.Config, name string, class config.Class) bool {
+	opts := cfg.Tables[name]
+	return class != config.ClassConfig && opts != nil && len(opts.Key) > 0
+}
+
+// keyTable describes a referable table for the translator: its surrogate
+// id and its key columns, no more (its rows are looked up, never read
+// whole). It fails when the table has no single integer id the key
+// stands for.
+func keyTable(opts *config.Table, desc *dialect.Table) (*Table, error) {
+	sur := surrogateOf(desc, opts)
+	if sur == "" {
+		return nil, &config.Error{Pos: opts.Pos["key"], Msg: fmt.Sprintf("table %q: references to it travel by its key, which needs a single integer primary key (the id the key stands for) besides the key columns", desc.Name)}
+	}
+	meta := &serialize.Table{Name: desc.Name, Surrogate: sur, Key: opts.Key, Layout: serialize.LayoutRows}
+	for _, k := range opts.Key {
+		c := desc.Column(k)
+		if c == nil {
+			return nil, &config.Error{Pos: opts.Pos["key"], Msg: fmt.Sprintf("table %q has no column %q", desc.Name, k)}
+		}
+		meta.Columns = append(meta.Columns, serialize.Column{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Scale: c.Scale})
+	}
+	if err := meta.Prepare(); err != nil {
+		return nil, err
+	}
+	t := &Table{Meta: meta, Options: opts, Desc: desc, columns: slices.Clone(opts.Key), keyOnly: true}
+	return t, t.prepareMapping()
+}
+
+// Referenced describes, on a target, the referable tables the revision's
+// tables refer to and does not export (as the revision's .dbsync declares
+// their keys), for the translator: a reference into content is looked up
+// by key there.
+func Referenced(ctx context.Context, db dialect.Reader, cfg *config.Config, tables []*Table) ([]*Table, error) {
+	have := map[string]bool{}
+	for _, t := range tables {
+		have[t.Meta.Name] = true
+	}
+	var out []*Table
+	for _, t := range tables {
+		for _, r := range t.Meta.References {
+			if have[r.Table] {
+				continue
+			}
+			have[r.Table] = true
+			opts := cfg.Tables[r.Table]
+			if opts == nil || len(opts.Key) == 0 {
+				continue // a reference the target checks by id (a foreign key to a table without a key)
+			}
+			desc, err := db.Describe(ctx, r.Table)
+			if err != nil {
+				return nil, fmt.Errorf("table %q refers to %q, which the target does not have", t.Meta.Name, r.Table)
+			}
+			kt, err := keyTable(opts, desc)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, kt)
+		}
+	}
+	return out, nil
+}
