@@ -267,6 +267,9 @@ type HooksReport struct {
 	Dir     string       `json:"dir"` // the hooks directory
 	Hooks   []HookReport `json:"hooks"`
 	Drivers bool         `json:"drivers"` // the merge and diff drivers are registered
+	// DriversOutdated: registered with an older command line, which
+	// hooks install replaces.
+	DriversOutdated bool `json:"drivers_outdated,omitempty"`
 }
 
 // HookReport is one hook: missing, installed (ours, up to date), outdated
