@@ -63,7 +63,7 @@ var Presets = map[string]*Preset{
 			"their PHP-serialized (or JSON) values decoded; site URLs, salts, admin e-mail, mail server, search-engine visibility, " +
 			"transients, cron, rewrite rules, versions and timestamps stay per environment, and options holding ids of posts, " +
 			"terms or attachments (front page, sticky posts, site icon, default categories, a theme's logo and menu locations) stay out; " +
-			"posts, terms, comments, users and links are content",
+			"posts, terms, comments, users and links are content, users' logins, names, addresses and password hashes and posts' passwords redacted when pulled",
 		markers: [][]string{{"options", "posts"}},
 		rules: concat(
 			[]presetRule{
