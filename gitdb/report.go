@@ -53,6 +53,10 @@ type PathChangeReport struct {
 	Path   string          `json:"path"`
 	Before json.RawMessage `json:"before,omitempty"`
 	After  json.RawMessage `json:"after,omitempty"`
+	// At a path whose arrays are sets: the members added and removed
+	// (each absent when none; before and after still hold the arrays).
+	Added   []json.RawMessage `json:"added,omitempty"`
+	Removed []json.RawMessage `json:"removed,omitempty"`
 }
 
 // Report returns the diff's JSON form.

@@ -204,9 +204,30 @@ func (v view) cells(w io.Writer, changed []string, paths []gitdb.PathChangeRepor
 				fmt.Fprintf(w, "      %s (and %d more paths)\n", name, len(mine)-i)
 				break
 			}
+			if len(c.Added)+len(c.Removed) > 0 {
+				v.setChange(w, name, c)
+				continue
+			}
 			change(name+" "+c.Path, c.Before, c.After)
 		}
 	}
+}
+
+// setChange prints the change of a set (a .dbsync set path) by members,
+// as a set has no positions: "permissions: + "moderate", − "delete_pages"".
+func (v view) setChange(w io.Writer, column string, c gitdb.PathChangeReport) {
+	name := column
+	if c.Path != "$" {
+		name += " " + c.Path
+	}
+	var parts []string
+	for _, m := range c.Added {
+		parts = append(parts, v.paint(color.FgGreen, "+ "+short(m)))
+	}
+	for _, m := range c.Removed {
+		parts = append(parts, v.paint(color.FgRed, "− "+short(m)))
+	}
+	fmt.Fprintf(w, "      %s: %s\n", name, strings.Join(parts, ", "))
 }
 
 func (v view) conflict(w io.Writer, c *gitdb.SavedConflict) {
