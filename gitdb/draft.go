@@ -174,6 +174,10 @@ func (w *Workspace) git() repo.Git {
 }
 
 // writeDraft writes a table's merge into the working tree's files.
+// draftLabels mark a draft's conflicts: the working tree's rows are ours,
+// the environment's theirs.
+var draftLabels = Labels{Ours: "ours", Theirs: "theirs"}
+
 func (w *Workspace) writeDraft(tp *merge.TablePlan, untracked bool) (*DraftTable, error) {
 	meta := tp.Meta
 	dt := &DraftTable{Table: meta.Name}
@@ -202,7 +206,7 @@ func (w *Workspace) writeDraft(tp *merge.TablePlan, untracked bool) (*DraftTable
 	dir := filepath.Join(w.Root, filepath.FromSlash(path.Join(w.Config.Dir, serialize.TableDir(meta.Name))))
 	if meta.Layout == serialize.LayoutLines {
 		lines := filepath.Join(dir, serialize.LinesFile)
-		return dt, writeMergedLines(meta, path.Join(w.Config.Dir, serialize.TableDir(meta.Name), serialize.LinesFile), lines, tp)
+		return dt, writeMergedLines(meta, path.Join(w.Config.Dir, serialize.TableDir(meta.Name), serialize.LinesFile), lines, tp, draftLabels)
 	}
 	rows := filepath.Join(dir, serialize.RowsDir)
 	if err := os.MkdirAll(rows, 0o777); err != nil {
@@ -234,7 +238,7 @@ func (w *Workspace) writeDraft(tp *merge.TablePlan, untracked bool) (*DraftTable
 		if err != nil {
 			return nil, err
 		}
-		if err := atomicfile.WriteFile(filepath.Join(rows, meta.RowFile(c.Row())), markers(a, b), 0o666); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(rows, meta.RowFile(c.Row())), rowMarkers(draftLabels, a, b), 0o666); err != nil {
 			return nil, err
 		}
 	}

@@ -86,6 +86,7 @@ func (h *Hooks) Status() (*HooksReport, error) {
 		return nil, err
 	}
 	r := &HooksReport{Format: 1, Dir: h.Dir, Hooks: []HookReport{}, Drivers: hooks.DriversInstalled(h.git.Output)}
+	r.DriversOutdated = r.Drivers && !hooks.DriversCurrent(h.git.Output)
 	for _, st := range sts {
 		state := map[hooks.State]string{hooks.Missing: "missing", hooks.Ours: "installed", hooks.Old: "outdated", hooks.Foreign: "foreign"}[st.State]
 		r.Hooks = append(r.Hooks, HookReport{Name: st.Name, State: state, Version: st.Version, Chained: st.Chained, Replaced: st.Replaced})

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect/sqlite"
+	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
@@ -43,11 +45,11 @@ type InitResult struct {
 	Path        string // the .dbsync written
 	Env         string
 	Suggestions []Suggestion
+	// Ignored is the line init added to .gitignore for an SQLite database
+	// inside the repository ("" when it added none); Tracked names such a
+	// database that git already tracks, which .gitignore cannot keep out.
+	Ignored, Tracked string
 }
-
-// smallTable is the largest row count init still calls config when other
-// tables reference it: lookup tables are small, content grows.
-const smallTable = 1000
 
 // Init inspects the database of an environment and writes a starter
 // .dbsync at the root of the repository containing dir, with a suggested
@@ -106,11 +108,50 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*InitResult, error
 	if err := atomicfile.WriteFile(file, []byte(draft.Render()), 0o666); err != nil {
 		return nil, err
 	}
-	return &InitResult{Path: file, Env: env, Suggestions: sugg}, nil
+	res := &InitResult{Path: file, Env: env, Suggestions: sugg}
+	if f, ok := db.(*sqlite.DB); ok {
+		if res.Ignored, res.Tracked, err = ignoreDatabase(root, f.Path); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
 }
 
-// suggest classifies every table by name, then by references: a small
-// table that other tables reference is config; the rest is content.
+// ignoreDatabase keeps an SQLite database file inside the repository out
+// of commits: it appends a line for it (and its -wal, -shm and -journal
+// files) to the root .gitignore unless git already ignores it. It returns
+// the line added, or the file's path when git tracks it already.
+func ignoreDatabase(root, file string) (added, tracked string, err error) {
+	rel, err := filepath.Rel(root, file)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", "", nil // outside the repository: not git's to ignore
+	}
+	rel = filepath.ToSlash(rel)
+	git := repo.Git{Dir: root}
+	if _, err := git.Output("ls-files", "--error-unmatch", "--", rel); err == nil {
+		return "", rel, nil
+	}
+	if _, err := git.Output("check-ignore", "-q", "--", rel); err == nil {
+		return "", "", nil // ignored already (by this or another rule)
+	}
+	p := filepath.Join(root, ".gitignore")
+	data, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", "", err
+	}
+	line := "/" + rel + "*"
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		data = append(data, '\n')
+	}
+	data = append(data, line+"\n"...)
+	return line, "", atomicfile.WriteFile(p, data, 0o666)
+}
+
+// suggest classifies every table by name; the rest is content. Being
+// referenced is no sign of config: menu items point at pages, which are
+// content, and a table wrongly called config would have apply overwrite a
+// target's rows. The reason names the tables that reference it, for a
+// person to decide.
 func suggest(ctx context.Context, db dialect.Dialect) ([]Suggestion, error) {
 	names, err := db.Tables(ctx)
 	if err != nil {
@@ -144,15 +185,10 @@ func suggest(ctx context.Context, db dialect.Dialect) ([]Suggestion, error) {
 			s.Class, s.Reason = class, "name matches "+g
 			continue
 		}
-		refs := referencedBy[s.Table]
-		if len(refs) > 0 && s.Rows <= smallTable {
-			sort.Strings(refs)
-			s.Class, s.Reason = config.ClassConfig, fmt.Sprintf("%d rows, referenced by %s", s.Rows, strings.Join(refs, ", "))
-			continue
-		}
 		s.Class, s.Reason = config.ClassContent, "default"
-		if len(refs) > 0 {
-			s.Reason = fmt.Sprintf("%d rows: too many for a lookup table", s.Rows)
+		if refs := referencedBy[s.Table]; len(refs) > 0 {
+			sort.Strings(refs)
+			s.Reason = fmt.Sprintf("default; referenced by %s (config only if people maintain its rows)", strings.Join(refs, ", "))
 		}
 	}
 	return out, nil

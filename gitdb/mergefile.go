@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
@@ -18,21 +19,78 @@ import (
 )
 
 // MergeFile is the git merge driver of exported files ("git dbsync
-// merge-file %O %A %B %P"): it merges a row file or a lines file by key
-// and by cell with the merge engine of apply and writes the result over
-// ours. Conflicts are left between conflict markers for a person to
-// resolve, and reported as a *MergeConflictsError with their number.
-// Other files get git's own text merge.
-func MergeFile(root, base, ours, theirs, name string) error {
-	n, err := mergeFile(root, base, ours, theirs, name)
+// merge-file --marker-size=%L %O %A %B %P"): it merges a row file or a
+// lines file by key and by cell with the merge engine of apply and writes
+// the result over ours. Conflicts are left between conflict markers,
+// labelled as git labels the sides of its own conflicts (Labels), for a
+// person to resolve, and reported as a *MergeConflictsError with their
+// number. Other files get git's own text merge.
+func MergeFile(root, base, ours, theirs, name string, l Labels) error {
+	n, err := mergeFile(root, base, ours, theirs, name, l)
 	if err == nil && n > 0 {
 		return &MergeConflictsError{N: n}
 	}
 	return err
 }
 
+// Labels name the two sides of a conflict on its markers, and the
+// markers' size (git's conflict-marker-size; 0: git's default of 7).
+type Labels struct {
+	Ours, Theirs string
+	Size         int
+}
+
+// GitLabels are the labels git gives the sides of the merge under way, for
+// the driver, which git 2.39 tells only the marker size and the path: in a
+// merge, the current branch and the name git merge gives the other head
+// (GITHEAD_<oid>); in a rebase or a pick, HEAD and the commit being picked,
+// as "<abbrev> (<subject>)". Where neither can be found, "ours" and
+// "theirs".
+func GitLabels(root string, size int) Labels {
+	l := Labels{Ours: "ours", Theirs: "theirs", Size: size}
+	git := repo.Git{Dir: root}
+	var heads []string
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "GITHEAD_") && v != "" {
+			heads = append(heads, v)
+		}
+	}
+	if len(heads) == 1 {
+		l.Theirs = heads[0]
+		l.Ours = "HEAD"
+		if out, err := git.Output("symbolic-ref", "--quiet", "--short", "HEAD"); err == nil && len(bytes.TrimSpace(out)) > 0 {
+			l.Ours = string(bytes.TrimSpace(out))
+		}
+		return l
+	}
+	gitDir, err := git.Output("rev-parse", "--absolute-git-dir")
+	if err != nil {
+		return l
+	}
+	// The sequencer appends the command it is carrying out to "done"
+	// before it merges: its last line is the pick under way.
+	done, err := os.ReadFile(filepath.Join(string(bytes.TrimSpace(gitDir)), "rebase-merge", "done"))
+	if err != nil {
+		return l
+	}
+	lines := strings.Split(strings.TrimSpace(string(done)), "\n")
+	f := strings.Fields(lines[len(lines)-1])
+	if len(f) < 2 || !slices.Contains([]string{"pick", "p", "reword", "r", "edit", "e", "squash", "s", "fixup", "f"}, f[0]) {
+		return l
+	}
+	abbrev := f[1]
+	if out, err := git.Output("rev-parse", "--short", f[1]); err == nil {
+		abbrev = string(bytes.TrimSpace(out))
+	}
+	l.Ours, l.Theirs = "HEAD", abbrev
+	if len(f) > 2 {
+		l.Theirs += " (" + strings.Join(f[2:], " ") + ")"
+	}
+	return l
+}
+
 // mergeFile is MergeFile, returning the number of conflicts.
-func mergeFile(root, base, ours, theirs, name string) (int, error) {
+func mergeFile(root, base, ours, theirs, name string, l Labels) (int, error) {
 	name = filepath.ToSlash(name)
 	var tableDir string
 	switch {
@@ -41,15 +99,15 @@ func mergeFile(root, base, ours, theirs, name string) (int, error) {
 	case path.Base(path.Dir(name)) == serialize.RowsDir && strings.HasSuffix(name, serialize.RowExt):
 		tableDir = path.Dir(path.Dir(name))
 	default:
-		return textMerge(ours, base, theirs)
+		return textMerge(ours, base, theirs, l)
 	}
 	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(tableDir), serialize.MetaFile))
 	if err != nil || exportdir.HasConflictMarkers(data) {
-		return textMerge(ours, base, theirs)
+		return textMerge(ours, base, theirs, l)
 	}
 	meta, err := serialize.UnmarshalMeta(data)
 	if err != nil {
-		return textMerge(ours, base, theirs)
+		return textMerge(ours, base, theirs, l)
 	}
 	sources := make([]merge.Source, 3)
 	for i, file := range []string{base, theirs, ours} {
@@ -69,7 +127,7 @@ func mergeFile(root, base, ours, theirs, name string) (int, error) {
 		}
 		src, closer, err := exportdir.Rows(exportdir.WorkTree{}, tf, []string{"base", "theirs", "ours"}[i], nil)
 		if err != nil {
-			return textMerge(ours, base, theirs) // not a file of ours after all
+			return textMerge(ours, base, theirs, l) // not a file of ours after all
 		}
 		defer closer()
 		sources[i] = src
@@ -79,13 +137,13 @@ func mergeFile(root, base, ours, theirs, name string) (int, error) {
 		return 0, err
 	}
 	if path.Base(name) == serialize.LinesFile {
-		return len(plan.Conflicts), writeMergedLines(meta, name, ours, plan)
+		return len(plan.Conflicts), writeMergedLines(meta, name, ours, plan, l)
 	}
-	return len(plan.Conflicts), writeMergedRow(meta, ours, plan)
+	return len(plan.Conflicts), writeMergedRow(meta, ours, plan, l)
 }
 
 // writeMergedRow writes the merge of one row file.
-func writeMergedRow(meta *serialize.Table, ours string, plan *merge.TablePlan) error {
+func writeMergedRow(meta *serialize.Table, ours string, plan *merge.TablePlan, l Labels) error {
 	data, err := os.ReadFile(ours)
 	if err != nil {
 		return err
@@ -103,7 +161,7 @@ func writeMergedRow(meta *serialize.Table, ours string, plan *merge.TablePlan) e
 		if err != nil {
 			return err
 		}
-		out = markers(a, b)
+		out = rowMarkers(l, a, b)
 	case len(plan.Ops) > 0 && plan.Ops[0].After != nil:
 		if out, err = meta.AppendPretty(nil, plan.Ops[0].After); err != nil {
 			return err
@@ -134,19 +192,73 @@ func prettyOrEmpty(meta *serialize.Table, r serialize.Row) ([]byte, error) {
 }
 
 // markers wraps two versions in git's conflict markers.
-func markers(ours, theirs []byte) []byte {
+func markers(l Labels, ours, theirs []byte) []byte {
+	size := l.Size
+	if size <= 0 {
+		size = 7
+	}
 	var b bytes.Buffer
-	b.WriteString("<<<<<<< ours\n")
+	b.WriteString(strings.Repeat("<", size) + " " + l.Ours + "\n")
 	b.Write(ours)
-	b.WriteString("=======\n")
+	b.WriteString(strings.Repeat("=", size) + "\n")
 	b.Write(theirs)
-	b.WriteString(">>>>>>> theirs\n")
+	b.WriteString(strings.Repeat(">", size) + " " + l.Theirs + "\n")
 	return b.Bytes()
+}
+
+// rowMarkers wraps the two versions of a pretty-printed row in conflict
+// markers around only the columns whose lines differ, as git's own
+// line-level conflicts do; a row that one side deleted, or versions whose
+// columns do not line up, are wrapped whole.
+func rowMarkers(l Labels, ours, theirs []byte) []byte {
+	a, b := columnChunks(ours), columnChunks(theirs)
+	if a == nil || b == nil || len(a) != len(b) {
+		return markers(l, ours, theirs)
+	}
+	var out, x, y []byte
+	flush := func() {
+		if x != nil || y != nil {
+			out = append(out, markers(l, x, y)...)
+			x, y = nil, nil
+		}
+	}
+	for i := range a {
+		if bytes.Equal(a[i], b[i]) {
+			flush()
+			out = append(out, a[i]...)
+			continue
+		}
+		x, y = append(x, a[i]...), append(y, b[i]...)
+	}
+	flush()
+	return out
+}
+
+// columnChunks splits a pretty-printed row into its opening line, the
+// lines of each column (a column's line starts with two spaces and its
+// quoted name; a JSON value's further lines are indented deeper) and its
+// closing line. nil: not a pretty-printed row.
+func columnChunks(row []byte) [][]byte {
+	if !bytes.HasPrefix(row, []byte("{\n")) || !bytes.HasSuffix(row, []byte("\n}\n")) {
+		return nil
+	}
+	var chunks [][]byte
+	for len(row) > 0 {
+		i := bytes.IndexByte(row, '\n') + 1
+		line := row[:i]
+		row = row[i:]
+		if len(chunks) > 1 && !bytes.HasPrefix(line, []byte(`  "`)) && !bytes.Equal(line, []byte("}\n")) {
+			chunks[len(chunks)-1] = append(chunks[len(chunks)-1], line...)
+			continue
+		}
+		chunks = append(chunks, slices.Clip(line))
+	}
+	return chunks
 }
 
 // writeMergedLines streams ours again, applying the merge's ops and
 // writing each conflict between markers, in key order.
-func writeMergedLines(meta *serialize.Table, name, ours string, plan *merge.TablePlan) error {
+func writeMergedLines(meta *serialize.Table, name, ours string, plan *merge.TablePlan, l Labels) error {
 	type event struct {
 		key      serialize.Row
 		op       *merge.Op
@@ -183,7 +295,7 @@ func writeMergedLines(meta *serialize.Table, name, ours string, plan *merge.Tabl
 		switch {
 		case e.conflict != nil:
 			c := e.conflict
-			w.Write(markers(line(resolvedRow(c.Ours, c.IfOurs)), line(resolvedRow(c.Ours, c.IfTheirs))))
+			w.Write(markers(l, line(resolvedRow(c.Ours, c.IfOurs)), line(resolvedRow(c.Ours, c.IfTheirs))))
 		case e.op.Kind != merge.Delete:
 			w.Write(line(e.op.After))
 		}
@@ -215,8 +327,12 @@ func writeMergedLines(meta *serialize.Table, name, ours string, plan *merge.Tabl
 }
 
 // textMerge is git's own line merge, for files that are not rows.
-func textMerge(ours, base, theirs string) (int, error) {
-	err := repo.Git{}.Run("merge-file", "-L", "ours", "-L", "base", "-L", "theirs", ours, base, theirs)
+func textMerge(ours, base, theirs string, l Labels) (int, error) {
+	args := []string{"merge-file", "-L", l.Ours, "-L", "base", "-L", l.Theirs}
+	if l.Size > 0 {
+		args = append(args, "--marker-size="+strconv.Itoa(l.Size))
+	}
+	err := repo.Git{}.Run(append(args, ours, base, theirs)...)
 	var ge *repo.GitError
 	if errors.As(err, &ge) && ge.ExitCode > 0 {
 		return ge.ExitCode, nil // the number of conflicts

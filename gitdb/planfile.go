@@ -171,6 +171,15 @@ func raw(b []byte) json.RawMessage {
 	return json.RawMessage(b)
 }
 
+// rawList is a set change's members as JSON.
+func rawList(items [][]byte) []json.RawMessage {
+	var out []json.RawMessage
+	for _, b := range items {
+		out = append(out, b)
+	}
+	return out
+}
+
 func rowJSON(meta *serialize.Table, r serialize.Row) json.RawMessage {
 	if r == nil {
 		return nil
@@ -190,8 +199,12 @@ func changedCells(meta *serialize.Table, before, after serialize.Row) ([]string,
 		if col.Type != serialize.JSON {
 			continue
 		}
-		for _, p := range merge.JSONChanges(before[i], after[i]) {
-			paths = append(paths, PathChangeReport{Column: col.Name, Path: p.Path, Before: raw(p.Before), After: raw(p.After)})
+		for _, p := range merge.JSONChanges(before[i], after[i], col.Sets...) {
+			pc := PathChangeReport{Column: col.Name, Path: p.Path, Before: raw(p.Before), After: raw(p.After)}
+			if p.Set {
+				pc.Added, pc.Removed = rawList(p.Added), rawList(p.Removed)
+			}
+			paths = append(paths, pc)
 		}
 	}
 	return names, paths

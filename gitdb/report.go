@@ -53,6 +53,10 @@ type PathChangeReport struct {
 	Path   string          `json:"path"`
 	Before json.RawMessage `json:"before,omitempty"`
 	After  json.RawMessage `json:"after,omitempty"`
+	// At a path whose arrays are sets: the members added and removed
+	// (each absent when none; before and after still hold the arrays).
+	Added   []json.RawMessage `json:"added,omitempty"`
+	Removed []json.RawMessage `json:"removed,omitempty"`
 }
 
 // Report returns the diff's JSON form.
@@ -272,6 +276,9 @@ type HooksReport struct {
 	Dir     string       `json:"dir"` // the hooks directory
 	Hooks   []HookReport `json:"hooks"`
 	Drivers bool         `json:"drivers"` // the merge and diff drivers are registered
+	// DriversOutdated: registered with an older command line, which
+	// hooks install replaces.
+	DriversOutdated bool `json:"drivers_outdated,omitempty"`
 }
 
 // HookReport is one hook: missing, installed (ours, up to date), outdated

@@ -21,7 +21,9 @@ type Git func(args ...string) ([]byte, error)
 // the export directory's files in .gitattributes (committed).
 var driverConfig = [][2]string{
 	{"merge.dbsync.name", "git dbsync: merge exported rows by key and by cell"},
-	{"merge.dbsync.driver", "git dbsync merge-file %O %A %B %P"},
+	// git 2.39 tells a driver the marker size and the path, not the
+	// sides' labels: merge-file finds those itself.
+	{"merge.dbsync.driver", "git dbsync merge-file --marker-size=%L %O %A %B %P"},
 	{"diff.dbsync.textconv", "git dbsync textconv"},
 	{"diff.dbsync.xfuncname", "^== .*$"},
 }
@@ -81,6 +83,19 @@ func UninstallDrivers(git Git, root string) (keptAttributes bool, err error) {
 func DriversInstalled(git Git) bool {
 	_, err := git("config", "--local", "--get", "merge.dbsync.driver")
 	return err == nil
+}
+
+// DriversCurrent reports whether the registered drivers are this
+// version's: an older command line (the merge driver before it took the
+// marker size) is replaced by InstallDrivers.
+func DriversCurrent(git Git) bool {
+	for _, kv := range driverConfig {
+		v, err := git("config", "--local", "--get", kv[0])
+		if err != nil || strings.TrimSpace(string(v)) != kv[1] {
+			return false
+		}
+	}
+	return true
 }
 
 // editAttributes replaces our block of .gitattributes with block ("" to

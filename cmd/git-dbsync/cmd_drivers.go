@@ -10,19 +10,25 @@ import (
 
 type mergeFileOptions struct {
 	base, ours, theirs, path string
+	markerSize               int
 }
 
 func newMergeFileCmd() *cobra.Command {
 	opts := &mergeFileOptions{}
-	return &cobra.Command{
-		Use:   "merge-file BASE OURS THEIRS PATH",
+	cmd := &cobra.Command{
+		Use:   "merge-file [--marker-size=N] BASE OURS THEIRS PATH",
 		Short: "The git merge driver of exported files (registered by hooks install)",
 		Long: `Merge a row file or a lines file of the export directory by key and by cell,
 with the merge engine of apply: changes to different rows, or different cells
 of one row, merge cleanly. The result is written over OURS; each true conflict
 is left between conflict markers for a person to resolve, and the exit status
-is the number of conflicts. Other files get git's own text merge. git calls it
-as "git dbsync merge-file %O %A %B %P".`,
+is the number of conflicts. In a row file the markers surround only the
+conflicting columns' lines; in a lines file, the conflicting rows. The markers
+name the sides as git's own conflicts do: in a merge, the current branch and
+the branch merged; in a rebase, cherry-pick or revert, HEAD and the commit
+being picked; otherwise "ours" and "theirs". Other files get git's own text
+merge. git calls it as "git dbsync merge-file --marker-size=%L %O %A %B %P"
+(hooks install registers it so).`,
 		Hidden: true,
 		Args:   usageArgs(cobra.ExactArgs(4)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -30,6 +36,8 @@ as "git dbsync merge-file %O %A %B %P".`,
 			return runMergeFile(opts)
 		},
 	}
+	cmd.Flags().IntVar(&opts.markerSize, "marker-size", 7, "the length of the conflict markers (git's %L)")
+	return cmd
 }
 
 // runMergeFile merges one file for git.
@@ -42,7 +50,7 @@ func runMergeFile(opts *mergeFileOptions) error {
 	if err != nil {
 		return err
 	}
-	return gitdb.MergeFile(root, opts.base, opts.ours, opts.theirs, opts.path)
+	return gitdb.MergeFile(root, opts.base, opts.ours, opts.theirs, opts.path, gitdb.GitLabels(root, opts.markerSize))
 }
 
 type textconvOptions struct {

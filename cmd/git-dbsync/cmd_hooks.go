@@ -139,7 +139,10 @@ func hooksStatusLines(r *gitdb.HooksReport) []string {
 		lines = append(lines, line)
 	}
 	drivers := "not registered"
-	if r.Drivers {
+	switch {
+	case r.DriversOutdated:
+		drivers = "registered (older version: git dbsync hooks install upgrades them)"
+	case r.Drivers:
 		drivers = "registered"
 	}
 	return append(lines, fmt.Sprintf("%-14s %s", "drivers", drivers), fmt.Sprintf("%-14s %s", "hooks dir", r.Dir))

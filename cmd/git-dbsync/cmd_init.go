@@ -33,9 +33,10 @@ Classes:
 
 Tables are classified by name first (cache*, *_cache → cache; tmp*, queue
 → temp; sessions, watchdog, *_log → ignore; *settings*, *options*, menu*,
-roles, *permission*, *_types → config; users, posts, comment* → content),
-then by references: a table of at most 1000 rows that other tables
-reference is config; every other table is content.
+roles, *permission*, *_types → config; users, posts, comment* → content);
+every other table is content. Being referenced by other tables does not
+make a table config (menu items point at pages, which are content): its line
+names the tables that reference it, for you to decide.
 
 A config table whose primary key is an integer id and that has a unique NOT
 NULL text column (a name) gets it as its natural key: rows match by it across
@@ -50,6 +51,10 @@ With --preset, the tables of a known application are classified as that
 application needs, with their natural keys, references and codecs set in
 [table] sections; the generic rules classify the other tables. Presets:
 ` + presetHelp() + `
+When the database is an SQLite file inside the repository, init adds it to
+.gitignore (once: not if git ignores it already), so that the development
+database stays out of commits.
+
 An existing .dbsync is never overwritten without --force.`,
 		Example: `  git dbsync init --url sqlite:var/dev.db
   git config dbsync.env.dev.url sqlite:/srv/app/app.db && git dbsync init
@@ -88,6 +93,12 @@ func runInit(cmd *cobra.Command, s *streams, opts *initOptions) error {
 		fmt.Fprintf(s.Out, "%-9s %-30s %s\n", sg.Class, sg.Table, reason)
 	}
 	fmt.Fprintf(s.notes(), "wrote %s with %s for environment %q\n", res.Path, plural(len(res.Suggestions), "table"), res.Env)
+	if res.Ignored != "" {
+		fmt.Fprintf(s.notes(), "added %s to .gitignore: the development database stays out of commits\n", res.Ignored)
+	}
+	if res.Tracked != "" {
+		fmt.Fprintf(s.Err, "hint: git tracks the database %s: 'git rm --cached %s' keeps it out of later commits\n", res.Tracked, res.Tracked)
+	}
 	fmt.Fprintf(s.Err, "hint: review the classes, then run 'git dbsync export'\n")
 	return nil
 }

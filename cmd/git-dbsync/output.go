@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fatih/color"
+	"github.com/spf13/cobra"
 	"github.com/tidwall/gjson"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
@@ -26,6 +28,44 @@ func printError(w io.Writer, err error) {
 		}
 		fmt.Fprintln(w, line)
 	}
+}
+
+// quietOut is stdout under -q: nothing, unless the command was asked for
+// JSON (--json), which is data, not a message.
+func quietOut(out io.Writer, cmd *cobra.Command) io.Writer {
+	if f := cmd.Flags().Lookup("json"); f != nil && f.Value.String() == "true" {
+		return out
+	}
+	return io.Discard
+}
+
+// quietErr is stderr under -q: errors only, each with its hints and the
+// indented lines that go on with it; warnings, notes and hints of their
+// own go. A write that does not end a line is a question waiting for its
+// answer, and shows whole.
+func quietErr(w io.Writer) io.Writer {
+	inError := false
+	return writerFunc(func(p []byte) (int, error) {
+		if !bytes.HasSuffix(p, []byte("\n")) {
+			return w.Write(p)
+		}
+		var keep []byte
+		for _, line := range bytes.SplitAfter(p, []byte("\n")) {
+			switch {
+			case bytes.HasPrefix(line, []byte("error: ")), bytes.HasPrefix(line, []byte("fatal: ")):
+				inError = true
+			case inError && (bytes.HasPrefix(line, []byte("hint: ")) || bytes.HasPrefix(line, []byte(" ")) || bytes.HasPrefix(line, []byte("\t"))):
+			default:
+				inError = false
+				continue
+			}
+			keep = append(keep, line...)
+		}
+		if _, err := w.Write(keep); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	})
 }
 
 // warn writes a warning in git's voice.
@@ -201,9 +241,30 @@ func (v view) cells(w io.Writer, changed []string, paths []gitdb.PathChangeRepor
 				fmt.Fprintf(w, "      %s (and %d more paths)\n", name, len(mine)-i)
 				break
 			}
+			if len(c.Added)+len(c.Removed) > 0 {
+				v.setChange(w, name, c)
+				continue
+			}
 			change(name+" "+c.Path, c.Before, c.After)
 		}
 	}
+}
+
+// setChange prints the change of a set (a .dbsync set path) by members,
+// as a set has no positions: "permissions: + "moderate", − "delete_pages"".
+func (v view) setChange(w io.Writer, column string, c gitdb.PathChangeReport) {
+	name := column
+	if c.Path != "$" {
+		name += " " + c.Path
+	}
+	var parts []string
+	for _, m := range c.Added {
+		parts = append(parts, v.paint(color.FgGreen, "+ "+short(m)))
+	}
+	for _, m := range c.Removed {
+		parts = append(parts, v.paint(color.FgRed, "− "+short(m)))
+	}
+	fmt.Fprintf(w, "      %s: %s\n", name, strings.Join(parts, ", "))
 }
 
 func (v view) conflict(w io.Writer, c *gitdb.SavedConflict) {

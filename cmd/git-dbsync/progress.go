@@ -69,7 +69,12 @@ func (d *progressDisplay) draw() {
 		return
 	}
 	if d.bar == nil || phase != d.phase {
+		// One line at a time: the previous phase's line goes, and its bar
+		// is told so (a finished bar draws nothing more).
 		d.clear()
+		if d.bar != nil {
+			_ = d.bar.Exit()
+		}
 		d.phase = phase
 		options := []progressbar.Option{
 			progressbar.OptionSetWriter(d.term),
@@ -79,6 +84,10 @@ func (d *progressDisplay) draw() {
 			progressbar.OptionThrottle(0),
 			progressbar.OptionUseANSICodes(true),
 			progressbar.OptionSpinnerType(14),
+			// No redraws of its own: the library's spinner ticker would
+			// keep drawing an old phase over the next one's line, and over
+			// output that hid it. draw, every 100 ms, is the one painter.
+			progressbar.OptionSetSpinnerChangeInterval(0),
 		}
 		if total >= 0 {
 			options = append(options, progressbar.OptionShowCount())

@@ -187,10 +187,13 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.SetErr(s.Err)
 	var vf viewFlags
 	vf.add(root)
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		var err error
 		if s.view, err = vf.view(s.Out); err != nil {
 			return err
+		}
+		if s.view.detail == quiet {
+			s.Out, s.Err = quietOut(s.Out, cmd), quietErr(s.Err)
 		}
 		if s.errTerm != nil && s.view.detail != quiet && s.progress == nil {
 			s.progress = newProgressDisplay(s.errTerm)

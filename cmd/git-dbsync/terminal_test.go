@@ -73,6 +73,23 @@ func TestColorAndProgressOnTerminal(t *testing.T) {
 			t.Errorf("no summary:\n%q", out)
 		}
 	})
+	// A new phase replaces the previous one's line: the planning spinner
+	// shown while the transaction begins is gone for good once the
+	// writes' bar shows, never drawn again over it.
+	t.Run("phases", func(t *testing.T) {
+		dbsync(t, dir, nil, "rollback", "v2", "--env", "prod", "--yes")
+		out := onTerminal(t, dir, "DBSYNC_PAUSE=after-begin,mid-write", "apply", "v2", "--env", "prod", "--yes", "--stat")
+		first, writing := strings.Index(out, bar("planning")), strings.Index(out, bar("writing"))
+		if first < 0 || writing < first {
+			t.Fatalf("want the planning phase, then the writes:\n%q", out)
+		}
+		if strings.Contains(out[writing:], "planning") {
+			t.Errorf("the planning spinner was drawn again after the writes' bar:\n%q", out)
+		}
+		if !strings.Contains(out[first:writing], "\x1b[2K") {
+			t.Errorf("the planning line was not cleared before the writes' bar:\n%q", out)
+		}
+	})
 	t.Run("quiet", func(t *testing.T) {
 		out := onTerminal(t, dir, "DBSYNC_PAUSE=mid-write", "rollback", "v2", "--env", "prod", "--yes", "-q")
 		if out != "" {

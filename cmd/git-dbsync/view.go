@@ -39,7 +39,7 @@ type viewFlags struct {
 func (f *viewFlags) add(root *cobra.Command) {
 	p := root.PersistentFlags()
 	p.StringVar(&f.color, "color", "auto", "colour `WHEN`: auto (on a terminal, unless NO_COLOR is set or git config color.dbsync or color.ui says otherwise), always or never")
-	p.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
+	p.BoolVarP(&f.quiet, "quiet", "q", false, "print errors (with their hints) only; --json still prints its JSON")
 	p.BoolVarP(&f.verbose, "verbose", "v", false, "list every row of a plan or diff")
 	p.BoolVar(&f.stat, "stat", false, "per-table counts only, no rows")
 }

@@ -63,7 +63,7 @@ var Presets = map[string]*Preset{
 			"their PHP-serialized (or JSON) values decoded; site URLs, salts, admin e-mail, mail server, search-engine visibility, " +
 			"transients, cron, rewrite rules, versions and timestamps stay per environment, and options holding ids of posts, " +
 			"terms or attachments (front page, sticky posts, site icon, default categories, a theme's logo and menu locations) stay out; " +
-			"posts, terms, comments, users and links are content",
+			"posts, terms, comments, users and links are content, users' logins, names, addresses and password hashes and posts' passwords redacted when pulled",
 		markers: [][]string{{"options", "posts"}},
 		rules: concat(
 			[]presetRule{
@@ -99,7 +99,10 @@ var Presets = map[string]*Preset{
 				"redact", "user_login name", "redact", "user_nicename name", "redact", "display_name name",
 				"redact", "user_email email", "redact", "user_pass hash", "redact", "user_url constant:",
 				"redact", "user_activation_key constant:")}},
-			rules(ClassContent, "posts postmeta comments commentmeta usermeta terms termmeta term_taxonomy term_relationships links blogs blogmeta site signups registration_log"),
+			// a protected post's password is a secret of production: a
+			// hash keeps the post protected, an empty one stays empty
+			[]presetRule{{base: "posts", class: ClassContent, options: opt("redact", "post_password hash")}},
+			rules(ClassContent, "postmeta comments commentmeta usermeta terms termmeta term_taxonomy term_relationships links blogs blogmeta site signups registration_log"),
 		),
 	},
 	"drupal": {

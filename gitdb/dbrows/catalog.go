@@ -174,18 +174,25 @@ func ReadCatalog(ctx context.Context, cfg *config.Config, db dialect.Dialect) (*
 		switch {
 		case !present[name]:
 			cat.Warnings = append(cat.Warnings, fmt.Sprintf("%s:%d: [table %q] names a table the database does not have", p.File, p.Line, name))
-		case cat.Classes[name] != config.ClassConfig && !onlyReferences(cfg.Tables[name]) && !referable(cfg, name, cat.Classes[name]):
+		case cat.Classes[name] != config.ClassConfig && !onlyAnyClassOptions(cfg.Tables[name]) && !referable(cfg, name, cat.Classes[name]):
 			cat.Warnings = append(cat.Warnings, fmt.Sprintf("%s:%d: [table %q] has options but the table is not of class config", p.File, p.Line, name))
 		}
 	}
 	return cat, nil
 }
 
-// onlyReferences reports a [table] section that only declares references:
-// allowed on a table of any class, so that apply checks them.
-func onlyReferences(t *config.Table) bool {
+// onlyAnyClassOptions reports a [table] section whose options all serve
+// a table of any class: references, which apply checks, and what pull
+// reads, the redact rules (and the codec their paths decode with).
+func onlyAnyClassOptions(t *config.Table) bool {
 	for key := range t.Pos {
-		if key != "reference" {
+		switch key {
+		case "reference", "redact":
+		case "codec":
+			if len(t.Redactions) == 0 {
+				return false
+			}
+		default:
 			return false
 		}
 	}

@@ -10,6 +10,7 @@
 package exportdir
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -146,9 +147,25 @@ func IsTableFile(dir, p string) bool {
 	return false
 }
 
-// HasConflictMarkers reports a file git left with conflict markers.
+// HasConflictMarkers reports a file git left with conflict markers: a
+// line of at least seven '<' and a space, as a conflict-marker-size
+// attribute may make them longer.
 func HasConflictMarkers(data []byte) bool {
-	return strings.Contains(string(data), "\n<<<<<<< ") || strings.HasPrefix(string(data), "<<<<<<< ")
+	for i := 0; ; {
+		j := bytes.Index(data[i:], []byte("<<<<<<<"))
+		if j < 0 {
+			return false
+		}
+		start := i + j
+		end := start
+		for end < len(data) && data[end] == '<' {
+			end++
+		}
+		if (start == 0 || data[start-1] == '\n') && end < len(data) && data[end] == ' ' {
+			return true
+		}
+		i = end
+	}
 }
 
 // Revision is the tree of a commit.

@@ -60,3 +60,21 @@ func TestReadTablesFromRevisionAndWorkTree(t *testing.T) {
 		}
 	}
 }
+
+func TestHasConflictMarkers(t *testing.T) {
+	for _, tc := range []struct {
+		name, text string
+		want       bool
+	}{
+		{"git's markers", "{\n<<<<<<< main\n  \"a\": 1\n=======\n  \"a\": 2\n>>>>>>> other\n}\n", true},
+		{"at the start", "<<<<<<< HEAD\n", true},
+		{"a longer marker size", "{\n<<<<<<<<<<<< main\n", true},
+		{"inside a value", "{\n  \"a\": \"<<<<<<< x\"\n}\n", false},
+		{"too short", "{\n<<<<<< main\n", false},
+		{"no label", "{\n<<<<<<<\n", false},
+	} {
+		if got := HasConflictMarkers([]byte(tc.text)); got != tc.want {
+			t.Errorf("%s: got %v", tc.name, got)
+		}
+	}
+}

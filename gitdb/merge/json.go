@@ -291,32 +291,67 @@ func pathStep(name string) string {
 }
 
 // PathChange is one difference between two JSON documents: the value at
-// Path (nil where absent) before and after.
+// Path (nil where absent) before and after. At a path whose arrays are
+// sets, Set is true and Added and Removed hold the members that came and
+// went, as a set has no positions to name.
 type PathChange struct {
-	Path          string
-	Before, After []byte
+	Path           string
+	Before, After  []byte
+	Set            bool
+	Added, Removed [][]byte
 }
 
 // JSONChanges lists where two JSON documents differ, member by member
 // down through objects (and item by item through arrays of one length),
-// so that a change deep inside a large value reads as that change. It
-// returns nil when either side is not a JSON object or array.
-func JSONChanges(before, after []byte) []PathChange {
+// so that a change deep inside a large value reads as that change; the
+// arrays at the paths sets names ($, $.a.b) differ by the members added
+// and removed. It returns nil when either side is not a JSON object or
+// array.
+func JSONChanges(before, after []byte, sets ...string) []PathChange {
 	a, errA := serialize.Parse(before)
 	b, errB := serialize.Parse(after)
 	if errA != nil || errB != nil || !container(&a) || !container(&b) {
 		return nil
 	}
 	var out []PathChange
-	jsonChanges(&a, &b, "$", &out)
+	jsonChanges(&a, &b, "$", sets, &out)
 	return out
+}
+
+// setChange is the difference of two arrays that are sets, by value.
+func setChange(a, b *serialize.Node, path string) PathChange {
+	members := func(n *serialize.Node) (list [][]byte, in map[string]bool) {
+		in = map[string]bool{}
+		for i := range n.Items {
+			e := enc(&n.Items[i])
+			if !in[string(e)] {
+				in[string(e)] = true
+				list = append(list, e)
+			}
+		}
+		return list, in
+	}
+	la, inA := members(a)
+	lb, inB := members(b)
+	c := PathChange{Path: path, Before: enc(a), After: enc(b), Set: true}
+	for _, e := range lb {
+		if !inA[string(e)] {
+			c.Added = append(c.Added, e)
+		}
+	}
+	for _, e := range la {
+		if !inB[string(e)] {
+			c.Removed = append(c.Removed, e)
+		}
+	}
+	return c
 }
 
 func container(n *serialize.Node) bool {
 	return n != nil && (n.Kind == serialize.Object || n.Kind == serialize.Array)
 }
 
-func jsonChanges(a, b *serialize.Node, path string, out *[]PathChange) {
+func jsonChanges(a, b *serialize.Node, path string, sets []string, out *[]PathChange) {
 	if same(a, b) {
 		return
 	}
@@ -330,11 +365,15 @@ func jsonChanges(a, b *serialize.Node, path string, out *[]PathChange) {
 	switch {
 	case a != nil && b != nil && a.Kind == serialize.Object && b.Kind == serialize.Object:
 		for _, name := range memberNames(a, b) {
-			jsonChanges(member(a, name), member(b, name), path+pathStep(name), out)
+			jsonChanges(member(a, name), member(b, name), path+pathStep(name), sets, out)
+		}
+	case isArray(a) && isArray(b) && slices.Contains(sets, path):
+		if c := setChange(a, b, path); len(c.Added)+len(c.Removed) > 0 { // a new order is no change to a set
+			*out = append(*out, c)
 		}
 	case a != nil && b != nil && a.Kind == serialize.Array && b.Kind == serialize.Array && len(a.Items) == len(b.Items):
 		for i := range a.Items {
-			jsonChanges(&a.Items[i], &b.Items[i], path+"["+strconv.Itoa(i)+"]", out)
+			jsonChanges(&a.Items[i], &b.Items[i], path+"["+strconv.Itoa(i)+"]", sets, out)
 		}
 	default:
 		*out = append(*out, PathChange{Path: path, Before: enc(a), After: enc(b)})

@@ -2,6 +2,8 @@ package merge
 
 import (
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -251,15 +253,50 @@ func TestMergeOrderMember(t *testing.T) {
 func TestJSONChanges(t *testing.T) {
 	got := JSONChanges([]byte(`{"a":{"b":1,"c":[1,2]},"d":[1],"e":"x"}`), []byte(`{"a":{"b":2,"c":[1,3]},"d":[1,2],"f":true,"e":"x"}`))
 	want := []PathChange{
-		{"$.a.b", []byte("1"), []byte("2")},
-		{"$.a.c[1]", []byte("2"), []byte("3")},
-		{"$.d", []byte("[1]"), []byte("[1,2]")},
-		{"$.f", nil, []byte("true")},
+		{Path: "$.a.b", Before: []byte("1"), After: []byte("2")},
+		{Path: "$.a.c[1]", Before: []byte("2"), After: []byte("3")},
+		{Path: "$.d", Before: []byte("[1]"), After: []byte("[1,2]")},
+		{Path: "$.f", After: []byte("true")},
 	}
-	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
-		t.Errorf("got %q\nwant %q", got, want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v\nwant %v", got, want)
 	}
 	if JSONChanges([]byte(`"a"`), []byte(`{"a":1}`)) != nil {
 		t.Error("a string and an object: want the cell shown whole")
+	}
+}
+
+// A set changes by members, not by position; a new order is no change.
+func TestJSONChangesSets(t *testing.T) {
+	for _, tc := range []struct {
+		name, before, after string
+		sets                []string
+		want                string
+	}{
+		{"a member replaced", `{"p":["a","b","c"]}`, `{"p":["a","b","d"]}`, []string{"$.p"}, `[{$.p [] [] true ["\"d\""] ["\"c\""]}]`},
+		{"root set, one added and one removed", `["x","y"]`, `["y","z","w"]`, []string{"$"}, `[{$ [] [] true ["\"z\"" "\"w\""] ["\"x\""]}]`},
+		{"reordered only", `{"p":["a","b"]}`, `{"p":["b","a"]}`, []string{"$.p"}, `[]`},
+		{"not a set: by position", `{"p":["a","b","c"]}`, `{"p":["a","b","d"]}`, nil, `[{$.p[2] ["\"c\""] ["\"d\""] false [] []}]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var parts []string
+			for _, c := range JSONChanges([]byte(tc.before), []byte(tc.after), tc.sets...) {
+				q := func(l [][]byte) string {
+					var s []string
+					for _, b := range l {
+						s = append(s, strconv.Quote(string(b)))
+					}
+					return "[" + strings.Join(s, " ") + "]"
+				}
+				before, after := "[]", "[]"
+				if !c.Set {
+					before, after = q([][]byte{c.Before}), q([][]byte{c.After})
+				}
+				parts = append(parts, fmt.Sprintf("{%s %s %s %v %s %s}", c.Path, before, after, c.Set, q(c.Added), q(c.Removed)))
+			}
+			if got := "[" + strings.Join(parts, " ") + "]"; got != tc.want {
+				t.Errorf("got %s\nwant %s", got, tc.want)
+			}
+		})
 	}
 }
