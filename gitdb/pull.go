@@ -156,6 +156,9 @@ func (w *Workspace) preparePull(ctx context.Context, src, dst *session, opts Pul
 		}
 		res.Tables = append(res.Tables, c.result)
 	}
+	if err := w.translateIDs(ctx, copies); err != nil {
+		return nil, err
+	}
 	if opts.Confirm != nil {
 		ok, err := opts.Confirm(res)
 		if err != nil {
@@ -346,4 +349,62 @@ func redactKey(gitDir string) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(k), nil
+}
+
+// translateIDs prepares, for each table copied, the columns whose ids
+// must become the target's: those referring (by a foreign key, or a
+// reference .dbsync declares) to a table the pull does not replace,
+// whose rows have a natural key. A production user's role "translator"
+// (id 6 there) is then the target's "translator", whatever its id, never
+// the target's row 6.
+func (w *Workspace) translateIDs(ctx context.Context, copies []*tableCopy) error {
+	copied := map[string]bool{}
+	for _, c := range copies {
+		copied[c.result.Table] = true
+	}
+	type keys struct {
+		byID  map[int64]string
+		byKey map[string]int64
+		ok    bool
+	}
+	cache := map[string][2]keys{}
+	for _, c := range copies {
+		refs := map[string]config.Reference{} // column → the table it refers to
+		for _, fk := range c.srcDesc.ForeignKeys {
+			if len(fk.Columns) == 1 {
+				refs[fk.Columns[0]] = config.Reference{ColumnPath: config.ColumnPath{Column: fk.Columns[0]}, Table: fk.RefTable}
+			}
+		}
+		if opts := w.Config.Tables[c.result.Table]; opts != nil {
+			for _, r := range opts.References {
+				if r.Path == "" {
+					refs[r.Column] = r
+				}
+			}
+		}
+		for col, r := range refs {
+			i := slices.Index(c.names, col)
+			if i < 0 || copied[r.Table] {
+				continue // ids of a table copied too stay as they are
+			}
+			k, seen := cache[r.Table]
+			if !seen {
+				var err error
+				if k[0].byID, k[0].byKey, k[0].ok, err = dbrows.KeyIDs(ctx, c.src, w.Config, r.Table); err != nil {
+					return fmt.Errorf("table %q: %w", r.Table, err)
+				}
+				if k[0].ok {
+					if k[1].byID, k[1].byKey, k[1].ok, err = dbrows.KeyIDs(ctx, c.dst, w.Config, r.Table); err != nil {
+						return fmt.Errorf("table %q: %w", r.Table, err)
+					}
+				}
+				cache[r.Table] = k
+			}
+			if k[0].ok && k[1].ok {
+				c.ids = append(c.ids, idMap{col: i, table: r.Table, none: r.None, srcByID: k[0].byID, dstByKey: k[1].byKey})
+			}
+		}
+		slices.SortFunc(c.ids, func(a, b idMap) int { return a.col - b.col })
+	}
+	return nil
 }

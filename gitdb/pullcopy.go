@@ -37,6 +37,42 @@ type tableCopy struct {
 	kept     map[string][]serialize.Cell
 	result   PulledTable
 	maxID    int64 // the largest id copied, for a single integer primary key
+	// ids translate the columns that refer to a table the target keeps
+	// (not pulled) and whose rows have a natural key: the source's id,
+	// its row's key, the target's id for that key.
+	ids []idMap
+}
+
+// idMap translates one column's ids of a referenced table from the
+// source's to the target's, through the rows' natural key.
+type idMap struct {
+	col      int
+	table    string
+	none     []string
+	srcByID  map[int64]string
+	dstByKey map[string]int64
+}
+
+// translate replaces a row's ids of kept tables by the target's ids of
+// the same rows (by natural key).
+func (c *tableCopy) translate(key string, row []serialize.Cell) error {
+	for _, m := range c.ids {
+		cell := row[m.col]
+		if string(cell) == string(serialize.NullCell) || serialize.NoneValue(m.none, cell) {
+			continue
+		}
+		id, err := strconv.ParseInt(strings.Trim(string(cell), `"`), 10, 64)
+		nat, ok := m.srcByID[id]
+		if err != nil || !ok {
+			return fmt.Errorf("table %q, row %s, column %q: refers to id %s of %q, which %q has no row of: nothing written", c.result.Table, c.label(key), c.names[m.col], cell, m.table, c.from)
+		}
+		dst, ok := m.dstByKey[nat]
+		if !ok {
+			return fmt.Errorf("table %q, row %s, column %q: refers to %s in %q, which %q does not have: nothing written\nhint: apply the configuration that adds it to %q first, or pull with --config", c.result.Table, c.label(key), c.names[m.col], nat, m.table, c.to, c.to)
+		}
+		row[m.col] = serialize.Cell(strconv.FormatInt(dst, 10))
+	}
+	return nil
 }
 
 // copyRows is how many rows go to the target in one call: the engines
@@ -305,6 +341,9 @@ func (c *tableCopy) read(ctx context.Context, send func([][]serialize.Cell)) err
 			return nil
 		}
 		c.keepValues(row)
+		if err := c.translate(key, row); err != nil {
+			return err
+		}
 		if len(c.key) == 1 && c.srcCols[c.key[0]].Type == serialize.Int {
 			if id, err := strconv.ParseInt(key, 10, 64); err == nil && id > c.maxID {
 				c.maxID = id

@@ -81,3 +81,30 @@ func Referenced(ctx context.Context, db dialect.Reader, cfg *config.Config, tabl
 	}
 	return out, nil
 }
+
+// KeyIDs reads the ids and natural keys of every row of a table that
+// .dbsync gives a natural key standing for a single integer id: the
+// translation between two databases' ids of one row (pull). ok is false
+// when the table has no such key.
+func KeyIDs(ctx context.Context, db dialect.Reader, cfg *config.Config, table string) (byID map[int64]string, byKey map[string]int64, ok bool, err error) {
+	opts := cfg.Tables[table]
+	if opts == nil || len(opts.Key) == 0 {
+		return nil, nil, false, nil
+	}
+	desc, err := db.Describe(ctx, table)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if surrogateOf(desc, opts) == "" {
+		return nil, nil, false, nil
+	}
+	kt, err := keyTable(opts, desc)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	km, err := NewTranslator(db, []*Table{kt}).keyMap(ctx, table)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return km.byID, km.byKey, true, nil
+}
