@@ -326,14 +326,17 @@ func (w *Workspace) prepareRestore(t *ledger.Target, m *Backup, opts RestoreOpti
 		}
 		return nil, fmt.Errorf("backup %s was taken from the database with identity %s; %q has identity %s: it is another database, nothing written", m.ID, m.Identity, t.Env, have)
 	}
+	since, err := backupLedgerSeq(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.checkBackupScope(t.Ledger, m, since); err != nil {
+		return nil, err
+	}
 	if opts.Confirm != nil {
 		if ok, err := opts.Confirm(m); err != nil || !ok {
 			return nil, errors.Join(ErrDeclined, err)
 		}
-	}
-	since, err := backupLedgerSeq(m)
-	if err != nil {
-		return nil, err
 	}
 	entry := &Entry{ID: lock.NewID(), Kind: KindRestore, Revision: m.Revision, Commit: m.Commit, Env: t.Env, Undoes: since,
 		At: time.Now().UTC(), Owner: lock.Me(), Version: opts.Version, Note: fmt.Sprintf("restored backup %s, taken before %s", m.ID, m.Before)}
@@ -360,6 +363,32 @@ func (w *Workspace) prepareRestore(t *ledger.Target, m *Backup, opts RestoreOpti
 			}
 			return nil, nil
 		}}, nil
+}
+
+// checkBackupScope refuses a backup that names a table a restore may
+// not write: a backup is data, not instructions, and its manifest is a
+// file anyone with the folder can edit. It may hold the tables .dbsync
+// classes config or sequence now, and those the change it was taken
+// before wrote (a pull's content tables), as the ledger recorded them.
+func (w *Workspace) checkBackupScope(l *ledger.Ledger, m *Backup, since int64) error {
+	wrote := map[string]bool{}
+	for _, e := range l.Entries {
+		if e.Seq > since {
+			for table := range e.Summary {
+				wrote[table] = true
+			}
+			for table := range e.Tables {
+				wrote[table] = true
+			}
+			break
+		}
+	}
+	for _, t := range appTables(m).Tables {
+		if !wrote[t.Name] && len(w.Config.OfClass([]string{t.Name}, config.ClassConfig, config.ClassSequence)) == 0 {
+			return fmt.Errorf("backup %s holds table %q, which is neither a config or sequence table of %s nor one the change it was taken before wrote (ledger): a restore does not write it; nothing written", m.ID, t.Name, w.Config.File)
+		}
+	}
+	return nil
 }
 
 // appTables is the backup without git dbsync's own tables, which
