@@ -226,6 +226,27 @@ type Redaction struct {
 	ColumnPath
 	Rule string // null, constant, email, hash, name, digits or keep
 	Text string // constant's text
+	// WhereColumn and WhereIn scope the rule to the rows whose column
+	// holds one of the values: a key-value table's names (wp_usermeta's
+	// meta_value where meta_key in (first_name, last_name)).
+	WhereColumn string
+	WhereIn     []string
+}
+
+// parseWhereIn reads a row scope of a redact rule: "<column> in (a, b)".
+func parseWhereIn(s string) (string, []string, bool) {
+	col, list, ok := strings.Cut(strings.TrimSpace(s), " in ")
+	list = strings.TrimSpace(list)
+	if !ok || strings.TrimSpace(col) == "" || !strings.HasPrefix(list, "(") || !strings.HasSuffix(list, ")") {
+		return "", nil, false
+	}
+	var values []string
+	for _, v := range strings.Split(list[1:len(list)-1], ",") {
+		if v = strings.Trim(strings.TrimSpace(v), `'`); v != "" {
+			values = append(values, v)
+		}
+	}
+	return strings.TrimSpace(col), values, len(values) > 0
 }
 
 // RedactionRules lists the rules a redact option takes.
@@ -518,8 +539,15 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 			}
 			t.References = append(t.References, r)
 		case "redact":
-			col, rule, _ := strings.Cut(strings.TrimSpace(value), " ")
+			spec, scope, scoped := strings.Cut(strings.TrimSpace(value), " where ")
+			col, rule, _ := strings.Cut(strings.TrimSpace(spec), " ")
 			r := Redaction{ColumnPath: parseColumnPath(col, p), Rule: strings.TrimSpace(rule)}
+			if scoped {
+				var ok bool
+				if r.WhereColumn, r.WhereIn, ok = parseWhereIn(scope); !ok {
+					return bad("%q: want <column>[.<path>] <rule> where <column> in (<value>, …)", value)
+				}
+			}
 			if text, ok := strings.CutPrefix(r.Rule, "constant:"); ok {
 				r.Rule, r.Text = "constant", text
 			} else if !slices.Contains(RedactionRules, r.Rule) {

@@ -102,7 +102,11 @@ var Presets = map[string]*Preset{
 			// a protected post's password is a secret of production: a
 			// hash keeps the post protected, an empty one stays empty
 			[]presetRule{{base: "posts", class: ClassContent, options: opt("redact", "post_password hash")}},
-			rules(ClassContent, "postmeta comments commentmeta usermeta terms termmeta term_taxonomy term_relationships links blogs blogmeta site signups registration_log"),
+			// users' names, kept as rows of a key-value table
+			[]presetRule{{base: "usermeta", class: ClassContent, options: opt(
+				"redact", "meta_value name where meta_key in (first_name, last_name, nickname, billing_first_name, billing_last_name, shipping_first_name, shipping_last_name)",
+				"redact", "meta_value constant: where meta_key in (billing_phone, billing_address_1, billing_address_2, shipping_address_1, shipping_address_2, billing_company, shipping_company, description)")}},
+			rules(ClassContent, "postmeta comments commentmeta terms termmeta term_taxonomy term_relationships links blogs blogmeta site signups registration_log"),
 		),
 	},
 	"drupal": {

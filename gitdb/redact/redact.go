@@ -38,7 +38,16 @@ type columnRules struct {
 	codec string            // the codec of a text column whose paths have rules
 	whole *config.Redaction // the rule of the whole value, nil for none
 	paths []pathRule
-	sniff bool // no rule at all: values are checked for what looks sensitive
+	// scoped are rules of some rows only (where <column> in (…)): a
+	// key-value table's names, its other rows left to the others.
+	scoped []scopedRule
+	sniff  bool // no rule for every row: values are checked for what looks sensitive
+}
+
+type scopedRule struct {
+	rule  *config.Redaction
+	where int             // the column whose value picks the rows
+	in    map[string]bool // the values that pick them
 }
 
 type pathRule struct {
@@ -56,7 +65,7 @@ func Compile(desc *dialect.Table, cols []serialize.Column, opts *config.Table, k
 	index := map[string]int{}
 	for i, c := range cols {
 		index[c.Name] = i
-		t.rules[i] = columnRules{col: c, sniff: c.Type == serialize.Text}
+		t.rules[i] = columnRules{col: c, sniff: c.Type == serialize.Text || c.Type == serialize.JSON || c.Type == serialize.Bytes}
 		if dc := desc.Column(c.Name); dc != nil && dc.Type == serialize.Text {
 			t.rules[i].limit = dc.Limit
 		}
@@ -72,8 +81,26 @@ func Compile(desc *dialect.Table, cols []serialize.Column, opts *config.Table, k
 			return nil, fmt.Errorf("%s: table %q has no column %q to redact", r.Pos, desc.Name, r.Column)
 		}
 		cr := &t.rules[i]
-		cr.sniff = false
 		dc := desc.Column(r.Column)
+		if r.WhereColumn != "" {
+			w, ok := index[r.WhereColumn]
+			if !ok {
+				return nil, fmt.Errorf("%s: table %q has no column %q to pick the rows of a redact rule", r.Pos, desc.Name, r.WhereColumn)
+			}
+			if r.Path != "" {
+				return nil, fmt.Errorf("%s: a redact rule for some rows (where) takes a whole column, not a path", r.Pos)
+			}
+			if err := checkRule(r, cr.col, dc); err != nil {
+				return nil, err
+			}
+			in := map[string]bool{}
+			for _, v := range r.WhereIn {
+				in[v] = true
+			}
+			cr.scoped = append(cr.scoped, scopedRule{rule: r, where: w, in: in})
+			continue
+		}
+		cr.sniff = false
 		if r.Path == "" {
 			if err := checkRule(r, cr.col, dc); err != nil {
 				return nil, err
@@ -187,18 +214,34 @@ func (t *Table) Apply(key string, label func(key string) string, cells []seriali
 			continue
 		}
 		var err error
+		if r := cr.pick(cells); r != nil {
+			if cells[i], err = t.value(r, cr, key, cell); err != nil {
+				return fmt.Errorf("table %q, row %s, column %q: %w", t.name, label(key), cr.col.Name, err)
+			}
+			continue
+		}
 		switch {
 		case cr.whole != nil:
 			cells[i], err = t.value(cr.whole, cr, key, cell)
 		case len(cr.paths) > 0:
 			cells[i], err = t.paths(cr, key, cell)
 		case cr.sniff:
-			if what := sensitiveValue(cell); what.many != "" {
+			if what := sensitiveCell(cr.col.Type, cr.col.Name, cell); what.many != "" {
 				return &MissingRuleError{Table: t.name, Columns: []string{cr.col.Name}, What: []kind{what}, Row: label(key)}
 			}
 		}
 		if err != nil {
 			return fmt.Errorf("table %q, row %s, column %q: %w", t.name, label(key), cr.col.Name, err)
+		}
+	}
+	return nil
+}
+
+// pick returns the row-scoped rule that picks this row, or nil.
+func (cr *columnRules) pick(cells []serialize.Cell) *config.Redaction {
+	for _, sr := range cr.scoped {
+		if sr.in[cellText(cells[sr.where])] {
+			return sr.rule
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"encoding/base64"
 	"errors"
 	"regexp"
 	"strings"
@@ -122,15 +123,47 @@ func TestSensitiveColumnsNeedARule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, bio := range []string{`"bob@mail.example.org"`, `"pbkdf2_sha256$600000$x$y"`, `"1700000000:$P$Babc"`} {
+	// Wherever they stand in the text: an address in prose, a hash, a
+	// token, an IBAN, a social security number, a phone number.
+	for _, bio := range []string{`"bob@mail.example.org"`, `"pbkdf2_sha256$600000$x$y"`, `"1700000000:$P$Babc"`,
+		`"mail me at a@b.example, costs $5"`, `"key AKIAIOSFODNN7EXAMPLE here"`, `"pay to DE89 3704 0044 0532 0130 00 please"`,
+		`"ssn 078-05-1120"`, `"call +44 20 7946 0958"`, `"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc"`} {
 		cells := row(`1`, `"a"`, `"a@b.example"`, `"x"`, `null`, `null`, bio)
 		if err := tab.Apply("1", label, cells); !errors.As(err, &missing) || missing.Row != "id=1" {
 			t.Errorf("bio %s: %v", bio, err)
 		}
 	}
-	cells := row(`1`, `"a"`, `"a@b.example"`, `"x"`, `null`, `null`, `"mail me at a@b.example, costs $5"`)
-	if err := tab.Apply("1", label, cells); err != nil {
-		t.Errorf("prose: %v", err)
+	// Prose, prices, dates, version numbers and an IBAN-like word whose
+	// sum fails give nothing away.
+	for _, bio := range []string{`"costs $5, see v1.2.3 on 2026-12-07"`, `"order DE12 3456 7890 1234 5678 90"`, `"room 101-12-1"`} {
+		cells := row(`1`, `"a"`, `"a@b.example"`, `"x"`, `null`, `null`, bio)
+		if err := tab.Apply("1", label, cells); err != nil {
+			t.Errorf("bio %s: %v", bio, err)
+		}
+	}
+}
+
+// Values inside JSON and BLOB cells, and a bare hex digest in a column
+// named like a hash, give a column away too.
+func TestSensitiveCells(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		typ    serialize.Type
+		column string
+		cell   string
+		want   kind
+	}{
+		{"json address", serialize.JSON, "prefs", `{"a":1,"contact":{"mail":["x","ann@corp.example"]}}`, whatEmail},
+		{"json hash", serialize.JSON, "prefs", `{"pw":"$2y$10$abcdefghijklmnopqrstuv"}`, whatPassword},
+		{"json clean", serialize.JSON, "prefs", `{"theme":"dark","n":[1,2]}`, kind{}},
+		{"blob address", serialize.Bytes, "data", `"` + base64.StdEncoding.EncodeToString([]byte("to: ann@corp.example")) + `"`, whatEmail},
+		{"blob binary", serialize.Bytes, "data", `"` + base64.StdEncoding.EncodeToString([]byte{0xff, 0xfe, 0x00, '@'}) + `"`, kind{}},
+		{"md5 in pw_hash", serialize.Text, "pw_hash", `"5f4dcc3b5aa765d61d8327deb882cf99"`, whatPassword},
+		{"md5 in checksum", serialize.Text, "checksum", `"5f4dcc3b5aa765d61d8327deb882cf99"`, kind{}},
+	} {
+		if got := sensitiveCell(c.typ, c.column, serialize.Cell(c.cell)); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got.many, c.want.many)
+		}
 	}
 }
 

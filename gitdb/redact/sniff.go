@@ -1,8 +1,13 @@
 package redact
 
 import (
+	"encoding/base64"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
@@ -26,7 +31,7 @@ func sensitiveName(column string) kind {
 		switch w {
 		case "email", "mail", "emailaddress":
 			return whatEmail
-		case "pass", "password", "passwd", "pwd", "passhash":
+		case "pass", "password", "passwd", "pwd", "pw", "passhash", "pwhash":
 			return whatPassword
 		case "secret", "token", "salt", "apikey", "otp", "totp":
 			return whatToken
@@ -68,22 +73,71 @@ func splitWords(name string) []string {
 	return words
 }
 
-var emailRE = regexp.MustCompile(`^[^@\s"<>]+@[^@\s"<>]+\.[A-Za-z]{2,}$`)
+// What values give themselves away, wherever they stand in a text: an
+// e-mail address, a password hash, a key or token of a known shape (a
+// JSON Web Token, an AWS access key, Stripe's and GitHub's), an IBAN
+// (checked by its mod-97 sum), a US social security number, a phone
+// number written with its country code.
+var (
+	emailRE = regexp.MustCompile(`[^@\s"<>(),;:]+@[^@\s"<>(),;:]+\.[A-Za-z]{2,}`)
+	tokenRE = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.|\bAKIA[0-9A-Z]{16}\b|\b(sk|rk)_live_[0-9A-Za-z]{16,}|\bgh[pousr]_[0-9A-Za-z]{30,}`)
+	ibanRE  = regexp.MustCompile(`\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b`)
+	ssnRE   = regexp.MustCompile(`\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b`)
+	phoneRE = regexp.MustCompile(`\+[1-9][0-9]{0,2}[ .-]?\(?[0-9]{1,4}\)?(?:[ .-]?[0-9]{2,4}){2,4}\b`)
+	hexRE   = regexp.MustCompile(`^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$`)
+)
+
+var (
+	whatIBAN  = kind{"bank account numbers (IBAN)", "a bank account number (IBAN)", "digits"}
+	whatID    = kind{"national identity numbers", "a national identity number", "digits"}
+	whatPhone = kind{"phone numbers", "a phone number", "digits"}
+)
 
 // hashMarks start or fill the password hashes PHP, WordPress, Drupal,
 // Django and crypt(3) write.
 var hashMarks = []string{"$2a$", "$2b$", "$2y$", "$P$", "$H$", "$S$", "$argon2", "$1$", "$5$", "$6$", "pbkdf2_sha256$", "pbkdf2_sha1$", "bcrypt$", "bcrypt_sha256$", "argon2$", "scrypt$"}
 
-// sensitiveValue says what a text cell looks like it holds ("" for
-// nothing to hide): a whole value that is an e-mail address, or one that
-// holds a password hash. Cheap checks come first: most values have
-// neither an "@" nor a "$".
-func sensitiveValue(cell serialize.Cell) kind {
-	if len(cell) < 6 || len(cell) > 1024 {
+// sensitiveCell says what a cell of a column looks like it holds ("" for
+// nothing to hide): a text, every string inside a JSON value, the text a
+// BLOB holds; and a bare md5 or sha hex digest in a column whose name
+// says it holds a hash.
+func sensitiveCell(t serialize.Type, column string, cell serialize.Cell) kind {
+	switch t {
+	case serialize.JSON:
+		var found kind
+		var walk func(v gjson.Result) bool
+		walk = func(v gjson.Result) bool {
+			switch {
+			case v.Type == gjson.String:
+				found = sensitiveText(v.Str)
+			case v.IsObject() || v.IsArray():
+				v.ForEach(func(_, m gjson.Result) bool { return walk(m) })
+			}
+			return found.many == ""
+		}
+		walk(gjson.ParseBytes(cell))
+		return found
+	case serialize.Bytes:
+		raw, err := base64.StdEncoding.DecodeString(strings.Trim(string(cell), `"`))
+		if err != nil || !utf8.Valid(raw) {
+			return kind{}
+		}
+		return sensitiveText(string(raw))
+	}
+	text := gjson.ParseBytes(cell).Str
+	if hexRE.MatchString(text) && slices.ContainsFunc(splitWords(column), func(w string) bool { return w == "hash" || w == "digest" }) {
+		return whatPassword
+	}
+	return sensitiveText(text)
+}
+
+// sensitiveText says what a text holds that must not leave production.
+// Cheap checks come first: most values have no "@", "$" or digit run.
+func sensitiveText(s string) kind {
+	if len(s) < 6 || len(s) > 1<<16 {
 		return kind{}
 	}
-	s := string(cell[1 : len(cell)-1]) // a JSON string's contents; escapes do not matter here
-	if strings.IndexByte(s, '@') > 0 && emailRE.MatchString(s) {
+	if strings.IndexByte(s, '@') >= 0 && emailRE.MatchString(s) {
 		return whatEmail
 	}
 	if strings.IndexByte(s, '$') >= 0 {
@@ -93,5 +147,41 @@ func sensitiveValue(cell serialize.Cell) kind {
 			}
 		}
 	}
+	if tokenRE.MatchString(s) {
+		return whatToken
+	}
+	for _, m := range ibanRE.FindAllString(s, -1) {
+		if ibanValid(m) {
+			return whatIBAN
+		}
+	}
+	if ssnRE.MatchString(s) {
+		return whatID
+	}
+	if strings.IndexByte(s, '+') >= 0 && phoneRE.MatchString(s) {
+		return whatPhone
+	}
 	return kind{}
+}
+
+// ibanValid checks an IBAN's mod-97 sum (ISO 13616): a random word of
+// capitals and digits passes one time in 97.
+func ibanValid(s string) bool {
+	s = strings.ReplaceAll(s, " ", "")
+	if len(s) < 15 || len(s) > 34 {
+		return false
+	}
+	s = s[4:] + s[:4]
+	rem := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			rem = (rem*10 + int(r-'0')) % 97
+		case r >= 'A' && r <= 'Z':
+			rem = (rem*100 + int(r-'A') + 10) % 97
+		default:
+			return false
+		}
+	}
+	return rem == 1
 }
