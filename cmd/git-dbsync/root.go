@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -135,7 +137,7 @@ func runContext(ctx context.Context, args []string, s *streams) int {
 	completing := len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd)
 	var err error
 	if _, _, ferr := root.Find(args); ferr != nil && !completing { // an unknown command
-		err = &usageError{fmt.Errorf("%w\nhint: see 'git dbsync --help'", ferr)}
+		err = &usageError{unknownCommand(root, args, ferr)}
 	} else {
 		err = root.ExecuteContext(ctx)
 	}
@@ -234,4 +236,25 @@ func newRootCmd(s *streams) *cobra.Command {
 		}
 	}
 	return root
+}
+
+// unknownCommand says, in git's voice, that a command does not exist and
+// which ones its name is close to (cobra's own message spreads over blank
+// lines).
+func unknownCommand(root *cobra.Command, args []string, err error) error {
+	name := ""
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			name = a
+			break
+		}
+	}
+	if name == "" {
+		return fmt.Errorf("%w\nhint: see 'git dbsync --help'", err)
+	}
+	msg := fmt.Sprintf("%q is not a git dbsync command", name)
+	for _, s := range root.SuggestionsFor(name) {
+		msg += fmt.Sprintf("\nhint: did you mean 'git dbsync %s'?", s)
+	}
+	return errors.New(msg + "\nhint: see 'git dbsync --help'")
 }
