@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
 )
@@ -204,7 +206,13 @@ func newRootCmd(s *streams) *cobra.Command {
 		return nil
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageErrorf("%v\nhint: see 'git dbsync %s --help'", err, c.Name())
+		hint := ""
+		if name, ok := strings.CutPrefix(err.Error(), "unknown flag: --"); ok {
+			for _, f := range closeFlags(c, name) {
+				hint += fmt.Sprintf("\nhint: did you mean --%s?", f)
+			}
+		}
+		return usageErrorf("%v%s\nhint: see 'git dbsync %s --help'", err, hint, c.Name())
 	})
 	root.AddCommand(
 		newInitCmd(s),
@@ -257,4 +265,42 @@ func unknownCommand(root *cobra.Command, args []string, err error) error {
 		msg += fmt.Sprintf("\nhint: did you mean 'git dbsync %s'?", s)
 	}
 	return errors.New(msg + "\nhint: see 'git dbsync --help'")
+}
+
+// closeFlags lists the flags of c whose names are close to name: a
+// prefix either way, or at most two edits away.
+func closeFlags(c *cobra.Command, name string) []string {
+	var out []string
+	visit := func(f *pflag.Flag) {
+		if f.Hidden || slices.Contains(out, f.Name) {
+			return
+		}
+		if strings.HasPrefix(f.Name, name) || strings.HasPrefix(name, f.Name) || editDistance(name, f.Name) <= 2 {
+			out = append(out, f.Name)
+		}
+	}
+	c.Flags().VisitAll(visit)
+	c.InheritedFlags().VisitAll(visit)
+	return out
+}
+
+// editDistance is the Levenshtein distance of two short names.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
