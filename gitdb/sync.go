@@ -52,7 +52,16 @@ func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, e
 	if head == "" {
 		return nil, nil // no commit yet: nothing to be in step with
 	}
-	s, l, err := w.openLedger(ctx, opts.Env)
+	dev, err := w.Config.DefaultEnv()
+	if err != nil {
+		return nil, err
+	}
+	if opts.Env != "" && opts.Env != dev {
+		// Sync merges the working tree (uncommitted, untagged, scope
+		// changes allowed): fit for the developer's own database only.
+		return nil, fmt.Errorf("sync brings the development database (%q, the one the hooks keep) in step with the files checked out; %q is another environment: deploy a revision to it with 'git dbsync apply <revision> --env %s'", dev, opts.Env, opts.Env)
+	}
+	s, l, err := w.openLedger(ctx, dev)
 	if err != nil {
 		return nil, err
 	}
