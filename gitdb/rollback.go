@@ -9,6 +9,7 @@ import (
 	"hash"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
@@ -312,6 +313,28 @@ func (s *session) rollbackTableFor(ctx context.Context, db dialect.Reader, cfg *
 	return dbrows.TableFor(meta, opts, desc)
 }
 
+// unknownSecrets makes a before-image cell that holds the secret
+// placeholder (the apply read the target's value as secret, its base said
+// so, though its revision did not) the value the apply wrote: the
+// rollback cannot know the value it replaced, keeps the target's, and
+// never writes the placeholder.
+func unknownSecrets(meta *serialize.Table, before, after []serialize.Row) {
+	placeholder := string(serialize.AppendString(nil, serialize.SecretPlaceholder))
+	for _, b := range before {
+		i, found := slices.BinarySearchFunc(after, b, meta.CompareKeys)
+		for c, cell := range b {
+			// The placeholder is the cell, or a string inside a JSON value
+			// (a secret path): the whole cell stays the apply's.
+			if strings.Contains(string(cell), placeholder) {
+				b[c] = serialize.NullCell
+				if found {
+					b[c] = after[i][c]
+				}
+			}
+		}
+	}
+}
+
 func (s *session) rollbackTable(ctx context.Context, tr *dbrows.Translator, t *dbrows.Table, e *Entry, images []ledger.Image, fp hash.Hash) (*merge.TablePlan, error) {
 	meta, table := t.Meta, t.Meta.Name
 	var before, after []serialize.Row
@@ -332,6 +355,7 @@ func (s *session) rollbackTable(ctx context.Context, tr *dbrows.Translator, t *d
 	}
 	slices.SortFunc(before, meta.CompareKeys)
 	slices.SortFunc(after, meta.CompareKeys)
+	unknownSecrets(meta, before, after)
 	src := dbrows.NewSource(t, tr, true)
 	var tp *merge.TablePlan
 	err := src.Ordered(func() error {
