@@ -8,8 +8,10 @@ import (
 
 	"github.com/gobwas/glob"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
 	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
+	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
@@ -206,7 +208,11 @@ func (s *session) treeSide() (*side, error) {
 }
 
 func (s *session) dbSide(ctx context.Context) (*side, error) {
-	cat, err := dbrows.ReadCatalog(ctx, s.ws.Config, s.db)
+	cfg, err := s.targetSecrets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := dbrows.ReadCatalog(ctx, cfg, s.db)
 	if err != nil {
 		return nil, err
 	}
@@ -227,4 +233,23 @@ func (s *session) dbSide(ctx context.Context) (*side, error) {
 		return fn()
 	}
 	return sd, nil
+}
+
+// targetSecrets is the working tree's .dbsync with the secrets of the
+// revision the target is at too: a secret stays secret in the target
+// whatever the working tree's .dbsync says, and is never printed.
+func (s *session) targetSecrets(ctx context.Context) (*config.Config, error) {
+	l, err := ledger.Read(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	cur := l.Current()
+	if cur == nil || !s.rep.HasCommit(cur.Commit) {
+		return s.ws.Config, nil
+	}
+	fs, err := s.revisionFiles(cur.Commit, cur.Revision)
+	if err != nil {
+		return nil, err
+	}
+	return unionSecrets(s.ws.Config, fs.cfg), nil
 }

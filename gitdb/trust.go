@@ -199,48 +199,61 @@ func (e *ScopeError) Error() string {
 		e.Env, strings.Join(e.Changes, "\n  "))
 }
 
-// keepSecrets returns cfg with, for each table of the revision, the
-// secrets of the other configurations too (the base's, the working
-// tree's), and the tables as the target is read: their metadata marks
-// those whole-column secrets (the files' metadata stays the revision's).
-func keepSecrets(cfg *config.Config, tables []exportdir.TableFiles, others ...*config.Config) (*config.Config, []exportdir.TableFiles) {
+// unionSecrets returns cfg with the secrets of the other configurations
+// too (the target's revision's, the working tree's), table by table.
+func unionSecrets(cfg *config.Config, others ...*config.Config) *config.Config {
 	out := *cfg
 	out.Tables = maps.Clone(cfg.Tables)
-	read := slices.Clone(tables)
-	for j, tf := range tables {
-		name := tf.Meta.Name
-		var opts config.Table
-		if t := cfg.Tables[name]; t != nil {
-			opts = *t
-		}
-		have := paths(opts.Secrets)
-		added := false
-		for _, o := range others {
-			t := o.Tables[name]
-			if t == nil {
+	for _, o := range others {
+		for name, t := range o.Tables {
+			if len(t.Secrets) == 0 {
 				continue
 			}
+			var opts config.Table
+			if mine := out.Tables[name]; mine != nil {
+				opts = *mine
+			}
+			have := paths(opts.Secrets)
+			added := false
 			for _, sec := range t.Secrets {
-				i := tf.Meta.Index(sec.Column)
-				if slices.Contains(have, sec.String()) || i < 0 {
-					continue
-				}
-				opts.Secrets = append(slices.Clip(opts.Secrets), sec)
-				have, added = append(have, sec.String()), true
-				if sec.Path == "" {
-					if read[j].Meta == tf.Meta {
-						m := *tf.Meta
-						m.Columns = slices.Clone(tf.Meta.Columns)
-						read[j].Meta = &m
-					}
-					read[j].Meta.Columns[i].Secret = true
+				if !slices.Contains(have, sec.String()) {
+					opts.Secrets = append(slices.Clip(opts.Secrets), sec)
+					have, added = append(have, sec.String()), true
 				}
 			}
-		}
-		if added {
-			opts.Name = name
-			out.Tables[name] = &opts
+			if added {
+				opts.Name = name
+				out.Tables[name] = &opts
+			}
 		}
 	}
-	return &out, read
+	return &out
+}
+
+// keepSecrets returns cfg with the secrets of the other configurations
+// (the base's, the working tree's), and the revision's tables as the
+// target is read: their metadata marks those whole-column secrets (the
+// files' metadata stays the revision's).
+func keepSecrets(cfg *config.Config, tables []exportdir.TableFiles, others ...*config.Config) (*config.Config, []exportdir.TableFiles) {
+	out := unionSecrets(cfg, others...)
+	read := slices.Clone(tables)
+	for j, tf := range tables {
+		opts := out.Tables[tf.Meta.Name]
+		if opts == nil {
+			continue
+		}
+		for _, sec := range opts.Secrets {
+			i := tf.Meta.Index(sec.Column)
+			if sec.Path != "" || i < 0 || tf.Meta.Columns[i].Secret {
+				continue
+			}
+			if read[j].Meta == tf.Meta {
+				m := *tf.Meta
+				m.Columns = slices.Clone(tf.Meta.Columns)
+				read[j].Meta = &m
+			}
+			read[j].Meta.Columns[i].Secret = true
+		}
+	}
+	return out, read
 }
