@@ -179,6 +179,9 @@ type MissingRuleError struct {
 	Columns []string
 	What    []kind
 	Row     string // the row whose value gave a column away; "" when names did
+	// Inside: the value was found inside a JSON value or a BLOB, which
+	// the text rules cannot rewrite whole: the hint names a path rule.
+	Inside bool
 }
 
 func (e *MissingRuleError) Error() string {
@@ -197,6 +200,10 @@ func (e *MissingRuleError) Error() string {
 	}
 	fmt.Fprintf(&b, "hint: add to [table %q] of .dbsync", e.Table)
 	for i, c := range e.Columns {
+		if e.Inside {
+			fmt.Fprintf(&b, " 'redact = %s.<path> %s' for each value inside it that gives it away, or 'redact = %s null'", c, e.What[i].rule, c)
+			continue
+		}
 		fmt.Fprintf(&b, " 'redact = %s %s'", c, e.What[i].rule)
 	}
 	fmt.Fprintf(&b, " (or 'redact = <column> keep' to copy a column as it is)")
@@ -224,10 +231,22 @@ func (t *Table) Apply(key string, label func(key string) string, cells []seriali
 		case cr.whole != nil:
 			cells[i], err = t.value(cr.whole, cr, key, cell)
 		case len(cr.paths) > 0:
+			// The paths the rules name are rewritten; the rest of the
+			// value is scanned as a column without rules would be.
+			if cr.codec == "" && cr.col.Type == serialize.JSON {
+				rest := []byte(cell)
+				for _, pr := range cr.paths {
+					rest, _ = pr.path.Delete(rest)
+				}
+				if what := sensitiveCell(serialize.JSON, cr.col.Name, rest); what.many != "" {
+					return &MissingRuleError{Table: t.name, Columns: []string{cr.col.Name}, What: []kind{what}, Row: label(key), Inside: true}
+				}
+			}
 			cells[i], err = t.paths(cr, key, cell)
 		case cr.sniff:
 			if what := sensitiveCell(cr.col.Type, cr.col.Name, cell); what.many != "" {
-				return &MissingRuleError{Table: t.name, Columns: []string{cr.col.Name}, What: []kind{what}, Row: label(key)}
+				return &MissingRuleError{Table: t.name, Columns: []string{cr.col.Name}, What: []kind{what}, Row: label(key),
+					Inside: cr.col.Type == serialize.JSON || cr.col.Type == serialize.Bytes}
 			}
 		}
 		if err != nil {
