@@ -94,6 +94,17 @@ func (w *Workspace) Pull(ctx context.Context, opts PullOptions) (*PullResult, er
 		return nil, err
 	}
 	defer src.close()
+	// Before the target is opened for the change (whose identity check
+	// would take the source for a copy of it, and hint at --adopt).
+	dst, err := w.openRead(ctx, opts.To)
+	if err != nil {
+		return nil, err
+	}
+	err = sameDatabase(ctx, src.db, dst.db, opts)
+	dst.close()
+	if err != nil {
+		return nil, err
+	}
 	res := &PullResult{From: opts.From, To: opts.To}
 	var copies []*tableCopy
 	c := &change{kind: KindPull, env: opts.To, name: opts.From, steps: true, deploy: opts.DeployOptions, backup: func(*Entry) string { return "pull from " + opts.From },
@@ -132,12 +143,8 @@ func (w *Workspace) Pull(ctx context.Context, opts PullOptions) (*PullResult, er
 	return res, nil
 }
 
-// preparePull checks the target is not the source, lists the tables to
-// copy with their redaction, and asks.
+// preparePull lists the tables to copy with their redaction, and asks.
 func (w *Workspace) preparePull(ctx context.Context, src, dst *session, opts PullOptions, res *PullResult) ([]*tableCopy, error) {
-	if err := sameDatabase(ctx, src.db, dst.db, opts); err != nil {
-		return nil, err
-	}
 	copies, err := w.pullScope(ctx, src.db, dst.db, opts)
 	if err != nil {
 		return nil, err
