@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"slices"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -23,6 +25,9 @@ type ExportOptions struct {
 	// command's, not the hooks' (whose commit records the database in
 	// step itself, and which must stay fast).
 	Record bool
+	// Force exports a database never in step with the files (see
+	// neverInStep) although it would delete the rows it lacks.
+	Force bool
 }
 
 // TableExport is what an export did (or would do) to one table's files.
@@ -78,6 +83,11 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	cat, err := dbrows.ReadCatalog(ctx, w.Config, db)
 	if err != nil {
 		return nil, err
+	}
+	if !opts.Check && !opts.Force {
+		if err := w.refuseNeverInStep(ctx, db, env, cat); err != nil {
+			return nil, err
+		}
 	}
 	res := &ExportResult{Env: env, Dir: w.Config.Dir, Unclassified: cat.Unclassified, Warnings: cat.Warnings, Check: opts.Check}
 	gitDir, _ := repo.CommonDir(w.Root)
@@ -203,4 +213,26 @@ func chooseLayout(ctx context.Context, src *dbrows.Source, was serialize.Layout)
 		return serialize.LayoutLines, nil, err
 	}
 	return serialize.LayoutRows, held, nil
+}
+
+// refuseNeverInStep refuses to export a database never in step with the
+// files while the working tree has files of exported tables: it would
+// delete every row the database lacks, rows it never had.
+func (w *Workspace) refuseNeverInStep(ctx context.Context, db dialect.Dialect, env string, cat *dbrows.Catalog) error {
+	files, err := exportdir.ReadTables(exportdir.WorkTree{Root: w.Root}, w.Config.Dir)
+	if err != nil {
+		return err
+	}
+	have := false // files of a table this export writes
+	for _, tf := range files {
+		have = have || slices.ContainsFunc(cat.Config, func(t *dbrows.Table) bool { return t.Meta.Name == tf.Meta.Name })
+	}
+	if !have {
+		return nil
+	}
+	never, err := w.neverInStep(ctx, db, env)
+	if err != nil || !never {
+		return err
+	}
+	return fmt.Errorf("the database of %q was never in step with the files of %s/ (no sync, no apply, no export of it from this clone): exporting it would delete every row it lacks, rows it never had; nothing written\nhint: bring it to the files first with 'git dbsync sync' (or 'git dbsync apply <revision> --env %s'); to export it as it is, deleting those rows' files, run 'git dbsync export --force'", env, w.Config.Dir, env)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -87,4 +88,30 @@ func (w *Workspace) workTreeExport() (string, error) {
 		return "", err
 	}
 	return git.Line("write-tree", "--prefix="+w.Config.Dir+"/")
+}
+
+// neverInStep reports a database that has never been in step with the
+// files of this clone: no ledger entry (no sync, no apply) and no export
+// of it from here. Exporting it would take every row it lacks for a row
+// deleted: a new clone's empty database would delete the team's
+// configuration.
+func (w *Workspace) neverInStep(ctx context.Context, db dialect.Dialect, env string) (bool, error) {
+	l, err := ledger.Read(ctx, db)
+	if err != nil || len(l.Entries) > 0 {
+		return false, err
+	}
+	p, err := w.exportedPath(env)
+	if err != nil {
+		return false, err
+	}
+	data, err := os.ReadFile(p)
+	var e exported
+	if err == nil && json.Unmarshal(data, &e) == nil {
+		if loc, ok := db.(dialect.Locator); ok {
+			if where, err := loc.Where(ctx); err == nil && where == e.Where {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
 }

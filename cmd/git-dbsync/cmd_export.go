@@ -17,7 +17,7 @@ type exportOptions struct {
 func newExportCmd(s *streams) *cobra.Command {
 	opts := &exportOptions{}
 	cmd := &cobra.Command{
-		Use:   "export [--env NAME] [--check] [--json]",
+		Use:   "export [--env NAME] [--check] [--force] [--json]",
 		Short: "Write the config tables of a database to canonical JSON files",
 		Long: `Write the rows of every config table (and row scope) of an environment's
 database into the export directory (default db/), one folder per table:
@@ -43,6 +43,12 @@ out; references to it are written as that natural key. Values with a codec
 Prints one line per table with rows added, changed and removed. Tables that
 no class in .dbsync matches are listed as a warning.
 
+A database never in step with the files (no sync, no apply, no export of
+it from this clone, such as a new clone's empty database) is not exported
+over existing files: it would delete every row it lacks, rows it never
+had. Bring it to the files with 'git dbsync sync' first, or export it as
+it is with --force.
+
 With --check, nothing is written, and the exit status is 2 when any file
 would change (1 is an error): use it in CI to catch a commit whose files are
 stale.
@@ -58,6 +64,7 @@ stale.
 	f := cmd.Flags()
 	envVar(f, &opts.Env, "", "environment to export (default: dev, or the only one)")
 	f.BoolVar(&opts.Check, "check", false, "write nothing; exit 2 if any file would change")
+	f.BoolVar(&opts.Force, "force", false, "export a database never in step with the files, deleting the files of the rows it lacks")
 	f.BoolVar(&opts.json, "json", false, "print what was done as JSON")
 	return cmd
 }
