@@ -20,10 +20,12 @@ import (
 type ExportOptions struct {
 	Env   string // environment to read; "" for the default
 	Check bool   // compute the changes but write nothing
-	// Record notes in the clone what the export left (exported.go), for
-	// a first sync of a development database with no ledger: the export
-	// command's, not the hooks' (whose commit records the database in
-	// step itself, and which must stay fast).
+	// Record is the export command's: it refuses a database never in
+	// step with the files (unless Force), and notes in the clone what it
+	// left (exported.go), for a first sync of a development database with
+	// no ledger. The hooks' export needs neither: their sync comes first
+	// and their commit records the database in step (and they must stay
+	// fast).
 	Record bool
 	// Force exports a database never in step with the files (see
 	// neverInStep) although it would delete the rows it lacks.
@@ -84,7 +86,7 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	if err != nil {
 		return nil, err
 	}
-	if !opts.Check && !opts.Force {
+	if opts.Record && !opts.Force {
 		if err := w.refuseNeverInStep(ctx, db, env, cat); err != nil {
 			return nil, err
 		}
