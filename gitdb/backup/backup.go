@@ -75,7 +75,7 @@ func Take(ctx context.Context, r dialect.Reader, dir string, m *Manifest, tables
 	for _, name := range tables {
 		t, err := takeTable(ctx, r, tmp, name)
 		if err != nil {
-			return fmt.Errorf("table %q: %w", name, err)
+			return fmt.Errorf("table %q: %w", name, dialect.Explain(r, err))
 		}
 		m.Tables = append(m.Tables, *t)
 	}
