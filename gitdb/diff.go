@@ -109,9 +109,21 @@ func (w *Workspace) Diff(ctx context.Context, opts DiffOptions) (*DiffResult, er
 	if err != nil {
 		return nil, err
 	}
+	matched := make([]bool, len(globs))
 	for n := range names {
-		if len(globs) == 0 || slices.ContainsFunc(globs, func(g *glob.Pattern) bool { return g.Match(n) }) {
+		hit := len(globs) == 0
+		for i, g := range globs {
+			if g.Match(n) {
+				hit, matched[i] = true, true
+			}
+		}
+		if hit {
 			sorted = append(sorted, n)
+		}
+	}
+	for i, ok := range matched { // as pull's --table: a typo is no "no differences"
+		if !ok {
+			return nil, fmt.Errorf("--table %q matches no table of either side (%s, %s)", opts.Tables[i], from.name, to.name)
 		}
 	}
 	sort.Strings(sorted)
