@@ -111,7 +111,7 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 	db.SetMaxOpenConns(1) // one session: its lock, settings and transaction
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("mysql: connecting to %s: %w", dialect.Redact(rawURL), err)
+		return nil, fmt.Errorf("mysql: connecting to %s: %w", dialect.Redact(rawURL), dialect.RedactError(err))
 	}
 	return &DB{reader: reader{q: db}, db: db, dbName: cfg.DBName}, nil
 }

@@ -99,7 +99,7 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: connecting to %s: %w", dialect.Redact(rawURL), err)
+		return nil, fmt.Errorf("postgres: connecting to %s: %w", dialect.Redact(rawURL), dialect.RedactError(err))
 	}
 	d := &DB{conn: conn}
 	d.reader = reader{run: d.read}

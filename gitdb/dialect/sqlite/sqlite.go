@@ -45,7 +45,15 @@ type DB struct {
 // Open opens the SQLite database an URL names. The file must exist: a
 // mistyped path must not silently become an empty database.
 func Open(ctx context.Context, url, root string) (dialect.Dialect, error) {
-	p := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
+	p := strings.TrimPrefix(url, "sqlite:")
+	if rest, ok := strings.CutPrefix(p, "//"); ok {
+		// sqlite://user@host/… holds what may be a secret, never a
+		// file's name: refused without printing it.
+		if host, _, _ := strings.Cut(rest, "/"); strings.Contains(host, "@") {
+			return nil, fmt.Errorf("sqlite URL %s names a user: a SQLite file has none (sqlite:PATH or sqlite:///ABSOLUTE/PATH)", dialect.Redact(url))
+		}
+		p = rest
+	}
 	if p == "" {
 		return nil, fmt.Errorf("sqlite URL %q names no file", url)
 	}
