@@ -1,8 +1,8 @@
 package dbrows
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
