@@ -54,6 +54,10 @@ func ReadBusy(waited time.Duration, held string) error {
 	return lockWait{&BusyError{What: fmt.Sprintf("waited %s for %s", waited, held)}}
 }
 
+// LockWait is the error of a wait for a lock that timed out, saying what:
+// a *BusyError that is also ErrLockTimeout.
+func LockWait(what string) error { return lockWait{&BusyError{What: what}} }
+
 // lockWait is a *BusyError that is also ErrLockTimeout, and says only
 // the former.
 type lockWait struct{ *BusyError }
