@@ -97,6 +97,9 @@ func (b *taking) take(ctx context.Context, tx dialect.Tx) error {
 		tables = b.ws.Config.OfClass(names, config.ClassConfig, config.ClassSequence)
 	}
 	if err := backup.Take(ctx, tx, b.dir, b.manifest, tables); err != nil {
+		if errors.As(err, new(*dialect.BusyError)) { // waited: nothing to fix
+			return fmt.Errorf("taking the backup before the change: %w: nothing written", err)
+		}
 		return fmt.Errorf("taking the backup before the change (in %s): %w: nothing written\nhint: fix it, or set backup = none in [env %q] of .dbsync to go without", b.dir, err, b.env)
 	}
 	if b.url != "" {

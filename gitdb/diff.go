@@ -47,6 +47,10 @@ type side struct {
 	// ordered runs fn, which reads the side's rows of a table, again with
 	// them sorted in memory if a database's order is not the files'.
 	ordered func(table string, fn func() error) error
+	// strip, on a database's side, returns a row of a table (in the
+	// side's columns) without its values' secret paths: the files hold
+	// placeholders there, and a path the target lacks is no difference.
+	strip map[string]func(serialize.Row) (serialize.Row, error)
 }
 
 func runOnce(_ string, fn func() error) error { return fn() }
@@ -107,9 +111,21 @@ func (w *Workspace) Diff(ctx context.Context, opts DiffOptions) (*DiffResult, er
 	if err != nil {
 		return nil, err
 	}
+	matched := make([]bool, len(globs))
 	for n := range names {
-		if len(globs) == 0 || slices.ContainsFunc(globs, func(g *glob.Pattern) bool { return g.Match(n) }) {
+		hit := len(globs) == 0
+		for i, g := range globs {
+			if g.Match(n) {
+				hit, matched[i] = true, true
+			}
+		}
+		if hit {
 			sorted = append(sorted, n)
+		}
+	}
+	for i, ok := range matched { // as pull's --table: a typo is no "no differences"
+		if !ok {
+			return nil, fmt.Errorf("--table %q matches no table of either side (%s, %s)", opts.Tables[i], from.name, to.name)
 		}
 	}
 	sort.Strings(sorted)
@@ -171,6 +187,14 @@ func diffTableOnce(ctx context.Context, name string, meta *serialize.Table, from
 		defer closer()
 		sources[i] = src
 	}
+	// Secret paths are never compared, as status compares them (a
+	// database's side names them; its columns are meta's).
+	for _, sd := range []*side{to, from} {
+		if strip := sd.strip[name]; strip != nil && sd.tables[name] == meta {
+			sources[0], sources[1] = merge.Map(sources[0], strip), merge.Map(sources[1], strip)
+			break
+		}
+	}
 	return merge.Diff(meta, sources[0], sources[1])
 }
 
@@ -216,11 +240,12 @@ func (s *session) dbSide(ctx context.Context) (*side, error) {
 	if err != nil {
 		return nil, err
 	}
-	sd := &side{name: "database of " + s.env, tables: map[string]*serialize.Table{}}
+	sd := &side{name: "database of " + s.env, tables: map[string]*serialize.Table{}, strip: map[string]func(serialize.Row) (serialize.Row, error){}}
 	tr := dbrows.NewTranslator(s.db, cat.Tables())
 	sources := map[string]*dbrows.Source{}
 	for _, t := range cat.Config {
 		sd.tables[t.Meta.Name], sources[t.Meta.Name] = t.Meta, dbrows.NewSource(t, tr, false)
+		sd.strip[t.Meta.Name] = t.WithoutSecrets
 	}
 	sd.rows = func(ctx context.Context, table string, into *serialize.Table) (merge.Source, func(), error) {
 		src, stop := sources[table].Pull(ctx, nil)

@@ -79,7 +79,7 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 		return nil, err
 	}
 	defer db.Close()
-	if err := db.SetReadOnly(ctx); err != nil {
+	if err := readOnly(ctx, w, db, env); err != nil {
 		return nil, err
 	}
 	cat, err := dbrows.ReadCatalog(ctx, w.Config, db)

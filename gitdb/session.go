@@ -37,12 +37,22 @@ func (w *Workspace) open(ctx context.Context, env string) (*session, error) {
 func (w *Workspace) openRead(ctx context.Context, env string) (*session, error) {
 	s, err := w.open(ctx, env)
 	if err == nil {
-		if err = s.db.SetReadOnly(ctx); err != nil {
+		if err = readOnly(ctx, w, s.db, s.env); err != nil {
 			s.close()
 			return nil, err
 		}
 	}
 	return s, err
+}
+
+// readOnly makes db, environment env's, read-only, its reads waiting
+// no longer than the environment's lock-timeout for a lock another
+// session holds (an application's LOCK TABLE), as writes do.
+func readOnly(ctx context.Context, w *Workspace, db dialect.Dialect, env string) error {
+	if err := db.SetLockTimeout(ctx, w.Config.LockTimeout(env)); err != nil {
+		return err
+	}
+	return db.SetReadOnly(ctx)
 }
 
 // openLedger opens an environment to read and reads its ledger; the

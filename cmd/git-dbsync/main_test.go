@@ -170,6 +170,7 @@ func scriptParams(t *testing.T, dir, engine string) testscript.Params {
 			"team":     cmdTeam,
 			"dbdump":   cmdDBDump,
 			"exits":    cmdExits,
+			"dblock":   cmdDBLock,
 			"alias":    cmdAlias,
 			"readonly": func(ts *testscript.TestScript, neg bool, args []string) { cmdReadOnly(t, ts, neg, args) },
 			// newdb ENV ENGINE makes a fresh database of ENGINE (sqlite,
@@ -202,6 +203,18 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("exit status %d, want %d", got, want)
 	}
+}
+
+// dblock ENV TABLE holds a lock on a table of an environment's database
+// from a second connection, one no other session may read through, until
+// the script ends: an application holding it.
+func cmdDBLock(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: dblock ENV TABLE")
+	}
+	release, err := dbtest.HoldTable(envURL(ts, args[0]), args[1])
+	ts.Check(err)
+	ts.Defer(release)
 }
 
 // sqlexec DB SQL… runs SQL statements (each argument one script, or @FILE

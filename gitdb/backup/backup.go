@@ -48,6 +48,50 @@ type Table struct {
 	Rows    int64              `json:"rows"`
 }
 
+// column is a column as a manifest writes it: lowercase keys, as every
+// other file of git dbsync has them. Manifests written before named them
+// as Go does (Name, Scale); encoding/json matches keys without case, so
+// they still read.
+type column struct {
+	Name     string         `json:"name"`
+	Type     serialize.Type `json:"type"`
+	Nullable bool           `json:"nullable"`
+	Scale    int            `json:"scale"`
+	Codec    string         `json:"codec,omitempty"`
+	Secret   bool           `json:"secret,omitempty"`
+	Sets     []string       `json:"sets,omitempty"`
+}
+
+// table is a Table as a manifest writes it.
+type table struct {
+	Name    string   `json:"name"`
+	Columns []column `json:"columns"`
+	Key     []string `json:"key,omitempty"`
+	Rows    int64    `json:"rows"`
+}
+
+// MarshalJSON writes the columns with lowercase keys.
+func (t Table) MarshalJSON() ([]byte, error) {
+	out := table{Name: t.Name, Key: t.Key, Rows: t.Rows, Columns: make([]column, len(t.Columns))}
+	for i, c := range t.Columns {
+		out.Columns[i] = column(c)
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads a table of a manifest, old (Go's keys) or new.
+func (t *Table) UnmarshalJSON(data []byte) error {
+	var in table
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	*t = Table{Name: in.Name, Key: in.Key, Rows: in.Rows, Columns: make([]serialize.Column, len(in.Columns))}
+	for i, c := range in.Columns {
+		t.Columns[i] = serialize.Column(c)
+	}
+	return nil
+}
+
 // Rows counts the rows of every table.
 func (m *Manifest) Rows() int64 {
 	var n int64
@@ -75,7 +119,7 @@ func Take(ctx context.Context, r dialect.Reader, dir string, m *Manifest, tables
 	for _, name := range tables {
 		t, err := takeTable(ctx, r, tmp, name)
 		if err != nil {
-			return fmt.Errorf("table %q: %w", name, err)
+			return fmt.Errorf("table %q: %w", name, dialect.Explain(r, err))
 		}
 		m.Tables = append(m.Tables, *t)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/postgres"
 	_ "github.com/gitdbsync/git-dbsync/gitdb/dialect/sqlite"
 	"github.com/gitdbsync/git-dbsync/internal/dbtest"
+	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
 const schema = `CREATE TABLE roles (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(50) NOT NULL);
@@ -136,5 +138,40 @@ func TestPrune(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "e.tmp")); err != nil {
 		t.Errorf("a backup being taken now was removed: %v", err)
+	}
+}
+
+// A manifest names its columns' fields in lowercase, as every other file
+// does; one written before, with Go's names (Name, Scale), still reads.
+func TestManifestKeys(t *testing.T) {
+	cols := []serialize.Column{{Name: "price", Type: serialize.Decimal, Nullable: true, Scale: 2}, {Name: "data", Type: serialize.JSON, Codec: "json", Secret: true, Sets: []string{"$.a"}}}
+	m := &Manifest{ID: "x", Env: "prod", Tables: []Table{{Name: "items", Columns: cols, Key: []string{"price"}, Rows: 3}}}
+	dir := t.TempDir()
+	if err := writeManifest(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, manifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"name": "price"`, `"scale": 2`, `"nullable": true`, `"codec": "json"`, `"secret": true`, `"sets": [`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("manifest lacks %s:\n%s", want, data)
+		}
+	}
+	if strings.Contains(string(data), `"Name"`) || strings.Contains(string(data), `"Scale"`) {
+		t.Errorf("manifest has Go's field names:\n%s", data)
+	}
+	old := `{"id": "y", "env": "prod", "ledger_seq": 0, "taken": "2026-11-22T10:00:00Z", "bytes": 1,
+  "tables": [{"name": "items", "columns": [{"Name": "price", "Type": "decimal", "Nullable": true, "Scale": 2, "Codec": "", "Secret": false, "Sets": null}], "key": ["price"], "rows": 3}]}`
+	if err := os.WriteFile(filepath.Join(dir, manifestFile), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := got.Tables[0].Columns[0]; c.Name != "price" || c.Type != serialize.Decimal || !c.Nullable || c.Scale != 2 {
+		t.Errorf("old manifest read as %+v", c)
 	}
 }

@@ -2,6 +2,7 @@ package dbrows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -55,11 +56,14 @@ func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
 	}
 	w.Tr.Meter.Start("writing", int64(total))
 	fail := func(t *dbTable, kind merge.Kind, err error) error {
-		return fmt.Errorf("table %q: %s: %w", t.name, kind, dialect.Explain(w.Tx, err))
+		if !errors.As(err, new(*rowError)) {
+			err = dialect.Explain(w.Tx, err)
+		}
+		return fmt.Errorf("table %q: %s: %w", t.name, kind, err)
 	}
 	for i := len(writes) - 1; i >= 0; i-- {
 		t := writes[i]
-		err := w.inChunks(len(t.deletes), func(lo, hi int) error {
+		err := w.inChunks(ctx, t.deleted, func(lo, hi int) error {
 			return w.Tx.Delete(ctx, t.name, t.keyCols, t.deletes[lo:hi])
 		})
 		if err != nil {
@@ -68,14 +72,14 @@ func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
 	}
 	fault.Point("mid-write")
 	for _, t := range writes {
-		err := w.inChunks(len(t.inserts), func(lo, hi int) error {
+		err := w.inChunks(ctx, t.inserted, func(lo, hi int) error {
 			return w.Tx.Insert(ctx, t.name, t.insertCols, t.inserts[lo:hi])
 		})
 		if err != nil {
 			return fail(t, merge.Insert, err)
 		}
 		for _, g := range t.updates {
-			err := w.inChunks(len(g.keys), func(lo, hi int) error {
+			err := w.inChunks(ctx, g.rows, func(lo, hi int) error {
 				return w.Tx.Update(ctx, t.name, t.keyCols, g.keys[lo:hi], g.cols, g.vals[lo:hi])
 			})
 			if err != nil {
@@ -94,17 +98,58 @@ func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
 // calls.
 const chunkRows = 10000
 
-// inChunks calls write for successive ranges of n rows, counting them.
-func (w *Writer) inChunks(n int, write func(lo, hi int) error) error {
+// inChunks calls write for successive ranges of the rows (described in
+// rows), counting them. Each range is written under a savepoint: when
+// the engine refuses one (a NOT NULL or CHECK constraint), its rows are
+// written again one at a time to name the row the error is about.
+func (w *Writer) inChunks(ctx context.Context, rows []string, write func(lo, hi int) error) error {
+	n := len(rows)
 	for lo := 0; lo < n; lo += chunkRows {
 		hi := min(lo+chunkRows, n)
+		if err := w.Tx.Exec(ctx, "SAVEPOINT dbsync_rows"); err != nil {
+			return err
+		}
 		if err := write(lo, hi); err != nil {
+			return w.blame(ctx, rows, lo, hi, write, err)
+		}
+		if err := w.Tx.Exec(ctx, "RELEASE SAVEPOINT dbsync_rows"); err != nil {
 			return err
 		}
 		w.Tr.Meter.Add(hi - lo)
 	}
 	return nil
 }
+
+// blame finds which row of rows[lo:hi] the engine refused, writing them
+// again one at a time after rolling the range back, and names it in err;
+// err as it is when the wait for a lock, not a row, failed, or when no
+// row fails alone. The change fails all the same: nothing is kept.
+func (w *Writer) blame(ctx context.Context, rows []string, lo, hi int, write func(lo, hi int) error, err error) error {
+	if errors.As(dialect.Explain(w.Tx, err), new(*dialect.BusyError)) {
+		return err
+	}
+	if hi-lo == 1 {
+		return &rowError{rows[lo], dialect.Explain(w.Tx, err)}
+	}
+	if w.Tx.Exec(ctx, "ROLLBACK TO SAVEPOINT dbsync_rows") != nil {
+		return err
+	}
+	for i := lo; i < hi; i++ {
+		if one := write(i, i+1); one != nil {
+			return &rowError{rows[i], dialect.Explain(w.Tx, one)}
+		}
+	}
+	return err
+}
+
+// rowError is an engine's error about one row, explained already.
+type rowError struct {
+	row string
+	err error
+}
+
+func (e *rowError) Error() string { return "row " + e.row + ": " + e.err.Error() }
+func (e *rowError) Unwrap() error { return e.err }
 
 // dbKey returns a row's key as the database holds it: its id for a table
 // with a natural key, else its key cells.
@@ -185,12 +230,16 @@ type dbTable struct {
 	insertCols []serialize.Column
 	inserts    [][]serialize.Cell
 	updates    []*updateGroup
+	// deleted and inserted describe the rows of deletes and inserts, in
+	// the files' form, for messages.
+	deleted, inserted []string
 }
 
 // updateGroup is the updates that change the same columns.
 type updateGroup struct {
 	cols       []serialize.Column
 	keys, vals [][]serialize.Cell
+	rows       []string // the rows described, for messages
 }
 
 // dbTable translates a table's ops into the database's form.
@@ -222,7 +271,7 @@ func (tr *Translator) dbTable(ctx context.Context, tp *merge.TablePlan) (*dbTabl
 			if err != nil {
 				return nil, err
 			}
-			w.deletes = append(w.deletes, k)
+			w.deletes, w.deleted = append(w.deletes, k), append(w.deleted, meta.DescribeKey(op.Before))
 		case merge.Insert:
 			var row []serialize.Cell
 			if meta.Surrogate != "" {
@@ -248,7 +297,7 @@ func (tr *Translator) dbTable(ctx context.Context, tp *merge.TablePlan) (*dbTabl
 			if err := tr.fitsStatement(t, row, w.insertCols, op.After); err != nil {
 				return nil, err
 			}
-			w.inserts = append(w.inserts, row)
+			w.inserts, w.inserted = append(w.inserts, row), append(w.inserted, meta.DescribeKey(op.After))
 		case merge.Update:
 			k, err := key(op.After)
 			if err != nil {
@@ -287,7 +336,7 @@ func (tr *Translator) dbTable(ctx context.Context, tp *merge.TablePlan) (*dbTabl
 				byCols[id] = g
 				w.updates = append(w.updates, g)
 			}
-			g.keys, g.vals = append(g.keys, k), append(g.vals, vals)
+			g.keys, g.vals, g.rows = append(g.keys, k), append(g.vals, vals), append(g.rows, meta.DescribeKey(op.After))
 		}
 	}
 	return w, nil

@@ -1,6 +1,10 @@
 package dialect
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // BusyError says a write could not start or go on because another session
 // holds a lock on the database or a table: another git dbsync run (one
@@ -38,3 +42,24 @@ func Explain(tx any, err error) error {
 	}
 	return err
 }
+
+// ReadBusy is the error of a read that waited the whole lock timeout for
+// a lock another session holds (an application's LOCK TABLE): a
+// *BusyError, as a write's wait. Callers name the table.
+// held says what was waited for, "" for a lock another session holds.
+func ReadBusy(waited time.Duration, held string) error {
+	if held == "" {
+		held = "a lock another session holds"
+	}
+	return lockWait{&BusyError{What: fmt.Sprintf("waited %s for %s", waited, held)}}
+}
+
+// LockWait is the error of a wait for a lock that timed out, saying what:
+// a *BusyError that is also ErrLockTimeout.
+func LockWait(what string) error { return lockWait{&BusyError{What: what}} }
+
+// lockWait is a *BusyError that is also ErrLockTimeout, and says only
+// the former.
+type lockWait struct{ *BusyError }
+
+func (e lockWait) Unwrap() []error { return []error{e.BusyError, ErrLockTimeout} }

@@ -120,8 +120,9 @@ func Same(a, b *TableFiles) bool {
 // ChangedRows streams the rows of a table's lines files at a base and at a
 // revision, both of the same table.json, leaving out every line that is
 // byte for byte the same on both sides: such a row merges to no change
-// whatever the target holds, so it is never decoded (most lines of a big
-// table, in a release that changes a few). The count of lines left out is
+// whatever the target holds, so it is never merged (most lines of a big
+// table, in a release that changes a few), only decoded on the revision's
+// side, whose key order is checked on every line. The count of lines left out is
 // in *same once both streams are read.
 func ChangedRows(baseTree, theirsTree Opener, meta *serialize.Table, base, theirs *Blob, baseWhere, theirsWhere string) (b, t merge.Source, same *int, closeAll func(), err error) {
 	rb, err := baseTree.Open(base.ID)
@@ -173,6 +174,13 @@ func (p *pairs) step() error {
 		p.done = true
 		return nil
 	case bl != nil && tl != nil && bytes.Equal(bl, tl):
+		// Unchanged, yet decoded on the revision's side all the same: a
+		// key repeated or out of order is refused wherever it is (a
+		// second copy after one that matches the base would otherwise
+		// be the only one read, and written).
+		if _, err := p.t.row(); err != nil {
+			return err
+		}
 		p.same++
 		p.b.skip()
 		p.t.skip()

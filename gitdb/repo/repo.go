@@ -191,7 +191,8 @@ type Entry struct {
 }
 
 // ReadDir lists a directory of a commit's tree ("" for the root); nil
-// when the commit has no such directory.
+// when the commit has no such directory. An entry whose name is no file
+// name ("", ".", "..", or one holding "/" or NUL) is an error.
 func (r *Repo) ReadDir(commit, dir string) ([]Entry, error) {
 	c, err := r.git.CommitObject(plumbing.NewHash(commit))
 	if err != nil {
@@ -212,6 +213,15 @@ func (r *Repo) ReadDir(commit, dir string) ([]Entry, error) {
 	}
 	out := make([]Entry, 0, len(tree.Entries))
 	for _, e := range tree.Entries {
+		if !validName(e.Name) {
+			// Only a hand-made tree (git mktree, hash-object --literally)
+			// holds one: a path outside the directory, or another's.
+			where := dir
+			if where == "" || where == "." {
+				where = "the root"
+			}
+			return nil, fmt.Errorf("%s at commit %.12s: an entry named %q, a name git never writes (a hand-made tree): refused", where, commit, e.Name)
+		}
 		if e.Mode == filemode.Dir || e.Mode.IsFile() {
 			out = append(out, Entry{Name: e.Name, Dir: e.Mode == filemode.Dir, ID: e.Hash.String()})
 		}
@@ -343,4 +353,9 @@ func (b *blobReader) Close() error {
 	}
 	_, err := b.c.out.ReadByte()
 	return err
+}
+
+// validName says whether a tree entry's name is one git writes.
+func validName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\x00")
 }

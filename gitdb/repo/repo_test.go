@@ -1,8 +1,11 @@
 package repo
 
 import (
+	"bytes"
+	"encoding/hex"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -106,5 +109,36 @@ func TestOpenWithExtensions(t *testing.T) {
 	gittest.Run(t, dir, "config", "extensions.frobnicate", "true")
 	if _, err := Open(dir); err == nil {
 		t.Error("an unknown extension was accepted")
+	}
+}
+
+// A tree entry named with a "/" (hash-object --literally writes one; git
+// add and mktree never do) is refused, naming it, as ".." is.
+func TestReadDirRefusesHandMadeNames(t *testing.T) {
+	dir := gitRepo(t)
+	git := func(stdin []byte, args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir, cmd.Env = dir, gittest.Env(t.TempDir())
+		cmd.Stdin = bytes.NewReader(stdin)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("git %v: %v", args, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	blob := git([]byte(`{}`), "hash-object", "-w", "--stdin")
+	raw, _ := hex.DecodeString(blob)
+	for _, name := range []string{"a/b", ".."} {
+		tree := git(append([]byte("100644 "+name+"\x00"), raw...), "hash-object", "-t", "tree", "--literally", "-w", "--stdin")
+		commit := git(nil, "commit-tree", "-m", "evil", tree)
+		r, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = r.ReadDir(commit, "")
+		r.Close()
+		if err == nil || !strings.Contains(err.Error(), `an entry named "`+name+`"`) {
+			t.Errorf("%q: %v", name, err)
+		}
 	}
 }

@@ -403,3 +403,29 @@ func Through(t testing.TB, via, u string) string {
 	p.Host = v.Host
 	return p.String()
 }
+
+// HoldTable holds a lock on a table of u from a second connection, as an
+// application would, until release: one that lets no other session read
+// it (PostgreSQL's ACCESS EXCLUSIVE, MariaDB's LOCK TABLES … WRITE, and,
+// SQLite locking whole files, an exclusive transaction on the file).
+func HoldTable(u, table string) (release func(), err error) {
+	switch Engine(u) {
+	case "sqlite":
+		db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(u, "sqlite:")+"?_txlock=exclusive")
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(1)
+		tx, err := db.Begin()
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		return func() { tx.Rollback(); db.Close() }, nil
+	case "postgres":
+		return Hold(u, `LOCK TABLE "`+table+`" IN ACCESS EXCLUSIVE MODE`)
+	case "mysql":
+		return Hold(u, "LOCK TABLES `"+table+"` WRITE")
+	}
+	return nil, fmt.Errorf("unknown engine in %q", u)
+}

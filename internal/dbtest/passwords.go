@@ -2,7 +2,7 @@ package dbtest
 
 // PasswordForms are the forms a database URL or connection string takes in .dbsync, git
 // config, the environment and engines' errors; each holds the password
-// s3cr3t, sometimes with characters that defeat a naive redaction.
+// (or a user name that is a token) s3cr3t, sometimes with characters that defeat a naive redaction.
 var PasswordForms = []string{
 	"postgres://u:s3cr3t@127.0.0.1:1/db",
 	"postgresql://u:s3cr3t@127.0.0.1:1/db?sslmode=disable",
@@ -24,4 +24,6 @@ var PasswordForms = []string{
 	"host=127.0.0.1 password='s3cr3t and more' dbname=db",
 	"postgres://u:s3cr3t@[::1]:1/db",
 	"mysql://u:s3cr3t@127.0.0.1:1/db%",
+	"postgres://s3cr3t@127.0.0.1:1/db",    // a token as the user name
+	"sqlite://s3cr3t@/nonexistent/dev.db", // a SQLite URL has no user: refused, unprinted
 }

@@ -16,6 +16,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -110,7 +111,7 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 	db.SetMaxOpenConns(1) // one session: its lock, settings and transaction
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("mysql: connecting to %s: %w", dialect.Redact(rawURL), err)
+		return nil, fmt.Errorf("mysql: connecting to %s: %w", dialect.Redact(rawURL), dialect.RedactError(err))
 	}
 	return &DB{reader: reader{q: db}, db: db, dbName: cfg.DBName}, nil
 }
@@ -121,11 +122,12 @@ func (d *DB) Close() error {
 	if d.ro != nil {
 		d.ro.Rollback()
 		d.ro = nil
+		d.db.ExecContext(context.Background(), "SET SESSION innodb_lock_wait_timeout = DEFAULT, SESSION lock_wait_timeout = DEFAULT")
 	}
 	return d.db.Close()
 }
 
-// SetLockTimeout sets how long write transactions wait for row locks
+// SetLockTimeout sets how long write transactions (and reads, after SetReadOnly) wait for row locks
 // (innodb_lock_wait_timeout) and table locks (lock_wait_timeout), in whole
 // seconds: set when one begins, back to the server's default when it ends.
 func (d *DB) SetLockTimeout(ctx context.Context, timeout time.Duration) error {
@@ -135,10 +137,18 @@ func (d *DB) SetLockTimeout(ctx context.Context, timeout time.Duration) error {
 
 // SetReadOnly starts a read-only transaction (START TRANSACTION READ ONLY,
 // repeatable read: one snapshot) that every later read runs in until
-// Close; the session's own characteristics are left as they were.
+// Close; the session's own characteristics are left as they were, but
+// for its lock waits (a table another session locked, LOCK TABLES … WRITE,
+// makes a read wait lock_wait_timeout), which SetLockTimeout, called
+// before, bounds until Close sets them back.
 func (d *DB) SetReadOnly(ctx context.Context) error {
 	if d.ro != nil {
 		return nil
+	}
+	if d.lockWait > 0 {
+		if _, err := d.db.ExecContext(ctx, fmt.Sprintf("SET SESSION innodb_lock_wait_timeout = %d, SESSION lock_wait_timeout = %d", d.lockWait, d.lockWait)); err != nil {
+			return fmt.Errorf("mysql: %w", err)
+		}
 	}
 	tx, err := d.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
@@ -146,6 +156,30 @@ func (d *DB) SetReadOnly(ctx context.Context) error {
 	}
 	d.ro, d.reader = tx, reader{q: tx}
 	return nil
+}
+
+// ReadRows is the reader's, a lock wait that timed out a *BusyError.
+func (d *DB) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
+	return d.explainRead(d.reader.ReadRows(ctx, desc, columns, key, fn))
+}
+
+// CountRows is the reader's, a lock wait explained as ReadRows's.
+func (d *DB) CountRows(ctx context.Context, table string) (int64, error) {
+	n, err := d.reader.CountRows(ctx, table)
+	return n, d.explainRead(err)
+}
+
+// Query is the reader's, a lock wait explained as ReadRows's.
+func (d *DB) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
+	return d.explainRead(d.reader.Query(ctx, q, args, fn))
+}
+
+func (d *DB) explainRead(err error) error {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && me.Number == 1205 { // ER_LOCK_WAIT_TIMEOUT
+		return dialect.ReadBusy(time.Duration(d.lockWait)*time.Second, "")
+	}
+	return err
 }
 
 // ReadOnly says why the database cannot take a write: a replica's

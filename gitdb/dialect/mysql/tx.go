@@ -126,7 +126,7 @@ func (t *Tx) Explain(err error) error {
 	}
 	switch me.Number {
 	case 1205: // ER_LOCK_WAIT_TIMEOUT
-		return fmt.Errorf("%w: %w", &dialect.BusyError{What: "waited the whole lock timeout for a lock another session holds"}, dialect.ErrLockTimeout)
+		return dialect.LockWait("waited the whole lock timeout for a lock another session holds")
 	case 1213: // ER_LOCK_DEADLOCK
 		return &dialect.BusyError{What: "a deadlock with another session: nothing written"}
 	}
@@ -334,4 +334,29 @@ func (t *Tx) NextIDs(ctx context.Context, table, column string, n int) ([]int64,
 		last = auto.Int64 - 1
 	}
 	return dialect.Consecutive(last, n), nil
+}
+
+// ReadRows is the reader's, a lock wait that timed out a *BusyError (an
+// application's table lock met by the plan the change makes in its
+// transaction) and values the engine echoes hidden, as Explain has them.
+func (t *Tx) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
+	return t.explainRead(t.reader.ReadRows(ctx, desc, columns, key, fn))
+}
+
+// CountRows is the reader's, explained as ReadRows's.
+func (t *Tx) CountRows(ctx context.Context, table string) (int64, error) {
+	n, err := t.reader.CountRows(ctx, table)
+	return n, t.explainRead(err)
+}
+
+// Query is the reader's, explained as ReadRows's.
+func (t *Tx) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
+	return t.explainRead(t.reader.Query(ctx, q, args, fn))
+}
+
+func (t *Tx) explainRead(err error) error {
+	if err == nil {
+		return nil
+	}
+	return t.Explain(err)
 }

@@ -99,7 +99,7 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: connecting to %s: %w", dialect.Redact(rawURL), err)
+		return nil, fmt.Errorf("postgres: connecting to %s: %w", dialect.Redact(rawURL), dialect.RedactError(err))
 	}
 	d := &DB{conn: conn}
 	d.reader = reader{run: d.read}
@@ -123,7 +123,8 @@ func (d *DB) Close() error {
 	return d.conn.Close(ctx)
 }
 
-// SetLockTimeout sets the lock_timeout of every later write transaction.
+// SetLockTimeout sets the lock_timeout of every later transaction, the
+// read-only one of SetReadOnly (set after it) included.
 func (d *DB) SetLockTimeout(ctx context.Context, timeout time.Duration) error {
 	d.lockTimeout = max(timeout, time.Millisecond)
 	return nil
@@ -164,7 +165,7 @@ func (d *DB) begin(ctx context.Context, opts pgx.TxOptions, write bool) (pgx.Tx,
 	if d.searchPath != "" {
 		set("search_path", d.searchPath)
 	}
-	if write && d.lockTimeout > 0 {
+	if d.lockTimeout > 0 { // reads wait no longer than writes
 		set("lock_timeout", strconv.FormatInt(d.lockTimeout.Milliseconds(), 10))
 	}
 	if _, err := tx.Exec(ctx, q, args...); err != nil {
@@ -190,6 +191,31 @@ func (d *DB) read(ctx context.Context, fn func(querier) error) error {
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// ReadRows is the reader's, a wait for a lock that reached lock_timeout
+// a *BusyError.
+func (d *DB) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
+	return d.explainRead(d.reader.ReadRows(ctx, desc, columns, key, fn))
+}
+
+// CountRows is the reader's, a lock wait explained as ReadRows's.
+func (d *DB) CountRows(ctx context.Context, table string) (int64, error) {
+	n, err := d.reader.CountRows(ctx, table)
+	return n, d.explainRead(err)
+}
+
+// Query is the reader's, a lock wait explained as ReadRows's.
+func (d *DB) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
+	return d.explainRead(d.reader.Query(ctx, q, args, fn))
+}
+
+func (d *DB) explainRead(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+		return dialect.ReadBusy(d.lockTimeout, "")
+	}
+	return err
 }
 
 // ReadOnly says why the database cannot take a write: a hot standby, or

@@ -154,7 +154,7 @@ func (t *Tx) end() {
 func (t *Tx) Explain(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
-		return fmt.Errorf("%w: %w", &dialect.BusyError{What: "waited the whole lock timeout for a lock another session holds"}, dialect.ErrLockTimeout)
+		return dialect.LockWait("waited the whole lock timeout for a lock another session holds")
 	}
 	return err
 }
@@ -608,4 +608,29 @@ func copyEscape(buf *bytes.Buffer, s string) {
 			buf.WriteByte(c)
 		}
 	}
+}
+
+// ReadRows is the reader's, a lock wait that timed out a *BusyError (an
+// application's table lock met by the plan the change makes in its
+// transaction) and values the engine echoes hidden, as Explain has them.
+func (t *Tx) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
+	return t.explainRead(t.reader.ReadRows(ctx, desc, columns, key, fn))
+}
+
+// CountRows is the reader's, explained as ReadRows's.
+func (t *Tx) CountRows(ctx context.Context, table string) (int64, error) {
+	n, err := t.reader.CountRows(ctx, table)
+	return n, t.explainRead(err)
+}
+
+// Query is the reader's, explained as ReadRows's.
+func (t *Tx) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
+	return t.explainRead(t.reader.Query(ctx, q, args, fn))
+}
+
+func (t *Tx) explainRead(err error) error {
+	if err == nil {
+		return nil
+	}
+	return t.Explain(err)
 }

@@ -16,7 +16,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -44,7 +45,15 @@ type DB struct {
 // Open opens the SQLite database an URL names. The file must exist: a
 // mistyped path must not silently become an empty database.
 func Open(ctx context.Context, url, root string) (dialect.Dialect, error) {
-	p := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
+	p := strings.TrimPrefix(url, "sqlite:")
+	if rest, ok := strings.CutPrefix(p, "//"); ok {
+		// sqlite://user@host/… holds what may be a secret, never a
+		// file's name: refused without printing it.
+		if host, _, _ := strings.Cut(rest, "/"); strings.Contains(host, "@") {
+			return nil, fmt.Errorf("sqlite URL %s names a user: a SQLite file has none (sqlite:PATH or sqlite:///ABSOLUTE/PATH)", dialect.Redact(url))
+		}
+		p = rest
+	}
 	if p == "" {
 		return nil, fmt.Errorf("sqlite URL %q names no file", url)
 	}
@@ -67,7 +76,10 @@ func OpenFile(p string) (*DB, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1) // one connection: transactions and pragmas stay on it
-	if err := db.Ping(); err != nil {
+	// Open the connection with a pragma, not Ping: Ping reads the schema,
+	// which waits the DSN's busy_timeout for a file another connection
+	// holds, before SetLockTimeout could bound the wait.
+	if _, err := db.Exec("PRAGMA busy_timeout = 10000"); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", p, err)
 	}
@@ -83,6 +95,46 @@ func (d *DB) Close() error { return d.db.Close() }
 // lock on the file (busy_timeout).
 func (d *DB) SetLockTimeout(ctx context.Context, timeout time.Duration) error {
 	_, err := d.db.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", max(timeout.Milliseconds(), 1)))
+	return err
+}
+
+// ReadRows is the reader's, a file another connection held for the whole
+// busy timeout a *BusyError.
+func (d *DB) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
+	return d.explainRead(ctx, d.reader.ReadRows(ctx, desc, columns, key, fn))
+}
+
+// CountRows is the reader's, a busy file explained as ReadRows's.
+func (d *DB) CountRows(ctx context.Context, table string) (int64, error) {
+	n, err := d.reader.CountRows(ctx, table)
+	return n, d.explainRead(ctx, err)
+}
+
+// Query is the reader's, a busy file explained as ReadRows's.
+func (d *DB) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
+	return d.explainRead(ctx, d.reader.Query(ctx, q, args, fn))
+}
+
+// Describe is the reader's (it reads the schema, which a writer's
+// exclusive lock holds too), a busy file explained as ReadRows's.
+func (d *DB) Describe(ctx context.Context, table string) (*dialect.Table, error) {
+	t, err := d.reader.Describe(ctx, table)
+	return t, d.explainRead(ctx, err)
+}
+
+// Tables is the reader's, a busy file explained as ReadRows's.
+func (d *DB) Tables(ctx context.Context) ([]string, error) {
+	t, err := d.reader.Tables(ctx)
+	return t, d.explainRead(ctx, err)
+}
+
+func (d *DB) explainRead(ctx context.Context, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY {
+		var ms int64
+		d.db.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms)
+		return dialect.ReadBusy(time.Duration(ms)*time.Millisecond, "the database file, which another connection holds")
+	}
 	return err
 }
 

@@ -106,7 +106,7 @@ func (t *Tx) Commit() error {
 func (t *Tx) Explain(err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY {
-		return fmt.Errorf("%w: %w", &dialect.BusyError{What: "waited the whole lock timeout for the database file, which another connection holds"}, dialect.ErrLockTimeout)
+		return dialect.LockWait("waited the whole lock timeout for the database file, which another connection holds")
 	}
 	return err
 }
