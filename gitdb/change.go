@@ -12,8 +12,8 @@ import (
 
 // change is one write to an environment's database, as its kind
 // describes it. Every kind (apply, baseline, rollback, rollback --to,
-// restore, and the hooks' sync, which applies) lives the same life, in
-// the order runChange gives:
+// restore, pull, and the hooks' sync, which applies) lives the same
+// life, in the order runChange gives:
 //
 //	preflight (the target takes writes) → environment lock → identity
 //	→ the kind's lock file settled → prepare (its plan, the Confirm question)
@@ -25,7 +25,7 @@ import (
 // The lock is held to the very end: a second run never sees a change
 // whose checks are still running, so it never judges them.
 type change struct {
-	kind  string // apply, rollback, restore: the lock holder's op, $DBSYNC_CHANGE for the steps
+	kind  string // apply, rollback, restore, pull: the lock holder's op, $DBSYNC_CHANGE for the steps
 	env   string
 	name  string // what the environment lock says the run is of: a revision, a backup
 	adopt bool   // take over a database whose identity names another environment
@@ -146,10 +146,10 @@ func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target,
 			return err
 		}
 	}
-	if bk != nil && c.writes != nil {
-		bk.tables = c.writes()
-	}
 	if bk != nil {
+		if c.writes != nil {
+			bk.tables = c.writes()
+		}
 		write := ch.Write
 		ch.Write = func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
 			if err := bk.take(ctx, tx); err != nil {

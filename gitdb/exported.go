@@ -52,25 +52,32 @@ func (w *Workspace) recordExport(ctx context.Context, db dialect.Dialect, env st
 	}
 }
 
-// exportedAtHead reports whether db's last export from this clone left
-// exactly the export directory HEAD holds.
-func (w *Workspace) exportedAtHead(ctx context.Context, db dialect.Dialect, env string) bool {
+// lastExport returns the note of db's last export from this clone; nil
+// when there is none, or it was of another database.
+func (w *Workspace) lastExport(ctx context.Context, db dialect.Dialect, env string) *exported {
 	p, err := w.exportedPath(env)
 	if err != nil {
-		return false
+		return nil
 	}
 	data, err := os.ReadFile(p)
 	var e exported
 	if err != nil || json.Unmarshal(data, &e) != nil {
-		return false
+		return nil
 	}
-	l, ok := db.(dialect.Locator)
-	if !ok {
-		return false
+	if l, ok := db.(dialect.Locator); ok {
+		if where, err := l.Where(ctx); err == nil && where == e.Where {
+			return &e
+		}
 	}
-	where, err := l.Where(ctx)
-	head, herr := repo.Git{Dir: w.Root}.Line("rev-parse", "HEAD:"+w.Config.Dir)
-	return err == nil && herr == nil && where == e.Where && head == e.Tree
+	return nil
+}
+
+// exportedAtHead reports whether db's last export from this clone left
+// exactly the export directory HEAD holds.
+func (w *Workspace) exportedAtHead(ctx context.Context, db dialect.Dialect, env string) bool {
+	e := w.lastExport(ctx, db, env)
+	head, err := repo.Git{Dir: w.Root}.Line("rev-parse", "HEAD:"+w.Config.Dir)
+	return e != nil && err == nil && head == e.Tree
 }
 
 // workTreeExport is the tree id the working tree's export directory
@@ -100,18 +107,5 @@ func (w *Workspace) neverInStep(ctx context.Context, db dialect.Dialect, env str
 	if err != nil || len(l.Entries) > 0 {
 		return false, err
 	}
-	p, err := w.exportedPath(env)
-	if err != nil {
-		return false, err
-	}
-	data, err := os.ReadFile(p)
-	var e exported
-	if err == nil && json.Unmarshal(data, &e) == nil {
-		if loc, ok := db.(dialect.Locator); ok {
-			if where, err := loc.Where(ctx); err == nil && where == e.Where {
-				return false, nil
-			}
-		}
-	}
-	return true, nil
+	return w.lastExport(ctx, db, env) == nil, nil
 }
