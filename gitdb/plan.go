@@ -235,6 +235,9 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 	if err := pl.block(ctx, opts.Choices, opts.Resolve); err != nil {
 		return nil, err
 	}
+	if err := pl.tr.MissingContent(ctx, p.Tables); err != nil {
+		return nil, err
+	}
 	if err := opts.Choices.check(p); err != nil {
 		return nil, err
 	}

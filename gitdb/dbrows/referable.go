@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -107,4 +108,32 @@ func KeyIDs(ctx context.Context, db dialect.Reader, cfg *config.Config, table st
 		return nil, nil, false, err
 	}
 	return km.byID, km.byKey, true, nil
+}
+
+// MissingContent finds the first row the plans write whose reference
+// into referable content names a key the target does not have: what the
+// write would refuse, found by the plan, so that plan and apply agree.
+// (References inside JSON values are found by the write.)
+func (tr *Translator) MissingContent(ctx context.Context, plans []*merge.TablePlan) error {
+	for _, p := range plans {
+		t := tr.tables[p.Meta.Name]
+		if t == nil {
+			continue
+		}
+		for i := range t.mapping {
+			m := &t.mapping[i]
+			if ref := tr.tables[m.ref]; ref == nil || !ref.keyOnly {
+				continue
+			}
+			for _, op := range p.Ops {
+				if op.After == nil || string(op.After[i]) == string(serialize.NullCell) {
+					continue
+				}
+				if _, err := tr.cellToDB(ctx, t, i, op.After, nil); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
