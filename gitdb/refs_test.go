@@ -308,7 +308,7 @@ func TestDeclaredReferencesGuardDeletes(t *testing.T) {
 				t.Fatalf("apply v2: %v, want a conflict", err)
 			}
 			if c := conflictsOf(conflict.Plan, "templates"); len(c) != 1 || c[0].Kind != merge.BlockedDelete ||
-				!slices.Equal(c[0].ReferredBy, []string{`table "pages", column "template_id" (2 rows)`}) {
+				!slices.Equal(c[0].ReferredBy, []string{`table "pages", column "template_id" (id=1, id=2: 2 rows)`}) {
 				t.Fatalf("apply v2: conflicts of templates %+v, want blog's delete blocked by 2 pages", c)
 			}
 			if got, _ := dbtest.Query(prod, "SELECT name FROM templates ORDER BY name"); got != "blog\nhome\n" {
@@ -351,7 +351,7 @@ func TestDeclaredReferencesCheckedAfterTheWrites(t *testing.T) {
 			dbtest.Exec(dev, "DELETE FROM parents WHERE name = 'gone'")
 			release(t, ws, dir, "v2")
 			_, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v2"}})
-			if err == nil || !strings.Contains(err.Error(), `table "children": column "parent_id" still refers to rows of "parents" that this apply deletes: 2 (1 row)`) {
+			if err == nil || !strings.Contains(err.Error(), `table "children": column "parent_id" still refers to rows of "parents" that this apply deletes: 2 (name=prod-only: 1 row)`) {
 				t.Fatalf("apply v2: %v", err)
 			}
 			if got, _ := dbtest.Query(prod, "SELECT name FROM parents ORDER BY name"); got != "gone\nkeep\n" {

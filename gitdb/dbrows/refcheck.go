@@ -75,23 +75,69 @@ func Referring(ctx context.Context, db dialect.Reader, desc *dialect.Table, colu
 	}
 	var which []string
 	for _, k := range slices.Sorted(maps.Keys(count)) {
-		which = append(which, fmt.Sprintf("%s (%s)", k, rowCount(count[k])))
+		which = append(which, fmt.Sprintf("%s (%s)", k, count[k]))
 	}
 	return strings.Join(which, ", "), nil
 }
 
-// referringCounts reads a column of a table and counts, per key it holds
-// among the given ones (database cell → a name), the rows holding it.
-func referringCounts(ctx context.Context, db dialect.Reader, desc *dialect.Table, column string, keys map[string]string) (map[string]int, error) {
+// referring is the rows of a table that hold one key: how many, and the
+// first few by their primary key, to name them.
+type referring struct {
+	n     int
+	names []string
+}
+
+// shown is how many referring rows a message names.
+const shown = 3
+
+func (r *referring) String() string {
+	if len(r.names) == 0 {
+		return rowCount(r.n)
+	}
+	s := strings.Join(r.names, ", ")
+	if more := r.n - len(r.names); more > 0 {
+		s += fmt.Sprintf(" and %d more", more)
+	}
+	return s + ": " + rowCount(r.n)
+}
+
+// referringCounts reads a column of a table and gathers, per key it
+// holds among the given ones (database cell → a name), the rows holding
+// it: how many, and the first few named by their primary key.
+func referringCounts(ctx context.Context, db dialect.Reader, desc *dialect.Table, column string, keys map[string]string) (map[string]*referring, error) {
 	col := desc.Column(column)
-	c := serialize.Column{Name: col.Name, Type: col.Type, Scale: col.Scale}
-	count := map[string]int{}
-	err := db.ReadRows(ctx, desc, []string{col.Name}, nil, func(values []any) error {
-		cell, err := serialize.AppendCell(nil, &c, values[0])
-		if name, ok := keys[string(cell)]; err == nil && ok {
-			count[name]++
+	cols := []serialize.Column{{Name: col.Name, Type: col.Type, Scale: col.Scale}}
+	names := []string{col.Name}
+	for _, k := range desc.PrimaryKey {
+		if kc := desc.Column(k); kc != nil {
+			cols, names = append(cols, serialize.Column{Name: kc.Name, Type: kc.Type, Scale: kc.Scale}), append(names, kc.Name)
 		}
-		return err
+	}
+	count := map[string]*referring{}
+	err := db.ReadRows(ctx, desc, names, nil, func(values []any) error {
+		cell, err := serialize.AppendCell(nil, &cols[0], values[0])
+		name, ok := keys[string(cell)]
+		if err != nil || !ok {
+			return err
+		}
+		r := count[name]
+		if r == nil {
+			r = &referring{}
+			count[name] = r
+		}
+		r.n++
+		if len(r.names) < shown && len(cols) > 1 {
+			var parts []string
+			for i := 1; i < len(cols); i++ {
+				c, err := serialize.AppendCell(nil, &cols[i], values[i])
+				if err != nil {
+					return err
+				}
+				parts = append(parts, names[i]+"="+strings.Trim(string(c), `"`))
+			}
+			r.names = append(r.names, strings.Join(parts, " "))
+		}
+		return nil
 	})
 	return count, err
 }
@@ -188,7 +234,7 @@ func (tr *Translator) BlockedDeletes(ctx context.Context, cfg *config.Config, pl
 				if by[r.table] == nil {
 					by[r.table] = map[string][]string{}
 				}
-				by[r.table][k] = append(by[r.table][k], fmt.Sprintf("table %q, column %q (%s)", name, r.column, rowCount(n)))
+				by[r.table][k] = append(by[r.table][k], fmt.Sprintf("table %q, column %q (%s)", name, r.column, n))
 			}
 		}
 	}
