@@ -95,25 +95,29 @@ else
 		printf 'host replication all 127.0.0.1/32 trust  # git dbsync tests: the hot standby\n' >> "$hba"
 		psql_primary -c "SELECT pg_reload_conf()" >/dev/null
 	fi
-	if [ ! -f "$standby/standby.signal" ]; then
-		rm -rf "$standby"
-		say "copying the primary (pg_basebackup -R)"
-		as_server "$pgbin/pg_basebackup" -h 127.0.0.1 -p $primary_port -U postgres -D "$standby" -R -X stream -c fast
-		# Debian keeps these in /etc, outside the data directory.
-		cat > "$standby/postgresql.conf" <<CONF
+	# A fresh copy each time it is started: an old one may need WAL the
+	# primary has recycled since (no replication slot), and would answer
+	# with stale data, never seeing the tests' new databases.
+	if [ -f "$standby/postmaster.pid" ]; then
+		as_server "$pgbin/pg_ctl" -D "$standby" -m immediate stop >/dev/null 2>&1 || true
+	fi
+	rm -rf "$standby"
+	say "copying the primary (pg_basebackup -R)"
+	as_server "$pgbin/pg_basebackup" -h 127.0.0.1 -p $primary_port -U postgres -D "$standby" -R -X stream -c fast
+	# Debian keeps these in /etc, outside the data directory.
+	cat > "$standby/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $standby_port
 unix_socket_directories = '$dir'
 hot_standby = on
 shared_buffers = 32MB
 CONF
-		# A standby needs at least the primary's figures of these.
-		psql_primary -c "SELECT name || ' = ' || setting FROM pg_settings WHERE name IN
+	# A standby needs at least the primary's figures of these.
+	psql_primary -c "SELECT name || ' = ' || setting FROM pg_settings WHERE name IN
   ('max_connections', 'max_worker_processes', 'max_wal_senders', 'max_prepared_transactions', 'max_locks_per_transaction')" >> "$standby/postgresql.conf"
-		printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' > "$standby/pg_hba.conf"
-		printf '' > "$standby/pg_ident.conf"
-		chown "$owner" "$standby/postgresql.conf" "$standby/pg_hba.conf" "$standby/pg_ident.conf" 2>/dev/null || true
-	fi
+	printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' > "$standby/pg_hba.conf"
+	printf '' > "$standby/pg_ident.conf"
+	chown "$owner" "$standby/postgresql.conf" "$standby/pg_hba.conf" "$standby/pg_ident.conf" 2>/dev/null || true
 	as_server "$pgbin/pg_ctl" -D "$standby" -l "$dir/standby.log" -w -t 60 start >&2 || die "the standby did not start (see $dir/standby.log)"
 	started="$started standby"
 	say "hot standby started on 127.0.0.1:$standby_port"
