@@ -58,7 +58,11 @@ func (h *Hooks) Install(mode HookMode, driversOnly bool) ([]string, error) {
 	if err := hooks.InstallDrivers(h.git.Output, h.Root, dir); err != nil {
 		return lines, err
 	}
-	return append(lines, "merge and diff drivers registered; .gitattributes binds them to "+dir+"/ (commit it)"), nil
+	line := "merge and diff drivers registered; .gitattributes binds them to " + dir + "/"
+	if h.git.Run("diff", "--quiet", "HEAD", "--", ".gitattributes") != nil || h.git.Run("ls-files", "--error-unmatch", ".gitattributes") != nil {
+		line += " (commit it)" // new or changed: the team's clones need it
+	}
+	return append(lines, line), nil
 }
 
 // Uninstall removes the hooks and the drivers, putting back what install
