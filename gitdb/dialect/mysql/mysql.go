@@ -37,7 +37,10 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-type reader struct{ q querier }
+type reader struct {
+	q       querier
+	explain func(error) error // nil: errors as they come
+}
 
 // DB is an open MySQL or MariaDB database.
 type DB struct {
@@ -113,7 +116,9 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 		db.Close()
 		return nil, fmt.Errorf("mysql: connecting to %s: %w", dialect.Redact(rawURL), dialect.RedactError(err))
 	}
-	return &DB{reader: reader{q: db}, db: db, dbName: cfg.DBName}, nil
+	d := &DB{db: db, dbName: cfg.DBName}
+	d.reader = reader{q: db, explain: d.explainRead}
+	return d, nil
 }
 
 // Close ends the read-only transaction, if any, and the connection (with
@@ -154,24 +159,8 @@ func (d *DB) SetReadOnly(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mysql: %w", err)
 	}
-	d.ro, d.reader = tx, reader{q: tx}
+	d.ro, d.reader = tx, reader{q: tx, explain: d.explainRead}
 	return nil
-}
-
-// ReadRows is the reader's, a lock wait that timed out a *BusyError.
-func (d *DB) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
-	return d.explainRead(d.reader.ReadRows(ctx, desc, columns, key, fn))
-}
-
-// CountRows is the reader's, a lock wait explained as ReadRows's.
-func (d *DB) CountRows(ctx context.Context, table string) (int64, error) {
-	n, err := d.reader.CountRows(ctx, table)
-	return n, d.explainRead(err)
-}
-
-// Query is the reader's, a lock wait explained as ReadRows's.
-func (d *DB) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
-	return d.explainRead(d.reader.Query(ctx, q, args, fn))
 }
 
 func (d *DB) explainRead(err error) error {
@@ -239,7 +228,30 @@ func (r reader) each(ctx context.Context, q string, args []any, fn func([]any) e
 
 func (reader) Quote(name string) string { return Quote(name) }
 
+// The reads, their errors explained when explain is set: a wait for a
+// lock that timed out a *BusyError, for the session or transaction the
+// reader reads in.
+func (r reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
+	return r.explained(r.readRows(ctx, desc, columns, key, fn))
+}
+
+func (r reader) CountRows(ctx context.Context, table string) (int64, error) {
+	n, err := r.countRows(ctx, table)
+	return n, r.explained(err)
+}
+
 func (r reader) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
+	return r.explained(r.query(ctx, q, args, fn))
+}
+
+func (r reader) explained(err error) error {
+	if err == nil || r.explain == nil {
+		return err
+	}
+	return r.explain(err)
+}
+
+func (r reader) query(ctx context.Context, q string, args []any, fn func([]any) error) error {
 	return r.each(ctx, q, args, fn)
 }
 
@@ -387,7 +399,7 @@ func logicalType(colType, dataType, scale string) (serialize.Type, int) {
 	return serialize.Text, -1 // char, varchar, *text, enum, set, inet6, …
 }
 
-func (r reader) CountRows(ctx context.Context, table string) (int64, error) {
+func (r reader) countRows(ctx context.Context, table string) (int64, error) {
 	var n int64
 	err := r.each(ctx, "SELECT count(*) FROM "+Quote(table), nil, func(v []any) error {
 		fmt.Sscan(dialect.Text(v[0]), &n)
@@ -396,9 +408,9 @@ func (r reader) CountRows(ctx context.Context, table string) (int64, error) {
 	return n, err
 }
 
-// ReadRows orders text keys by their bytes (CAST … AS BINARY): MySQL's
+// readRows orders text keys by their bytes (CAST … AS BINARY): MySQL's
 // usual collations are case- and accent-insensitive.
-func (r reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
+func (r reader) readRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
 	sel := make([]string, len(columns))
 	isBool := make([]bool, len(columns))
 	for i, name := range columns {

@@ -70,7 +70,9 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 		(&Tx{db: d.db, lock: lock}).end()
 		return nil, fmt.Errorf("mysql: %w", err)
 	}
-	return &Tx{reader: reader{q: tx}, tx: tx, db: d.db, lock: lock, written: map[string]bool{}, packet: packet}, nil
+	t := &Tx{tx: tx, db: d.db, lock: lock, written: map[string]bool{}, packet: packet}
+	t.reader = reader{q: tx, explain: t.explainRead}
+	return t, nil
 }
 
 // BeginLoad is Begin: foreign key checks are off in every write
@@ -336,24 +338,8 @@ func (t *Tx) NextIDs(ctx context.Context, table, column string, n int) ([]int64,
 	return dialect.Consecutive(last, n), nil
 }
 
-// ReadRows is the reader's, a lock wait that timed out a *BusyError (an
-// application's table lock met by the plan the change makes in its
-// transaction) and values the engine echoes hidden, as Explain has them.
-func (t *Tx) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
-	return t.explainRead(t.reader.ReadRows(ctx, desc, columns, key, fn))
-}
-
-// CountRows is the reader's, explained as ReadRows's.
-func (t *Tx) CountRows(ctx context.Context, table string) (int64, error) {
-	n, err := t.reader.CountRows(ctx, table)
-	return n, t.explainRead(err)
-}
-
-// Query is the reader's, explained as ReadRows's.
-func (t *Tx) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
-	return t.explainRead(t.reader.Query(ctx, q, args, fn))
-}
-
+// explainRead explains a read's error as a write's: a read in the
+// change's transaction (its plan) meets an application's lock too.
 func (t *Tx) explainRead(err error) error {
 	if err == nil {
 		return nil

@@ -50,8 +50,9 @@ type querier interface {
 
 // reader reads in a transaction: run calls fn with the one to read in.
 type reader struct {
-	run    func(ctx context.Context, fn func(q querier) error) error
-	schema string
+	run     func(ctx context.Context, fn func(q querier) error) error
+	schema  string
+	explain func(error) error // nil: errors as they come
 }
 
 // in returns the run of a reader whose reads go in tx.
@@ -102,7 +103,7 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 		return nil, fmt.Errorf("postgres: connecting to %s: %w", dialect.Redact(rawURL), dialect.RedactError(err))
 	}
 	d := &DB{conn: conn}
-	d.reader = reader{run: d.read}
+	d.reader = reader{run: d.read, explain: d.explainRead}
 	if schema != "" {
 		d.searchPath = Quote(schema)
 	} else if err := d.read(ctx, func(q querier) error { return q.QueryRow(ctx, "SELECT current_schema()").Scan(&schema) }); err != nil {
@@ -191,23 +192,6 @@ func (d *DB) read(ctx context.Context, fn func(querier) error) error {
 		return err
 	}
 	return tx.Commit(ctx)
-}
-
-// ReadRows is the reader's, a wait for a lock that reached lock_timeout
-// a *BusyError.
-func (d *DB) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
-	return d.explainRead(d.reader.ReadRows(ctx, desc, columns, key, fn))
-}
-
-// CountRows is the reader's, a lock wait explained as ReadRows's.
-func (d *DB) CountRows(ctx context.Context, table string) (int64, error) {
-	n, err := d.reader.CountRows(ctx, table)
-	return n, d.explainRead(err)
-}
-
-// Query is the reader's, a lock wait explained as ReadRows's.
-func (d *DB) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
-	return d.explainRead(d.reader.Query(ctx, q, args, fn))
 }
 
 func (d *DB) explainRead(err error) error {
@@ -436,17 +420,17 @@ func logicalType(t pgType) (serialize.Type, int) {
 	return serialize.Text, -1 // text, varchar, char, citext, interval, inet, …: their text form
 }
 
-func (r reader) CountRows(ctx context.Context, table string) (int64, error) {
+func (r reader) countRows(ctx context.Context, table string) (int64, error) {
 	var n int64
 	err := r.each(ctx, "SELECT count(*) FROM "+r.qualified(table), nil, func(row pgx.Rows) error { return row.Scan(&n) })
 	return n, err
 }
 
-// ReadRows reads with results in text: exact, and read without conversion
+// readRows reads with results in text: exact, and read without conversion
 // but for bytea (hex), timestamptz (the UTC offset) and arrays (selected as
 // JSON). The extended protocol runs one statement whatever a row scope's
 // predicate holds (the simple protocol would run several).
-func (r reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
+func (r reader) readRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
 	sel := make([]string, len(columns))
 	conv := make([]func([]byte) (any, error), len(columns))
 	for i, name := range columns {
@@ -542,7 +526,30 @@ func rebind(q string) string {
 
 func (reader) Quote(name string) string { return Quote(name) }
 
+// The reads, their errors explained when explain is set: a wait for a
+// lock that timed out a *BusyError, for the session or transaction the
+// reader reads in.
+func (r reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
+	return r.explained(r.readRows(ctx, desc, columns, key, fn))
+}
+
+func (r reader) CountRows(ctx context.Context, table string) (int64, error) {
+	n, err := r.countRows(ctx, table)
+	return n, r.explained(err)
+}
+
 func (r reader) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
+	return r.explained(r.query(ctx, q, args, fn))
+}
+
+func (r reader) explained(err error) error {
+	if err == nil || r.explain == nil {
+		return err
+	}
+	return r.explain(err)
+}
+
+func (r reader) query(ctx context.Context, q string, args []any, fn func([]any) error) error {
 	return r.each(ctx, rebind(q), args, func(rows pgx.Rows) error {
 		vals, err := rows.Values()
 		if err != nil {

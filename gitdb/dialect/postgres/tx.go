@@ -66,7 +66,9 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	d.cur = tx
-	return &Tx{reader: reader{run: in(tx), schema: d.schema}, db: d, tx: tx, types: map[string]map[string]string{}, sequences: map[string]string{}}, nil
+	t := &Tx{db: d, tx: tx, types: map[string]map[string]string{}, sequences: map[string]string{}}
+	t.reader = reader{run: in(tx), schema: d.schema, explain: t.explainRead}
+	return t, nil
 }
 
 // BeginLoad starts a write transaction in which, when the role may
@@ -610,24 +612,8 @@ func copyEscape(buf *bytes.Buffer, s string) {
 	}
 }
 
-// ReadRows is the reader's, a lock wait that timed out a *BusyError (an
-// application's table lock met by the plan the change makes in its
-// transaction) and values the engine echoes hidden, as Explain has them.
-func (t *Tx) ReadRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
-	return t.explainRead(t.reader.ReadRows(ctx, desc, columns, key, fn))
-}
-
-// CountRows is the reader's, explained as ReadRows's.
-func (t *Tx) CountRows(ctx context.Context, table string) (int64, error) {
-	n, err := t.reader.CountRows(ctx, table)
-	return n, t.explainRead(err)
-}
-
-// Query is the reader's, explained as ReadRows's.
-func (t *Tx) Query(ctx context.Context, q string, args []any, fn func([]any) error) error {
-	return t.explainRead(t.reader.Query(ctx, q, args, fn))
-}
-
+// explainRead explains a read's error as a write's: a read in the
+// change's transaction (its plan) meets an application's lock too.
 func (t *Tx) explainRead(err error) error {
 	if err == nil {
 		return nil
