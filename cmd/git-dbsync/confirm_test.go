@@ -84,16 +84,7 @@ func TestPullRestoreAndManualStepsAsk(t *testing.T) {
 	sqltool.Exec(prod, "INSERT INTO posts VALUES (1, 'from prod')")
 	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = sqlite:dev.db\n[env \"prod\"]\n\turl = sqlite:prod.db\n"+
 		"\tmanual = tell the team\n\tafter = touch after-ran\n[tables]\n\tconfig = s\n\tcontent = posts\n"), 0o644)
-	wd, _ := os.Getwd()
-	defer os.Chdir(wd)
-	if err := os.Chdir(dir); err != nil {
-		t.Fatal(err)
-	}
-	dbsync := func(input string, args ...string) (int, string) {
-		var out bytes.Buffer
-		code := run(args, &streams{In: strings.NewReader(input), Out: &out, Err: &out, Terminal: true})
-		return code, out.String()
-	}
+	dbsync := askedOnTerminal(t, dir)
 	query := func(db, q string) string {
 		var v bytes.Buffer
 		sqltool.Query(db, q, &v)
@@ -154,16 +145,7 @@ func TestApplyManyAsksStepsPerEnvironment(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte("[env \"dev\"]\n\turl = sqlite:dev.db\n"+
 		"[env \"staging\"]\n\turl = sqlite:staging.db\n\tmanual = warm the cache\n\tconfirm = is the shop closed\n"+
 		"[env \"prod\"]\n\turl = sqlite:prod.db\n\tmanual = tell the team\n[tables]\n\tconfig = s\n"), 0o644)
-	wd, _ := os.Getwd()
-	defer os.Chdir(wd)
-	if err := os.Chdir(dir); err != nil {
-		t.Fatal(err)
-	}
-	dbsync := func(input string, args ...string) (int, string) {
-		var out bytes.Buffer
-		code := run(args, &streams{In: strings.NewReader(input), Out: &out, Err: &out, Terminal: true})
-		return code, out.String()
-	}
+	dbsync := askedOnTerminal(t, dir)
 	count := func(env string) string {
 		var v bytes.Buffer
 		sqltool.Query(dbs[env], "SELECT count(*) FROM s", &v)
@@ -208,5 +190,20 @@ func TestApplyManyAsksStepsPerEnvironment(t *testing.T) {
 		!strings.Contains(out, "manual step on \"prod\": tell the team\nDone? [y/N] ") ||
 		!strings.Contains(out, "manual step on \"staging\": warm the cache\nDone? [y/N] ") || strings.Contains(out, "confirm step") {
 		t.Fatalf("--jobs 2 --yes, answers y, y: exit %d, prod %q\n%s", code, count("prod"), out)
+	}
+}
+
+// askedOnTerminal runs git dbsync in dir as on a terminal, answering its
+// questions with input; it returns the exit code and all it printed.
+func askedOnTerminal(t *testing.T, dir string) func(input string, args ...string) (int, string) {
+	wd, _ := os.Getwd()
+	t.Cleanup(func() { os.Chdir(wd) })
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	return func(input string, args ...string) (int, string) {
+		var out bytes.Buffer
+		code := run(args, &streams{In: strings.NewReader(input), Out: &out, Err: &out, Terminal: true})
+		return code, out.String()
 	}
 }
