@@ -333,7 +333,8 @@ func (w *Workspace) prepareRestore(t *ledger.Target, m *Backup, opts RestoreOpti
 	if err != nil {
 		return nil, err
 	}
-	if err := w.checkBackupScope(t.Ledger, m, since); err != nil {
+	scope, err := w.restoreScope(t.Ledger, m, since)
+	if err != nil {
 		return nil, err
 	}
 	if opts.Confirm != nil {
@@ -348,11 +349,11 @@ func (w *Workspace) prepareRestore(t *ledger.Target, m *Backup, opts RestoreOpti
 	lf.Supersede(prev)
 	return &ledger.Change{Entry: entry, Prev: prev, Lock: lf, Done: lock.Applied, Record: &lf.Apply,
 		Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
-			plan, err := backup.PlanRestore(ctx, tx, appTables(m))
+			plan, err := backup.PlanRestore(ctx, tx, scope)
 			if err != nil {
 				return nil, err
 			}
-			if err := w.restoreBlocked(ctx, tx, m, plan.Deleted()); err != nil {
+			if err := w.restoreBlocked(ctx, tx, scope, plan.Deleted()); err != nil {
 				return nil, err
 			}
 			if res.Counts, err = plan.Write(ctx, tx); err != nil {
@@ -368,30 +369,33 @@ func (w *Workspace) prepareRestore(t *ledger.Target, m *Backup, opts RestoreOpti
 		}}, nil
 }
 
-// checkBackupScope refuses a backup that names a table a restore may
-// not write: a backup is data, not instructions, and its manifest is a
-// file anyone with the folder can edit. It may hold the tables .dbsync
-// classes config or sequence now, and those the change it was taken
-// before wrote (a pull's content tables), as the ledger recorded them.
-func (w *Workspace) checkBackupScope(l *ledger.Ledger, m *Backup, since int64) error {
+// restoreScope is what a restore of a backup writes: the tables the
+// changes since it wrote (as the ledger recorded them: an apply's, a
+// pull's content tables), so that a table none of them touched keeps
+// what editors did there since. A backup is data, not instructions: its
+// manifest is a file anyone with the folder can edit, and one that names
+// a table neither .dbsync's config and sequence tables nor one of those
+// is refused. With no such record (a backup of an earlier version),
+// every table of the backup in scope is written.
+func (w *Workspace) restoreScope(l *ledger.Ledger, m *Backup, since int64) (*Backup, error) {
 	wrote := map[string]bool{}
 	for _, e := range l.Entries {
 		if e.Seq > since {
 			for table := range e.Summary {
 				wrote[table] = true
 			}
-			for table := range e.Tables {
-				wrote[table] = true
-			}
-			break
 		}
 	}
-	for _, t := range appTables(m).Tables {
+	out := appTables(m)
+	for _, t := range out.Tables {
 		if !wrote[t.Name] && len(w.Config.OfClass([]string{t.Name}, config.ClassConfig, config.ClassSequence)) == 0 {
-			return fmt.Errorf("backup %s holds table %q, which is neither a config or sequence table of %s nor one the change it was taken before wrote (ledger): a restore does not write it; nothing written", m.ID, t.Name, w.Config.File)
+			return nil, fmt.Errorf("backup %s holds table %q, which is neither a config or sequence table of %s nor one the changes since it wrote (ledger): a restore does not write it; nothing written", m.ID, t.Name, w.Config.File)
 		}
 	}
-	return nil
+	if len(wrote) > 0 {
+		out.Tables = slices.DeleteFunc(out.Tables, func(t backup.Table) bool { return !wrote[t.Name] })
+	}
+	return out, nil
 }
 
 // appTables is the backup without git dbsync's own tables, which

@@ -84,7 +84,9 @@ func newRestoreCmd(s *streams) *cobra.Command {
 		Long: `Put back the tables of a backup (the newest, or the one named by its id or
 the start of it; see 'git dbsync backups') exactly: rows that differ are
 written back, rows added since are deleted, rows deleted since come back,
-and rows nothing changed are not touched. It runs in one transaction,
+and rows nothing changed are not touched. Only the tables the changes
+since the backup wrote are put back (as the ledger recorded them): an
+editor's later edit of another table stays. It runs in one transaction,
 takes a backup of its own first, and is recorded in the ledger with the
 rows it wrote. The ledger itself is never put back: every earlier entry
 stays in 'git dbsync status', the applies recorded after the backup read
