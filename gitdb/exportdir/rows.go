@@ -120,9 +120,9 @@ func Same(a, b *TableFiles) bool {
 // ChangedRows streams the rows of a table's lines files at a base and at a
 // revision, both of the same table.json, leaving out every line that is
 // byte for byte the same on both sides: such a row merges to no change
-// whatever the target holds, so it is never merged (most lines of a big
-// table, in a release that changes a few), only decoded on the revision's
-// side, whose key order is checked on every line. The count of lines left out is
+// whatever the target holds, so it is never decoded (most lines of a big
+// table, in a release that changes a few) but for the last one before a
+// row that is, whose key that row's order is checked against. The count of lines left out is
 // in *same once both streams are read.
 func ChangedRows(baseTree, theirsTree Opener, meta *serialize.Table, base, theirs *Blob, baseWhere, theirsWhere string) (b, t merge.Source, same *int, closeAll func(), err error) {
 	rb, err := baseTree.Open(base.ID)
@@ -174,16 +174,9 @@ func (p *pairs) step() error {
 		p.done = true
 		return nil
 	case bl != nil && tl != nil && bytes.Equal(bl, tl):
-		// Unchanged, yet decoded on the revision's side all the same: a
-		// key repeated or out of order is refused wherever it is (a
-		// second copy after one that matches the base would otherwise
-		// be the only one read, and written).
-		if _, err := p.t.row(); err != nil {
-			return err
-		}
 		p.same++
 		p.b.skip()
-		p.t.skip()
+		p.t.skipUnchanged()
 		return nil
 	case tl == nil:
 		return p.b.take(&p.bq)
@@ -220,8 +213,14 @@ type lineReader struct {
 	line        []byte        // the current line; nil at the end
 	decoded     serialize.Row // the current line's row, once decoded
 	prev        serialize.Row // the last row decoded
-	err         error
-	started     bool
+	// skipped is the last line passed by undecoded (byte-equal to the
+	// base's), and skippedN its number: decoded only when the next row is,
+	// to check that row's key order against it (a second copy of a key
+	// after one that matches the base would otherwise go unseen).
+	skipped  []byte
+	skippedN int
+	err      error
+	started  bool
 }
 
 func newLineReader(meta *serialize.Table, r io.Reader, name, where string) *lineReader {
@@ -254,19 +253,44 @@ func (l *lineReader) advance() {
 
 func (l *lineReader) skip() { l.advance() }
 
+// skipUnchanged passes a line byte-equal to the base's without decoding
+// it: only its key matters, to the next row decoded.
+func (l *lineReader) skipUnchanged() {
+	if l.decoded == nil {
+		l.skipped, l.skippedN = l.line, l.n
+	}
+	l.advance()
+}
+
 // row decodes the current line.
 func (l *lineReader) row() (serialize.Row, error) {
 	if l.decoded != nil {
 		return l.decoded, nil
 	}
-	row, err := l.meta.DecodeRow(l.line)
-	if err != nil {
-		return nil, fmt.Errorf("%s:%d at %s: %w", l.name, l.n, l.where, err)
+	if l.skipped != nil {
+		prev, err := l.ordered(l.skipped, l.skippedN)
+		if err != nil {
+			return nil, err
+		}
+		l.prev, l.skipped = prev, nil
 	}
-	if l.prev != nil && l.meta.CompareKeys(l.prev, row) >= 0 {
-		return nil, fmt.Errorf("%s:%d at %s: the row with key %s is out of key order or repeated (lines files are sorted by key)", l.name, l.n, l.where, l.meta.KeyOf(row))
+	row, err := l.ordered(l.line, l.n)
+	if err != nil {
+		return nil, err
 	}
 	l.decoded, l.prev = row, row
+	return row, nil
+}
+
+// ordered decodes line n and checks it comes after the last row decoded.
+func (l *lineReader) ordered(line []byte, n int) (serialize.Row, error) {
+	row, err := l.meta.DecodeRow(line)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%d at %s: %w", l.name, n, l.where, err)
+	}
+	if l.prev != nil && l.meta.CompareKeys(l.prev, row) >= 0 {
+		return nil, fmt.Errorf("%s:%d at %s: the row with key %s is out of key order or repeated (lines files are sorted by key)", l.name, n, l.where, l.meta.KeyOf(row))
+	}
 	return row, nil
 }
 
