@@ -100,6 +100,8 @@ type StatusReport struct {
 	Drift    []DriftReport   `json:"drift"`
 	Pending  []TagReport     `json:"pending"`
 	Crashed  []lock.File     `json:"unfinished"`
+	// Lost: this clone's lock files of changes the target's ledger lacks.
+	Lost []lock.File `json:"lost,omitempty"`
 	// Running is the run holding the environment's lock now.
 	Running *lock.Holder `json:"running,omitempty"`
 	// Unchecked: the checks of the apply the target is at never passed.
@@ -175,6 +177,9 @@ func (st *Status) Report() *StatusReport {
 	}
 	for _, f := range st.Crashed {
 		r.Crashed = append(r.Crashed, *f)
+	}
+	for _, f := range st.Lost {
+		r.Lost = append(r.Lost, *f)
 	}
 	r.Running, r.Unchecked = st.Running, st.Unchecked
 	for i := range st.History {

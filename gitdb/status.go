@@ -21,6 +21,9 @@ type Status struct {
 	Drift    []*merge.TableDiff // target rows changed since Current (its files → the target)
 	Pending  []repo.Tag         // tags newer than Current; none for the development database
 	Crashed  []*lock.File       // lock files left applying or rolling back
+	// Lost are lock files of this clone that say a change committed which
+	// the target's ledger does not hold: the database lost that commit.
+	Lost []*lock.File
 	// Running is the run that holds the environment's lock now (its
 	// steps, its transaction or its checks under way); nil for none.
 	Running *lock.Holder
@@ -70,7 +73,10 @@ func (w *Workspace) Status(ctx context.Context, env string) (*Status, error) {
 	}
 	st.Running = lock.Holding(gitDir, s.env)
 	st.Unchecked = st.Running == nil && st.Current != nil && w.uncheckedRun(st.Current, DeployOptions{}) != nil
-	st.Crashed, err = ledger.Crashed(gitDir, s.env)
+	if st.Crashed, err = ledger.Crashed(gitDir, s.env); err != nil {
+		return nil, err
+	}
+	st.Lost, err = ledger.Lost(gitDir, s.env, l)
 	return st, err
 }
 

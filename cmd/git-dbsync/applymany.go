@@ -2,117 +2,82 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
 )
 
-// errNotStarted marks a target --fail-fast did not start.
-var errNotStarted = errors.New("not started: an earlier environment failed (--fail-fast)")
-
-// applyMany applies one revision to every environment an --env selector
-// names, --jobs at a time, each in its own transaction under its own lock
-// with its own ledger entry: one that fails or conflicts never stops or
-// spoils the others. It prints a line per environment as it finishes, then
-// a table; the exit status is 0 only when every one is at the revision.
-func applyMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, opts *applyOptions) error {
-	if opts.json {
-		return usageErrorf("--json reports one environment: name one with --env")
-	}
-	targets, err := ws.Targets(opts.Env)
-	if err != nil {
-		return &usageError{err}
-	}
-	if !opts.yes {
-		if !s.Terminal {
-			return unconfirmed("apply to "+plural(len(targets), "environment"), "review with 'git dbsync plan "+opts.Revision+" --env NAME' for each")
-		}
-		fmt.Fprintf(s.Err, "Apply %s to %s (%s)? [y/N] ", opts.Revision, plural(len(targets), "environment"), strings.Join(targets, ", "))
-		if !askYes(s.In) {
-			return gitdb.ErrDeclined
-		}
+// applyMany applies one revision to every environment of a fleet, --jobs
+// at a time, each in its own transaction under its own lock with its own
+// ledger entry: one that fails or conflicts never stops or spoils the
+// others. It prints a line per environment as it finishes, then a table
+// (or, with --json, one report); the exit status is 0 only when every one
+// is at the revision.
+func applyMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, fl *fleet, opts *applyOptions) error {
+	if err := askFleet(s, opts.yes, fl, "Apply "+opts.Revision+" to", "apply to", "review with 'git dbsync plan "+opts.Revision+" --env "+fl.selector+"'"); err != nil {
+		return err
 	}
 	ws.Meter = nil // several applies at once: no one progress bar
-	type outcome struct {
-		res *gitdb.ApplyResult
-		err error
-	}
-	results := make([]outcome, len(targets))
-	var wg sync.WaitGroup
-	// mu keeps the lines of environments that finish and the questions of
-	// their manual and confirm steps apart: one at a time on the terminal.
-	var mu sync.Mutex
-	var failed atomic.Bool
-	slots := make(chan struct{}, max(opts.jobs, 1))
-	for i, env := range targets {
-		slots <- struct{}{}
-		if opts.failFast && failed.Load() {
-			results[i] = outcome{err: errNotStarted}
-			<-slots
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			o := opts.ApplyOptions
-			o.Env, o.Confirm, o.Ask = env, nil, nil
-			if s.Terminal {
-				o.Ask = func(st gitdb.Step) (bool, error) {
-					mu.Lock()
-					defer mu.Unlock()
-					fmt.Fprintf(s.Err, "%s step on %q: %s\nDone? [y/N] ", st.Kind, env, st.Text)
-					return askYes(s.In), nil
-				}
+	outcomes := fl.run(cmd.Context(), s, opts.fleet, true, func(ctx context.Context, env string, mu *sync.Mutex) envOutcome {
+		o := opts.ApplyOptions
+		o.Env, o.Confirm, o.Ask = env, nil, nil
+		if s.Terminal {
+			o.Ask = func(st gitdb.Step) (bool, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				fmt.Fprintf(s.Err, "%s step on %q: %s\nDone? [y/N] ", st.Kind, env, st.Text)
+				return askYes(s.In), nil
 			}
-			res, err := ws.Apply(cmd.Context(), o)
-			results[i] = outcome{res, err}
-			if err != nil {
-				failed.Store(true)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			fmt.Fprintf(s.Out, "%s: %s\n", env, targetResult(opts.Revision, res, err))
-		}()
-	}
-	wg.Wait()
-	fmt.Fprintf(s.Out, "\n%-24s %s\n", "environment", "result")
-	var first error
-	ok := 0
-	for i, env := range targets {
-		r := results[i]
-		fmt.Fprintf(s.Out, "%-24s %s\n", env, targetResult(opts.Revision, r.res, r.err))
-		if r.err == nil {
-			ok++
-		} else if first == nil && !errors.Is(r.err, context.Canceled) {
-			first = r.err
 		}
+		res, err := ws.Apply(ctx, o)
+		return changeOutcome(env, opts.Revision, res, err, "applied")
+	})
+	err := fl.finish(s, "apply", opts.Revision, outcomes, func(r envOutcome) string { return r.line }, "result")
+	if !s.json && len(outcomes) > 0 {
+		ok := 0
+		for _, r := range outcomes {
+			if r.err == nil {
+				ok++
+			}
+		}
+		fmt.Fprintf(s.summary(), "%d of %s at %s%s\n", ok, plural(len(outcomes), "environment"), opts.Revision, fl.shardNote())
 	}
-	fmt.Fprintf(s.summary(), "%d of %s at %s\n", ok, plural(len(targets), "environment"), opts.Revision)
-	if first != nil {
-		return &reportedError{first} // each environment has had its line
+	return err
+}
+
+// askFleet asks, on a terminal, before a change of every environment of a
+// fleet; without one, --yes is needed.
+func askFleet(s *streams, yes bool, fl *fleet, question, verb, review string) error {
+	switch {
+	case yes || len(fl.targets) == 0:
+		return nil
+	case !s.Terminal:
+		return unconfirmed(verb+" "+plural(len(fl.targets), "environment"), review)
+	}
+	fmt.Fprintf(s.Err, "%s %s (%s)? [y/N] ", question, plural(len(fl.targets), "environment"), strings.Join(fl.targets, ", "))
+	if !askYes(s.In) {
+		return gitdb.ErrDeclined
 	}
 	return nil
 }
 
-// targetResult says in one line what an apply did to one environment.
-func targetResult(rev string, res *gitdb.ApplyResult, err error) string {
-	var conflict *gitdb.ConflictError
-	switch {
-	case errors.Is(err, errNotStarted):
-		return err.Error()
-	case errors.As(err, &conflict):
-		return fmt.Sprintf("CONFLICT: %s; nothing written", plural(conflict.Plan.Unresolved(), "conflict"))
-	case err != nil:
-		msg, _, _ := strings.Cut(err.Error(), "\n")
-		return "FAILED: " + msg
-	case res.Already:
-		return "already at " + rev
+// changeOutcome is what an apply or a rollback did to one environment.
+func changeOutcome(env, rev string, res *gitdb.ApplyResult, err error, done string) envOutcome {
+	if err != nil {
+		return failedOutcome(env, err)
 	}
-	return fmt.Sprintf("applied: %s (ledger #%d)", entryCounts(res.Entry), res.Entry.Seq)
+	r := envOutcome{Env: env, Result: done, Report: res.Report()}
+	switch {
+	case res.Already:
+		r.Result, r.line = "already", "already at "+rev
+	case done == "rolled-back":
+		r.line = fmt.Sprintf("rolled back %s: %s (ledger #%d)", res.Entry.Revision, entryCounts(res.Entry), res.Entry.Seq)
+	default:
+		r.line = fmt.Sprintf("applied: %s (ledger #%d)", entryCounts(res.Entry), res.Entry.Seq)
+	}
+	return r
 }

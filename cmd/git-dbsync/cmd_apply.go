@@ -15,8 +15,7 @@ type applyOptions struct {
 	ours, theirs bool
 	resolve      []string
 	yes          bool
-	jobs         int
-	failFast     bool
+	fleet        fleetOptions
 	planFile     string
 	json         bool
 }
@@ -24,7 +23,7 @@ type applyOptions struct {
 func newApplyCmd(s *streams) *cobra.Command {
 	opts := &applyOptions{}
 	cmd := &cobra.Command{
-		Use:   "apply <revision> --env NAME [--yes] [--ours|--theirs] [--resolve CHOICE]... [--prune] [--baseline] [--adopt] [--allow-scope-change] [--shared-ids] [--skip-requires] [--jobs N] [--fail-fast] [--json]\n  git dbsync apply --plan FILE [--yes] [--json]",
+		Use:   "apply <revision> --env NAME [--yes] [--ours|--theirs] [--resolve CHOICE]... [--prune] [--baseline] [--adopt] [--allow-scope-change] [--shared-ids] [--skip-requires] [--jobs N] [--fail-fast] [--shard K/N] [--json]\n  git dbsync apply --plan FILE [--yes] [--json]",
 		Short: "Merge a tagged revision into an environment's database",
 		Long: `Merge the config rows of a revision (a tag, usually) into an environment's
 database, as 'git dbsync plan' shows: a three-way merge that keeps what was
@@ -92,7 +91,7 @@ a terminal, the manual and confirm steps of each environment are asked, one
 question at a time, each naming its environment. A re-run skips those
 already at the revision. The exit status is 0 only when
 every one is at the revision, else that of the first, in the order given,
-that is not.
+that is not. ` + shardHelp + `
 
 A revision is trusted only as far as its .dbsync goes: only tables it
 classes config are written, never git dbsync's own (dbsync_*), never those
@@ -134,8 +133,7 @@ question. Without a terminal it never waits for input: it refuses unless
 	f.BoolVar(&opts.SkipRequires, "skip-requires", false, "apply although an environment this one requires has not applied the revision (recorded in its ledger)")
 	f.BoolVar(&opts.json, "json", false, "print what was done as JSON (schemas/apply.schema.json)")
 	f.StringVar(&opts.planFile, "plan", "", "apply the plan saved in `FILE` by plan --out")
-	f.IntVar(&opts.jobs, "jobs", 1, "with several environments: apply to `N` of them at once")
-	f.BoolVar(&opts.failFast, "fail-fast", false, "with several environments: start no new one after one fails")
+	fleetFlags(f, &opts.fleet, "apply to", true)
 	return cmd
 }
 
@@ -176,8 +174,13 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 		return err
 	}
 	opts.DeployOptions = deployOptions(s, opts.yes)
-	if opts.planFile == "" && ws.IsSelector(opts.Env) {
-		return applyMany(cmd, s, ws, opts)
+	if opts.planFile == "" {
+		if fl, many, err := selectFleet(ws, opts.Env, opts.fleet); err != nil || many {
+			if err != nil {
+				return err
+			}
+			return applyMany(cmd, s, ws, fl, opts)
+		}
 	}
 	rendered := false
 	if opts.Confirm, err = confirmer(s, opts.yes, "apply", "git dbsync plan "+opts.Revision+envFlag(opts.Env), &rendered); err != nil {

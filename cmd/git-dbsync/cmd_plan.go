@@ -16,12 +16,13 @@ type planOptions struct {
 	ours, theirs bool
 	resolve      []string
 	exitCode     bool
+	fleet        fleetOptions
 }
 
 func newPlanCmd(s *streams) *cobra.Command {
 	opts := &planOptions{}
 	cmd := &cobra.Command{
-		Use:   "plan <revision> [--env NAME] [--ours|--theirs] [--resolve CHOICE]... [--json] [--out FILE] [--exit-code]",
+		Use:   "plan <revision> [--env NAME] [--ours|--theirs] [--resolve CHOICE]... [--json] [--out FILE] [--exit-code] [--shard K/N]",
 		Short: "Show what applying a revision to an environment would do",
 		Long: `Show what 'git dbsync apply' would do to an environment's database, writing
 nothing: per table, the rows inserted, updated (each changed cell, old → new)
@@ -66,7 +67,11 @@ unresolved.
 2 when there are changes and 3 when conflicts are left unresolved, blocked
 deletes included (as for any command, 1 is an error and 129 a bad command line,
 so that 'plan … --exit-code || [ $? -eq 2 ]' lets changes through and fails
-on anything else).`,
+on anything else).
+
+--env may name several environments (a comma list, globs, a [group]): a
+row each with its counts, --jobs N planned at once; --exit-code then gives
+3 when any has unresolved conflicts, else 2 when any has changes. ` + shardHelp,
 		Example: `  git dbsync plan v1.4 --env prod
   git dbsync plan v1.4 --env prod --out v1.4-prod.plan && git dbsync apply --plan v1.4-prod.plan --yes
   git dbsync plan main --env staging --json | jq .summary
@@ -88,6 +93,7 @@ on anything else).`,
 	f.StringArrayVar(&opts.resolve, "resolve", nil, "resolve one conflict: `TABLE:KEY[:COLUMN[.PATH]]=ours|theirs` (repeatable)")
 	f.BoolVar(&opts.Prune, "prune", false, "first apply: delete rows that only the target has")
 	f.BoolVar(&opts.exitCode, "exit-code", false, "exit 2 when there are changes, 3 when conflicts (blocked deletes included) are unresolved")
+	fleetFlags(f, &opts.fleet, "plan for", false)
 	return cmd
 }
 
@@ -127,6 +133,13 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 	ws, err := s.workspace()
 	if err != nil {
 		return err
+	}
+	s.json = opts.json
+	if fl, many, err := selectFleet(ws, opts.Env, opts.fleet); err != nil || many {
+		if err != nil {
+			return err
+		}
+		return planMany(cmd, s, ws, fl, opts)
 	}
 	plan, err := ws.Plan(cmd.Context(), opts.PlanOptions)
 	if err != nil {

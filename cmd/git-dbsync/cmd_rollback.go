@@ -11,12 +11,13 @@ type rollbackOptions struct {
 	ours, theirs bool
 	yes          bool
 	json         bool
+	fleet        fleetOptions
 }
 
 func newRollbackCmd(s *streams) *cobra.Command {
 	opts := &rollbackOptions{}
 	cmd := &cobra.Command{
-		Use:   "rollback [<revision> | --to <revision>] --env NAME [--yes] [--ours|--theirs] [--json]",
+		Use:   "rollback [<revision> | --to <revision>] --env NAME [--yes] [--ours|--theirs] [--shard K/N] [--json]",
 		Short: "Undo what the apply of a revision changed",
 		Long: `Undo what the apply of <revision> (default: the last apply) changed on an
 environment's database, from the before-images its ledger entry holds.
@@ -46,7 +47,11 @@ it in place (undoing a rollback would put back the release being taken
 away); the after steps run whatever happened.
 
 On a terminal, rollback shows the plan and asks; --yes skips the question;
-without a terminal it refuses unless --yes is given.`,
+without a terminal it refuses unless --yes is given.
+
+--env may name several environments (a comma list, globs, a [group]): each
+is rolled back in its own transaction, --jobs N at once, as apply does
+them. ` + shardHelp,
 		Example: `  git dbsync rollback --env prod
   git dbsync rollback v1.4 --env prod --yes
   git dbsync rollback --to v1.2 --env prod --yes`,
@@ -66,6 +71,7 @@ without a terminal it refuses unless --yes is given.`,
 	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's later edits")
 	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by restoring the before-images")
 	f.BoolVar(&opts.json, "json", false, "print what was done as JSON (schemas/apply.schema.json)")
+	fleetFlags(f, &opts.fleet, "roll back", true)
 	return cmd
 }
 
@@ -75,14 +81,20 @@ func runRollback(cmd *cobra.Command, s *streams, opts *rollbackOptions) error {
 		return err
 	}
 	s.json = opts.json
-	rendered := false
-	if opts.Confirm, err = confirmer(s, opts.yes, "roll back", "git dbsync status"+envFlag(opts.Env), &rendered); err != nil {
-		return err
-	}
 	opts.Version = version
 	opts.DeployOptions = deployOptions(s, opts.yes)
 	ws, err := s.workspace()
 	if err != nil {
+		return err
+	}
+	if fl, many, err := selectFleet(ws, opts.Env, opts.fleet); err != nil || many {
+		if err != nil {
+			return err
+		}
+		return rollbackMany(cmd, s, ws, fl, opts)
+	}
+	rendered := false
+	if opts.Confirm, err = confirmer(s, opts.yes, "roll back", "git dbsync status"+envFlag(opts.Env), &rendered); err != nil {
 		return err
 	}
 	res, err := ws.Rollback(cmd.Context(), opts.RollbackOptions)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -10,14 +12,15 @@ import (
 )
 
 type statusOptions struct {
-	env  string
-	json bool
+	env   string
+	json  bool
+	fleet fleetOptions
 }
 
 func newStatusCmd(s *streams) *cobra.Command {
 	opts := &statusOptions{}
 	cmd := &cobra.Command{
-		Use:   "status [--env NAME] [--json]",
+		Use:   "status [--env NAME] [--shard K/N] [--jobs N] [--json]",
 		Short: "Show where an environment stands",
 		Long: `Show where an environment's database stands: its identity, the revision
 last applied and when, drift (config rows changed on the target since that
@@ -28,8 +31,15 @@ rollbacks from its ledger. Writes nothing. --json prints the same as JSON
 
 --env naming several environments (a comma list, globs, a [group], as for
 apply) prints one row per environment: the revision it is at, how many tables
-drifted, the tags pending, and those that cannot be read. The exit status is
-1 when any cannot be read.`,
+drifted, the tags pending, a change this clone recorded that the target
+lost (LOST), and those that cannot be read. The exit status is 1 when any
+cannot be read. ` + shardHelp + `
+
+A lock file of this clone that says a revision was applied (or rolled back)
+when the target's ledger has no such entry is flagged LOST: the database
+lost that commit (an asynchronous failover to a standby that had not
+received it, or an older copy restored), or the environment now points at
+another database. Check the database, then plan and apply the revision again.`,
 		Example: `  git dbsync status --env prod
   git dbsync status --env shops`,
 		Args: usageArgs(cobra.NoArgs),
@@ -37,6 +47,7 @@ drifted, the tags pending, and those that cannot be read. The exit status is
 	}
 	envVar(cmd.Flags(), &opts.env, "", "environment (default: dev, or the only one)")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the status as JSON")
+	fleetFlags(cmd.Flags(), &opts.fleet, "read", false)
 	return cmd
 }
 
@@ -46,11 +57,12 @@ func runStatus(cmd *cobra.Command, s *streams, opts *statusOptions) error {
 	if err != nil {
 		return err
 	}
-	if ws.IsSelector(opts.env) {
-		if opts.json {
-			return usageErrorf("--json reports one environment: name one with --env")
+	s.json = opts.json
+	if fl, many, err := selectFleet(ws, opts.env, opts.fleet); err != nil || many {
+		if err != nil {
+			return err
 		}
-		return statusMany(cmd, s, ws, opts.env)
+		return statusMany(cmd, s, ws, fl, opts)
 	}
 	st, err := ws.Status(cmd.Context(), opts.env)
 	if err != nil {
@@ -63,34 +75,39 @@ func runStatus(cmd *cobra.Command, s *streams, opts *statusOptions) error {
 	return nil
 }
 
-// statusMany prints one row per environment an --env selector names.
-func statusMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, spec string) error {
-	targets, err := ws.Targets(spec)
-	if err != nil {
-		return &usageError{err}
-	}
-	fmt.Fprintf(s.Out, "%-24s %-28s %-12s %s\n", "environment", "at", "drift", "pending")
-	failed := 0
-	for _, env := range targets {
-		st, err := ws.Status(cmd.Context(), env)
+// statusMany prints one row per environment of a fleet: the revision it
+// is at, its drift and pending tags, and what needs a look.
+func statusMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, fl *fleet, opts *statusOptions) error {
+	outcomes := fl.run(cmd.Context(), s, opts.fleet, false, func(ctx context.Context, env string, _ *sync.Mutex) envOutcome {
+		st, err := ws.Status(ctx, env)
 		if err != nil {
-			failed++
-			msg, _, _ := strings.Cut(err.Error(), "\n")
-			fmt.Fprintf(s.Out, "%-24s FAILED: %s\n", env, msg)
-			continue
+			return failedOutcome(env, err)
 		}
-		at := "nothing applied"
-		if st.Current != nil {
-			at = fmt.Sprintf("%s (%s)", st.Current.Revision, shortCommit(st.Current.Commit))
-		}
-		var pending []string
-		for _, t := range st.Pending {
-			pending = append(pending, t.Name)
-		}
-		fmt.Fprintf(s.Out, "%-24s %-28s %-12s %s\n", env, at, plural(len(st.Drift), "table"), strings.Join(pending, " "))
+		return envOutcome{Env: env, Result: "read", Report: st.Report(), line: statusRow(st)}
+	})
+	return fl.finish(s, "status", "", outcomes, func(r envOutcome) string { return r.line },
+		fmt.Sprintf("%-28s %-12s %s", "at", "drift", "pending"))
+}
+
+// statusRow is an environment's row of statusMany's table.
+func statusRow(st *gitdb.Status) string {
+	at := "nothing applied"
+	if st.Current != nil {
+		at = fmt.Sprintf("%s (%s)", st.Current.Revision, shortCommit(st.Current.Commit))
 	}
-	if failed > 0 {
-		return &reportedError{fmt.Errorf("%s cannot be read", plural(failed, "environment"))}
+	var pending []string
+	for _, t := range st.Pending {
+		pending = append(pending, t.Name)
 	}
-	return nil
+	row := fmt.Sprintf("%-28s %-12s %s", at, plural(len(st.Drift), "table"), strings.Join(pending, " "))
+	for _, lf := range st.Lost {
+		row += "  LOST: " + lf.Revision
+	}
+	if len(st.Crashed) > 0 {
+		row += "  unfinished: " + plural(len(st.Crashed), "run")
+	}
+	if st.Unchecked {
+		row += "  unchecked"
+	}
+	return row
 }

@@ -141,4 +141,26 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 	if last := history[len(history)-1].(map[string]any); last["kind"] != "restore" || last["commit"] != "" {
 		t.Errorf("status after restoring the first backup: %v", last)
 	}
+
+	// Several environments at once: one report for all, each one's own
+	// inside. staging is new, prod has a conflict.
+	sqltool.Exec(filepath.Join(dir, "staging.db"), "CREATE TABLE s (k TEXT PRIMARY KEY, v TEXT)")
+	gittest.Run(t, dir, "dbsync", "apply", "v2", "--env", "prod", "--yes", "--theirs")
+	sqltool.Exec(dev, "UPDATE s SET v = 'dev' WHERE k = 'b'")
+	gittest.Run(t, dir, "dbsync", "commit", "-q", "-m", "v3")
+	gittest.Run(t, dir, "tag", "v3")
+	sqltool.Exec(prod, "UPDATE s SET v = 'prod' WHERE k = 'b'")
+	gittest.Run(t, dir, "config", "dbsync.env.staging.url", "sqlite:staging.db")
+	fl := check("fleet.schema.json", exitConflicts, "apply", "v3", "--env", "staging,prod", "--yes", "--json")
+	envs := fl["environments"].([]any)
+	if len(envs) != 2 || envs[0].(map[string]any)["result"] != "applied" || envs[1].(map[string]any)["result"] != "conflicts" ||
+		envs[1].(map[string]any)["exit"] != float64(exitConflicts) || fl["summary"].(map[string]any)["failed"] != 1.0 {
+		t.Errorf("apply to two environments: %v", fl)
+	}
+	check("fleet.schema.json", exitConflicts, "plan", "v3", "--env", "staging,prod", "--exit-code", "--json")
+	fl = check("fleet.schema.json", 0, "status", "--env", "staging,prod", "--shard", "1/1", "--json")
+	if fl["shard"] != "1/1" || len(fl["environments"].([]any)) != 2 {
+		t.Errorf("status of two environments: %v", fl)
+	}
+	check("fleet.schema.json", 0, "rollback", "--env", "staging", "--shard", "1/1", "--yes", "--json")
 }

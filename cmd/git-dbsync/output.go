@@ -13,6 +13,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
+	"github.com/gitdbsync/git-dbsync/gitdb/lock"
 )
 
 // Everything the commands print: errors and warnings in git's voice, and
@@ -420,6 +421,9 @@ func (v view) status(w io.Writer, st *gitdb.Status) {
 		fmt.Fprintf(w, "  crashed:   the %s of %s by %s did not finish (lock file state %q); the next apply or rollback settles it against the ledger\n",
 			map[bool]string{true: "rollback", false: "apply"}[lf.Rollback != nil && lf.State == "rolling-back"], lf.Revision, lf.Apply.Owner, lf.State)
 	}
+	for _, lf := range st.Lost {
+		renderLost(w, st, lf)
+	}
 	if len(st.History) > 0 {
 		fmt.Fprintln(w, "\nhistory:")
 	}
@@ -462,6 +466,30 @@ func (v view) status(w io.Writer, st *gitdb.Status) {
 				}
 			}
 		}
+	}
+}
+
+// renderLost warns of a change this clone recorded that the target's
+// ledger does not hold, and says what to do.
+func renderLost(w io.Writer, st *gitdb.Status, lf *lock.File) {
+	what, rec := "apply", &lf.Apply
+	if lf.State == lock.RolledBack && lf.Rollback != nil {
+		what, rec = "rollback", lf.Rollback
+	}
+	when := rec.Started
+	if rec.Finished != nil {
+		when = *rec.Finished
+	}
+	at := "no revision"
+	if st.Current != nil {
+		at = st.Current.Revision
+	}
+	fmt.Fprintf(w, "  LOST:      the %s of %s (ledger #%d, %s, by %s) is in this clone's lock file but not in the target's ledger:\n", what, lf.Revision, rec.Ledger, when.Format(time.RFC3339), rec.Owner)
+	fmt.Fprintf(w, "             the database lost that commit (an asynchronous failover to a standby that had not received it, or an older copy restored), or --env %s now points at another database; it is at %s\n", st.Env, at)
+	if what == "apply" {
+		fmt.Fprintf(w, "  hint: check the database, then 'git dbsync plan %s --env %s' and apply it again\n", lf.Revision, st.Env)
+	} else {
+		fmt.Fprintf(w, "  hint: check the database, then 'git dbsync rollback --env %s' again\n", st.Env)
 	}
 }
 

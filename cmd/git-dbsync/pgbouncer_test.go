@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -26,6 +27,11 @@ func TestPgBouncerScripts(t *testing.T) {
 		return
 	}
 	pool := dbtest.PgBouncer(t)
+	standby, err := url.Parse(dbtest.Standby(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	standbyHost := standby.Host
 	p := scriptParams(t, "../../testdata/script/pgbouncer", "postgres")
 	setup := p.Setup
 	p.Setup = func(env *testscript.Env) error {
@@ -37,6 +43,15 @@ func TestPgBouncerScripts(t *testing.T) {
 			env.Setenv(strings.ToUpper(name)+"_DIRECT", direct)
 			env.Setenv(config.EnvVar(name), dbtest.Through(t, pool, direct))
 		}
+		// prod by a multi-host URL: the standby first, then the primary.
+		u, err := url.Parse(env.Getenv("PROD_DIRECT"))
+		if err != nil {
+			return err
+		}
+		q := u.Query()
+		q.Set("target_session_attrs", "read-write")
+		u.Host, u.RawQuery = standbyHost+","+u.Host, q.Encode()
+		env.Setenv("PROD_MULTIHOST", u.String())
 		return nil
 	}
 	p.Cmds["pooled"] = cmdPooled

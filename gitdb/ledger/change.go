@@ -381,3 +381,35 @@ func Crashed(gitDir, env string) ([]*lock.File, error) {
 	}
 	return out, nil
 }
+
+// Lost lists the environment's lock files that record a change the
+// target's ledger does not hold: an apply "applied", or a rollback
+// "rolled-back", by this clone to the database of this identity, whose
+// ledger entry is gone. The ledger entry commits with the change, so its
+// absence means the database lost that commit: an asynchronous failover
+// to a standby that had not received it, or an older copy restored. Lock
+// files of another database (another identity) are not this one's.
+func Lost(gitDir, env string, l *Ledger) ([]*lock.File, error) {
+	paths, _ := filepath.Glob(filepath.Join(lock.Dir(gitDir), serialize.FileName(env), "*.lock"))
+	var out []*lock.File
+	for _, p := range paths {
+		lf, err := lock.Read(p)
+		if err != nil {
+			return nil, err
+		}
+		if lf == nil || (l.Identity != nil && lf.Target != l.Identity.ID) {
+			continue
+		}
+		rec := &lf.Apply
+		switch {
+		case lf.State == lock.RolledBack && lf.Rollback != nil:
+			rec = lf.Rollback
+		case lf.State != lock.Applied:
+			continue
+		}
+		if rec.ID != "" && l.ByID(rec.ID) == nil {
+			out = append(out, lf)
+		}
+	}
+	return out, nil
+}
