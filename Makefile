@@ -74,8 +74,9 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
 
 # Long loops, not in make test (which runs 20 kills and 5 races per
-# engine): 1,000 kill -9s of an apply at named points and random instants,
-# and 200 two-way races between two clones, per engine; prints the counts.
+# engine, 20 races through PgBouncer): 1,000 kill -9s of an apply at named
+# points and random instants, and 200 two-way races between two clones, per
+# engine and through PgBouncer; prints the counts.
 SOAK_KILLS ?= 1000
 SOAK_RACES ?= 200
 soak:

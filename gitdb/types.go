@@ -23,6 +23,9 @@ type (
 	TargetChangedError = ledger.TargetChangedError
 	// LockedError says another run holds an environment's lock.
 	LockedError = lock.LockedError
+	// LockFile is a clone's record of an apply of a revision to an
+	// environment and of its rollback.
+	LockFile = lock.File
 	// BusyError says another session held a lock on the database: another
 	// git dbsync run, or the application for longer than lock-timeout.
 	BusyError = dialect.BusyError

@@ -13,7 +13,6 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
-	"github.com/gitdbsync/git-dbsync/gitdb/lock"
 )
 
 // Everything the commands print: errors and warnings in git's voice, and
@@ -471,9 +470,9 @@ func (v view) status(w io.Writer, st *gitdb.Status) {
 
 // renderLost warns of a change this clone recorded that the target's
 // ledger does not hold, and says what to do.
-func renderLost(w io.Writer, st *gitdb.Status, lf *lock.File) {
+func renderLost(w io.Writer, st *gitdb.Status, lf *gitdb.LockFile) {
 	what, rec := "apply", &lf.Apply
-	if lf.State == lock.RolledBack && lf.Rollback != nil {
+	if lf.State == "rolled-back" && lf.Rollback != nil {
 		what, rec = "rollback", lf.Rollback
 	}
 	when := rec.Started

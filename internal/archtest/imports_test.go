@@ -18,6 +18,7 @@ var allowed = map[string][]string{
 	"internal/fault":         nil,
 	"internal/proc":          nil,
 	"internal/progress":      nil,
+	"internal/shard":         nil,
 	"hooks":                  {"internal/atomicfile"},
 	"gitdb/repo":             nil,
 	"gitdb/merge":            {"serialize"},
@@ -37,7 +38,7 @@ var allowed = map[string][]string{
 	"gitdb": {"gitdb/backup", "gitdb/codec", "gitdb/config", "gitdb/dbrows", "gitdb/dialect", "gitdb/dialect/mysql", "gitdb/dialect/postgres",
 		"gitdb/dialect/sqlite", "gitdb/exportdir", "gitdb/ledger", "gitdb/lock", "gitdb/merge", "gitdb/redact", "gitdb/repo", "gitdb/steps", "hooks",
 		"serialize", "internal/atomicfile", "internal/fault", "internal/proc", "internal/progress"},
-	"cmd/git-dbsync": {"gitdb", "internal/progress"},
+	"cmd/git-dbsync": {"gitdb", "internal/progress", "internal/shard"},
 	"schemas":        nil,
 	// Test helpers: never imported by the product.
 	"internal/archtest":         nil,
