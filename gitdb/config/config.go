@@ -218,7 +218,23 @@ type Reference struct {
 	// None lists the values that mean "no row" (0, '' or -1 in many
 	// applications): they pass through untranslated.
 	None []string
+	// Formats, for a whole text column, are where the id sits inside its
+	// text ("entity:node/{}": {} stands for the id); text of no format
+	// passes through as it is. A text reference with WhereColumn but no
+	// format holds the bare id.
+	Formats []string
+	// WhereColumn and WhereIn scope a whole-column reference to the rows
+	// whose column holds one of the values: the rows of a key-value table
+	// that hold ids (wp_options's option_value where option_name in
+	// (page_on_front, page_for_posts)).
+	WhereColumn string
+	WhereIn     []string
 }
+
+// InText reports a reference to ids inside a whole text column (a format,
+// or a row scope): the column stays text, and only the rows and the part
+// of the text that hold an id change between the forms.
+func (r *Reference) InText() bool { return r.Path == "" && (len(r.Formats) > 0 || r.WhereColumn != "") }
 
 // Redaction is a rule pull applies to a column's values (or the values at
 // a path inside them) before they reach the target.
@@ -514,12 +530,27 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 				t.Sets = append(t.Sets, cp)
 			}
 		case "reference":
-			f := strings.Fields(value)
+			const usage = "want <column>[.<path>] <table> [text|number] [none=<value>,...] [format=<text>{}<text>]... [where <column> in (<value>, …)]"
+			spec, scope, scoped := strings.Cut(strings.TrimSpace(value), " where ")
+			f := strings.Fields(spec)
 			if len(f) < 2 {
-				return bad("want <column>[.<path>] <table> [text|number] [none=<value>,...]")
+				return bad(usage)
 			}
 			r := Reference{ColumnPath: parseColumnPath(f[0], p), Table: f[1]}
+			if scoped {
+				var ok bool
+				if r.WhereColumn, r.WhereIn, ok = parseWhereIn(scope); !ok {
+					return bad("%q: %s", value, usage)
+				}
+			}
 			for _, opt := range f[2:] {
+				if format, ok := strings.CutPrefix(opt, "format="); ok {
+					if strings.Count(format, "{}") != 1 {
+						return bad("%q: a format holds {} once, where the id sits in the text (entity:node/{})", opt)
+					}
+					r.Formats = append(r.Formats, format)
+					continue
+				}
 				if none, ok := strings.CutPrefix(opt, "none="); ok {
 					for _, v := range strings.Split(none, ",") {
 						if v == "''" { // git config keeps single quotes; "" it drops
@@ -536,6 +567,9 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 					return bad("%q: only ids inside values are written as text or number", opt)
 				}
 				r.As = opt
+			}
+			if (len(r.Formats) > 0 || scoped) && r.Path != "" {
+				return bad("%q: format= and where scope whole text columns; a path inside a value is its own reference", value)
 			}
 			t.References = append(t.References, r)
 		case "redact":

@@ -315,9 +315,11 @@ func references(cfg *config.Config, desc *dialect.Table, descs map[string]*diale
 			return nil, &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q has no column %q", desc.Name, r.Column)}
 		case !exported:
 			return nil, &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q is not exported (class config), nor referable: declare its key ([table %q] key = <columns>) for references to it to travel by key", r.Table, r.Table)}
-		case r.Path != "" && sur == "":
+		case (r.Path != "" || r.InText()) && sur == "":
 			return nil, &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("ids inside values can only refer to a table with a natural key; %q has none", r.Table)}
-		case r.Path != "":
+		case r.WhereColumn != "" && desc.Column(r.WhereColumn) == nil:
+			return nil, &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q has no column %q", desc.Name, r.WhereColumn)}
+		case r.Path != "" || r.InText():
 			continue // translated inside the value; not a column reference
 		}
 		to := []string{sur}

@@ -32,7 +32,7 @@ func checkDeclaredRefs(ctx context.Context, tx dialect.Tx, cfg *config.Config, d
 	for _, name := range names {
 		for _, r := range cfg.Tables[name].References {
 			gone := deleted[r.Table]
-			if r.Path != "" || len(gone) == 0 {
+			if r.Path != "" || r.InText() || len(gone) == 0 {
 				continue
 			}
 			if err := checkRef(ctx, tx, name, r, gone); err != nil {
@@ -220,7 +220,7 @@ func (tr *Translator) BlockedDeletes(ctx context.Context, cfg *config.Config, pl
 		}
 		if cfg != nil && cfg.Tables[name] != nil {
 			for _, r := range cfg.Tables[name].References {
-				if r.Path == "" && gone[r.Table] != nil && desc.Column(r.Column) != nil && !slices.Contains(refs, ref{r.Column, r.Table}) {
+				if r.Path == "" && !r.InText() && gone[r.Table] != nil && desc.Column(r.Column) != nil && !slices.Contains(refs, ref{r.Column, r.Table}) {
 					refs = append(refs, ref{r.Column, r.Table})
 				}
 			}

@@ -60,18 +60,18 @@ func Referenced(ctx context.Context, db dialect.Reader, cfg *config.Config, tabl
 	}
 	var out []*Table
 	for _, t := range tables {
-		for _, r := range t.Meta.References {
-			if have[r.Table] {
+		for _, table := range t.referredTables() {
+			if have[table] {
 				continue
 			}
-			have[r.Table] = true
-			opts := cfg.Tables[r.Table]
+			have[table] = true
+			opts := cfg.Tables[table]
 			if opts == nil || len(opts.Key) == 0 {
 				continue // a reference the target checks by id (a foreign key to a table without a key)
 			}
-			desc, err := db.Describe(ctx, r.Table)
+			desc, err := db.Describe(ctx, table)
 			if err != nil {
-				return nil, fmt.Errorf("table %q refers to %q, which the target does not have", t.Meta.Name, r.Table)
+				return nil, fmt.Errorf("table %q refers to %q, which the target does not have", t.Meta.Name, table)
 			}
 			kt, err := keyTable(opts, desc)
 			if err != nil {
@@ -81,6 +81,23 @@ func Referenced(ctx context.Context, db dialect.Reader, cfg *config.Config, tabl
 		}
 	}
 	return out, nil
+}
+
+// referredTables lists the tables t's columns refer to: its column
+// references, and those of ids inside its text.
+func (t *Table) referredTables() []string {
+	var out []string
+	for _, r := range t.Meta.References {
+		out = append(out, r.Table)
+	}
+	if t.Options != nil {
+		for _, r := range t.Options.References {
+			if r.InText() {
+				out = append(out, r.Table)
+			}
+		}
+	}
+	return out
 }
 
 // KeyIDs reads the ids and natural keys of every row of a table that
@@ -121,8 +138,7 @@ func (tr *Translator) MissingContent(ctx context.Context, plans []*merge.TablePl
 			continue
 		}
 		for i := range t.mapping {
-			m := &t.mapping[i]
-			if ref := tr.tables[m.ref]; ref == nil || !ref.keyOnly {
+			if !tr.refersToContent(&t.mapping[i]) {
 				continue
 			}
 			for _, op := range p.Ops {
@@ -136,4 +152,11 @@ func (tr *Translator) MissingContent(ctx context.Context, plans []*merge.TablePl
 		}
 	}
 	return nil
+}
+
+// refersToContent reports a column whose references (whole, or ids
+// inside its text) lead into a referable table of another class.
+func (tr *Translator) refersToContent(m *columnMapping) bool {
+	content := func(table string) bool { ref := tr.tables[table]; return ref != nil && ref.keyOnly }
+	return content(m.ref) || slices.ContainsFunc(m.textRefs, func(r textRef) bool { return content(r.table) })
 }

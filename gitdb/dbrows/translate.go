@@ -31,6 +31,7 @@ type columnMapping struct {
 	codec    string           // text decoded by this codec
 	hidden   []hiddenPath     // paths inside the value not in the files
 	pathRefs []pathRef        // paths inside the value holding ids
+	textRefs []textRef        // ids inside the text, on the rows in scope
 	same     bool             // the same cell in both forms
 }
 
@@ -89,7 +90,7 @@ func (t *Table) prepareMapping() error {
 	}
 	for i := range t.mapping {
 		m := &t.mapping[i]
-		m.same = m.ref == "" && !m.json() && !meta.Columns[i].Secret
+		m.same = m.ref == "" && !m.json() && len(m.textRefs) == 0 && !meta.Columns[i].Secret
 	}
 	return nil
 }
@@ -130,6 +131,12 @@ func (t *Table) pathOptions() error {
 		}
 	}
 	for _, r := range t.Options.References {
+		if r.InText() {
+			if err := t.addTextRef(r); err != nil {
+				return err
+			}
+			continue
+		}
 		ref := pathRef{table: r.Table, none: r.None, text: r.As == "text", fixed: r.As != ""}
 		if err := add(r.ColumnPath, func(m *columnMapping, p codec.Path) { ref.path = p; m.pathRefs = append(m.pathRefs, ref) }); err != nil {
 			return err
@@ -365,6 +372,9 @@ func (tr *Translator) prepare(ctx context.Context, t *Table, cols []int) error {
 		}
 		for _, pr := range m.pathRefs {
 			tables = append(tables, pr.table)
+		}
+		for _, r := range m.textRefs {
+			tables = append(tables, r.table)
 		}
 		for _, ref := range tables {
 			if _, err := tr.keyMap(ctx, ref); err != nil {

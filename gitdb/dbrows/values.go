@@ -161,6 +161,16 @@ func (tr *Translator) rowToFile(ctx context.Context, t *Table, values []any, row
 			kept[i], _ = serialize.AppendCell(nil, &t.mapping[i].db, values[i])
 		}
 	}
+	// Ids inside text last: a reference's scope reads other columns.
+	for i := range meta.Columns {
+		if len(t.mapping[i].textRefs) == 0 {
+			continue
+		}
+		var err error
+		if row[i], err = tr.textToFile(ctx, t, i, row); err != nil {
+			return buf, fmt.Errorf("row %s: column %q: %w", meta.DescribeKey(row), meta.Columns[i].Name, err)
+		}
+	}
 	if kept != nil {
 		if tr.kept[meta.Name] == nil {
 			tr.kept[meta.Name] = map[string][]serialize.Cell{}
@@ -197,6 +207,8 @@ func (tr *Translator) cellToDB(ctx context.Context, t *Table, i int, r serialize
 			return nil, refErr(m.ref, string(cell))
 		}
 		return serialize.Cell(strconv.FormatInt(id, 10)), nil
+	case len(m.textRefs) > 0:
+		return tr.textToDB(ctx, t, i, r, refErr)
 	case !m.json():
 		return cell, nil
 	}

@@ -1,0 +1,141 @@
+package dbrows
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// Applications keep ids inside text: a key-value table's value that is a
+// page's id on some rows only (WordPress's page_on_front), or a link
+// that names a node ("entity:node/5", Drupal's menu links). A text
+// reference translates the id inside such text, on the rows its scope
+// names, into the referenced row's key and back; the column stays text,
+// and text of no format passes through as it is.
+
+// textRef is a reference to ids inside a whole text column.
+type textRef struct {
+	table   string
+	none    []string
+	formats []textFormat
+	where   int      // index of the scoping column in the row; -1 for every row
+	whereIn []string // the values of the scoping column that hold ids
+}
+
+// textFormat is the text around the id: "entity:node/" and "".
+type textFormat struct{ prefix, suffix string }
+
+// addTextRef adds .dbsync's reference to ids inside column r.Column.
+func (t *Table) addTextRef(r config.Reference) error {
+	meta := t.Meta
+	i := meta.Index(r.Column)
+	if i < 0 {
+		return &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q has no exported column %q", meta.Name, r.Column)}
+	}
+	if meta.Columns[i].Type != serialize.Text || meta.Columns[i].Codec != "" {
+		return &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("column %q of table %q is not plain text: format= and where scope ids inside text (a JSON value's are paths: <column>.<path>)", r.Column, meta.Name)}
+	}
+	ref := textRef{table: r.Table, none: r.None, where: -1, whereIn: r.WhereIn}
+	if r.WhereColumn != "" {
+		if ref.where = meta.Index(r.WhereColumn); ref.where < 0 {
+			return &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q has no exported column %q", meta.Name, r.WhereColumn)}
+		}
+	}
+	for _, f := range r.Formats {
+		prefix, suffix, _ := strings.Cut(f, "{}")
+		ref.formats = append(ref.formats, textFormat{prefix, suffix})
+	}
+	if len(ref.formats) == 0 {
+		ref.formats = []textFormat{{}} // the whole text is the id
+	}
+	t.mapping[i].textRefs = append(t.mapping[i].textRefs, ref)
+	return nil
+}
+
+// applies reports whether the reference covers a row (in the files'
+// form: the scoping column's cell is the same in both forms).
+func (r *textRef) applies(row serialize.Row) bool {
+	if r.where < 0 {
+		return true
+	}
+	n, err := serialize.Parse(row[r.where])
+	return err == nil && n.Kind == serialize.String && slices.Contains(r.whereIn, n.Text)
+}
+
+// split finds the id (or key) inside text: the part between the first
+// format's prefix and suffix that the text has.
+func (r *textRef) split(text string) (f textFormat, inner string, ok bool) {
+	for _, f := range r.formats {
+		if len(text) >= len(f.prefix)+len(f.suffix) && strings.HasPrefix(text, f.prefix) && strings.HasSuffix(text, f.suffix) {
+			if inner = text[len(f.prefix) : len(text)-len(f.suffix)]; inner != "" {
+				return f, inner, true
+			}
+		}
+	}
+	return textFormat{}, "", false
+}
+
+// textToFile turns the ids inside column i of a row read from the
+// database (its other cells in the files' form already) into keys.
+func (tr *Translator) textToFile(ctx context.Context, t *Table, i int, row serialize.Row) (serialize.Cell, error) {
+	return tr.translateText(t, i, row, func(r *textRef, inner string) (string, error) {
+		if _, err := strconv.ParseInt(inner, 10, 64); err != nil {
+			return inner, nil // no id: text that only looks like the format
+		}
+		key, err := tr.refToFile(ctx, r.table, nil, serialize.Cell(inner))
+		if err != nil {
+			return "", err
+		}
+		n, err := serialize.Parse(key)
+		if err != nil || n.Kind != serialize.String {
+			return string(key), err
+		}
+		return n.Text, nil
+	})
+}
+
+// textToDB turns the keys inside column i of a row in the files' form
+// back into the target's ids; a key the target lacks is a RefError.
+func (tr *Translator) textToDB(ctx context.Context, t *Table, i int, row serialize.Row, refErr func(table, key string) error) (serialize.Cell, error) {
+	return tr.translateText(t, i, row, func(r *textRef, key string) (string, error) {
+		id, ok, err := tr.idOf(ctx, r.table, string(serialize.AppendString(nil, key)))
+		switch {
+		case err != nil:
+			return "", err
+		case !ok:
+			return "", refErr(r.table, key)
+		}
+		return strconv.FormatInt(id, 10), nil
+	})
+}
+
+// translateText rewrites the part of column i's text that a reference in
+// scope finds, with fn; "no row" values and other text pass through.
+func (tr *Translator) translateText(t *Table, i int, row serialize.Row, fn func(r *textRef, inner string) (string, error)) (serialize.Cell, error) {
+	cell := row[i]
+	n, err := serialize.Parse(cell)
+	if err != nil || n.Kind != serialize.String {
+		return cell, err // null
+	}
+	for j := range t.mapping[i].textRefs {
+		r := &t.mapping[i].textRefs[j]
+		if !r.applies(row) {
+			continue
+		}
+		f, inner, ok := r.split(n.Text)
+		if !ok || slices.Contains(r.none, inner) {
+			continue
+		}
+		out, err := fn(r, inner)
+		if err != nil {
+			return nil, err
+		}
+		return serialize.AppendString(nil, f.prefix+out+f.suffix), nil
+	}
+	return cell, nil
+}
