@@ -200,7 +200,7 @@ func (w *Workspace) restoreBlocked(ctx context.Context, tx dialect.Tx, m *Backup
 		}
 		if opts := w.Config.Tables[name]; opts != nil {
 			for _, r := range opts.References {
-				if _, ok := deleted[r.Table]; ok && r.Path == "" && desc.Column(r.Column) != nil {
+				if _, ok := deleted[r.Table]; ok && r.Path == "" && !r.InText() && desc.Column(r.Column) != nil {
 					refs[r.Column] = r.Table
 				}
 			}

@@ -384,7 +384,7 @@ func (w *Workspace) translateIDs(ctx context.Context, copies []*tableCopy) error
 		}
 		if opts := w.Config.Tables[c.result.Table]; opts != nil {
 			for _, r := range opts.References {
-				if r.Path == "" {
+				if r.Path == "" && !r.InText() { // ids inside text are not translated by pull
 					refs[r.Column] = r
 				}
 			}

@@ -147,7 +147,10 @@ func paths(cps []config.ColumnPath) []string {
 func referenceTexts(refs []config.Reference) []string {
 	out := make([]string, len(refs))
 	for i, r := range refs {
-		out[i] = r.ColumnPath.String() + " " + r.Table
+		out[i] = r.ColumnPath.String() + " " + r.Table + " " + strings.Join(r.Formats, " ")
+		if r.WhereColumn != "" {
+			out[i] += " where " + r.WhereColumn + " in " + strings.Join(r.WhereIn, ",")
+		}
 	}
 	slices.Sort(out)
 	return out

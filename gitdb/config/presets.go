@@ -61,8 +61,8 @@ var Presets = map[string]*Preset{
 		Name: "wordpress",
 		About: "WordPress (any table prefix, multisite sites included): options and network options by name, " +
 			"their PHP-serialized (or JSON) values decoded; site URLs, salts, admin e-mail, mail server, search-engine visibility, " +
-			"transients, cron, rewrite rules, versions and timestamps stay per environment, and options holding ids of posts, " +
-			"terms or attachments (front page, sticky posts, site icon, default categories, a theme's logo and menu locations) stay out; " +
+			"transients, cron, rewrite rules, versions and timestamps stay per environment, the front page, posts page and privacy policy page by the page's type and slug, and other options holding ids of posts, " +
+			"terms or attachments (sticky posts, site icon, default categories, a theme's logo and menu locations) stay out; " +
 			"posts, terms, comments, users and links are content, users' logins, names, addresses and password hashes and posts' passwords redacted when pulled",
 		markers: [][]string{{"options", "posts"}},
 		rules: concat(
@@ -76,7 +76,8 @@ var Presets = map[string]*Preset{
 						// per environment: who gets mail, how mail is sent, whether search engines index, where uploads go
 						"!admin_email !new_admin_email !admin_email_lifespan !mailserver_* !blog_public !upload_path !upload_url_path "+
 						// ids of posts, terms and attachments, which differ between databases
-						"!page_on_front !page_for_posts !wp_page_for_privacy_policy !sticky_posts !site_icon "+
+						// (the pages below travel by key instead)
+						"!sticky_posts !site_icon "+
 						"!default_category !default_link_category !default_email_category "+
 						// versions, counters, timestamps and state derived by WordPress itself
 						"!db_version !initial_db_version !fresh_site !can_compress_scripts !recently_activated !uninstall_plugins "+
@@ -86,7 +87,10 @@ var Presets = map[string]*Preset{
 					// lists of plugins (and other top-level lists) are sets: activations on both sides combine
 					"set", "option_value",
 					// a theme's logo (an attachment) and menu locations (terms) are ids
-					"exclude-paths", "option_value.custom_logo option_value.nav_menu_locations")},
+					"exclude-paths", "option_value.custom_logo option_value.nav_menu_locations",
+					// the front page, the posts page and the privacy policy are
+					// pages: by their type and slug, the target's ids looked up
+					"reference", "option_value {p}posts none=0 where option_name in (page_on_front, page_for_posts, wp_page_for_privacy_policy)")},
 				{base: "sitemeta", class: ClassConfig, options: opt(
 					"key", "site_id meta_key",
 					"codec", "meta_value:php,json",
@@ -101,7 +105,8 @@ var Presets = map[string]*Preset{
 				"redact", "user_activation_key constant:")}},
 			// a protected post's password is a secret of production: a
 			// hash keeps the post protected, an empty one stays empty
-			[]presetRule{{base: "posts", class: ClassContent, options: opt("redact", "post_password hash")}},
+			// by type and slug, the key options' references to pages travel by
+			[]presetRule{{base: "posts", class: ClassContent, options: opt("key", "post_type post_name", "redact", "post_password hash")}},
 			// users' names, kept as rows of a key-value table
 			[]presetRule{{base: "usermeta", class: ClassContent, options: opt(
 				"redact", "meta_value name where meta_key in (first_name, last_name, nickname, billing_first_name, billing_last_name, shipping_first_name, shipping_last_name)",

@@ -37,8 +37,10 @@ func (t *Table) addTextRef(r config.Reference) error {
 	if i < 0 {
 		return &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q has no exported column %q", meta.Name, r.Column)}
 	}
-	if meta.Columns[i].Type != serialize.Text || meta.Columns[i].Codec != "" {
-		return &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("column %q of table %q is not plain text: format= and where scope ids inside text (a JSON value's are paths: <column>.<path>)", r.Column, meta.Name)}
+	// Text, or a value decoded (a codec's, or JSON) whose string the id
+	// is in; a JSON value's ids in its members are paths: <column>.<path>.
+	if typ := meta.Columns[i].Type; typ != serialize.Text && typ != serialize.JSON {
+		return &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("column %q of table %q holds no text: format= and where find ids inside text", r.Column, meta.Name)}
 	}
 	ref := textRef{table: r.Table, none: r.None, where: -1, whereIn: r.WhereIn}
 	if r.WhereColumn != "" {
@@ -81,7 +83,8 @@ func (r *textRef) split(text string) (f textFormat, inner string, ok bool) {
 }
 
 // textToFile turns the ids inside column i of a row read from the
-// database (its other cells in the files' form already) into keys.
+// database (its other cells in the files' form already) into keys: a
+// single column's text, or a composite key's JSON array (["page","home"]).
 func (tr *Translator) textToFile(ctx context.Context, t *Table, i int, row serialize.Row) (serialize.Cell, error) {
 	return tr.translateText(t, i, row, func(r *textRef, inner string) (string, error) {
 		if _, err := strconv.ParseInt(inner, 10, 64); err != nil {
@@ -103,7 +106,11 @@ func (tr *Translator) textToFile(ctx context.Context, t *Table, i int, row seria
 // back into the target's ids; a key the target lacks is a RefError.
 func (tr *Translator) textToDB(ctx context.Context, t *Table, i int, row serialize.Row, refErr func(table, key string) error) (serialize.Cell, error) {
 	return tr.translateText(t, i, row, func(r *textRef, key string) (string, error) {
-		id, ok, err := tr.idOf(ctx, r.table, string(serialize.AppendString(nil, key)))
+		cell := key // a composite key as its JSON array
+		if ref := tr.tables[r.table]; ref != nil && len(ref.Meta.Key) == 1 {
+			cell = string(serialize.AppendString(nil, key))
+		}
+		id, ok, err := tr.idOf(ctx, r.table, cell)
 		switch {
 		case err != nil:
 			return "", err

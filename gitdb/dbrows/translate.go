@@ -150,6 +150,9 @@ func (t *Table) pathOptions() error {
 type keyMap struct {
 	byID  map[int64]string
 	byKey map[string]int64
+	// ambiguous lists, per key, the rows of a referable content table
+	// that share it: a reference to one of them cannot travel by key.
+	ambiguous map[string][]int64
 }
 
 // Translator converts rows between the forms for one database.
@@ -341,8 +344,19 @@ func (tr *Translator) readKeyMap(ctx context.Context, t *Table) (*keyMap, error)
 		}
 		key := natKey(meta, row)
 		if other, dup := km.byKey[key]; dup {
-			return "", fmt.Errorf("natural key (%s) is not unique: rows %s=%d and %s=%d both have %s",
-				strings.Join(meta.Key, ", "), meta.Surrogate, other, meta.Surrogate, id, key)
+			if !t.keyOnly {
+				return "", fmt.Errorf("natural key (%s) is not unique: rows %s=%d and %s=%d both have %s",
+					strings.Join(meta.Key, ", "), meta.Surrogate, other, meta.Surrogate, id, key)
+			}
+			// Content's key need only be unique where config refers to
+			// it (WordPress's drafts share an empty post_name).
+			if km.ambiguous == nil {
+				km.ambiguous = map[string][]int64{}
+			}
+			if len(km.ambiguous[key]) == 0 {
+				km.ambiguous[key] = []int64{other}
+			}
+			km.ambiguous[key] = append(km.ambiguous[key], id)
 		}
 		km.byID[id], km.byKey[key] = key, id
 		return key, nil
@@ -397,6 +411,9 @@ func (tr *Translator) refToFile(ctx context.Context, table string, none []string
 	}
 	n, err := strconv.ParseInt(string(id), 10, 64)
 	key, ok := km.byID[n]
+	if ids := km.ambiguous[key]; ok && len(ids) > 0 {
+		return nil, km.ambiguity(tr.tables[table].Meta, key)
+	}
 	if err != nil || !ok {
 		msg := fmt.Sprintf("references %s=%s in %q, which has no such row", tr.tables[table].Meta.Surrogate, id, table)
 		if slices.Contains([]string{"0", "-1", `""`}, string(id)) {
@@ -452,5 +469,19 @@ func (tr *Translator) idOf(ctx context.Context, table, key string) (int64, bool,
 		return 0, false, err
 	}
 	id, ok := km.byKey[key]
+	if len(km.ambiguous[key]) > 0 {
+		return 0, false, km.ambiguity(tr.tables[table].Meta, key)
+	}
 	return id, ok, nil
+}
+
+// ambiguity refuses a reference to a key that rows of a referable table
+// share: by key, it could land on any of them.
+func (km *keyMap) ambiguity(meta *serialize.Table, key string) error {
+	var ids []string
+	for _, id := range km.ambiguous[key] {
+		ids = append(ids, fmt.Sprintf("%s=%d", meta.Surrogate, id))
+	}
+	return fmt.Errorf("refers to %s in %q, which rows %s all have: a reference travels by key, and this one names no single row (make the key unique, or declare a longer key for %q)",
+		key, meta.Name, strings.Join(ids, ", "), meta.Name)
 }

@@ -207,13 +207,18 @@ func (tr *Translator) cellToDB(ctx context.Context, t *Table, i int, r serialize
 			return nil, refErr(m.ref, string(cell))
 		}
 		return serialize.Cell(strconv.FormatInt(id, 10)), nil
-	case len(m.textRefs) > 0:
+	case len(m.textRefs) > 0 && !m.json():
 		return tr.textToDB(ctx, t, i, r, refErr)
 	case !m.json():
 		return cell, nil
 	}
 	doc := []byte(cell)
 	var err error
+	if len(m.textRefs) > 0 { // a decoded value that is a string holding an id
+		if doc, err = tr.textToDB(ctx, t, i, r, refErr); err != nil {
+			return nil, err
+		}
+	}
 	for j := range m.pathRefs {
 		pr := &m.pathRefs[j]
 		doc, err = replaceRefs(doc, pr, func(v gjson.Result) ([]byte, error) {
