@@ -568,8 +568,11 @@ func (c *Config) setOption(section, sub, key, value string, p Pos) error {
 				}
 				r.As = opt
 			}
-			if (len(r.Formats) > 0 || scoped) && r.Path != "" {
-				return bad("%q: format= and where scope whole text columns; a path inside a value is its own reference", value)
+			if scoped && r.Path != "" {
+				return bad("%q: where scopes a whole column's reference; a path inside a value is found where the value has it", value)
+			}
+			if len(r.Formats) > 0 && r.As != "" {
+				return bad("%q: an id inside text is text: give format= or text|number, not both", value)
 			}
 			t.References = append(t.References, r)
 		case "redact":

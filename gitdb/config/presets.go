@@ -29,6 +29,9 @@ type presetRule struct {
 	base    string
 	class   Class
 	options [][2]string
+	// with names tables (base names) the rule needs beside its own: one
+	// version of the application's (Drupal 8's node has a uuid, 7's not).
+	with []string
 }
 
 func opt(kv ...string) [][2]string {
@@ -54,6 +57,10 @@ func concat(lists ...[]presetRule) []presetRule {
 	}
 	return out
 }
+
+// drupalConfig are the options of Drupal 8's config table.
+var drupalConfig = opt("key", "collection name", "codec", "data:php",
+	"set", "data.permissions data.dependencies.module data.dependencies.config data.dependencies.theme")
 
 // Presets lists the presets init knows, by name.
 var Presets = map[string]*Preset{
@@ -118,12 +125,19 @@ var Presets = map[string]*Preset{
 		Name: "drupal",
 		About: "Drupal 8 and later: the config table by collection and name, its PHP-serialized data decoded; " +
 			"Drupal 7: variables, roles and their permissions, blocks, text formats, content types, vocabularies, image styles, menus; " +
-			"caches, sessions, queues, locks and logs kept out; entities and key-value state are content",
+			"caches, sessions, queues, locks and logs kept out; entities and key-value state are content, " +
+			"the front and error pages (Drupal 8 and later) by their node's uuid",
 		markers: [][]string{{"config", "key_value"}, {"variable", "system"}},
 		rules: concat(
 			[]presetRule{
-				{base: "config", class: ClassConfig, options: opt("key", "collection name", "codec", "data:php",
-					"set", "data.permissions data.dependencies.module data.dependencies.config data.dependencies.theme")},
+				// with the node module: the front page and the error pages name nodes, by uuid
+				{base: "config", class: ClassConfig, with: []string{"node"}, options: slices.Concat(drupalConfig,
+					opt("reference", "data.page.front {p}node format=/node/{}",
+						"reference", "data.page.403 {p}node format=/node/{}",
+						"reference", "data.page.404 {p}node format=/node/{}"))},
+				{base: "config", class: ClassConfig, options: drupalConfig},
+				// Drupal 8 and later: a node by its uuid, wherever config names it
+				{base: "node", class: ClassContent, options: opt("key", "uuid"), with: []string{"config", "key_value"}},
 				{base: "variable", class: ClassConfig, options: opt(
 					"key", "name",
 					"codec", "value:php",
@@ -277,7 +291,7 @@ func (p *Preset) Match(tables []string) (map[string]PresetMatch, error) {
 			}
 			base := strings.TrimPrefix(t, prefix)
 			for i := range p.rules {
-				if glob.MustCompile(p.rules[i].base).Match(base) {
+				if glob.MustCompile(p.rules[i].base).Match(base) && hasAll(have, prefix, p.rules[i].with) {
 					out[t] = PresetMatch{rule: &p.rules[i], prefix: prefix}
 					break
 				}
@@ -288,6 +302,15 @@ func (p *Preset) Match(tables []string) (map[string]PresetMatch, error) {
 		}
 	}
 	return out, nil
+}
+
+func hasAll(have map[string]bool, prefix string, bases []string) bool {
+	for _, b := range bases {
+		if !have[prefix+b] {
+			return false
+		}
+	}
+	return true
 }
 
 // OptionLines renders a matched table's [table] options.

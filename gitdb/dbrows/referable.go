@@ -84,7 +84,7 @@ func Referenced(ctx context.Context, db dialect.Reader, cfg *config.Config, tabl
 }
 
 // referredTables lists the tables t's columns refer to: its column
-// references, and those of ids inside its text.
+// references, and those of ids inside its values and text.
 func (t *Table) referredTables() []string {
 	var out []string
 	for _, r := range t.Meta.References {
@@ -92,7 +92,7 @@ func (t *Table) referredTables() []string {
 	}
 	if t.Options != nil {
 		for _, r := range t.Options.References {
-			if r.InText() {
+			if r.Path != "" || r.InText() {
 				out = append(out, r.Table)
 			}
 		}
@@ -158,5 +158,6 @@ func (tr *Translator) MissingContent(ctx context.Context, plans []*merge.TablePl
 // inside its text) lead into a referable table of another class.
 func (tr *Translator) refersToContent(m *columnMapping) bool {
 	content := func(table string) bool { ref := tr.tables[table]; return ref != nil && ref.keyOnly }
-	return content(m.ref) || slices.ContainsFunc(m.textRefs, func(r textRef) bool { return content(r.table) })
+	return content(m.ref) || slices.ContainsFunc(m.textRefs, func(r textRef) bool { return content(r.table) }) ||
+		slices.ContainsFunc(m.pathRefs, func(r pathRef) bool { return content(r.table) })
 }

@@ -42,21 +42,28 @@ func (t *Table) addTextRef(r config.Reference) error {
 	if typ := meta.Columns[i].Type; typ != serialize.Text && typ != serialize.JSON {
 		return &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("column %q of table %q holds no text: format= and where find ids inside text", r.Column, meta.Name)}
 	}
-	ref := textRef{table: r.Table, none: r.None, where: -1, whereIn: r.WhereIn}
+	ref := newTextRef(r)
 	if r.WhereColumn != "" {
 		if ref.where = meta.Index(r.WhereColumn); ref.where < 0 {
 			return &config.Error{Pos: r.Pos, Msg: fmt.Sprintf("table %q has no exported column %q", meta.Name, r.WhereColumn)}
 		}
 	}
+	t.mapping[i].textRefs = append(t.mapping[i].textRefs, *ref)
+	return nil
+}
+
+// newTextRef reads a reference's formats (none: the whole text is the
+// id), for every row.
+func newTextRef(r config.Reference) *textRef {
+	ref := &textRef{table: r.Table, none: r.None, where: -1, whereIn: r.WhereIn}
 	for _, f := range r.Formats {
 		prefix, suffix, _ := strings.Cut(f, "{}")
 		ref.formats = append(ref.formats, textFormat{prefix, suffix})
 	}
 	if len(ref.formats) == 0 {
-		ref.formats = []textFormat{{}} // the whole text is the id
+		ref.formats = []textFormat{{}}
 	}
-	t.mapping[i].textRefs = append(t.mapping[i].textRefs, ref)
-	return nil
+	return ref
 }
 
 // applies reports whether the reference covers a row (in the files'
@@ -86,7 +93,13 @@ func (r *textRef) split(text string) (f textFormat, inner string, ok bool) {
 // database (its other cells in the files' form already) into keys: a
 // single column's text, or a composite key's JSON array (["page","home"]).
 func (tr *Translator) textToFile(ctx context.Context, t *Table, i int, row serialize.Row) (serialize.Cell, error) {
-	return tr.translateText(t, i, row, func(r *textRef, inner string) (string, error) {
+	return tr.translateText(t, i, row, tr.idToKey(ctx))
+}
+
+// idToKey returns the function that turns an id found inside text into
+// the referenced row's key.
+func (tr *Translator) idToKey(ctx context.Context) func(r *textRef, inner string) (string, error) {
+	return func(r *textRef, inner string) (string, error) {
 		if _, err := strconv.ParseInt(inner, 10, 64); err != nil {
 			return inner, nil // no id: text that only looks like the format
 		}
@@ -99,13 +112,19 @@ func (tr *Translator) textToFile(ctx context.Context, t *Table, i int, row seria
 			return string(key), err
 		}
 		return n.Text, nil
-	})
+	}
 }
 
 // textToDB turns the keys inside column i of a row in the files' form
 // back into the target's ids; a key the target lacks is a RefError.
 func (tr *Translator) textToDB(ctx context.Context, t *Table, i int, row serialize.Row, refErr func(table, key string) error) (serialize.Cell, error) {
-	return tr.translateText(t, i, row, func(r *textRef, key string) (string, error) {
+	return tr.translateText(t, i, row, tr.keyToID(ctx, refErr))
+}
+
+// keyToID returns the function that turns a key found inside text back
+// into the target's id.
+func (tr *Translator) keyToID(ctx context.Context, refErr func(table, key string) error) func(r *textRef, key string) (string, error) {
+	return func(r *textRef, key string) (string, error) {
 		cell := key // a composite key as its JSON array
 		if ref := tr.tables[r.table]; ref != nil && len(ref.Meta.Key) == 1 {
 			cell = string(serialize.AppendString(nil, key))
@@ -118,31 +137,36 @@ func (tr *Translator) textToDB(ctx context.Context, t *Table, i int, row seriali
 			return "", refErr(r.table, key)
 		}
 		return strconv.FormatInt(id, 10), nil
-	})
+	}
 }
 
 // translateText rewrites the part of column i's text that a reference in
 // scope finds, with fn; "no row" values and other text pass through.
 func (tr *Translator) translateText(t *Table, i int, row serialize.Row, fn func(r *textRef, inner string) (string, error)) (serialize.Cell, error) {
-	cell := row[i]
+	for j := range t.mapping[i].textRefs {
+		if r := &t.mapping[i].textRefs[j]; r.applies(row) {
+			if out, done, err := r.rewrite(row[i], fn); done || err != nil {
+				return out, err
+			}
+		}
+	}
+	return row[i], nil
+}
+
+// rewrite rewrites the id (or key) inside a JSON string cell with fn;
+// done is false for a cell the reference does not find one in.
+func (r *textRef) rewrite(cell serialize.Cell, fn func(r *textRef, inner string) (string, error)) (out serialize.Cell, done bool, err error) {
 	n, err := serialize.Parse(cell)
 	if err != nil || n.Kind != serialize.String {
-		return cell, err // null
+		return cell, false, err // null, or not text
 	}
-	for j := range t.mapping[i].textRefs {
-		r := &t.mapping[i].textRefs[j]
-		if !r.applies(row) {
-			continue
-		}
-		f, inner, ok := r.split(n.Text)
-		if !ok || slices.Contains(r.none, inner) {
-			continue
-		}
-		out, err := fn(r, inner)
-		if err != nil {
-			return nil, err
-		}
-		return serialize.AppendString(nil, f.prefix+out+f.suffix), nil
+	f, inner, ok := r.split(n.Text)
+	if !ok || slices.Contains(r.none, inner) {
+		return cell, false, nil
 	}
-	return cell, nil
+	text, err := fn(r, inner)
+	if err != nil {
+		return nil, false, err
+	}
+	return serialize.AppendString(nil, f.prefix+text+f.suffix), true, nil
 }

@@ -47,6 +47,9 @@ type pathRef struct {
 	// text: the ids are JSON strings ("3"), as set in .dbsync or as seen
 	// in the database read; fixed when .dbsync set it.
 	text, fixed bool
+	// inText, for a reference with formats, finds the id inside the
+	// string at the path ("/node/5").
+	inText *textRef
 }
 
 // json reports a column whose value is parsed to be translated.
@@ -138,6 +141,9 @@ func (t *Table) pathOptions() error {
 			continue
 		}
 		ref := pathRef{table: r.Table, none: r.None, text: r.As == "text", fixed: r.As != ""}
+		if len(r.Formats) > 0 {
+			ref.inText = newTextRef(r)
+		}
 		if err := add(r.ColumnPath, func(m *columnMapping, p codec.Path) { ref.path = p; m.pathRefs = append(m.pathRefs, ref) }); err != nil {
 			return err
 		}

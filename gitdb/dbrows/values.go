@@ -43,6 +43,10 @@ func (tr *Translator) cellToFile(ctx context.Context, t *Table, i int, v any) (s
 	for j := range m.pathRefs {
 		pr := &m.pathRefs[j]
 		doc, err = replaceRefs(doc, pr, func(v gjson.Result) ([]byte, error) {
+			if pr.inText != nil {
+				out, _, err := pr.inText.rewrite(serialize.Cell(v.Raw), tr.idToKey(ctx))
+				return out, err
+			}
 			if v.Type == gjson.String && !pr.fixed {
 				pr.text = true // written back as this database holds them
 			}
@@ -222,6 +226,10 @@ func (tr *Translator) cellToDB(ctx context.Context, t *Table, i int, r serialize
 	for j := range m.pathRefs {
 		pr := &m.pathRefs[j]
 		doc, err = replaceRefs(doc, pr, func(v gjson.Result) ([]byte, error) {
+			if pr.inText != nil {
+				out, _, err := pr.inText.rewrite(serialize.Cell(v.Raw), tr.keyToID(ctx, refErr))
+				return out, err
+			}
 			if isNone, err := tr.noneRef(ctx, pr.table, pr.none, serialize.Cell(v.Raw)); isNone || err != nil {
 				return []byte(v.Raw), err
 			}
