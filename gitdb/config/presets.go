@@ -176,13 +176,16 @@ var Presets = map[string]*Preset{
 	"processwire": {
 		Name: "processwire",
 		About: "ProcessWire: modules, fields, fieldgroups and templates by name, their JSON data decoded, " +
-			"fieldgroups_fields joining them by reference; pages and field_* tables are content; caches and login throttles kept out",
+			"fieldgroups_fields joining them by reference, a page field's templates by name; pages and field_* tables are content; caches and login throttles kept out",
 		markers: [][]string{{"modules", "templates", "fieldgroups"}},
 		rules: concat(
 			[]presetRule{
 				// created: when each installation added the module
 				{base: "modules", class: ClassConfig, options: opt("key", "class", "codec", "data:json", "exclude-columns", "created")},
-				{base: "fields", class: ClassConfig, options: opt("key", "name", "codec", "data:json")},
+				{base: "fields", class: ClassConfig, options: opt("key", "name", "codec", "data:json",
+					// a page field's templates (its pages' parent is content, kept as an id)
+					"reference", "data.template_id {p}templates none=0",
+					"reference", "data.template_ids.# {p}templates")},
 				{base: "fieldgroups", class: ClassConfig, options: opt("key", "name", "codec", "data:json")},
 				{base: "fieldgroups_fields", class: ClassConfig, options: opt(
 					"key", "fieldgroups_id fields_id",
