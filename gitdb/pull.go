@@ -123,8 +123,21 @@ func (w *Workspace) Pull(ctx context.Context, opts PullOptions) (*PullResult, er
 			}
 			entry := &Entry{ID: lock.NewID(), Kind: KindPull, Revision: "from " + opts.From, Env: s.env, At: time.Now().UTC(), Owner: lock.Me(), Version: opts.Version}
 			return &ledger.Change{Entry: entry, Load: true, Write: func(ctx context.Context, tx dialect.Tx) ([]*merge.TablePlan, error) {
+				repoints, err := w.planRepoints(ctx, tx, copies)
+				if err != nil {
+					return nil, err
+				}
 				if err := w.writeCopies(ctx, tx, copies); err != nil {
 					return nil, err
+				}
+				for _, rp := range repoints {
+					n, err := rp.apply(ctx, tx, w.Config)
+					if err != nil {
+						return nil, err
+					}
+					if n > 0 {
+						res.Notes = append(res.Notes, fmt.Sprintf("re-pointed %d reference(s) of the configuration to the pulled rows of %q, by key", n, rp.table))
+					}
 				}
 				entry.Summary = map[string]lock.Counts{}
 				for i, c := range copies {

@@ -124,6 +124,9 @@ func KeyIDs(ctx context.Context, db dialect.Reader, cfg *config.Config, table st
 	if err != nil {
 		return nil, nil, false, err
 	}
+	for key := range km.ambiguous { // rows sharing a key: none is found by it
+		delete(km.byKey, key)
+	}
 	return km.byID, km.byKey, true, nil
 }
 

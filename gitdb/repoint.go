@@ -1,0 +1,163 @@
+package gitdb
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
+	"github.com/gitdbsync/git-dbsync/serialize"
+)
+
+// A pull that replaces a referable content table (pages, with a key in
+// .dbsync) writes the source's rows under the source's ids. The target's
+// configuration that points at them (a menu item's page_id) would point
+// at the old ids: it is re-pointed, through the rows' key, in the pull's
+// transaction. A key the pulled rows lack stops the pull.
+
+// repoint is a referable table a pull replaces, with the target's ids and
+// keys before the pull and the configuration columns that refer to it.
+type repoint struct {
+	table string
+	old   map[int64]string
+	refs  []referringColumn
+}
+
+type referringColumn struct {
+	desc   *dialect.Table
+	column string
+}
+
+// planRepoints reads, before the pull writes, the keys of the referable
+// tables it replaces and the configuration columns (not pulled) that
+// refer to them, by foreign key or a declared reference.
+func (w *Workspace) planRepoints(ctx context.Context, tx dialect.Tx, copies []*tableCopy) ([]*repoint, error) {
+	pulled := map[string]bool{}
+	for _, c := range copies {
+		pulled[c.result.Table] = true
+	}
+	names, err := tx.Tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	configTables := w.Config.OfClass(names, config.ClassConfig)
+	var out []*repoint
+	for _, c := range copies {
+		old, _, ok, err := dbrows.KeyIDs(ctx, tx, w.Config, c.result.Table)
+		if err != nil || !ok {
+			if err != nil {
+				return nil, fmt.Errorf("table %q: %w", c.result.Table, err)
+			}
+			continue // not referable: nothing points at it by key
+		}
+		rp := &repoint{table: c.result.Table, old: old}
+		for _, name := range configTables {
+			if pulled[name] {
+				continue // pulled along: its ids are the source's too
+			}
+			desc, err := tx.Describe(ctx, name)
+			if err != nil {
+				return nil, err
+			}
+			for _, col := range w.columnsReferring(desc, rp.table) {
+				rp.refs = append(rp.refs, referringColumn{desc, col})
+			}
+		}
+		if len(rp.refs) > 0 {
+			out = append(out, rp)
+		}
+	}
+	return out, nil
+}
+
+// columnsReferring lists the columns of a table that hold ids of rows of
+// another, whole: single-column foreign keys and declared references.
+func (w *Workspace) columnsReferring(desc *dialect.Table, table string) []string {
+	var cols []string
+	for _, fk := range desc.ForeignKeys {
+		if fk.RefTable == table && len(fk.Columns) == 1 {
+			cols = append(cols, fk.Columns[0])
+		}
+	}
+	if opts := w.Config.Tables[desc.Name]; opts != nil {
+		for _, r := range opts.References {
+			if r.Table == table && r.Path == "" && !r.InText() && desc.Column(r.Column) != nil && !slices.Contains(cols, r.Column) {
+				cols = append(cols, r.Column)
+			}
+		}
+	}
+	return cols
+}
+
+// apply re-points the referring columns, after the pull wrote the new
+// rows, and returns how many rows it changed.
+func (rp *repoint) apply(ctx context.Context, tx dialect.Tx, cfg *config.Config) (int, error) {
+	_, now, _, err := dbrows.KeyIDs(ctx, tx, cfg, rp.table)
+	if err != nil {
+		return 0, fmt.Errorf("table %q: %w", rp.table, err)
+	}
+	changed := 0
+	for _, ref := range rp.refs {
+		n, err := rp.applyTo(ctx, tx, ref, now)
+		if err != nil {
+			return 0, err
+		}
+		changed += n
+	}
+	return changed, nil
+}
+
+func (rp *repoint) applyTo(ctx context.Context, tx dialect.Tx, ref referringColumn, now map[string]int64) (int, error) {
+	desc := ref.desc
+	if len(desc.PrimaryKey) == 0 {
+		return 0, fmt.Errorf("table %q refers to %q, which this pull replaces, and has no primary key to re-point its rows by", desc.Name, rp.table)
+	}
+	keyCols := make([]serialize.Column, len(desc.PrimaryKey))
+	for i, k := range desc.PrimaryKey {
+		c := desc.Column(k)
+		keyCols[i] = serialize.Column{Name: c.Name, Type: c.Type}
+	}
+	col := serialize.Column{Name: ref.column, Type: serialize.Int}
+	var keys, vals [][]serialize.Cell
+	read := append(slices.Clone(desc.PrimaryKey), ref.column)
+	err := tx.ReadRows(ctx, desc, read, desc.PrimaryKey, func(values []any) error {
+		cell, err := serialize.AppendCell(nil, &col, values[len(values)-1])
+		if err != nil || string(cell) == string(serialize.NullCell) {
+			return err
+		}
+		key := make([]serialize.Cell, len(keyCols))
+		for i := range keyCols {
+			if key[i], err = serialize.AppendCell(nil, &keyCols[i], values[i]); err != nil {
+				return err
+			}
+		}
+		id, err := strconv.ParseInt(string(cell), 10, 64)
+		natural, had := rp.old[id]
+		if err != nil || !had {
+			return nil // "no row" values, and ids the target had no row for, stay
+		}
+		newID, ok := now[natural]
+		if !ok {
+			var row []string
+			for i, c := range keyCols {
+				row = append(row, c.Name+"="+string(key[i]))
+			}
+			return fmt.Errorf("table %q, row %s: column %q refers to %s in %q, which the pulled rows of %q lack: nothing written\nhint: pull with --config to bring the configuration along, or create that row where you pull from",
+				desc.Name, strings.Join(row, ", "), ref.column, natural, rp.table, rp.table)
+		}
+		if newID != id {
+			keys = append(keys, key)
+			vals = append(vals, []serialize.Cell{serialize.Cell(strconv.FormatInt(newID, 10))})
+		}
+		return nil
+	})
+	if err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	dc := desc.Column(ref.column)
+	return len(keys), tx.Update(ctx, desc.Name, keyCols, keys, []serialize.Column{{Name: dc.Name, Type: dc.Type, Nullable: dc.Nullable}}, vals)
+}
