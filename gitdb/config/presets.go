@@ -138,6 +138,10 @@ var Presets = map[string]*Preset{
 				{base: "config", class: ClassConfig, options: drupalConfig},
 				// Drupal 8 and later: a node by its uuid, wherever config names it
 				{base: "node", class: ClassContent, options: opt("key", "uuid"), with: []string{"config", "key_value"}},
+				// menu links are content, but a site that classes them config
+				// moves their links to nodes by uuid
+				{base: "menu_link_content_data", class: ClassContent, with: []string{"config", "key_value", "node"}, options: opt(
+					"reference", "link__uri {p}node format=entity:node/{} format=internal:/node/{}")},
 				{base: "variable", class: ClassConfig, options: opt(
 					"key", "name",
 					"codec", "value:php",
