@@ -98,6 +98,7 @@ func BenchmarkEngines(b *testing.B) {
 		return fmt.Sprintf("%.2f", ours.Seconds()/theirs.Seconds())
 	}
 	var out strings.Builder
+	fmt.Fprintf(&out, "\n%d cores (GOMAXPROCS %d)", runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	fmt.Fprintf(&out, "\n%-9s %-32s %-32s %-36s %s\n", "engine", "(a) export ÷ read (aim ≤ 1.15)", "(b) apply ÷ read (aim ≤ 1.0)", "(c) first apply ÷ load (aim ≤ 2)", "(d) peak heap MB a/b/c (aim < 64)")
 	for _, f := range all {
 		fmt.Fprintf(&out, "%-9s %-32s %-32s %-36s %.0f/%.0f/%.0f\n", f.engine,
