@@ -362,24 +362,16 @@ func summarize(e *Entry, tables []*merge.TablePlan) error {
 // "rolling-back": runs that died (the environment lock is not held, or
 // its holder's process is gone).
 func Crashed(gitDir, env string) ([]*lock.File, error) {
-	paths, _ := filepath.Glob(filepath.Join(lock.Dir(gitDir), serialize.FileName(env), "*.lock"))
-	var out []*lock.File
-	for _, p := range paths {
-		lf, err := lock.Read(p)
-		if err != nil {
-			return nil, err
+	return lockFiles(gitDir, env, func(lf *lock.File) bool {
+		if lf.State != lock.Applying && lf.State != lock.RollingBack {
+			return false
 		}
-		if lf != nil && (lf.State == lock.Applying || lf.State == lock.RollingBack) {
-			rec := &lf.Apply
-			if lf.State == lock.RollingBack && lf.Rollback != nil {
-				rec = lf.Rollback
-			}
-			if !rec.Owner.Alive() || !lock.EnvLocked(gitDir, env) {
-				out = append(out, lf)
-			}
+		rec := &lf.Apply
+		if lf.State == lock.RollingBack && lf.Rollback != nil {
+			rec = lf.Rollback
 		}
-	}
-	return out, nil
+		return !rec.Owner.Alive() || !lock.EnvLocked(gitDir, env)
+	})
 }
 
 // Lost lists the environment's lock files that record a change the
@@ -390,6 +382,24 @@ func Crashed(gitDir, env string) ([]*lock.File, error) {
 // to a standby that had not received it, or an older copy restored. Lock
 // files of another database (another identity) are not this one's.
 func Lost(gitDir, env string, l *Ledger) ([]*lock.File, error) {
+	return lockFiles(gitDir, env, func(lf *lock.File) bool {
+		if l.Identity != nil && lf.Target != l.Identity.ID {
+			return false
+		}
+		rec := &lf.Apply
+		switch {
+		case lf.State == lock.RolledBack && lf.Rollback != nil:
+			rec = lf.Rollback
+		case lf.State != lock.Applied:
+			return false
+		}
+		return rec.ID != "" && l.ByID(rec.ID) == nil
+	})
+}
+
+// lockFiles reads the environment's lock files and keeps those keep
+// takes.
+func lockFiles(gitDir, env string, keep func(*lock.File) bool) ([]*lock.File, error) {
 	paths, _ := filepath.Glob(filepath.Join(lock.Dir(gitDir), serialize.FileName(env), "*.lock"))
 	var out []*lock.File
 	for _, p := range paths {
@@ -397,17 +407,7 @@ func Lost(gitDir, env string, l *Ledger) ([]*lock.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		if lf == nil || (l.Identity != nil && lf.Target != l.Identity.ID) {
-			continue
-		}
-		rec := &lf.Apply
-		switch {
-		case lf.State == lock.RolledBack && lf.Rollback != nil:
-			rec = lf.Rollback
-		case lf.State != lock.Applied:
-			continue
-		}
-		if rec.ID != "" && l.ByID(rec.ID) == nil {
+		if lf != nil && keep(lf) {
 			out = append(out, lf)
 		}
 	}
