@@ -221,15 +221,15 @@ func (t *Table) Apply(key string, label func(key string) string, cells []seriali
 			continue
 		}
 		var err error
-		if r := cr.pick(cells); r != nil {
-			if cells[i], err = t.value(r, cr, key, cell); err != nil {
+		if r, as := cr.pick(cells); r != nil {
+			if cells[i], err = t.value(r, cr, as, key, cell); err != nil {
 				return fmt.Errorf("table %q, row %s, column %q: %w", t.name, label(key), cr.col.Name, err)
 			}
 			continue
 		}
 		switch {
 		case cr.whole != nil:
-			cells[i], err = t.value(cr.whole, cr, key, cell)
+			cells[i], err = t.value(cr.whole, cr, cr.col.Name, key, cell)
 		case len(cr.paths) > 0:
 			// The paths the rules name are rewritten; the rest of the
 			// value is scanned as a column without rules would be.
@@ -256,18 +256,21 @@ func (t *Table) Apply(key string, label func(key string) string, cells []seriali
 	return nil
 }
 
-// pick returns the row-scoped rule that picks this row, or nil.
-func (cr *columnRules) pick(cells []serialize.Cell) *config.Redaction {
+// pick returns the row-scoped rule that picks this row, or nil, and what
+// the row's value is (the scoping column's value: a key-value table's
+// first_name), which shapes a made-up name as a column's name would.
+func (cr *columnRules) pick(cells []serialize.Cell) (*config.Redaction, string) {
 	for _, sr := range cr.scoped {
-		if sr.in[cellText(cells[sr.where])] {
-			return sr.rule
+		if what := cellText(cells[sr.where]); sr.in[what] {
+			return sr.rule, what
 		}
 	}
-	return nil
+	return nil, ""
 }
 
-// value applies a rule to a whole cell (not null).
-func (t *Table) value(r *config.Redaction, cr *columnRules, key string, cell serialize.Cell) (serialize.Cell, error) {
+// value applies a rule to a whole cell (not null); as names what the
+// value is (a column's name), for the shape of a made-up name.
+func (t *Table) value(r *config.Redaction, cr *columnRules, as, key string, cell serialize.Cell) (serialize.Cell, error) {
 	c := &cr.col
 	switch r.Rule {
 	case "keep":
@@ -281,7 +284,12 @@ func (t *Table) value(r *config.Redaction, cr *columnRules, key string, cell ser
 	if text == "" && r.Rule != "digits" {
 		return cell, nil // nothing to hide
 	}
-	out := t.derive(r.Rule, c.Name, key, text, cr.limit)
+	var out string
+	if r.Rule == "name" {
+		out = fakeName(as, key, t.sum(c.Name, key))
+	} else {
+		out = t.derive(r.Rule, c.Name, key, text, cr.limit)
+	}
 	if c.Type == serialize.Text {
 		return serialize.AppendString(nil, out), nil
 	}
