@@ -207,12 +207,25 @@ func (v view) op(w io.Writer, op *gitdb.SavedOp) {
 	switch op.Op {
 	case "insert":
 		fmt.Fprintf(w, "  %s\n", v.paint(color.FgGreen, "+ "+op.KeyText))
+		v.values(w, op.After, color.FgGreen)
 	case "delete":
 		fmt.Fprintf(w, "  %s\n", v.paint(color.FgRed, "- "+op.KeyText))
+		v.values(w, op.Before, color.FgRed)
 	case "update":
 		fmt.Fprintf(w, "  %s\n", v.paint(color.FgYellow, "~ "+op.KeyText))
 		v.cells(w, op.Changed, op.Paths, op.Before, op.After)
 	}
+}
+
+// values prints, with -v, the cells of a row inserted or deleted.
+func (v view) values(w io.Writer, row []byte, paint color.Attribute) {
+	if v.detail < verbose {
+		return
+	}
+	gjson.ParseBytes(row).ForEach(func(name, value gjson.Result) bool {
+		fmt.Fprintf(w, "      %s: %s\n", name.Str, v.paint(paint, short([]byte(value.Raw))))
+		return true
+	})
 }
 
 // maxPathChanges is how many changes inside one JSON value a plan or diff
