@@ -36,6 +36,11 @@ test: lint race tools servers
 # fails (never skips): export the URLs start.sh prints, the defaults below.
 export DBSYNC_TEST_PGBOUNCER ?= postgres://postgres@127.0.0.1:6432/postgres?sslmode=disable
 export DBSYNC_TEST_PG_STANDBY ?= postgres://postgres@127.0.0.1:5433/postgres?sslmode=disable
+# And a 3-node MariaDB Galera cluster (127.0.0.1:3311-3313; galera-4 and
+# rsync installed with apt-get when run as root), for the cluster tests.
+export DBSYNC_TEST_GALERA1 ?= mysql://root@127.0.0.1:3311/test
+export DBSYNC_TEST_GALERA2 ?= mysql://root@127.0.0.1:3312/test
+export DBSYNC_TEST_GALERA3 ?= mysql://root@127.0.0.1:3313/test
 
 servers:
 	sh testdata/servers/start.sh >/dev/null
