@@ -51,6 +51,7 @@ type DB struct {
 	// the server's).
 	lockWait int64
 	ro       *sql.Tx // the read-only transaction of SetReadOnly, reads run in
+	galera   *galera // the database is a node of a Galera cluster (galera.go)
 }
 
 // DSN turns a mysql:// URL into go-sql-driver's DSN, with the session
@@ -118,6 +119,10 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 	}
 	d := &DB{db: db, dbName: cfg.DBName}
 	d.reader = reader{q: db, explain: d.explainRead}
+	if err := d.detectGalera(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("mysql: %s: %w", dialect.Redact(rawURL), dialect.RedactError(err))
+	}
 	return d, nil
 }
 

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitdbsync/git-dbsync/gitdb/config"
+	"github.com/gitdbsync/git-dbsync/internal/dbtest"
+	"github.com/gitdbsync/git-dbsync/internal/gittest"
+)
+
+// galeraRepo builds a repository whose v2 changes a few hundred rows of
+// two config tables, and a target "prod" at v1 on the Galera cluster
+// (applied through node 1). It returns the repository, prod's URL on
+// each node, and the URL (node 1) of a copy of prod at v1.
+func galeraRepo(t *testing.T, nodes []string) (dir string, prod []string, before string) {
+	t.Helper()
+	dir = gittest.Init(t)
+	git := func(args ...string) { gittest.Run(t, dir, args...) }
+	dev := dbtest.NewGaleraDatabase(t, nodes)[0]
+	prod = dbtest.NewGaleraDatabase(t, nodes)
+	before = dbtest.NewGaleraDatabase(t, nodes)[0]
+	exec1 := func(url, sql string) {
+		t.Helper()
+		if err := dbtest.Exec(url, dbtest.Render(sql, "mysql")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec1(dev, `CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL, weight INTEGER, note VARCHAR(50));
+CREATE TABLE settings (name VARCHAR(50) PRIMARY KEY, value VARCHAR(50));
+INSERT INTO settings VALUES ('site', 'one'), ('mode', 'fast');
+INSERT INTO items SELECT i, concat('item ', i), i % 7, NULL FROM (`+sequence(1, 1000)+`) s;`)
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(`[env "dev"]
+	url = `+dev+`
+[env "prod"]
+	url = `+prod[0]+`
+[tables]
+	config = items settings
+`), 0o644)
+	dbsync(t, dir, nil, "export")
+	git("add", "-A")
+	git("commit", "-q", "-m", "v1")
+	git("tag", "v1")
+	if err := dbtest.Copy(dev, prod[0]); err != nil {
+		t.Fatal(err)
+	}
+	dbsync(t, dir, nil, "apply", "v1", "--env", "prod", "--yes")
+	exec1(dev, `UPDATE items SET weight = weight + 100, note = 'changed' WHERE id % 3 = 0;
+DELETE FROM items WHERE id % 10 = 1;
+INSERT INTO items SELECT i, concat('new ', i), 1, 'n' FROM (`+sequence(2001, 2100)+`) s;
+UPDATE settings SET value = 'two' WHERE name = 'site';`)
+	dbsync(t, dir, nil, "export")
+	git("add", "-A")
+	git("commit", "-q", "-m", "v2")
+	git("tag", "v2")
+	if err := dbtest.Copy(prod[0], before); err != nil {
+		t.Fatal(err)
+	}
+	return dir, prod, before
+}
+
+// onNode runs git dbsync in dir with prod's URL set to a node's, and
+// returns its exit code and output.
+func onNode(dir, url string, args ...string) (int, string) {
+	cmd := exec.Command("git", append([]string{"dbsync"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), config.EnvVar("prod")+"="+url)
+	out, _ := cmd.CombinedOutput()
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+// TestGalera runs git dbsync against the 3-node Galera cluster: races of
+// applies through different nodes, and the refusals a cluster needs.
+func TestGalera(t *testing.T) {
+	if !slices.Contains(dbtest.Engines, "mysql") {
+		return
+	}
+	nodes := dbtest.Galera(t)
+	dir, prod, before := galeraRepo(t, nodes)
+	reset := func() {
+		t.Helper()
+		if err := dbtest.Copy(before, prod[0]); err != nil {
+			t.Fatal(err)
+		}
+		os.RemoveAll(filepath.Join(dir, ".git", "dbsync", "locks"))
+	}
+	t.Run("races", func(t *testing.T) { galeraRaces(t, dir, prod, reset) })
+	t.Run("not-ready", func(t *testing.T) { galeraNotReady(t, dir, nodes, prod, reset) })
+	t.Run("writeset", func(t *testing.T) { galeraWriteset(t, dir, nodes, prod, reset) })
+}
+
+var lostRace = regexp.MustCompile(`(?m)^error: another apply of v2 to "prod" committed first on node (galera[123]): nothing written$`)
+
+// galeraRaces applies v2 through two or three nodes at the same instant,
+// from as many clones, again and again: each time one apply wins, every
+// other is told that it committed first, and on which node, or (started
+// after it committed) finds v2 applied; every node's ledger holds the one
+// entry.
+func galeraRaces(t *testing.T, dir string, prod []string, reset func()) {
+	clones := []string{dir}
+	for k := 1; k < 3; k++ {
+		c := filepath.Join(t.TempDir(), fmt.Sprintf("clone%d", k))
+		gittest.Run(t, dir, "clone", "-q", dir, c)
+		os.WriteFile(filepath.Join(c, ".dbsync"), mustRead(t, filepath.Join(dir, ".dbsync")), 0o644)
+		clones = append(clones, c)
+	}
+	runs := soakCount("DBSYNC_SOAK_GALERA_RACES", 20)
+	histogram := map[string]int{}
+	winners, losers := 0, 0
+	for i := 0; i < runs; i++ {
+		reset()
+		for _, c := range clones {
+			os.RemoveAll(filepath.Join(c, ".git", "dbsync", "locks"))
+		}
+		// Three applies, one through each node; every other race two.
+		on := []int{0, 1, 2}
+		if i%2 == 1 {
+			on = []int{i % 3, (i + 1) % 3}
+		}
+		codes := make([]int, len(on))
+		outs := make([]string, len(on))
+		done := make(chan bool)
+		for j, k := range on {
+			go func() {
+				codes[j], outs[j] = onNode(clones[k], prod[k], "apply", "v2", "--env", "prod", "--yes")
+				done <- true
+			}()
+		}
+		for range on {
+			<-done
+		}
+		report := func() string {
+			var b strings.Builder
+			for j, k := range on {
+				fmt.Fprintf(&b, "--- through node %d: exit %d\n%s", k+1, codes[j], outs[j])
+			}
+			return b.String()
+		}
+		for k, u := range prod {
+			n, err := dbtest.Query(dbtest.Synced(u), "SELECT count(*) FROM dbsync_ledger WHERE kind = 'apply' AND revision = 'v2'")
+			if err != nil || strings.TrimSpace(n) != "1" {
+				t.Fatalf("race %d: node %d's ledger holds %s applies of v2 (%v)\n%s", i, k+1, strings.TrimSpace(n), err, report())
+			}
+		}
+		winner := -1
+		for j := range on {
+			if codes[j] == 0 && !strings.Contains(outs[j], "already at v2") {
+				if winner >= 0 {
+					t.Fatalf("race %d: two winners\n%s", i, report())
+				}
+				winner = j
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("race %d: no winner\n%s", i, report())
+		}
+		winners++
+		node := fmt.Sprintf("galera%d", on[winner]+1)
+		for j := range on {
+			switch m := lostRace.FindStringSubmatch(outs[j]); {
+			case j == winner:
+			case codes[j] == 0:
+				histogram["exit 0: already at v2"]++
+			case codes[j] == exitLocked && m != nil && m[1] == node:
+				histogram[`exit 4: another apply of v2 to "prod" committed first on node <the winner's>: nothing written`]++
+				losers++
+			default:
+				t.Fatalf("race %d: the apply through node %d lost to node %s's and says so otherwise (exit %d)\n%s", i, on[j]+1, node, codes[j], report())
+			}
+		}
+	}
+	var lines []string
+	for k, v := range histogram {
+		lines = append(lines, fmt.Sprintf("%d × %s", v, k))
+	}
+	sort.Strings(lines)
+	t.Logf("soak galera: %d cross-node races (%d three-way, %d two-way): %d winners, 0 with two; the others: %s",
+		runs, (runs+1)/2, runs/2, winners, strings.Join(lines, "; "))
+}
+
+// galeraNotReady isolates node 3 from the others (gmcast.isolate): a node
+// outside the primary component, whose reads would be stale and whose
+// writes fail. Commands through it are refused before anything is read;
+// through node 1 they work on.
+func galeraNotReady(t *testing.T, dir string, nodes, prod []string, reset func()) {
+	reset()
+	if err := dbtest.Exec(nodes[2], "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=1'"); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := dbtest.Exec(nodes[2], "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=0'"); err != nil {
+			t.Error(err)
+		}
+		dbtest.WaitGalera(t, nodes[2])
+	}()
+	for i := 0; i < 600 && !strings.Contains(dbtest.GaleraState(nodes[2]), "non-Primary"); i++ {
+		if i == 599 {
+			t.Fatalf("node 3 stays in the primary component: %s", dbtest.GaleraState(nodes[2]))
+		}
+		sleep()
+	}
+	want := `error: environment "prod" is Galera node "galera3", outside the cluster's primary component (wsrep_cluster_status = non-Primary): nothing done`
+	for _, args := range [][]string{{"status", "--env", "prod"}, {"apply", "v2", "--env", "prod", "--yes"}, {"plan", "v2", "--env", "prod"}} {
+		code, out := onNode(dir, prod[2], args...)
+		if code != exitError || !strings.Contains(out, want+"\n") {
+			t.Errorf("%s through the isolated node: exit %d, want %d and %q\n%s", args[0], code, exitError, want, out)
+		}
+	}
+	if code, out := onNode(dir, prod[0], "apply", "v2", "--env", "prod", "--yes"); code != 0 || !strings.Contains(out, "applied v2") {
+		t.Errorf("apply through node 1 while node 3 is isolated: exit %d\n%s", code, out)
+	}
+}
+
+// galeraWriteset bounds node 1's writesets to fewer rows than v2's apply
+// writes with its ledger images (wsrep_max_ws_rows, set back after), and
+// the apply is refused before it writes, naming both numbers; a table
+// without a primary key is refused on the cluster.
+func galeraWriteset(t *testing.T, dir string, nodes, prod []string, reset func()) {
+	reset()
+	old, err := dbtest.Query(nodes[0], "SELECT @@GLOBAL.wsrep_max_ws_rows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dbtest.Exec(nodes[0], "SET GLOBAL wsrep_max_ws_rows = 500"); err != nil {
+		t.Fatal(err)
+	}
+	defer dbtest.Exec(nodes[0], "SET GLOBAL wsrep_max_ws_rows = "+strings.TrimSpace(old))
+	dump, err := dbtest.Dump(prod[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out := onNode(dir, prod[0], "apply", "v2", "--env", "prod", "--yes")
+	want := regexp.MustCompile(`error: the change would write about ([0-9,]+) rows \(([0-9,]+) rows changed, each with its ledger image\) and [0-9,]+ bytes in one transaction, more than the Galera cluster takes in one writeset \(wsrep_max_ws_rows = 500, wsrep_max_ws_size = 2,147,483,647\): nothing written`)
+	m := want.FindStringSubmatch(out)
+	if code != exitError || m == nil {
+		t.Fatalf("apply over the writeset limit: exit %d\n%s", code, out)
+	}
+	if after, _ := dbtest.Dump(prod[0]); after != dump {
+		t.Errorf("the refused apply wrote to the target")
+	}
+	t.Logf("soak galera writeset: refused with wsrep_max_ws_rows = 500: %s rows estimated for %s rows changed", m[1], m[2])
+}
+
+func sleep() { time.Sleep(100 * time.Millisecond) }
