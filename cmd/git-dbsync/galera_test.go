@@ -95,6 +95,8 @@ func TestGalera(t *testing.T) {
 	t.Run("races", func(t *testing.T) { galeraRaces(t, dir, prod, reset) })
 	t.Run("not-ready", func(t *testing.T) { galeraNotReady(t, dir, nodes, prod, reset) })
 	t.Run("writeset", func(t *testing.T) { galeraWriteset(t, dir, nodes, prod, reset) })
+	t.Run("lagging", func(t *testing.T) { galeraLagging(t, dir, nodes, prod, reset) })
+	t.Run("no-primary-key", func(t *testing.T) { galeraNoPrimaryKey(t, nodes) })
 }
 
 var lostRace = regexp.MustCompile(`(?m)^error: another apply of v2 to "prod" committed first on node (galera[123]): nothing written$`)
@@ -177,6 +179,13 @@ func galeraRaces(t *testing.T, dir string, prod []string, reset func()) {
 			}
 		}
 	}
+	// Started after the winner committed, an apply through any node finds
+	// it applied.
+	for k := range prod {
+		if code, out := onNode(clones[k], prod[k], "apply", "v2", "--env", "prod", "--yes"); code != 0 || !strings.Contains(out, "already at v2") {
+			t.Errorf("apply through node %d after the races: exit %d\n%s", k+1, code, out)
+		}
+	}
 	var lines []string
 	for k, v := range histogram {
 		lines = append(lines, fmt.Sprintf("%d × %s", v, k))
@@ -247,6 +256,78 @@ func galeraWriteset(t *testing.T, dir string, nodes, prod []string, reset func()
 		t.Errorf("the refused apply wrote to the target")
 	}
 	t.Logf("soak galera writeset: refused with wsrep_max_ws_rows = 500: %s rows estimated for %s rows changed", m[1], m[2])
+}
+
+// galeraLagging pauses node 3's applier (FLUSH TABLES WITH READ LOCK
+// desyncs and pauses a Galera node) while v2 is applied through node 1:
+// status through node 3 waits for the cluster's latest commit, then
+// answers v2, never the stale "pending v2" node 3's own rows would give.
+func galeraLagging(t *testing.T, dir string, nodes, prod []string, reset func()) {
+	reset()
+	release, err := dbtest.Hold(nodes[2], "FLUSH TABLES WITH READ LOCK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if code, out := onNode(dir, prod[0], "apply", "v2", "--env", "prod", "--yes"); code != 0 {
+		t.Fatalf("apply through node 1: exit %d\n%s", code, out)
+	}
+	if n, err := dbtest.Query(prod[2], "SELECT count(*) FROM dbsync_ledger WHERE revision = 'v2'"); err != nil || strings.TrimSpace(n) != "0" {
+		t.Fatalf("node 3 is not behind: its ledger has %s entries of v2 (%v)", strings.TrimSpace(n), err)
+	}
+	type result struct {
+		code int
+		out  string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, out := onNode(dir, prod[2], "status", "--env", "prod")
+		done <- result{code, out}
+	}()
+	time.Sleep(time.Second) // status reads, or waits, meanwhile
+	release()
+	r := <-done
+	if r.code != 0 || !regexp.MustCompile(`(?m)^  at: +v2 `).MatchString(r.out) || !strings.Contains(r.out, "pending:   no newer tags") {
+		t.Errorf("status through the lagging node: exit %d, want it at v2 and nothing pending\n%s", r.code, r.out)
+	}
+	dbtest.WaitGalera(t, nodes[2])
+}
+
+// galeraNoPrimaryKey applies a config table without a primary key (its
+// key in .dbsync is a column) to the cluster: refused, nothing written.
+func galeraNoPrimaryKey(t *testing.T, nodes []string) {
+	dir := gittest.Init(t)
+	dev := dbtest.NewGaleraDatabase(t, nodes)[0]
+	prod := dbtest.NewGaleraDatabase(t, nodes)[1]
+	for _, u := range []string{dev, prod} {
+		if err := dbtest.Exec(u, "CREATE TABLE flags (name VARCHAR(50) NOT NULL, value VARCHAR(50))"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := dbtest.Exec(dev, "INSERT INTO flags VALUES ('beta', 'on'), ('dark', 'off')"); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(`[env "dev"]
+	url = `+dev+`
+[env "prod"]
+	url = `+prod+`
+[tables]
+	config = flags
+[table "flags"]
+	key = name
+`), 0o644)
+	dbsync(t, dir, nil, "export")
+	gittest.Run(t, dir, "add", "-A")
+	gittest.Run(t, dir, "commit", "-q", "-m", "v1")
+	gittest.Run(t, dir, "tag", "v1")
+	code, out := onNode(dir, prod, "apply", "v1", "--env", "prod", "--yes")
+	want := `error: table "flags" has no primary key: a Galera cluster cannot replicate the deletes and updates of such a table reliably, so git dbsync does not write it on a cluster: nothing written`
+	if code != exitError || !strings.Contains(out, want+"\n") {
+		t.Errorf("apply of a table without a primary key: exit %d, want %d and %q\n%s", code, exitError, want, out)
+	}
+	if n, err := dbtest.Query(dbtest.Synced(prod), "SELECT count(*) FROM flags"); err != nil || strings.TrimSpace(n) != "0" {
+		t.Errorf("the refused apply wrote %s rows (%v)", strings.TrimSpace(n), err)
+	}
 }
 
 func sleep() { time.Sleep(100 * time.Millisecond) }

@@ -23,8 +23,9 @@ import (
 //     COMMIT). The row also says which node the last change ran on.
 //   - A node applies the other nodes' commits a little later: the
 //     session waits for the cluster's latest commit before each read
-//     (wsrep_sync_wait = 1, reads and START TRANSACTION), so that the
-//     ledger and the plan are never read stale.
+//     (wsrep_sync_wait = 1, set when the connection opens: reads and
+//     START TRANSACTION), so that the ledger and the plan are never read
+//     stale (status on a lagging node waits, then answers).
 //   - A node outside the primary component, or not synced, takes no work
 //     (NotReady says so before anything is read).
 //   - A writeset is bounded (wsrep_max_ws_rows, wsrep_max_ws_size), and
@@ -40,9 +41,9 @@ type galera struct {
 // one of git dbsync's own tables.
 const clusterLockTable = "dbsync_cluster_lock"
 
-// detectGalera finds whether the session is on a Galera node, and if so
-// makes its reads wait for the cluster's latest commit.
-func (d *DB) detectGalera(ctx context.Context) error {
+// detectGalera finds whether the session is on a Galera node: nil when
+// it is not.
+func (d *DB) detectGalera(ctx context.Context) (*galera, error) {
 	vars := map[string]string{}
 	err := d.each(ctx, "SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'wsrep_provider', 'wsrep_node_name', 'wsrep_max_ws_rows', 'wsrep_max_ws_size')", nil,
 		func(v []any) error {
@@ -50,21 +51,15 @@ func (d *DB) detectGalera(ctx context.Context) error {
 			return nil
 		})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !strings.EqualFold(vars["wsrep_on"], "ON") || vars["wsrep_provider"] == "" || strings.EqualFold(vars["wsrep_provider"], "none") {
-		return nil
+		return nil, nil
 	}
 	g := &galera{Cluster: dialect.Cluster{Node: vars["wsrep_node_name"]}}
 	g.MaxRows, _ = strconv.ParseInt(vars["wsrep_max_ws_rows"], 10, 64)
 	g.MaxBytes, _ = strconv.ParseInt(vars["wsrep_max_ws_size"], 10, 64)
-	// A session setting, as the time zone is: the connection is never
-	// handed to a pool, and goes with it at Close.
-	if _, err := d.db.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
-		return err
-	}
-	d.galera = g
-	return nil
+	return g, nil
 }
 
 // Cluster returns the Galera cluster the database is a node of, nil when
