@@ -97,6 +97,9 @@ func TestGalera(t *testing.T) {
 	t.Run("writeset", func(t *testing.T) { galeraWriteset(t, dir, nodes, prod, reset) })
 	t.Run("lagging", func(t *testing.T) { galeraLagging(t, dir, nodes, prod, reset) })
 	t.Run("no-primary-key", func(t *testing.T) { galeraNoPrimaryKey(t, nodes) })
+	if rows := soakCount("DBSYNC_SOAK_GALERA_ROWS", 0); rows > 0 { // make soak
+		t.Run("big-writeset", func(t *testing.T) { galeraBigWriteset(t, nodes, rows) })
+	}
 }
 
 var lostRace = regexp.MustCompile(`(?m)^error: another apply of v2 to "prod" committed first on node (galera[123]): nothing written$`)
@@ -247,7 +250,7 @@ func galeraWriteset(t *testing.T, dir string, nodes, prod []string, reset func()
 		t.Fatal(err)
 	}
 	code, out := onNode(dir, prod[0], "apply", "v2", "--env", "prod", "--yes")
-	want := regexp.MustCompile(`error: the change would write about ([0-9,]+) rows \(([0-9,]+) rows changed, each with its ledger image\) and [0-9,]+ bytes in one transaction, more than the Galera cluster takes in one writeset \(wsrep_max_ws_rows = 500, wsrep_max_ws_size = 2,147,483,647\): nothing written`)
+	want := regexp.MustCompile(`error: the change would write about ([0-9,]+) rows \(([0-9,]+) rows changed, each with its ledger image\) and ([0-9,]+) bytes in one transaction, more than the Galera cluster takes in one writeset \(wsrep_max_ws_rows = 500, wsrep_max_ws_size = 2,147,483,647\): nothing written`)
 	m := want.FindStringSubmatch(out)
 	if code != exitError || m == nil {
 		t.Fatalf("apply over the writeset limit: exit %d\n%s", code, out)
@@ -255,7 +258,27 @@ func galeraWriteset(t *testing.T, dir string, nodes, prod []string, reset func()
 	if after, _ := dbtest.Dump(prod[0]); after != dump {
 		t.Errorf("the refused apply wrote to the target")
 	}
-	t.Logf("soak galera writeset: refused with wsrep_max_ws_rows = 500: %s rows estimated for %s rows changed", m[1], m[2])
+	if err := dbtest.Exec(nodes[0], "SET GLOBAL wsrep_max_ws_rows = 0"); err != nil {
+		t.Fatal(err)
+	}
+	before := replicatedBytes(t, nodes[0])
+	if code, out := onNode(dir, prod[0], "apply", "v2", "--env", "prod", "--yes"); code != 0 {
+		t.Fatalf("apply with no bound: exit %d\n%s", code, out)
+	}
+	t.Logf("soak galera writeset: refused with wsrep_max_ws_rows = 500: %s rows and %s bytes estimated for %s rows changed; applied with no bound, node 1 replicated %s bytes",
+		m[1], m[3], m[2], dialectThousands(replicatedBytes(t, nodes[0])-before))
+}
+
+// replicatedBytes is what a Galera node has replicated so far (its
+// writesets' bytes).
+func replicatedBytes(t *testing.T, node string) int64 {
+	out, err := dbtest.Query(node, "SELECT variable_value FROM information_schema.global_status WHERE variable_name = 'wsrep_replicated_bytes'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	fmt.Sscan(out, &n)
+	return n
 }
 
 // galeraLagging pauses node 3's applier (FLUSH TABLES WITH READ LOCK
@@ -328,6 +351,81 @@ func galeraNoPrimaryKey(t *testing.T, nodes []string) {
 	if n, err := dbtest.Query(dbtest.Synced(prod), "SELECT count(*) FROM flags"); err != nil || strings.TrimSpace(n) != "0" {
 		t.Errorf("the refused apply wrote %s rows (%v)", strings.TrimSpace(n), err)
 	}
+}
+
+// galeraBigWriteset makes a first apply of rows rows against node 1
+// bounded to 131,072 rows a writeset (refused, nothing written), then
+// with no bound, and prints the estimate beside what Galera replicated.
+func galeraBigWriteset(t *testing.T, nodes []string, rows int) {
+	dir := gittest.Init(t)
+	dbs := dbtest.NewGaleraDatabase(t, nodes)
+	dev, prod := dbs[0], dbtest.NewGaleraDatabase(t, nodes)[0]
+	const table = "CREATE TABLE big (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL, weight INTEGER)"
+	for _, u := range []string{dev, prod} {
+		if err := dbtest.Exec(u, table); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for off := 0; off < rows; off += 100000 {
+		q := fmt.Sprintf("INSERT INTO big SELECT i + %d, concat('row ', i + %d), i %% 13 FROM (%s) s", off+1, off+1, sequence(0, min(99999, rows-off-1)))
+		if err := dbtest.Exec(dev, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(`[env "dev"]
+	url = `+dev+`
+[env "prod"]
+	url = `+prod+`
+[tables]
+	config = big
+[table "big"]
+	layout = lines
+`), 0o644)
+	dbsync(t, dir, nil, "export")
+	gittest.Run(t, dir, "add", "-A")
+	gittest.Run(t, dir, "commit", "-q", "-m", "v1")
+	gittest.Run(t, dir, "tag", "v1")
+
+	old, err := dbtest.Query(nodes[0], "SELECT @@GLOBAL.wsrep_max_ws_rows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dbtest.Exec(nodes[0], "SET GLOBAL wsrep_max_ws_rows = "+strings.TrimSpace(old))
+	if err := dbtest.Exec(nodes[0], "SET GLOBAL wsrep_max_ws_rows = 131072"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	code, out := onNode(dir, prod, "apply", "v1", "--env", "prod", "--yes")
+	refused := time.Since(start)
+	m := regexp.MustCompile(`would write about ([0-9,]+) rows \(([0-9,]+) rows changed[^)]*\) and ([0-9,]+) bytes`).FindStringSubmatch(out)
+	if code != exitError || m == nil {
+		t.Fatalf("apply of %d rows over wsrep_max_ws_rows = 131072: exit %d\n%s", rows, code, out)
+	}
+	if n, _ := dbtest.Query(dbtest.Synced(prod), "SELECT count(*) FROM big"); strings.TrimSpace(n) != "0" {
+		t.Fatalf("the refused apply wrote %s rows", strings.TrimSpace(n))
+	}
+	if err := dbtest.Exec(nodes[0], "SET GLOBAL wsrep_max_ws_rows = 0"); err != nil {
+		t.Fatal(err)
+	}
+	before := replicatedBytes(t, nodes[0])
+	start = time.Now()
+	if code, out := onNode(dir, prod, "apply", "v1", "--env", "prod", "--yes"); code != 0 {
+		t.Fatalf("apply of %d rows without a bound: exit %d\n%s", rows, code, out)
+	}
+	applied := time.Since(start)
+	sent := replicatedBytes(t, nodes[0]) - before
+	images, _ := dbtest.Query(dbtest.Synced(prod), "SELECT count(*) FROM dbsync_ledger_rows")
+	t.Logf("soak galera writeset: a first apply of %d rows: refused in %v against wsrep_max_ws_rows = 131,072 (estimate %s rows, %s bytes); "+
+		"applied in %v with no bound: %d rows and %s ledger images written, %s bytes replicated by node 1",
+		rows, refused.Round(time.Millisecond), m[1], m[3], applied.Round(time.Millisecond), rows, strings.TrimSpace(images), dialectThousands(sent))
+}
+
+func dialectThousands(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func sleep() { time.Sleep(100 * time.Millisecond) }

@@ -147,6 +147,12 @@ func (t *Tx) Explain(err error) error {
 	case 1213: // ER_LOCK_DEADLOCK
 		return &dialect.BusyError{What: "a deadlock with another session: nothing written"}
 	}
+	if t.galera != nil && (me.Number == 1180 || strings.Contains(strings.ToLower(me.Message), "writeset")) {
+		// Galera's own refusal at COMMIT (1180, or 1105 "Maximum writeset
+		// size exceeded"), where the estimate before the writes fell short.
+		return fmt.Errorf("the transaction outgrew what the Galera cluster takes in one writeset (wsrep_max_ws_rows = %s, wsrep_max_ws_size = %s): nothing written (%s)",
+			dialect.Thousands(t.galera.MaxRows), dialect.Thousands(t.galera.MaxBytes), me.Message)
+	}
 	hidden := *me
 	hidden.Message = echoedValue.ReplaceAllString(me.Message, "${1}'(value not shown)'")
 	return &hidden
