@@ -92,7 +92,25 @@ func TestGalera(t *testing.T) {
 		}
 		os.RemoveAll(filepath.Join(dir, ".git", "dbsync", "locks"))
 	}
-	t.Run("races", func(t *testing.T) { galeraRaces(t, dir, prod, reset) })
+	clones := []string{dir}
+	for k := 1; k < 3; k++ {
+		c := filepath.Join(t.TempDir(), fmt.Sprintf("clone%d", k))
+		gittest.Run(t, dir, "clone", "-q", dir, c)
+		os.WriteFile(filepath.Join(c, ".dbsync"), mustRead(t, filepath.Join(dir, ".dbsync")), 0o644)
+		clones = append(clones, c)
+	}
+	t.Run("races", func(t *testing.T) {
+		galeraRaces(t, clones, prod, reset, "v2", soakCount("DBSYNC_SOAK_GALERA_RACES", 20))
+	})
+	// First applies: the ledger tables are made by the race's runs too.
+	t.Run("first-apply-races", func(t *testing.T) {
+		galeraRaces(t, clones, prod, func() {
+			reset()
+			if err := dbtest.Exec(prod[0], "DROP TABLE dbsync_ledger_rows, dbsync_ledger, dbsync_identity, dbsync_cluster_lock"); err != nil {
+				t.Fatal(err)
+			}
+		}, "v1", soakCount("DBSYNC_SOAK_GALERA_RACES", 60)/20)
+	})
 	t.Run("not-ready", func(t *testing.T) { galeraNotReady(t, dir, nodes, prod, reset) })
 	t.Run("writeset", func(t *testing.T) { galeraWriteset(t, dir, nodes, prod, reset) })
 	t.Run("lagging", func(t *testing.T) { galeraLagging(t, dir, nodes, prod, reset) })
@@ -102,22 +120,13 @@ func TestGalera(t *testing.T) {
 	}
 }
 
-var lostRace = regexp.MustCompile(`(?m)^error: another apply of v2 to "prod" committed first on node (galera[123]): nothing written$`)
-
-// galeraRaces applies v2 through two or three nodes at the same instant,
+// galeraRaces applies rev through two or three nodes at the same instant,
 // from as many clones, again and again: each time one apply wins, every
 // other is told that it committed first, and on which node, or (started
-// after it committed) finds v2 applied; every node's ledger holds the one
+// after it committed) finds rev applied; every node's ledger holds the one
 // entry.
-func galeraRaces(t *testing.T, dir string, prod []string, reset func()) {
-	clones := []string{dir}
-	for k := 1; k < 3; k++ {
-		c := filepath.Join(t.TempDir(), fmt.Sprintf("clone%d", k))
-		gittest.Run(t, dir, "clone", "-q", dir, c)
-		os.WriteFile(filepath.Join(c, ".dbsync"), mustRead(t, filepath.Join(dir, ".dbsync")), 0o644)
-		clones = append(clones, c)
-	}
-	runs := soakCount("DBSYNC_SOAK_GALERA_RACES", 20)
+func galeraRaces(t *testing.T, clones, prod []string, reset func(), rev string, runs int) {
+	lostRace := regexp.MustCompile(`(?m)^error: another apply of ` + rev + ` to "prod" committed first on node (galera[123]): nothing written$`)
 	histogram := map[string]int{}
 	winners, losers := 0, 0
 	for i := 0; i < runs; i++ {
@@ -135,7 +144,7 @@ func galeraRaces(t *testing.T, dir string, prod []string, reset func()) {
 		done := make(chan bool)
 		for j, k := range on {
 			go func() {
-				codes[j], outs[j] = onNode(clones[k], prod[k], "apply", "v2", "--env", "prod", "--yes")
+				codes[j], outs[j] = onNode(clones[k], prod[k], "apply", rev, "--env", "prod", "--yes")
 				done <- true
 			}()
 		}
@@ -150,14 +159,14 @@ func galeraRaces(t *testing.T, dir string, prod []string, reset func()) {
 			return b.String()
 		}
 		for k, u := range prod {
-			n, err := dbtest.Query(dbtest.Synced(u), "SELECT count(*) FROM dbsync_ledger WHERE kind = 'apply' AND revision = 'v2'")
+			n, err := dbtest.Query(dbtest.Synced(u), "SELECT count(*) FROM dbsync_ledger WHERE kind = 'apply' AND revision = '"+rev+"'")
 			if err != nil || strings.TrimSpace(n) != "1" {
-				t.Fatalf("race %d: node %d's ledger holds %s applies of v2 (%v)\n%s", i, k+1, strings.TrimSpace(n), err, report())
+				t.Fatalf("race %d: node %d's ledger holds %s applies of %s (%v)\n%s", i, k+1, strings.TrimSpace(n), rev, err, report())
 			}
 		}
 		winner := -1
 		for j := range on {
-			if codes[j] == 0 && !strings.Contains(outs[j], "already at v2") {
+			if codes[j] == 0 && !strings.Contains(outs[j], "already at "+rev) {
 				if winner >= 0 {
 					t.Fatalf("race %d: two winners\n%s", i, report())
 				}
@@ -173,9 +182,9 @@ func galeraRaces(t *testing.T, dir string, prod []string, reset func()) {
 			switch m := lostRace.FindStringSubmatch(outs[j]); {
 			case j == winner:
 			case codes[j] == 0:
-				histogram["exit 0: already at v2"]++
+				histogram["exit 0: already at "+rev]++
 			case codes[j] == exitLocked && m != nil && m[1] == node:
-				histogram[`exit 4: another apply of v2 to "prod" committed first on node <the winner's>: nothing written`]++
+				histogram[`exit 4: another apply of `+rev+` to "prod" committed first on node <the winner's>: nothing written`]++
 				losers++
 			default:
 				t.Fatalf("race %d: the apply through node %d lost to node %s's and says so otherwise (exit %d)\n%s", i, on[j]+1, node, codes[j], report())
@@ -185,7 +194,7 @@ func galeraRaces(t *testing.T, dir string, prod []string, reset func()) {
 	// Started after the winner committed, an apply through any node finds
 	// it applied.
 	for k := range prod {
-		if code, out := onNode(clones[k], prod[k], "apply", "v2", "--env", "prod", "--yes"); code != 0 || !strings.Contains(out, "already at v2") {
+		if code, out := onNode(clones[k], prod[k], "apply", rev, "--env", "prod", "--yes"); code != 0 || !strings.Contains(out, "already at "+rev) {
 			t.Errorf("apply through node %d after the races: exit %d\n%s", k+1, code, out)
 		}
 	}
@@ -194,8 +203,8 @@ func galeraRaces(t *testing.T, dir string, prod []string, reset func()) {
 		lines = append(lines, fmt.Sprintf("%d × %s", v, k))
 	}
 	sort.Strings(lines)
-	t.Logf("soak galera: %d cross-node races (%d three-way, %d two-way): %d winners, 0 with two; the others: %s",
-		runs, (runs+1)/2, runs/2, winners, strings.Join(lines, "; "))
+	t.Logf("soak galera: %d cross-node races of %s (%d three-way, %d two-way): %d winners, 0 with two; the others: %s",
+		runs, rev, (runs+1)/2, runs/2, winners, strings.Join(lines, "; "))
 }
 
 // galeraNotReady isolates node 3 from the others (gmcast.isolate): a node

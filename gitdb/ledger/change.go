@@ -216,7 +216,7 @@ func (t *Target) transact(ctx context.Context, c *Change) (err error) {
 			return err
 		}
 		if err = t.ensureApart(ctx, names); err != nil {
-			return err
+			return t.lostRace(context.WithoutCancel(ctx), err)
 		}
 		if !slices.Contains(names, ledgerTable) { // err is the result, not a shadow
 			defer func() {
@@ -239,15 +239,29 @@ func (t *Target) transact(ctx context.Context, c *Change) (err error) {
 // change wrote), the ledger, read again after the rollback (as the whole
 // cluster has it), holds an entry that was not there when this change
 // began. Every loser is then told the same thing.
+//
+// On a cluster, a change can also fail before the other one commits: its
+// DDL (the ledger tables of a first change) ran on every node in total
+// order and aborted the other's, or the other's aborted it. A deadlock
+// there waits a few seconds for the other's entry to appear.
 func (t *Target) lostRace(ctx context.Context, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	now, rerr := Read(ctx, t.DB)
-	if rerr != nil || len(now.Entries) <= len(t.Ledger.Entries) {
-		return err
+	wait := 0
+	if dialect.ClusterOf(t.DB) != nil && errors.As(err, new(*dialect.BusyError)) {
+		wait = 50
 	}
-	return t.committedFirst(ctx, &now.Entries[len(t.Ledger.Entries)])
+	for i := 0; ; i++ {
+		now, rerr := Read(ctx, t.DB)
+		if rerr == nil && len(now.Entries) > len(t.Ledger.Entries) {
+			return t.committedFirst(ctx, &now.Entries[len(t.Ledger.Entries)])
+		}
+		if i >= wait {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // committedFirst is the error of a change that lost to e, another's
@@ -275,9 +289,9 @@ func (t *Target) ensureApart(ctx context.Context, have []string) error {
 	}
 	if err := ensure(ctx, t.DB, tx, have); err != nil {
 		tx.Rollback()
-		return err
+		return dialect.Explain(tx, err)
 	}
-	return tx.Commit()
+	return dialect.Explain(tx, tx.Commit())
 }
 
 // upToDate reports whether the database has the ledger tables (have lists
@@ -303,6 +317,12 @@ func (t *Target) upToDate(ctx context.Context, have []string) (bool, error) {
 // dropNew drops the ledger tables that were not among names (the tables
 // before the change), in a transaction of its own.
 func (t *Target) dropNew(ctx context.Context, names []string) {
+	if dialect.ClusterOf(t.DB) != nil {
+		// On a cluster, DDL runs on every node at once and aborts what
+		// uses the tables there: another node's first change, which
+		// may be committing into them. Empty tables do no harm.
+		return
+	}
 	tx, err := t.DB.Begin(ctx)
 	if err != nil {
 		return
