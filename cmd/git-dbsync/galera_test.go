@@ -128,23 +128,30 @@ func TestGalera(t *testing.T) {
 func galeraRaces(t *testing.T, clones, prod []string, reset func(), rev string, runs int) {
 	lostRace := regexp.MustCompile(`(?m)^error: another apply of ` + rev + ` to "prod" committed first on node (galera[123]): nothing written$`)
 	histogram := map[string]int{}
-	winners, losers := 0, 0
+	winners, losers, already, three, two, same := 0, 0, 0, 0, 0, 0
 	for i := 0; i < runs; i++ {
 		reset()
 		for _, c := range clones {
 			os.RemoveAll(filepath.Join(c, ".git", "dbsync", "locks"))
 		}
-		// Three applies, one through each node; every other race two.
+		// Three applies, one through each node (from clone k through node
+		// k); every other race two, and every fifth two through the same
+		// node (GET_LOCK holds there), from two clones.
 		on := []int{0, 1, 2}
-		if i%2 == 1 {
+		clone := []int{0, 1, 2}
+		switch {
+		case i%5 == 4:
+			on, clone = []int{i % 3, i % 3}, []int{0, 1}
+		case i%2 == 1:
 			on = []int{i % 3, (i + 1) % 3}
+			clone = on
 		}
 		codes := make([]int, len(on))
 		outs := make([]string, len(on))
 		done := make(chan bool)
 		for j, k := range on {
 			go func() {
-				codes[j], outs[j] = onNode(clones[k], prod[k], "apply", rev, "--env", "prod", "--yes")
+				codes[j], outs[j] = onNode(clones[clone[j]], prod[k], "apply", rev, "--env", "prod", "--yes")
 				done <- true
 			}()
 		}
@@ -177,12 +184,21 @@ func galeraRaces(t *testing.T, clones, prod []string, reset func(), rev string, 
 			t.Fatalf("race %d: no winner\n%s", i, report())
 		}
 		winners++
+		switch {
+		case len(on) == 3:
+			three++
+		case on[0] == on[1]:
+			same++
+		default:
+			two++
+		}
 		node := fmt.Sprintf("galera%d", on[winner]+1)
 		for j := range on {
 			switch m := lostRace.FindStringSubmatch(outs[j]); {
 			case j == winner:
 			case codes[j] == 0:
 				histogram["exit 0: already at "+rev]++
+				already++
 			case codes[j] == exitLocked && m != nil && m[1] == node:
 				histogram[`exit 4: another apply of `+rev+` to "prod" committed first on node <the winner's>: nothing written`]++
 				losers++
@@ -203,8 +219,8 @@ func galeraRaces(t *testing.T, clones, prod []string, reset func(), rev string, 
 		lines = append(lines, fmt.Sprintf("%d × %s", v, k))
 	}
 	sort.Strings(lines)
-	t.Logf("soak galera: %d cross-node races of %s (%d three-way, %d two-way): %d winners, 0 with two; the others: %s",
-		runs, rev, (runs+1)/2, runs/2, winners, strings.Join(lines, "; "))
+	t.Logf("soak galera: %d races of %s (%d three-way through the three nodes, %d two-way through two, %d two-way through one): %d winners, 0 with two; the %d others: %s",
+		runs, rev, three, two, same, winners, losers+already, strings.Join(lines, "; "))
 }
 
 // galeraNotReady isolates node 3 from the others (gmcast.isolate): a node
