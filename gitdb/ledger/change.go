@@ -216,7 +216,7 @@ func (t *Target) transact(ctx context.Context, c *Change) (err error) {
 			return err
 		}
 		if err = t.ensureApart(ctx, names); err != nil {
-			return t.lostRace(context.WithoutCancel(ctx), err)
+			return t.lostRace(context.WithoutCancel(ctx), err, c.Entry)
 		}
 		if !slices.Contains(names, ledgerTable) { // err is the result, not a shadow
 			defer func() {
@@ -227,7 +227,7 @@ func (t *Target) transact(ctx context.Context, c *Change) (err error) {
 		}
 	}
 	if err = t.transactIn(ctx, c, ddlCommits); err != nil {
-		err = t.lostRace(context.WithoutCancel(ctx), err)
+		err = t.lostRace(context.WithoutCancel(ctx), err, c.Entry)
 	}
 	return err
 }
@@ -244,7 +244,10 @@ func (t *Target) transact(ctx context.Context, c *Change) (err error) {
 // DDL (the ledger tables of a first change) ran on every node in total
 // order and aborted the other's, or the other's aborted it. A deadlock
 // there waits a few seconds for the other's entry to appear.
-func (t *Target) lostRace(ctx context.Context, err error) error {
+//
+// own is the change's own entry: a COMMIT that failed as it reached the
+// client, though it committed, is not a race lost.
+func (t *Target) lostRace(ctx context.Context, err error, own *Entry) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
@@ -255,6 +258,9 @@ func (t *Target) lostRace(ctx context.Context, err error) error {
 	for i := 0; ; i++ {
 		now, rerr := Read(ctx, t.DB)
 		if rerr == nil && len(now.Entries) > len(t.Ledger.Entries) {
+			if own != nil && now.ByID(own.ID) != nil {
+				return err
+			}
 			return t.committedFirst(ctx, &now.Entries[len(t.Ledger.Entries)])
 		}
 		if i >= wait {
