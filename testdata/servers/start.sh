@@ -217,6 +217,7 @@ else
 	galera_t0=$(date +%s)
 	for n in 1 2 3; do
 		galera_answers "$n" && continue
+		node_t0=$(date +%s)
 		if [ -z "$any" ]; then
 			# No node runs: a new cluster from scratch (the tests' data
 			# is theirs; an old cluster's state would need recovery).
@@ -240,7 +241,7 @@ else
 			any="$any $n"
 		fi
 		started="$started galera$n"
-		say "Galera node $n started on 127.0.0.1:$(galera_port "$n")"
+		say "Galera node $n started on 127.0.0.1:$(galera_port "$n") in $(( $(date +%s) - node_t0 ))s"
 	done
 	say "Galera cluster ready in $(( $(date +%s) - galera_t0 ))s"
 fi
