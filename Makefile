@@ -36,6 +36,11 @@ test: lint race tools servers
 # fails (never skips): export the URLs start.sh prints, the defaults below.
 export DBSYNC_TEST_PGBOUNCER ?= postgres://postgres@127.0.0.1:6432/postgres?sslmode=disable
 export DBSYNC_TEST_PG_STANDBY ?= postgres://postgres@127.0.0.1:5433/postgres?sslmode=disable
+# And a 3-node MariaDB Galera cluster (127.0.0.1:3311-3313; galera-4 and
+# rsync installed with apt-get when run as root), for the cluster tests.
+export DBSYNC_TEST_GALERA1 ?= mysql://root@127.0.0.1:3311/test
+export DBSYNC_TEST_GALERA2 ?= mysql://root@127.0.0.1:3312/test
+export DBSYNC_TEST_GALERA3 ?= mysql://root@127.0.0.1:3313/test
 
 servers:
 	sh testdata/servers/start.sh >/dev/null
@@ -74,14 +79,19 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
 
 # Long loops, not in make test (which runs 20 kills and 5 races per
-# engine, 20 races through PgBouncer): 1,000 kill -9s of an apply at named
-# points and random instants, and 200 two-way races between two clones, per
-# engine and through PgBouncer; prints the counts.
+# engine, 20 races through PgBouncer and 20 cross-node races on the
+# Galera cluster): 1,000 kill -9s of an apply at named points and random
+# instants, and 200 two-way races between two clones, per engine and
+# through PgBouncer; 200 races of two or three applies through the Galera
+# nodes, and a 200,000-row first apply against wsrep_max_ws_rows = 131072;
+# prints the counts.
 SOAK_KILLS ?= 1000
 SOAK_RACES ?= 200
-soak:
-	@DBSYNC_SOAK_KILLS=$(SOAK_KILLS) DBSYNC_SOAK_RACES=$(SOAK_RACES) $(GO) test -count=1 -timeout 900m -v \
-	  -run 'TestCrashAnywhereLeavesBeforeOrAfter|TestRacesBetweenClonesOneWins' ./cmd/git-dbsync > soak.out 2>&1; \
+SOAK_GALERA_ROWS ?= 200000
+soak: servers
+	@DBSYNC_SOAK_KILLS=$(SOAK_KILLS) DBSYNC_SOAK_RACES=$(SOAK_RACES) DBSYNC_SOAK_GALERA_RACES=$(SOAK_RACES) \
+	  DBSYNC_SOAK_GALERA_ROWS=$(SOAK_GALERA_ROWS) $(GO) test -count=1 -timeout 900m -v \
+	  -run 'TestCrashAnywhereLeavesBeforeOrAfter|TestRacesBetweenClonesOneWins|TestGalera' ./cmd/git-dbsync > soak.out 2>&1; \
 	  status=$$?; grep -E 'soak |^(--- FAIL|FAIL|ok)' soak.out; rm -f soak.out; exit $$status
 
 # The fuzzers, FUZZTIME each (their seeds run in make test).

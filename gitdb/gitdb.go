@@ -66,7 +66,27 @@ func (w *Workspace) OpenEnv(ctx context.Context, env string) (dialect.Dialect, s
 	if err != nil {
 		return nil, env, fmt.Errorf("environment %q (url from %s): %w", env, source, err)
 	}
+	// A cluster's node that takes no work is refused before anything
+	// reads it: its reads would be stale, its writes refused half-way.
+	why, err := dialect.NotReady(ctx, db)
+	if err == nil && why != "" {
+		err = &NotReadyError{Env: env, Why: why}
+	}
+	if err != nil {
+		db.Close()
+		return nil, env, err
+	}
 	return db, env, nil
+}
+
+// NotReadyError is an environment whose database is a node of a cluster
+// that takes no work now: nothing was read or written.
+type NotReadyError struct {
+	Env, Why string
+}
+
+func (e *NotReadyError) Error() string {
+	return fmt.Sprintf("environment %q is %s: nothing done\nhint: use a URL of a node of the primary component, or wait until this one has rejoined it", e.Env, e.Why)
 }
 
 // fileSet is the files of a revision or of the working tree: its .dbsync

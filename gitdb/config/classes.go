@@ -34,7 +34,9 @@ func Reserved(table string) bool {
 }
 
 // OwnTables are the tables git dbsync keeps in a target.
-var OwnTables = []string{ReservedPrefix + "identity", ReservedPrefix + "ledger", ReservedPrefix + "ledger_rows"}
+// On a Galera cluster, the mysql dialect adds dbsync_cluster_lock, the row
+// every change writes first.
+var OwnTables = []string{ReservedPrefix + "identity", ReservedPrefix + "ledger", ReservedPrefix + "ledger_rows", ReservedPrefix + "cluster_lock"}
 
 // OfClass returns the tables among names whose class is one of classes,
 // in the order given.

@@ -2,6 +2,7 @@ package dbrows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -45,6 +46,11 @@ func TableFor(meta *serialize.Table, opts *config.Table, desc *dialect.Table) (*
 func Target(ctx context.Context, db dialect.Reader, cfg *config.Config, meta *serialize.Table, file, rev string) (*Table, error) {
 	desc, err := db.Describe(ctx, meta.Name)
 	if err != nil {
+		if busy := dialect.Explain(db, err); errors.As(busy, new(*dialect.BusyError)) {
+			// A lock wait, or a deadlock (on Galera, the transaction
+			// aborted by another node's commit), is not a missing table.
+			return nil, fmt.Errorf("table %q: %w", meta.Name, busy)
+		}
 		return nil, fmt.Errorf("%s at %s: the target has no such table", path.Dir(file), rev)
 	}
 	if err := CheckColumns(meta, desc, file, rev); err != nil {

@@ -39,6 +39,11 @@ type Writer struct {
 // nothing written; after the writes, the references .dbsync declares are
 // checked, and the counters of sequence tables advanced.
 func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
+	if c := dialect.ClusterOf(w.Tx); c != nil {
+		if err := w.checkCluster(c, tables); err != nil {
+			return err
+		}
+	}
 	maxID, err := w.allocateIDs(ctx, tables)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -214,8 +215,8 @@ func (t *Target) transact(ctx context.Context, c *Change) (err error) {
 		if names, err = t.DB.Tables(ctx); err != nil {
 			return err
 		}
-		if err = t.ensureApart(ctx); err != nil {
-			return err
+		if err = t.ensureApart(ctx, names); err != nil {
+			return t.lostRace(context.WithoutCancel(ctx), err, c.Entry)
 		}
 		if !slices.Contains(names, ledgerTable) { // err is the result, not a shadow
 			defer func() {
@@ -225,27 +226,122 @@ func (t *Target) transact(ctx context.Context, c *Change) (err error) {
 			}()
 		}
 	}
-	return t.transactIn(ctx, c, ddlCommits)
+	if err = t.transactIn(ctx, c, ddlCommits); err != nil {
+		err = t.lostRace(context.WithoutCancel(ctx), err, c.Entry)
+	}
+	return err
 }
 
-// ensureApart creates the ledger tables in a transaction of their own.
-func (t *Target) ensureApart(ctx context.Context) error {
+// lostRace explains a change that did not commit because another one,
+// made from elsewhere (another clone, another node of a cluster), did
+// while it ran: whatever the failure was (a deadlock, a certification
+// failure at COMMIT, a duplicate key or a vanished row that the other
+// change wrote), the ledger, read again after the rollback (as the whole
+// cluster has it), holds an entry that was not there when this change
+// began. Every loser is then told the same thing.
+//
+// On a cluster, a change can also fail before the other one commits: its
+// DDL (the ledger tables of a first change) ran on every node in total
+// order and aborted the other's, or the other's aborted it. A deadlock
+// there waits a few seconds for the other's entry to appear.
+//
+// own is the change's own entry: a COMMIT that failed as it reached the
+// client, though it committed, is not a race lost.
+func (t *Target) lostRace(ctx context.Context, err error, own *Entry) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	wait := 0
+	if dialect.ClusterOf(t.DB) != nil && errors.As(err, new(*dialect.BusyError)) {
+		wait = 50
+	}
+	for i := 0; ; i++ {
+		now, rerr := Read(ctx, t.DB)
+		if rerr == nil && len(now.Entries) > len(t.Ledger.Entries) {
+			if own != nil && now.ByID(own.ID) != nil {
+				return err
+			}
+			return t.committedFirst(ctx, &now.Entries[len(t.Ledger.Entries)])
+		}
+		if i >= wait {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// committedFirst is the error of a change that lost to e, another's
+// change that committed first: a *dialect.BusyError (nothing written).
+func (t *Target) committedFirst(ctx context.Context, e *Entry) error {
+	where := ", made from elsewhere,"
+	if lw, ok := t.DB.(dialect.LastWriter); ok {
+		if node, err := lw.LastWriter(ctx); err == nil && node != "" {
+			where = " on node " + node
+		}
+	}
+	return &dialect.BusyError{What: fmt.Sprintf("another %s of %s to %q committed first%s: nothing written", e.Kind, e.Revision, t.Env, where)}
+}
+
+// ensureApart creates the ledger tables the database lacks (have lists
+// its tables), or the columns they lack, in a transaction of their own;
+// none when nothing is missing.
+func (t *Target) ensureApart(ctx context.Context, have []string) error {
+	if current, err := t.upToDate(ctx, have); err != nil || current {
+		return err
+	}
 	tx, err := t.DB.Begin(ctx)
 	if err != nil {
 		return err
 	}
-	if err := ensure(ctx, t.DB, tx); err != nil {
+	if err := ensure(ctx, t.DB, tx, have); err != nil {
 		tx.Rollback()
-		return err
+		return dialect.Explain(tx, err)
 	}
-	return tx.Commit()
+	return dialect.Explain(tx, tx.Commit())
+}
+
+// upToDate reports whether the database has the ledger tables (have lists
+// its tables) with every column of this version.
+func (t *Target) upToDate(ctx context.Context, have []string) (bool, error) {
+	for _, table := range []string{identityTable, ledgerTable, ledgerRowsTable} {
+		if !slices.Contains(have, table) {
+			return false, nil
+		}
+	}
+	desc, err := t.DB.Describe(ctx, ledgerTable)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range laterColumns {
+		if desc.Column(c) == nil {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // dropNew drops the ledger tables that were not among names (the tables
 // before the change), in a transaction of its own.
 func (t *Target) dropNew(ctx context.Context, names []string) {
+	if dialect.ClusterOf(t.DB) != nil {
+		// On a cluster, DDL runs on every node at once and aborts what
+		// uses the tables there: another node's first change, which
+		// may be committing into them. Empty tables do no harm.
+		return
+	}
 	tx, err := t.DB.Begin(ctx)
 	if err != nil {
+		return
+	}
+	// Not when another run (through another node of a cluster, which
+	// GET_LOCK does not hold off) committed into them meanwhile.
+	var entries int64
+	err = tx.Query(ctx, "SELECT count(*) FROM "+ledgerTable, nil, func(v []any) error {
+		entries = integer(v[0])
+		return nil
+	})
+	if err != nil || entries > 0 {
+		tx.Rollback()
 		return
 	}
 	for _, table := range []string{ledgerRowsTable, ledgerTable, identityTable} {
@@ -278,7 +374,7 @@ func (t *Target) transactIn(ctx context.Context, c *Change, created bool) error 
 	}()
 	fault.Point("after-begin")
 	if !created {
-		if err := ensure(ctx, t.DB, tx); err != nil {
+		if err := ensure(ctx, t.DB, tx, nil); err != nil {
 			return err
 		}
 	}
@@ -287,7 +383,9 @@ func (t *Target) transactIn(ctx context.Context, c *Change, created bool) error 
 		return err
 	}
 	if len(now.Entries) != len(t.Ledger.Entries) {
-		// Another clone's run won the race to this database.
+		// Another clone's run (or a run through another node of a
+		// cluster) won the race to this database: lostRace names it,
+		// once the transaction is rolled back.
 		return &dialect.BusyError{What: "another apply or rollback of this database, made from elsewhere, committed first: nothing written"}
 	}
 	tables, err := c.Write(ctx, tx)

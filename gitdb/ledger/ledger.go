@@ -418,23 +418,36 @@ func writeIdentity(ctx context.Context, tx dialect.Tx, id *Identity) error {
 		id.ID, id.Env, id.Created.UTC().Format(time.RFC3339Nano))
 }
 
+// laterColumns are the columns of dbsync_ledger that earlier versions
+// lacked.
+var laterColumns = []string{"images_sha256", "note", "steps"}
+
 // longTexter is implemented by engines whose TEXT is too short for row
 // images.
 type longTexter interface{ LongText() string }
 
-func ensure(ctx context.Context, db dialect.Dialect, tx dialect.Tx) error {
+// ensure creates the ledger tables, and adds the columns of later
+// versions to an earlier version's. have lists the tables the database
+// has (nil: not known): those are not created again. On MariaDB Galera
+// even a CREATE TABLE IF NOT EXISTS of a table that exists runs on every
+// node, in total order, and aborts the transactions of other nodes that
+// use the table: another run's change, through another node.
+func ensure(ctx context.Context, db dialect.Dialect, tx dialect.Tx, have []string) error {
 	longText := "TEXT"
 	if l, ok := db.(longTexter); ok {
 		longText = l.LongText()
 	}
-	for _, ddl := range ledgerDDL(longText) {
+	for i, ddl := range ledgerDDL(longText) {
+		if have != nil && slices.Contains(have, []string{identityTable, ledgerTable, ledgerRowsTable}[i]) {
+			continue
+		}
 		if err := tx.Exec(ctx, ddl); err != nil {
 			return fmt.Errorf("creating the ledger tables: %w", err)
 		}
 	}
 	// A ledger of an earlier version gains the columns added since.
 	desc, err := tx.Describe(ctx, ledgerTable)
-	for _, c := range []struct{ name, ddl string }{{"images_sha256", "VARCHAR(64)"}, {"note", longText}, {"steps", longText}} {
+	for _, c := range []struct{ name, ddl string }{{laterColumns[0], "VARCHAR(64)"}, {laterColumns[1], longText}, {laterColumns[2], longText}} {
 		if err == nil && desc.Column(c.name) == nil {
 			err = tx.Exec(ctx, "ALTER TABLE "+ledgerTable+" ADD COLUMN "+c.name+" "+c.ddl)
 		}

@@ -143,6 +143,9 @@ func openMySQL(u string, multi bool) (*sql.DB, error) {
 	}
 	cfg.MultiStatements = multi
 	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
+	for k, v := range p.Query() { // session variables (wsrep_sync_wait)
+		cfg.Params[k] = v[0]
+	}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err

@@ -51,6 +51,7 @@ type DB struct {
 	// the server's).
 	lockWait int64
 	ro       *sql.Tx // the read-only transaction of SetReadOnly, reads run in
+	galera   *galera // the database is a node of a Galera cluster (galera.go)
 }
 
 // DSN turns a mysql:// URL into go-sql-driver's DSN, with the session
@@ -106,15 +107,41 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mysql: bad URL %s: %v", dialect.Redact(rawURL), err)
 	}
+	d, err := connect(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("mysql: connecting to %s: %w", dialect.Redact(rawURL), dialect.RedactError(err))
+	}
+	g, err := d.detectGalera(ctx)
+	if err == nil && g != nil {
+		// A Galera node's session waits for the cluster's latest commit
+		// before each read: set when the connection opens, like the
+		// time zone, so that a connection made again has it too.
+		d.Close()
+		cfg.Params["wsrep_sync_wait"] = "1"
+		if d, err = connect(ctx, cfg); err == nil {
+			d.galera = g
+		}
+	}
+	if err != nil {
+		if d != nil {
+			d.Close()
+		}
+		return nil, fmt.Errorf("mysql: %s: %w", dialect.Redact(rawURL), dialect.RedactError(err))
+	}
+	return d, nil
+}
+
+// connect opens the one session of a DB.
+func connect(ctx context.Context, cfg *mysql.Config) (*DB, error) {
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("mysql: %s: %v", dialect.Redact(rawURL), err)
+		return nil, err
 	}
 	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(1) // one session: its lock, settings and transaction
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("mysql: connecting to %s: %w", dialect.Redact(rawURL), dialect.RedactError(err))
+		return nil, err
 	}
 	d := &DB{db: db, dbName: cfg.DBName}
 	d.reader = reader{q: db, explain: d.explainRead}

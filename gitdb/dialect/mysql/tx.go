@@ -25,7 +25,8 @@ type Tx struct {
 	db      *sql.DB // the one connection: back in the pool after COMMIT
 	lock    string
 	written map[string]bool
-	packet  int // max_allowed_packet, bytes
+	packet  int     // max_allowed_packet, bytes
+	galera  *galera // a node of a Galera cluster: the lock row is written first
 }
 
 // batchRows bounds the rows of one statement.
@@ -47,6 +48,12 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 	}
 	if got.Int64 != 1 {
 		return nil, &dialect.BusyError{What: fmt.Sprintf("another git dbsync run writes to database %q right now", d.dbName)}
+	}
+	if d.galera != nil {
+		if err := d.ensureLockTable(ctx); err != nil {
+			(&Tx{db: d.db, lock: lock}).end()
+			return nil, fmt.Errorf("mysql: %w", err)
+		}
 	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err == nil {
@@ -70,8 +77,16 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 		(&Tx{db: d.db, lock: lock}).end()
 		return nil, fmt.Errorf("mysql: %w", err)
 	}
-	t := &Tx{tx: tx, db: d.db, lock: lock, written: map[string]bool{}, packet: packet}
+	t := &Tx{tx: tx, db: d.db, lock: lock, written: map[string]bool{}, packet: packet, galera: d.galera}
 	t.reader = reader{q: tx, explain: t.explainRead}
+	if t.galera != nil {
+		// GET_LOCK is this node's only: the row is the cluster's lock.
+		if err := takeClusterLock(ctx, t); err != nil {
+			tx.Rollback()
+			t.end()
+			return nil, fmt.Errorf("mysql: begin: %w", t.Explain(err))
+		}
+	}
 	return t, nil
 }
 
@@ -131,6 +146,12 @@ func (t *Tx) Explain(err error) error {
 		return dialect.LockWait("waited the whole lock timeout for a lock another session holds")
 	case 1213: // ER_LOCK_DEADLOCK
 		return &dialect.BusyError{What: "a deadlock with another session: nothing written"}
+	}
+	if t.galera != nil && (me.Number == 1180 || strings.Contains(strings.ToLower(me.Message), "writeset")) {
+		// Galera's own refusal at COMMIT (1180, or 1105 "Maximum writeset
+		// size exceeded"), where the estimate before the writes fell short.
+		return fmt.Errorf("the transaction outgrew what the Galera cluster takes in one writeset (wsrep_max_ws_rows = %s, wsrep_max_ws_size = %s): nothing written (%s)",
+			dialect.Thousands(t.galera.MaxRows), dialect.Thousands(t.galera.MaxBytes), me.Message)
 	}
 	hidden := *me
 	hidden.Message = echoedValue.ReplaceAllString(me.Message, "${1}'(value not shown)'")
