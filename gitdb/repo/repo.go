@@ -33,8 +33,9 @@ import (
 
 // Repo is an open repository.
 type Repo struct {
-	root string
-	git  *git.Repository
+	root    string
+	git     *git.Repository
+	storage *filesystem.Storage
 
 	mu   sync.Mutex
 	cats []*catFile // one per blob open at a time; usually one
@@ -52,12 +53,16 @@ func Open(root string) (*Repo, error) {
 		return nil, err
 	}
 	fs := dotgit.NewRepositoryFilesystem(osfs.New(gitDir), osfs.New(commonDir))
-	st := readOnlyExtensions{filesystem.NewStorage(fs, cache.NewObjectLRUDefault())}
-	r, err := git.Open(st, osfs.New(root))
+	// The pack files stay open while the repository is: a status or plan
+	// reads every table's tree, and go-git otherwise opens the pack again
+	// for each object. Close closes them.
+	fst := filesystem.NewStorageWithOptions(fs, cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+	r, err := git.Open(readOnlyExtensions{fst}, osfs.New(root))
 	if err != nil {
+		fst.Close()
 		return nil, fmt.Errorf("%s: %w", root, err)
 	}
-	return &Repo{root: root, git: r}, nil
+	return &Repo{root: root, git: r, storage: fst}, nil
 }
 
 // readOnlyExtensions hides from go-git the repository extensions that
@@ -83,11 +88,12 @@ func (s readOnlyExtensions) Config() (*config.Config, error) {
 	return cfg, nil
 }
 
-// Close stops the cat-file process, if one was started.
+// Close stops the cat-file process, if one was started, and closes the
+// pack files.
 func (r *Repo) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var err error
+	err := r.storage.Close()
 	for _, c := range r.cats {
 		if cerr := c.close(); err == nil {
 			err = cerr

@@ -170,7 +170,7 @@ func (s *Server) history(r *http.Request) (*view, error) {
 	}
 	v := &view{Template: "history", Title: "history of " + env, Data: &History{Env: &review.Env{Name: env}},
 		Commands: []string{review.Command("status", "--env", env), review.Command("rollback", "--env", env), review.Command("backups", "--env", env), review.Command("restore", "--env", env)}}
-	st, err := s.ws.Status(r.Context(), env)
+	st, err := s.ws.History(r.Context(), env)
 	if err != nil {
 		return v, err
 	}
