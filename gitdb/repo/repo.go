@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,6 +42,12 @@ type Repo struct {
 	cats []*catFile // one per blob open at a time; usually one
 }
 
+// objects caches the objects go-git decodes (trees above all), shared by
+// every repository this process opens: an object's hash names its
+// content, so a long-running reader (git dbsync web) reads a revision's
+// trees once.
+var objects = cache.NewObjectLRUDefault()
+
 // Open opens the repository whose work tree is root, linked worktrees
 // included.
 func Open(root string) (*Repo, error) {
@@ -56,7 +63,7 @@ func Open(root string) (*Repo, error) {
 	// The pack files stay open while the repository is: a status or plan
 	// reads every table's tree, and go-git otherwise opens the pack again
 	// for each object. Close closes them.
-	fst := filesystem.NewStorageWithOptions(fs, cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+	fst := filesystem.NewStorageWithOptions(fs, objects, filesystem.Options{KeepDescriptors: true})
 	r, err := git.Open(readOnlyExtensions{fst}, osfs.New(root))
 	if err != nil {
 		fst.Close()
@@ -284,12 +291,119 @@ func (r *Repo) OpenBlob(hash string) (io.ReadCloser, error) {
 	return cat.open(hash)
 }
 
+// ReadBlobs returns the contents of several blobs, in order, asking one
+// cat-file for all of them at once: a table of many row files is read in
+// one exchange, not one round trip a file.
+func (r *Repo) ReadBlobs(hashes []string) ([][]byte, error) {
+	out := make([][]byte, len(hashes))
+	var ask []string
+	for i, h := range hashes {
+		if out[i] = blobs.get(h); out[i] == nil {
+			ask = append(ask, h)
+		}
+	}
+	if len(ask) == 0 {
+		return out, nil
+	}
+	read, err := r.readBlobs(ask)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i] == nil {
+			out[i], read = read[0], read[1:]
+			blobs.put(hashes[i], out[i])
+		}
+	}
+	return out, nil
+}
+
+func (r *Repo) readBlobs(hashes []string) ([][]byte, error) {
+	r.mu.Lock()
+	var cat *catFile
+	for _, c := range r.cats {
+		if !c.busy {
+			cat = c
+			break
+		}
+	}
+	if cat == nil {
+		var err error
+		if cat, err = startCatFile(r.root); err != nil {
+			r.mu.Unlock()
+			return nil, err
+		}
+		r.cats = append(r.cats, cat)
+	}
+	cat.busy = true
+	r.mu.Unlock()
+	out, err := cat.readMany(hashes)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cat.busy = false
+	if err != nil && cat.broken {
+		cat.close()
+		r.cats = slices.DeleteFunc(r.cats, func(c *catFile) bool { return c == cat })
+	}
+	return out, err
+}
+
+// readMany writes every request, from another goroutine so that neither
+// pipe fills up against the other, and reads the answers in order. A
+// missing object is an error once every answer is read; an answer it
+// cannot read leaves the process out of step (broken).
+func (c *catFile) readMany(hashes []string) ([][]byte, error) {
+	var req strings.Builder
+	for _, h := range hashes {
+		req.WriteString(h)
+		req.WriteByte('\n')
+	}
+	written := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(c.in, req.String())
+		written <- err
+	}()
+	out := make([][]byte, len(hashes))
+	var missing error
+	for i, h := range hashes {
+		header, err := c.out.ReadString('\n')
+		if err != nil {
+			c.broken = true
+			return nil, fmt.Errorf("git cat-file: %w", err)
+		}
+		f := strings.Fields(header)
+		if len(f) == 2 && f[1] == "missing" {
+			if missing == nil {
+				missing = fmt.Errorf("object %s is missing", h)
+			}
+			continue
+		}
+		size, err := strconv.ParseInt(f[len(f)-1], 10, 64)
+		if len(f) != 3 || err != nil {
+			c.broken = true
+			return nil, fmt.Errorf("git cat-file: unexpected %q", header)
+		}
+		out[i] = make([]byte, size+1) // and the newline that ends it
+		if _, err := io.ReadFull(c.out, out[i]); err != nil {
+			c.broken = true
+			return nil, fmt.Errorf("git cat-file: %w", err)
+		}
+		out[i] = out[i][:size]
+	}
+	if err := <-written; err != nil {
+		c.broken = true
+		return nil, fmt.Errorf("git cat-file: %w", err)
+	}
+	return out, missing
+}
+
 // catFile is a running "git cat-file --batch".
 type catFile struct {
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	out  *bufio.Reader
-	busy bool
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Reader
+	busy   bool
+	broken bool // out of step with its requests: closed, not used again
 }
 
 func startCatFile(root string) (*catFile, error) {
