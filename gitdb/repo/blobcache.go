@@ -1,58 +1,67 @@
 package repo
 
 import (
-	"bytes"
 	"container/list"
 	"sync"
 )
 
-// blobs keeps the small blobs ReadBlobs read (row files), by hash, for
-// the whole process: a hash names its content, so a page server that
-// compares the same revisions again reads them from git once.
-var blobs = &blobCache{max: 32 << 20, limit: 64 << 10, index: map[string]*list.Element{}}
+// What a process read from git, kept by what names it for good: a blob by
+// its hash, a directory by its commit and path. A long-running reader (git
+// dbsync web) then reads a revision from git once, and a plan that reads
+// base and revision reads their common files once.
+var (
+	blobs = newLRU(32<<20, func(b []byte) int { return len(b) })
+	dirs  = newLRU(16<<20, func(es []Entry) int { return 64 * (len(es) + 1) })
+)
 
-// blobCache is a least-recently-used cache of blobs up to max bytes in
-// all, of blobs up to limit bytes each.
-type blobCache struct {
+// smallBlob is the largest blob kept: row files and table.json, not a big
+// lines file.
+const smallBlob = 64 << 10
+
+// lru is a least-recently-used cache of values up to max in cost.
+type lru[V any] struct {
 	mu         sync.Mutex
-	max, limit int
-	size       int
-	order      list.List // most recent first; values are *cachedBlob
+	max, total int
+	cost       func(V) int
+	order      list.List // most recent first; values are *entry[V]
 	index      map[string]*list.Element
 }
 
-type cachedBlob struct {
-	hash string
-	data []byte
+type entry[V any] struct {
+	key   string
+	value V
+	cost  int
 }
 
-// get returns a copy of a cached blob (callers may keep or change what
-// they decode from it), nil when it is not cached.
-func (c *blobCache) get(hash string) []byte {
+func newLRU[V any](max int, cost func(V) int) *lru[V] {
+	return &lru[V]{max: max, cost: cost, index: map[string]*list.Element{}}
+}
+
+// get returns a cached value; the caller must not change it.
+func (c *lru[V]) get(key string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.index[hash]; ok {
+	if e, ok := c.index[key]; ok {
 		c.order.MoveToFront(e)
-		return bytes.Clone(e.Value.(*cachedBlob).data)
+		return e.Value.(*entry[V]).value, true
 	}
-	return nil
+	var zero V
+	return zero, false
 }
 
-func (c *blobCache) put(hash string, data []byte) {
-	if len(data) > c.limit || data == nil {
-		return
-	}
+// put keeps a value the caller no longer changes.
+func (c *lru[V]) put(key string, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.index[hash]; ok {
+	if _, ok := c.index[key]; ok {
 		return
 	}
-	c.index[hash] = c.order.PushFront(&cachedBlob{hash, bytes.Clone(data)})
-	c.size += len(data)
-	for c.size > c.max {
-		last := c.order.Back()
-		b := c.order.Remove(last).(*cachedBlob)
-		delete(c.index, b.hash)
-		c.size -= len(b.data)
+	n := c.cost(v)
+	c.index[key] = c.order.PushFront(&entry[V]{key, v, n})
+	c.total += n
+	for c.total > c.max {
+		e := c.order.Remove(c.order.Back()).(*entry[V])
+		delete(c.index, e.key)
+		c.total -= e.cost
 	}
 }

@@ -9,6 +9,7 @@ package repo
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -207,6 +208,18 @@ type Entry struct {
 // when the commit has no such directory. An entry whose name is no file
 // name ("", ".", "..", or one holding "/" or NUL) is an error.
 func (r *Repo) ReadDir(commit, dir string) ([]Entry, error) {
+	key := commit + "\x00" + dir
+	if es, ok := dirs.get(key); ok {
+		return slices.Clone(es), nil
+	}
+	es, err := r.readDir(commit, dir)
+	if err == nil && es != nil {
+		dirs.put(key, slices.Clone(es))
+	}
+	return es, err
+}
+
+func (r *Repo) readDir(commit, dir string) ([]Entry, error) {
 	c, err := r.git.CommitObject(plumbing.NewHash(commit))
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", commit, err)
@@ -272,6 +285,9 @@ func (r *Repo) ReadBlob(hash string) ([]byte, error) {
 // OpenBlob streams a blob; close it when done. Blobs open at the same time
 // (a merge streams base and theirs together) each use their own cat-file.
 func (r *Repo) OpenBlob(hash string) (io.ReadCloser, error) {
+	if b, ok := blobs.get(hash); ok {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var cat *catFile
@@ -288,7 +304,12 @@ func (r *Repo) OpenBlob(hash string) (io.ReadCloser, error) {
 		}
 		r.cats = append(r.cats, cat)
 	}
-	return cat.open(hash)
+	rc, err := cat.open(hash)
+	if err != nil && cat.broken {
+		cat.close()
+		r.cats = slices.DeleteFunc(r.cats, func(c *catFile) bool { return c == cat })
+	}
+	return rc, err
 }
 
 // ReadBlobs returns the contents of several blobs, in order, asking one
@@ -298,7 +319,9 @@ func (r *Repo) ReadBlobs(hashes []string) ([][]byte, error) {
 	out := make([][]byte, len(hashes))
 	var ask []string
 	for i, h := range hashes {
-		if out[i] = blobs.get(h); out[i] == nil {
+		if b, ok := blobs.get(h); ok {
+			out[i] = bytes.Clone(b) // what callers decode may alias it
+		} else {
 			ask = append(ask, h)
 		}
 	}
@@ -312,7 +335,9 @@ func (r *Repo) ReadBlobs(hashes []string) ([][]byte, error) {
 	for i := range out {
 		if out[i] == nil {
 			out[i], read = read[0], read[1:]
-			blobs.put(hashes[i], out[i])
+			if len(out[i]) <= smallBlob {
+				blobs.put(hashes[i], bytes.Clone(out[i]))
+			}
 		}
 	}
 	return out, nil
@@ -443,6 +468,15 @@ func (c *catFile) open(hash string) (io.ReadCloser, error) {
 	size, err := strconv.ParseInt(f[2], 10, 64)
 	if err != nil {
 		return nil, fmt.Errorf("git cat-file: unexpected %q", header)
+	}
+	if size <= smallBlob { // read at once, and kept
+		data := make([]byte, size+1) // and the newline that ends it
+		if _, err := io.ReadFull(c.out, data); err != nil {
+			c.broken = true
+			return nil, fmt.Errorf("git cat-file: %w", err)
+		}
+		blobs.put(hash, data[:size])
+		return io.NopCloser(bytes.NewReader(data[:size])), nil
 	}
 	c.busy = true
 	return &blobReader{c: c, r: io.LimitReader(c.out, size)}, nil
