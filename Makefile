@@ -49,8 +49,9 @@ servers-stop:
 	sh testdata/servers/stop.sh
 
 # The hook managers the end-to-end scripts drive (pre-commit, husky,
-# lefthook; installed once, into ~/.cache/git-dbsync-tools) and the shells
-# the completion test drives (bash-completion, zsh).
+# lefthook; installed once, into ~/.cache/git-dbsync-tools), the shells
+# the completion test drives (bash-completion, zsh), and the headless
+# Chromium and chromedriver the web tests drive.
 tools:
 	sh testdata/managers/install.sh
 

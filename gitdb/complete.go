@@ -42,3 +42,17 @@ func Revisions(dir string) []string {
 	}
 	return revs
 }
+
+// Tag is a tag of the repository that points at a commit.
+type Tag = repo.Tag
+
+// Tags lists the repository's tags that point at commits, oldest commit
+// first: the releases, as status's pending list orders them.
+func (w *Workspace) Tags() ([]Tag, error) {
+	s, err := w.openRepoOnly()
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	return s.rep.Tags()
+}

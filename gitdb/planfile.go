@@ -92,6 +92,8 @@ type SavedConflict struct {
 	// before apply --plan; the checksum leaves it out.
 	Choice  string `json:"choice"`
 	KeyText string `json:"-"`
+	// KeyArg is the key as --resolve takes it (a composite key quoted).
+	KeyArg string `json:"-"`
 }
 
 // SavedCell is a conflicting cell or JSON path with the three values
@@ -136,7 +138,7 @@ func (p *Plan) Save() *SavedPlan {
 		for i := range t.Conflicts {
 			c := &t.Conflicts[i]
 			sc := SavedConflict{Kind: string(c.Kind), Key: keyJSON(meta, conflictRow(c)), Resolution: string(c.Resolution), KeyText: keyText(meta, conflictRow(c)),
-				ReferredBy: c.ReferredBy}
+				KeyArg: keyArg(meta, conflictRow(c)), ReferredBy: c.ReferredBy}
 			for _, cell := range c.Cells {
 				sc.Cells = append(sc.Cells, SavedCell{Column: cell.Column, Path: cell.Path, Base: raw(cell.Base), Ours: raw(cell.Ours), Theirs: raw(cell.Theirs)})
 			}

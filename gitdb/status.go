@@ -50,6 +50,17 @@ type DevStatus struct {
 // Status reads an environment's identity and ledger, compares its rows
 // with the revision it is at, and lists newer tags. It writes nothing.
 func (w *Workspace) Status(ctx context.Context, env string) (*Status, error) {
+	return w.status(ctx, env, true)
+}
+
+// History is Status without the comparison of the rows (no Drift, no
+// Unexported): the ledger, the newer tags and the runs, for a page that
+// shows the history alone and need not read every table.
+func (w *Workspace) History(ctx context.Context, env string) (*Status, error) {
+	return w.status(ctx, env, false)
+}
+
+func (w *Workspace) status(ctx context.Context, env string, rows bool) (*Status, error) {
 	s, l, err := w.openLedger(ctx, env)
 	if err != nil {
 		return nil, err
@@ -59,12 +70,12 @@ func (w *Workspace) Status(ctx context.Context, env string) (*Status, error) {
 	if dev, _ := w.Config.DefaultEnv(); dev == s.env {
 		st.Dev = &DevStatus{Head: repo.Commit(w.Root, "HEAD")}
 		st.Dev.InStep = st.Current != nil && st.Current.Commit == st.Dev.Head
-		if st.Dev.Head != "" {
+		if st.Dev.Head != "" && rows {
 			if st.Dev.Unexported, err = s.drift(ctx, &Entry{Commit: st.Dev.Head, Revision: "HEAD"}); err != nil {
 				return nil, err
 			}
 		}
-	} else if err := s.deploysTo(ctx, st); err != nil {
+	} else if err := s.deploysTo(ctx, st, rows); err != nil {
 		return nil, err
 	}
 	gitDir, err := s.gitDir()
@@ -81,9 +92,9 @@ func (w *Workspace) Status(ctx context.Context, env string) (*Status, error) {
 }
 
 // deploysTo fills in an environment that deploys: its drift since the
-// revision it is at, and the newer tags.
-func (s *session) deploysTo(ctx context.Context, st *Status) error {
-	if st.Current != nil {
+// revision it is at (unless rows is false), and the newer tags.
+func (s *session) deploysTo(ctx context.Context, st *Status, rows bool) error {
+	if st.Current != nil && rows {
 		if err := s.haveCommitOf(st.Current); err != nil {
 			return err
 		}

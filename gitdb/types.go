@@ -56,3 +56,7 @@ const (
 // ErrNoConfig is wrapped by the errors that report a missing .dbsync, in
 // the working tree or in a revision.
 var ErrNoConfig = config.ErrNoFile
+
+// Redact hides the passwords (and user names) of database URLs and
+// connection strings in a text: what a report shows of a step's output.
+func Redact(text string) string { return dialect.Redact(text) }

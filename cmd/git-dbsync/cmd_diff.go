@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
+	"github.com/gitdbsync/git-dbsync/internal/review"
 )
 
 type diffOptions struct {
@@ -12,12 +13,13 @@ type diffOptions struct {
 	envs     []string
 	exitCode bool
 	json     bool
+	format   string
 }
 
 func newDiffCmd(s *streams) *cobra.Command {
 	opts := &diffOptions{}
 	cmd := &cobra.Command{
-		Use:   "diff [<revision> [<revision>]] [--env NAME [--env NAME]] [--table GLOB]... [--json] [--exit-code]",
+		Use:   "diff [<revision> [<revision>]] [--env NAME [--env NAME]] [--table GLOB]... [--json|--format markdown] [--exit-code]",
 		Short: "Show row- and cell-level differences",
 		Long: `Show the rows added, removed and changed (each changed cell, old → new)
 between two of: a revision, the exported files in the working tree, and an
@@ -39,7 +41,8 @@ tables matching its globs (repeatable).
 A change inside a JSON value is shown as its path. With --exit-code the exit
 status is 2 when there are differences, as for plan --exit-code and export
 --check (1 is an error). --json prints the differences as
-JSON (schemas/diff.schema.json).`,
+JSON (schemas/diff.schema.json), --format markdown as a Markdown comment
+(a table of counts, each table's rows in a collapsible block, cut as plan's).`,
 		Example: `  git dbsync diff
   git dbsync diff v1.3 v1.4
   git dbsync diff v1.4 --env prod
@@ -55,12 +58,17 @@ JSON (schemas/diff.schema.json).`,
 	cmd.Flags().StringArrayVar(&opts.Tables, "table", nil, "only the tables matching `GLOB` (repeatable)")
 	cmd.Flags().BoolVar(&opts.exitCode, "exit-code", false, "exit 2 when there are differences")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the differences as JSON")
+	formatFlag(cmd.Flags(), &opts.format)
 	return cmd
 }
 
 // runDiff shows the differences between two of: a revision, the files,
 // a database.
 func runDiff(cmd *cobra.Command, s *streams, opts *diffOptions) error {
+	format, err := outputFormat(opts.format, opts.json)
+	if err != nil {
+		return err
+	}
 	if len(opts.revs) > 0 {
 		opts.From = opts.revs[0]
 	}
@@ -91,15 +99,33 @@ func runDiff(cmd *cobra.Command, s *streams, opts *diffOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.json {
+	switch format {
+	case formatJSON:
 		if err := writeJSON(s.Out, d.Report()); err != nil {
 			return err
 		}
-	} else {
+	case formatMarkdown:
+		lim := s.view.markdownLimits()
+		if err := review.WriteDiffMarkdown(s.Out, review.DiffOf(d.Report(), diffCommand(opts), lim), lim); err != nil {
+			return err
+		}
+	default:
 		s.view.diff(s.Out, d)
 	}
 	if opts.exitCode && len(d.Tables) > 0 {
 		return &changesError{}
 	}
 	return nil
+}
+
+// diffCommand is the diff's command line, for the reader to run again.
+func diffCommand(opts *diffOptions) string {
+	args := append([]string{"diff"}, opts.revs...)
+	for _, env := range opts.envs {
+		args = append(args, "--env", env)
+	}
+	for _, t := range opts.Tables {
+		args = append(args, "--table", t)
+	}
+	return review.Command(args...)
 }

@@ -7,11 +7,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
+	"github.com/gitdbsync/git-dbsync/internal/review"
 )
 
 type planOptions struct {
 	gitdb.PlanOptions
 	json         bool
+	format       string
 	out          string
 	ours, theirs bool
 	resolve      []string
@@ -22,7 +24,7 @@ type planOptions struct {
 func newPlanCmd(s *streams) *cobra.Command {
 	opts := &planOptions{}
 	cmd := &cobra.Command{
-		Use:   "plan <revision> [--env NAME] [--ours|--theirs] [--resolve CHOICE]... [--json] [--out FILE] [--exit-code] [--shard K/N]",
+		Use:   "plan <revision> [--env NAME] [--ours|--theirs] [--resolve CHOICE]... [--json|--format markdown] [--out FILE] [--exit-code] [--shard K/N]",
 		Short: "Show what applying a revision to an environment would do",
 		Long: `Show what 'git dbsync apply' would do to an environment's database, writing
 nothing: per table, the rows inserted, updated (each changed cell, old → new)
@@ -48,7 +50,12 @@ quoted too (menus:"main, About"). A --resolve that names no conflict, or a
 column its table lacks, is a bad command line (exit 129) and lists the
 conflicts there are.
 
---json prints the plan as JSON (schemas/plan.schema.json). --out FILE saves
+--json prints the plan as JSON (schemas/plan.schema.json); --format markdown
+prints it as one Markdown comment for a merge request or a CI job summary:
+a table of counts, the conflicts and blocked deletes first (each with the
+command that resolves it), then each table's rows in a collapsible block,
+20 rows a table and about 60,000 characters in all (-v: every row), with a
+count of what was left out. --out FILE saves
 it with a fingerprint of the target rows it read: 'git dbsync apply --plan
 FILE' then applies exactly that plan, and refuses if the target changed.
 Each conflict in the file, and each conflicting cell or path, has an empty
@@ -75,6 +82,7 @@ row each with its counts, --jobs N planned at once; --exit-code then gives
 		Example: `  git dbsync plan v1.4 --env prod
   git dbsync plan v1.4 --env prod --out v1.4-prod.plan && git dbsync apply --plan v1.4-prod.plan --yes
   git dbsync plan main --env staging --json | jq .summary
+  git dbsync plan v1.4 --env prod --format markdown > plan.md
   git dbsync plan v1.4 --env prod --resolve settings:posts_per_page=ours --resolve 'settings:theme:value.accent=theirs'
   git dbsync plan v1.4 --env prod --exit-code --stat || echo "v1.4 changes prod"`,
 		Args:              usageArgs(cobra.ExactArgs(1)),
@@ -87,6 +95,7 @@ row each with its counts, --jobs N planned at once; --exit-code then gives
 	f := cmd.Flags()
 	envVar(f, &opts.Env, "", "target environment (default: dev, or the only one)")
 	f.BoolVar(&opts.json, "json", false, "print the plan as JSON")
+	formatFlag(f, &opts.format)
 	f.StringVar(&opts.out, "out", "", "save the plan to `FILE` for apply --plan")
 	f.BoolVar(&opts.ours, "ours", false, "resolve conflicts by keeping the target's values")
 	f.BoolVar(&opts.theirs, "theirs", false, "resolve conflicts by taking the revision's values")
@@ -123,7 +132,10 @@ func choices(specs []string) (gitdb.Choices, error) {
 }
 
 func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
-	var err error
+	format, err := outputFormat(opts.format, opts.json)
+	if err != nil {
+		return err
+	}
 	if opts.Resolve, err = resolution(opts.ours, opts.theirs); err != nil {
 		return err
 	}
@@ -136,8 +148,11 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 	}
 	s.json = opts.json
 	if fl, many, err := selectFleet(ws, opts.Env, opts.fleet); err != nil || many {
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
+		case format == formatMarkdown:
+			return usageErrorf("--format markdown renders the plan of one environment: name one with --env (status --format markdown sums up several)")
 		}
 		return planMany(cmd, s, ws, fl, opts)
 	}
@@ -156,12 +171,19 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 		}
 		fmt.Fprintf(s.notes(), "saved the plan to %s; apply it with: git dbsync apply --plan %s\n", opts.out, opts.out)
 	}
-	if opts.json {
+	if format == formatJSON {
 		data, err := saved.Marshal()
 		if err != nil {
 			return err
 		}
 		if _, err = s.Out.Write(data); err != nil {
+			return err
+		}
+		return planExit(opts, saved.Summary)
+	}
+	if format == formatMarkdown {
+		lim := s.view.markdownLimits()
+		if err := review.WritePlanMarkdown(s.Out, review.PlanOf(plan, lim), lim); err != nil {
 			return err
 		}
 		return planExit(opts, saved.Summary)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -71,6 +72,10 @@ func (c messageCheck) Run() int {
 	return code
 }
 
+// -update rewrites the files a script compares output with (cmp stdout
+// want/…) from what the commands printed: review the diff it makes.
+var updateScripts = flag.Bool("update", false, "rewrite the files of testdata/script that cmp compares output with")
+
 // TestScripts runs the SQLite scripts of testdata/script.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, scriptParams(t, "../../testdata/script", ""))
@@ -125,6 +130,7 @@ func scriptParams(t *testing.T, dir, engine string) testscript.Params {
 	return testscript.Params{
 		Dir:                 dir,
 		RequireExplicitExec: true,
+		UpdateScripts:       *updateScripts,
 		// [engine:NAME] holds for the lines an engine alone is meant for:
 		// what only engines that enforce it refuse.
 		Condition: func(cond string) (bool, error) {
@@ -172,6 +178,7 @@ func scriptParams(t *testing.T, dir, engine string) testscript.Params {
 			"exits":    cmdExits,
 			"dblock":   cmdDBLock,
 			"alias":    cmdAlias,
+			"mdcheck":  cmdMDCheck,
 			"readonly": func(ts *testscript.TestScript, neg bool, args []string) { cmdReadOnly(t, ts, neg, args) },
 			// newdb ENV ENGINE makes a fresh database of ENGINE (sqlite,
 			// postgres or mysql) for environment ENV: pulls across engines.

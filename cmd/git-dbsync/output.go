@@ -10,9 +10,11 @@ import (
 
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/tidwall/gjson"
 
 	"github.com/gitdbsync/git-dbsync/gitdb"
+	"github.com/gitdbsync/git-dbsync/internal/review"
 )
 
 // Everything the commands print: errors and warnings in git's voice, and
@@ -34,6 +36,9 @@ func printError(w io.Writer, err error) {
 // JSON (--json), which is data, not a message.
 func quietOut(out io.Writer, cmd *cobra.Command) io.Writer {
 	if f := cmd.Flags().Lookup("json"); f != nil && f.Value.String() == "true" {
+		return out
+	}
+	if f := cmd.Flags().Lookup("format"); f != nil && f.Value.String() != "text" {
 		return out
 	}
 	return io.Discard
@@ -508,6 +513,42 @@ func renderLost(w io.Writer, st *gitdb.Status, lf *gitdb.LockFile) {
 type lockCounts struct{ ins, upd, del int }
 
 func (c *lockCounts) add(i, u, d int) { c.ins, c.upd, c.del = c.ins+i, c.upd+u, c.del+d }
+
+// The renderings of plan, diff and status: for people on a terminal,
+// JSON for scripts, Markdown for a merge-request comment or a CI job
+// summary (internal/review), all three from the same report.
+const (
+	formatText     = "text"
+	formatJSON     = "json"
+	formatMarkdown = "markdown"
+)
+
+// formatFlag adds --format to a command that has --json.
+func formatFlag(f *pflag.FlagSet, p *string) {
+	f.StringVar(p, "format", formatText, "print as `FORMAT`: text, json or markdown (a merge-request comment, a CI job summary)")
+}
+
+// outputFormat is the rendering --format and --json ask for.
+func outputFormat(format string, json bool) (string, error) {
+	switch {
+	case format != formatText && format != formatJSON && format != formatMarkdown:
+		return "", usageErrorf("--format takes text, json or markdown, not %q", format)
+	case json && format == formatMarkdown:
+		return "", usageErrorf("--json and --format markdown cannot be used together")
+	case json:
+		return formatJSON, nil
+	}
+	return format, nil
+}
+
+// markdownLimits bound a Markdown comment: every row under -v.
+func (v view) markdownLimits() review.Limits {
+	lim := review.MarkdownLimits
+	if v.detail == verbose {
+		lim.Rows, lim.Bytes = 0, 0
+	}
+	return lim
+}
 
 // writeJSON prints a report as indented JSON.
 func writeJSON(w io.Writer, v any) error {

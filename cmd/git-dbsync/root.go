@@ -228,6 +228,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		newPullCmd(s),
 		newBackupsCmd(s),
 		newRestoreCmd(s),
+		newWebCmd(s),
 		newHooksCmd(s),
 		newHookCmd(s),
 		newMergeFileCmd(),

@@ -17,6 +17,12 @@ type Opener interface {
 	Open(id string) (io.ReadCloser, error)
 }
 
+// ManyReader reads several files at once (a revision's, through one
+// exchange with git), in the order asked.
+type ManyReader interface {
+	ReadBlobs(ids []string) ([][]byte, error)
+}
+
 // Rows returns the rows of a table's files in key order, decoded with its
 // metadata and projected onto the columns of into (nil: the table's own).
 // Row files are read whole and sorted; a lines file is streamed, and
@@ -32,7 +38,24 @@ func Rows(o Opener, tf *TableFiles, where string, into *serialize.Table) (merge.
 		return merge.Project(lineRows(meta, rc, tf.Lines.Path, where), meta, into), func() { rc.Close() }, nil
 	}
 	rows := make([]serialize.Row, 0, len(tf.Rows))
-	for _, b := range tf.Rows {
+	if many, ok := o.(ManyReader); ok && len(tf.Rows) > 1 {
+		ids := make([]string, len(tf.Rows))
+		for i, b := range tf.Rows {
+			ids[i] = b.ID
+		}
+		all, err := many.ReadBlobs(ids)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i, b := range tf.Rows {
+			row, err := decodeRowFile(meta, b, all[i], where)
+			if err != nil {
+				return nil, nil, err
+			}
+			rows = append(rows, row)
+		}
+	}
+	for _, b := range tf.Rows[len(rows):] {
 		row, err := rowFile(o, meta, b, where)
 		if err != nil {
 			return nil, nil, err
@@ -59,6 +82,12 @@ func rowFile(o Opener, meta *serialize.Table, b Blob, where string) (serialize.R
 	if err != nil {
 		return nil, err
 	}
+	return decodeRowFile(meta, b, data, where)
+}
+
+// decodeRowFile decodes a row file read whole and checks that its name is
+// its key's.
+func decodeRowFile(meta *serialize.Table, b Blob, data []byte, where string) (serialize.Row, error) {
 	row, err := meta.DecodeRow(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w", b.Path, where, err)

@@ -178,6 +178,7 @@ type Revision struct {
 func (r Revision) Name() string                             { return r.Rev }
 func (r Revision) ReadDir(dir string) ([]repo.Entry, error) { return r.Repo.ReadDir(r.Commit, dir) }
 func (r Revision) Open(id string) (io.ReadCloser, error)    { return r.Repo.OpenBlob(id) }
+func (r Revision) ReadBlobs(ids []string) ([][]byte, error) { return r.Repo.ReadBlobs(ids) }
 
 // WorkTree is the working tree at Root: a file's ID is its path on disk.
 type WorkTree struct{ Root string }

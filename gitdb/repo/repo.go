@@ -9,10 +9,12 @@ package repo
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,12 +35,19 @@ import (
 
 // Repo is an open repository.
 type Repo struct {
-	root string
-	git  *git.Repository
+	root    string
+	git     *git.Repository
+	storage *filesystem.Storage
 
 	mu   sync.Mutex
 	cats []*catFile // one per blob open at a time; usually one
 }
+
+// objects caches the objects go-git decodes (trees above all), shared by
+// every repository this process opens: an object's hash names its
+// content, so a long-running reader (git dbsync web) reads a revision's
+// trees once.
+var objects = cache.NewObjectLRUDefault()
 
 // Open opens the repository whose work tree is root, linked worktrees
 // included.
@@ -52,12 +61,16 @@ func Open(root string) (*Repo, error) {
 		return nil, err
 	}
 	fs := dotgit.NewRepositoryFilesystem(osfs.New(gitDir), osfs.New(commonDir))
-	st := readOnlyExtensions{filesystem.NewStorage(fs, cache.NewObjectLRUDefault())}
-	r, err := git.Open(st, osfs.New(root))
+	// The pack files stay open while the repository is: a status or plan
+	// reads every table's tree, and go-git otherwise opens the pack again
+	// for each object. Close closes them.
+	fst := filesystem.NewStorageWithOptions(fs, objects, filesystem.Options{KeepDescriptors: true})
+	r, err := git.Open(readOnlyExtensions{fst}, osfs.New(root))
 	if err != nil {
+		fst.Close()
 		return nil, fmt.Errorf("%s: %w", root, err)
 	}
-	return &Repo{root: root, git: r}, nil
+	return &Repo{root: root, git: r, storage: fst}, nil
 }
 
 // readOnlyExtensions hides from go-git the repository extensions that
@@ -83,11 +96,12 @@ func (s readOnlyExtensions) Config() (*config.Config, error) {
 	return cfg, nil
 }
 
-// Close stops the cat-file process, if one was started.
+// Close stops the cat-file process, if one was started, and closes the
+// pack files.
 func (r *Repo) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var err error
+	err := r.storage.Close()
 	for _, c := range r.cats {
 		if cerr := c.close(); err == nil {
 			err = cerr
@@ -194,6 +208,18 @@ type Entry struct {
 // when the commit has no such directory. An entry whose name is no file
 // name ("", ".", "..", or one holding "/" or NUL) is an error.
 func (r *Repo) ReadDir(commit, dir string) ([]Entry, error) {
+	key := commit + "\x00" + dir
+	if es, ok := dirs.get(key); ok {
+		return slices.Clone(es), nil
+	}
+	es, err := r.readDir(commit, dir)
+	if err == nil && es != nil {
+		dirs.put(key, slices.Clone(es))
+	}
+	return es, err
+}
+
+func (r *Repo) readDir(commit, dir string) ([]Entry, error) {
 	c, err := r.git.CommitObject(plumbing.NewHash(commit))
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", commit, err)
@@ -259,6 +285,9 @@ func (r *Repo) ReadBlob(hash string) ([]byte, error) {
 // OpenBlob streams a blob; close it when done. Blobs open at the same time
 // (a merge streams base and theirs together) each use their own cat-file.
 func (r *Repo) OpenBlob(hash string) (io.ReadCloser, error) {
+	if b, ok := blobs.get(hash); ok {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var cat *catFile
@@ -275,15 +304,131 @@ func (r *Repo) OpenBlob(hash string) (io.ReadCloser, error) {
 		}
 		r.cats = append(r.cats, cat)
 	}
-	return cat.open(hash)
+	rc, err := cat.open(hash)
+	if err != nil && cat.broken {
+		cat.close()
+		r.cats = slices.DeleteFunc(r.cats, func(c *catFile) bool { return c == cat })
+	}
+	return rc, err
+}
+
+// ReadBlobs returns the contents of several blobs, in order, asking one
+// cat-file for all of them at once: a table of many row files is read in
+// one exchange, not one round trip a file.
+func (r *Repo) ReadBlobs(hashes []string) ([][]byte, error) {
+	out := make([][]byte, len(hashes))
+	var ask []string
+	for i, h := range hashes {
+		if b, ok := blobs.get(h); ok {
+			out[i] = bytes.Clone(b) // what callers decode may alias it
+		} else {
+			ask = append(ask, h)
+		}
+	}
+	if len(ask) == 0 {
+		return out, nil
+	}
+	read, err := r.readBlobs(ask)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i] == nil {
+			out[i], read = read[0], read[1:]
+			if len(out[i]) <= smallBlob {
+				blobs.put(hashes[i], bytes.Clone(out[i]))
+			}
+		}
+	}
+	return out, nil
+}
+
+func (r *Repo) readBlobs(hashes []string) ([][]byte, error) {
+	r.mu.Lock()
+	var cat *catFile
+	for _, c := range r.cats {
+		if !c.busy {
+			cat = c
+			break
+		}
+	}
+	if cat == nil {
+		var err error
+		if cat, err = startCatFile(r.root); err != nil {
+			r.mu.Unlock()
+			return nil, err
+		}
+		r.cats = append(r.cats, cat)
+	}
+	cat.busy = true
+	r.mu.Unlock()
+	out, err := cat.readMany(hashes)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cat.busy = false
+	if err != nil && cat.broken {
+		cat.close()
+		r.cats = slices.DeleteFunc(r.cats, func(c *catFile) bool { return c == cat })
+	}
+	return out, err
+}
+
+// readMany writes every request, from another goroutine so that neither
+// pipe fills up against the other, and reads the answers in order. A
+// missing object is an error once every answer is read; an answer it
+// cannot read leaves the process out of step (broken).
+func (c *catFile) readMany(hashes []string) ([][]byte, error) {
+	var req strings.Builder
+	for _, h := range hashes {
+		req.WriteString(h)
+		req.WriteByte('\n')
+	}
+	written := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(c.in, req.String())
+		written <- err
+	}()
+	out := make([][]byte, len(hashes))
+	var missing error
+	for i, h := range hashes {
+		header, err := c.out.ReadString('\n')
+		if err != nil {
+			c.broken = true
+			return nil, fmt.Errorf("git cat-file: %w", err)
+		}
+		f := strings.Fields(header)
+		if len(f) == 2 && f[1] == "missing" {
+			if missing == nil {
+				missing = fmt.Errorf("object %s is missing", h)
+			}
+			continue
+		}
+		size, err := strconv.ParseInt(f[len(f)-1], 10, 64)
+		if len(f) != 3 || err != nil {
+			c.broken = true
+			return nil, fmt.Errorf("git cat-file: unexpected %q", header)
+		}
+		out[i] = make([]byte, size+1) // and the newline that ends it
+		if _, err := io.ReadFull(c.out, out[i]); err != nil {
+			c.broken = true
+			return nil, fmt.Errorf("git cat-file: %w", err)
+		}
+		out[i] = out[i][:size]
+	}
+	if err := <-written; err != nil {
+		c.broken = true
+		return nil, fmt.Errorf("git cat-file: %w", err)
+	}
+	return out, missing
 }
 
 // catFile is a running "git cat-file --batch".
 type catFile struct {
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	out  *bufio.Reader
-	busy bool
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Reader
+	busy   bool
+	broken bool // out of step with its requests: closed, not used again
 }
 
 func startCatFile(root string) (*catFile, error) {
@@ -323,6 +468,15 @@ func (c *catFile) open(hash string) (io.ReadCloser, error) {
 	size, err := strconv.ParseInt(f[2], 10, 64)
 	if err != nil {
 		return nil, fmt.Errorf("git cat-file: unexpected %q", header)
+	}
+	if size <= smallBlob { // read at once, and kept
+		data := make([]byte, size+1) // and the newline that ends it
+		if _, err := io.ReadFull(c.out, data); err != nil {
+			c.broken = true
+			return nil, fmt.Errorf("git cat-file: %w", err)
+		}
+		blobs.put(hash, data[:size])
+		return io.NopCloser(bytes.NewReader(data[:size])), nil
 	}
 	c.busy = true
 	return &blobReader{c: c, r: io.LimitReader(c.out, size)}, nil

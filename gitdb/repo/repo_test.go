@@ -86,6 +86,18 @@ func TestRevisionsTreesAndBlobs(t *testing.T) {
 	if _, err := r.ReadBlob("0123456789012345678901234567890123456789"); err == nil {
 		t.Error("a missing object was read")
 	}
+	// Several at once, a big one among them; a missing one is an error
+	// and leaves cat-file in step for the next read.
+	many, err := r.ReadBlobs([]string{rows[1].ID, rows[0].ID, rows[0].ID})
+	if err != nil || len(many) != 3 || len(many[0]) != 100000 || string(many[1]) != `{"k":"a"}` || string(many[2]) != `{"k":"a"}` {
+		t.Errorf("ReadBlobs: %d blobs, %v", len(many), err)
+	}
+	if _, err := r.ReadBlobs([]string{rows[0].ID, "0123456789012345678901234567890123456789", rows[1].ID}); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("ReadBlobs of a missing object: %v", err)
+	}
+	if data, err := r.ReadBlob(rows[0].ID); err != nil || string(data) != `{"k":"a"}` {
+		t.Errorf("after a missing object: %q %v", data, err)
+	}
 	if none, err := r.ReadDir(v1.Commit, "nowhere"); err != nil || none != nil {
 		t.Errorf("missing dir: %v %v", none, err)
 	}

@@ -38,8 +38,10 @@ var allowed = map[string][]string{
 	"gitdb": {"gitdb/backup", "gitdb/codec", "gitdb/config", "gitdb/dbrows", "gitdb/dialect", "gitdb/dialect/mysql", "gitdb/dialect/postgres",
 		"gitdb/dialect/sqlite", "gitdb/exportdir", "gitdb/ledger", "gitdb/lock", "gitdb/merge", "gitdb/redact", "gitdb/repo", "gitdb/steps", "hooks",
 		"serialize", "internal/atomicfile", "internal/fault", "internal/proc", "internal/progress"},
-	"cmd/git-dbsync": {"gitdb", "internal/progress", "internal/shard"},
-	"schemas":        nil,
+	"cmd/git-dbsync":  {"gitdb", "internal/progress", "internal/review", "internal/shard", "internal/web"},
+	"internal/review": {"gitdb"},
+	"internal/web":    {"gitdb", "internal/review"},
+	"schemas":         nil,
 	// Test helpers: never imported by the product.
 	"internal/archtest":         nil,
 	"internal/dbtest":           {"gitdb/dialect", "internal/fixture", "internal/sqltool"},

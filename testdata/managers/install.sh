@@ -3,8 +3,9 @@
 # the pre-commit framework from Debian's packages, husky and lefthook from
 # the npm registry (versions pinned here) into $DBSYNC_TOOLS (default
 # ~/.cache/git-dbsync-tools); bash-completion and zsh, for the
-# completion test; Ruby, for the yaml codec's. Does nothing for what is
-# there already.
+# completion test; Ruby, for the yaml codec's; headless Chromium and its
+# WebDriver, for the browser tests of git dbsync web. Does nothing for
+# what is there already.
 set -eu
 tools=${DBSYNC_TOOLS:-$HOME/.cache/git-dbsync-tools}
 husky=9.1.7
@@ -31,6 +32,9 @@ debian zsh zsh
 debian man-db man
 # Ruby, whose Psych the yaml codec's tests compare with.
 debian ruby ruby
+# Chromium and chromedriver, which the web tests drive (TestWebInBrowser).
+debian chromium /usr/bin/chromium
+debian chromium-driver /usr/bin/chromedriver
 bin=$tools/node_modules/.bin
 version() { sed -n 's/^[[:space:]]*"version": "\(.*\)",*$/\1/p' "$tools/node_modules/$1/package.json" 2>/dev/null | head -n1; }
 if [ "$(version husky)" != "$husky" ] ||
