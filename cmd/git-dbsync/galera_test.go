@@ -291,7 +291,7 @@ func galeraWriteset(t *testing.T, dir string, nodes, prod []string, reset func()
 		t.Fatalf("apply with no bound: exit %d\n%s", code, out)
 	}
 	t.Logf("soak galera writeset: refused with wsrep_max_ws_rows = 500: %s rows and %s bytes estimated for %s rows changed; applied with no bound, node 1 replicated %s bytes",
-		m[1], m[3], m[2], dialectThousands(replicatedBytes(t, nodes[0])-before))
+		m[1], m[3], m[2], thousands(replicatedBytes(t, nodes[0])-before))
 }
 
 // replicatedBytes is what a Galera node has replicated so far (its
@@ -442,10 +442,10 @@ func galeraBigWriteset(t *testing.T, nodes []string, rows int) {
 	images, _ := dbtest.Query(dbtest.Synced(prod), "SELECT count(*) FROM dbsync_ledger_rows")
 	t.Logf("soak galera writeset: a first apply of %d rows: refused in %v against wsrep_max_ws_rows = 131,072 (estimate %s rows, %s bytes); "+
 		"applied in %v with no bound: %d rows and %s ledger images written, %s bytes replicated by node 1",
-		rows, refused.Round(time.Millisecond), m[1], m[3], applied.Round(time.Millisecond), rows, strings.TrimSpace(images), dialectThousands(sent))
+		rows, refused.Round(time.Millisecond), m[1], m[3], applied.Round(time.Millisecond), rows, strings.TrimSpace(images), thousands(sent))
 }
 
-func dialectThousands(n int64) string {
+func thousands(n int64) string {
 	s := fmt.Sprint(n)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
