@@ -211,9 +211,17 @@ func (s *session) rollbackTarget(l *ledger.Ledger, rev string) (*Entry, error) {
 		}
 	}
 	if e == nil {
-		return nil, fmt.Errorf("%s has no apply on %q to roll back (see git dbsync status --env %s)", rev, s.env, s.env)
+		return nil, &NotAppliedError{Rev: rev, Env: s.env}
 	}
 	return e, nil
+}
+
+// NotAppliedError says that the revision a rollback names has no apply
+// (not rolled back yet) on the environment.
+type NotAppliedError struct{ Rev, Env string }
+
+func (e *NotAppliedError) Error() string {
+	return fmt.Sprintf("%s has no apply on %q to roll back (see git dbsync status --env %s)", e.Rev, e.Env, e.Env)
 }
 
 // rollbackPlan merges, per table the apply touched, its after-images

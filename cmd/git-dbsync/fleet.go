@@ -82,8 +82,8 @@ func selectFleet(ws *gitdb.Workspace, env string, o fleetOptions) (fl *fleet, ok
 // envOutcome is what a command did on one environment of a fleet.
 type envOutcome struct {
 	Env string `json:"env"`
-	// Result: applied, already, rolled-back, planned, read, conflicts,
-	// locked, failed or not-started.
+	// Result: applied, already, rolled-back, not-applied (nothing to roll
+	// back), planned, read, conflicts, locked, failed or not-started.
 	Result string `json:"result"`
 	Exit   int    `json:"exit"` // the exit status the command on this environment alone gives
 	Error  string `json:"error,omitempty"`
@@ -277,6 +277,11 @@ func planMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, fl *fleet, op
 // rollbackMany rolls back the last apply (or every apply after --to's) of
 // every environment of a fleet, as applyMany applies.
 func rollbackMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, fl *fleet, opts *rollbackOptions) error {
+	if opts.Revision == "" && opts.To == "" {
+		// Each one's last apply may be another release: one whose apply
+		// of the release failed is still at the one before.
+		return usageErrorf("name the release to roll back on several environments: git dbsync rollback <revision> --env %s (or --to <revision>)", fl.selector)
+	}
 	if err := askFleet(s, opts.yes, fl, "Roll back", "roll back", "review with 'git dbsync status --env "+fl.selector+"'"); err != nil {
 		return err
 	}
@@ -285,6 +290,9 @@ func rollbackMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, fl *fleet
 		o := opts.RollbackOptions
 		o.Env, o.Confirm, o.Ask = env, nil, nil
 		res, err := ws.Rollback(ctx, o)
+		if errors.As(err, new(*gitdb.NotAppliedError)) {
+			return envOutcome{Env: env, Result: "not-applied", line: opts.Revision + " is not applied here: nothing to roll back"}
+		}
 		return changeOutcome(env, opts.Revision, res, err, "rolled-back")
 	})
 	return fl.finish(s, "rollback", opts.Revision, outcomes, func(r envOutcome) string { return r.line }, "result")

@@ -162,5 +162,10 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 	if fl["shard"] != "1/1" || len(fl["environments"].([]any)) != 2 {
 		t.Errorf("status of two environments: %v", fl)
 	}
-	check("fleet.schema.json", 0, "rollback", "--env", "staging", "--shard", "1/1", "--yes", "--json")
+	// A rollback of v3 rolls back staging, and leaves prod, whose apply of
+	// v3 met the conflict, as it is: nothing failed.
+	fl = check("fleet.schema.json", 0, "rollback", "v3", "--env", "staging,prod", "--shard", "1/1", "--yes", "--json")
+	if envs := fl["environments"].([]any); envs[0].(map[string]any)["result"] != "rolled-back" || envs[1].(map[string]any)["result"] != "not-applied" {
+		t.Errorf("rollback of two environments: %v", fl)
+	}
 }

@@ -30,35 +30,42 @@ func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.K, s.N) }
 //
 // getenv reads the environment (os.Getenv).
 func Parse(spec string, getenv func(string) string) (Shard, error) {
+	spec = strings.TrimSpace(spec)
 	k, n, ok := strings.Cut(spec, "/")
 	switch {
 	case spec == "gitlab":
-		idx, total := getenv("CI_NODE_INDEX"), getenv("CI_NODE_TOTAL")
-		if idx == "" || total == "" {
-			return Shard{}, fmt.Errorf("--shard gitlab reads $CI_NODE_INDEX and $CI_NODE_TOTAL, which GitLab sets in a job with parallel: N; they are not set")
+		for _, v := range []string{"CI_NODE_INDEX", "CI_NODE_TOTAL"} {
+			if getenv(v) == "" {
+				return Shard{}, fmt.Errorf("--shard gitlab reads $CI_NODE_INDEX and $CI_NODE_TOTAL, which GitLab sets in a job with parallel: N; $%s is not set", v)
+			}
 		}
-		return parse(idx, total, 0, "$CI_NODE_INDEX/$CI_NODE_TOTAL")
+		return parse(getenv("CI_NODE_INDEX"), getenv("CI_NODE_TOTAL"), 1, "$CI_NODE_INDEX")
 	case ok && k == "k8s":
 		idx := getenv("JOB_COMPLETION_INDEX")
 		if idx == "" {
 			return Shard{}, fmt.Errorf("--shard k8s/N reads $JOB_COMPLETION_INDEX, which Kubernetes sets in the pods of an Indexed Job; it is not set")
 		}
-		return parse(idx, n, 1, "$JOB_COMPLETION_INDEX")
+		return parse(idx, n, 0, "$JOB_COMPLETION_INDEX")
 	case ok:
-		return parse(k, n, 0, "K")
+		return parse(k, n, 1, "K")
 	}
 	return Shard{}, fmt.Errorf("--shard %q: give K/N (part K of N, from 1), gitlab, or k8s/N", spec)
 }
 
-// parse reads part k of n; add turns an index counted from 0 into a part.
-func parse(k, n string, add int, what string) (Shard, error) {
-	kn, err1 := strconv.Atoi(k)
-	nn, err2 := strconv.Atoi(n)
-	s := Shard{kn + add, nn}
-	if err1 != nil || err2 != nil || nn < 1 || s.K < 1 || s.K > nn {
-		return Shard{}, fmt.Errorf("--shard: %s = %s of %s is not a part of N: K counts from 1 to N", what, k, n)
+// parse reads part k of n, k counted from first (1, or 0 for an index).
+func parse(k, n string, first int, what string) (Shard, error) {
+	kn, err := strconv.Atoi(strings.TrimSpace(k))
+	if err != nil {
+		return Shard{}, fmt.Errorf("--shard: %s = %q is not a number", what, k)
 	}
-	return s, nil
+	nn, err := strconv.Atoi(strings.TrimSpace(n))
+	if err != nil || nn < 1 {
+		return Shard{}, fmt.Errorf("--shard: N = %q is not a number of parts (1 or more)", n)
+	}
+	if kn < first || kn > nn-1+first {
+		return Shard{}, fmt.Errorf("--shard: %s = %d is not one of the %d parts: it counts from %d to %d", what, kn, nn, first, nn-1+first)
+	}
+	return Shard{kn + 1 - first, nn}, nil
 }
 
 // Of returns the part (from 1) of n that name falls in: the part whose

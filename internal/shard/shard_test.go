@@ -48,7 +48,7 @@ func TestPartIgnoresOtherNames(t *testing.T) {
 func TestParse(t *testing.T) {
 	env := map[string]string{"CI_NODE_INDEX": "2", "CI_NODE_TOTAL": "4", "JOB_COMPLETION_INDEX": "0"}
 	getenv := func(k string) string { return env[k] }
-	for spec, want := range map[string]string{"1/3": "1/3", "3/3": "3/3", "gitlab": "2/4", "k8s/5": "1/5"} {
+	for spec, want := range map[string]string{"1/3": "1/3", "3/3": "3/3", " 2/3 ": "2/3", "gitlab": "2/4", "k8s/5": "1/5"} {
 		s, err := Parse(spec, getenv)
 		if err != nil || s.String() != want {
 			t.Errorf("Parse(%q) = %v, %v; want %s", spec, s, err, want)
