@@ -30,6 +30,9 @@ type repoint struct {
 type referringColumn struct {
 	desc   *dialect.Table
 	column string
+	// text is the reference of a column that holds the id inside its
+	// text (format=, where): nil for a column that holds the id.
+	text *config.Reference
 }
 
 // planRepoints reads, before the pull writes, the keys of the referable
@@ -64,7 +67,14 @@ func (w *Workspace) planRepoints(ctx context.Context, tx dialect.Tx, copies []*t
 				return nil, err
 			}
 			for _, col := range w.columnsReferring(desc, rp.table) {
-				rp.refs = append(rp.refs, referringColumn{desc, col})
+				rp.refs = append(rp.refs, referringColumn{desc: desc, column: col})
+			}
+			if opts := w.Config.Tables[name]; opts != nil {
+				for i, r := range opts.References {
+					if r.Table == rp.table && r.InText() && desc.Column(r.Column) != nil {
+						rp.refs = append(rp.refs, referringColumn{desc: desc, column: r.Column, text: &opts.References[i]})
+					}
+				}
 			}
 		}
 		if len(rp.refs) > 0 {
@@ -121,43 +131,92 @@ func (rp *repoint) applyTo(ctx context.Context, tx dialect.Tx, ref referringColu
 		c := desc.Column(k)
 		keyCols[i] = serialize.Column{Name: c.Name, Type: c.Type}
 	}
-	col := serialize.Column{Name: ref.column, Type: serialize.Int}
-	var keys, vals [][]serialize.Cell
+	dc := desc.Column(ref.column)
+	col := serialize.Column{Name: dc.Name, Type: dc.Type, Nullable: dc.Nullable}
 	read := append(slices.Clone(desc.PrimaryKey), ref.column)
-	err := tx.ReadRows(ctx, desc, read, desc.PrimaryKey, func(values []any) error {
-		cell, err := serialize.AppendCell(nil, &col, values[len(values)-1])
-		if err != nil || string(cell) == string(serialize.NullCell) {
-			return err
+	where := -1 // the index of a text reference's scoping column in read
+	if ref.text != nil && ref.text.WhereColumn != "" {
+		if where = slices.Index(read, ref.text.WhereColumn); where < 0 {
+			where, read = len(read), append(read, ref.text.WhereColumn)
 		}
+	}
+	var keys, vals [][]serialize.Cell
+	err := tx.ReadRows(ctx, desc, read, desc.PrimaryKey, func(values []any) error {
 		key := make([]serialize.Cell, len(keyCols))
+		var err error
 		for i := range keyCols {
 			if key[i], err = serialize.AppendCell(nil, &keyCols[i], values[i]); err != nil {
 				return err
 			}
 		}
-		id, err := strconv.ParseInt(string(cell), 10, 64)
-		natural, had := rp.old[id]
-		if err != nil || !had {
-			return nil // "no row" values, and ids the target had no row for, stay
-		}
-		newID, ok := now[natural]
-		if !ok {
-			var row []string
-			for i, c := range keyCols {
-				row = append(row, c.Name+"="+string(key[i]))
+		// The target's id of the row of the key the old id stood for.
+		to := func(id int64) (int64, error) {
+			natural, had := rp.old[id]
+			if !had {
+				return id, nil // ids the target had no row for stay
 			}
-			return fmt.Errorf("table %q, row %s: column %q refers to %s in %q, which the pulled rows of %q lack: nothing written\nhint: pull with --config to bring the configuration along, or create that row where you pull from",
-				desc.Name, strings.Join(row, ", "), ref.column, natural, rp.table, rp.table)
+			newID, ok := now[natural]
+			if !ok {
+				var row []string
+				for i, c := range keyCols {
+					row = append(row, c.Name+"="+string(key[i]))
+				}
+				return 0, fmt.Errorf("table %q, row %s: column %q refers to %s in %q, which the pulled rows of %q lack: nothing written\nhint: pull with --config to bring the configuration along, or create that row where you pull from",
+					desc.Name, strings.Join(row, ", "), ref.column, natural, rp.table, rp.table)
+			}
+			return newID, nil
 		}
-		if newID != id {
-			keys = append(keys, key)
-			vals = append(vals, []serialize.Cell{serialize.Cell(strconv.FormatInt(newID, 10))})
+		v, err := textOf(&col, values[len(desc.PrimaryKey)])
+		if err != nil || v == "" {
+			return err // null, or empty text: no id
 		}
+		var now serialize.Cell
+		if ref.text == nil {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil // not an id ("no row" values of text columns)
+			}
+			newID, err := to(id)
+			if err != nil || newID == id {
+				return err
+			}
+			now = serialize.Cell(strconv.FormatInt(newID, 10))
+			if col.Type == serialize.Text { // ids kept as text
+				now = serialize.AppendString(nil, string(now))
+			}
+		} else {
+			if where >= 0 {
+				wc := desc.Column(ref.text.WhereColumn)
+				scope, err := textOf(&serialize.Column{Name: wc.Name, Type: wc.Type}, values[where])
+				if err != nil || !slices.Contains(ref.text.WhereIn, scope) {
+					return err
+				}
+			}
+			text, changed, err := dbrows.RepointText(*ref.text, v, to)
+			if err != nil || !changed {
+				return err
+			}
+			now = serialize.AppendString(nil, text)
+		}
+		keys = append(keys, key)
+		vals = append(vals, []serialize.Cell{now})
 		return nil
 	})
 	if err != nil || len(keys) == 0 {
 		return 0, err
 	}
-	dc := desc.Column(ref.column)
-	return len(keys), tx.Update(ctx, desc.Name, keyCols, keys, []serialize.Column{{Name: dc.Name, Type: dc.Type, Nullable: dc.Nullable}}, vals)
+	return len(keys), tx.Update(ctx, desc.Name, keyCols, keys, []serialize.Column{col}, vals)
+}
+
+// textOf is a driver value of a column as text: a number's digits, a
+// text's characters; "" for null.
+func textOf(col *serialize.Column, v any) (string, error) {
+	cell, err := serialize.AppendCell(nil, col, v)
+	if err != nil || string(cell) == string(serialize.NullCell) {
+		return "", err
+	}
+	if n, err := serialize.Parse(cell); err == nil && n.Kind == serialize.String {
+		return n.Text, nil
+	}
+	return string(cell), nil
 }

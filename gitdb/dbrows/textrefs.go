@@ -170,3 +170,23 @@ func (r *textRef) rewrite(cell serialize.Cell, fn func(r *textRef, inner string)
 	}
 	return serialize.AppendString(nil, f.prefix+text+f.suffix), true, nil
 }
+
+// RepointText rewrites the id that a reference to ids inside text finds in
+// text (its row in scope: the caller checks where) with to; text of no
+// format, and "no row" values, stay. changed is false when nothing did.
+func RepointText(r config.Reference, text string, to func(id int64) (int64, error)) (out string, changed bool, err error) {
+	ref := newTextRef(r)
+	f, inner, ok := ref.split(text)
+	if !ok || slices.Contains(ref.none, inner) {
+		return text, false, nil
+	}
+	id, err := strconv.ParseInt(inner, 10, 64)
+	if err != nil {
+		return text, false, nil // no id: text that only looks like the format
+	}
+	n, err := to(id)
+	if err != nil || n == id {
+		return text, false, err
+	}
+	return f.prefix + strconv.FormatInt(n, 10) + f.suffix, true, nil
+}
