@@ -2,8 +2,10 @@ package dbrows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
@@ -135,6 +137,7 @@ func KeyIDs(ctx context.Context, db dialect.Reader, cfg *config.Config, table st
 // write would refuse, found by the plan, so that plan and apply agree.
 // (References inside JSON values are found by the write.)
 func (tr *Translator) MissingContent(ctx context.Context, plans []*merge.TablePlan) error {
+	var missing MissingContentError // every one, so that one run names them all
 	for _, p := range plans {
 		t := tr.tables[p.Meta.Name]
 		if t == nil {
@@ -148,13 +151,46 @@ func (tr *Translator) MissingContent(ctx context.Context, plans []*merge.TablePl
 				if op.After == nil || string(op.After[i]) == string(serialize.NullCell) {
 					continue
 				}
-				if _, err := tr.cellToDB(ctx, t, i, op.After, nil); err != nil {
+				_, err := tr.cellToDB(ctx, t, i, op.After, nil)
+				var ref *RefError
+				switch {
+				case errors.As(err, &ref) && ref.Content:
+					missing = append(missing, ref)
+				case err != nil:
 					return err
 				}
 			}
 		}
 	}
-	return nil
+	if len(missing) == 0 {
+		return nil
+	}
+	return missing
+}
+
+// MissingContentError lists the references into content that name rows
+// the target does not have. It unwraps to each *RefError.
+type MissingContentError []*RefError
+
+func (e MissingContentError) Error() string {
+	if len(e) == 1 {
+		return e[0].Error()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d references name rows of content the target does not have: nothing written", len(e))
+	for _, r := range e {
+		fmt.Fprintf(&b, "\n  table %q, row %s: column %q refers to %s in %q", r.Table, r.Row, r.Column, r.Key, r.RefTable)
+	}
+	b.WriteString("\nhint: create those rows on the target (or change the references in the revision), then apply again")
+	return b.String()
+}
+
+func (e MissingContentError) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, r := range e {
+		out[i] = r
+	}
+	return out
 }
 
 // refersToContent reports a column whose references (whole, or ids
