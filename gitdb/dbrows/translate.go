@@ -107,8 +107,8 @@ func (t *Table) pathOptions() error {
 	}
 	add := func(cp config.ColumnPath, fn func(m *columnMapping, p codec.Path)) error {
 		i := meta.Index(cp.Column)
-		if cp.Path == "" {
-			return nil // whole columns: the metadata says Secret, or Ref
+		if cp.Path == "" || i < 0 && t.keyOnly {
+			return nil // whole columns: the metadata says Secret, or Ref; a key table has only its key
 		}
 		if i < 0 {
 			return &config.Error{Pos: cp.Pos, Msg: fmt.Sprintf("table %q has no exported column %q", meta.Name, cp.Column)}
@@ -135,6 +135,9 @@ func (t *Table) pathOptions() error {
 	}
 	for _, r := range t.Options.References {
 		if r.InText() {
+			if t.keyOnly {
+				continue // only the key is read
+			}
 			if err := t.addTextRef(r); err != nil {
 				return err
 			}
