@@ -290,26 +290,36 @@ func (r *Repo) OpenBlob(hash string) (io.ReadCloser, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var cat *catFile
-	for _, c := range r.cats {
-		if !c.busy {
-			cat = c
-			break
-		}
-	}
-	if cat == nil {
-		var err error
-		if cat, err = startCatFile(r.root); err != nil {
-			return nil, err
-		}
-		r.cats = append(r.cats, cat)
+	cat, err := r.idleCat()
+	if err != nil {
+		return nil, err
 	}
 	rc, err := cat.open(hash)
+	r.dropBroken(cat, err)
+	return rc, err
+}
+
+// idleCat returns a cat-file no stream is reading from, started if none
+// is; r.mu is held.
+func (r *Repo) idleCat() (*catFile, error) {
+	for _, c := range r.cats {
+		if !c.busy {
+			return c, nil
+		}
+	}
+	cat, err := startCatFile(r.root)
+	if err == nil {
+		r.cats = append(r.cats, cat)
+	}
+	return cat, err
+}
+
+// dropBroken stops a cat-file an error left out of step; r.mu is held.
+func (r *Repo) dropBroken(cat *catFile, err error) {
 	if err != nil && cat.broken {
 		cat.close()
 		r.cats = slices.DeleteFunc(r.cats, func(c *catFile) bool { return c == cat })
 	}
-	return rc, err
 }
 
 // ReadBlobs returns the contents of several blobs, in order, asking one
@@ -345,20 +355,10 @@ func (r *Repo) ReadBlobs(hashes []string) ([][]byte, error) {
 
 func (r *Repo) readBlobs(hashes []string) ([][]byte, error) {
 	r.mu.Lock()
-	var cat *catFile
-	for _, c := range r.cats {
-		if !c.busy {
-			cat = c
-			break
-		}
-	}
-	if cat == nil {
-		var err error
-		if cat, err = startCatFile(r.root); err != nil {
-			r.mu.Unlock()
-			return nil, err
-		}
-		r.cats = append(r.cats, cat)
+	cat, err := r.idleCat()
+	if err != nil {
+		r.mu.Unlock()
+		return nil, err
 	}
 	cat.busy = true
 	r.mu.Unlock()
@@ -366,10 +366,7 @@ func (r *Repo) readBlobs(hashes []string) ([][]byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cat.busy = false
-	if err != nil && cat.broken {
-		cat.close()
-		r.cats = slices.DeleteFunc(r.cats, func(c *catFile) bool { return c == cat })
-	}
+	r.dropBroken(cat, err)
 	return out, err
 }
 
