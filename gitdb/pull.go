@@ -389,19 +389,7 @@ func (w *Workspace) translateIDs(ctx context.Context, copies []*tableCopy) error
 	}
 	cache := map[string][2]keys{}
 	for _, c := range copies {
-		refs := map[string]config.Reference{} // column → the table it refers to
-		for _, fk := range c.srcDesc.ForeignKeys {
-			if len(fk.Columns) == 1 {
-				refs[fk.Columns[0]] = config.Reference{ColumnPath: config.ColumnPath{Column: fk.Columns[0]}, Table: fk.RefTable}
-			}
-		}
-		if opts := w.Config.Tables[c.result.Table]; opts != nil {
-			for _, r := range opts.References {
-				if r.Path == "" && !r.InText() { // ids inside text are not translated by pull
-					refs[r.Column] = r
-				}
-			}
-		}
+		refs := w.columnRefs(c.srcDesc)
 		for col, r := range refs {
 			i := slices.Index(c.names, col)
 			if i < 0 || copied[r.Table] {

@@ -3,6 +3,7 @@ package gitdb
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,8 +67,11 @@ func (w *Workspace) planRepoints(ctx context.Context, tx dialect.Tx, copies []*t
 			if err != nil {
 				return nil, err
 			}
-			for _, col := range w.columnsReferring(desc, rp.table) {
-				rp.refs = append(rp.refs, referringColumn{desc: desc, column: col})
+			refs := w.columnRefs(desc)
+			for _, col := range slices.Sorted(maps.Keys(refs)) {
+				if refs[col].Table == rp.table {
+					rp.refs = append(rp.refs, referringColumn{desc: desc, column: col})
+				}
 			}
 			if opts := w.Config.Tables[name]; opts != nil {
 				for i, r := range opts.References {
@@ -84,23 +88,24 @@ func (w *Workspace) planRepoints(ctx context.Context, tx dialect.Tx, copies []*t
 	return out, nil
 }
 
-// columnsReferring lists the columns of a table that hold ids of rows of
-// another, whole: single-column foreign keys and declared references.
-func (w *Workspace) columnsReferring(desc *dialect.Table, table string) []string {
-	var cols []string
+// columnRefs maps the columns of a table that hold ids of rows of other
+// tables, whole, to the reference: its single-column foreign keys, and
+// the references .dbsync declares (which say the "no row" values).
+func (w *Workspace) columnRefs(desc *dialect.Table) map[string]config.Reference {
+	refs := map[string]config.Reference{}
 	for _, fk := range desc.ForeignKeys {
-		if fk.RefTable == table && len(fk.Columns) == 1 {
-			cols = append(cols, fk.Columns[0])
+		if len(fk.Columns) == 1 {
+			refs[fk.Columns[0]] = config.Reference{ColumnPath: config.ColumnPath{Column: fk.Columns[0]}, Table: fk.RefTable}
 		}
 	}
 	if opts := w.Config.Tables[desc.Name]; opts != nil {
 		for _, r := range opts.References {
-			if r.Table == table && r.Path == "" && !r.InText() && desc.Column(r.Column) != nil && !slices.Contains(cols, r.Column) {
-				cols = append(cols, r.Column)
+			if r.Path == "" && !r.InText() && desc.Column(r.Column) != nil {
+				refs[r.Column] = r
 			}
 		}
 	}
-	return cols
+	return refs
 }
 
 // apply re-points the referring columns, after the pull wrote the new

@@ -36,7 +36,7 @@ func applyMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, fl *fleet, o
 		res, err := ws.Apply(ctx, o)
 		return changeOutcome(env, opts.Revision, res, err, "applied")
 	})
-	err := fl.finish(s, "apply", opts.Revision, outcomes, func(r envOutcome) string { return r.line }, "result")
+	err := fl.finish(s, "apply", opts.Revision, outcomes, "result")
 	if !s.json && len(outcomes) > 0 {
 		ok := 0
 		for _, r := range outcomes {

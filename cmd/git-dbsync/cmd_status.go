@@ -104,7 +104,7 @@ func statusMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, fl *fleet, 
 		}
 		return envOutcome{Env: env, Result: "read", Report: st.Report(), line: statusRow(st)}
 	})
-	return fl.finish(s, "status", "", outcomes, func(r envOutcome) string { return r.line },
+	return fl.finish(s, "status", "", outcomes,
 		fmt.Sprintf("%-28s %-12s %s", "at", "drift", "pending"))
 }
 

@@ -282,8 +282,10 @@ func raceTest(t *testing.T, engine, pool string, short int) {
 	gittest.Run(t, dir, "clone", "-q", dir, other)
 	os.WriteFile(filepath.Join(other, ".dbsync"), mustRead(t, filepath.Join(dir, ".dbsync")), 0o644)
 	var env []string
+	pooled := ""
 	if pool != "" {
-		env = []string{"DBSYNC_ENV_PROD_URL=" + dbtest.Through(t, pool, prod)}
+		pooled = dbtest.Through(t, pool, prod)
+		env = []string{"DBSYNC_ENV_PROD_URL=" + pooled}
 		engine += " through PgBouncer"
 	}
 	runs, oneLost, sequential := soakCount("DBSYNC_SOAK_RACES", short), 0, 0
@@ -323,8 +325,8 @@ func raceTest(t *testing.T, engine, pool string, short int) {
 	}
 	t.Logf("soak %s: %d two-way races: %d with one winner and one loser (exit %d), %d where the second found it applied, 0 with two winners",
 		engine, runs, oneLost, exitLocked, sequential)
-	if pool != "" {
-		if err := dbtest.Exec(env[0][len("DBSYNC_ENV_PROD_URL="):], "INSERT INTO settings VALUES ('app', 'the application, after the races')"); err != nil {
+	if pooled != "" {
+		if err := dbtest.Exec(pooled, "INSERT INTO settings VALUES ('app', 'the application, after the races')"); err != nil {
 			t.Errorf("the application's write through the pool: %v", err)
 		}
 	}

@@ -174,7 +174,7 @@ func failedOutcome(env string, err error) envOutcome {
 
 // finish prints the fleet's --json, or its table; the error is the first
 // environment's failure (its exit status the command's), already told.
-func (fl *fleet) finish(s *streams, command, rev string, outcomes []envOutcome, table func(envOutcome) string, header string) error {
+func (fl *fleet) finish(s *streams, command, rev string, outcomes []envOutcome, header string) error {
 	rep := fleetReport{Format: 1, Command: command, Revision: rev, Selector: fl.selector, Environments: outcomes}
 	if fl.shard != nil {
 		rep.Shard = fl.shard.String()
@@ -205,11 +205,7 @@ func (fl *fleet) finish(s *streams, command, rev string, outcomes []envOutcome, 
 		}
 		fmt.Fprintf(s.Out, "%-24s %s\n", "environment", header)
 		for _, r := range outcomes {
-			line := r.line
-			if r.err == nil {
-				line = table(r)
-			}
-			fmt.Fprintf(s.Out, "%-24s %s\n", r.Env, line)
+			fmt.Fprintf(s.Out, "%-24s %s\n", r.Env, r.line)
 		}
 	}
 	if first != nil {
@@ -226,10 +222,6 @@ func (fl *fleet) shardNote() string {
 	return " (shard " + fl.shard.String() + ")"
 }
 
-// rawJSON turns a report marshalled elsewhere into a value of the fleet's
-// JSON.
-func rawJSON(data []byte) any { return json.RawMessage(data) }
-
 // planMany plans a revision for every environment of a fleet: a row each
 // with its counts. With --exit-code the status is 3 when any has
 // unresolved conflicts, else 2 when any has changes; an environment that
@@ -239,8 +231,6 @@ func planMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, fl *fleet, op
 		return usageErrorf("--out saves the plan of one environment: name one with --env")
 	}
 	ws.Meter = nil
-	var worst gitdb.PlanSummary
-	var mu sync.Mutex
 	outcomes := fl.run(cmd.Context(), s, opts.fleet, false, func(ctx context.Context, env string, _ *sync.Mutex) envOutcome {
 		o := opts.PlanOptions
 		o.Env = env
@@ -254,11 +244,7 @@ func planMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, fl *fleet, op
 			return failedOutcome(env, err)
 		}
 		sum := saved.Summary
-		mu.Lock()
-		worst.Unresolved += sum.Unresolved
-		worst.Inserts += sum.Inserts + sum.Updates + sum.Deletes
-		mu.Unlock()
-		r := envOutcome{Env: env, Result: "planned", Report: rawJSON(data), Exit: exitCode(planExit(opts, sum))}
+		r := envOutcome{Env: env, Result: "planned", Report: json.RawMessage(data), Exit: exitCode(planExit(opts, sum))}
 		r.line = fmt.Sprintf("%s, %s, %s", plural(sum.Inserts, "insert"), plural(sum.Updates, "update"), plural(sum.Deletes, "delete"))
 		switch {
 		case plan.Applied:
@@ -268,14 +254,26 @@ func planMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, fl *fleet, op
 		}
 		return r
 	})
-	if err := fl.finish(s, "plan", opts.Revision, outcomes, func(r envOutcome) string { return r.line }, "plan"); err != nil {
+	if err := fl.finish(s, "plan", opts.Revision, outcomes, "plan"); err != nil {
 		return err
 	}
-	return planExit(opts, worst)
+	// The fleet's --exit-code: the gravest of the environments' 3 and 2.
+	exit := exitOK
+	for _, r := range outcomes {
+		exit = max(exit, r.Exit)
+	}
+	switch exit {
+	case exitConflicts:
+		return &unresolvedError{}
+	case exitChanges:
+		return &changesError{}
+	}
+	return nil
 }
 
-// rollbackMany rolls back the last apply (or every apply after --to's) of
-// every environment of a fleet, as applyMany applies.
+// rollbackMany rolls back the apply of a release (or every apply after
+// --to's) on every environment of a fleet that has it, as applyMany
+// applies.
 func rollbackMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, fl *fleet, opts *rollbackOptions) error {
 	if opts.Revision == "" && opts.To == "" {
 		// Each one's last apply may be another release: one whose apply
@@ -295,5 +293,5 @@ func rollbackMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, fl *fleet
 		}
 		return changeOutcome(env, opts.Revision, res, err, "rolled-back")
 	})
-	return fl.finish(s, "rollback", opts.Revision, outcomes, func(r envOutcome) string { return r.line }, "result")
+	return fl.finish(s, "rollback", opts.Revision, outcomes, "result")
 }
