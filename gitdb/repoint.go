@@ -48,32 +48,30 @@ func (w *Workspace) planRepoints(ctx context.Context, tx dialect.Tx, copies []*t
 	if err != nil {
 		return nil, err
 	}
-	configTables := w.Config.OfClass(names, config.ClassConfig)
+	// The configuration not pulled along (pulled, its ids are the
+	// source's too), described once.
+	var descs []*dialect.Table
+	for _, name := range w.Config.OfClass(names, config.ClassConfig) {
+		if pulled[name] {
+			continue
+		}
+		desc, err := tx.Describe(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		descs = append(descs, desc)
+	}
 	var out []*repoint
 	for _, c := range copies {
-		old, _, ok, err := dbrows.KeyIDs(ctx, tx, w.Config, c.result.Table)
-		if err != nil || !ok {
-			if err != nil {
-				return nil, fmt.Errorf("table %q: %w", c.result.Table, err)
-			}
-			continue // not referable: nothing points at it by key
-		}
-		rp := &repoint{table: c.result.Table, old: old}
-		for _, name := range configTables {
-			if pulled[name] {
-				continue // pulled along: its ids are the source's too
-			}
-			desc, err := tx.Describe(ctx, name)
-			if err != nil {
-				return nil, err
-			}
+		rp := &repoint{table: c.result.Table}
+		for _, desc := range descs {
 			refs := w.columnRefs(desc)
 			for _, col := range slices.Sorted(maps.Keys(refs)) {
 				if refs[col].Table == rp.table {
 					rp.refs = append(rp.refs, referringColumn{desc: desc, column: col})
 				}
 			}
-			if opts := w.Config.Tables[name]; opts != nil {
+			if opts := w.Config.Tables[desc.Name]; opts != nil {
 				for i, r := range opts.References {
 					if r.Table == rp.table && r.InText() && desc.Column(r.Column) != nil {
 						rp.refs = append(rp.refs, referringColumn{desc: desc, column: r.Column, text: &opts.References[i]})
@@ -81,9 +79,18 @@ func (w *Workspace) planRepoints(ctx context.Context, tx dialect.Tx, copies []*t
 				}
 			}
 		}
-		if len(rp.refs) > 0 {
-			out = append(out, rp)
+		if len(rp.refs) == 0 {
+			continue // nothing points at it: its keys are not read
 		}
+		old, _, ok, err := dbrows.KeyIDs(ctx, tx, w.Config, rp.table)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("table %q: %w", rp.table, err)
+		case !ok:
+			continue // not referable (no key): the foreign key check decides
+		}
+		rp.old = old
+		out = append(out, rp)
 	}
 	return out, nil
 }
