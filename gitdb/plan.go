@@ -282,8 +282,10 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, f
 	src := dbrows.NewSource(t, pl.tr, true)
 	var tp *merge.TablePlan
 	err := src.Ordered(func() error {
-		var theirs, baseRows merge.Source = nil, merge.Empty
+		var theirs, baseRows, ours merge.Source = nil, merge.Empty, nil
 		same := new(int)
+		h := sha256.New() // per table, so that a retry starts clean
+		h.Write([]byte(meta.Name + "\n"))
 		if sameMeta && base.Lines != nil && tf.Lines != nil {
 			var closeBoth func()
 			var err error
@@ -291,6 +293,23 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, f
 				return err
 			}
 			defer closeBoth()
+			// Change-driven: the target is read for the keys the release
+			// changes only, unless it changes most of the table.
+			c, restBase, restTheirs, err := readChanged(t, baseRows, theirs)
+			switch {
+			case err != nil:
+				return err
+			case c != nil && len(c.keys) <= *same:
+				rows, err := src.ReadKeys(ctx, c.keys, h)
+				if err != nil {
+					return err
+				}
+				baseRows, theirs, ours = merge.Rows(c.base), merge.Rows(c.theirs), merge.Rows(rows)
+			case c != nil:
+				baseRows, theirs = merge.Rows(c.base), merge.Rows(c.theirs)
+			default:
+				baseRows, theirs = restBase, restTheirs
+			}
 		} else {
 			var closeTheirs func()
 			var err error
@@ -306,10 +325,11 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, f
 				defer closeBase()
 			}
 		}
-		h := sha256.New() // per table, so that a retry starts clean
-		h.Write([]byte(meta.Name + "\n"))
-		ours, stop := src.Pull(ctx, h)
-		defer stop()
+		if ours == nil {
+			var stop func()
+			ours, stop = src.Pull(ctx, h)
+			defer stop()
+		}
 		var err error
 		if tp, err = merge.Table(meta, baseRows, theirs, ours, mopts); err != nil {
 			return err

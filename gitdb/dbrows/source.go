@@ -25,6 +25,7 @@ type Source struct {
 	// the source is the target of a plan.
 	KeepHidden   bool
 	sortInMemory bool
+	keys         [][]any // ReadKeys's batch: the keys Each reads
 }
 
 // NewSource returns a source over a table through a translator.
@@ -83,9 +84,12 @@ func (s *Source) Each(ctx context.Context, fn func(serialize.Row) error) error {
 		return err
 	}
 	desc := s.T.Desc
-	if o := s.T.Options; o != nil && o.Where != "" {
+	if o := s.T.Options; (o != nil && o.Where != "") || s.keys != nil {
 		filtered := *desc
-		filtered.Filter = o.Where
+		if o != nil {
+			filtered.Filter = o.Where
+		}
+		filtered.Keys = s.keys
 		desc = &filtered
 	}
 	err := s.Tr.db.ReadRows(ctx, desc, s.T.columns, meta.Key, func(values []any) error {
@@ -214,3 +218,76 @@ func (s *Source) Pull(ctx context.Context, h hash.Hash) (merge.Source, func()) {
 	}
 	return next, stop
 }
+
+// keyBatch is how many keys one keyed read asks for: well within every
+// engine's bound on parameters (SQLite's 32,766) for keys of a few columns.
+const keyBatch = 500
+
+// KeyArgs returns a row's key as the parameters that find it in the
+// database, or ok false when the key is not such a key: a key column
+// that holds a reference, a decoded codec or a secret (the files' cell is
+// not the database's), or a type other than integer or text, or a null
+// (which no IN list finds).
+func (t *Table) KeyArgs(r serialize.Row) (args []any, ok bool) {
+	if t.keyHasRef {
+		return nil, false
+	}
+	for _, i := range t.Meta.KeyIndexes() {
+		m := &t.mapping[i]
+		if !m.same || (m.db.Type != serialize.Int && m.db.Type != serialize.Text) {
+			return nil, false
+		}
+		v, err := serialize.Value(&m.db, r[i])
+		if err != nil || v == nil {
+			return nil, false
+		}
+		args = append(args, v)
+	}
+	return args, true
+}
+
+// ReadKeys reads the rows whose keys are keys (parameters from KeyArgs,
+// in key order), in key order, feeding each into h when it is not nil,
+// as Pull does: a plan's target side, read for the rows a release
+// changes only.
+func (s *Source) ReadKeys(ctx context.Context, keys [][]any, h hash.Hash) ([]serialize.Row, error) {
+	var out []serialize.Row
+	var line []byte
+	for lo := 0; lo < len(keys); lo += keyBatch {
+		s.keys = keys[lo:min(lo+keyBatch, len(keys))]
+		start := len(out)
+		err := s.Ordered(func() error {
+			out = out[:start]
+			return s.Each(ctx, func(r serialize.Row) error {
+				out = append(out, CloneRow(r))
+				return nil
+			})
+		})
+		s.keys = nil
+		if err != nil {
+			return nil, err
+		}
+	}
+	// An engine whose comparison of text folds case or trailing spaces
+	// (MySQL's collations) also finds rows whose key only matches that way:
+	// such a row may come with a later batch's keys, or with two batches.
+	meta := s.T.Meta
+	if !slices.IsSortedFunc(out, meta.CompareKeys) {
+		slices.SortStableFunc(out, meta.CompareKeys)
+		out = slices.CompactFunc(out, func(a, b serialize.Row) bool { return slices.EqualFunc(a, b, bytesEqual) })
+		for i := 1; i < len(out); i++ {
+			if meta.CompareKeys(out[i-1], out[i]) == 0 {
+				return nil, s.duplicate(out[i])
+			}
+		}
+	}
+	if h != nil {
+		for _, r := range out {
+			line = meta.AppendLine(line[:0], r)
+			h.Write(line)
+		}
+	}
+	return out, nil
+}
+
+func bytesEqual(a, b serialize.Cell) bool { return string(a) == string(b) }

@@ -50,6 +50,10 @@ type Table struct {
 	// Filter, when set, is an SQL condition (from .dbsync, trusted like
 	// the code) that ReadRows keeps rows by: a table's row scope.
 	Filter string
+	// Keys, when set, limits ReadRows to the rows whose key columns (the
+	// key it is given, in that order) hold one of these tuples of
+	// parameters: a plan reads only the rows a release changes.
+	Keys [][]any
 }
 
 // Column returns the named column, or nil.
@@ -288,6 +292,53 @@ func Where(t *Table) string {
 	}
 	return " WHERE (" + t.Filter + ")"
 }
+
+// ReadWhere is the WHERE clause of ReadRows: the row scope, and the key
+// tuples of t.Keys as parameters (mark(n) is the engine's placeholder for
+// the n-th, counting from 1), in a row value IN list, which every engine
+// answers from the key's index.
+func ReadWhere(t *Table, key []string, quote func(string) string, mark func(n int) string) (string, []any) {
+	where := Where(t)
+	if len(t.Keys) == 0 {
+		return where, nil
+	}
+	cols := make([]string, len(key))
+	for i, k := range key {
+		cols[i] = quote(k)
+	}
+	var b strings.Builder
+	args := make([]any, 0, len(t.Keys)*len(key))
+	for i, tuple := range t.Keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if len(key) > 1 {
+			b.WriteByte('(')
+		}
+		for j, v := range tuple {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			args = append(args, v)
+			b.WriteString(mark(len(args)))
+		}
+		if len(key) > 1 {
+			b.WriteByte(')')
+		}
+	}
+	in := strings.Join(cols, ", ")
+	if len(key) > 1 {
+		in = "(" + in + ")"
+	}
+	in += " IN (" + b.String() + ")"
+	if where == "" {
+		return " WHERE " + in, args
+	}
+	return where + " AND " + in, args
+}
+
+// Question is the "?" placeholder of SQLite and MySQL, for ReadWhere.
+func Question(int) string { return "?" }
 
 // Consecutive returns the n ids after last.
 func Consecutive(last int64, n int) []int64 {

@@ -455,9 +455,10 @@ func (r reader) readRows(ctx context.Context, desc *dialect.Table, columns, key 
 			order[i] = "CAST(" + Quote(k) + " AS BINARY)"
 		}
 	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + Quote(desc.Name) + dialect.Where(desc)
+	where, args := dialect.ReadWhere(desc, key, Quote, dialect.Question)
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + Quote(desc.Name) + where
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}
-	return r.each(ctx, q, nil, fn)
+	return r.each(ctx, q, args, fn)
 }

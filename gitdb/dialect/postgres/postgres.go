@@ -455,15 +455,16 @@ func (r reader) readRows(ctx context.Context, desc *dialect.Table, columns, key 
 			order[i] += ` COLLATE "C"`
 		}
 	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + r.qualified(desc.Name) + dialect.Where(desc)
+	where, args := dialect.ReadWhere(desc, key, Quote, func(n int) string { return "$" + strconv.Itoa(n) })
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + r.qualified(desc.Name) + where
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}
-	return r.run(ctx, func(tx querier) error { return readRows(ctx, tx, q, desc, columns, conv, fn) })
+	return r.run(ctx, func(tx querier) error { return readRows(ctx, tx, q, args, desc, columns, conv, fn) })
 }
 
-func readRows(ctx context.Context, tx querier, q string, desc *dialect.Table, columns []string, conv []func([]byte) (any, error), fn func([]any) error) error {
-	rows, err := tx.Query(ctx, q)
+func readRows(ctx context.Context, tx querier, q string, args []any, desc *dialect.Table, columns []string, conv []func([]byte) (any, error), fn func([]any) error) error {
+	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("postgres: table %q: %w", desc.Name, err)
 	}

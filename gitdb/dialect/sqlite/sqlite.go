@@ -373,11 +373,12 @@ func (d reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key 
 	for i, k := range key {
 		order[i] = Quote(k) + " COLLATE BINARY"
 	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + Quote(table) + dialect.Where(desc)
+	where, args := dialect.ReadWhere(desc, key, Quote, dialect.Question)
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + Quote(table) + where
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}
-	rows, err := d.q.QueryContext(ctx, q)
+	rows, err := d.q.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: table %q: %w", table, err)
 	}
