@@ -34,10 +34,13 @@ type Writer struct {
 // Write writes the ops of every table, in batches: deletes first,
 // children before parents; then inserts and updates (grouped by the
 // columns they change), parents before children. tables must be ordered
-// parents first. Every row is translated into the database's form before
-// the first write, so that a reference nothing can satisfy fails with
-// nothing written; after the writes, the references .dbsync declares are
-// checked, and the counters of sequence tables advanced.
+// parents first. The ops are translated into the database's form a
+// batch at a time, just before they are written, so that the memory a
+// change takes does not grow with it; a row that cannot be translated (a
+// reference nothing satisfies) fails the change's one transaction, so
+// nothing is written all the same. After the writes, the references
+// .dbsync declares are checked, and the counters of sequence tables
+// advanced.
 func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
 	if c := dialect.ClusterOf(w.Tx); c != nil {
 		if err := w.checkCluster(c, tables); err != nil {
@@ -48,54 +51,74 @@ func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
 	if err != nil {
 		return err
 	}
-	writes := make([]*dbTable, len(tables))
 	total := 0
-	for i, t := range tables {
-		if writes[i], err = w.Tr.dbTable(ctx, t); err != nil {
-			return err
-		}
-		total += len(writes[i].deletes) + len(writes[i].inserts)
-		for _, g := range writes[i].updates {
-			total += len(g.keys)
-		}
+	for _, t := range tables {
+		total += len(t.Ops)
 	}
 	w.Tr.Meter.Start("writing", int64(total))
-	fail := func(t *dbTable, kind merge.Kind, err error) error {
-		if !errors.As(err, new(*rowError)) {
-			err = dialect.Explain(w.Tx, err)
-		}
-		return fmt.Errorf("table %q: %s: %w", t.name, kind, err)
-	}
-	for i := len(writes) - 1; i >= 0; i-- {
-		t := writes[i]
-		err := w.inChunks(ctx, t.deleted, func(lo, hi int) error {
-			return w.Tx.Delete(ctx, t.name, t.keyCols, t.deletes[lo:hi])
+	deleted := map[string][]serialize.Cell{} // per table with a one-column key
+	for i := len(tables) - 1; i >= 0; i-- {
+		err := w.eachBatch(ctx, tables[i], merge.Delete, func(t *dbTable) error {
+			if len(t.keyCols) == 1 {
+				for _, k := range t.deletes {
+					deleted[t.name] = append(deleted[t.name], k[0])
+				}
+			}
+			return w.inChunks(ctx, t.deleted, func(lo, hi int) error {
+				return w.Tx.Delete(ctx, t.name, t.keyCols, t.deletes[lo:hi])
+			})
 		})
 		if err != nil {
-			return fail(t, merge.Delete, err)
+			return err
 		}
 	}
 	fault.Point("mid-write")
-	for _, t := range writes {
-		err := w.inChunks(ctx, t.inserted, func(lo, hi int) error {
-			return w.Tx.Insert(ctx, t.name, t.insertCols, t.inserts[lo:hi])
+	for _, tp := range tables {
+		err := w.eachBatch(ctx, tp, merge.Insert, func(t *dbTable) error {
+			return w.inChunks(ctx, t.inserted, func(lo, hi int) error {
+				return w.Tx.Insert(ctx, t.name, t.insertCols, t.inserts[lo:hi])
+			})
 		})
 		if err != nil {
-			return fail(t, merge.Insert, err)
+			return err
 		}
-		for _, g := range t.updates {
-			err := w.inChunks(ctx, g.rows, func(lo, hi int) error {
-				return w.Tx.Update(ctx, t.name, t.keyCols, g.keys[lo:hi], g.cols, g.vals[lo:hi])
-			})
-			if err != nil {
-				return fail(t, merge.Update, err)
+		err = w.eachBatch(ctx, tp, merge.Update, func(t *dbTable) error {
+			for _, g := range t.updates {
+				err := w.inChunks(ctx, g.rows, func(lo, hi int) error {
+					return w.Tx.Update(ctx, t.name, t.keyCols, g.keys[lo:hi], g.cols, g.vals[lo:hi])
+				})
+				if err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
-	if err := checkDeclaredRefs(ctx, w.Tx, w.Refs, deletedKeys(writes)); err != nil {
+	if err := checkDeclaredRefs(ctx, w.Tx, w.Refs, deleted); err != nil {
 		return err
 	}
 	return w.advanceCounters(ctx, tables, maxID)
+}
+
+// eachBatch translates a table's ops of one kind, chunkRows ops of the
+// plan at a time, and has write write them.
+func (w *Writer) eachBatch(ctx context.Context, tp *merge.TablePlan, kind merge.Kind, write func(*dbTable) error) error {
+	for lo := 0; lo < len(tp.Ops); lo += chunkRows {
+		t, err := w.Tr.dbTable(ctx, tp.Meta, tp.Ops[lo:min(lo+chunkRows, len(tp.Ops))], kind)
+		if err != nil {
+			return err
+		}
+		if err := write(t); err != nil {
+			if !errors.As(err, new(*rowError)) {
+				err = dialect.Explain(w.Tx, err)
+			}
+			return fmt.Errorf("table %q: %s: %w", tp.Meta.Name, kind, err)
+		}
+	}
+	return nil
 }
 
 // chunkRows is how many rows one call to the database writes at most: the
@@ -178,21 +201,6 @@ func (tr *Translator) dbKey(ctx context.Context, t *Table, r serialize.Row) ([]s
 	return cells, nil
 }
 
-// deletedKeys lists, per table with a one-column key, the keys (as the
-// database holds them) of the rows the writes delete.
-func deletedKeys(writes []*dbTable) map[string][]serialize.Cell {
-	out := map[string][]serialize.Cell{}
-	for _, w := range writes {
-		if len(w.keyCols) != 1 {
-			continue
-		}
-		for _, k := range w.deletes {
-			out[w.name] = append(out[w.name], k[0])
-		}
-	}
-	return out
-}
-
 // allocateIDs gives every row a natural-keyed table inserts a new id of
 // the target, before any row is translated: references to rows inserted
 // by the same apply (parents, self-references, cycles) then resolve.
@@ -247,9 +255,8 @@ type updateGroup struct {
 	rows       []string // the rows described, for messages
 }
 
-// dbTable translates a table's ops into the database's form.
-func (tr *Translator) dbTable(ctx context.Context, tp *merge.TablePlan) (*dbTable, error) {
-	meta := tp.Meta
+// dbTable translates a table's ops of one kind into the database's form.
+func (tr *Translator) dbTable(ctx context.Context, meta *serialize.Table, ops []merge.Op, kind merge.Kind) (*dbTable, error) {
 	t := tr.tables[meta.Name]
 	w := &dbTable{name: meta.Name}
 	idCol := serialize.Column{Name: meta.Surrogate, Type: serialize.Int}
@@ -268,8 +275,11 @@ func (tr *Translator) dbTable(ctx context.Context, tp *merge.TablePlan) (*dbTabl
 	}
 	key := func(r serialize.Row) ([]serialize.Cell, error) { return tr.dbKey(ctx, t, r) }
 	byCols := map[string]*updateGroup{}
-	for j := range tp.Ops {
-		op := &tp.Ops[j]
+	for j := range ops {
+		op := &ops[j]
+		if op.Kind != kind {
+			continue
+		}
 		switch op.Kind {
 		case merge.Delete:
 			k, err := key(op.Before)
