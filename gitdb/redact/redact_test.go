@@ -3,6 +3,7 @@ package redact
 import (
 	"encoding/base64"
 	"errors"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -195,5 +196,34 @@ func TestRulesTheColumnCannotHold(t *testing.T) {
 	}
 	if _, err := config.Parse("/repo", ".dbsync", []byte("[table \"users\"]\n\tredact = mail scramble\n")); err == nil {
 		t.Error("an unknown rule loads")
+	}
+}
+
+// The patterns' pre-checks never hide a match: texts made of the bytes
+// the patterns look for, in random orders, are judged as the patterns
+// alone judge them.
+func TestPreChecksHideNoMatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := "AKIZDEGB0123456789-_ eyJghpsklivtor.@$+"
+	for range 200_000 {
+		b := make([]byte, 6+rng.IntN(30))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		s := string(b)
+		if tokenRE.MatchString(s) && !mayHoldToken(s) {
+			t.Fatalf("%q: a token the pre-check passes by", s)
+		}
+		if ibanRE.MatchString(s) && !hasRun(s, "AA99") {
+			t.Fatalf("%q: an IBAN shape the pre-check passes by", s)
+		}
+		if ssnRE.MatchString(s) && !hasRun(s, "999-99-9999") {
+			t.Fatalf("%q: a national identity number the pre-check passes by", s)
+		}
+	}
+	for _, s := range []string{"key AKIAABCDEFGHIJKLMNOP here", "DE89 3704 0044 0532 0130 00", "ssn 078-05-1120."} {
+		if sensitiveText(s).many == "" {
+			t.Errorf("%q: not found", s)
+		}
 	}
 }
