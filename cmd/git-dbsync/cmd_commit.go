@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -59,9 +60,37 @@ func runCommit(cmd *cobra.Command, s *streams, opts *commitOptions) error {
 	}
 	err = ws.Commit(cmd.Context(), gitdb.CommitOptions{Args: opts.args, Version: version,
 		Stdin: s.In, Stdout: s.Out, Stderr: s.Err, Env: []string{stagedEnv + "=1"},
-		Staged: func(res *gitdb.HookResult) { reportHook(s, res) }})
+		Staged: func(res *gitdb.HookResult) {
+			if !gitQuiet(opts.args) { // git commit -q: git's own summary goes, and so does ours
+				reportHook(s, res)
+			}
+		}})
 	if errors.As(err, new(*gitdb.GitExitError)) {
 		return err // git has said why
 	}
 	return hookError(s, "commit", err)
+}
+
+// gitQuiet reports whether git commit's options ask it to be quiet: -q,
+// --quiet, or q in a group of short options (-aq) before one that takes
+// a value (-m, -c, -C, -F, -t, -S: the rest of the group is the value).
+func gitQuiet(args []string) bool {
+	for _, a := range args {
+		switch {
+		case a == "--":
+			return false
+		case a == "--quiet":
+			return true
+		case len(a) > 1 && a[0] == '-' && a[1] != '-':
+			for _, c := range a[1:] {
+				if c == 'q' {
+					return true
+				}
+				if strings.ContainsRune("mcCFtS", c) {
+					break
+				}
+			}
+		}
+	}
+	return false
 }
