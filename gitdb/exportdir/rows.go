@@ -239,17 +239,22 @@ type lineReader struct {
 	br          *bufio.Reader
 	name, where string
 	n           int
-	line        []byte        // the current line; nil at the end
-	decoded     serialize.Row // the current line's row, once decoded
-	prev        serialize.Row // the last row decoded
-	// skipped is the last line passed by undecoded (byte-equal to the
-	// base's), and skippedN its number: decoded only when the next row is,
-	// to check that row's key order against it (a second copy of a key
-	// after one that matches the base would otherwise go unseen).
-	skipped  []byte
-	skippedN int
-	err      error
-	started  bool
+	// line is the current line, nil at the end: the reader's buffer (no
+	// copy of every line, most of which are only compared), valid until
+	// the next is read; long holds a line longer than the buffer.
+	line, long []byte
+	decoded    serialize.Row // the current line's row, once decoded (from a copy)
+	prev       serialize.Row // the last row decoded
+	// skipped is a copy of the last line passed by undecoded (byte-equal
+	// to the base's), when hasSkipped, and skippedN its number: decoded
+	// only when the next row is, to check that row's key order against it
+	// (a second copy of a key after one that matches the base would
+	// otherwise go unseen).
+	skipped    []byte
+	hasSkipped bool
+	skippedN   int
+	err        error
+	started    bool
 }
 
 func newLineReader(meta *serialize.Table, r io.Reader, name, where string) *lineReader {
@@ -267,7 +272,15 @@ func (l *lineReader) peek() []byte {
 
 func (l *lineReader) advance() {
 	l.decoded = nil
-	data, err := l.br.ReadBytes('\n')
+	data, err := l.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		l.long = append(l.long[:0], data...)
+		for err == bufio.ErrBufferFull {
+			data, err = l.br.ReadSlice('\n')
+			l.long = append(l.long, data...)
+		}
+		data = l.long
+	}
 	switch {
 	case err == io.EOF && len(data) == 0:
 		l.line = nil
@@ -286,7 +299,7 @@ func (l *lineReader) skip() { l.advance() }
 // it: only its key matters, to the next row decoded.
 func (l *lineReader) skipUnchanged() {
 	if l.decoded == nil {
-		l.skipped, l.skippedN = l.line, l.n
+		l.skipped, l.hasSkipped, l.skippedN = append(l.skipped[:0], l.line...), true, l.n
 	}
 	l.advance()
 }
@@ -296,14 +309,14 @@ func (l *lineReader) row() (serialize.Row, error) {
 	if l.decoded != nil {
 		return l.decoded, nil
 	}
-	if l.skipped != nil {
+	if l.hasSkipped {
 		prev, err := l.ordered(l.skipped, l.skippedN)
 		if err != nil {
 			return nil, err
 		}
-		l.prev, l.skipped = prev, nil
+		l.prev, l.hasSkipped = prev, false // only until the row below replaces it
 	}
-	row, err := l.ordered(l.line, l.n)
+	row, err := l.ordered(bytes.Clone(l.line), l.n) // the row keeps its cells
 	if err != nil {
 		return nil, err
 	}
