@@ -150,8 +150,7 @@ func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target,
 		}
 	}
 	if bk != nil && c.planned {
-		s.backup = bk
-		defer func() { s.backup = nil }()
+		s.backup = bk // for this commit only: not an undo's that follows
 	} else if bk != nil {
 		if c.writes != nil {
 			bk.tables = c.writes()
@@ -166,6 +165,7 @@ func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target,
 		}
 	}
 	err = t.Commit(ctx, ch)
+	s.backup = nil
 	left, derr := bk.done(err == nil, ch.Entry.Target)
 	if err == nil {
 		err = derr
