@@ -64,6 +64,8 @@ func (t *Tx) load(ctx context.Context, table string, cols []serialize.Column, ro
 		return pr
 	})
 	defer mysql.DeregisterReaderHandler(name)
+	// Tab, backslash and newline as hexadecimal literals: the same under
+	// any sql_mode (NO_BACKSLASH_ESCAPES).
 	fields, set := make([]string, len(cols)), []string(nil)
 	for i, c := range cols {
 		fields[i] = Quote(c.Name)
@@ -73,7 +75,7 @@ func (t *Tx) load(ctx context.Context, table string, cols []serialize.Column, ro
 		}
 	}
 	q := "LOAD DATA LOCAL INFILE 'Reader::" + name + "' INTO TABLE " + Quote(table) +
-		" CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (" + strings.Join(fields, ", ") + ")"
+		" CHARACTER SET utf8mb4 FIELDS TERMINATED BY X'09' ESCAPED BY X'5C' LINES TERMINATED BY X'0A' (" + strings.Join(fields, ", ") + ")"
 	if len(set) > 0 {
 		q += " SET " + strings.Join(set, ", ")
 	}
