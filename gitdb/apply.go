@@ -80,6 +80,7 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 		}}
 	if !opts.Baseline {
 		c.backup = func(e *Entry) string { return "apply " + e.Revision }
+		c.planned = true
 	}
 	if c.env == "" {
 		env, err := w.Config.DefaultEnv()
@@ -209,6 +210,9 @@ func (w *Workspace) prepareApply(ctx context.Context, s *session, t *ledger.Targ
 				return nil, &TargetChangedError{Why: "rows of the target were changed"}
 			case now.Unresolved() > 0: // never after a plan shown: the same rows give the same merge
 				return nil, &ConflictError{Plan: now.Plan}
+			}
+			if err := s.backupPlanned(ctx, tx, now.Tables); err != nil {
+				return nil, err
 			}
 			return now.Tables, now.writer(tx).Write(ctx, now.Tables)
 		}}, nil

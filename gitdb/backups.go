@@ -110,6 +110,35 @@ func (b *taking) take(ctx context.Context, tx dialect.Tx) error {
 	return nil
 }
 
+// backupPlanned takes the running change's backup (s.backup, nil for
+// none) once its plan is made in its transaction: of the tables the plan
+// writes, and the sequence tables .dbsync names that the target has
+// (their counters move after the writes). A table the change leaves
+// alone is not read: a restore takes it from the backup of the first
+// later change that wrote it (restoreScope).
+func (s *session) backupPlanned(ctx context.Context, tx dialect.Tx, plans []*merge.TablePlan) error {
+	if s.backup == nil {
+		return nil
+	}
+	names, err := tx.Tables(ctx)
+	if err != nil {
+		return err
+	}
+	tables := []string{}
+	for _, tp := range plans {
+		if len(tp.Ops) > 0 { // inserts, updates, deletes
+			tables = append(tables, tp.Meta.Name)
+		}
+	}
+	for _, name := range s.ws.Config.OfClass(names, config.ClassSequence) {
+		if !slices.Contains(tables, name) {
+			tables = append(tables, name)
+		}
+	}
+	s.backup.tables = tables
+	return s.backup.take(ctx, tx)
+}
+
 // done keeps the backup of a change that committed (and the last
 // backup-keep of them, removing what killed runs left), or removes that
 // of one that did not. It says how many leftovers it removed.
@@ -310,7 +339,7 @@ func (w *Workspace) Restore(ctx context.Context, opts RestoreOptions) (*RestoreR
 	c := &change{kind: "restore", env: env, name: m.ID, steps: true, deploy: opts.DeployOptions, backup: func(*Entry) string { return "restore " + m.ID },
 		lockFile: func(*session, *ledger.Target) (string, error) { return "restore", nil },
 		prepare: func(ctx context.Context, s *session, t *ledger.Target, prev *lock.File, _ *ApplyResult) (*ledger.Change, error) {
-			return w.prepareRestore(t, m, opts, prev, res)
+			return w.prepareRestore(t, m, list, opts, prev, res)
 		}}
 	applied := &ApplyResult{}
 	err = w.runChange(ctx, c, applied)
@@ -321,7 +350,7 @@ func (w *Workspace) Restore(ctx context.Context, opts RestoreOptions) (*RestoreR
 // prepareRestore checks the backup is of this database (prev is the
 // restores' lock file) and asks; the change it returns plans the restore
 // inside its transaction.
-func (w *Workspace) prepareRestore(t *ledger.Target, m *Backup, opts RestoreOptions, prev *lock.File, res *RestoreResult) (*ledger.Change, error) {
+func (w *Workspace) prepareRestore(t *ledger.Target, m *Backup, list []*Backup, opts RestoreOptions, prev *lock.File, res *RestoreResult) (*ledger.Change, error) {
 	if id := t.Ledger.Identity; m.Identity != "" && (id == nil || id.ID != m.Identity) {
 		have := "none"
 		if id != nil {
@@ -333,7 +362,7 @@ func (w *Workspace) prepareRestore(t *ledger.Target, m *Backup, opts RestoreOpti
 	if err != nil {
 		return nil, err
 	}
-	scope, err := w.restoreScope(t.Ledger, m, since)
+	scope, err := w.restoreScope(t.Ledger, m, list, since)
 	if err != nil {
 		return nil, err
 	}
@@ -377,12 +406,22 @@ func (w *Workspace) prepareRestore(t *ledger.Target, m *Backup, opts RestoreOpti
 // a table neither .dbsync's config and sequence tables nor one of those
 // is refused. With no such record (a backup of an earlier version),
 // every table of the backup in scope is written.
-func (w *Workspace) restoreScope(l *ledger.Ledger, m *Backup, since int64) (*Backup, error) {
+//
+// An apply's backup holds only the tables it writes: a table a later
+// change wrote first is taken from that change's backup (of list, the
+// environment's backups), which holds it as it stood before any change
+// since m wrote it. Without that backup (pruned, or taken with backup =
+// none) the restore is refused.
+func (w *Workspace) restoreScope(l *ledger.Ledger, m *Backup, list []*Backup, since int64) (*Backup, error) {
 	wrote := map[string]bool{}
-	for _, e := range l.Entries {
+	first := map[string]*Entry{} // the first change since m that wrote rows of each table
+	for i, e := range l.Entries {
 		if e.Seq > since {
-			for table := range e.Summary {
+			for table, c := range e.Summary {
 				wrote[table] = true
+				if first[table] == nil && c.Inserted+c.Updated+c.Deleted > 0 {
+					first[table] = &l.Entries[i]
+				}
 			}
 		}
 	}
@@ -392,10 +431,39 @@ func (w *Workspace) restoreScope(l *ledger.Ledger, m *Backup, since int64) (*Bac
 			return nil, fmt.Errorf("backup %s holds table %q, which is neither a config or sequence table of %s nor one the changes since it wrote (ledger): a restore does not write it; nothing written", m.ID, t.Name, w.Config.File)
 		}
 	}
-	if len(wrote) > 0 {
-		out.Tables = slices.DeleteFunc(out.Tables, func(t backup.Table) bool { return !wrote[t.Name] })
+	if len(wrote) == 0 {
+		return out, nil
+	}
+	out.Tables = slices.DeleteFunc(out.Tables, func(t backup.Table) bool { return !wrote[t.Name] })
+	for _, table := range slices.Sorted(maps.Keys(wrote)) {
+		if first[table] == nil || config.Reserved(table) || slices.ContainsFunc(out.Tables, func(t backup.Table) bool { return t.Name == table }) {
+			continue
+		}
+		t, err := laterBackupOf(table, first[table], m, list)
+		if err != nil {
+			return nil, err
+		}
+		out.Tables = append(out.Tables, *t)
 	}
 	return out, nil
+}
+
+// laterBackupOf finds table in the newest backup of list taken after m
+// and before e, the first change since m that wrote it: there it stands
+// as no change since m left it.
+func laterBackupOf(table string, e *Entry, m *Backup, list []*Backup) (*backup.Table, error) {
+	for _, b := range list { // newest first
+		if b.LedgerSeq < e.Seq && b.Taken.After(m.Taken) && (b.Identity == "" || m.Identity == "" || b.Identity == m.Identity) {
+			for _, t := range b.Tables {
+				if t.Name == table {
+					t.Dir = b.Dir
+					return &t, nil
+				}
+			}
+		}
+	}
+	return nil, fmt.Errorf("backup %s does not hold table %q, which %s (ledger entry #%d) wrote since, and no later backup taken before that change holds it (pruned, or taken with backup = none): a restore cannot put it back; nothing written",
+		m.ID, table, e.Kind+" "+e.Revision, e.Seq)
 }
 
 // appTables is the backup without git dbsync's own tables, which

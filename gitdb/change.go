@@ -37,9 +37,12 @@ type change struct {
 	// backup says what the backup is taken before ("apply v1.4"), from
 	// the prepared entry; nil takes none. writes, when set, lists the
 	// tables the change writes, once prepared: the backup holds those
-	// (else the config and sequence tables).
-	backup func(e *Entry) string
-	writes func() []string
+	// (else the config and sequence tables). planned says the change's
+	// Write takes the backup itself once it has planned, of the tables
+	// its plan writes (session.backupPlanned).
+	backup  func(e *Entry) string
+	writes  func() []string
+	planned bool
 	// lockFile names, under the lock, the lock file the change is
 	// recorded in (a revision, "restore"); "" for none (a pull). The
 	// runner alone writes lock files: it settles this one against the
@@ -146,7 +149,9 @@ func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target,
 			return err
 		}
 	}
-	if bk != nil {
+	if bk != nil && c.planned {
+		s.backup = bk // for this commit only: not an undo's that follows
+	} else if bk != nil {
 		if c.writes != nil {
 			bk.tables = c.writes()
 		}
@@ -160,6 +165,7 @@ func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target,
 		}
 	}
 	err = t.Commit(ctx, ch)
+	s.backup = nil
 	left, derr := bk.done(err == nil, ch.Entry.Target)
 	if err == nil {
 		err = derr
@@ -170,6 +176,9 @@ func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target,
 	if err != nil {
 		res.Backup = nil
 	} else {
+		if bk != nil && bk.manifest.Dir != "" {
+			res.Backup = bk.manifest
+		}
 		res.Entry = ch.Entry
 		for _, e := range res.Also { // rollback --to: the older applies' lock files
 			markRolledBack(t.LockPath(e.Revision), e)

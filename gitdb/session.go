@@ -16,6 +16,9 @@ type session struct {
 	rep *repo.Repo
 	db  dialect.Dialect
 	env string
+	// backup is the backup the running change takes once it has
+	// planned (see change.planned); nil for none.
+	backup *taking
 }
 
 func (w *Workspace) open(ctx context.Context, env string) (*session, error) {

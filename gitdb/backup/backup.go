@@ -46,6 +46,18 @@ type Table struct {
 	Columns []serialize.Column `json:"columns"`
 	Key     []string           `json:"key,omitempty"` // the primary key; none: the table is put back whole
 	Rows    int64              `json:"rows"`
+	// Dir is where the table's rows lie when not in its manifest's
+	// folder: a restore takes a table its backup does not hold from a
+	// later backup (never written in a manifest).
+	Dir string `json:"-"`
+}
+
+// dir is the folder of the table's rows in backup m.
+func (t *Table) dir(m *Manifest) string {
+	if t.Dir != "" {
+		return t.Dir
+	}
+	return m.Dir
 }
 
 // column is a column as a manifest writes it: lowercase keys, as every

@@ -66,7 +66,7 @@ func PlanRestore(ctx context.Context, tx dialect.Tx, m *Manifest) (*RestorePlan,
 			}
 		}
 		if !o.whole() {
-			if err := o.diff(ctx, tx, m.Dir); err != nil {
+			if err := o.diff(ctx, tx, t.dir(m)); err != nil {
 				return nil, fmt.Errorf("table %q: %w", t.Name, err)
 			}
 		}
@@ -127,7 +127,7 @@ func (p *RestorePlan) Write(ctx context.Context, tx dialect.Tx) (map[string]Coun
 		c := out[o.t.Name]
 		var err error
 		if o.whole() {
-			c.Inserted, err = insertAll(ctx, tx, p.m.Dir, o.t)
+			c.Inserted, err = insertAll(ctx, tx, o.t.dir(p.m), o.t)
 		} else {
 			if len(o.inserts) > 0 {
 				err = tx.Insert(ctx, o.t.Name, o.t.Columns, o.inserts)

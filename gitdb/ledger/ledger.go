@@ -39,7 +39,9 @@ const (
 
 // ledgerDDL returns the statements that create them; the types are
 // portable across engines but for long text (MySQL's TEXT holds 64 KB).
-func ledgerDDL(longText string) []string {
+// imagesKey is the row images' key clause (", PRIMARY KEY (seq, n)"),
+// "" where the engine indexes them otherwise (see appendIndexer).
+func ledgerDDL(longText, imagesKey string) []string {
 	return []string{
 		`CREATE TABLE IF NOT EXISTS ` + identityTable + ` (
   id VARCHAR(64) NOT NULL PRIMARY KEY,
@@ -69,8 +71,7 @@ func ledgerDDL(longText string) []string {
   tbl VARCHAR(255) NOT NULL,
   op VARCHAR(8) NOT NULL,
   before_image ` + longText + `,
-  after_image ` + longText + `,
-  PRIMARY KEY (seq, n))`,
+  after_image ` + longText + imagesKey + `)`,
 	}
 }
 
@@ -426,6 +427,15 @@ var laterColumns = []string{"images_sha256", "note", "steps"}
 // images.
 type longTexter interface{ LongText() string }
 
+// appendIndexer is implemented by engines with an index for a table only
+// ever appended to in the order of a column, cheaper to keep than a
+// primary key: the row images get it on seq instead of a primary key on
+// (seq, n). Rows are read by seq and ordered by n; nothing but git
+// dbsync writes them, one entry's once, and its checksum covers them.
+type appendIndexer interface {
+	AppendIndex(table, column string) string
+}
+
 // ensure creates the ledger tables, and adds the columns of later
 // versions to an earlier version's. have lists the tables the database
 // has (nil: not known): those are not created again. On MariaDB Galera
@@ -437,12 +447,23 @@ func ensure(ctx context.Context, db dialect.Dialect, tx dialect.Tx, have []strin
 	if l, ok := db.(longTexter); ok {
 		longText = l.LongText()
 	}
-	for i, ddl := range ledgerDDL(longText) {
-		if have != nil && slices.Contains(have, []string{identityTable, ledgerTable, ledgerRowsTable}[i]) {
+	imagesKey := ",\n  PRIMARY KEY (seq, n)"
+	ai, ok := db.(appendIndexer)
+	if ok {
+		imagesKey = ""
+	}
+	for i, ddl := range ledgerDDL(longText, imagesKey) {
+		table := []string{identityTable, ledgerTable, ledgerRowsTable}[i]
+		if have != nil && slices.Contains(have, table) {
 			continue
 		}
 		if err := tx.Exec(ctx, ddl); err != nil {
 			return fmt.Errorf("creating the ledger tables: %w", err)
+		}
+		if table == ledgerRowsTable && ok {
+			if err := tx.Exec(ctx, ai.AppendIndex(ledgerRowsTable, "seq")); err != nil {
+				return fmt.Errorf("creating the ledger tables: %w", err)
+			}
 		}
 	}
 	// A ledger of an earlier version gains the columns added since.

@@ -351,6 +351,106 @@ func Run(t *testing.T, engine string) {
 		}
 	})
 
+	t.Run("a bulk insert writes every value, and refuses a duplicate or a null key as a small one does", func(t *testing.T) {
+		// Past every engine's threshold for its bulk load (COPY, LOAD
+		// DATA), which must neither change a value nor let a bad row by.
+		cols := []serialize.Column{{Name: "id", Type: "int"}, {Name: "i", Type: "int", Nullable: true}, {Name: "f", Type: "float", Nullable: true},
+			{Name: "d", Type: "decimal", Scale: 2, Nullable: true}, {Name: "s", Type: "text", Nullable: true}, {Name: "t", Type: "text", Nullable: true},
+			{Name: "b", Type: "bytes", Nullable: true}, {Name: "ok", Type: "bool", Nullable: true}, {Name: "day", Type: "date", Nullable: true},
+			{Name: "tod", Type: "time", Nullable: true}, {Name: "ts", Type: "timestamp", Nullable: true}, {Name: "tz", Type: "timestamptz", Nullable: true},
+			{Name: "j", Type: "json", Nullable: true}, {Name: "u", Type: "uuid", Nullable: true}}
+		values := []serialize.Cell{cell("-7"), cell("1e+21"), cell("12.30"), text("é\n\t\r\"'\\N\\"), text(""),
+			text("AP9/"), cell("false"), text("2024-02-29"), text("23:59:59.5"), text("2024-02-29T12:30:00.123456"), text("2024-02-29T11:30:00Z"),
+			cell(`{"a":"tab\tline\n","b":[true]}`), text("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")}
+		rows := func(from int, fn func(i int, r []serialize.Cell)) [][]serialize.Cell {
+			var out [][]serialize.Cell
+			for i := 0; i < 1500; i++ {
+				r := append([]serialize.Cell{cell(fmt.Sprint(from + i))}, values...)
+				if fn != nil {
+					fn(i, r)
+				}
+				out = append(out, r)
+			}
+			return out
+		}
+		insert := func(rows [][]serialize.Cell) error {
+			tx, err := db.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Insert(ctx, "every_type", cols, rows); err != nil {
+				tx.Rollback()
+				return err
+			}
+			return tx.Commit()
+		}
+		if err := insert(rows(10000, nil)); err != nil {
+			t.Fatal(err)
+		}
+		if err := insert(rows(20000, func(i int, r []serialize.Cell) {
+			if i == 700 {
+				r[0] = cell("10000")
+			}
+		})); err == nil {
+			t.Error("a bulk insert of a duplicate key succeeded")
+		}
+		var nullKey [][]serialize.Cell
+		for i := 0; i < 1500; i++ {
+			k := text(fmt.Sprintf("bulk%04d", i))
+			if i == 700 {
+				k = serialize.NullCell
+			}
+			nullKey = append(nullKey, []serialize.Cell{k, cell("1"), text("v")})
+		}
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Insert(ctx, weird, allCols, nullKey); err == nil {
+			t.Error("a bulk insert of a null key succeeded")
+		}
+		tx.Rollback()
+		desc, _ := db.Describe(ctx, "every_type")
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = c.Name
+		}
+		n := 0
+		err = db.ReadRows(ctx, desc, names, []string{"id"}, func(v []any) error {
+			id, _ := serialize.AppendCell(nil, &cols[0], v[0])
+			if n, _ := strconv.Atoi(string(id)); n < 10000 {
+				return nil // the rows of the test before
+			}
+			n++
+			for i := 1; i < len(cols); i++ {
+				b, err := serialize.AppendCell(nil, &cols[i], v[i])
+				if err != nil {
+					return fmt.Errorf("%s: %w", cols[i].Name, err)
+				}
+				if string(b) != string(values[i-1]) && n == 1 {
+					t.Errorf("column %s: a bulk insert wrote %s, read %s", cols[i].Name, values[i-1], b)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1500 {
+			t.Errorf("%d rows after one good bulk insert and two refused, want 1500", n)
+		}
+		tx, err = db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.DeleteWhere(ctx, "every_type", "id >= 10000"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("ids inserted explicitly advance the engine's sequence", func(t *testing.T) {
 		tx, err := db.Begin(ctx)
 		if err != nil {

@@ -27,6 +27,7 @@ type Tx struct {
 	written map[string]bool
 	packet  int     // max_allowed_packet, bytes
 	galera  *galera // a node of a Galera cluster: the lock row is written first
+	noLoad  bool    // inserts never go through LOAD DATA (see load)
 }
 
 // batchRows bounds the rows of one statement.
@@ -78,6 +79,12 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 		return nil, fmt.Errorf("mysql: %w", err)
 	}
 	t := &Tx{tx: tx, db: d.db, lock: lock, written: map[string]bool{}, packet: packet, galera: d.galera}
+	if t.galera != nil {
+		var split sql.NullString
+		if tx.QueryRowContext(ctx, "SELECT @@wsrep_load_data_splitting").Scan(&split) != nil || split.String != "0" && split.String != "OFF" {
+			t.noLoad = true // a load would commit in parts, outside this transaction
+		}
+	}
 	t.reader = reader{q: tx, explain: t.explainRead}
 	if t.galera != nil {
 		// GET_LOCK is this node's only: the row is the cluster's lock.
@@ -250,6 +257,11 @@ func (t *Tx) batches(rows [][]serialize.Cell, fn func(lo, hi int) error) error {
 
 func (t *Tx) Insert(ctx context.Context, table string, cols []serialize.Column, rows [][]serialize.Cell) error {
 	t.written[table] = true
+	if len(rows) >= loadRows {
+		if loaded, err := t.load(ctx, table, cols, rows); loaded || err != nil {
+			return err
+		}
+	}
 	return t.batches(rows, func(lo, hi int) error {
 		var args []any
 		var err error

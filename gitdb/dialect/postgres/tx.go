@@ -1,11 +1,13 @@
 package postgres
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -526,15 +528,39 @@ func hasArray(cols []serialize.Column, decl map[string]string) bool {
 // copyInto writes rows with COPY FROM in text form straight into the
 // table: each value is parsed by its column type's input function, as the
 // ::type casts of the statements do, and identity columns take the values
-// given (COPY overrides GENERATED ALWAYS).
+// given (COPY overrides GENERATED ALWAYS). The rows are encoded through a
+// pipe while the server parses those before them, not all first.
 func (t *Tx) copyInto(ctx context.Context, table string, cols []serialize.Column, rows [][]serialize.Cell) error {
-	var buf bytes.Buffer
+	pr, pw := io.Pipe()
+	encoded := make(chan error, 1)
+	go func() {
+		w := bufio.NewWriterSize(pw, 64<<10)
+		err := copyRows(w, cols, rows)
+		if err == nil {
+			err = w.Flush()
+		}
+		pw.CloseWithError(err)
+		encoded <- err
+	}()
+	tag, err := t.tx.Conn().PgConn().CopyFrom(ctx, pr, "COPY "+t.qualified(table)+" ("+names(cols)+") FROM STDIN")
+	pr.CloseWithError(errors.New("copy ended")) // the encoder stops if COPY did first
+	if encErr := <-encoded; encErr != nil && err != nil {
+		err = encErr // the value that could not be encoded, not the COPY it cut short
+	}
+	if err != nil {
+		return err
+	}
+	return dialect.CheckAffected(tag.RowsAffected(), len(rows))
+}
+
+// copyRows writes rows in COPY's text form.
+func copyRows(w *bufio.Writer, cols []serialize.Column, rows [][]serialize.Cell) error {
 	for _, row := range rows {
 		for j, c := range cols {
 			if j > 0 {
-				buf.WriteByte('\t')
+				w.WriteByte('\t')
 			}
-			if copyPlain(&buf, c, row[j]) {
+			if copyPlain(w, c, row[j]) {
 				continue
 			}
 			v, err := wireValue(c, row[j])
@@ -543,41 +569,40 @@ func (t *Tx) copyInto(ctx context.Context, table string, cols []serialize.Column
 			}
 			switch x := v.(type) {
 			case nil:
-				buf.WriteString(`\N`)
+				w.WriteString(`\N`)
 			case []byte:
-				buf.WriteString(`\\x`)
-				buf.WriteString(hex.EncodeToString(x))
+				w.WriteString(`\\x`)
+				w.WriteString(hex.EncodeToString(x))
 			case string:
-				copyEscape(&buf, x)
+				copyEscape(w, x)
 			default:
 				return fmt.Errorf("column %q: cannot copy a value of this kind", c.Name)
 			}
 		}
-		buf.WriteByte('\n')
+		if err := w.WriteByte('\n'); err != nil {
+			return err
+		}
 	}
-	tag, err := t.tx.Conn().PgConn().CopyFrom(ctx, &buf, "COPY "+t.qualified(table)+" ("+names(cols)+") FROM STDIN")
-	if err != nil {
-		return err
-	}
-	return dialect.CheckAffected(tag.RowsAffected(), len(rows))
+	return nil
 }
 
 // copyPlain writes the commonest cells in COPY's text form straight from
 // their canonical JSON, as wireValue and copyEscape would: null, a number
-// of a numeric column, and a string without escapes of a text, date or
-// time column (a JSON string with no backslash holds no byte COPY
-// escapes). It reports false for the others.
-func copyPlain(buf *bytes.Buffer, c serialize.Column, cell serialize.Cell) bool {
+// of a numeric column, and a string of a text, date or time column whose
+// escapes COPY reads as JSON does (\\, \n, \r, \t, \b, \f; \" and \/
+// written unescaped), as in the ledger's row images. It reports false for
+// the others (a \u escape).
+func copyPlain(w *bufio.Writer, c serialize.Column, cell serialize.Cell) bool {
 	switch {
 	case string(cell) == "null":
-		buf.WriteString(`\N`)
+		w.WriteString(`\N`)
 	case len(cell) == 0:
 		return false
 	case cell[0] != '"':
 		if c.Type != serialize.Int && c.Type != serialize.Decimal && c.Type != serialize.Boolean {
 			return false
 		}
-		buf.Write(cell)
+		w.Write(cell)
 	default:
 		switch c.Type {
 		case serialize.Text, serialize.Date, serialize.Time, serialize.Timestamp, serialize.TimestampTZ, serialize.UUID:
@@ -585,29 +610,43 @@ func copyPlain(buf *bytes.Buffer, c serialize.Column, cell serialize.Cell) bool 
 			return false
 		}
 		inner := cell[1 : len(cell)-1]
-		if bytes.IndexByte(inner, '\\') >= 0 {
+		if bytes.Contains(inner, []byte(`\u`)) {
 			return false
 		}
-		buf.Write(inner)
+		for {
+			i := bytes.IndexByte(inner, '\\')
+			if i < 0 || i+1 == len(inner) {
+				w.Write(inner)
+				break
+			}
+			w.Write(inner[:i])
+			switch e := inner[i+1]; e {
+			case '"', '/':
+				w.WriteByte(e)
+			default: // the same two bytes in COPY's form
+				w.Write(inner[i : i+2])
+			}
+			inner = inner[i+2:]
+		}
 	}
 	return true
 }
 
 // copyEscape writes a value in COPY's text form: backslash, newline,
 // carriage return and tab escaped.
-func copyEscape(buf *bytes.Buffer, s string) {
+func copyEscape(w *bufio.Writer, s string) {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\\':
-			buf.WriteString(`\\`)
+			w.WriteString(`\\`)
 		case '\n':
-			buf.WriteString(`\n`)
+			w.WriteString(`\n`)
 		case '\r':
-			buf.WriteString(`\r`)
+			w.WriteString(`\r`)
 		case '\t':
-			buf.WriteString(`\t`)
+			w.WriteString(`\t`)
 		default:
-			buf.WriteByte(c)
+			w.WriteByte(c)
 		}
 	}
 }
