@@ -164,6 +164,9 @@ func (w *Workspace) runLocked(ctx context.Context, s *session, t *ledger.Target,
 			return write(ctx, tx)
 		}
 	}
+	// The meter shows planning from here: while the transaction waits for
+	// the database's lock, and while the change is planned again in it.
+	s.ws.Meter.Start("planning", -1)
 	err = t.Commit(ctx, ch)
 	s.backup = nil
 	left, derr := bk.done(err == nil, ch.Entry.Target)
