@@ -1,6 +1,7 @@
 package serialize
 
 import (
+	"math"
 	"strconv"
 	"testing"
 )
@@ -48,7 +49,7 @@ func FuzzPlainDecimal(f *testing.F) {
 // Floats and integers, as SQLite hands decimals over, take the fast path
 // to the same text.
 func TestDecimalCellFromNumbers(t *testing.T) {
-	for _, v := range []any{int64(0), int64(-7), int64(1234567), 0.0, -0.0, 12.5, -0.005, 99.99, 1e20, 1.5e-7} {
+	for _, v := range []any{int64(0), int64(-7), int64(1234567), 0.0, math.Copysign(0, -1), 12.5, -0.005, 99.99, 1e20, 1.5e-7} {
 		for _, scale := range []int{-1, 0, 2, 4} {
 			var s string
 			switch x := v.(type) {
