@@ -12,6 +12,9 @@
 #
 # Prints each command's time and "Maximum resident set size", PASS or
 # OVER against 64 MiB. Exits non-zero when one is over only with --strict.
+# The figure is the largest of the binary and the git commands it runs
+# (time -v counts the children it waits for): export's includes the git
+# add that hashes the lines file whole.
 #
 #   sh testdata/bench/rss.sh [--strict] [sqlite] [postgres] [mysql]
 #
