@@ -76,8 +76,16 @@ lint:
 	GOOS=darwin $(GO) build ./...
 
 # Benchmarks print figures (rows/s, MB/s, peak heap); nothing asserts a time.
+# BenchmarkEngines prints the table of issue #25's aims (every engine, the
+# core count); testdata/bench/rss.sh then checks the peak RSS of the real
+# binary at 1M rows (RSS_FLAGS=--strict fails when one is over 64 MiB), and
+# the table is printed again at the end.
+RSS_FLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+	@table=$$(mktemp); \
+	DBSYNC_BENCH_TABLE=$$table $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... && \
+	sh testdata/bench/rss.sh $(RSS_FLAGS) && \
+	cat $$table; status=$$?; rm -f $$table; exit $$status
 
 # Long loops, not in make test (which runs 20 kills and 5 races per
 # engine, 20 races through PgBouncer and 20 cross-node races on the

@@ -57,30 +57,40 @@ const benchChanges = `UPDATE items SET label = concat(label, ' (v2)'), weight = 
 DELETE FROM items WHERE id % 100 = 1 AND id < 100000;
 INSERT INTO items SELECT i + 1000001, concat('new_', i), 'New', 1, 1.00, TRUE FROM (NUMBERS) s WHERE i < 1000;`
 
-// engineFigures are the four figures make bench prints per engine.
+// engineFigures are the figures make bench prints per engine.
 type engineFigures struct {
-	engine                           string
-	export, apply, first             time.Duration // ours
-	read, load                       time.Duration // the engine's own tools: ordered read of 1M rows, bulk load of 200k
-	readTool, loadTool               string
-	exportPeak, applyPeak, firstPeak uint64
+	engine                              string
+	export, apply, release, first, pull time.Duration // ours
+	read, load, dump                    time.Duration // the engine's own tools: ordered read of 1M rows, bulk load of 200k, dump | restore of 1M
+	readTool, loadTool, dumpTool        string
+	hook                                time.Duration // the pre-commit hook with nothing changed
+	exportPeak, applyPeak, releasePeak  uint64
+	firstPeak, pullPeak                 uint64
 }
 
 // BenchmarkEngines measures, on each engine and beside the engine's own
-// tools, the four figures make bench prints with their aims:
+// tools, the figures of issue #25 that make bench prints as one table:
 //
 //	(a) export of a 1,000,000-row table ÷ the engine's fastest read of the
 //	    same rows in the same order (aim ≤ 1.15);
-//	(b) a whole apply, plan included, of 10,000 updates, 1,000 inserts and
-//	    1,000 deletes on that table ÷ the same read (aim ≤ 1.0: an apply
-//	    costs no more than reading the table once);
+//	(b) a small release (10,000 updates, 1,000 inserts and 1,000 deletes:
+//	    1.2% of that table) applied whole, plan included, with the default
+//	    backup (backup = tables) ÷ the export of the table (aim ≤ 0.5);
+//	    and the same without a backup ÷ the ordered read (aim ≤ 1.0: an
+//	    apply costs no more than reading the table once);
 //	(c) a first apply of 200,000 new rows into an empty table ÷ the
 //	    engine's bulk load of the same rows (COPY FROM, LOAD DATA, SQLite's
 //	    executemany; aim ≤ 2);
-//	(d) the peak heap of each (aim < 64 MB).
+//	(d) on PostgreSQL, a pull of a 1,000,000-row content table ÷
+//	    pg_dump --data-only | psql (aim ≤ 1.3);
+//	(e) the pre-commit hook when nothing changed, 200 tables of 500 rows,
+//	    the real binary run as the hook runs it, its export cache warm
+//	    (aim ≤ 0.3 s);
+//	(f) the peak heap of each (aim < 64 MB; the peak RSS of the real
+//	    binary is what testdata/bench/rss.sh measures).
 //
-// The targets take no backup here (backup = none): BenchmarkBackup
-// measures what the default backup adds.
+// With $DBSYNC_BENCH_TABLE set, the table is also written to that file,
+// for make bench to print it again at its end.
 func BenchmarkEngines(b *testing.B) {
 	var all []engineFigures
 	for _, engine := range dbtest.Engines {
@@ -88,26 +98,79 @@ func BenchmarkEngines(b *testing.B) {
 			f := engineFigures{engine: engine}
 			benchBigTable(b, &f)
 			benchFirstApply(b, &f)
+			if engine == "postgres" {
+				benchPullFigure(b, &f)
+			}
+			f.hook = benchHook(b, engine)
 			all = append(all, f)
 		})
 	}
+	table := enginesTable(all)
+	fmt.Print(table)
+	if p := os.Getenv("DBSYNC_BENCH_TABLE"); p != "" {
+		if err := os.WriteFile(p, []byte(table), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// enginesTable lays the figures out as the issue's table of aims: one
+// line per measure, one column per engine, then what each ratio divides.
+func enginesTable(all []engineFigures) string {
 	ratio := func(ours, theirs time.Duration) string {
-		if theirs == 0 {
+		if ours == 0 || theirs == 0 {
 			return "n/a"
 		}
 		return fmt.Sprintf("%.2f", ours.Seconds()/theirs.Seconds())
 	}
-	var out strings.Builder
-	fmt.Fprintf(&out, "\n%d cores (GOMAXPROCS %d)", runtime.NumCPU(), runtime.GOMAXPROCS(0))
-	fmt.Fprintf(&out, "\n%-9s %-32s %-32s %-36s %s\n", "engine", "(a) export ÷ read (aim ≤ 1.15)", "(b) apply ÷ read (aim ≤ 1.0)", "(c) first apply ÷ load (aim ≤ 2)", "(d) peak heap MB a/b/c (aim < 64)")
-	for _, f := range all {
-		fmt.Fprintf(&out, "%-9s %-32s %-32s %-36s %.0f/%.0f/%.0f\n", f.engine,
-			fmt.Sprintf("%s (%v ÷ %v %s)", ratio(f.export, f.read), f.export.Round(time.Millisecond), f.read.Round(time.Millisecond), f.readTool),
-			fmt.Sprintf("%s (%v)", ratio(f.apply, f.read), f.apply.Round(time.Millisecond)),
-			fmt.Sprintf("%s (%v ÷ %v %s)", ratio(f.first, f.load), f.first.Round(time.Millisecond), f.load.Round(time.Millisecond), f.loadTool),
-			float64(f.exportPeak)/1e6, float64(f.applyPeak)/1e6, float64(f.firstPeak)/1e6)
+	mb := func(n uint64) string { return fmt.Sprintf("%.0f", float64(n)/1e6) }
+	ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
+	lines := []struct {
+		measure, aim string
+		cell         func(f engineFigures) string
+	}{
+		{"export 1M rows ÷ ordered read", "≤ 1.15", func(f engineFigures) string { return ratio(f.export, f.read) }},
+		{"small release, backup = tables ÷ export", "≤ 0.5", func(f engineFigures) string { return ratio(f.release, f.export) }},
+		{"small release, backup = none ÷ export", "", func(f engineFigures) string { return ratio(f.apply, f.export) }},
+		{"small release, backup = none ÷ ordered read", "≤ 1.0", func(f engineFigures) string { return ratio(f.apply, f.read) }},
+		{"first apply 200k rows ÷ bulk load", "≤ 2", func(f engineFigures) string { return ratio(f.first, f.load) }},
+		{"pull 1M rows ÷ pg_dump | psql", "≤ 1.3", func(f engineFigures) string { return ratio(f.pull, f.dump) }},
+		{"pre-commit, nothing changed, 200 tables (s)", "≤ 0.3", func(f engineFigures) string { return fmt.Sprintf("%.2f", f.hook.Seconds()) }},
+		{"peak heap MB: export", "< 64", func(f engineFigures) string { return mb(f.exportPeak) }},
+		{"peak heap MB: small release, backup = tables", "< 64", func(f engineFigures) string { return mb(f.releasePeak) }},
+		{"peak heap MB: small release, backup = none", "< 64", func(f engineFigures) string { return mb(f.applyPeak) }},
+		{"peak heap MB: first apply", "< 64", func(f engineFigures) string { return mb(f.firstPeak) }},
+		{"peak heap MB: pull", "< 64", func(f engineFigures) string {
+			if f.pull == 0 {
+				return "n/a"
+			}
+			return mb(f.pullPeak)
+		}},
 	}
-	fmt.Print(out.String())
+	var out strings.Builder
+	fmt.Fprintf(&out, "\nissue #25 aims, %d cores (GOMAXPROCS %d)\n", runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(&out, "%-46s %-7s", "measure", "aim")
+	for _, f := range all {
+		fmt.Fprintf(&out, " %10s", f.engine)
+	}
+	out.WriteString("\n")
+	for _, l := range lines {
+		fmt.Fprintf(&out, "%-46s %-7s", l.measure, l.aim)
+		for _, f := range all {
+			fmt.Fprintf(&out, " %10s", l.cell(f))
+		}
+		out.WriteString("\n")
+	}
+	out.WriteString("times:\n")
+	for _, f := range all {
+		fmt.Fprintf(&out, "  %-9s export %s, read %s (%s); release %s with backup, %s without; first apply %s, load %s (%s)",
+			f.engine, ms(f.export), ms(f.read), f.readTool, ms(f.release), ms(f.apply), ms(f.first), ms(f.load), f.loadTool)
+		if f.pull != 0 {
+			fmt.Fprintf(&out, "; pull %s, %s %s", ms(f.pull), f.dumpTool, ms(f.dump))
+		}
+		fmt.Fprintf(&out, "; hook %s\n", ms(f.hook))
+	}
+	return out.String()
 }
 
 // timed runs fn with the heap sampled and returns its time and peak heap.
@@ -120,18 +183,19 @@ func timed(fn func()) (time.Duration, uint64) {
 	return d, stop()
 }
 
-// benchBigTable measures (a) and (b) on a table of 1,000,000 rows.
+// benchBigTable measures (a) and (b) on a table of 1,000,000 rows: prod
+// takes no backup, backed the default one (backup = tables).
 func benchBigTable(b *testing.B, f *engineFigures) {
 	const n = 1_000_000
 	engine := f.engine
 	ctx := context.Background()
-	dev, prod := dbtest.NewDatabase(b, engine), dbtest.NewDatabase(b, engine)
+	dev, prod, backed := dbtest.NewDatabase(b, engine), dbtest.NewDatabase(b, engine), dbtest.NewDatabase(b, engine)
 	load := itemsLoad(engine, n)
 	if err := dbtest.Exec(dev, benchItems+load); err != nil {
 		b.Fatal(err)
 	}
-	dir := repoFor(b, map[string]string{"dev": dev, "prod": prod})
-	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n\tbackup = none\n[tables]\n\tconfig = items\n", dev, prod)), 0o644)
+	dir := repoFor(b, nil)
+	os.WriteFile(filepath.Join(dir, ".dbsync"), []byte(fmt.Sprintf("[env \"dev\"]\n\turl = %s\n[env \"prod\"]\n\turl = %s\n\tbackup = none\n[env \"backed\"]\n\turl = %s\n[tables]\n\tconfig = items\n", dev, prod, backed)), 0o644)
 	ws, err := OpenWorkspace(dir)
 	if err != nil {
 		b.Fatal(err)
@@ -142,15 +206,18 @@ func benchBigTable(b *testing.B, f *engineFigures) {
 	if err != nil || res.Tables[0].Rows != n || res.Tables[0].Layout != "lines" {
 		b.Fatalf("export: %v %+v", err, res)
 	}
-	// v1 as exported; prod at v1; v2 made on dev by the set-based changes.
+	// v1 as exported; prod and backed at v1; v2 made on dev by the
+	// set-based changes.
 	gitIn(b, dir, "add", "-A")
 	gitIn(b, dir, "commit", "-q", "-m", "v1")
 	gitIn(b, dir, "tag", "v1")
-	if err := dbtest.Copy(dev, prod); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "prod", Revision: "v1"}, Baseline: true}); err != nil {
-		b.Fatal(err)
+	for _, env := range []struct{ name, url string }{{"prod", prod}, {"backed", backed}} {
+		if err := dbtest.Copy(dev, env.url); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env.name, Revision: "v1"}, Baseline: true}); err != nil {
+			b.Fatal(err)
+		}
 	}
 	if err := dbtest.Exec(dev, strings.Replace(benchChanges, "NUMBERS", numbers(3), 1)); err != nil {
 		b.Fatal(err)
@@ -166,6 +233,12 @@ func benchBigTable(b *testing.B, f *engineFigures) {
 	})
 	if c := applied.Entry.Summary["items"]; err != nil || c.Updated != 10000 || c.Inserted != 1000 || c.Deleted != 1000 {
 		b.Fatalf("apply: %v %+v", err, applied)
+	}
+	f.release, f.releasePeak = timed(func() {
+		applied, err = ws.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: "backed", Revision: "v2"}})
+	})
+	if c := applied.Entry.Summary["items"]; err != nil || c.Updated != 10000 || c.Inserted != 1000 || c.Deleted != 1000 || applied.Backup == nil {
+		b.Fatalf("apply with a backup: %v %+v", err, applied)
 	}
 }
 

@@ -104,7 +104,9 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	defer st.Abort()
 	dirs := map[string]string{} // table directory → table, to catch name collisions
 	var caches []*exportdir.Cache
-	tr := dbrows.NewTranslator(db, cat.Tables())
+	// Reading ahead overlaps the database's reads with the translation
+	// and encoding of the rows read.
+	tr := dbrows.NewTranslator(dbrows.ReadAhead(db), cat.Tables())
 	tr.Meter = w.Meter
 	w.Meter.Start("exporting", -1)
 	for _, t := range cat.Config {

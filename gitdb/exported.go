@@ -91,7 +91,7 @@ func (w *Workspace) workTreeExport() (string, error) {
 	index := filepath.Join(gitDir, "dbsync", "export-index")
 	defer os.Remove(index)
 	git := repo.Git{Dir: w.Root, Env: []string{"GIT_INDEX_FILE=" + index}}
-	if _, err := git.Output("add", "-A", "--", w.Config.Dir); err != nil {
+	if _, err := git.Output(streamBigFiles("add", "-A", "--", w.Config.Dir)...); err != nil {
 		return "", err
 	}
 	return git.Line("write-tree", "--prefix="+w.Config.Dir+"/")

@@ -135,6 +135,10 @@ func appendText(dst []byte, c *Column, b []byte) ([]byte, error) {
 			return dst, fmt.Errorf("text is not valid UTF-8 (declare the column as bytes)")
 		}
 		return appendString(dst, b), nil
+	case c.Type == Decimal:
+		if out, ok := appendPlainDecimal(dst, b, c.Scale); ok {
+			return out, nil
+		}
 	case c.Type == Boolean && len(b) == 1 && (b[0] == 't' || b[0] == 'f' || b[0] == '0' || b[0] == '1'):
 		return strconv.AppendBool(dst, b[0] == 't' || b[0] == '1'), nil
 	}
@@ -265,14 +269,27 @@ func AppendFloat(dst []byte, f float64, bits int) []byte {
 // fractional digits (when the scale is fixed), so 12.30 stays 12.30.
 func appendDecimal(dst []byte, v any, scale int) ([]byte, error) {
 	var s string
+	var num [32]byte // a number's text, off the heap
 	switch x := v.(type) {
 	case string:
+		if out, ok := appendPlainDecimal(dst, x, scale); ok {
+			return out, nil
+		}
 		s = x
 	case []byte:
+		if out, ok := appendPlainDecimal(dst, x, scale); ok {
+			return out, nil
+		}
 		s = string(x)
 	case int64:
+		if out, ok := appendPlainDecimal(dst, strconv.AppendInt(num[:0], x, 10), scale); ok {
+			return out, nil
+		}
 		s = strconv.FormatInt(x, 10)
 	case float64:
+		if out, ok := appendPlainDecimal(dst, strconv.AppendFloat(num[:0], x, 'f', scale, 64), scale); ok {
+			return out, nil
+		}
 		s = strconv.FormatFloat(x, 'f', scale, 64)
 	default:
 		return dst, typeError(v, "a decimal")
@@ -333,7 +350,64 @@ func NormalizeDecimal(s string, scale int) (string, error) {
 	return out, nil
 }
 
-func allDigits(s string) bool {
+// appendPlainDecimal appends what NormalizeDecimal makes of a decimal in
+// the plain form databases write (-12.50, 7, .5), without its strings: an
+// export converts one per row and column. It reports false, having
+// appended nothing, for any other text (an exponent, a "+", NaN, an
+// error), which NormalizeDecimal then handles.
+func appendPlainDecimal[T string | []byte](dst []byte, s T, scale int) ([]byte, bool) {
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	intPart, frac := s, s[len(s):]
+	for i := 0; i < len(s); i++ {
+		if s[i] == '.' {
+			intPart, frac = s[:i], s[i+1:]
+			break
+		}
+	}
+	if len(intPart) == 0 && len(frac) == 0 || !allDigits(intPart) || !allDigits(frac) {
+		return dst, false
+	}
+	for len(intPart) > 0 && intPart[0] == '0' {
+		intPart = intPart[1:]
+	}
+	if scale >= 0 && len(frac) > scale {
+		if !allZeros(frac[scale:]) {
+			return dst, false
+		}
+		frac = frac[:scale]
+	}
+	if neg && (len(intPart) > 0 || !allZeros(frac)) {
+		dst = append(dst, '-')
+	}
+	if len(intPart) == 0 {
+		dst = append(dst, '0')
+	} else {
+		dst = append(dst, intPart...)
+	}
+	pad := max(scale-len(frac), 0)
+	if len(frac)+pad > 0 {
+		dst = append(dst, '.')
+		dst = append(dst, frac...)
+		for ; pad > 0; pad-- {
+			dst = append(dst, '0')
+		}
+	}
+	return dst, true
+}
+
+func allZeros[T string | []byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '0' {
+			return false
+		}
+	}
+	return true
+}
+
+func allDigits[T string | []byte](s T) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false

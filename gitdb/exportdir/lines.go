@@ -17,7 +17,8 @@ type oldLines struct {
 	f    *os.File
 	r    *bufio.Reader
 	meta *serialize.Table
-	line []byte // current old line, nil at the end
+	line []byte // current old line, nil at the end; valid until next
+	long []byte // holds a line longer than r's buffer
 }
 
 func openLines(p string, meta *serialize.Table) (*oldLines, error) {
@@ -44,7 +45,17 @@ func (o *oldLines) next() error {
 		o.line = nil
 		return nil
 	}
-	line, err := o.r.ReadBytes('\n')
+	// ReadSlice spares a copy of every line (ReadBytes made one each): the
+	// line is only compared before the next is read.
+	line, err := o.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		o.long = append(o.long[:0], line...)
+		for err == bufio.ErrBufferFull {
+			line, err = o.r.ReadSlice('\n')
+			o.long = append(o.long, line...)
+		}
+		line = o.long
+	}
 	if bytes.HasPrefix(line, []byte("<<<<<<< ")) {
 		return fmt.Errorf("%s holds conflict markers: resolve them, or restore the file (git checkout), before exporting over it", o.f.Name())
 	}

@@ -3,7 +3,7 @@
 # the pre-commit framework from Debian's packages, husky and lefthook from
 # the npm registry (versions pinned here) into $DBSYNC_TOOLS (default
 # ~/.cache/git-dbsync-tools); bash-completion and zsh, for the
-# completion test; Ruby, for the yaml codec's; headless Chromium and its
+# completion test; GNU time, for make bench; Ruby, for the yaml codec's; headless Chromium and its
 # WebDriver, for the browser tests of git dbsync web. Does nothing for
 # what is there already.
 set -eu
@@ -28,6 +28,8 @@ debian npm npm
 # The shells the completion test drives.
 debian bash-completion /usr/share/bash-completion/bash_completion
 debian zsh zsh
+# GNU time, whose -v gives the peak RSS make bench's rss.sh checks.
+debian time /usr/bin/time
 # man, for the help test (git dbsync --help opens a man page).
 debian man-db man
 # Ruby, whose Psych the yaml codec's tests compare with.
