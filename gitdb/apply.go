@@ -49,6 +49,9 @@ type ApplyResult struct {
 	// Steps are the environment's deploy steps as they went (none when it
 	// has none, or the target was already at the revision).
 	Steps []StepResult
+	// Clean says, of a sync of the working tree, that git status found
+	// the export directory clean before it: the files are the index's.
+	Clean bool
 }
 
 // ErrDeclined is returned when Confirm says no.
@@ -106,9 +109,9 @@ func (w *Workspace) prepareApply(ctx context.Context, s *session, t *ledger.Targ
 	if atRev && opts.WorkTree {
 		// The working tree's files may differ from the revision's: only a
 		// plan tells whether there is anything to write.
-		if clean, err := repo.Clean(w.Root, w.Config.Dir); err != nil || !clean {
-			atRev = false
-		}
+		clean, err := repo.Clean(w.Root, w.Config.Dir)
+		res.Clean = err == nil && clean
+		atRev = res.Clean
 	}
 	if atRev {
 		res.Already, res.Entry = true, cur
