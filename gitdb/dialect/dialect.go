@@ -8,6 +8,7 @@
 package dialect
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
@@ -335,6 +336,29 @@ func ReadWhere(t *Table, key []string, quote func(string) string, mark func(n in
 		return " WHERE " + in, args
 	}
 	return where + " AND " + in, args
+}
+
+// WriteTabText writes s in the tab-separated text that PostgreSQL's COPY
+// and MySQL's LOAD DATA read: backslash, tab, newline and carriage return
+// escaped with a backslash, and NUL too where the engine reads "\0" for
+// it (MySQL; PostgreSQL's text holds no NUL).
+func WriteTabText(w *bufio.Writer, s string, nul bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			w.WriteString(`\\`)
+		case c == '\t':
+			w.WriteString(`\t`)
+		case c == '\n':
+			w.WriteString(`\n`)
+		case c == '\r':
+			w.WriteString(`\r`)
+		case c == 0 && nul:
+			w.WriteString(`\0`)
+		default:
+			w.WriteByte(c)
+		}
+	}
 }
 
 // Question is the "?" placeholder of SQLite and MySQL, for ReadWhere.

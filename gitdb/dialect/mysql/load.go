@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
@@ -135,7 +136,7 @@ func loadText(w *bufio.Writer, cols []serialize.Column, rows [][]serialize.Cell)
 			case []byte:
 				w.WriteString(hex.EncodeToString(x))
 			case string:
-				loadEscape(w, x)
+				dialect.WriteTabText(w, x, true)
 			case int:
 				w.WriteString(strconv.Itoa(x))
 			case int64:
@@ -153,25 +154,4 @@ func loadText(w *bufio.Writer, cols []serialize.Column, rows [][]serialize.Cell)
 		}
 	}
 	return nil
-}
-
-// loadEscape writes a string with the bytes LOAD DATA reads specially
-// escaped: backslash, tab, newline, carriage return and NUL.
-func loadEscape(w *bufio.Writer, s string) {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			w.WriteString(`\\`)
-		case '\t':
-			w.WriteString(`\t`)
-		case '\n':
-			w.WriteString(`\n`)
-		case '\r':
-			w.WriteString(`\r`)
-		case 0:
-			w.WriteString(`\0`)
-		default:
-			w.WriteByte(c)
-		}
-	}
 }

@@ -574,7 +574,7 @@ func copyRows(w *bufio.Writer, cols []serialize.Column, rows [][]serialize.Cell)
 				w.WriteString(`\\x`)
 				w.WriteString(hex.EncodeToString(x))
 			case string:
-				copyEscape(w, x)
+				dialect.WriteTabText(w, x, false)
 			default:
 				return fmt.Errorf("column %q: cannot copy a value of this kind", c.Name)
 			}
@@ -587,7 +587,7 @@ func copyRows(w *bufio.Writer, cols []serialize.Column, rows [][]serialize.Cell)
 }
 
 // copyPlain writes the commonest cells in COPY's text form straight from
-// their canonical JSON, as wireValue and copyEscape would: null, a number
+// their canonical JSON, as wireValue and WriteTabText would: null, a number
 // of a numeric column, and a string of a text, date or time column whose
 // escapes COPY reads as JSON does (\\, \n, \r, \t, \b, \f; \" and \/
 // written unescaped), as in the ledger's row images. It reports false for
@@ -630,25 +630,6 @@ func copyPlain(w *bufio.Writer, c serialize.Column, cell serialize.Cell) bool {
 		}
 	}
 	return true
-}
-
-// copyEscape writes a value in COPY's text form: backslash, newline,
-// carriage return and tab escaped.
-func copyEscape(w *bufio.Writer, s string) {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			w.WriteString(`\\`)
-		case '\n':
-			w.WriteString(`\n`)
-		case '\r':
-			w.WriteString(`\r`)
-		case '\t':
-			w.WriteString(`\t`)
-		default:
-			w.WriteByte(c)
-		}
-	}
 }
 
 // explainRead explains a read's error as a write's: a read in the
