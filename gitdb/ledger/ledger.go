@@ -227,9 +227,32 @@ FROM `+ledgerTable+` ORDER BY seq`, nil, func(v []any) error {
 
 // settle marks, oldest first, the entries later ones undid: the apply a
 // rollback undid, and everything a restore took the database back
-// before. oldRestores are restores made before restores kept the ledger
-// (they put back the ledger itself): nothing after them needs undoing.
+// before. A restore puts back the state the ledger had when its backup
+// was taken, as that state was then: an entry a restore since brought
+// back is undone again by a restore of an older backup. oldRestores are
+// restores made before restores kept the ledger (they put back the
+// ledger itself): nothing after them needs undoing.
 func (l *Ledger) settle(oldRestores map[int64]bool) {
+	// The states restores go back to: what undid each entry, as of the
+	// entry its backup was taken at.
+	states := map[int64]map[int64]int64{}
+	for _, e := range l.Entries {
+		if e.Kind == KindRestore && !oldRestores[e.Seq] {
+			states[e.Undoes] = nil
+		}
+	}
+	keep := func(at int64) {
+		if _, wanted := states[at]; wanted {
+			undone := map[int64]int64{}
+			for _, x := range l.Entries {
+				if x.Seq <= at && x.UndoneBy != 0 {
+					undone[x.Seq] = x.UndoneBy
+				}
+			}
+			states[at] = undone
+		}
+	}
+	keep(0)
 	for _, e := range l.Entries {
 		switch {
 		case e.Kind == KindRollback:
@@ -239,17 +262,19 @@ func (l *Ledger) settle(oldRestores map[int64]bool) {
 				}
 			}
 		case e.Kind == KindRestore && !oldRestores[e.Seq]:
+			back := states[e.Undoes]
 			for i := range l.Entries {
 				x := &l.Entries[i]
 				switch {
 				case x.Seq >= e.Seq:
-				case x.Seq > e.Undoes && (x.Kind == KindApply || x.Kind == KindBaseline) && x.UndoneBy == 0:
+				case x.Seq <= e.Undoes:
+					x.UndoneBy = back[x.Seq] // as it was when the backup was taken
+				case (x.Kind == KindApply || x.Kind == KindBaseline) && x.UndoneBy == 0:
 					x.UndoneBy = e.Seq // made after the backup: gone with the restore
-				case x.Seq <= e.Undoes && x.UndoneBy > e.Undoes:
-					x.UndoneBy = 0 // undone after the backup: back with it
 				}
 			}
 		}
+		keep(e.Seq)
 	}
 }
 

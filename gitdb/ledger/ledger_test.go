@@ -41,6 +41,11 @@ func TestSettle(t *testing.T) {
 		{"apply after a restore", []Entry{apply(1), apply(2), restore(3, 1), apply(4)}, nil, map[int64]int64{2: 3}, 4},
 		{"restore of an earlier version", []Entry{apply(1), apply(2), restore(3, 0)}, map[int64]bool{3: true}, map[int64]int64{}, 2},
 		{"pulls are no revision", []Entry{apply(1), pull(2)}, nil, map[int64]int64{}, 1},
+		// Backups taken before each restore, put back newest first: the
+		// third restore goes back to after the first, when 3 was undone.
+		{"restore of a backup taken before a restore", []Entry{apply(1), apply(2), apply(3), restore(4, 2), restore(5, 3), restore(6, 4)}, nil, map[int64]int64{3: 4}, 2},
+		{"restore of a backup taken before a restore that undid nothing", []Entry{apply(1), apply(2), apply(3), restore(4, 2), restore(5, 3)}, nil, map[int64]int64{}, 3},
+		{"restore of a backup taken before a restore, past a rollback", []Entry{apply(1), apply(2), rollback(3, 2), apply(4), restore(5, 3), restore(6, 4)}, nil, map[int64]int64{2: 3}, 4},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
