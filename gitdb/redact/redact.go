@@ -182,6 +182,9 @@ type MissingRuleError struct {
 	// Inside: the value was found inside a JSON value or a BLOB, which
 	// the text rules cannot rewrite whole: the hint names a path rule.
 	Inside bool
+	// Rule is the column's rule that rewrites only part of the value
+	// (digits, email) and left the rest: the hint names a whole rule.
+	Rule string
 }
 
 func (e *MissingRuleError) Error() string {
@@ -192,11 +195,20 @@ func (e *MissingRuleError) Error() string {
 		} else {
 			fmt.Fprintf(&b, "table %q, column %q: its name says it holds %s", e.Table, c, e.What[i].many)
 		}
-		b.WriteString(", and .dbsync has no redact rule for it")
+		if e.Rule != "" {
+			fmt.Fprintf(&b, ", which its redact rule %q leaves as it is", e.Rule)
+		} else {
+			b.WriteString(", and .dbsync has no redact rule for it")
+		}
 		if i == 0 {
 			b.WriteString(": nothing written")
 		}
 		b.WriteString("\n")
+	}
+	if e.Rule != "" {
+		c := e.Columns[0]
+		fmt.Fprintf(&b, "hint: in [table %q] of .dbsync, redact the whole value: 'redact = %s hash' or 'redact = %s null' (or 'redact = %s keep' to copy it as it is)", e.Table, c, c, c)
+		return b.String()
 	}
 	fmt.Fprintf(&b, "hint: add to [table %q] of .dbsync", e.Table)
 	for i, c := range e.Columns {
@@ -221,26 +233,34 @@ func (t *Table) Apply(key string, label func(key string) string, cells []seriali
 			continue
 		}
 		var err error
-		if r, as := cr.pick(cells); r != nil {
-			if cells[i], err = t.value(r, cr, as, key, cell); err != nil {
-				return fmt.Errorf("table %q, row %s, column %q: %w", t.name, label(key), cr.col.Name, err)
-			}
-			continue
+		r, as := cr.pick(cells)
+		if r == nil {
+			r, as = cr.whole, cr.col.Name
 		}
 		switch {
-		case cr.whole != nil:
-			cells[i], err = t.value(cr.whole, cr, cr.col.Name, key, cell)
+		case r != nil:
+			if cells[i], err = t.value(r, cr, as, key, cell); err == nil {
+				// A rule that rewrites part of a value (its digits, its
+				// addresses) leaves the rest, which must give nothing away.
+				if what := sensitiveCellBut(cr.col.Type, cr.col.Name, cells[i], r.Rule); (r.Rule == "digits" || r.Rule == "email") && what.many != "" {
+					return &MissingRuleError{Table: t.name, Columns: []string{cr.col.Name}, What: []kind{what}, Row: label(key), Rule: r.Rule}
+				}
+			}
 		case len(cr.paths) > 0:
 			// The paths the rules name are rewritten; the rest of the
 			// value is scanned as a column without rules would be.
-			if cr.codec == "" && cr.col.Type == serialize.JSON {
-				rest := []byte(cell)
+			rest, structured := cr.document(cell)
+			if structured {
 				for _, pr := range cr.paths {
 					rest, _ = pr.path.Delete(rest)
 				}
-				if what := sensitiveCell(serialize.JSON, cr.col.Name, rest); what.many != "" {
-					return &MissingRuleError{Table: t.name, Columns: []string{cr.col.Name}, What: []kind{what}, Row: label(key), Inside: true}
-				}
+			}
+			typ := serialize.JSON
+			if !structured {
+				typ = cr.col.Type
+			}
+			if what := sensitiveCell(typ, cr.col.Name, rest); what.many != "" {
+				return &MissingRuleError{Table: t.name, Columns: []string{cr.col.Name}, What: []kind{what}, Row: label(key), Inside: true}
 			}
 			cells[i], err = t.paths(cr, key, cell)
 		case cr.sniff:
@@ -298,15 +318,9 @@ func (t *Table) value(r *config.Redaction, cr *columnRules, as, key string, cell
 
 // paths applies the path rules of a column to its JSON value.
 func (t *Table) paths(cr *columnRules, key string, cell serialize.Cell) (serialize.Cell, error) {
-	doc := []byte(cell)
-	if cr.codec != "" {
-		n, err := codec.Decode(cr.codec, cellText(cell))
-		if err != nil {
-			return cell, nil // not a structured value: no path to reach
-		}
-		if doc, err = serialize.AppendCanonical(nil, &n, "", ""); err != nil {
-			return nil, err
-		}
+	doc, structured := cr.document(cell)
+	if !structured {
+		return cell, nil // no path to reach
 	}
 	for _, pr := range cr.paths {
 		var err error
@@ -347,6 +361,23 @@ func (t *Table) paths(cr *columnRules, key string, cell serialize.Cell) (seriali
 		return nil, err
 	}
 	return serialize.AppendString(nil, text), nil
+}
+
+// document returns a cell's value as the JSON its paths are in: the
+// cell of a JSON column, or what its codec decodes; ok is false for a
+// value that is not structured.
+func (cr *columnRules) document(cell serialize.Cell) (doc []byte, ok bool) {
+	if cr.codec == "" {
+		return cell, cr.col.Type == serialize.JSON
+	}
+	n, err := codec.Decode(cr.codec, cellText(cell))
+	if err != nil {
+		return cell, false
+	}
+	if doc, err = serialize.AppendCanonical(nil, &n, "", ""); err != nil {
+		return cell, false
+	}
+	return doc, true
 }
 
 // derive makes the value of a derived rule. Addresses and names come from

@@ -227,3 +227,35 @@ func TestPreChecksHideNoMatch(t *testing.T) {
 		}
 	}
 }
+
+// A rule that rewrites part of a value leaves the rest, which is scanned:
+// an address beside the phone number a digits rule rewrites stops the
+// copy; so does a value at another path of a JSON text decoded by its
+// codec than the path rules name.
+func TestWhatARuleLeavesIsScanned(t *testing.T) {
+	desc, cols := users()
+	tab, err := Compile(desc, cols, parse(t, `[table "users"]
+	redact = login name
+	redact = mail email
+	redact = pass hash
+	redact = phone digits
+	codec = bio:json
+	redact = bio.iban null
+`), []byte("key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := row(`7`, `"ann"`, `"ann@corp.example"`, `"x"`, `"call +44 20 7946 0018"`, `null`, `"{\"iban\":\"DE89 3704 0044 0532 0130 00\"}"`)
+	if err := tab.Apply("7", label, clean); err != nil {
+		t.Fatalf("a value its rules cover: %v", err)
+	}
+	var missing *MissingRuleError
+	mixed := row(`7`, `"ann"`, `"ann@corp.example"`, `"x"`, `"call +44 20 7946 0018 or mail bob@example.com"`, `null`, `null`)
+	if err := tab.Apply("7", label, mixed); !errors.As(err, &missing) || !strings.Contains(err.Error(), `column "phone": the value in row id=7 looks like an e-mail address, which its redact rule "digits" leaves`) {
+		t.Errorf("an address beside the digits: %v", err)
+	}
+	other := row(`7`, `"ann"`, `"ann@corp.example"`, `"x"`, `null`, `null`, `"{\"iban\":\"DE89 3704 0044 0532 0130 00\",\"ssn\":\"078-05-1120\"}"`)
+	if err := tab.Apply("7", label, other); !errors.As(err, &missing) || !strings.Contains(err.Error(), `column "bio"`) {
+		t.Errorf("a value at another path of a decoded text: %v", err)
+	}
+}

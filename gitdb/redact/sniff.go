@@ -102,6 +102,12 @@ var hashMarks = []string{"$2a$", "$2b$", "$2y$", "$P$", "$H$", "$S$", "$argon2",
 // BLOB holds; and a bare md5 or sha hex digest in a column whose name
 // says it holds a hash.
 func sensitiveCell(t serialize.Type, column string, cell serialize.Cell) kind {
+	return sensitiveCellBut(t, column, cell, "")
+}
+
+// sensitiveCellBut is sensitiveCell leaving out the kinds a rule covers:
+// what a rule that rewrites part of a value (digits, email) leaves.
+func sensitiveCellBut(t serialize.Type, column string, cell serialize.Cell, covered string) kind {
 	switch t {
 	case serialize.JSON:
 		var found kind
@@ -109,7 +115,7 @@ func sensitiveCell(t serialize.Type, column string, cell serialize.Cell) kind {
 		walk = func(v gjson.Result) bool {
 			switch {
 			case v.Type == gjson.String:
-				found = sensitiveText(v.Str)
+				found = sensitiveTextBut(v.Str, covered)
 			case v.IsObject() || v.IsArray():
 				v.ForEach(func(_, m gjson.Result) bool { return walk(m) })
 			}
@@ -122,25 +128,30 @@ func sensitiveCell(t serialize.Type, column string, cell serialize.Cell) kind {
 		if err != nil || !utf8.Valid(raw) {
 			return kind{}
 		}
-		return sensitiveText(string(raw))
+		return sensitiveTextBut(string(raw), covered)
 	}
 	text := gjson.ParseBytes(cell).Str
-	if n := len(text); (n == 32 || n == 40 || n == 64) && hexRE.MatchString(text) && slices.ContainsFunc(splitWords(column), func(w string) bool { return w == "hash" || w == "digest" }) {
+	if n := len(text); covered != whatPassword.rule && (n == 32 || n == 40 || n == 64) && hexRE.MatchString(text) && slices.ContainsFunc(splitWords(column), func(w string) bool { return w == "hash" || w == "digest" }) {
 		return whatPassword
 	}
-	return sensitiveText(text)
+	return sensitiveTextBut(text, covered)
 }
 
 // sensitiveText says what a text holds that must not leave production.
 // Cheap checks come first: most values have no "@", "$" or digit run.
-func sensitiveText(s string) kind {
+func sensitiveText(s string) kind { return sensitiveTextBut(s, "") }
+
+// sensitiveTextBut is sensitiveText leaving out the kinds the rule
+// covered covers.
+func sensitiveTextBut(s, covered string) kind {
 	if len(s) < 6 || len(s) > 1<<16 {
 		return kind{}
 	}
-	if strings.IndexByte(s, '@') >= 0 && emailRE.MatchString(s) {
+	look := func(k kind) bool { return k.rule != covered }
+	if look(whatEmail) && strings.IndexByte(s, '@') >= 0 && emailRE.MatchString(s) {
 		return whatEmail
 	}
-	if strings.IndexByte(s, '$') >= 0 {
+	if look(whatPassword) && strings.IndexByte(s, '$') >= 0 {
 		for _, m := range hashMarks {
 			if strings.Contains(s, m) {
 				return whatPassword
@@ -150,20 +161,20 @@ func sensitiveText(s string) kind {
 	// Each pattern runs only where a text holds what it cannot match
 	// without (a pull scans every text cell of a content table: the
 	// patterns alone took three quarters of a pull's time).
-	if mayHoldToken(s) && tokenRE.MatchString(s) {
+	if look(whatToken) && mayHoldToken(s) && tokenRE.MatchString(s) {
 		return whatToken
 	}
-	if hasRun(s, "AA99") {
+	if look(whatIBAN) && hasRun(s, "AA99") {
 		for _, m := range ibanRE.FindAllString(s, -1) {
 			if ibanValid(m) {
 				return whatIBAN
 			}
 		}
 	}
-	if hasRun(s, "999-99-9999") && ssnRE.MatchString(s) {
+	if look(whatID) && hasRun(s, "999-99-9999") && ssnRE.MatchString(s) {
 		return whatID
 	}
-	if strings.IndexByte(s, '+') >= 0 && phoneRE.MatchString(s) {
+	if look(whatPhone) && strings.IndexByte(s, '+') >= 0 && phoneRE.MatchString(s) {
 		return whatPhone
 	}
 	return kind{}
