@@ -121,6 +121,7 @@ func (w *Workspace) PostCommit(ctx context.Context, version string) (*HookResult
 	if repo.InProgress(w.Root) == "rebase" {
 		return &HookResult{Skipped: "the database follows when the rebase ends"}, nil
 	}
+	w.alignIndex()
 	marker, _ := w.readMarker()
 	w.removeMarker()
 	tree, err := repo.Git{Dir: w.Root}.Line("rev-parse", "HEAD:"+w.Config.Dir)
@@ -129,6 +130,20 @@ func (w *Workspace) PostCommit(ctx context.Context, version string) (*HookResult
 		return &HookResult{}, err
 	}
 	return w.syncHook(ctx, version)
+}
+
+// alignIndex puts the export directory of the index back in step with
+// the commit just made where the files are: git commit --only <paths>
+// commits through an index of its own, in which pre-commit staged the
+// export, and leaves the export directory of the real index as it was,
+// a staged revert of what was committed. Nothing is lost: the files are
+// the commit's.
+func (w *Workspace) alignIndex() {
+	git := repo.Git{Dir: w.Root}
+	if git.Run("diff", "--cached", "--quiet", "HEAD", "--", w.Config.Dir) == nil || git.Run("diff", "--quiet", "HEAD", "--", w.Config.Dir) != nil {
+		return // the index is the commit's, or the files are not
+	}
+	git.Run("reset", "-q", "HEAD", "--", w.Config.Dir)
 }
 
 // SyncHook merges the files checked out into the development database,
