@@ -27,9 +27,12 @@ the change it was taken before, the revision the database was at, its
 tables, rows and size.
 
 Before an apply, a rollback or a restore writes to an environment, git
-dbsync saves every table the change may write (the config and sequence
-tables .dbsync names, and its own ledger), read in the change's own
-transaction: exactly what the change starts from. A backup that cannot be
+dbsync saves the tables the change may write, read in the change's own
+transaction: exactly what the change starts from. An apply saves the
+tables its plan writes (and the sequence tables); a rollback or a restore,
+the config and sequence tables .dbsync names. A restore takes a table its
+backup lacks from the backup of the first later change that wrote it, and
+refuses when that backup is gone. A backup that cannot be
 written stops the change before anything is written. [env] options in
 .dbsync: backup = tables (the default, but for the environment the hooks
 sync, whose default is none unless it looks like production) | database (also a full dump with the
