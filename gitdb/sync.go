@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
 	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 )
@@ -69,9 +70,11 @@ func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, e
 	cur := l.Current()
 	lost := cur != nil && !s.rep.HasCommit(cur.Commit)
 	exported := cur == nil && w.exportedAtHead(ctx, s.db, env)
-	files, err := s.workTreeFiles()
+	// Whether anything was exported, not the files themselves: the apply
+	// below reads them only if it must merge them.
+	hasFiles, err := exportdir.HasTables(exportdir.WorkTree{Root: w.Root}, w.Config.Dir)
 	s.close()
-	if err != nil || len(files.tables) == 0 {
+	if err != nil || !hasFiles {
 		return nil, err // nothing exported yet: the next export makes the files
 	}
 	if exported {

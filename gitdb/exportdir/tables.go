@@ -76,6 +76,31 @@ func ReadTables(t Tree, dir string) ([]TableFiles, error) {
 	return out, nil
 }
 
+// HasTables reports whether dir holds the files of a table (its
+// table.json), without reading them or listing their rows: whether
+// anything was exported.
+func HasTables(t Tree, dir string) (bool, error) {
+	entries, err := t.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range entries {
+		if !e.Dir {
+			continue
+		}
+		files, err := t.ReadDir(path.Join(dir, e.Name))
+		if err != nil {
+			return false, err
+		}
+		for _, f := range files {
+			if f.Name == serialize.MetaFile && !f.Dir {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
 func readTable(t Tree, tdir string) (*TableFiles, error) {
 	entries, err := t.ReadDir(tdir)
 	if err != nil {
