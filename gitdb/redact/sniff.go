@@ -164,14 +164,14 @@ func sensitiveTextBut(s, covered string) kind {
 	if look(whatToken) && mayHoldToken(s) && tokenRE.MatchString(s) {
 		return whatToken
 	}
-	if look(whatIBAN) && hasRun(s, "AA99") {
+	if look(whatIBAN) && ibanRun.in(s) {
 		for _, m := range ibanRE.FindAllString(s, -1) {
 			if ibanValid(m) {
 				return whatIBAN
 			}
 		}
 	}
-	if look(whatID) && hasRun(s, "999-99-9999") && ssnRE.MatchString(s) {
+	if look(whatID) && ssnRun.in(s) && ssnRE.MatchString(s) {
 		return whatID
 	}
 	if look(whatPhone) && strings.IndexByte(s, '+') >= 0 && phoneRE.MatchString(s) {
@@ -202,23 +202,51 @@ func ibanValid(s string) bool {
 	return rem == 1
 }
 
-// tokenMarks are the literals every match of tokenRE holds.
+// tokenMarks are the literals every match of tokenRE holds; each holds
+// one of the bytes of tokenBytes, which one scan finds.
 var tokenMarks = []string{"eyJ", "AKIA", "_live_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"}
 
+const tokenBytes = "JK_"
+
 func mayHoldToken(s string) bool {
-	return slices.ContainsFunc(tokenMarks, func(m string) bool { return strings.Contains(s, m) })
+	return strings.ContainsAny(s, tokenBytes) && slices.ContainsFunc(tokenMarks, func(m string) bool { return strings.Contains(s, m) })
 }
 
-// hasRun reports whether s holds a run of bytes of the shape given, in
-// which 'A' stands for an upper-case ASCII letter, '9' for a digit, and
-// any other byte for itself.
-func hasRun(s, shape string) bool {
-	for i := 0; i+len(shape) <= len(s); i++ {
+// run is a shape of bytes a pattern cannot match without, in which 'A'
+// stands for an upper-case ASCII letter, '9' for a digit, and any other
+// byte for itself.
+type run struct {
+	shape string
+	order []int // the positions to test, rarest bytes first: a text fails at once
+}
+
+func newRun(shape string) run {
+	r := run{shape: shape}
+	for _, class := range []func(c byte) bool{
+		func(c byte) bool { return c != 'A' && c != '9' }, func(c byte) bool { return c == '9' }, func(c byte) bool { return c == 'A' },
+	} {
+		for j := 0; j < len(shape); j++ {
+			if class(shape[j]) {
+				r.order = append(r.order, j)
+			}
+		}
+	}
+	return r
+}
+
+var (
+	ibanRun = newRun("AA99")
+	ssnRun  = newRun("999-99-9999")
+)
+
+// in reports whether s holds a run of the shape.
+func (r run) in(s string) bool {
+	for i := 0; i+len(r.shape) <= len(s); i++ {
 		j := 0
-		for j < len(shape) && fits(s[i+j], shape[j]) {
+		for j < len(r.order) && fits(s[i+r.order[j]], r.shape[r.order[j]]) {
 			j++
 		}
-		if j == len(shape) {
+		if j == len(r.order) {
 			return true
 		}
 	}
