@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"bytes"
 	"encoding/base64"
 	"regexp"
 	"slices"
@@ -130,11 +131,28 @@ func sensitiveCellBut(t serialize.Type, column string, cell serialize.Cell, cove
 		}
 		return sensitiveTextBut(string(raw), covered)
 	}
-	text := gjson.ParseBytes(cell).Str
-	if n := len(text); covered != whatPassword.rule && (n == 32 || n == 40 || n == 64) && hexRE.MatchString(text) && slices.ContainsFunc(splitWords(column), func(w string) bool { return w == "hash" || w == "digest" }) {
+	raw := []byte(cell) // a string without escapes: its bytes are its text
+	if len(cell) < 2 || cell[0] != '"' || cell[len(cell)-1] != '"' || bytes.IndexByte(cell, '\\') >= 0 {
+		raw = []byte(gjson.ParseBytes(cell).Str)
+	} else {
+		raw = raw[1 : len(raw)-1]
+	}
+	if n := len(raw); covered != whatPassword.rule && (n == 32 || n == 40 || n == 64) && hexRE.Match(raw) && slices.ContainsFunc(splitWords(column), func(w string) bool { return w == "hash" || w == "digest" }) {
 		return whatPassword
 	}
-	return sensitiveTextBut(text, covered)
+	// Most texts hold none of the bytes the patterns need: they are
+	// passed by on their bytes, and made a string only for the patterns.
+	if !mayBeSensitive(raw) {
+		return kind{}
+	}
+	return sensitiveTextBut(string(raw), covered)
+}
+
+// mayBeSensitive reports whether a text holds what one of the patterns of
+// sensitiveText needs: an "@", a "$", a "+", a byte of a token's marks, or
+// the shape of an IBAN or of an identity number.
+func mayBeSensitive(b []byte) bool {
+	return len(b) >= 6 && (bytes.ContainsAny(b, "@$+"+tokenBytes) || inRun(ibanRun, b) || inRun(ssnRun, b))
 }
 
 // sensitiveText says what a text holds that must not leave production.
@@ -164,14 +182,14 @@ func sensitiveTextBut(s, covered string) kind {
 	if look(whatToken) && mayHoldToken(s) && tokenRE.MatchString(s) {
 		return whatToken
 	}
-	if look(whatIBAN) && ibanRun.in(s) {
+	if look(whatIBAN) && inRun(ibanRun, s) {
 		for _, m := range ibanRE.FindAllString(s, -1) {
 			if ibanValid(m) {
 				return whatIBAN
 			}
 		}
 	}
-	if look(whatID) && ssnRun.in(s) && ssnRE.MatchString(s) {
+	if look(whatID) && inRun(ssnRun, s) && ssnRE.MatchString(s) {
 		return whatID
 	}
 	if look(whatPhone) && strings.IndexByte(s, '+') >= 0 && phoneRE.MatchString(s) {
@@ -239,8 +257,8 @@ var (
 	ssnRun  = newRun("999-99-9999")
 )
 
-// in reports whether s holds a run of the shape.
-func (r run) in(s string) bool {
+// inRun reports whether s holds a run of the shape of r.
+func inRun[T string | []byte](r run, s T) bool {
 	for i := 0; i+len(r.shape) <= len(s); i++ {
 		j := 0
 		for j < len(r.order) && fits(s[i+r.order[j]], r.shape[r.order[j]]) {
