@@ -229,7 +229,8 @@ func TestPreChecksHideNoMatch(t *testing.T) {
 			t.Fatalf("%q: a national identity number the pre-check passes by", s)
 		}
 	}
-	for _, s := range []string{"key AKIAABCDEFGHIJKLMNOP here", "DE89 3704 0044 0532 0130 00", "ssn 078-05-1120."} {
+	for _, s := range []string{"key AKIAABCDEFGHIJKLMNOP here", "DE89 3704 0044 0532 0130 00", "ssn 078-05-1120.",
+		"temporary ASIAABCDEFGHIJKLMNOP", "github_pat_11ABCDEFG0123456789abcd_efghijklmnop", "fr76 3000 6000 0112 3456 7890 189"} {
 		if sensitiveText(s).many == "" {
 			t.Errorf("%q: not found", s)
 		}

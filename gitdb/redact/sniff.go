@@ -81,8 +81,8 @@ func splitWords(name string) []string {
 // number written with its country code.
 var (
 	emailRE = regexp.MustCompile(`[^@\s"<>(),;:]+@[^@\s"<>(),;:]+\.[A-Za-z]{2,}`)
-	tokenRE = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.|\bAKIA[0-9A-Z]{16}\b|\b(sk|rk)_live_[0-9A-Za-z]{16,}|\bgh[pousr]_[0-9A-Za-z]{30,}`)
-	ibanRE  = regexp.MustCompile(`\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b`)
+	tokenRE = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.|\b(AKIA|ASIA)[0-9A-Z]{16}\b|\b(sk|rk)_live_[0-9A-Za-z]{16,}|\bgh[pousr]_[0-9A-Za-z]{30,}|\bgithub_pat_[0-9A-Za-z_]{22,}`)
+	ibanRE  = regexp.MustCompile(`(?i)\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b`)
 	ssnRE   = regexp.MustCompile(`\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b`)
 	phoneRE = regexp.MustCompile(`\+[1-9][0-9]{0,2}[ .-]?\(?[0-9]{1,4}\)?(?:[ .-]?[0-9]{2,4}){2,4}\b`)
 	hexRE   = regexp.MustCompile(`^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$`)
@@ -201,7 +201,7 @@ func sensitiveTextBut(s, covered string) kind {
 // ibanValid checks an IBAN's mod-97 sum (ISO 13616): a random word of
 // capitals and digits passes one time in 97.
 func ibanValid(s string) bool {
-	s = strings.ReplaceAll(s, " ", "")
+	s = strings.ToUpper(strings.ReplaceAll(s, " ", ""))
 	if len(s) < 15 || len(s) > 34 {
 		return false
 	}
@@ -222,16 +222,16 @@ func ibanValid(s string) bool {
 
 // tokenMarks are the literals every match of tokenRE holds; each holds
 // one of the bytes of tokenBytes, which one scan finds.
-var tokenMarks = []string{"eyJ", "AKIA", "_live_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"}
+var tokenMarks = []string{"eyJ", "AKIA", "ASIA", "_live_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}
 
-const tokenBytes = "JK_"
+const tokenBytes = "JI_"
 
 func mayHoldToken(s string) bool {
 	return strings.ContainsAny(s, tokenBytes) && slices.ContainsFunc(tokenMarks, func(m string) bool { return strings.Contains(s, m) })
 }
 
 // run is a shape of bytes a pattern cannot match without, in which 'A'
-// stands for an upper-case ASCII letter, '9' for a digit, and any other
+// stands for an ASCII letter, '9' for a digit, and any other
 // byte for itself.
 type run struct {
 	shape string
@@ -274,7 +274,7 @@ func inRun[T string | []byte](r run, s T) bool {
 func fits(c, want byte) bool {
 	switch want {
 	case 'A':
-		return c >= 'A' && c <= 'Z'
+		return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
 	case '9':
 		return c >= '0' && c <= '9'
 	}
