@@ -11,7 +11,9 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -359,6 +361,49 @@ func WriteTabText(w *bufio.Writer, s string, nul bool) {
 			w.WriteByte(c)
 		}
 	}
+}
+
+// Encoder streams what encode writes to an engine's bulk load (COPY FROM
+// STDIN, LOAD DATA LOCAL): encode runs on a goroutine of its own the
+// first time the engine reads, so that rows are encoded while the engine
+// parses those before them, not all first.
+type Encoder struct {
+	encode  func(w *bufio.Writer) error
+	pr      *io.PipeReader
+	started bool
+	done    chan error
+}
+
+// NewEncoder returns the encoder of what encode writes.
+func NewEncoder(encode func(w *bufio.Writer) error) *Encoder {
+	return &Encoder{encode: encode, done: make(chan error, 1)}
+}
+
+// Reader starts the encoding and returns what the engine reads.
+func (e *Encoder) Reader() io.Reader {
+	pr, pw := io.Pipe()
+	e.pr, e.started = pr, true
+	go func() {
+		w := bufio.NewWriterSize(pw, 64<<10)
+		err := e.encode(w)
+		if err == nil {
+			err = w.Flush()
+		}
+		pw.CloseWithError(err)
+		e.done <- err
+	}()
+	return pr
+}
+
+// Close stops the encoding if the engine stopped reading first, and
+// returns the error of encode: a value it could not encode, which cut the
+// load short. Nil when the engine never read.
+func (e *Encoder) Close() error {
+	if !e.started {
+		return nil
+	}
+	e.pr.CloseWithError(errors.New("load ended"))
+	return <-e.done
 }
 
 // Question is the "?" placeholder of SQLite and MySQL, for ReadWhere.

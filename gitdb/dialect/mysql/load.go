@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -48,22 +47,8 @@ func (t *Tx) load(ctx context.Context, table string, cols []serialize.Column, ro
 		return false, err
 	}
 	name := "dbsync-" + strconv.FormatInt(loads.Add(1), 10)
-	pr, pw := io.Pipe()
-	encoded := make(chan error, 1)
-	var asked atomic.Bool
-	mysql.RegisterReaderHandler(name, func() io.Reader {
-		asked.Store(true)
-		go func() {
-			w := bufio.NewWriterSize(pw, 64<<10)
-			err := loadText(w, cols, rows)
-			if err == nil {
-				err = w.Flush()
-			}
-			pw.CloseWithError(err)
-			encoded <- err
-		}()
-		return pr
-	})
+	enc := dialect.NewEncoder(func(w *bufio.Writer) error { return loadText(w, cols, rows) })
+	mysql.RegisterReaderHandler(name, enc.Reader) // asked for once the server takes the load
 	defer mysql.DeregisterReaderHandler(name)
 	// Tab, backslash and newline as hexadecimal literals: the same under
 	// any sql_mode (NO_BACKSLASH_ESCAPES).
@@ -81,12 +66,7 @@ func (t *Tx) load(ctx context.Context, table string, cols []serialize.Column, ro
 		q += " SET " + strings.Join(set, ", ")
 	}
 	res, err := t.tx.ExecContext(ctx, q)
-	pr.CloseWithError(errors.New("load ended")) // the encoder stops if the load did first
-	var encErr error
-	if asked.Load() { // else the server refused before it asked for the rows
-		encErr = <-encoded
-	}
-	if encErr != nil {
+	if encErr := enc.Close(); encErr != nil {
 		t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT dbsync_load")
 		return false, encErr
 	}

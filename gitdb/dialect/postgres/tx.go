@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -531,20 +530,9 @@ func hasArray(cols []serialize.Column, decl map[string]string) bool {
 // given (COPY overrides GENERATED ALWAYS). The rows are encoded through a
 // pipe while the server parses those before them, not all first.
 func (t *Tx) copyInto(ctx context.Context, table string, cols []serialize.Column, rows [][]serialize.Cell) error {
-	pr, pw := io.Pipe()
-	encoded := make(chan error, 1)
-	go func() {
-		w := bufio.NewWriterSize(pw, 64<<10)
-		err := copyRows(w, cols, rows)
-		if err == nil {
-			err = w.Flush()
-		}
-		pw.CloseWithError(err)
-		encoded <- err
-	}()
-	tag, err := t.tx.Conn().PgConn().CopyFrom(ctx, pr, "COPY "+t.qualified(table)+" ("+names(cols)+") FROM STDIN")
-	pr.CloseWithError(errors.New("copy ended")) // the encoder stops if COPY did first
-	if encErr := <-encoded; encErr != nil && err != nil {
+	enc := dialect.NewEncoder(func(w *bufio.Writer) error { return copyRows(w, cols, rows) })
+	tag, err := t.tx.Conn().PgConn().CopyFrom(ctx, enc.Reader(), "COPY "+t.qualified(table)+" ("+names(cols)+") FROM STDIN")
+	if encErr := enc.Close(); encErr != nil && err != nil {
 		err = encErr // the value that could not be encoded, not the COPY it cut short
 	}
 	if err != nil {
