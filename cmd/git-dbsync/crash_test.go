@@ -175,7 +175,7 @@ func crashTest(t *testing.T, engine string) {
 		case stateAfter:
 			sawAfter++
 		default:
-			t.Fatalf("run %d (%s): the target is neither as before nor fully applied: %s", i, how, got)
+			t.Fatalf("run %d (%s): the target is neither as before (%s) nor fully applied (%s): %s", i, how, stateBefore, stateAfter, got)
 		}
 		// status tells a run that died, if its lock file says applying.
 		status := dbsync(t, dir, nil, "status", "--env", "prod")
