@@ -45,17 +45,7 @@ func (o *oldLines) next() error {
 		o.line = nil
 		return nil
 	}
-	// ReadSlice spares a copy of every line (ReadBytes made one each): the
-	// line is only compared before the next is read.
-	line, err := o.r.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		o.long = append(o.long[:0], line...)
-		for err == bufio.ErrBufferFull {
-			line, err = o.r.ReadSlice('\n')
-			o.long = append(o.long, line...)
-		}
-		line = o.long
-	}
+	line, err := readLine(o.r, &o.long) // only compared before the next is read
 	if bytes.HasPrefix(line, []byte("<<<<<<< ")) {
 		return fmt.Errorf("%s holds conflict markers: resolve them, or restore the file (git checkout), before exporting over it", o.f.Name())
 	}
@@ -108,4 +98,20 @@ func (o *oldLines) rest(c *Counts) error {
 		}
 	}
 	return nil
+}
+
+// readLine reads the next line without copying it (ReadBytes made a copy
+// of every line): the line is the reader's buffer, valid until the next
+// read, or *long, which holds a line longer than the buffer.
+func readLine(r *bufio.Reader, long *[]byte) ([]byte, error) {
+	line, err := r.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return line, err
+	}
+	*long = append((*long)[:0], line...)
+	for err == bufio.ErrBufferFull {
+		line, err = r.ReadSlice('\n')
+		*long = append(*long, line...)
+	}
+	return *long, err
 }

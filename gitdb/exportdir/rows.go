@@ -272,15 +272,7 @@ func (l *lineReader) peek() []byte {
 
 func (l *lineReader) advance() {
 	l.decoded = nil
-	data, err := l.br.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		l.long = append(l.long[:0], data...)
-		for err == bufio.ErrBufferFull {
-			data, err = l.br.ReadSlice('\n')
-			l.long = append(l.long, data...)
-		}
-		data = l.long
-	}
+	data, err := readLine(l.br, &l.long)
 	switch {
 	case err == io.EOF && len(data) == 0:
 		l.line = nil
