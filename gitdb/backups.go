@@ -126,7 +126,7 @@ func (s *session) backupPlanned(ctx context.Context, tx dialect.Tx, plans []*mer
 	}
 	tables := []string{}
 	for _, tp := range plans {
-		if len(tp.Ops) > 0 { // inserts, updates, deletes
+		if tp.Ops.Len() > 0 { // inserts, updates, deletes
 			tables = append(tables, tp.Meta.Name)
 		}
 	}

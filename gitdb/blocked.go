@@ -40,10 +40,14 @@ func (p *planned) block(ctx context.Context, choices Choices, rest merge.Resolut
 	if err != nil {
 		return err
 	}
+	byTable := map[string][]merge.Blocked{}
 	for _, b := range blocked {
-		for _, tp := range p.Tables {
-			if tp.Meta.Name == b.Table {
-				tp.Block(b.Row, b.ReferredBy)
+		byTable[b.Table] = append(byTable[b.Table], merge.Blocked{Row: b.Row, ReferredBy: b.ReferredBy})
+	}
+	for _, tp := range p.Tables {
+		if rows := byTable[tp.Meta.Name]; len(rows) > 0 {
+			if _, err := tp.Block(rows); err != nil {
+				return err
 			}
 		}
 	}

@@ -181,8 +181,12 @@ var draftLabels = Labels{Ours: "ours", Theirs: "theirs"}
 func (w *Workspace) writeDraft(tp *merge.TablePlan, untracked bool) (*DraftTable, error) {
 	meta := tp.Meta
 	dt := &DraftTable{Table: meta.Name}
-	ops := tp.Ops[:0:0]
-	for _, op := range tp.Ops {
+	all, err := tp.Ops.Collect()
+	if err != nil {
+		return nil, err
+	}
+	var ops []merge.Op
+	for _, op := range all {
 		switch {
 		case op.Kind == merge.Insert && !untracked:
 			dt.Untracked = append(dt.Untracked, keyText(meta, op.After))
@@ -202,7 +206,7 @@ func (w *Workspace) writeDraft(tp *merge.TablePlan, untracked bool) (*DraftTable
 	if len(ops) == 0 && len(tp.Conflicts) == 0 {
 		return dt, nil
 	}
-	tp = &merge.TablePlan{Meta: meta, Ops: ops, Conflicts: tp.Conflicts}
+	tp = &merge.TablePlan{Meta: meta, Ops: merge.OpsOf(ops...), Conflicts: tp.Conflicts}
 	dir := filepath.Join(w.Root, filepath.FromSlash(path.Join(w.Config.Dir, serialize.TableDir(meta.Name))))
 	if meta.Layout == serialize.LayoutLines {
 		lines := filepath.Join(dir, serialize.LinesFile)

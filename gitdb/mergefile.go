@@ -148,6 +148,10 @@ func writeMergedRow(meta *serialize.Table, ours string, plan *merge.TablePlan, l
 	if err != nil {
 		return err
 	}
+	ops, err := plan.Ops.Collect()
+	if err != nil {
+		return err
+	}
 	var out []byte
 	switch {
 	case len(plan.Conflicts) > 0:
@@ -162,8 +166,8 @@ func writeMergedRow(meta *serialize.Table, ours string, plan *merge.TablePlan, l
 			return err
 		}
 		out = rowMarkers(l, a, b)
-	case len(plan.Ops) > 0 && plan.Ops[0].After != nil:
-		if out, err = meta.AppendPretty(nil, plan.Ops[0].After); err != nil {
+	case len(ops) > 0 && ops[0].After != nil:
+		if out, err = meta.AppendPretty(nil, ops[0].After); err != nil {
 			return err
 		}
 	default:
@@ -264,9 +268,13 @@ func writeMergedLines(meta *serialize.Table, name, ours string, plan *merge.Tabl
 		op       *merge.Op
 		conflict *merge.Conflict
 	}
+	ops, err := plan.Ops.Collect()
+	if err != nil {
+		return err
+	}
 	var events []event
-	for i := range plan.Ops {
-		events = append(events, event{key: plan.Ops[i].Row(), op: &plan.Ops[i]})
+	for i := range ops {
+		events = append(events, event{key: ops[i].Row(), op: &ops[i]})
 	}
 	for i := range plan.Conflicts {
 		events = append(events, event{key: conflictRow(&plan.Conflicts[i]), conflict: &plan.Conflicts[i]})

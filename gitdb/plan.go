@@ -110,7 +110,7 @@ func (p *Plan) Blocked() int {
 func (p *Plan) Changes() int {
 	n := 0
 	for _, t := range p.Tables {
-		n += len(t.Ops)
+		n += t.Ops.Len()
 	}
 	return n
 }
@@ -224,7 +224,11 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 			return nil, fmt.Errorf("table %q: %w", tf.Meta.Name, err)
 		}
 		if baseTables[tf.Meta.Name] == nil {
-			if r := idRename(tables[i], tp); r != "" {
+			r, err := idRename(tables[i], tp)
+			if err != nil {
+				return nil, fmt.Errorf("table %q: %w", tf.Meta.Name, err)
+			}
+			if r != "" {
 				p.IDRenames = append(p.IDRenames, r)
 			}
 		}
@@ -344,8 +348,12 @@ func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, f
 	if err := tp.Choose(opts.Choices.chooser(meta)); err != nil {
 		return nil, err
 	}
-	tp.ResolveRest(rest)
-	tp.Restrict(policy)
+	if err := tp.ResolveRest(rest); err != nil {
+		return nil, err
+	}
+	if err := tp.Restrict(policy); err != nil {
+		return nil, err
+	}
 	return tp, t.FitSecrets(tp)
 }
 

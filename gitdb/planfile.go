@@ -64,6 +64,9 @@ type SavedTable struct {
 	Unchanged int               `json:"unchanged"`
 	// UntrackedText names each untracked row for people.
 	UntrackedText []string `json:"-"`
+	// Counts are the table's ops of each kind ("insert", "update",
+	// "delete"), in Ops or not (SaveFirst).
+	Counts map[string]int `json:"-"`
 }
 
 // SavedOp is one row change: rows are canonical JSON objects. For an
@@ -108,7 +111,12 @@ type SavedCell struct {
 }
 
 // Save returns the plan's JSON document.
-func (p *Plan) Save() *SavedPlan {
+func (p *Plan) Save() (*SavedPlan, error) { return p.SaveFirst(-1) }
+
+// SaveFirst returns the plan's JSON document with the first n ops of each
+// table (every one for n < 0), for showing a plan of any size: its counts
+// are all the plan's.
+func (p *Plan) SaveFirst(n int) (*SavedPlan, error) {
 	sp := &SavedPlan{Format: 1, Env: p.Env, Revision: p.Rev.Name, Commit: p.Rev.Commit, BaseCommit: p.BaseCommit(),
 		Fingerprint: p.Fingerprint, Created: time.Now().UTC().Truncate(time.Second), Applied: p.Applied, Tables: []SavedTable{},
 		Resolve: string(p.Resolve), Prune: p.Prune, Choices: p.Choices.strings(), ScopeChanges: p.ScopeChanges, IDRenames: p.IDRenames}
@@ -117,23 +125,27 @@ func (p *Plan) Save() *SavedPlan {
 	}
 	for _, t := range p.Tables {
 		meta := t.Meta
-		st := SavedTable{Table: meta.Name, Ops: []SavedOp{}, Conflicts: []SavedConflict{}, Untracked: []json.RawMessage{}, Unchanged: t.Unchanged}
-		for i := range t.Ops {
-			op := &t.Ops[i]
+		st := SavedTable{Table: meta.Name, Ops: []SavedOp{}, Conflicts: []SavedConflict{}, Untracked: []json.RawMessage{}, Unchanged: t.Unchanged,
+			Counts: map[string]int{}}
+		for _, k := range []merge.Kind{merge.Insert, merge.Update, merge.Delete} {
+			st.Counts[string(k)] = t.Count(k)
+		}
+		sp.Summary.Inserts += t.Count(merge.Insert)
+		sp.Summary.Updates += t.Count(merge.Update)
+		sp.Summary.Deletes += t.Count(merge.Delete)
+		for op, err := range t.Ops.All() {
+			if err != nil {
+				return nil, err
+			}
+			if n >= 0 && len(st.Ops) == n {
+				break
+			}
 			so := SavedOp{Op: string(op.Kind), Key: keyJSON(meta, op.Row()), Before: rowJSON(meta, op.Before), After: rowJSON(meta, op.After),
 				KeyText: keyText(meta, op.Row())}
 			if op.Kind == merge.Update {
 				so.Changed, so.Paths = changedCells(meta, op.Before, op.After)
 			}
 			st.Ops = append(st.Ops, so)
-			switch op.Kind {
-			case merge.Insert:
-				sp.Summary.Inserts++
-			case merge.Update:
-				sp.Summary.Updates++
-			case merge.Delete:
-				sp.Summary.Deletes++
-			}
 		}
 		for i := range t.Conflicts {
 			c := &t.Conflicts[i]
@@ -154,7 +166,7 @@ func (p *Plan) Save() *SavedPlan {
 		}
 		sp.Tables = append(sp.Tables, st)
 	}
-	return sp
+	return sp, nil
 }
 
 func conflictRow(c *merge.Conflict) serialize.Row {
@@ -338,7 +350,10 @@ func (sp *SavedPlan) Filled() (made, filled Choices, err error) {
 // matches proves that a plan made now is the saved one: same target,
 // revision and base, the same target rows read, and the same changes.
 func (sp *SavedPlan) matches(p *Plan) error {
-	now := p.Save()
+	now, err := p.Save()
+	if err != nil {
+		return err
+	}
 	switch {
 	case sp.Env != now.Env:
 		return fmt.Errorf("the plan is for environment %q, not %q", sp.Env, now.Env)

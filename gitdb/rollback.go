@@ -94,7 +94,9 @@ func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts Ro
 	}
 	res.Plan = plan.Plan
 	for _, tp := range plan.Tables {
-		resolve(tp, opts.Resolve)
+		if err := resolve(tp, opts.Resolve); err != nil {
+			return nil, err
+		}
 	}
 	if err := plan.block(ctx, nil, opts.Resolve); err != nil {
 		return nil, err
@@ -129,7 +131,9 @@ func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts Ro
 				return nil, &TargetChangedError{Why: "rows of the target were changed"}
 			}
 			for _, tp := range p.Tables {
-				resolve(tp, opts.Resolve)
+				if err := resolve(tp, opts.Resolve); err != nil {
+					return nil, err
+				}
 			}
 			if err := p.block(ctx, nil, opts.Resolve); err != nil {
 				return nil, err
@@ -382,18 +386,21 @@ func (s *session) rollbackTable(ctx context.Context, tr *dbrows.Translator, t *d
 }
 
 // resolve applies a resolution to a table's unresolved conflicts.
-func resolve(t *merge.TablePlan, r merge.Resolution) {
+func resolve(t *merge.TablePlan, r merge.Resolution) error {
 	if r == merge.Unresolved {
-		return
+		return nil
 	}
+	var added []merge.Op
 	for i := range t.Conflicts {
 		c := &t.Conflicts[i]
 		if c.Resolution == merge.Unresolved {
 			c.Resolution = r
 			if op := c.Resolved(); op != nil {
-				t.Ops = append(t.Ops, *op)
+				added = append(added, *op)
 			}
 		}
 	}
-	slices.SortStableFunc(t.Ops, func(a, b merge.Op) int { return t.Meta.CompareKeys(a.Row(), b.Row()) })
+	compare := func(a, b *merge.Op) int { return t.Meta.CompareKeys(a.Row(), b.Row()) }
+	slices.SortStableFunc(added, func(a, b merge.Op) int { return compare(&a, &b) })
+	return t.Ops.Insert(compare, added...)
 }

@@ -228,7 +228,10 @@ func TestPlanAndLockMatchSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := plan.Save()
+	sp, err := plan.Save()
+	if err != nil {
+		t.Fatal(err)
+	}
 	data, _ := sp.Marshal()
 	validate(t, planSchema, "plan", data)
 	if sp.Summary.Inserts != 1 || sp.Summary.Deletes != 1 || sp.Summary.Conflicts != 1 || sp.Summary.Updates != 1 {

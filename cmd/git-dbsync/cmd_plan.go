@@ -160,7 +160,14 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 	if err != nil {
 		return err
 	}
-	saved := plan.Save()
+	first := 0 // every row only where the document holds them
+	if opts.out != "" || format == formatJSON {
+		first = -1
+	}
+	saved, err := plan.SaveFirst(first)
+	if err != nil {
+		return err
+	}
 	if opts.out != "" {
 		data, err := saved.Marshal()
 		if err != nil {
@@ -183,7 +190,11 @@ func runPlan(cmd *cobra.Command, s *streams, opts *planOptions) error {
 	}
 	if format == formatMarkdown {
 		lim := s.view.markdownLimits()
-		if err := review.WritePlanMarkdown(s.Out, review.PlanOf(plan, lim), lim); err != nil {
+		rp, err := review.PlanOf(plan, lim)
+		if err != nil {
+			return err
+		}
+		if err := review.WritePlanMarkdown(s.Out, rp, lim); err != nil {
 			return err
 		}
 		return planExit(opts, saved.Summary)

@@ -238,7 +238,10 @@ func planMany(cmd *cobra.Command, s *streams, ws *gitdb.Workspace, fl *fleet, op
 		if err != nil {
 			return failedOutcome(env, err)
 		}
-		saved := plan.Save()
+		saved, err := plan.Save()
+		if err != nil {
+			return failedOutcome(env, err)
+		}
 		data, err := saved.Marshal()
 		if err != nil {
 			return failedOutcome(env, err)

@@ -154,13 +154,19 @@ func (v view) plan(w io.Writer, p *gitdb.Plan, title string) {
 		fmt.Fprintf(w, "%s %s\n", v.paint(color.Bold, "warning:"), r)
 	}
 	var ins, upd, del, conf, untracked int
-	for _, t := range p.Save().Tables {
-		if len(t.Ops) == 0 && len(t.Conflicts) == 0 && len(t.Untracked) == 0 {
+	shown := rowsShown // a plan of a million rows is not read back whole to show ten
+	if v.detail == verbose {
+		shown = -1
+	}
+	saved, err := p.SaveFirst(shown)
+	if err != nil {
+		fmt.Fprintf(w, "%s %v\n", v.paint(color.Bold, "error:"), err)
+		return
+	}
+	for _, t := range saved.Tables {
+		counts := t.Counts
+		if counts["insert"]+counts["update"]+counts["delete"] == 0 && len(t.Conflicts) == 0 && len(t.Untracked) == 0 {
 			continue
-		}
-		counts := map[string]int{}
-		for _, op := range t.Ops {
-			counts[op.Op]++
 		}
 		unresolved := 0
 		for _, c := range t.Conflicts {
@@ -174,14 +180,10 @@ func (v view) plan(w io.Writer, p *gitdb.Plan, title string) {
 		}
 		fmt.Fprintln(w)
 		if v.detail >= normal {
-			shown := 0
 			for i := range t.Ops {
-				if v.detail == verbose || shown < rowsShown {
-					v.op(w, &t.Ops[i])
-					shown++
-				}
+				v.op(w, &t.Ops[i])
 			}
-			if more := len(t.Ops) - shown; more > 0 {
+			if more := counts["insert"] + counts["update"] + counts["delete"] - len(t.Ops); more > 0 {
 				fmt.Fprintf(w, "  … and %s (-v lists every row)\n", plural(more, "more row"))
 			}
 			for i := range t.Conflicts { // every conflict: each needs a decision

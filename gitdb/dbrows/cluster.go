@@ -21,7 +21,7 @@ import (
 func (w *Writer) checkCluster(c *dialect.Cluster, tables []*merge.TablePlan) error {
 	var changes, size int64
 	for _, tp := range tables {
-		if len(tp.Ops) == 0 {
+		if tp.Ops.Len() == 0 {
 			continue
 		}
 		if t := w.Tr.tables[tp.Meta.Name]; t != nil && t.Desc != nil && len(t.Desc.PrimaryKey) == 0 {
@@ -31,8 +31,10 @@ func (w *Writer) checkCluster(c *dialect.Cluster, tables []*merge.TablePlan) err
 		for _, c := range tp.Meta.Columns {
 			names += int64(len(c.Name)) + 4
 		}
-		for i := range tp.Ops {
-			op := &tp.Ops[i]
+		for op, err := range tp.Ops.All() {
+			if err != nil {
+				return err
+			}
 			changes++
 			size += 2*(rowBytes(op.Before)+rowBytes(op.After)) + 192
 			if op.Before != nil {

@@ -117,7 +117,7 @@ INSERT INTO grants (id, role_id, perm) VALUES (1, 9, 'delete'), (2, 7, 'edit');`
 				t.Fatal(err)
 			}
 			w := &Writer{Tx: tx, Tr: NewTranslator(tx, dstCat.Config)}
-			err = w.Write(ctx, []*merge.TablePlan{{Meta: table(t, dstCat, "roles").Meta}, {Meta: table(t, dstCat, "grants").Meta, Ops: ops}})
+			err = w.Write(ctx, []*merge.TablePlan{{Meta: table(t, dstCat, "roles").Meta}, {Meta: table(t, dstCat, "grants").Meta, Ops: merge.OpsOf(ops...)}})
 			if err != nil {
 				tx.Rollback()
 				t.Fatal(err)
@@ -167,7 +167,7 @@ func TestWriteRefusesAMissingReference(t *testing.T) {
 				t.Fatal(err)
 			}
 			w := &Writer{Tx: tx, Tr: NewTranslator(tx, cat.Config)}
-			err = w.Write(ctx, []*merge.TablePlan{{Meta: table(t, cat, "roles").Meta}, {Meta: grants.Meta, Ops: []merge.Op{{Kind: merge.Insert, After: row}}}})
+			err = w.Write(ctx, []*merge.TablePlan{{Meta: table(t, cat, "roles").Meta}, {Meta: grants.Meta, Ops: merge.OpsOf(merge.Op{Kind: merge.Insert, After: row})}})
 			tx.Rollback()
 			var refErr *RefError
 			if !errors.As(err, &refErr) || !strings.Contains(err.Error(), "nobody") {

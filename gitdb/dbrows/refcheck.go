@@ -176,7 +176,10 @@ func (tr *Translator) BlockedDeletes(ctx context.Context, cfg *config.Config, pl
 		if t == nil || meta.Surrogate == "" && len(meta.Key) != 1 {
 			continue
 		}
-		for _, op := range tp.Ops {
+		for op, err := range tp.Ops.All() {
+			if err != nil {
+				return nil, err
+			}
 			if op.Kind != merge.Delete {
 				continue
 			}

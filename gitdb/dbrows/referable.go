@@ -147,7 +147,10 @@ func (tr *Translator) MissingContent(ctx context.Context, plans []*merge.TablePl
 			if !tr.refersToContent(&t.mapping[i]) {
 				continue
 			}
-			for _, op := range p.Ops {
+			for op, err := range p.Ops.All() {
+				if err != nil {
+					return err
+				}
 				if op.After == nil || string(op.After[i]) == string(serialize.NullCell) {
 					continue
 				}

@@ -316,8 +316,7 @@ func (t *Table) FitSecrets(tp *merge.TablePlan) error {
 	if len(secret) == 0 {
 		return nil
 	}
-	ops := tp.Ops[:0]
-	for _, op := range tp.Ops {
+	return tp.Ops.Rewrite(func(op *merge.Op) (bool, error) {
 		if op.After != nil {
 			after := slices.Clone(op.After)
 			for _, i := range secret {
@@ -327,19 +326,17 @@ func (t *Table) FitSecrets(tp *merge.TablePlan) error {
 				}
 				cell, err := t.fitSecretPaths(i, after[i], before)
 				if err != nil {
-					return fmt.Errorf("row %s: column %q: %w", t.Meta.DescribeKey(after), t.Meta.Columns[i].Name, err)
+					return false, fmt.Errorf("row %s: column %q: %w", t.Meta.DescribeKey(after), t.Meta.Columns[i].Name, err)
 				}
 				after[i] = cell
 			}
 			op.After = after
 			if op.Kind == merge.Update && len(op.Changed()) == 0 {
-				continue
+				return false, nil
 			}
 		}
-		ops = append(ops, op)
-	}
-	tp.Ops = ops
-	return nil
+		return true, nil
+	})
 }
 
 // WithoutSecrets returns a row without its values' secret paths: what can

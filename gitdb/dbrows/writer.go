@@ -53,7 +53,7 @@ func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
 	}
 	total := 0
 	for _, t := range tables {
-		total += len(t.Ops)
+		total += t.Ops.Len()
 	}
 	w.Tr.Meter.Start("writing", int64(total))
 	deleted := map[string][]serialize.Cell{} // per table with a one-column key
@@ -106,8 +106,11 @@ func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
 // eachBatch translates a table's ops of one kind, chunkRows ops of the
 // plan at a time, and has write write them.
 func (w *Writer) eachBatch(ctx context.Context, tp *merge.TablePlan, kind merge.Kind, write func(*dbTable) error) error {
-	for lo := 0; lo < len(tp.Ops); lo += chunkRows {
-		t, err := w.Tr.dbTable(ctx, tp.Meta, tp.Ops[lo:min(lo+chunkRows, len(tp.Ops))], kind)
+	for ops, err := range tp.Ops.Batches(chunkRows) {
+		if err != nil {
+			return err
+		}
+		t, err := w.Tr.dbTable(ctx, tp.Meta, ops, kind)
 		if err != nil {
 			return err
 		}
@@ -211,9 +214,12 @@ func (w *Writer) allocateIDs(ctx context.Context, tables []*merge.TablePlan) (in
 			continue
 		}
 		var keys []string
-		for j := range t.Ops {
-			if t.Ops[j].Kind == merge.Insert {
-				keys = append(keys, natKey(t.Meta, t.Ops[j].After))
+		for op, err := range t.Ops.All() {
+			if err != nil {
+				return 0, err
+			}
+			if op.Kind == merge.Insert {
+				keys = append(keys, natKey(t.Meta, op.After))
 			}
 		}
 		if len(keys) == 0 {
@@ -368,7 +374,10 @@ func (w *Writer) advanceCounters(ctx context.Context, tables []*merge.TablePlan,
 		if len(t.Meta.Key) != 1 || t.Meta.Columns[t.Meta.KeyIndexes()[0]].Type != serialize.Int {
 			continue
 		}
-		for _, op := range t.Ops {
+		for op, err := range t.Ops.All() {
+			if err != nil {
+				return err
+			}
 			if op.Kind == merge.Insert {
 				if n, err := strconv.ParseInt(string(op.After[t.Meta.KeyIndexes()[0]]), 10, 64); err == nil && n > max {
 					max = n

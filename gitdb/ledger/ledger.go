@@ -341,8 +341,11 @@ func writeEntry(ctx context.Context, tx dialect.Tx, e *Entry, tables []*merge.Ta
 	}
 	n := 0
 	for _, t := range tables {
-		for j := range t.Ops {
-			im := imageOf(t.Meta, &t.Ops[j])
+		for op, err := range t.Ops.All() {
+			if err != nil {
+				return err
+			}
+			im := imageOf(t.Meta, op)
 			sum.add(im)
 			rows = append(rows, []serialize.Cell{seq, serialize.Cell(strconv.Itoa(n)), text([]byte(im.Table)), text([]byte(im.Op)), text(im.Before), text(im.After)})
 			n++

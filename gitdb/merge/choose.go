@@ -24,7 +24,7 @@ type Chooser func(row serialize.Row, column, path string) (Resolution, bool)
 // every conflicting cell or path (or, for a row deleted on one side, for
 // the row). Choices that all name one side resolve the conflict to it.
 func (p *TablePlan) Choose(choose Chooser) error {
-	added := false
+	var added []Op
 	for i := range p.Conflicts {
 		c := &p.Conflicts[i]
 		if c.Resolution != Unresolved {
@@ -39,21 +39,20 @@ func (p *TablePlan) Choose(choose Chooser) error {
 		}
 		c.Resolution = res
 		if op := c.Resolved(); op != nil {
-			p.Ops, added = append(p.Ops, *op), true
+			added = append(added, *op)
 		}
 	}
-	if added {
-		slices.SortStableFunc(p.Ops, func(a, b Op) int { return p.Meta.CompareKeys(a.Row(), b.Row()) })
-	}
-	return nil
+	compare := func(a, b *Op) int { return p.Meta.CompareKeys(a.Row(), b.Row()) }
+	slices.SortStableFunc(added, func(a, b Op) int { return compare(&a, &b) })
+	return p.Ops.Insert(compare, added...)
 }
 
 // ResolveRest resolves the conflicts left unresolved to one side.
-func (p *TablePlan) ResolveRest(res Resolution) {
+func (p *TablePlan) ResolveRest(res Resolution) error {
 	if res == Unresolved {
-		return
+		return nil
 	}
-	p.Choose(func(serialize.Row, string, string) (Resolution, bool) { return res, true })
+	return p.Choose(func(serialize.Row, string, string) (Resolution, bool) { return res, true })
 }
 
 // Row returns the row a conflict is about, from whichever side has it.
@@ -194,27 +193,50 @@ func pathNames(path string) ([]string, error) {
 	return names, nil
 }
 
-// Block turns the delete of a row (row is the target's, as the delete's
-// Before has it) into a BlockedDelete conflict, because what referredBy
-// names still refers to it: the delete leaves the ops, and the conflict
-// is unresolved until a side is chosen for the row. A conflict the row
-// already had (deleted on one side, changed on the other, resolved to the
-// delete) becomes the blocked delete. It reports whether the plan deleted
-// the row.
-func (p *TablePlan) Block(row serialize.Row, referredBy []string) bool {
-	at := slices.IndexFunc(p.Ops, func(op Op) bool { return op.Kind == Delete && p.Meta.CompareKeys(op.Before, row) == 0 })
-	if at < 0 {
-		return false
+// Blocked is a row of the target whose delete rows outside the plan
+// (content, above all) still refer to, as the delete's Before has it, and
+// what refers to it (table, column and how many rows).
+type Blocked struct {
+	Row        serialize.Row
+	ReferredBy []string
+}
+
+// Block turns the deletes of the blocked rows into BlockedDelete
+// conflicts: the deletes leave the ops, and each conflict is unresolved
+// until a side is chosen for the row. A conflict a row already had
+// (deleted on one side, changed on the other, resolved to the delete)
+// becomes the blocked delete. It returns how many of the rows the plan
+// deleted.
+func (p *TablePlan) Block(blocked []Blocked) (int, error) {
+	blocked = slices.Clone(blocked)
+	compare := func(a, b Blocked) int { return p.Meta.CompareKeys(a.Row, b.Row) }
+	slices.SortFunc(blocked, compare)
+	var dels []Op
+	var by [][]string
+	err := p.Ops.Rewrite(func(op *Op) (bool, error) {
+		if op.Kind != Delete {
+			return true, nil
+		}
+		at, found := slices.BinarySearchFunc(blocked, Blocked{Row: op.Before}, compare)
+		if !found {
+			return true, nil
+		}
+		dels, by = append(dels, *op), append(by, blocked[at].ReferredBy)
+		return false, nil
+	})
+	if err != nil {
+		return 0, err
 	}
-	del := p.Ops[at]
-	p.Ops = slices.Delete(p.Ops, at, at+1)
-	c := Conflict{Kind: BlockedDelete, Ours: del.Before, IfTheirs: &del, ReferredBy: referredBy}
-	if i := slices.IndexFunc(p.Conflicts, func(c Conflict) bool { return p.Meta.CompareKeys(c.Row(), row) == 0 }); i >= 0 {
-		c.Base = p.Conflicts[i].Base
-		p.Conflicts[i] = c
-		return true
+	for i := range dels {
+		row := dels[i].Before
+		c := Conflict{Kind: BlockedDelete, Ours: row, IfTheirs: &dels[i], ReferredBy: by[i]}
+		if at := slices.IndexFunc(p.Conflicts, func(c Conflict) bool { return p.Meta.CompareKeys(c.Row(), row) == 0 }); at >= 0 {
+			c.Base = p.Conflicts[at].Base
+			p.Conflicts[at] = c
+		} else {
+			p.Conflicts = append(p.Conflicts, c)
+		}
 	}
-	p.Conflicts = append(p.Conflicts, c)
 	slices.SortStableFunc(p.Conflicts, func(a, b Conflict) int { return p.Meta.CompareKeys(a.Row(), b.Row()) })
-	return true
+	return len(dels), nil
 }

@@ -59,8 +59,9 @@ func TestBlock(t *testing.T) {
 				t.Fatal(err)
 			}
 			had := len(p.Conflicts)
-			if got := p.Block(c.ours, by); got != c.blocked {
-				t.Fatalf("Block = %v, want %v", got, c.blocked)
+			got, err := p.Block([]Blocked{{Row: c.ours, ReferredBy: by}})
+			if err != nil || (got == 1) != c.blocked {
+				t.Fatalf("Block = %v, %v, want %v", got, err, c.blocked)
 			}
 			if !c.blocked {
 				if len(p.Conflicts) != had || p.Unresolved() != 0 {
@@ -68,8 +69,8 @@ func TestBlock(t *testing.T) {
 				}
 				return
 			}
-			if len(p.Ops) != 0 || len(p.Conflicts) != 1 || p.Unresolved() != 1 {
-				t.Fatalf("ops %+v, conflicts %+v", p.Ops, p.Conflicts)
+			if p.Ops.Len() != 0 || len(p.Conflicts) != 1 || p.Unresolved() != 1 {
+				t.Fatalf("ops %+v, conflicts %+v", opsOf(p), p.Conflicts)
 			}
 			bc := p.Conflicts[0]
 			if bc.Kind != BlockedDelete || !slices.Equal(bc.ReferredBy, by) || bc.IfOurs != nil ||

@@ -171,7 +171,7 @@ func (c *Conflict) Resolved() *Op {
 // TablePlan is the merge of one table.
 type TablePlan struct {
 	Meta      *serialize.Table
-	Ops       []Op // in key order; resolved conflicts' ops included
+	Ops       OpList // in key order; resolved conflicts' ops included
 	Conflicts []Conflict
 	Untracked []serialize.Row // first apply: rows only the target has (kept unless pruned)
 	Unchanged int
@@ -189,15 +189,7 @@ func (p *TablePlan) Unresolved() int {
 }
 
 // Count returns the number of ops of a kind.
-func (p *TablePlan) Count(k Kind) int {
-	n := 0
-	for i := range p.Ops {
-		if p.Ops[i].Kind == k {
-			n++
-		}
-	}
-	return n
-}
+func (p *TablePlan) Count(k Kind) int { return p.Ops.Count(k) }
 
 // Options change how rows merge.
 type Options struct {
@@ -224,20 +216,16 @@ const (
 // the revision would be forbidden are settled by keeping the target's row
 // (Ours): all of them under create-only, which never changes an existing
 // row; under no-delete, those where the revision deleted the row.
-func (p *TablePlan) Restrict(policy Policy) {
+func (p *TablePlan) Restrict(policy Policy) error {
 	if policy == Everything {
-		return
+		return nil
 	}
 	allowed := func(op *Op) bool {
 		return op == nil || policy == CreateOnly && op.Kind == Insert || policy == NoDelete && op.Kind != Delete
 	}
-	ops := p.Ops[:0]
-	for i := range p.Ops {
-		if allowed(&p.Ops[i]) {
-			ops = append(ops, p.Ops[i])
-		}
+	if err := p.Ops.Rewrite(func(op *Op) (bool, error) { return allowed(op), nil }); err != nil {
+		return err
 	}
-	p.Ops = ops
 	for i := range p.Conflicts {
 		c := &p.Conflicts[i]
 		if !allowed(c.IfTheirs) || policy == CreateOnly {
@@ -247,6 +235,7 @@ func (p *TablePlan) Restrict(policy Policy) {
 			}
 		}
 	}
+	return nil
 }
 
 // Table merges one table's three streams.
@@ -258,7 +247,7 @@ func Table(meta *serialize.Table, base, theirs, ours Source, opt Options) (*Tabl
 	if err != nil {
 		return nil, err
 	}
-	return p, nil
+	return p, p.Ops.err
 }
 
 // walk reads sorted streams side by side and calls fn once per key with
@@ -324,16 +313,16 @@ func (p *TablePlan) row(b, t, o serialize.Row, opt Options) {
 		}
 		p.Untracked = append(p.Untracked, o)
 		if opt.Prune {
-			p.Ops = append(p.Ops, Op{Kind: Delete, Before: o})
+			p.Ops.Add(Op{Kind: Delete, Before: o})
 		}
 	case b == nil && o == nil:
-		p.Ops = append(p.Ops, Op{Kind: Insert, After: t})
+		p.Ops.Add(Op{Kind: Insert, After: t})
 	case b == nil: // both have it, base does not
 		switch {
 		case equal(t, o):
 			p.Unchanged++
 		case opt.NoBase:
-			p.Ops = append(p.Ops, Op{Kind: Update, Before: o, After: t})
+			p.Ops.Add(Op{Kind: Update, Before: o, After: t})
 		default:
 			p.conflict(Conflict{Kind: BothAdded, Ours: o, Theirs: t, Cells: p.diffCells(nil, o, t),
 				IfTheirs: &Op{Kind: Update, Before: o, After: t}}, opt)
@@ -342,7 +331,7 @@ func (p *TablePlan) row(b, t, o serialize.Row, opt Options) {
 		p.Unchanged++ // deleted on both sides
 	case t == nil:
 		if equal(o, b) {
-			p.Ops = append(p.Ops, Op{Kind: Delete, Before: o})
+			p.Ops.Add(Op{Kind: Delete, Before: o})
 			return
 		}
 		p.conflict(Conflict{Kind: DeletedChanged, Base: b, Ours: o, IfTheirs: &Op{Kind: Delete, Before: o}}, opt)
@@ -393,7 +382,7 @@ func (p *TablePlan) cells(b, t, o serialize.Row, opt Options) {
 	}
 	if len(conflicts) == 0 {
 		if op := update(keepOurs); op != nil {
-			p.Ops = append(p.Ops, *op)
+			p.Ops.Add(*op)
 		} else {
 			p.Unchanged++
 		}
@@ -406,7 +395,7 @@ func (p *TablePlan) cells(b, t, o serialize.Row, opt Options) {
 func (p *TablePlan) conflict(c Conflict, opt Options) {
 	c.Resolution = opt.Resolve
 	if op := c.Resolved(); op != nil {
-		p.Ops = append(p.Ops, *op)
+		p.Ops.Add(*op)
 	}
 	p.Conflicts = append(p.Conflicts, c)
 }

@@ -131,10 +131,10 @@ func outcome(p *TablePlan) string {
 		return "conflict " + string(c.Kind) + " " + strings.Join(cells, ",") + "; ours→" + res(c.IfOurs) + "; theirs→" + res(c.IfTheirs)
 	case len(p.Untracked) == 1:
 		return "untracked"
-	case len(p.Ops) == 0 && p.Unchanged == 1:
+	case p.Ops.Len() == 0 && p.Unchanged == 1:
 		return "="
-	case len(p.Ops) == 1:
-		op := p.Ops[0]
+	case p.Ops.Len() == 1:
+		op := opsOf(p)[0]
 		if op.Kind == Delete {
 			return "delete"
 		}
@@ -151,12 +151,12 @@ func TestResolutionsAndPrune(t *testing.T) {
 		if p.Unresolved() != 0 || len(p.Conflicts) != 1 {
 			t.Fatalf("%s: %+v", res, p)
 		}
-		if res == Ours && len(p.Ops) != 0 || res == Theirs && (len(p.Ops) != 1 || string(p.Ops[0].After[1]) != `"A"`) {
-			t.Errorf("%s: ops %+v", res, p.Ops)
+		if ops := opsOf(p); res == Ours && len(ops) != 0 || res == Theirs && (len(ops) != 1 || string(ops[0].After[1]) != `"A"`) {
+			t.Errorf("%s: ops %+v", res, ops)
 		}
 	}
 	p, _ := Table(meta, Empty, Empty, one(o), Options{NoBase: true, Prune: true})
-	if len(p.Untracked) != 1 || len(p.Ops) != 1 || p.Ops[0].Kind != Delete {
+	if ops := opsOf(p); len(p.Untracked) != 1 || len(ops) != 1 || ops[0].Kind != Delete {
 		t.Errorf("prune: %+v", p)
 	}
 }
@@ -175,7 +175,7 @@ func TestStreamsByKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, op := range p.Ops {
+	for _, op := range opsOf(p) {
 		r := op.After
 		if r == nil {
 			r = op.Before
@@ -203,7 +203,7 @@ func TestPolicies(t *testing.T) {
 	ours := []serialize.Row{mk("a", "1"), mk("b", "1"), mk("c", "9")}
 	kinds := func(p *TablePlan) string {
 		var out []string
-		for _, op := range p.Ops {
+		for _, op := range opsOf(p) {
 			out = append(out, string(op.Kind)+" "+string(rowOfOp(op)[0]))
 		}
 		return strings.Join(out, "; ")
@@ -217,7 +217,9 @@ func TestPolicies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.Restrict(policy)
+		if err := p.Restrict(policy); err != nil {
+			t.Fatal(err)
+		}
 		if got := kinds(p); got != want {
 			t.Errorf("%q: %s, want %s", policy, got, want)
 		}
@@ -299,4 +301,13 @@ func TestJSONChangesSets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// opsOf is a plan's ops in a slice.
+func opsOf(p *TablePlan) []Op {
+	ops, err := p.Ops.Collect()
+	if err != nil {
+		panic(err)
+	}
+	return ops
 }

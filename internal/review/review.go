@@ -119,8 +119,15 @@ var conflictWords = map[string]string{
 
 // PlanOf builds the model of a plan from its JSON document (plan --json),
 // the base's name aside.
-func PlanOf(plan *gitdb.Plan, lim Limits) *Plan {
-	sp := plan.Save()
+func PlanOf(plan *gitdb.Plan, lim Limits) (*Plan, error) {
+	first := -1 // a plan of a million rows is not read back whole to list some
+	if lim.Rows > 0 {
+		first = lim.Rows
+	}
+	sp, err := plan.SaveFirst(first)
+	if err != nil {
+		return nil, err
+	}
 	p := &Plan{Env: sp.Env, Revision: sp.Revision, Commit: sp.Commit, Applied: sp.Applied, Summary: sp.Summary,
 		PlanCommand: Command("plan", sp.Revision, "--env", sp.Env), Apply: Command("apply", sp.Revision, "--env", sp.Env)}
 	p.Base = "nothing applied yet: the revision wins where rows differ"
@@ -133,22 +140,11 @@ func PlanOf(plan *gitdb.Plan, lim Limits) *Plan {
 	p.Warnings = append(p.Warnings, sp.IDRenames...)
 	var blocked, others []Conflict
 	for _, t := range sp.Tables {
-		n := Count{Table: t.Table, Conflicts: len(t.Conflicts), Untracked: len(t.Untracked)}
-		rows := Rows{Table: t.Table}
+		n := Count{Table: t.Table, Conflicts: len(t.Conflicts), Untracked: len(t.Untracked),
+			Inserts: t.Counts["insert"], Updates: t.Counts["update"], Deletes: t.Counts["delete"]}
+		rows := Rows{Table: t.Table, More: n.Inserts + n.Updates + n.Deletes - len(t.Ops)}
 		for i := range t.Ops {
 			op := &t.Ops[i]
-			switch op.Op {
-			case "insert":
-				n.Inserts++
-			case "update":
-				n.Updates++
-			case "delete":
-				n.Deletes++
-			}
-			if lim.Rows > 0 && len(rows.Rows) >= lim.Rows {
-				rows.More++
-				continue
-			}
 			rows.Rows = append(rows.Rows, Row{Change: op.Op, Key: op.KeyText, Value: rowValue(op.Before, op.After), Cells: cells(op.Changed, op.Paths, op.Before, op.After)})
 		}
 		for _, key := range t.UntrackedText {
@@ -181,7 +177,7 @@ func PlanOf(plan *gitdb.Plan, lim Limits) *Plan {
 	p.Total.Table = "total"
 	p.Blocked = len(blocked)
 	p.Conflicts = append(blocked, others...)
-	return p
+	return p, nil
 }
 
 func (c *Count) add(n Count) {

@@ -154,8 +154,8 @@ func (s *Server) release(r *http.Request) (*view, error) {
 	if err != nil {
 		return v, err
 	}
-	v.Data.(*Release).Plan = review.PlanOf(plan, Limits)
-	return v, nil
+	v.Data.(*Release).Plan, err = review.PlanOf(plan, Limits)
+	return v, err
 }
 
 // History is an environment's ledger as a timeline.
