@@ -15,7 +15,7 @@ import (
 // it would not.
 func idRename(t *dbrows.Table, tp *merge.TablePlan) (string, error) {
 	meta := t.Meta
-	if meta.Surrogate != "" || len(meta.Key) != 1 || meta.Columns[meta.Index(meta.Key[0])].Type != serialize.Int {
+	if meta.Surrogate != "" || len(meta.Key) != 1 || meta.Columns[meta.Index(meta.Key[0])].Type != serialize.Int || tp.Count(merge.Update) == 0 {
 		return "", nil
 	}
 	key := meta.Index(meta.Key[0])

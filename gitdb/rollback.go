@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"iter"
 	"maps"
 	"slices"
 	"strings"
@@ -231,22 +232,7 @@ func (e *NotAppliedError) Error() string {
 // rollbackPlan merges, per table the apply touched, its after-images
 // (base), its before-images (theirs) and the target's rows (ours).
 func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, l *ledger.Ledger, e *Entry) (*planned, error) {
-	images, err := ledger.ReadImages(ctx, db, e.Seq)
-	if err == nil {
-		err = e.CheckImages(images)
-	}
-	if err != nil {
-		return nil, err
-	}
 	p := &Plan{Env: s.env, Rev: repo.Rev{Name: e.Revision, Commit: e.Commit}, Base: e, Identity: l.Identity, Rollback: true}
-	var order []string
-	byTable := map[string][]ledger.Image{}
-	for _, im := range images {
-		if _, ok := byTable[im.Table]; !ok {
-			order = append(order, im.Table)
-		}
-		byTable[im.Table] = append(byTable[im.Table], im)
-	}
 	// The revision's .dbsync says which paths inside values are secret or
 	// excluded: without it, a placeholder could be written as a value.
 	var cfg *config.Config
@@ -273,12 +259,27 @@ func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, l *ledger
 	pl := &planned{Plan: p, tr: dbrows.NewTranslator(db, tables), cfg: cfg}
 	pl.tr.Meter = s.ws.Meter
 	s.ws.Meter.Start("planning", -1)
+	var order []string
+	images := map[string]*tableImages{}
+	err := e.EachImage(ctx, db, func(im ledger.Image) error {
+		t := byName[im.Table]
+		if t == nil {
+			return fmt.Errorf("ledger entry %d has rows of table %q but not its metadata", e.Seq, im.Table)
+		}
+		if images[im.Table] == nil {
+			order, images[im.Table] = append(order, im.Table), &tableImages{sorted: true}
+		}
+		if err := images[im.Table].add(t.Meta, im); err != nil {
+			return fmt.Errorf("table %q: ledger entry %d: %w", im.Table, e.Seq, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	fp := sha256.New()
 	for _, table := range order {
-		if byName[table] == nil {
-			return nil, fmt.Errorf("ledger entry %d has rows of table %q but not its metadata", e.Seq, table)
-		}
-		tp, err := s.rollbackTable(ctx, pl.tr, byName[table], e, byTable[table], fp)
+		tp, err := s.rollbackTable(ctx, pl.tr, byName[table], images[table], fp)
 		if err != nil {
 			return nil, fmt.Errorf("table %q: %w", table, err)
 		}
@@ -325,58 +326,113 @@ func (s *session) rollbackTableFor(ctx context.Context, db dialect.Reader, cfg *
 	return dbrows.TableFor(meta, opts, desc)
 }
 
-// unknownSecrets makes a before-image cell that holds the secret
-// placeholder (the apply read the target's value as secret, its base said
-// so, though its revision did not) the value the apply wrote: the
-// rollback cannot know the value it replaced, keeps the target's, and
-// never writes the placeholder.
-func unknownSecrets(meta *serialize.Table, before, after []serialize.Row) {
-	placeholder := string(serialize.AppendString(nil, serialize.SecretPlaceholder))
-	for _, b := range before {
-		i, found := slices.BinarySearchFunc(after, b, meta.CompareKeys)
-		for c, cell := range b {
-			// The placeholder is the cell, or a string inside a JSON value
-			// (a secret path): the whole cell stays the apply's.
-			if strings.Contains(string(cell), placeholder) {
-				b[c] = serialize.NullCell
-				if found {
-					b[c] = after[i][c]
-				}
-			}
-		}
-	}
+// tableImages are a table's row images of a ledger entry, as the ops
+// they recorded, in the file of a big plan past a few (an entry records
+// ops in key order: each side's rows then stream into the merge).
+type tableImages struct {
+	ops                   merge.OpList
+	lastBefore, lastAfter serialize.Row
+	sorted                bool // each side's rows in key order, as recorded
 }
 
-func (s *session) rollbackTable(ctx context.Context, tr *dbrows.Translator, t *dbrows.Table, e *Entry, images []ledger.Image, fp hash.Hash) (*merge.TablePlan, error) {
-	meta, table := t.Meta, t.Meta.Name
-	var before, after []serialize.Row
-	for _, im := range images {
-		for _, x := range []struct {
-			data []byte
-			dst  *[]serialize.Row
-		}{{im.Before, &before}, {im.After, &after}} {
-			if x.data == nil {
-				continue
-			}
-			r, err := meta.DecodeRow(x.data)
-			if err != nil {
-				return nil, fmt.Errorf("ledger entry %d: %w", e.Seq, err)
-			}
-			*x.dst = append(*x.dst, r)
+// add decodes an image. A before-image cell that holds the secret
+// placeholder (the apply read the target's value as secret, its base said
+// so, though its revision did not) becomes the value the apply wrote: the
+// rollback cannot know the value it replaced, keeps the target's, and
+// never writes the placeholder.
+func (x *tableImages) add(meta *serialize.Table, im ledger.Image) error {
+	op := merge.Op{Kind: merge.Kind(im.Op)}
+	var err error
+	if im.Before != nil {
+		if op.Before, err = meta.DecodeRow(im.Before); err != nil {
+			return err
 		}
 	}
-	slices.SortFunc(before, meta.CompareKeys)
-	slices.SortFunc(after, meta.CompareKeys)
-	unknownSecrets(meta, before, after)
+	if im.After != nil {
+		if op.After, err = meta.DecodeRow(im.After); err != nil {
+			return err
+		}
+	}
+	placeholder := string(serialize.AppendString(nil, serialize.SecretPlaceholder))
+	for c, cell := range op.Before {
+		// The placeholder is the cell, or a string inside a JSON value
+		// (a secret path): the whole cell stays the apply's.
+		if strings.Contains(string(cell), placeholder) {
+			op.Before[c] = serialize.NullCell
+			if op.After != nil {
+				op.Before[c] = op.After[c]
+			}
+		}
+	}
+	for _, side := range []struct{ row, last *serialize.Row }{{&op.Before, &x.lastBefore}, {&op.After, &x.lastAfter}} {
+		if *side.row == nil {
+			continue
+		}
+		if *side.last != nil && meta.CompareKeys(*side.last, *side.row) >= 0 {
+			x.sorted = false
+		}
+		*side.last = *side.row
+	}
+	x.ops.Add(op)
+	return nil
+}
+
+// sides returns the rows of the after-images and the before-images, each
+// a source in key order; stop ends them.
+func (x *tableImages) sides(meta *serialize.Table) (after, before merge.Source, stop func(), err error) {
+	ofAfter := func(op *merge.Op) serialize.Row { return op.After }
+	ofBefore := func(op *merge.Op) serialize.Row { return op.Before }
+	if !x.sorted { // never recorded so; but a merge of rows out of order is wrong
+		ops, err := x.ops.Collect()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		sorted := func(side func(*merge.Op) serialize.Row) merge.Source {
+			var rows []serialize.Row
+			for i := range ops {
+				if row := side(&ops[i]); row != nil {
+					rows = append(rows, row)
+				}
+			}
+			slices.SortFunc(rows, meta.CompareKeys)
+			return merge.Rows(rows)
+		}
+		return sorted(ofAfter), sorted(ofBefore), func() {}, nil
+	}
+	stream := func(side func(*merge.Op) serialize.Row) (merge.Source, func()) {
+		next, stop := iter.Pull2(x.ops.All())
+		return func() (serialize.Row, bool, error) {
+			for {
+				op, err, ok := next()
+				if !ok || err != nil {
+					return nil, false, err
+				}
+				if row := side(op); row != nil {
+					return row, true, nil
+				}
+			}
+		}, stop
+	}
+	after, stopAfter := stream(ofAfter)
+	before, stopBefore := stream(ofBefore)
+	return after, before, func() { stopAfter(); stopBefore() }, nil
+}
+
+func (s *session) rollbackTable(ctx context.Context, tr *dbrows.Translator, t *dbrows.Table, images *tableImages, fp hash.Hash) (*merge.TablePlan, error) {
+	meta, table := t.Meta, t.Meta.Name
 	src := dbrows.NewSource(t, tr, true)
 	var tp *merge.TablePlan
 	err := src.Ordered(func() error {
+		after, before, stopSides, err := images.sides(meta)
+		if err != nil {
+			return err
+		}
+		defer stopSides()
 		h := sha256.New()
 		h.Write([]byte(table + "\n"))
 		ours, stop := src.Pull(ctx, h)
 		defer stop()
-		var err error
-		if tp, err = merge.Table(meta, merge.Rows(after), merge.Rows(before), ours, merge.Options{}); err != nil {
+		if tp, err = merge.Table(meta, after, before, ours, merge.Options{}); err != nil {
 			return err
 		}
 		fp.Write(h.Sum(nil))

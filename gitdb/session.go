@@ -3,9 +3,12 @@ package gitdb
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/gitdb/ledger"
+	"github.com/gitdbsync/git-dbsync/gitdb/merge"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 )
 
@@ -107,6 +110,13 @@ func (w *Workspace) openRepoOnly() (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A big plan's ops go under the git directory: .git/dbsync/tmp.
+	merge.SetSpillDir(func() string {
+		if dir, err := rep.CommonDir(); err == nil {
+			return filepath.Join(dir, "dbsync", "tmp")
+		}
+		return os.TempDir()
+	})
 	return &session{ws: w, rep: rep}, nil
 }
 

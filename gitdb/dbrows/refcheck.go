@@ -43,6 +43,23 @@ func checkDeclaredRefs(ctx context.Context, tx dialect.Tx, cfg *config.Config, d
 	return nil
 }
 
+// declaredTargets are the tables the whole-column references .dbsync
+// declares refer to (cfg may be nil): those checkDeclaredRefs checks.
+func declaredTargets(cfg *config.Config) map[string]bool {
+	out := map[string]bool{}
+	if cfg == nil {
+		return out
+	}
+	for _, t := range cfg.Tables {
+		for _, r := range t.References {
+			if r.Path == "" && !r.InText() {
+				out[r.Table] = true
+			}
+		}
+	}
+	return out
+}
+
 // checkRef reads the referring column of a table and fails on the first
 // value among the deleted keys.
 func checkRef(ctx context.Context, tx dialect.Tx, table string, r config.Reference, gone []serialize.Cell) error {
@@ -166,47 +183,34 @@ type BlockedRow struct {
 // BlockedRow per deleted row still referred to, in the plans' order.
 func (tr *Translator) BlockedDeletes(ctx context.Context, cfg *config.Config, plans []*merge.TablePlan) ([]BlockedRow, error) {
 	planned := map[string]bool{}
-	gone := map[string]map[string]string{} // table → key as the database holds it → the same, to count by
-	rows := map[string]map[string]serialize.Row{}
-	keyCol := map[string]string{}
-	var order [][2]string // table and key of each delete, in the plans' order
+	keyCol := map[string]string{} // table the plans delete from → its key column as the database has it
 	for _, tp := range plans {
-		meta, t := tp.Meta, tr.tables[tp.Meta.Name]
+		meta := tp.Meta
 		planned[meta.Name] = true
-		if t == nil || meta.Surrogate == "" && len(meta.Key) != 1 {
+		if tr.tables[meta.Name] == nil || meta.Surrogate == "" && len(meta.Key) != 1 || tp.Count(merge.Delete) == 0 {
 			continue
 		}
-		for op, err := range tp.Ops.All() {
-			if err != nil {
-				return nil, err
-			}
-			if op.Kind != merge.Delete {
-				continue
-			}
-			k, err := tr.dbKey(ctx, t, op.Before)
-			if err != nil {
-				return nil, err
-			}
-			if gone[meta.Name] == nil {
-				gone[meta.Name], rows[meta.Name], keyCol[meta.Name] = map[string]string{}, map[string]serialize.Row{}, meta.Key[0]
-				if meta.Surrogate != "" {
-					keyCol[meta.Name] = meta.Surrogate
-				}
-			}
-			gone[meta.Name][string(k[0])] = string(k[0])
-			rows[meta.Name][string(k[0])] = op.Before
-			order = append(order, [2]string{meta.Name, string(k[0])})
+		keyCol[meta.Name] = meta.Key[0]
+		if meta.Surrogate != "" {
+			keyCol[meta.Name] = meta.Surrogate
 		}
 	}
-	if len(gone) == 0 {
+	if len(keyCol) == 0 {
 		return nil, nil
 	}
+	// What could refer to them, first: the deleted keys are gathered only
+	// for a table something refers to (a rollback of a first apply of a
+	// million rows deletes a million, usually of a table nothing outside
+	// the plan refers to).
 	names, err := tr.db.Tables(ctx)
 	if err != nil {
 		return nil, err
 	}
-	type ref struct{ column, table string }
-	by := map[string]map[string][]string{} // table → key → what refers
+	type ref struct {
+		desc                  *dialect.Table
+		name, column, deleted string
+	}
+	var refs []ref
 	for _, name := range names {
 		if planned[name] || config.Reserved(name) {
 			continue
@@ -215,37 +219,81 @@ func (tr *Translator) BlockedDeletes(ctx context.Context, cfg *config.Config, pl
 		if err != nil {
 			return nil, err
 		}
-		var refs []ref
+		has := func(column, table string) bool {
+			return slices.ContainsFunc(refs, func(r ref) bool { return r.name == name && r.column == column && r.deleted == table })
+		}
 		for _, fk := range desc.ForeignKeys {
-			if gone[fk.RefTable] != nil && slices.Equal(fk.RefColumns, []string{keyCol[fk.RefTable]}) && len(fk.Columns) == 1 {
-				refs = append(refs, ref{fk.Columns[0], fk.RefTable})
+			if keyCol[fk.RefTable] != "" && slices.Equal(fk.RefColumns, []string{keyCol[fk.RefTable]}) && len(fk.Columns) == 1 && !has(fk.Columns[0], fk.RefTable) {
+				refs = append(refs, ref{desc, name, fk.Columns[0], fk.RefTable})
 			}
 		}
 		if cfg != nil && cfg.Tables[name] != nil {
 			for _, r := range cfg.Tables[name].References {
-				if r.Path == "" && !r.InText() && gone[r.Table] != nil && desc.Column(r.Column) != nil && !slices.Contains(refs, ref{r.Column, r.Table}) {
-					refs = append(refs, ref{r.Column, r.Table})
+				if r.Path == "" && !r.InText() && keyCol[r.Table] != "" && desc.Column(r.Column) != nil && !has(r.Column, r.Table) {
+					refs = append(refs, ref{desc, name, r.Column, r.Table})
 				}
 			}
 		}
-		for _, r := range refs {
-			count, err := referringCounts(ctx, tr.db, desc, r.column, gone[r.table])
-			if err != nil {
-				return nil, err
+	}
+	referred := map[string]bool{}
+	for _, r := range refs {
+		referred[r.deleted] = true
+	}
+	// deletes calls fn with each delete of a referred-to table, and its
+	// key as the database holds it.
+	deletes := func(fn func(table string, key string, op *merge.Op)) error {
+		for _, tp := range plans {
+			t := tr.tables[tp.Meta.Name]
+			if !referred[tp.Meta.Name] || keyCol[tp.Meta.Name] == "" {
+				continue
 			}
-			for k, n := range count {
-				if by[r.table] == nil {
-					by[r.table] = map[string][]string{}
+			for op, err := range tp.Ops.All() {
+				if err != nil {
+					return err
 				}
-				by[r.table][k] = append(by[r.table][k], fmt.Sprintf("table %q, column %q (%s)", name, r.column, n))
+				if op.Kind != merge.Delete {
+					continue
+				}
+				k, err := tr.dbKey(ctx, t, op.Before)
+				if err != nil {
+					return err
+				}
+				fn(tp.Meta.Name, string(k[0]), op)
 			}
 		}
+		return nil
+	}
+	gone := map[string]map[string]string{} // table → key as the database holds it → the same, to count by
+	err = deletes(func(table, key string, _ *merge.Op) {
+		if gone[table] == nil {
+			gone[table] = map[string]string{}
+		}
+		gone[table][key] = key
+	})
+	if err != nil {
+		return nil, err
+	}
+	by := map[string]map[string][]string{} // table → key → what refers
+	for _, r := range refs {
+		count, err := referringCounts(ctx, tr.db, r.desc, r.column, gone[r.deleted])
+		if err != nil {
+			return nil, err
+		}
+		for k, n := range count {
+			if by[r.deleted] == nil {
+				by[r.deleted] = map[string][]string{}
+			}
+			by[r.deleted][k] = append(by[r.deleted][k], fmt.Sprintf("table %q, column %q (%s)", r.name, r.column, n))
+		}
+	}
+	if len(by) == 0 {
+		return nil, nil
 	}
 	var out []BlockedRow
-	for _, tk := range order {
-		if refs := by[tk[0]][tk[1]]; len(refs) > 0 {
-			out = append(out, BlockedRow{Table: tk[0], Row: rows[tk[0]][tk[1]], ReferredBy: refs})
+	err = deletes(func(table, key string, op *merge.Op) {
+		if refs := by[table][key]; len(refs) > 0 {
+			out = append(out, BlockedRow{Table: table, Row: op.Before, ReferredBy: refs})
 		}
-	}
-	return out, nil
+	})
+	return out, err
 }

@@ -56,10 +56,11 @@ func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
 		total += t.Ops.Len()
 	}
 	w.Tr.Meter.Start("writing", int64(total))
-	deleted := map[string][]serialize.Cell{} // per table with a one-column key
+	deleted := map[string][]serialize.Cell{} // per table with a one-column key a declared reference names
+	referred := declaredTargets(w.Refs)
 	for i := len(tables) - 1; i >= 0; i-- {
 		err := w.eachBatch(ctx, tables[i], merge.Delete, func(t *dbTable) error {
-			if len(t.keyCols) == 1 {
+			if len(t.keyCols) == 1 && referred[t.name] {
 				for _, k := range t.deletes {
 					deleted[t.name] = append(deleted[t.name], k[0])
 				}
@@ -104,8 +105,12 @@ func (w *Writer) Write(ctx context.Context, tables []*merge.TablePlan) error {
 }
 
 // eachBatch translates a table's ops of one kind, chunkRows ops of the
-// plan at a time, and has write write them.
+// plan at a time, and has write write them. A plan of no such ops is not
+// read: a big one is read back from its file each time.
 func (w *Writer) eachBatch(ctx context.Context, tp *merge.TablePlan, kind merge.Kind, write func(*dbTable) error) error {
+	if tp.Count(kind) == 0 {
+		return nil
+	}
 	for ops, err := range tp.Ops.Batches(chunkRows) {
 		if err != nil {
 			return err
@@ -210,7 +215,7 @@ func (tr *Translator) dbKey(ctx context.Context, t *Table, r serialize.Row) ([]s
 func (w *Writer) allocateIDs(ctx context.Context, tables []*merge.TablePlan) (int64, error) {
 	var maxID int64
 	for _, t := range tables {
-		if t.Meta.Surrogate == "" {
+		if t.Meta.Surrogate == "" || t.Count(merge.Insert) == 0 {
 			continue
 		}
 		var keys []string
@@ -371,7 +376,7 @@ func (tr *Translator) dbTable(ctx context.Context, meta *serialize.Table, ops []
 func (w *Writer) advanceCounters(ctx context.Context, tables []*merge.TablePlan, allocated int64) error {
 	max := allocated
 	for _, t := range tables {
-		if len(t.Meta.Key) != 1 || t.Meta.Columns[t.Meta.KeyIndexes()[0]].Type != serialize.Int {
+		if len(t.Meta.Key) != 1 || t.Meta.Columns[t.Meta.KeyIndexes()[0]].Type != serialize.Int || t.Count(merge.Insert) == 0 {
 			continue
 		}
 		for op, err := range t.Ops.All() {

@@ -293,11 +293,14 @@ type Image struct {
 	Before, After []byte // nil where the row is absent
 }
 
-// ReadImages reads the before and after images an entry recorded.
-func ReadImages(ctx context.Context, db dialect.Reader, seq int64) ([]Image, error) {
-	var out []Image
+// EachImage calls fn with each before and after image an entry recorded,
+// in order, and proves they are those it recorded: a rollback restores
+// before-images only as the apply recorded them, never ones changed in
+// the table since. fn must not keep the image's bytes.
+func (e *Entry) EachImage(ctx context.Context, db dialect.Reader, fn func(Image) error) error {
+	sum := newImageSum()
 	err := db.Query(ctx, "SELECT tbl, op, before_image, after_image FROM "+ledgerRowsTable+" WHERE seq = ? ORDER BY n",
-		[]any{seq}, func(v []any) error {
+		[]any{e.Seq}, func(v []any) error {
 			im := Image{Table: text(v[0]), Op: text(v[1])}
 			if v[2] != nil {
 				im.Before = []byte(text(v[2]))
@@ -305,10 +308,16 @@ func ReadImages(ctx context.Context, db dialect.Reader, seq int64) ([]Image, err
 			if v[3] != nil {
 				im.After = []byte(text(v[3]))
 			}
-			out = append(out, im)
-			return nil
+			sum.add(im)
+			return fn(im)
 		})
-	return out, err
+	if err != nil {
+		return err
+	}
+	if e.ImagesSum != "" && sum.String() != e.ImagesSum { // "": recorded before checksums existed
+		return fmt.Errorf("the row images of ledger entry %d in %s were changed after git dbsync recorded them: refusing to roll back with them", e.Seq, ledgerRowsTable)
+	}
+	return nil
 }
 
 // writeEntry records an entry and the row images of the tables its change
@@ -507,17 +516,6 @@ func ensure(ctx context.Context, db dialect.Dialect, tx dialect.Tx, have []strin
 	return nil
 }
 
-// imagesSum is the checksum of the row images an entry records: a
-// rollback restores before-images only as the apply recorded them, never
-// ones changed in the table since.
-func imagesSum(images []Image) string {
-	sum := newImageSum()
-	for _, im := range images {
-		sum.add(im)
-	}
-	return sum.String()
-}
-
 // imageSum is the checksum of an entry's images, made as they are written
 // and again as they are read back.
 type imageSum struct{ h hash.Hash }
@@ -540,14 +538,6 @@ func (s imageSum) add(im Image) {
 }
 
 func (s imageSum) String() string { return hex.EncodeToString(s.h.Sum(nil)) }
-
-// CheckImages proves that images read back are those an entry recorded.
-func (e *Entry) CheckImages(images []Image) error {
-	if e.ImagesSum == "" || imagesSum(images) == e.ImagesSum {
-		return nil // recorded before checksums existed, or intact
-	}
-	return fmt.Errorf("the row images of ledger entry %d in %s were changed after git dbsync recorded them: refusing to roll back with them", e.Seq, ledgerRowsTable)
-}
 
 // MetaOf returns the table metadata an entry recorded for a table.
 func (e *Entry) MetaOf(table string) (*serialize.Table, error) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"sync/atomic"
 
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
@@ -20,6 +21,15 @@ import (
 // (10,000) at a time, so holding as many costs them nothing. A variable
 // so that the tests can run every reader of a plan through the file.
 var SpillAt = 10000
+
+// spillDir says where the temporary files go (SetSpillDir).
+var spillDir atomic.Pointer[func() string]
+
+// SetSpillDir has the temporary files go to the directory dir returns,
+// asked at the first spill: the caller's repository, which has the disk
+// the repository has (/tmp is often held in memory). Where it cannot be
+// written, and by default, they go to os.TempDir.
+func SetSpillDir(dir func() string) { spillDir.Store(&dir) }
 
 // OpList is a table plan's ops, in key order. The zero value is an empty
 // list. Held past SpillAt ops, they lie in an unlinked temporary file
@@ -75,7 +85,7 @@ func (l *OpList) Add(op Op) {
 // what their cells point into) for the collector.
 func (l *OpList) spill() error {
 	if l.file == nil {
-		f, err := os.CreateTemp("", "git-dbsync-plan-*")
+		f, err := createSpill()
 		if err != nil {
 			return fmt.Errorf("holding a big plan in a temporary file: %w", err)
 		}
@@ -95,6 +105,17 @@ func (l *OpList) spill() error {
 	}
 	l.tail = nil
 	return nil
+}
+
+func createSpill() (*os.File, error) {
+	if dir := spillDir.Load(); dir != nil {
+		if d := (*dir)(); os.MkdirAll(d, 0o777) == nil {
+			if f, err := os.CreateTemp(d, "plan-*"); err == nil {
+				return f, nil
+			}
+		}
+	}
+	return os.CreateTemp("", "git-dbsync-plan-*")
 }
 
 // All yields every op in order. An op read back from the file is new
