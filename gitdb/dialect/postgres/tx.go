@@ -505,8 +505,23 @@ func (t *Tx) bulk(ctx context.Context, cols []serialize.Column, decl map[string]
 	if err != nil {
 		return err
 	}
+	// The staged rows are joined to the table through its key's index,
+	// never by a scan of the whole table into a hash or a sort: a table
+	// just loaded has no statistics, and the planner then scanned a
+	// million rows for each batch of 10,000 (a rollback of a first apply
+	// of 1M rows spent 37 s deleting, 0.43 s a batch). The settings are
+	// the transaction's, put back after the statement.
+	var hash, merge string
+	err = t.tx.QueryRow(ctx, `SELECT current_setting('enable_hashjoin'), current_setting('enable_mergejoin'),
+  set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`).Scan(&hash, &merge, new(string), new(string))
+	if err != nil {
+		return err
+	}
 	n, err := write(name, exprs)
 	if err := affected(n, err, len(rows)); err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(ctx, "SELECT set_config('enable_hashjoin', $1, true), set_config('enable_mergejoin', $2, true)", hash, merge); err != nil {
 		return err
 	}
 	_, err = t.tx.Exec(ctx, "DROP TABLE "+name)
