@@ -152,7 +152,7 @@ func sensitiveCellBut(t serialize.Type, column string, cell serialize.Cell, cove
 // sensitiveText needs: an "@", a "$", a "+", a byte of a token's marks, or
 // the shape of an IBAN or of an identity number.
 func mayBeSensitive(b []byte) bool {
-	return len(b) >= 6 && (bytes.ContainsAny(b, "@$+"+tokenBytes) || inRun(ibanRun, b) || inRun(ssnRun, b))
+	return len(b) >= 6 && (bytes.ContainsAny(b, "@$+"+tokenBytes) || mayHoldIBAN(b) || inRun(ssnRun, b))
 }
 
 // sensitiveText says what a text holds that must not leave production.
@@ -182,7 +182,7 @@ func sensitiveTextBut(s, covered string) kind {
 	if look(whatToken) && mayHoldToken(s) && tokenRE.MatchString(s) {
 		return whatToken
 	}
-	if look(whatIBAN) && inRun(ibanRun, s) {
+	if look(whatIBAN) && mayHoldIBAN(s) {
 		for _, m := range ibanRE.FindAllString(s, -1) {
 			if ibanValid(m) {
 				return whatIBAN
@@ -252,10 +252,33 @@ func newRun(shape string) run {
 	return r
 }
 
-var (
-	ibanRun = newRun("AA99")
-	ssnRun  = newRun("999-99-9999")
-)
+var ssnRun = newRun("999-99-9999")
+
+// mayHoldIBAN reports whether s holds what ibanRE cannot match without:
+// two letters at the start of a word, two digits, then eight letters or
+// digits (spaces between them aside). Letters and digits alone passed
+// "customer12@shop.example" ("er12") to the pattern, a third of a pull's
+// time on a table of e-mail addresses.
+func mayHoldIBAN[T string | []byte](s T) bool {
+	for i := 0; i+12 <= len(s); i++ {
+		if i > 0 && isWordByte(s[i-1]) || !fits(s[i], 'A') || !fits(s[i+1], 'A') || !fits(s[i+2], '9') || !fits(s[i+3], '9') {
+			continue
+		}
+		n := 0
+		for j := i + 4; j < len(s) && n < 8 && (s[j] == ' ' || fits(s[j], 'A') || fits(s[j], '9')); j++ {
+			if s[j] != ' ' {
+				n++
+			}
+		}
+		if n == 8 {
+			return true
+		}
+	}
+	return false
+}
+
+// isWordByte is what \b of Go's regexp takes for a character of a word.
+func isWordByte(c byte) bool { return c == '_' || fits(c, 'A') || fits(c, '9') }
 
 // inRun reports whether s holds a run of the shape of r.
 func inRun[T string | []byte](r run, s T) bool {
