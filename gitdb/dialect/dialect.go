@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -57,6 +58,11 @@ type Table struct {
 	// key it is given, in that order) hold one of these tuples of
 	// parameters: a plan reads only the rows a release changes.
 	Keys [][]any
+	// Limit, when above 0, is the most rows ReadRows returns, the first
+	// in its order: an export tells a small table from a big one without
+	// reading the big one whole (a read stopped early is still read to
+	// its end by the drivers, which drain what the server sends).
+	Limit int
 }
 
 // Column returns the named column, or nil.
@@ -338,6 +344,15 @@ func ReadWhere(t *Table, key []string, quote func(string) string, mark func(n in
 		return " WHERE " + in, args
 	}
 	return where + " AND " + in, args
+}
+
+// ReadLimit is the clause of ReadRows after its ORDER BY: " LIMIT n"
+// when t.Limit is set, the same on every engine.
+func ReadLimit(t *Table) string {
+	if t.Limit <= 0 {
+		return ""
+	}
+	return " LIMIT " + strconv.Itoa(t.Limit)
 }
 
 // WriteTabText writes s in the tab-separated text that PostgreSQL's COPY

@@ -460,5 +460,6 @@ func (r reader) readRows(ctx context.Context, desc *dialect.Table, columns, key 
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}
+	q += dialect.ReadLimit(desc)
 	return r.each(ctx, q, args, fn)
 }

@@ -469,6 +469,7 @@ func (r reader) readRows(ctx context.Context, desc *dialect.Table, columns, key 
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}
+	q += dialect.ReadLimit(desc)
 	return r.run(ctx, func(tx querier) error { return readRows(ctx, tx, q, args, desc, columns, conv, fn) })
 }
 
