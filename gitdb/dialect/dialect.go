@@ -118,7 +118,9 @@ type Reader interface {
 	CountRows(ctx context.Context, table string) (int64, error)
 	// ReadRows streams the given columns of every row of a table, ordered
 	// by the key columns in serialize's key order (binary for text). fn
-	// receives one driver value per column; the slice is reused.
+	// receives one driver value per column, a value in the engine's text
+	// form as a *[]byte that is valid only until fn returns (what
+	// serialize.AppendCell reads); the slice is reused.
 	ReadRows(ctx context.Context, table *Table, columns, key []string, fn func(values []any) error) error
 	// Query runs a query with "?" placeholders; fn gets each row's values.
 	Query(ctx context.Context, query string, args []any, fn func(values []any) error) error
