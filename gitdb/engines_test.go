@@ -1,11 +1,15 @@
 package gitdb
 
 import (
+	"bytes"
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/gitdbsync/git-dbsync/internal/dbtest"
 	"github.com/gitdbsync/git-dbsync/internal/gittest"
@@ -43,9 +47,46 @@ func repoFor(t testing.TB, envs map[string]string) string {
 
 func gitIn(t testing.TB, dir string, args ...string) { gittest.Run(t, dir, args...) }
 
+var updateGolden = flag.Bool("update", false, "rewrite the golden exports of testdata/fixtures")
+
+// goldenExport compares the files of an export with those of
+// testdata/fixtures/name (a txtar archive), or rewrites it with -update:
+// what an export writes changes only on purpose, however it is made.
+func goldenExport(t *testing.T, name string, files map[string]string) {
+	t.Helper()
+	var ar txtar.Archive
+	for _, k := range keys(files) {
+		ar.Files = append(ar.Files, txtar.File{Name: k, Data: []byte(files[k])})
+	}
+	got := txtar.Format(&ar)
+	p := filepath.Join("..", "testdata", "fixtures", name)
+	if *updateGolden {
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (go test ./gitdb -run %s -update writes it)", err, t.Name())
+	}
+	if !bytes.Equal(got, want) {
+		sameFiles(t, filesOf(txtar.Parse(want)), files)
+		t.Fatalf("the export differs from %s", p)
+	}
+}
+
+func filesOf(ar *txtar.Archive) map[string]string {
+	files := map[string]string{}
+	for _, f := range ar.Files {
+		files[f.Name] = string(f.Data)
+	}
+	return files
+}
+
 // The same logical rows loaded into SQLite, PostgreSQL and MariaDB export
-// to byte-identical files; and the files exported from one engine apply to
-// the others, which then export the same files again.
+// to byte-identical files, the golden ones; and the files exported from
+// one engine apply to the others, which then export the same files again.
 func TestCrossEngineFixture(t *testing.T) {
 	ctx := context.Background()
 	var first map[string]string
@@ -65,6 +106,7 @@ func TestCrossEngineFixture(t *testing.T) {
 		}
 		if first == nil {
 			first, firstDir = files, dir
+			goldenExport(t, "everytype.export.txtar", files)
 			continue
 		}
 		t.Run("same files from "+engine, func(t *testing.T) { sameFiles(t, first, files) })

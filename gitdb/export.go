@@ -189,7 +189,8 @@ var errEnough = errors.New("enough rows")
 // export (layout = auto): rows up to config.AutoLinesAbove rows, lines
 // above; a table already in lines goes back to rows only below
 // config.AutoRowsBelow, so that a table near the threshold never flips
-// between exports. It reads no more rows than the threshold; a table in
+// between exports. It reads no more than one row past the threshold (a
+// read stopped early would still cross the network whole); a table in
 // the rows layout comes back with its rows, not to be read again.
 func chooseLayout(ctx context.Context, src *dbrows.Source, was serialize.Layout) (serialize.Layout, heldRows, error) {
 	limit := config.AutoLinesAbove
@@ -200,7 +201,7 @@ func chooseLayout(ctx context.Context, src *dbrows.Source, was serialize.Layout)
 	over := false
 	err := src.Ordered(func() error {
 		held, over = held[:0], false
-		err := src.Each(ctx, func(r serialize.Row) error {
+		err := src.EachFirst(ctx, limit+1, func(r serialize.Row) error {
 			if len(held) == limit {
 				over = true
 				return errEnough

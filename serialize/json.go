@@ -390,13 +390,21 @@ var errNumber = errors.New("malformed number")
 // (RFC 8785 §3.2.2.3) but applied to the exact decimal digits, so that
 // integers beyond 2^53 and long fractions are never rounded.
 func NormalizeNumber(lit string) (string, error) {
+	out, err := appendNumber(nil, lit)
+	return string(out), err
+}
+
+// appendNumber appends what NormalizeNumber returns, dst unchanged on an
+// error.
+func appendNumber[T string | []byte](dst []byte, lit T) ([]byte, error) {
 	neg := false
 	i := 0
 	if i < len(lit) && lit[i] == '-' {
 		neg = true
 		i++
 	}
-	var digits []byte
+	var buf [32]byte // the digits of a float's literal, off the heap
+	digits := buf[:0]
 	point := -1 // number of digits before the decimal point
 	for ; i < len(lit); i++ {
 		c := lit[i]
@@ -409,7 +417,7 @@ func NormalizeNumber(lit string) (string, error) {
 		}
 	}
 	if len(digits) == 0 {
-		return "", errNumber
+		return dst, errNumber
 	}
 	if point < 0 {
 		point = len(digits)
@@ -417,11 +425,11 @@ func NormalizeNumber(lit string) (string, error) {
 	exp := 0
 	if i < len(lit) {
 		if lit[i] != 'e' && lit[i] != 'E' {
-			return "", errNumber
+			return dst, errNumber
 		}
-		e, err := strconv.Atoi(lit[i+1:])
+		e, err := strconv.Atoi(string(lit[i+1:]))
 		if err != nil || e > 1e9 || e < -1e9 {
-			return "", errNumber
+			return dst, errNumber
 		}
 		exp = e
 	}
@@ -434,25 +442,25 @@ func NormalizeNumber(lit string) (string, error) {
 		digits = digits[:len(digits)-1]
 	}
 	if len(digits) == 0 {
-		return "0", nil
+		return append(dst, '0'), nil
 	}
 	// value = 0.digits × 10^n
 	k, n := len(digits), point+exp
-	var out []byte
+	out := dst
 	if neg {
 		out = append(out, '-')
 	}
 	switch {
 	case k <= n && n <= 21:
 		out = append(out, digits...)
-		out = append(out, bytes.Repeat([]byte{'0'}, n-k)...)
+		out = appendZeros(out, n-k)
 	case 0 < n && n <= 21:
 		out = append(out, digits[:n]...)
 		out = append(out, '.')
 		out = append(out, digits[n:]...)
 	case -6 < n && n <= 0:
 		out = append(out, '0', '.')
-		out = append(out, bytes.Repeat([]byte{'0'}, -n)...)
+		out = appendZeros(out, -n)
 		out = append(out, digits...)
 	default:
 		out = append(out, digits[0])
@@ -466,7 +474,14 @@ func NormalizeNumber(lit string) (string, error) {
 		}
 		out = strconv.AppendInt(out, int64(n-1), 10)
 	}
-	return string(out), nil
+	return out, nil
+}
+
+func appendZeros(dst []byte, n int) []byte {
+	for ; n > 0; n-- {
+		dst = append(dst, '0')
+	}
+	return dst
 }
 
 // AppendCanonical appends n in canonical form: members sorted by their

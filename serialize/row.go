@@ -173,7 +173,7 @@ func decodeCell(c *Column, n *Node, raw []byte) (Cell, error) {
 
 // plainInt reports whether raw is an integer literal in canonical form
 // within 64 bits: no fraction or exponent, no leading zero, not "-0".
-func plainInt(raw []byte) bool {
+func plainInt[T string | []byte](raw T) bool {
 	digits := raw
 	if len(digits) > 0 && digits[0] == '-' {
 		digits = digits[1:]
@@ -181,10 +181,8 @@ func plainInt(raw []byte) bool {
 	if len(digits) == 0 || len(digits) > 20 || digits[0] == '0' && (len(digits) > 1 || len(raw) > 1) {
 		return false
 	}
-	for _, d := range digits {
-		if d < '0' || d > '9' {
-			return false
-		}
+	if !allDigits(digits) {
+		return false
 	}
 	if len(digits) < 19 {
 		return true

@@ -47,9 +47,26 @@ func AppendConverted(dst []byte, from, to *Column, v any) ([]byte, error) {
 // A *[]byte is read as the []byte it points to: drivers that reuse one
 // buffer per column pass pointers to avoid boxing a slice for every value.
 func AppendCell(dst []byte, c *Column, v any) ([]byte, error) {
-	if p, ok := v.(*[]byte); ok {
-		return appendText(dst, c, *p)
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...), nil
+	case *[]byte:
+		return appendText(dst, c, *x)
+	case string:
+		if out, ok := appendTextFast(dst, c, x); ok {
+			return out, nil
+		}
+	case []byte:
+		if out, ok := appendTextFast(dst, c, x); ok {
+			return out, nil
+		}
 	}
+	return appendValue(dst, c, v)
+}
+
+// appendValue is AppendCell's general conversion, of every value of every
+// type; appendTextFast leaves it the uncommon texts.
+func appendValue(dst []byte, c *Column, v any) ([]byte, error) {
 	if v == nil {
 		return append(dst, "null"...), nil
 	}
@@ -122,27 +139,66 @@ func AppendCell(dst []byte, c *Column, v any) ([]byte, error) {
 	return dst, fmt.Errorf("unknown logical type %q", c.Type)
 }
 
-// appendText is AppendCell for a value in an engine's text form, with the
-// common types done without converting the bytes to a string.
+// appendText is AppendCell for a value in an engine's text form (NULL
+// when nil).
 func appendText(dst []byte, c *Column, b []byte) ([]byte, error) {
-	switch {
-	case b == nil:
+	if b == nil {
 		return append(dst, "null"...), nil
-	case c.Type == Int && plainInt(b):
-		return append(dst, b...), nil
-	case c.Type == Text:
-		if !utf8.Valid(b) {
-			return dst, fmt.Errorf("text is not valid UTF-8 (declare the column as bytes)")
-		}
-		return appendString(dst, b), nil
-	case c.Type == Decimal:
-		if out, ok := appendPlainDecimal(dst, b, c.Scale); ok {
-			return out, nil
-		}
-	case c.Type == Boolean && len(b) == 1 && (b[0] == 't' || b[0] == 'f' || b[0] == '0' || b[0] == '1'):
-		return strconv.AppendBool(dst, b[0] == 't' || b[0] == '1'), nil
 	}
-	return AppendCell(dst, c, b)
+	if out, ok := appendTextFast(dst, c, b); ok {
+		return out, nil
+	}
+	return appendValue(dst, c, b)
+}
+
+// appendTextFast appends the cell of the texts engines commonly write for
+// a column's type, as appendValue would, without its strings and
+// parsers: an export converts one per row and column. It reports false,
+// having appended nothing, for any other text (another form, an error),
+// which appendValue then converts.
+func appendTextFast[T string | []byte](dst []byte, c *Column, s T) ([]byte, bool) {
+	switch c.Type {
+	case Int:
+		if plainInt(s) {
+			return append(dst, s...), true
+		}
+	case Text:
+		if validUTF8(s) {
+			return appendString(dst, s), true
+		}
+	case Decimal:
+		return appendPlainDecimal(dst, s, c.Scale)
+	case Boolean:
+		if len(s) == 1 && (s[0] == 't' || s[0] == 'f' || s[0] == '0' || s[0] == '1') {
+			return strconv.AppendBool(dst, s[0] == 't' || s[0] == '1'), true
+		}
+	case Float:
+		if f, err := strconv.ParseFloat(string(s), 64); err == nil {
+			return AppendFloat(dst, f, 64), true
+		}
+	case Date, Timestamp, TimestampTZ:
+		return appendTimeCell(dst, c.Type, s)
+	case Time:
+		return appendClockCell(dst, s)
+	case UUID:
+		if plainUUID(s) {
+			return appendString(dst, s), true
+		}
+	case Bytes:
+		if b, ok := any(s).([]byte); ok {
+			dst = append(dst, '"')
+			dst = base64.StdEncoding.AppendEncode(dst, b)
+			return append(dst, '"'), true
+		}
+	}
+	return dst, false
+}
+
+func validUTF8[T string | []byte](s T) bool {
+	if b, ok := any(s).([]byte); ok {
+		return utf8.Valid(b)
+	}
+	return utf8.ValidString(string(s))
 }
 
 func typeError(v any, want string) error {
@@ -261,8 +317,9 @@ func AppendFloat(dst []byte, f float64, bits int) []byte {
 	case math.IsInf(f, -1):
 		return append(dst, `"-Infinity"`...)
 	}
-	s, _ := NormalizeNumber(strconv.FormatFloat(f, 'e', -1, bits))
-	return append(dst, s...)
+	var lit [32]byte
+	out, _ := appendNumber(dst, strconv.AppendFloat(lit[:0], f, 'e', -1, bits))
+	return out
 }
 
 // appendDecimal writes a decimal as a JSON number with exactly scale
@@ -469,9 +526,6 @@ func timeText(t Type, v any) (string, error) {
 		tm = time.Unix(x, 0).UTC()
 	case string, []byte:
 		s, _ := asText(v)
-		if canon, ok := canonicalTime(t, s); ok {
-			return canon, nil
-		}
 		if t == Time {
 			tt, err := time.Parse(timeLayout, s)
 			if err != nil {
@@ -507,13 +561,7 @@ func timeText(t Type, v any) (string, error) {
 // time, the fraction without trailing zeros. It reports false for
 // anything else.
 func canonicalTime(t Type, s string) (string, bool) {
-	switch {
-	case t == Date && len(s) == 10:
-	case t == Timestamp && len(s) >= 19 && (len(s) == 19 || s[19] == '.'):
-	default:
-		return "", false
-	}
-	if _, ok := parseISO(s); !ok {
+	if !isoShape(t, s) {
 		return "", false
 	}
 	if t == Date {
@@ -527,6 +575,79 @@ func canonicalTime(t Type, s string) (string, bool) {
 		return s, true
 	}
 	return s[:10] + "T" + s[11:], true
+}
+
+// isoShape reports a date (t Date) or a timestamp without a zone (t
+// Timestamp) in one of the forms canonicalTime and appendTimeCell write
+// without time.Format.
+func isoShape[T string | []byte](t Type, s T) bool {
+	switch {
+	case t == Date && len(s) == 10:
+	case t == Timestamp && len(s) >= 19 && (len(s) == 19 || s[19] == '.'):
+	default:
+		return false
+	}
+	_, ok := parseISO(s)
+	return ok
+}
+
+// appendTimeCell appends the cell canonicalTime makes of a date or a
+// timestamp, quoted; for a timestamp with a time zone, of a timestamp
+// without one, which is UTC (what PostgreSQL's reader leaves of +00, what
+// SQLite and MySQL store), with its Z.
+func appendTimeCell[T string | []byte](dst []byte, t Type, s T) ([]byte, bool) {
+	shape := t
+	if t == TimestampTZ {
+		shape = Timestamp
+	}
+	if !isoShape(shape, s) {
+		return dst, false
+	}
+	dst = append(dst, '"')
+	if t == Date {
+		dst = append(dst, s...)
+		return append(dst, '"'), true
+	}
+	if len(s) > 19 {
+		for s[len(s)-1] == '0' {
+			s = s[:len(s)-1]
+		}
+		if s[len(s)-1] == '.' {
+			s = s[:len(s)-1]
+		}
+	}
+	dst = append(dst, s[:10]...)
+	dst = append(dst, 'T')
+	dst = append(dst, s[11:]...)
+	if t == TimestampTZ {
+		dst = append(dst, 'Z')
+	}
+	return append(dst, '"'), true
+}
+
+// appendClockCell appends the cell of a time of day written HH:MM:SS with
+// up to nine digits of fraction, as time.Format writes it: the fraction
+// without trailing zeros. It reports false for any other text (a single
+// digit of hour, 24:00:00, MySQL's durations), for time.Parse to judge.
+func appendClockCell[T string | []byte](dst []byte, s T) ([]byte, bool) {
+	if len(s) < 8 || len(s) == 9 || len(s) > 18 || s[2] != ':' || s[5] != ':' || len(s) > 8 && s[8] != '.' {
+		return dst, false
+	}
+	two := func(i int) int {
+		if s[i] < '0' || s[i] > '9' || s[i+1] < '0' || s[i+1] > '9' {
+			return 99
+		}
+		return int(s[i]-'0')*10 + int(s[i+1]-'0')
+	}
+	if two(0) > 23 || two(3) > 59 || two(6) > 59 || !allDigits(s[min(9, len(s)):]) {
+		return dst, false
+	}
+	for len(s) > 8 && (s[len(s)-1] == '0' || s[len(s)-1] == '.') {
+		s = s[:len(s)-1]
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"'), true
 }
 
 // parseTimestamp reads the ISO 8601 forms databases write; the common
@@ -547,13 +668,14 @@ func parseTimestamp(s string) (time.Time, error) {
 
 // parseISO parses YYYY-MM-DD[( |T)HH:MM[:SS[.fraction]]] in UTC, or
 // reports false for anything else (zones included), for time.Parse to try.
-func parseISO(s string) (time.Time, bool) {
+func parseISO[T string | []byte](s T) (time.Time, bool) {
 	num := func(i, n int) (int, bool) {
 		if i+n > len(s) {
 			return 0, false
 		}
 		v := 0
-		for _, c := range []byte(s[i : i+n]) {
+		for j := i; j < i+n; j++ {
+			c := s[j]
 			if c < '0' || c > '9' {
 				return 0, false
 			}
@@ -576,14 +698,14 @@ func parseISO(s string) (time.Time, bool) {
 			return time.Time{}, false
 		}
 		rest := s[16:]
-		if rest != "" {
+		if len(rest) > 0 {
 			var ok bool
 			if sec, ok = num(17, 2); !ok || rest[0] != ':' {
 				return time.Time{}, false
 			}
 			rest = s[19:]
 		}
-		if rest != "" {
+		if len(rest) > 0 {
 			if rest[0] != '.' || len(rest) < 2 || len(rest) > 10 {
 				return time.Time{}, false
 			}
@@ -639,6 +761,25 @@ func uuidText(v any) (string, error) {
 	return s, nil
 }
 
+// plainUUID reports a UUID in its canonical text: lowercase hex digits
+// grouped 8-4-4-4-12, which uuidText leaves as it is.
+func plainUUID[T string | []byte](s T) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+		} else if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 func isHex(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -675,7 +816,7 @@ func fastValue(c *Column, cell Cell) (any, bool) {
 	switch {
 	case string(cell) == "null":
 		return nil, true
-	case c.Type == Int && plainInt(cell):
+	case c.Type == Int && plainInt([]byte(cell)):
 		if i, err := strconv.ParseInt(string(cell), 10, 64); err == nil {
 			return i, true
 		}

@@ -28,6 +28,10 @@ type Table struct {
 	mapping     []columnMapping // per Meta column: how it translates
 	keyHasRef   bool            // a key column is a Ref: rows sort in memory
 	keyOnly     bool            // a referable table of content: its ids and keys only (referable.go)
+	// readOrder lists the Meta columns key columns first, the order a row
+	// read converts them in (errors name the row); textRefCols those with
+	// ids inside their text, converted last. Worked out once, not per row.
+	readOrder, textRefCols []int
 }
 
 // TableFor describes a table whose metadata comes from files (a revision,

@@ -26,6 +26,7 @@ type Source struct {
 	KeepHidden   bool
 	sortInMemory bool
 	keys         [][]any // ReadKeys's batch: the keys Each reads
+	limit        int     // EachFirst's: the most rows Each reads
 }
 
 // NewSource returns a source over a table through a translator.
@@ -84,12 +85,18 @@ func (s *Source) Each(ctx context.Context, fn func(serialize.Row) error) error {
 		return err
 	}
 	desc := s.T.Desc
-	if o := s.T.Options; (o != nil && o.Where != "") || s.keys != nil {
+	// A row scope of globs keeps rows after the read: the database cannot
+	// count them.
+	limit := s.limit
+	if s.T.Options.Scoped() {
+		limit = 0
+	}
+	if o := s.T.Options; (o != nil && o.Where != "") || s.keys != nil || limit > 0 {
 		filtered := *desc
 		if o != nil {
 			filtered.Filter = o.Where
 		}
-		filtered.Keys = s.keys
+		filtered.Keys, filtered.Limit = s.keys, limit
 		desc = &filtered
 	}
 	err := s.Tr.db.ReadRows(ctx, desc, s.T.columns, meta.Key, func(values []any) error {
@@ -117,6 +124,18 @@ func (s *Source) Each(ctx context.Context, fn func(serialize.Row) error) error {
 		}
 	}
 	return nil
+}
+
+// EachFirst is Each over no more than the first n rows the database
+// returns, where the row scope lets the database count them (globs on
+// the key filter after the read: then every row is read, and fn must
+// stop the read). When the table has more than n rows, which n come is
+// the database's choice: enough to tell a table of fewer than n rows
+// from a bigger one without reading the bigger one whole.
+func (s *Source) EachFirst(ctx context.Context, n int, fn func(serialize.Row) error) error {
+	s.limit = n
+	defer func() { s.limit = 0 }()
+	return s.Each(ctx, fn)
 }
 
 // CloneRow copies a row and its cells.

@@ -91,9 +91,17 @@ func (t *Table) prepareMapping() error {
 	if err := t.pathOptions(); err != nil {
 		return err
 	}
+	t.readOrder = append([]int(nil), meta.KeyIndexes()...)
+	t.textRefCols = nil
 	for i := range t.mapping {
 		m := &t.mapping[i]
 		m.same = m.ref == "" && !m.json() && len(m.textRefs) == 0 && !meta.Columns[i].Secret
+		if !slices.Contains(meta.KeyIndexes(), i) {
+			t.readOrder = append(t.readOrder, i)
+		}
+		if len(m.textRefs) > 0 {
+			t.textRefCols = append(t.textRefCols, i)
+		}
 	}
 	return nil
 }

@@ -145,20 +145,16 @@ func (tr *Translator) rowToFile(ctx context.Context, t *Table, values []any, row
 		row[i] = buf[start:len(buf):len(buf)]
 		return err
 	}
-	for _, k := range meta.KeyIndexes() {
-		if err := cell(k); err != nil {
-			return buf, fmt.Errorf("row with %s = %s: column %q: %w", meta.Columns[k].Name, serialize.Preview(values[k]), meta.Columns[k].Name, err)
-		}
-	}
+	keys := len(meta.KeyIndexes())
 	var kept []serialize.Cell
-	for i := range meta.Columns {
-		if slices.Contains(meta.KeyIndexes(), i) {
-			continue
-		}
+	for n, i := range t.readOrder {
 		if err := cell(i); err != nil {
+			if n < keys {
+				return buf, fmt.Errorf("row with %s = %s: column %q: %w", meta.Columns[i].Name, serialize.Preview(values[i]), meta.Columns[i].Name, err)
+			}
 			return buf, fmt.Errorf("row %s: column %q: %w", meta.DescribeKey(row), meta.Columns[i].Name, err)
 		}
-		if keepHidden && len(t.mapping[i].hidden) > 0 {
+		if keepHidden && n >= keys && len(t.mapping[i].hidden) > 0 {
 			if kept == nil {
 				kept = make([]serialize.Cell, len(meta.Columns))
 			}
@@ -166,10 +162,7 @@ func (tr *Translator) rowToFile(ctx context.Context, t *Table, values []any, row
 		}
 	}
 	// Ids inside text last: a reference's scope reads other columns.
-	for i := range meta.Columns {
-		if len(t.mapping[i].textRefs) == 0 {
-			continue
-		}
+	for _, i := range t.textRefCols {
 		var err error
 		if row[i], err = tr.textToFile(ctx, t, i, row); err != nil {
 			return buf, fmt.Errorf("row %s: column %q: %w", meta.DescribeKey(row), meta.Columns[i].Name, err)

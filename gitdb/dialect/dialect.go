@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -57,6 +58,11 @@ type Table struct {
 	// key it is given, in that order) hold one of these tuples of
 	// parameters: a plan reads only the rows a release changes.
 	Keys [][]any
+	// Limit, when above 0, is the most rows ReadRows returns, the first
+	// in its order: an export tells a small table from a big one without
+	// reading the big one whole (a read stopped early is still read to
+	// its end by the drivers, which drain what the server sends).
+	Limit int
 }
 
 // Column returns the named column, or nil.
@@ -112,7 +118,9 @@ type Reader interface {
 	CountRows(ctx context.Context, table string) (int64, error)
 	// ReadRows streams the given columns of every row of a table, ordered
 	// by the key columns in serialize's key order (binary for text). fn
-	// receives one driver value per column; the slice is reused.
+	// receives one driver value per column, a value in the engine's text
+	// form as a *[]byte that is valid only until fn returns (what
+	// serialize.AppendCell reads); the slice is reused.
 	ReadRows(ctx context.Context, table *Table, columns, key []string, fn func(values []any) error) error
 	// Query runs a query with "?" placeholders; fn gets each row's values.
 	Query(ctx context.Context, query string, args []any, fn func(values []any) error) error
@@ -338,6 +346,15 @@ func ReadWhere(t *Table, key []string, quote func(string) string, mark func(n in
 		return " WHERE " + in, args
 	}
 	return where + " AND " + in, args
+}
+
+// ReadLimit is the clause of ReadRows after its ORDER BY: " LIMIT n"
+// when t.Limit is set, the same on every engine.
+func ReadLimit(t *Table) string {
+	if t.Limit <= 0 {
+		return ""
+	}
+	return " LIMIT " + strconv.Itoa(t.Limit)
 }
 
 // WriteTabText writes s in the tab-separated text that PostgreSQL's COPY

@@ -111,11 +111,13 @@ func Run(t *testing.T, engine string) {
 	allCols := append(append([]serialize.Column(nil), keyCols...), valCol...)
 	cell := func(s string) serialize.Cell { return serialize.Cell(s) }
 	text := func(s string) serialize.Cell { return serialize.AppendString(nil, s) }
-	rowsOf := func(t *testing.T, db dialect.Reader) []string {
+	// firstRows reads the first n rows of weird in key order, all for 0.
+	firstRows := func(t *testing.T, db dialect.Reader, n int) []string {
 		desc, err := db.Describe(ctx, weird)
 		if err != nil {
 			t.Fatal(err)
 		}
+		desc.Limit = n
 		var out []string
 		err = db.ReadRows(ctx, desc, []string{"Key", "select", "val ue\"`"}, []string{"Key", "select"}, func(v []any) error {
 			var parts []string
@@ -134,6 +136,7 @@ func Run(t *testing.T, engine string) {
 		}
 		return out
 	}
+	rowsOf := func(t *testing.T, db dialect.Reader) []string { return firstRows(t, db, 0) }
 
 	t.Run("batched writes in one transaction", func(t *testing.T) {
 		tx, err := db.Begin(ctx)
@@ -174,6 +177,9 @@ func Run(t *testing.T, engine string) {
 		}
 		if got[4] != `"k1050" 0 "u1050 'quoted' \"x\" \\"` || got[len(got)-1] != `"é" 1 null` {
 			t.Errorf("rows: %q … %q", got[4], got[len(got)-1])
+		}
+		if first := firstRows(t, db, 5); !reflect.DeepEqual(first, got[:5]) {
+			t.Errorf("the first 5 rows read with a limit: %q, want %q", first, got[:5])
 		}
 	})
 

@@ -439,14 +439,14 @@ func (r reader) countRows(ctx context.Context, table string) (int64, error) {
 // usual collations are case- and accent-insensitive.
 func (r reader) readRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
 	sel := make([]string, len(columns))
-	isBool := make([]bool, len(columns))
+	asText := make([]bool, len(columns))
 	for i, name := range columns {
 		c := desc.Column(name)
 		if c == nil {
 			return fmt.Errorf("mysql: table %q has no column %q", desc.Name, name)
 		}
 		sel[i] = Quote(name)
-		isBool[i] = c.Type == serialize.Boolean
+		asText[i] = c.Type != serialize.Int && c.Type != serialize.Float && c.Type != serialize.Boolean
 	}
 	order := make([]string, len(key))
 	for i, k := range key {
@@ -460,5 +460,45 @@ func (r reader) readRows(ctx context.Context, desc *dialect.Table, columns, key 
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}
-	return r.each(ctx, q, args, fn)
+	q += dialect.ReadLimit(desc)
+	rows, err := r.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	return eachRow(rows, asText, fn)
+}
+
+// eachRow calls fn with each row of a read, the values of the columns
+// asText as a *[]byte into the driver's buffer, valid until fn returns
+// (database/sql would copy each into an any), NULL as nil, the way
+// PostgreSQL's reader passes its text; the other columns' values
+// (numbers, which the driver parses) as the driver returns them.
+func eachRow(rows *sql.Rows, asText []bool, fn func([]any) error) error {
+	defer rows.Close()
+	raw := make([]sql.RawBytes, len(asText))
+	dest := make([]any, len(asText))
+	values := make([]any, len(asText))
+	for i, text := range asText {
+		dest[i] = &values[i]
+		if text {
+			dest[i] = &raw[i]
+		}
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		for i, text := range asText {
+			if text {
+				values[i] = nil
+				if raw[i] != nil {
+					values[i] = (*[]byte)(&raw[i])
+				}
+			}
+		}
+		if err := fn(values); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -19,12 +19,12 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -441,7 +441,7 @@ func (r reader) countRows(ctx context.Context, table string) (int64, error) {
 // predicate holds (the simple protocol would run several).
 func (r reader) readRows(ctx context.Context, desc *dialect.Table, columns, key []string, fn func([]any) error) error {
 	sel := make([]string, len(columns))
-	conv := make([]func([]byte) (any, error), len(columns))
+	conv := make([]convert, len(columns))
 	for i, name := range columns {
 		c := desc.Column(name)
 		if c == nil {
@@ -454,7 +454,7 @@ func (r reader) readRows(ctx context.Context, desc *dialect.Table, columns, key 
 		case c.Type == serialize.Bytes:
 			conv[i] = byteaValue
 		case c.Type == serialize.TimestampTZ:
-			conv[i] = timestamptzValue
+			conv[i] = utcText
 		}
 	}
 	order := make([]string, len(key))
@@ -469,10 +469,15 @@ func (r reader) readRows(ctx context.Context, desc *dialect.Table, columns, key 
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}
+	q += dialect.ReadLimit(desc)
 	return r.run(ctx, func(tx querier) error { return readRows(ctx, tx, q, args, desc, columns, conv, fn) })
 }
 
-func readRows(ctx context.Context, tx querier, q string, args []any, desc *dialect.Table, columns []string, conv []func([]byte) (any, error), fn func([]any) error) error {
+// convert turns the text of a value (never NULL) into what ReadRows hands
+// over: a value, or slot set to other text and returned.
+type convert func(raw []byte, slot *[]byte) (any, error)
+
+func readRows(ctx context.Context, tx querier, q string, args []any, desc *dialect.Table, columns []string, conv []convert, fn func([]any) error) error {
 	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("postgres: table %q: %w", desc.Name, err)
@@ -490,7 +495,7 @@ func readRows(ctx context.Context, tx querier, q string, args []any, desc *diale
 				values[i] = nil
 				continue
 			}
-			if values[i], err = conv[i](raw); err != nil {
+			if values[i], err = conv[i](raw, &slots[i]); err != nil {
 				return fmt.Errorf("postgres: table %q, column %q: %w", desc.Name, columns[i], err)
 			}
 		}
@@ -501,7 +506,7 @@ func readRows(ctx context.Context, tx querier, q string, args []any, desc *diale
 	return rows.Err()
 }
 
-func byteaValue(b []byte) (any, error) {
+func byteaValue(b []byte, _ *[]byte) (any, error) {
 	s := string(b)
 	if !strings.HasPrefix(s, `\x`) {
 		return nil, fmt.Errorf("bytea %q is not in hex format", s)
@@ -509,14 +514,16 @@ func byteaValue(b []byte) (any, error) {
 	return hex.DecodeString(s[2:])
 }
 
-// timestampUTC is a timestamptz in the UTC session: "… 10:00:00.5+00".
-var timestampUTC = regexp.MustCompile(`\+00(:00)?$`)
-
-func timestamptzValue(b []byte) (any, error) {
-	if !timestampUTC.Match(b) {
-		return nil, fmt.Errorf("timestamptz %q is not in UTC", b)
+// utcText hands over the text of a timestamptz in the UTC session
+// ("… 10:00:00.5+00") without its offset: what serialize reads as UTC.
+func utcText(b []byte, slot *[]byte) (any, error) {
+	for _, offset := range []string{"+00:00", "+00"} {
+		if text, ok := bytes.CutSuffix(b, []byte(offset)); ok {
+			*slot = text
+			return slot, nil
+		}
 	}
-	return timestampUTC.ReplaceAllString(string(b), ""), nil
+	return nil, fmt.Errorf("timestamptz %q is not in UTC", b)
 }
 
 // rebind turns "?" placeholders into $1, $2, ….

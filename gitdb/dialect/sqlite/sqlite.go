@@ -378,6 +378,7 @@ func (d reader) ReadRows(ctx context.Context, desc *dialect.Table, columns, key 
 	if len(order) > 0 {
 		q += " ORDER BY " + strings.Join(order, ", ")
 	}
+	q += dialect.ReadLimit(desc)
 	rows, err := d.q.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: table %q: %w", table, err)
