@@ -456,7 +456,5 @@ func resolve(t *merge.TablePlan, r merge.Resolution) error {
 			}
 		}
 	}
-	compare := func(a, b *merge.Op) int { return t.Meta.CompareKeys(a.Row(), b.Row()) }
-	slices.SortStableFunc(added, func(a, b merge.Op) int { return compare(&a, &b) })
-	return t.Ops.Insert(compare, added...)
+	return t.Ops.Insert(func(a, b *merge.Op) int { return t.Meta.CompareKeys(a.Row(), b.Row()) }, added...)
 }

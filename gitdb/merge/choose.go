@@ -42,9 +42,7 @@ func (p *TablePlan) Choose(choose Chooser) error {
 			added = append(added, *op)
 		}
 	}
-	compare := func(a, b *Op) int { return p.Meta.CompareKeys(a.Row(), b.Row()) }
-	slices.SortStableFunc(added, func(a, b Op) int { return compare(&a, &b) })
-	return p.Ops.Insert(compare, added...)
+	return p.Ops.Insert(func(a, b *Op) int { return p.Meta.CompareKeys(a.Row(), b.Row()) }, added...)
 }
 
 // ResolveRest resolves the conflicts left unresolved to one side.

@@ -1,4 +1,5 @@
-// Package merge is the three-way merge of table rows, with no I/O: given
+// Package merge is the three-way merge of table rows, with no I/O but
+// one (a big plan's ops go to a temporary file: OpList): given
 // the rows of a base, of theirs (the revision to apply) and of ours (the
 // target's current rows), each a stream sorted by key, it returns what to
 // do to ours. Rows merge cell by cell, and JSON cells member by member, so

@@ -8,6 +8,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"slices"
 	"sync/atomic"
 
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -208,11 +209,14 @@ func (l *OpList) Rewrite(fn func(op *Op) (keep bool, err error)) error {
 }
 
 // Insert adds ops in key order (compare orders two ops): each goes after
-// the ops of its key the list already has.
+// the ops of its key the list already has, and those it adds keep their
+// order among themselves.
 func (l *OpList) Insert(compare func(a, b *Op) int, ops ...Op) error {
 	if len(ops) == 0 {
 		return nil
 	}
+	ops = slices.Clone(ops)
+	slices.SortStableFunc(ops, func(a, b Op) int { return compare(&a, &b) })
 	var out OpList
 	for op, err := range l.All() {
 		if err != nil {
