@@ -232,9 +232,11 @@ func SameDatabase(ctx context.Context, a, b Dialect) (bool, error) {
 
 // DDLCommits is implemented by engines where DDL ends a transaction
 // (MySQL, MariaDB): git dbsync then creates its own tables before the
-// apply's transaction instead of inside it.
+// apply's transaction instead of inside it, in one from BeginDDL, which
+// records nothing but the DDL (no cluster lock row).
 type DDLCommits interface {
 	DDLCommits() bool
+	BeginDDL(ctx context.Context) (Tx, error)
 }
 
 // Opener opens a database from a URL. root is the repository root, against

@@ -289,7 +289,11 @@ func (t *Target) ensureApart(ctx context.Context, have []string) error {
 	if current, err := t.upToDate(ctx, have); err != nil || current {
 		return err
 	}
-	tx, err := t.DB.Begin(ctx)
+	begin := t.DB.Begin
+	if d, ok := t.DB.(dialect.DDLCommits); ok {
+		begin = d.BeginDDL
+	}
+	tx, err := begin(ctx)
 	if err != nil {
 		return err
 	}

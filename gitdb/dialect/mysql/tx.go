@@ -35,7 +35,18 @@ const batchRows = 500
 
 // Begin starts a write transaction, failing at once when another apply
 // holds the database.
-func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
+func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) { return d.begin(ctx, true) }
+
+// BeginDDL is Begin for DDL alone. On Galera it writes no lock row: DDL
+// commits the row at once and runs on every node in total order anyway,
+// and the row names the node of the last change (LastWriter), which a
+// losing run's CREATE TABLE IF NOT EXISTS, committed after the winner's
+// change, would otherwise claim.
+func (d *DB) BeginDDL(ctx context.Context) (dialect.Tx, error) { return d.begin(ctx, false) }
+
+// begin starts a write transaction; change says it writes rows, and on
+// Galera takes the cluster's lock row first.
+func (d *DB) begin(ctx context.Context, change bool) (dialect.Tx, error) {
 	if d.ro != nil {
 		return nil, fmt.Errorf("mysql: cannot write: the connection was opened to read only")
 	}
@@ -50,7 +61,7 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 	if got.Int64 != 1 {
 		return nil, &dialect.BusyError{What: fmt.Sprintf("another git dbsync run writes to database %q right now", d.dbName)}
 	}
-	if d.galera != nil {
+	if d.galera != nil && change {
 		if err := d.ensureLockTable(ctx); err != nil {
 			(&Tx{db: d.db, lock: lock}).end()
 			return nil, fmt.Errorf("mysql: %w", err)
@@ -86,7 +97,7 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 		}
 	}
 	t.reader = reader{q: tx, explain: t.explainRead}
-	if t.galera != nil {
+	if t.galera != nil && change {
 		// GET_LOCK is this node's only: the row is the cluster's lock.
 		if err := takeClusterLock(ctx, t); err != nil {
 			tx.Rollback()
