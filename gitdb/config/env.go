@@ -90,19 +90,37 @@ func (c *Config) DefaultEnv() (string, error) {
 // (git config dbsync.env.<name>.deny "users auth_*", any number of times):
 // out of reach of any revision, such tables are never written to it.
 //
+// git config gives an environment its url and deny only: any other key
+// there (backup, say, which belongs in .dbsync) is an error rather than
+// a setting silently not applied to a write.
+//
 // Match the patterns against a lower-cased table name.
 func (c *Config) Deny(env string) ([]*glob.Pattern, []string, error) {
-	out, err := (repo.Git{Dir: c.Root}).Output("config", "--get-all", "dbsync.env."+env+".deny")
+	prefix := "dbsync.env." + env + "."
+	out, err := (repo.Git{Dir: c.Root}).Output("config", "--get-regexp", "^"+regexp.QuoteMeta(prefix))
 	var ge *repo.GitError
-	if errors.As(err, &ge) && ge.ExitCode == 1 { // not set
+	if errors.As(err, &ge) && ge.ExitCode == 1 { // none set
 		return nil, nil, nil
 	}
 	if err != nil {
 		return nil, nil, err
 	}
+	var denied []string
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		name, value, _ := strings.Cut(line, " ")
+		key := strings.TrimPrefix(name, prefix)
+		switch {
+		case key == "url" || strings.Contains(key, "."): // a.b: environment "<env>.a"'s
+		case key == "deny":
+			denied = append(denied, strings.Fields(value)...)
+		default:
+			return nil, nil, fmt.Errorf("git config %s: git dbsync takes only url and deny from git config, so this would not be used; an environment's other settings belong in [env %q] of %s. Remove it with 'git config --unset-all %s'",
+				name, env, c.File, name)
+		}
+	}
 	var globs []*glob.Pattern
 	var texts []string
-	for _, g := range strings.Fields(string(out)) {
+	for _, g := range denied {
 		// Compared without case, as SQLite and MariaDB (on most systems)
 		// compare table names: a table.json naming USERS is users there,
 		// and deny wins whatever the spelling.
