@@ -187,7 +187,7 @@ func runApply(cmd *cobra.Command, s *streams, opts *applyOptions) error {
 		return err
 	}
 	res, err := ws.Apply(cmd.Context(), opts.ApplyOptions)
-	return reportApply(cmd, s, res, err, "apply", "applied", rendered)
+	return reportApply(cmd, s, res, err, opts.Env, "apply", "applied", rendered)
 }
 
 // deployOptions are how a change's steps talk to the operator: their
@@ -210,9 +210,9 @@ func printSteps(s *streams, steps []gitdb.StepResult) {
 	}
 }
 
-// reportApply prints the outcome of an apply or rollback (cmd), and what
-// to do about its errors.
-func reportApply(cmd *cobra.Command, s *streams, res *gitdb.ApplyResult, err error, verb, done string, rendered bool) error {
+// reportApply prints the outcome of an apply or rollback (cmd) to env
+// ("" the default), and what to do about its errors.
+func reportApply(cmd *cobra.Command, s *streams, res *gitdb.ApplyResult, err error, env, verb, done string, rendered bool) error {
 	if res != nil {
 		for _, n := range res.Notes {
 			warn(s.Err, "%s", n)
@@ -229,7 +229,11 @@ func reportApply(cmd *cobra.Command, s *streams, res *gitdb.ApplyResult, err err
 	case errors.As(err, &locked):
 		return fmt.Errorf("%w\nhint: wait for it to finish; if its process is gone, the next run clears the lock", err)
 	case errors.As(err, &busy):
-		return fmt.Errorf("%w\nhint: run it again once the other session is done; [env] lock-timeout in .dbsync sets how long to wait", err)
+		section := "[env]"
+		if env != "" {
+			section = fmt.Sprintf("[env %q]", env)
+		}
+		return fmt.Errorf("%w\nhint: run it again once the other session is done; lock-timeout in %s of .dbsync sets how long to wait", err, section)
 	case err != nil:
 		return err
 	}

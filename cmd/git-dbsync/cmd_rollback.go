@@ -99,5 +99,5 @@ func runRollback(cmd *cobra.Command, s *streams, opts *rollbackOptions) error {
 		return err
 	}
 	res, err := ws.Rollback(cmd.Context(), opts.RollbackOptions)
-	return reportApply(cmd, s, res, err, "roll back", "rolled back", rendered)
+	return reportApply(cmd, s, res, err, opts.Env, "roll back", "rolled back", rendered)
 }

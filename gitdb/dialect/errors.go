@@ -43,20 +43,21 @@ func Explain(tx any, err error) error {
 	return err
 }
 
-// ReadBusy is the error of a read that waited the whole lock timeout for
-// a lock another session holds (an application's LOCK TABLE): a
-// *BusyError, as a write's wait. Callers name the table.
-// held says what was waited for, "" for a lock another session holds.
-func ReadBusy(waited time.Duration, held string) error {
+// LockWait is the error of a read or write that waited the whole lock
+// timeout (waited; 0 when it is the server's own, unknown here) for a lock
+// another session holds (an application's LOCK TABLE, a row it keeps): a
+// *BusyError that is also ErrLockTimeout. held says what was waited for,
+// "" for a lock another session holds. Callers name the table.
+func LockWait(waited time.Duration, held string) error {
 	if held == "" {
 		held = "a lock another session holds"
 	}
-	return lockWait{&BusyError{What: fmt.Sprintf("waited %s for %s", waited, held)}}
+	how := "the whole lock timeout"
+	if waited > 0 {
+		how = waited.String()
+	}
+	return lockWait{&BusyError{What: fmt.Sprintf("waited %s for %s", how, held)}}
 }
-
-// LockWait is the error of a wait for a lock that timed out, saying what:
-// a *BusyError that is also ErrLockTimeout.
-func LockWait(what string) error { return lockWait{&BusyError{What: what}} }
 
 // lockWait is a *BusyError that is also ErrLockTimeout, and says only
 // the former.

@@ -193,7 +193,7 @@ func (d *DB) SetReadOnly(ctx context.Context) error {
 func (d *DB) explainRead(err error) error {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) && me.Number == 1205 { // ER_LOCK_WAIT_TIMEOUT
-		return dialect.ReadBusy(time.Duration(d.lockWait)*time.Second, "")
+		return dialect.LockWait(time.Duration(d.lockWait)*time.Second, "")
 	}
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -25,9 +26,10 @@ type Tx struct {
 	db      *sql.DB // the one connection: back in the pool after COMMIT
 	lock    string
 	written map[string]bool
-	packet  int     // max_allowed_packet, bytes
-	galera  *galera // a node of a Galera cluster: the lock row is written first
-	noLoad  bool    // inserts never go through LOAD DATA (see load)
+	packet  int           // max_allowed_packet, bytes
+	galera  *galera       // a node of a Galera cluster: the lock row is written first
+	noLoad  bool          // inserts never go through LOAD DATA (see load)
+	wait    time.Duration // the lock timeout it was begun with (0: the server's)
 }
 
 // batchRows bounds the rows of one statement.
@@ -89,7 +91,7 @@ func (d *DB) begin(ctx context.Context, change bool) (dialect.Tx, error) {
 		(&Tx{db: d.db, lock: lock}).end()
 		return nil, fmt.Errorf("mysql: %w", err)
 	}
-	t := &Tx{tx: tx, db: d.db, lock: lock, written: map[string]bool{}, packet: packet, galera: d.galera}
+	t := &Tx{tx: tx, db: d.db, lock: lock, written: map[string]bool{}, packet: packet, galera: d.galera, wait: time.Duration(d.lockWait) * time.Second}
 	if t.galera != nil {
 		var split sql.NullString
 		if tx.QueryRowContext(ctx, "SELECT @@wsrep_load_data_splitting").Scan(&split) != nil || split.String != "0" && split.String != "OFF" {
@@ -161,7 +163,7 @@ func (t *Tx) Explain(err error) error {
 	}
 	switch me.Number {
 	case 1205: // ER_LOCK_WAIT_TIMEOUT
-		return dialect.LockWait("waited the whole lock timeout for a lock another session holds")
+		return dialect.LockWait(t.wait, "")
 	case 1213: // ER_LOCK_DEADLOCK
 		return &dialect.BusyError{What: "a deadlock with another session: nothing written"}
 	}

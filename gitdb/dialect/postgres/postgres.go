@@ -206,7 +206,7 @@ func (d *DB) read(ctx context.Context, fn func(querier) error) error {
 func (d *DB) explainRead(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
-		return dialect.ReadBusy(d.lockTimeout, "")
+		return dialect.LockWait(d.lockTimeout, "")
 	}
 	return err
 }

@@ -157,7 +157,7 @@ func (t *Tx) end() {
 func (t *Tx) Explain(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
-		return dialect.LockWait("waited the whole lock timeout for a lock another session holds")
+		return dialect.LockWait(t.db.lockTimeout, "")
 	}
 	return err
 }

@@ -40,7 +40,14 @@ type DB struct {
 	reader
 	db   *sql.DB
 	Path string
+	busy time.Duration // busy_timeout: how long a statement waits for the file
 }
+
+// heldFile is what a statement that found the file busy waited for.
+const heldFile = "the database file, which another connection holds"
+
+// defaultBusy is the busy timeout before SetLockTimeout.
+const defaultBusy = 10 * time.Second
 
 // Open opens the SQLite database an URL names. The file must exist: a
 // mistyped path must not silently become an empty database.
@@ -70,7 +77,7 @@ func Open(ctx context.Context, url, root string) (dialect.Dialect, error) {
 func OpenFile(p string) (*DB, error) {
 	// Transactions begin IMMEDIATE: they take the write lock at once, so
 	// rows read in an apply cannot change before they are written.
-	dsn := "file:" + p + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	dsn := "file:" + p + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_txlock=immediate", defaultBusy.Milliseconds())
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -79,11 +86,11 @@ func OpenFile(p string) (*DB, error) {
 	// Open the connection with a pragma, not Ping: Ping reads the schema,
 	// which waits the DSN's busy_timeout for a file another connection
 	// holds, before SetLockTimeout could bound the wait.
-	if _, err := db.Exec("PRAGMA busy_timeout = 10000"); err != nil {
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA busy_timeout = %d", defaultBusy.Milliseconds())); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", p, err)
 	}
-	return &DB{reader: reader{q: db}, db: db, Path: p}, nil
+	return &DB{reader: reader{q: db}, db: db, Path: p, busy: defaultBusy}, nil
 }
 
 // SQL returns the underlying database handle.
@@ -94,8 +101,12 @@ func (d *DB) Close() error { return d.db.Close() }
 // SetLockTimeout sets how long a statement waits for another connection's
 // lock on the file (busy_timeout).
 func (d *DB) SetLockTimeout(ctx context.Context, timeout time.Duration) error {
-	_, err := d.db.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", max(timeout.Milliseconds(), 1)))
-	return err
+	ms := max(timeout.Milliseconds(), 1)
+	if _, err := d.db.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", ms)); err != nil {
+		return err
+	}
+	d.busy = time.Duration(ms) * time.Millisecond
+	return nil
 }
 
 // ReadRows is the reader's, a file another connection held for the whole
@@ -131,9 +142,7 @@ func (d *DB) Tables(ctx context.Context) ([]string, error) {
 func (d *DB) explainRead(ctx context.Context, err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY {
-		var ms int64
-		d.db.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms)
-		return dialect.ReadBusy(time.Duration(ms)*time.Millisecond, "the database file, which another connection holds")
+		return dialect.LockWait(d.busy, heldFile)
 	}
 	return err
 }

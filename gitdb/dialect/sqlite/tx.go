@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/dialect"
 	"github.com/gitdbsync/git-dbsync/serialize"
@@ -20,14 +21,15 @@ type Tx struct {
 	reader
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
-	conn  *sql.Conn // a load's connection, its foreign keys off until it ends
+	conn  *sql.Conn     // a load's connection, its foreign keys off until it ends
+	busy  time.Duration // the busy timeout it was begun with
 }
 
 // Begin starts a write transaction.
 func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		if busy := (&Tx{}).Explain(err); busy != err {
+		if busy := (&Tx{busy: d.busy}).Explain(err); busy != err {
 			return nil, busy
 		}
 		return nil, fmt.Errorf("sqlite: begin: %w", err)
@@ -36,7 +38,7 @@ func (d *DB) Begin(ctx context.Context) (dialect.Tx, error) {
 		tx.Rollback()
 		return nil, err
 	}
-	return &Tx{reader: reader{q: tx}, tx: tx, stmts: map[string]*sql.Stmt{}}, nil
+	return &Tx{reader: reader{q: tx}, tx: tx, stmts: map[string]*sql.Stmt{}, busy: d.busy}, nil
 }
 
 // BeginLoad starts a write transaction with foreign keys off on its
@@ -54,12 +56,12 @@ func (d *DB) BeginLoad(ctx context.Context) (dialect.Tx, error) {
 	}
 	if err != nil {
 		restore(conn)
-		if busy := (&Tx{}).Explain(err); busy != err {
+		if busy := (&Tx{busy: d.busy}).Explain(err); busy != err {
 			return nil, busy
 		}
 		return nil, fmt.Errorf("sqlite: begin: %w", err)
 	}
-	return &Tx{reader: reader{q: tx}, tx: tx, stmts: map[string]*sql.Stmt{}, conn: conn}, nil
+	return &Tx{reader: reader{q: tx}, tx: tx, stmts: map[string]*sql.Stmt{}, conn: conn, busy: d.busy}, nil
 }
 
 // restore turns a load's connection's foreign keys back on and returns it
@@ -106,7 +108,7 @@ func (t *Tx) Commit() error {
 func (t *Tx) Explain(err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY {
-		return dialect.LockWait("waited the whole lock timeout for the database file, which another connection holds")
+		return dialect.LockWait(t.busy, heldFile)
 	}
 	return err
 }
