@@ -199,6 +199,10 @@ func wireValue(c serialize.Column, cell serialize.Cell) (any, error) {
 		return nil, fmt.Errorf("column %q: %w", c.Name, err)
 	}
 	switch x := v.(type) {
+	case string:
+		if strings.IndexByte(x, 0) >= 0 {
+			return nil, fmt.Errorf("column %q: the value holds the NUL character (\\u0000), which PostgreSQL's text cannot store", c.Name)
+		}
 	case bool:
 		v = strconv.FormatBool(x)
 	case int64:
