@@ -79,7 +79,7 @@ func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult,
 			return w.prepareApply(ctx, s, t, opts, prev, res)
 		},
 		undo: func(e *Entry) *change {
-			return w.rollbackChange(RollbackOptions{Env: e.Env, Revision: e.Commit, Version: opts.Version})
+			return w.rollbackChange(RollbackOptions{Env: e.Env, Revision: e.Commit, Version: opts.Version}, false)
 		}}
 	if !opts.Baseline {
 		c.backup = func(e *Entry) string { return "apply " + e.Revision }

@@ -117,6 +117,18 @@ func (b *taking) take(ctx context.Context, tx dialect.Tx) error {
 // alone is not read: a restore takes it from the backup of the first
 // later change that wrote it (restoreScope).
 func (s *session) backupPlanned(ctx context.Context, tx dialect.Tx, plans []*merge.TablePlan) error {
+	tables := []string{}
+	for _, tp := range plans {
+		if tp.Ops.Len() > 0 { // inserts, updates, deletes
+			tables = append(tables, tp.Meta.Name)
+		}
+	}
+	return s.backupTables(ctx, tx, tables)
+}
+
+// backupTables takes the running change's backup (s.backup, nil for
+// none) of tables and of the sequence tables, in its transaction.
+func (s *session) backupTables(ctx context.Context, tx dialect.Tx, tables []string) error {
 	if s.backup == nil {
 		return nil
 	}
@@ -124,12 +136,7 @@ func (s *session) backupPlanned(ctx context.Context, tx dialect.Tx, plans []*mer
 	if err != nil {
 		return err
 	}
-	tables := []string{}
-	for _, tp := range plans {
-		if tp.Ops.Len() > 0 { // inserts, updates, deletes
-			tables = append(tables, tp.Meta.Name)
-		}
-	}
+	tables = append([]string{}, tables...) // nil would mean every config table
 	for _, name := range s.ws.Config.OfClass(names, config.ClassSequence) {
 		if !slices.Contains(tables, name) {
 			tables = append(tables, name)

@@ -50,15 +50,15 @@ func (w *Workspace) Rollback(ctx context.Context, opts RollbackOptions) (*ApplyR
 		}
 		opts.Env = env
 	}
-	c := w.rollbackChange(opts)
-	c.steps = true
+	c := w.rollbackChange(opts, true)
 	res := &ApplyResult{}
 	return res, w.runChange(ctx, c, res)
 }
 
-// rollbackChange is the change that rolls back: Rollback's, and the undo
-// of an apply whose check failed (which runs no steps of its own).
-func (w *Workspace) rollbackChange(opts RollbackOptions) *change {
+// rollbackChange is the change that rolls back: Rollback's, with the
+// environment's steps, and the undo of an apply whose check failed (which
+// runs no steps of its own).
+func (w *Workspace) rollbackChange(opts RollbackOptions, steps bool) *change {
 	name := opts.Revision
 	if opts.To != "" {
 		name = "to " + opts.To
@@ -67,7 +67,7 @@ func (w *Workspace) rollbackChange(opts RollbackOptions) *change {
 	if opts.To != "" {
 		backup = func(*Entry) string { return "rollback to " + opts.To }
 	}
-	return &change{kind: "rollback", env: opts.Env, name: name, deploy: opts.DeployOptions, backup: backup,
+	return &change{kind: "rollback", env: opts.Env, name: name, deploy: opts.DeployOptions, backup: backup, planned: true, steps: steps,
 		lockFile: func(s *session, t *ledger.Target) (string, error) {
 			undo, err := s.rollbackTargets(t.Ledger, opts)
 			if err != nil {
@@ -76,38 +76,52 @@ func (w *Workspace) rollbackChange(opts RollbackOptions) *change {
 			return undo[0].Revision, nil
 		},
 		prepare: func(ctx context.Context, s *session, t *ledger.Target, lf *lock.File, res *ApplyResult) (*ledger.Change, error) {
-			return s.prepareRollback(ctx, t, opts, lf, res)
+			return s.prepareRollback(ctx, t, opts, lf, res, steps)
 		}}
 }
 
-// prepareRollback finds the applies to undo (lf is the newest one's
-// lock file), plans and asks; the change it returns plans again inside
-// its transaction and must find the same rows.
-func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts RollbackOptions, lf *lock.File, res *ApplyResult) (*ledger.Change, error) {
+// prepareRollback finds the applies to undo (lf is the newest one's lock
+// file) and returns the change that plans and writes them in its
+// transaction. As an apply does, it plans first, outside, only when the
+// plan is shown (Confirm) or conflicts must stop the rollback before the
+// environment's steps (steps): the change then plans again and must find
+// the same rows. Otherwise the rows are read once.
+func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts RollbackOptions, lf *lock.File, res *ApplyResult, steps bool) (*ledger.Change, error) {
 	undo, err := s.rollbackTargets(t.Ledger, opts)
 	if err != nil {
 		return nil, err
 	}
 	target := undo[0]
-	plan, err := s.rollbackPlan(ctx, s.db, t.Ledger, target)
-	if err != nil {
-		return nil, err
+	// settle resolves a plan of e's undo as opts say, and refuses it
+	// with conflicts left.
+	settle := func(ctx context.Context, p *planned, e *Entry) error {
+		if e == target {
+			p.Then, res.Plan = undo[1:], p.Plan
+		}
+		for _, tp := range p.Tables {
+			if err := resolve(tp, opts.Resolve); err != nil {
+				return err
+			}
+		}
+		if err := p.block(ctx, nil, opts.Resolve); err != nil {
+			return err
+		}
+		if p.Unresolved() > 0 {
+			return &ConflictError{Plan: p.Plan}
+		}
+		return nil
 	}
-	res.Plan = plan.Plan
-	for _, tp := range plan.Tables {
-		if err := resolve(tp, opts.Resolve); err != nil {
+	var shown *planned
+	if opts.Confirm != nil || steps && len(s.ws.Config.StepsOf(s.env, "before", "manual", "confirm", "check", "after")) > 0 {
+		if shown, err = s.rollbackPlan(ctx, s.db, t.Ledger, target); err != nil {
+			return nil, err
+		}
+		if err := settle(ctx, shown, target); err != nil {
 			return nil, err
 		}
 	}
-	if err := plan.block(ctx, nil, opts.Resolve); err != nil {
-		return nil, err
-	}
-	if plan.Unresolved() > 0 {
-		return nil, &ConflictError{Plan: plan.Plan}
-	}
-	plan.Then = undo[1:]
 	if opts.Confirm != nil {
-		if ok, err := opts.Confirm(plan.Plan); err != nil || !ok {
+		if ok, err := opts.Confirm(shown.Plan); err != nil || !ok {
 			return nil, errors.Join(ErrDeclined, err)
 		}
 	}
@@ -128,19 +142,19 @@ func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts Ro
 			if err != nil {
 				return nil, err
 			}
-			if e == target && p.Fingerprint != plan.Fingerprint {
+			if e == target && shown != nil && p.Fingerprint != shown.Fingerprint {
+				res.Plan = shown.Plan
 				return nil, &TargetChangedError{Why: "rows of the target were changed"}
 			}
-			for _, tp := range p.Tables {
-				if err := resolve(tp, opts.Resolve); err != nil {
-					return nil, err
-				}
-			}
-			if err := p.block(ctx, nil, opts.Resolve); err != nil {
+			// Conflicts here never follow a plan shown: the same rows
+			// give the same merge.
+			if err := settle(ctx, p, e); err != nil {
 				return nil, err
 			}
-			if p.Unresolved() > 0 { // never for the target's: the same rows give the same merge
-				return nil, &ConflictError{Plan: p.Plan}
+			if e == target { // before the first write, of every table the undone applies wrote
+				if err := s.backupTables(ctx, tx, undoneTables(undo)); err != nil {
+					return nil, err
+				}
 			}
 			return p.Tables, p.writer(tx).Write(ctx, p.Tables)
 		}
@@ -154,6 +168,21 @@ func (s *session) prepareRollback(ctx context.Context, t *ledger.Target, opts Ro
 	}
 	return &ledger.Change{Entry: entry, Prev: &prev, Lock: lf, Done: lock.RolledBack, Record: lf.Rollback, Then: then,
 		Write: writePlan(target)}, nil
+}
+
+// undoneTables lists the tables whose rows the applies wrote (their
+// ledger entries' summaries): all a rollback of them can write.
+func undoneTables(undo []*Entry) []string {
+	var tables []string
+	for _, e := range undo {
+		for table, c := range e.Summary {
+			if c.Inserted+c.Updated+c.Deleted > 0 && !slices.Contains(tables, table) {
+				tables = append(tables, table)
+			}
+		}
+	}
+	slices.Sort(tables)
+	return tables
 }
 
 // rollbackTargets lists the applies to undo, newest first: the one of
