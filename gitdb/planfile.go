@@ -65,7 +65,8 @@ type SavedTable struct {
 	// UntrackedText names each untracked row for people.
 	UntrackedText []string `json:"-"`
 	// Counts are the table's ops of each kind ("insert", "update",
-	// "delete"), in Ops or not (SaveFirst).
+	// "delete"), in Ops or not (SaveFirst), and its untracked rows
+	// ("untracked"), listed or not.
 	Counts map[string]int `json:"-"`
 }
 
@@ -113,9 +114,9 @@ type SavedCell struct {
 // Save returns the plan's JSON document.
 func (p *Plan) Save() (*SavedPlan, error) { return p.SaveFirst(-1) }
 
-// SaveFirst returns the plan's JSON document with the first n ops of each
-// table (every one for n < 0), for showing a plan of any size: its counts
-// are all the plan's.
+// SaveFirst returns the plan's JSON document with the first n ops and
+// untracked rows of each table (every one for n < 0), for showing a plan
+// of any size: its counts are all the plan's.
 func (p *Plan) SaveFirst(n int) (*SavedPlan, error) {
 	sp := &SavedPlan{Format: 1, Env: p.Env, Revision: p.Rev.Name, Commit: p.Rev.Commit, BaseCommit: p.BaseCommit(),
 		Fingerprint: p.Fingerprint, Created: time.Now().UTC().Truncate(time.Second), Applied: p.Applied, Tables: []SavedTable{},
@@ -160,9 +161,16 @@ func (p *Plan) SaveFirst(n int) (*SavedPlan, error) {
 				sp.Summary.Unresolved++
 			}
 		}
-		for _, r := range t.Untracked {
-			st.Untracked, st.UntrackedText = append(st.Untracked, keyJSON(meta, r)), append(st.UntrackedText, keyText(meta, r))
-			sp.Summary.Untracked++
+		st.Counts["untracked"] = t.Untracked.Len()
+		sp.Summary.Untracked += t.Untracked.Len()
+		for op, err := range t.Untracked.All() {
+			if err != nil {
+				return nil, err
+			}
+			if n >= 0 && len(st.Untracked) == n {
+				break
+			}
+			st.Untracked, st.UntrackedText = append(st.Untracked, keyJSON(meta, op.Before)), append(st.UntrackedText, keyText(meta, op.Before))
 		}
 		sp.Tables = append(sp.Tables, st)
 	}

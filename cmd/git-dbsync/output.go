@@ -165,7 +165,7 @@ func (v view) plan(w io.Writer, p *gitdb.Plan, title string) {
 	}
 	for _, t := range saved.Tables {
 		counts := t.Counts
-		if counts["insert"]+counts["update"]+counts["delete"] == 0 && len(t.Conflicts) == 0 && len(t.Untracked) == 0 {
+		if counts["insert"]+counts["update"]+counts["delete"]+counts["untracked"] == 0 && len(t.Conflicts) == 0 {
 			continue
 		}
 		unresolved := 0
@@ -191,14 +191,14 @@ func (v view) plan(w io.Writer, p *gitdb.Plan, title string) {
 			}
 			if len(t.Untracked) > 0 {
 				keys := t.UntrackedText
-				if v.detail < verbose && len(keys) > rowsShown {
-					keys = append(keys[:rowsShown:rowsShown], fmt.Sprintf("… and %d more", len(keys)-rowsShown))
+				if more := counts["untracked"] - len(keys); more > 0 {
+					keys = append(keys[:len(keys):len(keys)], fmt.Sprintf("… and %d more", more))
 				}
 				fmt.Fprintf(w, "  ? untracked (only in the target; kept unless --prune): %s\n", strings.Join(keys, "; "))
 			}
 		}
 		ins, upd, del = ins+counts["insert"], upd+counts["update"], del+counts["delete"]
-		conf, untracked = conf+unresolved, untracked+len(t.Untracked)
+		conf, untracked = conf+unresolved, untracked+counts["untracked"]
 	}
 	fmt.Fprintf(w, "\n%s, %s, %s", plural(ins, "insert"), plural(upd, "update"), plural(del, "delete"))
 	if conf > 0 {

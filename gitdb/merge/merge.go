@@ -174,7 +174,11 @@ type TablePlan struct {
 	Meta      *serialize.Table
 	Ops       OpList // in key order; resolved conflicts' ops included
 	Conflicts []Conflict
-	Untracked []serialize.Row // first apply: rows only the target has (kept unless pruned)
+	// Untracked are a first apply's rows only the target has (kept
+	// unless pruned), each as the delete --prune makes of it: a list that
+	// spills as Ops does, for a target of a million rows the revision
+	// lacks.
+	Untracked OpList
 	Unchanged int
 }
 
@@ -312,7 +316,7 @@ func (p *TablePlan) row(b, t, o serialize.Row, opt Options) {
 			p.Unchanged++
 			return
 		}
-		p.Untracked = append(p.Untracked, o)
+		p.Untracked.Add(Op{Kind: Delete, Before: o})
 		if opt.Prune {
 			p.Ops.Add(Op{Kind: Delete, Before: o})
 		}

@@ -129,7 +129,7 @@ func outcome(p *TablePlan) string {
 			return fmtRow(op.After)
 		}
 		return "conflict " + string(c.Kind) + " " + strings.Join(cells, ",") + "; ours→" + res(c.IfOurs) + "; theirs→" + res(c.IfTheirs)
-	case len(p.Untracked) == 1:
+	case p.Untracked.Len() == 1:
 		return "untracked"
 	case p.Ops.Len() == 0 && p.Unchanged == 1:
 		return "="
@@ -156,7 +156,7 @@ func TestResolutionsAndPrune(t *testing.T) {
 		}
 	}
 	p, _ := Table(meta, Empty, Empty, one(o), Options{NoBase: true, Prune: true})
-	if ops := opsOf(p); len(p.Untracked) != 1 || len(ops) != 1 || ops[0].Kind != Delete {
+	if ops := opsOf(p); p.Untracked.Len() != 1 || len(ops) != 1 || ops[0].Kind != Delete {
 		t.Errorf("prune: %+v", p)
 	}
 }

@@ -140,7 +140,7 @@ func PlanOf(plan *gitdb.Plan, lim Limits) (*Plan, error) {
 	p.Warnings = append(p.Warnings, sp.IDRenames...)
 	var blocked, others []Conflict
 	for _, t := range sp.Tables {
-		n := Count{Table: t.Table, Conflicts: len(t.Conflicts), Untracked: len(t.Untracked),
+		n := Count{Table: t.Table, Conflicts: len(t.Conflicts), Untracked: t.Counts["untracked"],
 			Inserts: t.Counts["insert"], Updates: t.Counts["update"], Deletes: t.Counts["delete"]}
 		rows := Rows{Table: t.Table, More: n.Inserts + n.Updates + n.Deletes - len(t.Ops)}
 		for i := range t.Ops {
