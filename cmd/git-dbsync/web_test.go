@@ -195,6 +195,9 @@ func TestWebInBrowser(t *testing.T) {
 	if !strings.Contains(wd.source(), "<pre>lite-check-passed") {
 		t.Errorf("the history lacks the step's output")
 	}
+	if src := wd.source(); !strings.Contains(src, "At v1 (") || !strings.Contains(src, "; last change: rollback ") {
+		t.Errorf("the history does not say it is at v1 since a rollback:\n%s", src)
+	}
 	wd.checkLocal(base)
 
 	// Two environments side by side, across engines.

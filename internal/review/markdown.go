@@ -252,6 +252,8 @@ func WriteStatusMarkdown(w io.Writer, spec string, envs []*Env, lim Limits) erro
 		at, when, by := "nothing applied", "", ""
 		if e.At != "" {
 			at = tcode(e.At) + " " + tcode(ShortCommit(e.Commit))
+		}
+		if e.Kind != "" {
 			when, by = e.Kind+" "+e.When.UTC().Format(time.RFC3339), tcode(e.By)
 		}
 		pending := ""

@@ -315,7 +315,9 @@ type Env struct {
 	Name string
 	Err  string // it cannot be read: why
 	// At is the revision the environment is at ("" before the first
-	// apply), Commit its commit; Kind, When and By tell the last change.
+	// apply, or once every apply was rolled back), Commit its commit;
+	// Kind, When and By tell the last change, which may be a rollback or
+	// a restore that took it there.
 	At, Commit, Kind string
 	When             time.Time
 	By               string
@@ -352,7 +354,11 @@ type Step struct {
 func EnvOf(r *gitdb.StatusReport) *Env {
 	e := &Env{Name: r.Env, Drift: r.Drift, Unchecked: r.Unchecked, Dev: r.Dev}
 	if c := r.Current; c != nil {
-		e.At, e.Commit, e.Kind, e.When, e.By = c.Revision, c.Commit, c.Kind, c.At, c.Owner.User+"@"+c.Owner.Host
+		e.At, e.Commit = c.Revision, c.Commit
+	}
+	if n := len(r.History); n > 0 { // oldest first
+		last := r.History[n-1]
+		e.Kind, e.When, e.By = last.Kind, last.At, last.Owner.User+"@"+last.Owner.Host
 	}
 	for _, t := range r.Pending {
 		e.Pending = append(e.Pending, t.Name)
