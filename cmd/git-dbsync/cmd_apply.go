@@ -83,7 +83,9 @@ entry records the override (status shows it).
 
 --env may name several environments: a comma list (staging,prod), globs over
 the environments .dbsync and git config name (shop-*), or a [group "name"]
-of .dbsync (env = names or globs). --jobs N applies to N at once, each in its
+of .dbsync (env = names or globs); a part that starts with ! takes its
+environments out ('shops,!shop-eu'), and one that takes out none is refused.
+--jobs N applies to N at once, each in its
 own transaction with its own lock and ledger entry; one that fails or
 conflicts never stops the others (--fail-fast starts no new one after a
 failure). A line per environment is printed as it finishes, then a table. On

@@ -76,9 +76,10 @@ deletes included (as for any command, 1 is an error and 129 a bad command line,
 so that 'plan … --exit-code || [ $? -eq 2 ]' lets changes through and fails
 on anything else).
 
---env may name several environments (a comma list, globs, a [group]): a
-row each with its counts, --jobs N planned at once; --exit-code then gives
-3 when any has unresolved conflicts, else 2 when any has changes. ` + shardHelp,
+--env may name several environments (a comma list, globs, a [group],
+!name to take one out): a row each with its counts, --jobs N planned at
+once; --exit-code then gives 3 when any has unresolved conflicts, else 2
+when any has changes. ` + shardHelp,
 		Example: `  git dbsync plan v1.4 --env prod
   git dbsync plan v1.4 --env prod --out v1.4-prod.plan && git dbsync apply --plan v1.4-prod.plan --yes
   git dbsync plan main --env staging --json | jq .summary

@@ -49,10 +49,11 @@ away); the after steps run whatever happened.
 On a terminal, rollback shows the plan and asks; --yes skips the question;
 without a terminal it refuses unless --yes is given.
 
---env may name several environments (a comma list, globs, a [group]): name
-the release (or --to): each environment that has it is rolled back in its
-own transaction, --jobs N at once, as apply does them, and one that never
-applied it (its apply of the release failed) is left as it is. ` + shardHelp,
+--env may name several environments (a comma list, globs, a [group],
+!name to take one out): name the release (or --to): each environment that
+has it is rolled back in its own transaction, --jobs N at once, as apply
+does them, and one that never applied it (its apply of the release failed)
+is left as it is. ` + shardHelp,
 		Example: `  git dbsync rollback --env prod
   git dbsync rollback v1.4 --env prod --yes
   git dbsync rollback --to v1.2 --env prod --yes`,

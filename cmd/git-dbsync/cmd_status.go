@@ -31,11 +31,11 @@ one, applies or rollbacks that did not finish, and the history of applies and
 rollbacks from its ledger. Writes nothing. --json prints the same as JSON
 (schemas/status.schema.json).
 
---env naming several environments (a comma list, globs, a [group], as for
-apply) prints one row per environment: the revision it is at, how many tables
-drifted, the tags pending, a change this clone recorded that the target
-lost (LOST), and those that cannot be read. The exit status is 1 when any
-cannot be read. ` + shardHelp + `
+--env naming several environments (a comma list, globs, a [group],
+!name to take one out, as for apply) prints one row per environment: the
+revision it is at, how many tables drifted, the tags pending, a change this
+clone recorded that the target lost (LOST), and those that cannot be read.
+The exit status is 1 when any cannot be read. ` + shardHelp + `
 
 A lock file of this clone that says a revision was applied (or rolled back)
 when the target's ledger has no such entry is flagged LOST: the database

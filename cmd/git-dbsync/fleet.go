@@ -32,7 +32,7 @@ all: each environment's result, the exit status it alone would give, and
 its own --json (schemas/fleet.schema.json).`
 
 // fleetOptions are the flags of a command that runs on many environments
-// at once when --env names several (a comma list, globs, a [group]).
+// at once when --env names several (a comma list, globs, a [group], !name).
 type fleetOptions struct {
 	shard    string
 	jobs     int
