@@ -285,6 +285,17 @@ func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, l *ledger
 		}
 		tables, byName[table] = append(tables, t), t
 	}
+	// References into content (a menu item's page) travel by the key the
+	// revision's .dbsync declares for the content table, looked up here.
+	if cfg != nil {
+		content, err := dbrows.Referenced(ctx, db, cfg, tables)
+		if err != nil {
+			return nil, err
+		}
+		tables = append(tables, content...)
+	} else if refersOutside(tables) {
+		return nil, s.haveCommitOf(e)
+	}
 	pl := &planned{Plan: p, tr: dbrows.NewTranslator(db, tables), cfg: cfg}
 	pl.tr.Meter = s.ws.Meter
 	s.ws.Meter.Start("planning", -1)
@@ -317,6 +328,24 @@ func (s *session) rollbackPlan(ctx context.Context, db dialect.Reader, l *ledger
 	p.Tables = parentsFirst(p.Tables)
 	p.Fingerprint = hex.EncodeToString(fp.Sum(nil))
 	return pl, nil
+}
+
+// refersOutside reports whether a table refers to one not among them: a
+// reference into content, which only the revision's .dbsync can say how
+// to look up.
+func refersOutside(tables []*dbrows.Table) bool {
+	names := map[string]bool{}
+	for _, t := range tables {
+		names[t.Meta.Name] = true
+	}
+	for _, t := range tables {
+		for _, r := range t.Meta.References {
+			if !names[r.Table] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // holdsJSON reports whether a table the entry recorded has a JSON column,
