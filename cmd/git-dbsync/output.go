@@ -408,7 +408,14 @@ func renderDevStatus(w io.Writer, st *gitdb.Status, d *gitdb.DevReport) {
 		fmt.Fprintln(w, "  unexported: none: the database matches the files of HEAD")
 	}
 	for _, t := range d.Unexported {
-		fmt.Fprintf(w, "  unexported: %s: %d added, %d changed, %d removed in the database against HEAD's files (the next commit exports them)\n", t.Table, t.Added, t.Changed, t.Removed)
+		if d.InStep {
+			fmt.Fprintf(w, "  unexported: %s: %d added, %d changed, %d removed in the database against HEAD's files (the next commit exports them)\n", t.Table, t.Added, t.Changed, t.Removed)
+			continue
+		}
+		// Not in step, the difference is partly the files' changes the
+		// database has not had: the sync merges those in first, and the
+		// next commit exports only what the database itself changed.
+		fmt.Fprintf(w, "  differs:   %s: %d added, %d changed, %d removed in the database against HEAD's files (the sync merges the files' changes in first; the next commit exports what the database changed itself)\n", t.Table, t.Added, t.Changed, t.Removed)
 	}
 }
 
