@@ -49,6 +49,10 @@ type InitResult struct {
 	// inside the repository ("" when it added none); Tracked names such a
 	// database that git already tracks, which .gitignore cannot keep out.
 	Ignored, Tracked string
+	// InGitConfig says the URL given went to this clone's git config
+	// (dbsync.env.<env>.url), not into .dbsync: it holds a password or a
+	// user name (which may be a token).
+	InGitConfig bool
 }
 
 // Init inspects the database of an environment and writes a starter
@@ -96,8 +100,15 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*InitResult, error
 		}
 	}
 	draft := &config.Draft{Env: env}
-	if dialect.Redact(opts.URL) == opts.URL { // a password stays out of the file
+	res := &InitResult{Path: file, Env: env, Suggestions: sugg}
+	switch {
+	case dialect.Redact(opts.URL) == opts.URL:
 		draft.URL = opts.URL
+	case opts.URL != "": // a password or user name stays out of the file, in this clone's config
+		if err := (repo.Git{Dir: root}).Run("config", "dbsync.env."+env+".url", opts.URL); err != nil {
+			return nil, err
+		}
+		res.InGitConfig = true
 	}
 	for i, s := range sugg {
 		if s.Class != config.ClassConfig || len(s.Options) > 0 { // keys matter to config; a preset sets its own
@@ -108,7 +119,6 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*InitResult, error
 	if err := atomicfile.WriteFile(file, []byte(draft.Render()), 0o666); err != nil {
 		return nil, err
 	}
-	res := &InitResult{Path: file, Env: env, Suggestions: sugg}
 	if f, ok := db.(*sqlite.DB); ok {
 		if res.Ignored, res.Tracked, err = ignoreDatabase(root, f.Path); err != nil {
 			return res, err

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -44,8 +45,10 @@ environments and the id stays out of the files, as each database allocates
 its own. Other unique NOT NULL columns are offered commented out.
 
 The URL given with --url is written into .dbsync unless it holds a
-password; otherwise set it with 'git config dbsync.env.NAME.url URL' or
-$DBSYNC_ENV_<NAME>_URL, which git dbsync reads before .dbsync.
+password or a user name (which may be a token): such a URL goes to this
+clone's git config (dbsync.env.NAME.url), which git dbsync reads before
+.dbsync and never commits; each clone sets its own there or in
+$DBSYNC_ENV_<NAME>_URL.
 
 With --preset, the tables of a known application are classified as that
 application needs, with their natural keys, references and codecs set in
@@ -93,6 +96,9 @@ func runInit(cmd *cobra.Command, s *streams, opts *initOptions) error {
 		fmt.Fprintf(s.Out, "%-9s %-30s %s\n", sg.Class, sg.Table, reason)
 	}
 	fmt.Fprintf(s.notes(), "wrote %s with %s for environment %q\n", res.Path, plural(len(res.Suggestions), "table"), res.Env)
+	if res.InGitConfig {
+		fmt.Fprintf(s.notes(), "set git config dbsync.env.%s.url (this clone only): the URL holds a user name or password, which stays out of %s\n", res.Env, filepath.Base(res.Path))
+	}
 	if res.Ignored != "" {
 		fmt.Fprintf(s.notes(), "added %s to .gitignore: the development database stays out of commits\n", res.Ignored)
 	}
