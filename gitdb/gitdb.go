@@ -10,7 +10,9 @@ package gitdb
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
@@ -60,6 +62,9 @@ func (w *Workspace) OpenEnv(ctx context.Context, env string) (dialect.Dialect, s
 	}
 	url, source, err := w.Config.URL(env)
 	if err != nil {
+		if known := EnvNames(w.Root); len(known) > 0 && !slices.Contains(known, env) { // misspelt, most likely
+			err = fmt.Errorf("%w\nhint: the environments %s and git config name are %s", err, w.Config.File, strings.Join(known, ", "))
+		}
 		return nil, env, err
 	}
 	db, err := dialect.Open(ctx, url, w.Root)
