@@ -16,8 +16,11 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/url"
 	"regexp"
 	"slices"
@@ -30,7 +33,13 @@ import (
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
-func init() { dialect.Register("mysql", Open) }
+func init() {
+	dialect.Register("mysql", Open)
+	// The driver logs some failures to stderr as well as returning them
+	// ("[mysql] packets.go:58 unexpected EOF" from a server that is not
+	// MySQL): the error says it, once, in git dbsync's words.
+	mysql.SetLogger(log.New(io.Discard, "", 0))
+}
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -108,6 +117,11 @@ func Open(ctx context.Context, rawURL, _ string) (dialect.Dialect, error) {
 		return nil, fmt.Errorf("mysql: bad URL %s: %v", dialect.Redact(rawURL), err)
 	}
 	d, err := connect(ctx, cfg)
+	if errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, driver.ErrBadConn) {
+		// The server closed the connection before its greeting: another
+		// kind of server on that port (PostgreSQL's 5432, say).
+		return nil, fmt.Errorf("mysql: connecting to %s: the server there did not answer as MySQL or MariaDB does (is it the right port?)", dialect.Redact(rawURL))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("mysql: connecting to %s: %w", dialect.Redact(rawURL), dialect.RedactError(err))
 	}
