@@ -295,7 +295,7 @@ func WriteStatusMarkdown(w io.Writer, spec string, envs []*Env, lim Limits) erro
 		}
 		m.f("\n</details>\n\n")
 	}
-	if len(envs) > 0 {
+	if len(envs) > 1 { // how to see one of several in full
 		m.f("To see one: %s\n", code(Command("status", "--env", envs[0].Name)))
 	}
 	_, err := io.WriteString(w, m.b.String())
