@@ -425,6 +425,9 @@ func (w *Workspace) restoreScope(l *ledger.Ledger, m *Backup, list []*Backup, si
 	for i, e := range l.Entries {
 		if e.Seq > since {
 			for table, c := range e.Summary {
+				if !c.Wrote() { // rows it only kept
+					continue
+				}
 				wrote[table] = true
 				if first[table] == nil && c.Inserted+c.Updated+c.Deleted > 0 {
 					first[table] = &l.Entries[i]

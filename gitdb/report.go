@@ -2,6 +2,7 @@ package gitdb
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/lock"
@@ -149,6 +150,10 @@ type DriftReport struct {
 	Added   int    `json:"added"`
 	Changed int    `json:"changed"`
 	Removed int    `json:"removed"`
+	// Kept is how many rows only the target had when its first apply ran,
+	// which that apply kept (untracked): up to as many of Added were
+	// there before, not added since.
+	Kept int `json:"kept_from_first_apply,omitempty"`
 }
 
 // TagReport is a tag newer than the revision the target is at.
@@ -169,6 +174,11 @@ func (st *Status) Report() *StatusReport {
 		r.Current = &e
 	}
 	r.Drift = driftReports(st.Drift)
+	if first := st.firstApply(); first != nil {
+		for i := range r.Drift {
+			r.Drift[i].Kept = first.Summary[r.Drift[i].Table].Untracked
+		}
+	}
 	if d := st.Dev; d != nil {
 		r.Dev = &DevReport{Head: d.Head, InStep: d.InStep, Unexported: driftReports(d.Unexported)}
 	}
@@ -186,6 +196,27 @@ func (st *Status) Report() *StatusReport {
 		r.History = append(r.History, entryReport(&st.History[i]))
 	}
 	return r
+}
+
+// KeptNote says, after a drift's counts, how many of the rows added may
+// have been there before the first apply ("" for none).
+func (d DriftReport) KeptNote() string {
+	if n := min(d.Kept, d.Added); n > 0 {
+		return fmt.Sprintf(" (up to %d of the added were there before the first apply, which kept them)", n)
+	}
+	return ""
+}
+
+// firstApply is the apply that began the target's current history (no
+// base: the first, or the first after every apply was rolled back), nil
+// when there is none.
+func (st *Status) firstApply() *Entry {
+	for i := len(st.History) - 1; i >= 0; i-- {
+		if e := &st.History[i]; e.Kind == KindApply && e.BaseCommit == "" && e.UndoneBy == 0 {
+			return e
+		}
+	}
+	return nil
 }
 
 func driftReports(diffs []*merge.TableDiff) []DriftReport {

@@ -377,7 +377,7 @@ func renderDeployStatus(w io.Writer, st *gitdb.Status, r *gitdb.StatusReport) {
 		fmt.Fprintln(w, "  drift:     none: the config rows are as applied")
 	}
 	for _, d := range r.Drift {
-		fmt.Fprintf(w, "  drift:     %s: %d added, %d changed, %d removed on the target since %s\n", d.Table, d.Added, d.Changed, d.Removed, st.Current.Revision)
+		fmt.Fprintf(w, "  drift:     %s: %d added, %d changed, %d removed on the target since %s%s\n", d.Table, d.Added, d.Changed, d.Removed, st.Current.Revision, d.KeptNote())
 	}
 	if len(st.Pending) == 0 {
 		fmt.Fprintln(w, "  pending:   no newer tags")

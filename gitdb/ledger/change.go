@@ -447,7 +447,7 @@ func summarize(e *Entry, tables []*merge.TablePlan) error {
 			return err
 		}
 		e.Tables[meta.Name] = raw
-		c := lock.Counts{Inserted: t.Count(merge.Insert), Updated: t.Count(merge.Update), Deleted: t.Count(merge.Delete)}
+		c := lock.Counts{Inserted: t.Count(merge.Insert), Updated: t.Count(merge.Update), Deleted: t.Count(merge.Delete), Untracked: t.Untracked.Len()}
 		for k := range t.Conflicts {
 			if t.Conflicts[k].Resolution != merge.Unresolved {
 				c.Conflicts++

@@ -73,7 +73,14 @@ type Counts struct {
 	Updated   int `json:"updated"`
 	Deleted   int `json:"deleted"`
 	Conflicts int `json:"conflicts_resolved"`
+	// Untracked are the rows a first apply found only on the target and
+	// kept: there before it, they are no drift of the target since.
+	Untracked int `json:"untracked,omitempty"`
 }
+
+// Wrote reports whether the change wrote rows of the table, or settled
+// conflicts in it: more than keep rows it found.
+func (c Counts) Wrote() bool { return c.Inserted+c.Updated+c.Deleted+c.Conflicts > 0 }
 
 // Record is one apply or rollback in a lock file.
 type Record struct {

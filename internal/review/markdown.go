@@ -272,7 +272,7 @@ func WriteStatusMarkdown(w io.Writer, spec string, envs []*Env, lim Limits) erro
 		}
 		m.f("<details><summary><code>%s</code></summary>\n\n", html.EscapeString(e.Name))
 		for _, d := range e.Drift {
-			m.f("- drift: %s: %d added, %d changed, %d removed on the target since %s\n", code(d.Table), d.Added, d.Changed, d.Removed, code(e.At))
+			m.f("- drift: %s: %d added, %d changed, %d removed on the target since %s%s\n", code(d.Table), d.Added, d.Changed, d.Removed, code(e.At), html.EscapeString(d.KeptNote()))
 		}
 		if e.Running != "" {
 			m.f("- running: %s\n", e.Running)
