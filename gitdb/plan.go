@@ -242,6 +242,9 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 	if err := pl.tr.MissingContent(ctx, p.Tables); err != nil {
 		return nil, err
 	}
+	if err := storable(db, p.Tables); err != nil {
+		return nil, err
+	}
 	if err := opts.Choices.check(p); err != nil {
 		return nil, err
 	}
@@ -251,6 +254,35 @@ func (s *session) plan(ctx context.Context, db dialect.Reader, rev repo.Rev, l *
 	}
 	p.Sequences = cfg.OfClass(names, config.ClassSequence)
 	return pl, nil
+}
+
+// storable refuses, as the write would, a value the target's engine
+// cannot store (PostgreSQL's text and the NUL character), naming its
+// table, row and column: what plan shows is what apply does.
+func storable(db dialect.Reader, plans []*merge.TablePlan) error {
+	cc, ok := db.(dialect.CellChecker)
+	if !ok {
+		return nil
+	}
+	for _, p := range plans {
+		if p.Count(merge.Insert)+p.Count(merge.Update) == 0 {
+			continue
+		}
+		for op, err := range p.Ops.All() {
+			if err != nil {
+				return err
+			}
+			if op.After == nil {
+				continue
+			}
+			for i, c := range p.Meta.Columns {
+				if err := cc.CheckCell(c, op.After[i]); err != nil {
+					return fmt.Errorf("table %q: %s: row %s: %w", p.Meta.Name, op.Kind, p.Meta.DescribeKey(op.After), err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func (s *session) planTable(ctx context.Context, pl *planned, t *dbrows.Table, files *fileSet, tf *exportdir.TableFiles,

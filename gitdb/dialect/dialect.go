@@ -230,6 +230,15 @@ func SameDatabase(ctx context.Context, a, b Dialect) (bool, error) {
 	return err == nil && wa == wb, err
 }
 
+// CellChecker is implemented by engines that cannot store some values
+// the others take (PostgreSQL's text, the NUL character): CheckCell says
+// why a cell of a column, in the files' form, cannot be written; nil when
+// it can. A plan asks it of every cell it writes, so that plan refuses
+// what apply would.
+type CellChecker interface {
+	CheckCell(c serialize.Column, cell serialize.Cell) error
+}
+
 // DDLCommits is implemented by engines where DDL ends a transaction
 // (MySQL, MariaDB): git dbsync then creates its own tables before the
 // apply's transaction instead of inside it, in one from BeginDDL, which

@@ -215,6 +215,17 @@ func wireValue(c serialize.Column, cell serialize.Cell) (any, error) {
 	return v, nil
 }
 
+// CheckCell refuses a text cell holding the NUL character, which
+// PostgreSQL's text cannot store: cheap for the others, which hold no
+// \u0000 escape.
+func (r reader) CheckCell(c serialize.Column, cell serialize.Cell) error {
+	if c.Type != serialize.Text || !bytes.Contains(cell, []byte(`\u0000`)) {
+		return nil
+	}
+	_, err := wireValue(c, cell)
+	return err
+}
+
 // cast is the SQL that reads a value sent by wireValue (a parameter, a
 // column of a staged table) as the column's declared type.
 func cast(ref string, c serialize.Column, decl string) string {
