@@ -124,7 +124,7 @@ var ErrUnknownRevision = errors.New("unknown revision")
 
 // Resolve resolves a revision (tag, branch, commit, HEAD~n …) to a commit.
 func (r *Repo) Resolve(rev string) (Rev, error) {
-	h, err := r.git.ResolveRevision(plumbing.Revision(rev))
+	h, err := r.resolve(rev)
 	if err != nil {
 		return Rev{}, fmt.Errorf("%w %q (not a tag, branch or commit of this repository)", ErrUnknownRevision, rev)
 	}
@@ -134,6 +134,28 @@ func (r *Repo) Resolve(rev string) (Rev, error) {
 	}
 	_, tagErr := r.git.Tag(rev)
 	return Rev{Name: rev, Commit: h.String(), Tag: tagErr == nil, When: c.Committer.When}, nil
+}
+
+// resolve finds the commit a revision names. An abbreviated hash goes to
+// git itself: go-git looks a prefix up by opening every object of the
+// repository (seconds once 100,000 row files were committed).
+func (r *Repo) resolve(rev string) (*plumbing.Hash, error) {
+	if len(rev) >= 4 && len(rev) < 40 && isHex(rev) {
+		if c := Commit(r.root, rev); c != "" {
+			h := plumbing.NewHash(c)
+			return &h, nil
+		}
+	}
+	return r.git.ResolveRevision(plumbing.Revision(rev))
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // HasCommit reports whether the repository has a commit.
