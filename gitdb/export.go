@@ -30,6 +30,10 @@ type ExportOptions struct {
 	// Force exports a database never in step with the files (see
 	// neverInStep) although it would delete the rows it lacks.
 	Force bool
+	// Status is the git status of the work tree taken as the export
+	// began (the hook's, which it shares); nil starts one, which runs
+	// while the database is read.
+	Status *repo.PendingStatus
 }
 
 // TableExport is what an export did (or would do) to one table's files.
@@ -71,9 +75,24 @@ func (r *ExportResult) Changed() bool {
 // whose bytes change and removing the files of rows and tables no longer
 // exported. Nothing is written unless every table exports without error.
 func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResult, error) {
-	if err := w.checkMerged(); err != nil {
-		return nil, err
+	status := opts.Status
+	if status == nil {
+		status = repo.StartStatus(w.Root)
 	}
+	res, err := w.export(ctx, opts, status)
+	if err != nil {
+		// Unresolved conflicts explain any other failure (a file with
+		// conflict markers): said first, as before anything was read.
+		if st, serr := status.Wait(); serr == nil {
+			if paths := st.Unmerged(w.Config.Dir); len(paths) > 0 {
+				return nil, &UnmergedError{Paths: paths}
+			}
+		}
+	}
+	return res, err
+}
+
+func (w *Workspace) export(ctx context.Context, opts ExportOptions, status *repo.PendingStatus) (*ExportResult, error) {
 	db, env, err := w.OpenEnv(ctx, opts.Env)
 	if err != nil {
 		return nil, err
@@ -104,6 +123,11 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	defer st.Abort()
 	dirs := map[string]string{} // table directory → table, to catch name collisions
 	var caches []*exportdir.Cache
+	var rep *repo.Repo
+	if rep, err = repo.Open(w.Root); err == nil {
+		defer rep.Close()
+	}
+	committed := w.committedFiles(rep, status)
 	// Reading ahead overlaps the database's reads with the translation
 	// and encoding of the rows read.
 	tr := dbrows.NewTranslator(dbrows.ReadAhead(db), cat.Tables())
@@ -132,8 +156,9 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 			}
 		}
 		var cache *exportdir.Cache
-		if gitDir != "" && t.Meta.Layout == serialize.LayoutRows {
-			cache = exportdir.OpenCache(gitDir, env, t.Meta.Name, filepath.Join(st.Base(), dir, serialize.RowsDir))
+		if gitDir != "" {
+			cache = exportdir.OpenCache(gitDir, env, t.Meta.Name)
+			cache.Committed, cache.Clean = committed(dir, t.Meta.Layout)
 			caches = append(caches, cache)
 		}
 		var c *exportdir.Counts
@@ -158,6 +183,16 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	for _, d := range dropped {
 		res.Tables = append(res.Tables, TableExport{Table: d.Table, Dir: path.Join(w.Config.Dir, d.Dir), Layout: d.Layout, Counts: d.Counts, Dropped: true})
 	}
+	sts, err := status.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if paths := sts.Unmerged(w.Config.Dir); len(paths) > 0 {
+		return nil, &UnmergedError{Paths: paths}
+	}
+	if sts.Untracked(w.Config.Dir) {
+		st.CleanTemp()
+	}
 	if err := st.Commit(); err != nil || opts.Check {
 		return res, err
 	}
@@ -168,6 +203,38 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 		w.recordExport(ctx, db, env)
 	}
 	return res, nil
+}
+
+// committedFiles returns what the export cache needs to trust a table's
+// files without reading them: the git object id of its files in HEAD
+// (the rows directory's tree, the lines file's blob), and whether git
+// status saw them unchanged from HEAD. HEAD's trees are read in this
+// process, while git status runs.
+func (w *Workspace) committedFiles(rep *repo.Repo, status *repo.PendingStatus) func(dir string, layout serialize.Layout) (string, func() bool) {
+	head := ""
+	if rep != nil {
+		head = rep.Head()
+	}
+	return func(dir string, layout serialize.Layout) (string, func() bool) {
+		if head == "" {
+			return "", nil
+		}
+		tableDir := path.Join(w.Config.Dir, dir)
+		entries, err := rep.ReadDir(head, tableDir)
+		if err != nil {
+			return "", nil
+		}
+		id := ""
+		for _, e := range entries {
+			if layout == serialize.LayoutRows && e.Dir && e.Name == serialize.RowsDir || layout == serialize.LayoutLines && !e.Dir && e.Name == serialize.LinesFile {
+				id = e.ID
+			}
+		}
+		return id, func() bool {
+			st, err := status.Wait()
+			return err == nil && st.Head == head && st.Clean(tableDir)
+		}
+	}
 }
 
 // heldRows are the rows of a small table, read once while its layout was

@@ -140,13 +140,38 @@ func (r *Repo) Resolve(rev string) (Rev, error) {
 // git itself: go-git looks a prefix up by opening every object of the
 // repository (seconds once 100,000 row files were committed).
 func (r *Repo) resolve(rev string) (*plumbing.Hash, error) {
-	if len(rev) >= 4 && len(rev) < 40 && isHex(rev) {
+	if len(rev) >= 4 && len(rev) < 40 && isHex(rev) && !r.isRef(rev) {
+		// HEAD's own abbreviation (what a sync records) needs no git.
+		if head := r.Head(); strings.HasPrefix(head, strings.ToLower(rev)) {
+			h := plumbing.NewHash(head)
+			return &h, nil
+		}
 		if c := Commit(r.root, rev); c != "" {
 			h := plumbing.NewHash(c)
 			return &h, nil
 		}
 	}
 	return r.git.ResolveRevision(plumbing.Revision(rev))
+}
+
+// isRef reports whether name is short for a reference, as git reads it
+// before it reads a hash.
+func (r *Repo) isRef(name string) bool {
+	for _, full := range []string{name, "refs/" + name, "refs/tags/" + name, "refs/heads/" + name, "refs/remotes/" + name, "refs/remotes/" + name + "/HEAD"} {
+		if _, err := r.git.Reference(plumbing.ReferenceName(full), true); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Head returns the commit HEAD names, "" on a branch with no commit yet.
+func (r *Repo) Head() string {
+	ref, err := r.git.Head()
+	if err != nil {
+		return ""
+	}
+	return ref.Hash().String()
 }
 
 func isHex(s string) bool {

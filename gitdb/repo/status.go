@@ -150,6 +150,17 @@ func (s *Status) Unmerged(dir string) []string {
 	return out
 }
 
+// Untracked reports whether dir holds a file git does not track (and does
+// not ignore).
+func (s *Status) Untracked(dir string) bool {
+	for _, e := range s.Entries {
+		if e.Staged == '?' && under(e.Path, dir) {
+			return true
+		}
+	}
+	return false
+}
+
 // Unstaged lists the files under dir whose work tree differs from the
 // index (changed, removed, untracked): what staging dir would add.
 func (s *Status) Unstaged(dir string) []string {
