@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -163,6 +164,37 @@ func (r *Repo) isRef(name string) bool {
 		}
 	}
 	return false
+}
+
+// TreeOf returns the id of the tree at dir in a commit, read in this
+// process; "" when there is none.
+func TreeOf(root, commit, dir string) string {
+	r, err := Open(root)
+	if err != nil {
+		return ""
+	}
+	defer r.Close()
+	entries, err := r.ReadDir(commit, path.Dir(dir))
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		if e.Dir && e.Name == path.Base(dir) {
+			return e.ID
+		}
+	}
+	return ""
+}
+
+// HeadCommit returns the commit HEAD names in the work tree at root, ""
+// when there is none yet, read in this process.
+func HeadCommit(root string) string {
+	r, err := Open(root)
+	if err != nil {
+		return Commit(root, "HEAD")
+	}
+	defer r.Close()
+	return r.Head()
 }
 
 // Head returns the commit HEAD names, "" on a branch with no commit yet.
