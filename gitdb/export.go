@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
@@ -34,6 +35,10 @@ type ExportOptions struct {
 	// began (the hook's, which it shares); nil starts one, which runs
 	// while the database is read.
 	Status *repo.PendingStatus
+	// Before, when set, is called once the database is read and let go
+	// of, before any file is written: an error it returns ends the
+	// export, nothing written. The hook reads ahead while its sync runs.
+	Before func() error
 }
 
 // TableExport is what an export did (or would do) to one table's files.
@@ -97,7 +102,8 @@ func (w *Workspace) export(ctx context.Context, opts ExportOptions, status *repo
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	closeDB := sync.OnceValue(db.Close)
+	defer closeDB()
 	if err := readOnly(ctx, w, db, env); err != nil {
 		return nil, err
 	}
@@ -183,6 +189,13 @@ func (w *Workspace) export(ctx context.Context, opts ExportOptions, status *repo
 	for _, d := range dropped {
 		res.Tables = append(res.Tables, TableExport{Table: d.Table, Dir: path.Join(w.Config.Dir, d.Dir), Layout: d.Layout, Counts: d.Counts, Dropped: true})
 	}
+	if opts.Before != nil {
+		// Another session may be waiting to write what Before waits for.
+		closeDB()
+		if err := opts.Before(); err != nil {
+			return nil, err
+		}
+	}
 	sts, err := status.Wait()
 	if err != nil {
 		return nil, err
@@ -212,20 +225,23 @@ func (w *Workspace) export(ctx context.Context, opts ExportOptions, status *repo
 // process, while git status runs.
 func (w *Workspace) committedFiles(rep *repo.Repo, status *repo.PendingStatus) func(dir string, layout serialize.Layout) (string, func() bool) {
 	head := ""
+	var tables map[string][]repo.Entry // HEAD's table directories, read at the first table
 	if rep != nil {
 		head = rep.Head()
 	}
 	return func(dir string, layout serialize.Layout) (string, func() bool) {
+		if head != "" && tables == nil {
+			var err error
+			if tables, err = rep.ReadSubdirs(head, w.Config.Dir); err != nil || tables == nil {
+				head = "" // nothing to trust
+			}
+		}
 		if head == "" {
 			return "", nil
 		}
 		tableDir := path.Join(w.Config.Dir, dir)
-		entries, err := rep.ReadDir(head, tableDir)
-		if err != nil {
-			return "", nil
-		}
 		id := ""
-		for _, e := range entries {
+		for _, e := range tables[dir] {
 			if layout == serialize.LayoutRows && e.Dir && e.Name == serialize.RowsDir || layout == serialize.LayoutLines && !e.Dir && e.Name == serialize.LinesFile {
 				id = e.ID
 			}

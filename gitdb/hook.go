@@ -80,10 +80,7 @@ func (w *Workspace) Stage(ctx context.Context, version string) (*HookResult, err
 func (w *Workspace) stage(ctx context.Context, version string, status *repo.PendingStatus) (*HookResult, bool, error) {
 	res := &HookResult{}
 	var err error
-	if res.Sync, err = w.Sync(ctx, SyncOptions{Version: version, Status: status}); err != nil {
-		return res, false, err
-	}
-	if res.Export, err = w.Export(ctx, ExportOptions{Status: status}); err != nil {
+	if res.Sync, res.Export, err = w.syncThenExport(ctx, version, status); err != nil {
 		return res, false, err
 	}
 	st, err := status.Wait()
@@ -122,6 +119,52 @@ func (w *Workspace) stage(ctx context.Context, version string, status *repo.Pend
 		return res, len(paths) > 0, nil // nothing of the export directory staged: nothing to remember
 	}
 	return res, len(paths) > 0, w.writeMarker(tree)
+}
+
+// errSyncWrote ends an export read ahead of a sync that wrote rows.
+var errSyncWrote = errors.New("the sync wrote rows the export read before")
+
+// syncThenExport brings the database in step with the files, then
+// exports it. The export reads the database while the sync finds out
+// whether it has anything to write (usually not: git status must answer
+// first) and waits for its answer before writing a file; when the sync
+// wrote rows, the export is made again. With a progress meter to show,
+// the two run one after the other.
+func (w *Workspace) syncThenExport(ctx context.Context, version string, status *repo.PendingStatus) (*ApplyResult, *ExportResult, error) {
+	if w.Meter != nil {
+		synced, err := w.Sync(ctx, SyncOptions{Version: version, Status: status})
+		if err != nil {
+			return synced, nil, err
+		}
+		exported, err := w.Export(ctx, ExportOptions{Status: status})
+		return synced, exported, err
+	}
+	var synced *ApplyResult
+	var syncErr error
+	syncDone := make(chan struct{})
+	var exported *ExportResult
+	var exportErr error
+	exportDone := make(chan struct{})
+	go func() {
+		defer close(exportDone)
+		exported, exportErr = w.Export(ctx, ExportOptions{Status: status, Before: func() error {
+			<-syncDone
+			if syncErr != nil || synced != nil && !synced.Already {
+				return errSyncWrote
+			}
+			return nil
+		}})
+	}()
+	synced, syncErr = w.Sync(ctx, SyncOptions{Version: version, Status: status})
+	close(syncDone)
+	<-exportDone
+	if syncErr != nil {
+		return synced, nil, syncErr
+	}
+	if synced != nil && !synced.Already { // what was read ahead is stale, error or not
+		exported, exportErr = w.Export(ctx, ExportOptions{Status: status})
+	}
+	return synced, exported, exportErr
 }
 
 // indexAsHead reports whether the index holds dir exactly as HEAD does,

@@ -7,6 +7,7 @@ import (
 	"hash"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
@@ -103,12 +104,17 @@ func loadCache(p string) *tableCache {
 
 // rowsHash hashes a table's rows in the order export writes them: each
 // file name and the row's canonical line (which decides the file's bytes).
-type rowsHash struct{ h hash.Hash }
+type rowsHash struct {
+	h   hash.Hash
+	buf []byte
+}
 
 func newRowsHash() *rowsHash { return &rowsHash{h: sha256.New()} }
 
 func (r *rowsHash) add(name string, data []byte) {
-	fmt.Fprintf(r.h, "%s %d\n", name, len(data))
+	r.buf = append(append(r.buf[:0], name...), ' ')
+	r.buf = append(strconv.AppendInt(r.buf, int64(len(data)), 10), '\n')
+	r.h.Write(r.buf)
 	r.h.Write(data)
 }
 

@@ -334,6 +334,34 @@ func (r *Repo) readDir(commit, dir string) ([]Entry, error) {
 	return out, nil
 }
 
+// ReadSubdirs lists every directory of dir in a commit's tree, by name:
+// the tables of an export directory, with the tree of dir decoded once
+// (ReadDir of each table decoded it again for every one).
+func (r *Repo) ReadSubdirs(commit, dir string) (map[string][]Entry, error) {
+	top, err := r.ReadDir(commit, dir)
+	if err != nil || top == nil {
+		return nil, err
+	}
+	out := map[string][]Entry{}
+	for _, d := range top {
+		if !d.Dir {
+			continue
+		}
+		tree, err := r.git.TreeObject(plumbing.NewHash(d.ID))
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s at %.12s: %w", dir, d.Name, commit, err)
+		}
+		var es []Entry
+		for _, e := range tree.Entries {
+			if (e.Mode == filemode.Dir || e.Mode.IsFile()) && validName(e.Name) {
+				es = append(es, Entry{Name: e.Name, Dir: e.Mode == filemode.Dir, ID: e.Hash.String()})
+			}
+		}
+		out[d.Name] = es
+	}
+	return out, nil
+}
+
 // ReadFile returns a file of a commit, or nil when the commit lacks it.
 func (r *Repo) ReadFile(commit, name string) ([]byte, error) {
 	c, err := r.git.CommitObject(plumbing.NewHash(commit))
