@@ -133,7 +133,18 @@ func (w *Workspace) export(ctx context.Context, opts ExportOptions, status *repo
 	if rep, err = repo.Open(w.Root); err == nil {
 		defer rep.Close()
 	}
-	committed := w.committedFiles(rep, status)
+	committed := w.committedFiles(rep)
+	var assumed []trustedEarly
+	writeTable := func(t *dbrows.Table, src *dbrows.Source, each exportdir.Each, cache *exportdir.Cache) (c *exportdir.Counts, err error) {
+		err = src.Ordered(func() (err error) {
+			c, err = st.WriteTable(t.Meta, each, cache)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("table %q: %w", t.Meta.Name, err)
+		}
+		return c, nil
+	}
 	// Reading ahead overlaps the database's reads with the translation
 	// and encoding of the rows read.
 	tr := dbrows.NewTranslator(dbrows.ReadAhead(db), cat.Tables())
@@ -164,18 +175,43 @@ func (w *Workspace) export(ctx context.Context, opts ExportOptions, status *repo
 		var cache *exportdir.Cache
 		if gitDir != "" {
 			cache = exportdir.OpenCache(gitDir, env, t.Meta.Name)
-			cache.Committed, cache.Clean = committed(dir, t.Meta.Layout)
+			var unchanged func(*repo.Status) bool
+			cache.Committed, unchanged = committed(dir, t.Meta.Layout)
+			if unchanged != nil {
+				i := len(res.Tables)
+				cache.Clean = func() bool {
+					if !status.Ready() { // assumed, and checked once git status answers
+						assumed = append(assumed, trustedEarly{i, t, src, unchanged})
+						return true
+					}
+					sts, err := status.Wait()
+					return err == nil && unchanged(sts)
+				}
+			}
 			caches = append(caches, cache)
 		}
-		var c *exportdir.Counts
-		err := src.Ordered(func() (err error) {
-			c, err = st.WriteTable(t.Meta, each, cache)
-			return err
-		})
+		c, err := writeTable(t, src, each, cache)
 		if err != nil {
-			return nil, fmt.Errorf("table %q: %w", t.Meta.Name, err)
+			return nil, err
 		}
 		res.Tables = append(res.Tables, TableExport{Table: t.Meta.Name, Dir: path.Join(w.Config.Dir, dir), Layout: t.Meta.Layout, Counts: *c})
+	}
+	if len(assumed) > 0 {
+		// Tables trusted before git status answered: those it reports
+		// changed are checked in full after all.
+		sts, serr := status.Wait()
+		for _, a := range assumed {
+			if serr == nil && a.unchanged(sts) {
+				continue
+			}
+			cache := exportdir.OpenCache(gitDir, env, a.t.Meta.Name)
+			c, err := writeTable(a.t, a.src, func(fn func(serialize.Row) error) error { return a.src.Each(ctx, fn) }, cache)
+			if err != nil {
+				return nil, err
+			}
+			caches = append(caches, cache)
+			res.Tables[a.i].Counts = *c
+		}
 	}
 	res.Warnings = append(res.Warnings, tr.KeptAsText()...)
 	exported := map[string]bool{}
@@ -218,18 +254,27 @@ func (w *Workspace) export(ctx context.Context, opts ExportOptions, status *repo
 	return res, nil
 }
 
+// trustedEarly is a table whose files the export cache trusted before
+// git status answered.
+type trustedEarly struct {
+	i         int // in the result's tables
+	t         *dbrows.Table
+	src       *dbrows.Source
+	unchanged func(*repo.Status) bool
+}
+
 // committedFiles returns what the export cache needs to trust a table's
 // files without reading them: the git object id of its files in HEAD
-// (the rows directory's tree, the lines file's blob), and whether git
-// status saw them unchanged from HEAD. HEAD's trees are read in this
-// process, while git status runs.
-func (w *Workspace) committedFiles(rep *repo.Repo, status *repo.PendingStatus) func(dir string, layout serialize.Layout) (string, func() bool) {
+// (the rows directory's tree, the lines file's blob), and whether a git
+// status saw them unchanged from HEAD (nil: nothing to trust). HEAD's
+// trees are read in this process, while git status runs.
+func (w *Workspace) committedFiles(rep *repo.Repo) func(dir string, layout serialize.Layout) (string, func(*repo.Status) bool) {
 	head := ""
 	var tables map[string][]repo.Entry // HEAD's table directories, read at the first table
 	if rep != nil {
 		head = rep.Head()
 	}
-	return func(dir string, layout serialize.Layout) (string, func() bool) {
+	return func(dir string, layout serialize.Layout) (string, func(*repo.Status) bool) {
 		if head != "" && tables == nil {
 			var err error
 			if tables, err = rep.ReadSubdirs(head, w.Config.Dir); err != nil || tables == nil {
@@ -246,10 +291,7 @@ func (w *Workspace) committedFiles(rep *repo.Repo, status *repo.PendingStatus) f
 				id = e.ID
 			}
 		}
-		return id, func() bool {
-			st, err := status.Wait()
-			return err == nil && st.Head == head && st.Clean(tableDir)
-		}
+		return id, func(st *repo.Status) bool { return st.Head == head && st.Clean(tableDir) }
 	}
 }
 

@@ -59,6 +59,16 @@ func StartStatus(root string) *PendingStatus {
 	return p
 }
 
+// Ready reports whether git has given the status already.
+func (p *PendingStatus) Ready() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Wait returns the status once git has given it.
 func (p *PendingStatus) Wait() (*Status, error) {
 	<-p.done
