@@ -181,7 +181,9 @@ func (w *Workspace) export(ctx context.Context, opts ExportOptions, status *repo
 				i := len(res.Tables)
 				cache.Clean = func() bool {
 					if !status.Ready() { // assumed, and checked once git status answers
-						assumed = append(assumed, trustedEarly{i, t, src, unchanged})
+						if len(assumed) == 0 || assumed[len(assumed)-1].i != i {
+							assumed = append(assumed, trustedEarly{i, t, src, unchanged})
+						}
 						return true
 					}
 					sts, err := status.Wait()
