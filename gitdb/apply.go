@@ -35,6 +35,9 @@ type ApplyOptions struct {
 	// syncs of a development database share one, "sync", instead of
 	// leaving a file per commit.
 	LockName string
+	// Status is a git status taken as a sync of the working tree began,
+	// which tells whether the files changed; nil: git is asked.
+	Status *repo.PendingStatus
 }
 
 // ApplyResult is what Apply (or Rollback) did.
@@ -64,7 +67,7 @@ var ErrDeclined = errors.New("nothing written: not confirmed")
 // and its after steps, which run whatever happened once the before steps
 // began. It is one kind of change (see change).
 func (w *Workspace) Apply(ctx context.Context, opts ApplyOptions) (*ApplyResult, error) {
-	if err := w.checkMerged(); err != nil {
+	if err := w.checkMergedIn(opts.Status); err != nil {
 		return nil, err
 	}
 	res := &ApplyResult{}
@@ -109,7 +112,7 @@ func (w *Workspace) prepareApply(ctx context.Context, s *session, t *ledger.Targ
 	if atRev && opts.WorkTree {
 		// The working tree's files may differ from the revision's: only a
 		// plan tells whether there is anything to write.
-		clean, err := repo.Clean(w.Root, w.Config.Dir)
+		clean, err := w.clean(opts.Status)
 		res.Clean = err == nil && clean
 		atRev = res.Clean
 	}
@@ -219,6 +222,16 @@ func (w *Workspace) prepareApply(ctx context.Context, s *session, t *ledger.Targ
 			}
 			return now.Tables, now.writer(tx).Write(ctx, now.Tables)
 		}}, nil
+}
+
+// clean reports whether the export directory is as HEAD holds it, from
+// the status taken before when there is one.
+func (w *Workspace) clean(status *repo.PendingStatus) (bool, error) {
+	if status == nil {
+		return repo.Clean(w.Root, w.Config.Dir)
+	}
+	st, err := status.Wait()
+	return err == nil && st.Clean(w.Config.Dir), err
 }
 
 // checkScope refuses a plan whose revision changes what may be written,

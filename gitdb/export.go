@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/dbrows"
@@ -30,6 +31,14 @@ type ExportOptions struct {
 	// Force exports a database never in step with the files (see
 	// neverInStep) although it would delete the rows it lacks.
 	Force bool
+	// Status is the git status of the work tree taken as the export
+	// began (the hook's, which it shares); nil starts one, which runs
+	// while the database is read.
+	Status *repo.PendingStatus
+	// Before, when set, is called once the database is read and let go
+	// of, before any file is written: an error it returns ends the
+	// export, nothing written. The hook reads ahead while its sync runs.
+	Before func() error
 }
 
 // TableExport is what an export did (or would do) to one table's files.
@@ -71,14 +80,30 @@ func (r *ExportResult) Changed() bool {
 // whose bytes change and removing the files of rows and tables no longer
 // exported. Nothing is written unless every table exports without error.
 func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResult, error) {
-	if err := w.checkMerged(); err != nil {
-		return nil, err
+	status := opts.Status
+	if status == nil {
+		status = repo.StartStatus(w.Root)
 	}
+	res, err := w.export(ctx, opts, status)
+	if err != nil {
+		// Unresolved conflicts explain any other failure (a file with
+		// conflict markers): said first, as before anything was read.
+		if st, serr := status.Wait(); serr == nil {
+			if paths := st.Unmerged(w.Config.Dir); len(paths) > 0 {
+				return nil, &UnmergedError{Paths: paths}
+			}
+		}
+	}
+	return res, err
+}
+
+func (w *Workspace) export(ctx context.Context, opts ExportOptions, status *repo.PendingStatus) (*ExportResult, error) {
 	db, env, err := w.OpenEnv(ctx, opts.Env)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	closeDB := sync.OnceValue(db.Close)
+	defer closeDB()
 	if err := readOnly(ctx, w, db, env); err != nil {
 		return nil, err
 	}
@@ -104,6 +129,22 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	defer st.Abort()
 	dirs := map[string]string{} // table directory → table, to catch name collisions
 	var caches []*exportdir.Cache
+	var rep *repo.Repo
+	if rep, err = repo.Open(w.Root); err == nil {
+		defer rep.Close()
+	}
+	committed := w.committedFiles(rep)
+	var assumed []trustedEarly
+	writeTable := func(t *dbrows.Table, src *dbrows.Source, each exportdir.Each, cache *exportdir.Cache) (c *exportdir.Counts, err error) {
+		err = src.Ordered(func() (err error) {
+			c, err = st.WriteTable(t.Meta, each, cache)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("table %q: %w", t.Meta.Name, err)
+		}
+		return c, nil
+	}
 	// Reading ahead overlaps the database's reads with the translation
 	// and encoding of the rows read.
 	tr := dbrows.NewTranslator(dbrows.ReadAhead(db), cat.Tables())
@@ -132,19 +173,47 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 			}
 		}
 		var cache *exportdir.Cache
-		if gitDir != "" && t.Meta.Layout == serialize.LayoutRows {
-			cache = exportdir.OpenCache(gitDir, env, t.Meta.Name, filepath.Join(st.Base(), dir, serialize.RowsDir))
+		if gitDir != "" {
+			cache = exportdir.OpenCache(gitDir, env, t.Meta.Name)
+			var unchanged func(*repo.Status) bool
+			cache.Committed, unchanged = committed(dir, t.Meta.Layout)
+			if unchanged != nil {
+				i := len(res.Tables)
+				cache.Clean = func() bool {
+					if !status.Ready() { // assumed, and checked once git status answers
+						if len(assumed) == 0 || assumed[len(assumed)-1].i != i {
+							assumed = append(assumed, trustedEarly{i, t, src, unchanged})
+						}
+						return true
+					}
+					sts, err := status.Wait()
+					return err == nil && unchanged(sts)
+				}
+			}
 			caches = append(caches, cache)
 		}
-		var c *exportdir.Counts
-		err := src.Ordered(func() (err error) {
-			c, err = st.WriteTable(t.Meta, each, cache)
-			return err
-		})
+		c, err := writeTable(t, src, each, cache)
 		if err != nil {
-			return nil, fmt.Errorf("table %q: %w", t.Meta.Name, err)
+			return nil, err
 		}
 		res.Tables = append(res.Tables, TableExport{Table: t.Meta.Name, Dir: path.Join(w.Config.Dir, dir), Layout: t.Meta.Layout, Counts: *c})
+	}
+	if len(assumed) > 0 {
+		// Tables trusted before git status answered: those it reports
+		// changed are checked in full after all.
+		sts, serr := status.Wait()
+		for _, a := range assumed {
+			if serr == nil && a.unchanged(sts) {
+				continue
+			}
+			cache := exportdir.OpenCache(gitDir, env, a.t.Meta.Name)
+			c, err := writeTable(a.t, a.src, func(fn func(serialize.Row) error) error { return a.src.Each(ctx, fn) }, cache)
+			if err != nil {
+				return nil, err
+			}
+			caches = append(caches, cache)
+			res.Tables[a.i].Counts = *c
+		}
 	}
 	res.Warnings = append(res.Warnings, tr.KeptAsText()...)
 	exported := map[string]bool{}
@@ -158,6 +227,23 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 	for _, d := range dropped {
 		res.Tables = append(res.Tables, TableExport{Table: d.Table, Dir: path.Join(w.Config.Dir, d.Dir), Layout: d.Layout, Counts: d.Counts, Dropped: true})
 	}
+	if opts.Before != nil {
+		// Another session may be waiting to write what Before waits for.
+		closeDB()
+		if err := opts.Before(); err != nil {
+			return nil, err
+		}
+	}
+	sts, err := status.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if paths := sts.Unmerged(w.Config.Dir); len(paths) > 0 {
+		return nil, &UnmergedError{Paths: paths}
+	}
+	if sts.Untracked(w.Config.Dir) {
+		st.CleanTemp()
+	}
 	if err := st.Commit(); err != nil || opts.Check {
 		return res, err
 	}
@@ -168,6 +254,47 @@ func (w *Workspace) Export(ctx context.Context, opts ExportOptions) (*ExportResu
 		w.recordExport(ctx, db, env)
 	}
 	return res, nil
+}
+
+// trustedEarly is a table whose files the export cache trusted before
+// git status answered.
+type trustedEarly struct {
+	i         int // in the result's tables
+	t         *dbrows.Table
+	src       *dbrows.Source
+	unchanged func(*repo.Status) bool
+}
+
+// committedFiles returns what the export cache needs to trust a table's
+// files without reading them: the git object id of its files in HEAD
+// (the rows directory's tree, the lines file's blob), and whether a git
+// status saw them unchanged from HEAD (nil: nothing to trust). HEAD's
+// trees are read in this process, while git status runs.
+func (w *Workspace) committedFiles(rep *repo.Repo) func(dir string, layout serialize.Layout) (string, func(*repo.Status) bool) {
+	head := ""
+	var tables map[string][]repo.Entry // HEAD's table directories, read at the first table
+	if rep != nil {
+		head = rep.Head()
+	}
+	return func(dir string, layout serialize.Layout) (string, func(*repo.Status) bool) {
+		if head != "" && tables == nil {
+			var err error
+			if tables, err = rep.ReadSubdirs(head, w.Config.Dir); err != nil || tables == nil {
+				head = "" // nothing to trust
+			}
+		}
+		if head == "" {
+			return "", nil
+		}
+		tableDir := path.Join(w.Config.Dir, dir)
+		id := ""
+		for _, e := range tables[dir] {
+			if layout == serialize.LayoutRows && e.Dir && e.Name == serialize.RowsDir || layout == serialize.LayoutLines && !e.Dir && e.Name == serialize.LinesFile {
+				id = e.ID
+			}
+		}
+		return id, func(st *repo.Status) bool { return st.Head == head && st.Clean(tableDir) }
+	}
 }
 
 // heldRows are the rows of a small table, read once while its layout was

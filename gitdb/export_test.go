@@ -1,6 +1,7 @@
 package gitdb
 
 import (
+	"bytes"
 	"context"
 	"io/fs"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/exportdir"
+	"github.com/gitdbsync/git-dbsync/gitdb/repo"
 	"github.com/gitdbsync/git-dbsync/internal/gittest"
 	"github.com/gitdbsync/git-dbsync/internal/sqltool"
 )
@@ -296,39 +298,77 @@ func TestExportLinesSortsWhatTheEngineDoesNot(t *testing.T) {
 	}
 }
 
-// The rows cache lets an unchanged export skip reading the files, and
-// never hides a change in the database or a file edited by hand.
-func TestExportRowsCache(t *testing.T) {
-	dir := newRepo(t, "[tables]\n\tconfig = s\n", "CREATE TABLE s (k TEXT PRIMARY KEY, v TEXT); INSERT INTO s VALUES ('a', '1'), ('b', '2');")
-	mustExport(t, dir)
-	rows := filepath.Join(dir, "db", "s", "rows")
-	age := func() { // older than the racy window, as files are after a while
-		old := time.Now().Add(-time.Hour)
-		for _, n := range []string{"a.json", "b.json"} {
-			os.Chtimes(filepath.Join(rows, n), old, old)
-		}
-	}
-	age()
-	if res := mustExport(t, dir); res.Changed() { // stats changed: a full check, which records them
-		t.Fatalf("export changed files: %+v", res.Tables)
-	}
-	if cache := exportdir.OpenCache(filepath.Join(dir, ".git"), "dev", "s", rows); !cache.Untouched() {
-		t.Fatal("the cache does not describe the files")
-	}
-	if res := mustExport(t, dir); res.Changed() || res.Tables[0].Rows != 2 {
-		t.Fatalf("cached export: %+v", res.Tables)
-	}
-	sqltool.Exec(filepath.Join(dir, "dev.db"), "UPDATE s SET v = '3' WHERE k = 'b'")
-	if res := mustExport(t, dir); res.Tables[0].Changed != 1 {
-		t.Fatalf("a database change was missed: %+v", res.Tables)
-	}
-	age()
-	mustExport(t, dir)
-	os.WriteFile(filepath.Join(rows, "a.json"), []byte("{\"k\": \"a\", \"v\": \"edited by hand\"}\n"), 0o644)
-	if res := mustExport(t, dir); res.Tables[0].Changed != 1 {
-		t.Fatalf("a file edited by hand was missed: %+v", res.Tables)
-	}
-	if data, _ := os.ReadFile(filepath.Join(rows, "a.json")); strings.Contains(string(data), "edited") {
-		t.Error("the edited file was not restored")
+// The export cache lets an unchanged export skip reading the files of a
+// table that git status reports unchanged from HEAD, when HEAD holds the
+// files the cache recorded; it never hides a change in the database, a
+// file edited by hand, or one committed without the hook.
+func TestExportCache(t *testing.T) {
+	for _, layout := range []string{"rows", "lines"} {
+		t.Run(layout, func(t *testing.T) {
+			dir := newRepo(t, "[tables]\n\tconfig = s\n[table \"s\"]\n\tlayout = "+layout+"\n", "CREATE TABLE s (k TEXT PRIMARY KEY, v TEXT); INSERT INTO s VALUES ('a', '1'), ('b', '2');")
+			os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("dev.db\n"), 0o644)
+			gitIn(t, dir, "config", "core.trustctime", "false") // the same-size edit below keeps its stat but for ctime
+			files, file := "db/s/rows", "db/s/rows/a.json"
+			if layout == "lines" {
+				files, file = "db/s/rows.jsonl", "db/s/rows.jsonl"
+			}
+			commit := func() {
+				gitIn(t, dir, "add", "-A")
+				gitIn(t, dir, "commit", "-q", "--allow-empty", "-m", "export")
+			}
+			mustExport(t, dir)
+			commit()
+			// What the cache records is what git made of the files.
+			head, _ := repo.Git{Dir: dir}.Line("rev-parse", "HEAD:"+files)
+			if id, ok := exportdir.OpenCache(filepath.Join(dir, ".git"), "dev", "s").ID(); !ok || id != head {
+				t.Fatalf("the cache records %q (%v), HEAD holds %s", id, ok, head)
+			}
+			if res := mustExport(t, dir); res.Changed() || res.Tables[0].Rows != 2 {
+				t.Fatalf("cached export: %+v", res.Tables)
+			}
+			p := filepath.Join(dir, filepath.FromSlash(file))
+			// Trusted, the files are not read: a change git cannot see
+			// (same size and times, not racy) is not seen either.
+			old := time.Now().Add(-time.Hour)
+			os.Chtimes(p, old, old)
+			gitIn(t, dir, "update-index", "--refresh")
+			data, _ := os.ReadFile(p)
+			os.WriteFile(p, bytes.Replace(data, []byte(`"1"`), []byte(`"9"`), 1), 0o644)
+			os.Chtimes(p, old, old)
+			if res := mustExport(t, dir); res.Changed() {
+				t.Fatalf("the trusted files were read: %+v", res.Tables)
+			}
+			os.WriteFile(p, data, 0o644)
+
+			sqltool.Exec(filepath.Join(dir, "dev.db"), "UPDATE s SET v = '3' WHERE k = 'b'")
+			if res := mustExport(t, dir); res.Tables[0].Changed != 1 {
+				t.Fatalf("a database change was missed: %+v", res.Tables)
+			}
+			commit()
+			mustExport(t, dir)
+			edit := func() {
+				data, _ := os.ReadFile(p)
+				os.WriteFile(p, bytes.Replace(data, []byte(`"1"`), []byte(`"edited by hand"`), 1), 0o644)
+			}
+			edit()
+			if res := mustExport(t, dir); res.Tables[0].Changed != 1 {
+				t.Fatalf("a file edited by hand was missed: %+v", res.Tables)
+			}
+			if data, _ := os.ReadFile(p); strings.Contains(string(data), "edited") {
+				t.Error("the edited file was not restored")
+			}
+			edit()
+			commit() // without the hook: HEAD no longer holds what was exported
+			if res := mustExport(t, dir); res.Tables[0].Changed != 1 {
+				t.Fatalf("a file committed without the hook was missed: %+v", res.Tables)
+			}
+			os.Remove(p)
+			if res := mustExport(t, dir); !res.Changed() {
+				t.Fatalf("a file removed by hand was missed: %+v", res.Tables)
+			}
+			if _, err := os.Stat(p); err != nil {
+				t.Error("the removed file was not written again")
+			}
+		})
 	}
 }

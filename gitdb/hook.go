@@ -54,13 +54,14 @@ func (w *Workspace) PreCommit(ctx context.Context, opts PreCommitOptions) (*Hook
 	if op := repo.InProgress(w.Root); op != "" {
 		return &HookResult{Skipped: fmt.Sprintf("concluding a %s: %s/ is committed as resolved, and the database follows once the commit exists", op, w.Config.Dir)}, nil
 	}
-	nothingStaged := repo.Commit(w.Root, "HEAD") != "" && repo.Git{Dir: w.Root}.Run("diff", "--cached", "--quiet", "HEAD") == nil
-	res, err := w.Stage(ctx, opts.Version)
+	status := repo.StartStatus(w.Root)
+	res, staged, err := w.stage(ctx, opts.Version, status)
 	if err != nil {
 		return res, err
 	}
-	stagedNow := repo.Git{Dir: w.Root}.Run("diff", "--cached", "--quiet", "HEAD") != nil
-	if nothingStaged && stagedNow && !commitsAnyway(opts.GitPID) {
+	st, err := status.Wait() // as git commit found the index
+	nothingStaged := err == nil && st.Head != "" && !st.Staged()
+	if nothingStaged && staged && (repo.Git{Dir: w.Root}).Run("diff", "--cached", "--quiet", "HEAD") != nil && !commitsAnyway(opts.GitPID) {
 		res.Notes = append(res.Notes, fmt.Sprintf("staged the database's changes in %s/, but git decided before this hook ran that there was nothing to commit, so it will stop here\nhint: run the same git commit again, or commit with 'git dbsync commit -m <message>'", w.Config.Dir))
 	}
 	return res, nil
@@ -69,32 +70,115 @@ func (w *Workspace) PreCommit(ctx context.Context, opts PreCommitOptions) (*Hook
 // Stage brings the database in step with the files, exports it and
 // stages the export directory: what pre-commit and git dbsync commit do.
 func (w *Workspace) Stage(ctx context.Context, version string) (*HookResult, error) {
+	res, _, err := w.stage(ctx, version, repo.StartStatus(w.Root))
+	return res, err
+}
+
+// stage is Stage with the git status of the work tree taken as it began,
+// which the sync, the export and the staging share (a hook used to run
+// two dozen git commands); it reports whether it staged any file.
+func (w *Workspace) stage(ctx context.Context, version string, status *repo.PendingStatus) (*HookResult, bool, error) {
 	res := &HookResult{}
 	var err error
-	if res.Sync, err = w.Sync(ctx, SyncOptions{Version: version}); err != nil {
-		return res, err
+	if res.Sync, res.Export, err = w.syncThenExport(ctx, version, status); err != nil {
+		return res, false, err
 	}
-	if res.Export, err = w.Export(ctx, ExportOptions{}); err != nil {
-		return res, err
+	st, err := status.Wait()
+	if err != nil {
+		return res, false, err
 	}
 	// Stage with git itself: it honours GIT_INDEX_FILE, which commit -a
 	// and --only set for hooks (go-git does not).
 	git := repo.Git{Dir: w.Root}
-	// A clean export directory that the export left alone has nothing to
-	// stage: listing it would stat every file again (0.17 s of a hook's
-	// 1 s with 100,000 row files).
-	if res.Sync == nil || !res.Sync.Clean || res.Export.Changed() {
-		if err := w.stageTableFiles(git); err != nil {
-			return res, err
+	var paths []string
+	if res.Export.Changed() {
+		// The status is older than the files written: ask git again.
+		if paths, err = w.unstagedTableFiles(git); err != nil {
+			return res, false, err
+		}
+	} else {
+		paths = w.tableFiles(st.Unstaged(w.Config.Dir))
+	}
+	if len(paths) > 0 {
+		input := []byte(strings.Join(paths, "\x00") + "\x00")
+		if _, err := git.WithInput(input, streamBigFiles("update-index", "--add", "--remove", "-z", "--stdin")...); err != nil {
+			return res, false, err
 		}
 	}
 	// Remember what was staged: post-commit then knows that the commit
 	// holds exactly the database's configuration.
-	tree, err := git.Line("write-tree", "--prefix="+w.Config.Dir+"/")
-	if err != nil {
-		return res, nil // nothing of the export directory staged: nothing to remember
+	tree := ""
+	if len(paths) == 0 && indexAsHead(st, w.Config.Dir) {
+		// The index holds the export directory as HEAD does: HEAD's tree,
+		// read in this process (git write-tree reads the whole index).
+		tree = repo.TreeOf(w.Root, st.Head, w.Config.Dir)
+	} else {
+		tree, _ = git.Line("write-tree", "--prefix="+w.Config.Dir+"/")
 	}
-	return res, w.writeMarker(tree)
+	if tree == "" {
+		return res, len(paths) > 0, nil // nothing of the export directory staged: nothing to remember
+	}
+	return res, len(paths) > 0, w.writeMarker(tree)
+}
+
+// errSyncWrote ends an export read ahead of a sync that wrote rows.
+var errSyncWrote = errors.New("the sync wrote rows the export read before")
+
+// syncThenExport brings the database in step with the files, then
+// exports it. The export reads the database while the sync finds out
+// whether it has anything to write (usually not: git status must answer
+// first) and waits for its answer before writing a file; when the sync
+// wrote rows, the export is made again. With a progress meter to show,
+// the two run one after the other.
+func (w *Workspace) syncThenExport(ctx context.Context, version string, status *repo.PendingStatus) (*ApplyResult, *ExportResult, error) {
+	if w.Meter != nil {
+		synced, err := w.Sync(ctx, SyncOptions{Version: version, Status: status})
+		if err != nil {
+			return synced, nil, err
+		}
+		exported, err := w.Export(ctx, ExportOptions{Status: status})
+		return synced, exported, err
+	}
+	var synced *ApplyResult
+	var syncErr error
+	syncDone := make(chan struct{})
+	var exported *ExportResult
+	var exportErr error
+	exportDone := make(chan struct{})
+	go func() {
+		defer close(exportDone)
+		exported, exportErr = w.Export(ctx, ExportOptions{Status: status, Before: func() error {
+			<-syncDone
+			if syncErr != nil || synced != nil && !synced.Already {
+				return errSyncWrote
+			}
+			return nil
+		}})
+	}()
+	synced, syncErr = w.Sync(ctx, SyncOptions{Version: version, Status: status})
+	close(syncDone)
+	<-exportDone
+	if syncErr != nil {
+		return synced, nil, syncErr
+	}
+	if synced != nil && !synced.Already { // what was read ahead is stale, error or not
+		exported, exportErr = w.Export(ctx, ExportOptions{Status: status})
+	}
+	return synced, exported, exportErr
+}
+
+// indexAsHead reports whether the index holds dir exactly as HEAD does,
+// as a status says.
+func indexAsHead(st *repo.Status, dir string) bool {
+	if st.Head == "" {
+		return false
+	}
+	for _, e := range st.Entries {
+		if (e.Unmerged || e.Staged != '.' && e.Staged != '?') && (e.Path == dir || strings.HasPrefix(e.Path, dir+"/")) {
+			return false
+		}
+	}
+	return true
 }
 
 // commitsAnyway reports whether the git command that runs the hook makes
@@ -269,27 +353,28 @@ func (w *Workspace) commit(ctx context.Context, opts CommitOptions) (int, error)
 	return 0, nil
 }
 
-// stageTableFiles stages what changed among the files of the export
-// directory's tables (added, changed, removed), and nothing else there.
-// The paths go to update-index, not to git add as pathspecs: git add
-// matches every pathspec against every file, which took minutes for the
-// 100,000 row files of a first commit.
-func (w *Workspace) stageTableFiles(git repo.Git) error {
+// unstagedTableFiles lists the files of the export directory's tables
+// that differ from the index (added, changed, removed), and nothing else
+// there. The paths go to update-index, not to git add as pathspecs: git
+// add matches every pathspec against every file, which took minutes for
+// the 100,000 row files of a first commit.
+func (w *Workspace) unstagedTableFiles(git repo.Git) ([]string, error) {
 	out, err := git.Output("ls-files", "-z", "--modified", "--deleted", "--others", "--exclude-standard", "--", w.Config.Dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var list bytes.Buffer
-	for _, p := range strings.Split(string(out), "\x00") {
+	return w.tableFiles(strings.Split(string(out), "\x00")), nil
+}
+
+// tableFiles keeps the paths of tables' files.
+func (w *Workspace) tableFiles(paths []string) []string {
+	var out []string
+	for _, p := range paths {
 		if exportdir.IsTableFile(w.Config.Dir, p) {
-			list.WriteString(p + "\x00")
+			out = append(out, p)
 		}
 	}
-	if list.Len() == 0 {
-		return nil
-	}
-	_, err = git.WithInput(list.Bytes(), streamBigFiles("update-index", "--add", "--remove", "-z", "--stdin")...)
-	return err
+	return out
 }
 
 // streamBigFiles returns the arguments of a git command that hashes and

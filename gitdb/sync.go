@@ -16,6 +16,10 @@ type SyncOptions struct {
 	Env     string           // the developer's database; "" for the one the hooks keep (dev, or the only one)
 	Resolve merge.Resolution // conflicts: Ours keeps the database's value, Theirs takes the files'
 	Version string
+	// Status is a git status of the work tree taken as the sync began
+	// (the pre-commit hook's, which the export shares); nil: git is
+	// asked when needed.
+	Status *repo.PendingStatus
 }
 
 // syncLock names the one lock file the development database's syncs
@@ -49,7 +53,7 @@ func (w *Workspace) syncLock() string {
 // then take every row it lacks for a row deleted, and delete the team's
 // configuration.
 func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, error) {
-	head := repo.Commit(w.Root, "HEAD")
+	head := repo.HeadCommit(w.Root)
 	if head == "" {
 		return nil, nil // no commit yet: nothing to be in step with
 	}
@@ -84,7 +88,7 @@ func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, e
 		}
 	}
 	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(head), WorkTree: true, Resolve: opts.Resolve, AllowScopeChange: true, FirstApply: lost},
-		Version: opts.Version, LockName: w.syncLock()})
+		Version: opts.Version, LockName: w.syncLock(), Status: opts.Status})
 }
 
 // RecordSync records HEAD as the commit a development database is in step
@@ -110,10 +114,26 @@ func (e *UnmergedError) Error() string {
 	return fmt.Sprintf("the export directory has unresolved merge conflicts (%s)\nhint: resolve them, git add the files, then run again", strings.Join(e.Paths, ", "))
 }
 
-func (w *Workspace) checkMerged() error {
-	paths, err := repo.Unmerged(w.Root, w.Config.Dir)
-	if err != nil || len(paths) == 0 {
-		return err
+func (w *Workspace) checkMerged() error { return w.checkMergedIn(nil) }
+
+// checkMergedIn checks for conflicts in a git status taken before, when
+// there is one.
+func (w *Workspace) checkMergedIn(status *repo.PendingStatus) error {
+	var paths []string
+	if status != nil {
+		st, err := status.Wait()
+		if err != nil {
+			return err
+		}
+		paths = st.Unmerged(w.Config.Dir)
+	} else {
+		var err error
+		if paths, err = repo.Unmerged(w.Root, w.Config.Dir); err != nil {
+			return err
+		}
+	}
+	if len(paths) == 0 {
+		return nil
 	}
 	return &UnmergedError{Paths: paths}
 }

@@ -143,23 +143,27 @@ func ReadCatalog(ctx context.Context, cfg *config.Config, db dialect.Dialect) (*
 	}
 	// The surrogate of every exported table first: references to it are
 	// exported as natural keys.
-	descs := map[string]*dialect.Table{}
+	// Every table described at once: a round trip each is most of what a
+	// server's catalog costs.
+	var described []string
+	for _, name := range names {
+		if class := cat.Classes[name]; class == config.ClassConfig || class != "" && referable(cfg, name, class) {
+			described = append(described, name)
+		}
+	}
+	descs, err := dialect.DescribeTables(ctx, db, described)
+	if err != nil {
+		return nil, err
+	}
 	surrogates := map[string]string{}
 	for _, name := range configNames {
-		desc, err := db.Describe(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		descs[name], surrogates[name] = desc, surrogateOf(desc, cfg.Tables[name])
+		surrogates[name] = surrogateOf(descs[name], cfg.Tables[name])
 	}
 	for _, name := range names {
 		if class := cat.Classes[name]; class == "" || !referable(cfg, name, class) {
 			continue
 		}
-		desc, err := db.Describe(ctx, name)
-		if err != nil {
-			return nil, err
-		}
+		desc := descs[name]
 		kt, err := keyTable(cfg.Tables[name], desc)
 		if err != nil {
 			return nil, err

@@ -128,6 +128,32 @@ type Reader interface {
 	Quote(name string) string
 }
 
+// TablesDescriber is a Reader that describes many tables in a few
+// queries, whatever their number, rather than a few queries a table: a
+// round trip to a server costs more than the rows of a small table.
+type TablesDescriber interface {
+	// DescribeTables returns the catalog entries of the tables, by name;
+	// a table the database lacks is an error, as for Describe.
+	DescribeTables(ctx context.Context, tables []string) (map[string]*Table, error)
+}
+
+// DescribeTables describes tables at once where the engine can
+// (TablesDescriber), else one by one.
+func DescribeTables(ctx context.Context, db Reader, tables []string) (map[string]*Table, error) {
+	if d, ok := db.(TablesDescriber); ok && len(tables) > 1 {
+		return d.DescribeTables(ctx, tables)
+	}
+	out := make(map[string]*Table, len(tables))
+	for _, name := range tables {
+		t, err := db.Describe(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
 // Dialect is an open connection to one database.
 type Dialect interface {
 	Reader

@@ -1,7 +1,6 @@
 package exportdir
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,131 +9,112 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gitdbsync/git-dbsync/internal/atomicfile"
 	"github.com/gitdbsync/git-dbsync/serialize"
 )
 
-// rowsCache remembers, for a table in the rows layout, a hash of the files
-// an export last wrote or checked, and the size and modification time of
-// each. When the files are untouched since and the rows hash the same,
-// export need not read the files: with 100,000 row files that is most of
-// what a pre-commit hook costs. Anything unexpected means a full check.
-type rowsCache struct {
-	hash  string
-	at    int64               // when the cache was written, Unix ns
-	files map[string][2]int64 // file name → size, mtime (Unix ns)
-}
-
-// racyWindow: files modified this close to the cache's writing may have
-// changed within the same timestamp, as git's "racily clean" entries.
-const racyWindow = int64(2 * time.Second)
-
-// Cache is a table's rows cache: as found, and what to record after the
-// export commits.
+// Cache remembers, for a table, a hash of the rows the last export wrote
+// or checked and the git object id of the files it left: the tree of the
+// rows directory (rows layout) or the blob of the lines file (lines
+// layout). When the caller can tell that the files on disk are still that
+// object (git status reports them unchanged from HEAD, and HEAD holds
+// that id) and the rows hash the same, nothing changed and export reads
+// no file: with 100,000 row files that is most of what a pre-commit hook
+// costs. Anything else means a full check, which records the cache again.
 type Cache struct {
-	path, dir string
-	old       *rowsCache
-	hash      string // set when the files were checked or written
+	path string
+	old  *tableCache
+	// Committed is the id of the table's files in HEAD ("" when HEAD has
+	// none), and Clean reports whether git status saw them unchanged
+	// from HEAD; the caller sets both. Clean is asked only once the rows
+	// hash as recorded, so that the status may still be running while
+	// they are read.
+	Committed string
+	Clean     func() bool
+	new       tableCache // set when the files were checked or written
 }
 
-// OpenCache reads the rows cache of a table of an environment, kept in
-// the git directory, for the rows directory dir.
-func OpenCache(gitDir, env, table, dir string) *Cache {
+// tableCache is what a cache file holds.
+type tableCache struct {
+	layout serialize.Layout
+	hash   string // of the rows (rowsHash)
+	id     string // git object id of the files; "" for none (no rows)
+}
+
+// cacheFormat starts a cache file; a file of another format (an older
+// version's) is no cache, and the next export checks every file once.
+const cacheFormat = "dbsync-cache-2"
+
+// OpenCache reads the export cache of a table of an environment, kept in
+// the git directory.
+func OpenCache(gitDir, env, table string) *Cache {
 	p := filepath.Join(gitDir, "dbsync", "cache", serialize.FileName(env), serialize.FileName(table))
-	return &Cache{path: p, dir: dir, old: loadRowsCache(p)}
+	return &Cache{path: p, old: loadCache(p)}
 }
 
-func (c *Cache) usable() bool { return c != nil && c.old != nil }
+// ID returns the git object id the cache records for the table's files,
+// and whether it records one.
+func (c *Cache) ID() (string, bool) {
+	if c == nil || c.old == nil {
+		return "", false
+	}
+	return c.old.id, true
+}
 
-// Untouched reports whether the cache describes the row files as they
-// are: the same names, none modified since.
-func (c *Cache) Untouched() bool { return c.usable() && c.old.untouched(c.dir) }
+// trusted reports whether the cache may stand for the files of a table in
+// layout: it describes that layout, and HEAD holds the files it records
+// (whether the files on disk are HEAD's is asked last, of Clean).
+func (c *Cache) trusted(layout serialize.Layout) bool {
+	return c != nil && c.old != nil && c.old.layout == layout && c.old.id == c.Committed && c.Clean != nil
+}
+
+// record notes what the export found or wrote, to Save once it commits.
+func (c *Cache) record(layout serialize.Layout, hash, id string) {
+	if c != nil {
+		c.new = tableCache{layout: layout, hash: hash, id: id}
+	}
+}
 
 // Save records the files as the export left them. A cache is only a
 // shortcut: failing to save it costs time, not correctness.
 func (c *Cache) Save() {
-	if c.hash != "" {
-		saveRowsCache(c.path, c.dir, c.hash)
+	if c == nil || c.new.hash == "" || c.old != nil && *c.old == c.new {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o777); err == nil {
+		atomicfile.WriteFile(c.path, []byte(fmt.Sprintf("%s %s %s %s\n", cacheFormat, c.new.layout, c.new.hash, c.new.id)), 0o666)
 	}
 }
 
-func loadRowsCache(p string) *rowsCache {
-	f, err := os.Open(p)
+func loadCache(p string) *tableCache {
+	data, err := os.ReadFile(p)
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	if !sc.Scan() {
+	f := strings.Fields(string(data))
+	if len(f) == 3 { // no rows, no id
+		f = append(f, "")
+	}
+	if len(f) != 4 || f[0] != cacheFormat {
 		return nil
 	}
-	head := strings.Fields(sc.Text())
-	if len(head) != 2 {
-		return nil
-	}
-	c := &rowsCache{hash: head[0], files: map[string][2]int64{}}
-	c.at, _ = strconv.ParseInt(head[1], 10, 64)
-	for sc.Scan() {
-		f := strings.Split(sc.Text(), "\t")
-		if len(f) != 3 {
-			return nil
-		}
-		size, err1 := strconv.ParseInt(f[1], 10, 64)
-		mtime, err2 := strconv.ParseInt(f[2], 10, 64)
-		if err1 != nil || err2 != nil {
-			return nil
-		}
-		c.files[f[0]] = [2]int64{size, mtime}
-	}
-	if sc.Err() != nil {
-		return nil
-	}
-	return c
-}
-
-// untouched reports whether the row files in dir are exactly those the
-// cache recorded, none modified since.
-func (c *rowsCache) untouched(dir string) bool {
-	files, err := statDir(dir, serialize.IsRowFile)
-	if err != nil || len(files) != len(c.files) {
-		return false
-	}
-	for name, got := range files {
-		if want, ok := c.files[name]; !ok || got != want || got[1] >= c.at-racyWindow {
-			return false
-		}
-	}
-	return true
-}
-
-// saveRowsCache records the files of dir and the hash of their rows.
-func saveRowsCache(p, dir, sum string) error {
-	files, err := statDir(dir, serialize.IsRowFile)
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %d\n", sum, time.Now().UnixNano())
-	for name, st := range files {
-		fmt.Fprintf(&b, "%s\t%d\t%d\n", name, st[0], st[1])
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(p, []byte(b.String()), 0o666)
+	return &tableCache{layout: serialize.Layout(f[1]), hash: f[2], id: f[3]}
 }
 
 // rowsHash hashes a table's rows in the order export writes them: each
 // file name and the row's canonical line (which decides the file's bytes).
-type rowsHash struct{ h hash.Hash }
+type rowsHash struct {
+	h   hash.Hash
+	buf []byte
+}
 
 func newRowsHash() *rowsHash { return &rowsHash{h: sha256.New()} }
 
 func (r *rowsHash) add(name string, data []byte) {
-	fmt.Fprintf(r.h, "%s %d\n", name, len(data))
+	r.buf = append(append(r.buf[:0], name...), ' ')
+	r.buf = append(strconv.AppendInt(r.buf, int64(len(data)), 10), '\n')
+	r.h.Write(r.buf)
 	r.h.Write(data)
 }
 

@@ -49,12 +49,20 @@ func NewStage(base, tmpDir string, dry bool) (*Stage, error) {
 		cleanTempDirs(tmpDir)
 		s.tmpDir = usableTempDir(filepath.Join(tmpDir, strconv.Itoa(os.Getpid())), base)
 	}
-	// Temporary files left inside the export directory by a run killed
-	// before they went elsewhere: never a table's file, never committed.
-	for _, dir := range []string{base, filepath.Join(base, "*"), filepath.Join(base, "*", serialize.RowsDir)} {
+	return s, nil
+}
+
+// CleanTemp removes the temporary files that runs killed before their
+// files went elsewhere left inside the export directory: never a table's
+// file, never committed. It lists every rows directory, so the caller
+// runs it only when git status shows untracked files there.
+func (s *Stage) CleanTemp() {
+	if s.dry {
+		return
+	}
+	for _, dir := range []string{s.base, filepath.Join(s.base, "*"), filepath.Join(s.base, "*", serialize.RowsDir)} {
 		atomicfile.Clean(dir)
 	}
-	return s, nil
 }
 
 // Base returns the absolute export directory.

@@ -34,7 +34,7 @@ type Each func(fn func(serialize.Row) error) error
 
 // WriteTable stages the files of one table from its rows: its table.json,
 // then its row files or lines file, and the removal of the other layout's
-// files. cache (nil for none) spares reading unchanged row files. On an
+// files. cache (nil for none) spares reading unchanged files. On an
 // error nothing of the table stays staged, so it may be written again.
 func (s *Stage) WriteTable(meta *serialize.Table, each Each, cache *Cache) (*Counts, error) {
 	mark := s.Mark()
@@ -75,7 +75,7 @@ func (s *Stage) writeTable(meta *serialize.Table, each Each, cache *Cache) (*Cou
 	// Files of the other layout beside (which checkFiles refuses in a
 	// revision) go as removed rows.
 	if meta.Layout == serialize.LayoutLines {
-		if err = s.writeLines(meta, each, c, nil); err == nil {
+		if err = s.writeLines(meta, each, c, nil, cache); err == nil {
 			err = s.removeRowFiles(dir, c)
 		}
 		return c, err
@@ -118,7 +118,7 @@ func (s *Stage) switchLayout(meta *serialize.Table, each Each, c *Counts) error 
 		if err != nil {
 			return err
 		}
-		if err := s.writeLines(meta, each, c, old); err != nil {
+		if err := s.writeLines(meta, each, c, old, nil); err != nil {
 			return err
 		}
 		return s.removeRowFiles(dir, &ignored)
@@ -180,12 +180,9 @@ func (s *Stage) rowFileHashes(rowsRel string) (map[string]rowFileHash, error) {
 // written straight into a new directory that Commit renames into place.
 func (s *Stage) writeRowFiles(meta *serialize.Table, each Each, c *Counts, cache *Cache) error {
 	rowsRel := path.Join(serialize.TableDir(meta.Name), serialize.RowsDir)
-	if cache.usable() {
-		// If the files are as the last export left them, hash the rows
-		// instead of reading every file: the same hash, nothing changed.
-		// The files are checked (a stat each) while the rows are read.
-		untouched := make(chan bool, 1)
-		go func() { untouched <- cache.old.untouched(cache.dir) }()
+	if cache.trusted(serialize.LayoutRows) {
+		// The files are as the last export left them: hash the rows
+		// instead of reading every file; the same hash, nothing changed.
 		h := newRowsHash()
 		rows := 0
 		var line []byte
@@ -195,7 +192,7 @@ func (s *Stage) writeRowFiles(meta *serialize.Table, each Each, c *Counts, cache
 			rows++
 			return nil
 		})
-		if ok := <-untouched; ok && err == nil && h.sum() == cache.old.hash {
+		if err == nil && h.sum() == cache.old.hash && cache.Clean() {
 			c.Rows = rows
 			return nil
 		}
@@ -212,6 +209,7 @@ func (s *Stage) writeRowFiles(meta *serialize.Table, each Each, c *Counts, cache
 		}
 	}
 	written := map[string]string{} // file name → key, to prove names distinct
+	ids := map[string]objectID{}   // file name → blob id, for the cache
 	var buf, line []byte
 	err = each(func(r serialize.Row) error {
 		name := meta.RowFile(r)
@@ -228,6 +226,9 @@ func (s *Stage) writeRowFiles(meta *serialize.Table, each Each, c *Counts, cache
 		}
 		line = meta.AppendLine(line[:0], r)
 		h.add(name, line)
+		if cache != nil {
+			ids[name] = blobID(buf)
+		}
 		rel := path.Join(rowsRel, name)
 		switch {
 		case fresh != "":
@@ -264,9 +265,7 @@ func (s *Stage) writeRowFiles(meta *serialize.Table, each Each, c *Counts, cache
 			}
 		}
 	}
-	if cache != nil {
-		cache.hash = h.sum()
-	}
+	cache.record(serialize.LayoutRows, h.sum(), treeID(ids))
 	return nil
 }
 
@@ -363,12 +362,30 @@ func countLines(r io.Reader) (int, error) {
 // against the old file by a merge of the two sorted streams, so memory
 // stays flat whatever the table size; or, for a table leaving the rows
 // layout, against the hashes of its row files (oldRows).
-func (s *Stage) writeLines(meta *serialize.Table, each Each, c *Counts, oldRows map[string]rowFileHash) error {
+func (s *Stage) writeLines(meta *serialize.Table, each Each, c *Counts, oldRows map[string]rowFileHash, cache *Cache) error {
 	rel := path.Join(serialize.TableDir(meta.Name), serialize.LinesFile)
 	final, err := s.Path(rel)
 	if err != nil {
 		return err
 	}
+	if oldRows == nil && cache.trusted(serialize.LayoutLines) {
+		// The file is as the last export left it: the same hash of the
+		// rows, nothing changed, and the old file need not be read.
+		h := newRowsHash()
+		rows := 0
+		var line []byte
+		err := each(func(r serialize.Row) error {
+			line = meta.AppendLine(line[:0], r)
+			h.add("", line)
+			rows++
+			return nil
+		})
+		if err == nil && h.sum() == cache.old.hash && cache.Clean() {
+			c.Rows = rows
+			return nil
+		}
+	}
+	h := newRowsHash()
 	var sink io.Writer = io.Discard
 	var f *os.File
 	mark := s.Mark()
@@ -395,6 +412,7 @@ func (s *Stage) writeLines(meta *serialize.Table, each Each, c *Counts, oldRows 
 		if _, err := out.Write(line); err != nil {
 			return err
 		}
+		h.add("", line)
 		if oldRows == nil {
 			return old.match(line, r, c)
 		}
@@ -424,6 +442,11 @@ func (s *Stage) writeLines(meta *serialize.Table, each Each, c *Counts, oldRows 
 	if f != nil {
 		if err := f.Close(); err != nil {
 			return err
+		}
+		if cache != nil {
+			if id, err := fileBlobID(f.Name()); err == nil {
+				cache.record(serialize.LayoutLines, h.sum(), id)
+			}
 		}
 	}
 	// Every line that differs in bytes is counted, so no count means the

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Git runs the git command in a directory: the one place git dbsync starts
@@ -116,11 +117,47 @@ func FindRoot(dir string) (string, error) {
 
 // CommonDir returns the common git directory of the work tree at root
 // (shared by linked worktrees), where git dbsync keeps its lock files.
-func CommonDir(root string) (string, error) { return Git{Dir: root}.path("--git-common-dir") }
+func CommonDir(root string) (string, error) {
+	d, err := gitDirs(root)
+	return d[1], err
+}
 
 // GitDir returns the git directory of the work tree at root: its own in a
 // linked worktree, where git keeps the state of a merge in progress.
-func GitDir(root string) (string, error) { return Git{Dir: root}.path("--git-dir") }
+func GitDir(root string) (string, error) {
+	d, err := gitDirs(root)
+	return d[0], err
+}
+
+// dirsOf keeps, per work tree, its git directory and common git directory:
+// they never change while a process runs, and a hook asked git for them a
+// dozen times.
+var dirsOf sync.Map // root → [2]string
+
+// gitDirs returns the git directory and the common git directory of the
+// work tree at root, asking git (one process for both) the first time.
+func gitDirs(root string) ([2]string, error) {
+	if d, ok := dirsOf.Load(root); ok {
+		return d.([2]string), nil
+	}
+	out, err := Git{Dir: root}.Output("rev-parse", "--git-dir", "--git-common-dir")
+	if err != nil {
+		return [2]string{}, err
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		return [2]string{}, fmt.Errorf("git rev-parse --git-dir --git-common-dir: unexpected %q", out)
+	}
+	var d [2]string
+	for i, p := range lines {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(root, p)
+		}
+		d[i] = filepath.Clean(p)
+	}
+	dirsOf.Store(root, d)
+	return d, nil
+}
 
 // HooksDir returns the hooks directory git uses for the work tree at root:
 // core.hooksPath, or the common git directory's hooks.

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -124,7 +125,7 @@ var ErrUnknownRevision = errors.New("unknown revision")
 
 // Resolve resolves a revision (tag, branch, commit, HEAD~n …) to a commit.
 func (r *Repo) Resolve(rev string) (Rev, error) {
-	h, err := r.git.ResolveRevision(plumbing.Revision(rev))
+	h, err := r.resolve(rev)
 	if err != nil {
 		return Rev{}, fmt.Errorf("%w %q (not a tag, branch or commit of this repository)", ErrUnknownRevision, rev)
 	}
@@ -134,6 +135,84 @@ func (r *Repo) Resolve(rev string) (Rev, error) {
 	}
 	_, tagErr := r.git.Tag(rev)
 	return Rev{Name: rev, Commit: h.String(), Tag: tagErr == nil, When: c.Committer.When}, nil
+}
+
+// resolve finds the commit a revision names. An abbreviated hash goes to
+// git itself: go-git looks a prefix up by opening every object of the
+// repository (seconds once 100,000 row files were committed).
+func (r *Repo) resolve(rev string) (*plumbing.Hash, error) {
+	if len(rev) >= 4 && len(rev) < 40 && isHex(rev) && !r.isRef(rev) {
+		// HEAD's own abbreviation (what a sync records) needs no git.
+		if head := r.Head(); strings.HasPrefix(head, strings.ToLower(rev)) {
+			h := plumbing.NewHash(head)
+			return &h, nil
+		}
+		if c := Commit(r.root, rev); c != "" {
+			h := plumbing.NewHash(c)
+			return &h, nil
+		}
+	}
+	return r.git.ResolveRevision(plumbing.Revision(rev))
+}
+
+// isRef reports whether name is short for a reference, as git reads it
+// before it reads a hash.
+func (r *Repo) isRef(name string) bool {
+	for _, full := range []string{name, "refs/" + name, "refs/tags/" + name, "refs/heads/" + name, "refs/remotes/" + name, "refs/remotes/" + name + "/HEAD"} {
+		if _, err := r.git.Reference(plumbing.ReferenceName(full), true); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// TreeOf returns the id of the tree at dir in a commit, read in this
+// process; "" when there is none.
+func TreeOf(root, commit, dir string) string {
+	r, err := Open(root)
+	if err != nil {
+		return ""
+	}
+	defer r.Close()
+	entries, err := r.ReadDir(commit, path.Dir(dir))
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		if e.Dir && e.Name == path.Base(dir) {
+			return e.ID
+		}
+	}
+	return ""
+}
+
+// HeadCommit returns the commit HEAD names in the work tree at root, ""
+// when there is none yet, read in this process.
+func HeadCommit(root string) string {
+	r, err := Open(root)
+	if err != nil {
+		return Commit(root, "HEAD")
+	}
+	defer r.Close()
+	return r.Head()
+}
+
+// Head returns the commit HEAD names, "" on a branch with no commit yet.
+func (r *Repo) Head() string {
+	ref, err := r.git.Head()
+	if err != nil {
+		return ""
+	}
+	return ref.Hash().String()
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // HasCommit reports whether the repository has a commit.
@@ -251,6 +330,34 @@ func (r *Repo) readDir(commit, dir string) ([]Entry, error) {
 		if e.Mode == filemode.Dir || e.Mode.IsFile() {
 			out = append(out, Entry{Name: e.Name, Dir: e.Mode == filemode.Dir, ID: e.Hash.String()})
 		}
+	}
+	return out, nil
+}
+
+// ReadSubdirs lists every directory of dir in a commit's tree, by name:
+// the tables of an export directory, with the tree of dir decoded once
+// (ReadDir of each table decoded it again for every one).
+func (r *Repo) ReadSubdirs(commit, dir string) (map[string][]Entry, error) {
+	top, err := r.ReadDir(commit, dir)
+	if err != nil || top == nil {
+		return nil, err
+	}
+	out := map[string][]Entry{}
+	for _, d := range top {
+		if !d.Dir {
+			continue
+		}
+		tree, err := r.git.TreeObject(plumbing.NewHash(d.ID))
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s at %.12s: %w", dir, d.Name, commit, err)
+		}
+		var es []Entry
+		for _, e := range tree.Entries {
+			if (e.Mode == filemode.Dir || e.Mode.IsFile()) && validName(e.Name) {
+				es = append(es, Entry{Name: e.Name, Dir: e.Mode == filemode.Dir, ID: e.Hash.String()})
+			}
+		}
+		out[d.Name] = es
 	}
 	return out, nil
 }

@@ -104,6 +104,21 @@ func Run(t *testing.T, engine string) {
 		if _, err := db.Describe(ctx, "no_such_table"); err == nil {
 			t.Error("Describe of a missing table succeeded")
 		}
+		// Every table at once (where the engine can: TablesDescriber) is
+		// every table one at a time.
+		all, err := dialect.DescribeTables(ctx, db, tables)
+		if err != nil || len(all) != len(tables) {
+			t.Fatalf("DescribeTables: %d tables, %v", len(all), err)
+		}
+		for _, name := range tables {
+			one, err := db.Describe(ctx, name)
+			if err != nil || !reflect.DeepEqual(all[name], one) {
+				t.Errorf("table %q described with the others:\n%+v\nalone:\n%+v (%v)", name, all[name], one, err)
+			}
+		}
+		if _, err := dialect.DescribeTables(ctx, db, []string{"parent", "no_such_table"}); err == nil || !strings.Contains(err.Error(), "no_such_table") {
+			t.Errorf("DescribeTables of a missing table: %v", err)
+		}
 	})
 
 	keyCols := []serialize.Column{{Name: "Key", Type: serialize.Text}, {Name: "select", Type: serialize.Int}}

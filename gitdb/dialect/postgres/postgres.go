@@ -290,60 +290,91 @@ type pgType struct {
 
 // Describe reads the catalog in one transaction.
 func (r reader) Describe(ctx context.Context, table string) (*dialect.Table, error) {
-	var t *dialect.Table
-	err := r.run(ctx, func(q querier) error {
-		var err error
-		t, err = reader{run: in(q), schema: r.schema}.describe(ctx, q, table)
-		return err
-	})
-	return t, err
-}
-
-func (r reader) describe(ctx context.Context, q querier, table string) (*dialect.Table, error) {
-	var oid uint32
-	err := q.QueryRow(ctx, `SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`, r.schema, table).Scan(&oid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("postgres: no table %q in schema %q", table, r.schema)
-	}
+	ts, err := r.DescribeTables(ctx, []string{table})
 	if err != nil {
 		return nil, err
 	}
-	t := &dialect.Table{Name: table}
-	err = r.each(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod), b.typname, b.typtype, b.typcategory, a.atttypmod,
+	return ts[table], nil
+}
+
+// DescribeTables reads the catalog of several tables in one transaction
+// and four queries, whatever their number (an export of 200 tables made
+// 800 round trips one table at a time).
+func (r reader) DescribeTables(ctx context.Context, tables []string) (map[string]*dialect.Table, error) {
+	var ts map[string]*dialect.Table
+	err := r.run(ctx, func(q querier) error {
+		var err error
+		ts, err = reader{run: in(q), schema: r.schema}.describe(ctx, tables)
+		return err
+	})
+	return ts, err
+}
+
+func (r reader) describe(ctx context.Context, tables []string) (map[string]*dialect.Table, error) {
+	byOID := map[uint32]*dialect.Table{}
+	out := make(map[string]*dialect.Table, len(tables))
+	var oids []uint32
+	err := r.each(ctx, `SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) AND c.relkind IN ('r', 'p')`, []any{r.schema, tables}, func(row pgx.Rows) error {
+		var oid uint32
+		var name string
+		if err := row.Scan(&oid, &name); err != nil {
+			return err
+		}
+		t := &dialect.Table{Name: name}
+		byOID[oid], out[name] = t, t
+		oids = append(oids, oid)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, table := range tables {
+		if out[table] == nil {
+			return nil, fmt.Errorf("postgres: no table %q in schema %q", table, r.schema)
+		}
+	}
+	// On an error, the table named is the first of those asked for: the
+	// one a single Describe names.
+	failed := func(err error) error { return fmt.Errorf("postgres: table %q: %w", tables[0], err) }
+	err = r.each(ctx, `SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), b.typname, b.typtype, b.typcategory, a.atttypmod,
   a.attnotnull, a.attgenerated <> ''
 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
-WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, []any{oid}, func(row pgx.Rows) error {
+WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum`, []any{oids}, func(row pgx.Rows) error {
+		var oid uint32
 		var name string
 		var pt pgType
 		var typmod int32
 		var notNull, generated bool
-		if err := row.Scan(&name, &pt.format, &pt.name, &pt.kind, &pt.category, &typmod, &notNull, &generated); err != nil {
+		if err := row.Scan(&oid, &name, &pt.format, &pt.name, &pt.kind, &pt.category, &typmod, &notNull, &generated); err != nil {
 			return err
 		}
 		pt.typmod = int(typmod)
 		typ, scale := logicalType(pt)
 		// GENERATED ALWAYS AS IDENTITY columns are written with OVERRIDING
 		// SYSTEM VALUE; only computed columns are never written.
+		t := byOID[oid]
 		t.Columns = append(t.Columns, dialect.Column{Name: name, DeclType: pt.format, Type: typ, Scale: scale,
 			Nullable: !notNull, Generated: generated, Limit: limit(pt)})
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: table %q: %w", table, err)
+		return nil, failed(err)
 	}
-	err = r.each(ctx, `SELECT con.contype::text,
+	err = r.each(ctx, `SELECT con.conrelid, con.contype::text,
   ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(num, ord) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord),
   COALESCE(ref.relname, ''),
   ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(num, ord) JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord)
 FROM pg_constraint con LEFT JOIN pg_class ref ON ref.oid = con.confrelid
-WHERE con.conrelid = $1 AND con.contype IN ('p', 'u', 'f') ORDER BY con.conname COLLATE "C"`, []any{oid}, func(row pgx.Rows) error {
+WHERE con.conrelid = ANY($1::oid[]) AND con.contype IN ('p', 'u', 'f') ORDER BY con.conrelid, con.conname COLLATE "C"`, []any{oids}, func(row pgx.Rows) error {
+		var oid uint32
 		var kind, ref string
 		var cols, refCols []string
-		if err := row.Scan(&kind, &cols, &ref, &refCols); err != nil {
+		if err := row.Scan(&oid, &kind, &cols, &ref, &refCols); err != nil {
 			return err
 		}
+		t := byOID[oid]
 		switch kind {
 		case "p":
 			t.PrimaryKey = cols
@@ -355,25 +386,26 @@ WHERE con.conrelid = $1 AND con.contype IN ('p', 'u', 'f') ORDER BY con.conname 
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: table %q: %w", table, err)
+		return nil, failed(err)
 	}
 	// Unique indexes that are not constraints (and not partial or on
 	// expressions) identify rows too.
-	err = r.each(ctx, `SELECT ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, ord) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num ORDER BY k.ord)
-FROM pg_index i WHERE i.indrelid = $1 AND i.indisunique AND NOT i.indisprimary AND i.indpred IS NULL AND i.indexprs IS NULL
+	err = r.each(ctx, `SELECT i.indrelid, ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, ord) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num ORDER BY k.ord)
+FROM pg_index i WHERE i.indrelid = ANY($1::oid[]) AND i.indisunique AND NOT i.indisprimary AND i.indpred IS NULL AND i.indexprs IS NULL
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-ORDER BY i.indexrelid`, []any{oid}, func(row pgx.Rows) error {
+ORDER BY i.indrelid, i.indexrelid`, []any{oids}, func(row pgx.Rows) error {
+		var oid uint32
 		var cols []string
-		if err := row.Scan(&cols); err != nil {
+		if err := row.Scan(&oid, &cols); err != nil {
 			return err
 		}
-		t.Unique = append(t.Unique, cols)
+		byOID[oid].Unique = append(byOID[oid].Unique, cols)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: table %q: %w", table, err)
+		return nil, failed(err)
 	}
-	return t, nil
+	return out, nil
 }
 
 // logicalType maps a PostgreSQL type to a logical type.

@@ -6,6 +6,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -133,6 +134,12 @@ func (d *DB) Describe(ctx context.Context, table string) (*dialect.Table, error)
 	return t, d.explainRead(ctx, err)
 }
 
+// DescribeTables is the reader's, a busy file explained as ReadRows's.
+func (d *DB) DescribeTables(ctx context.Context, tables []string) (map[string]*dialect.Table, error) {
+	t, err := d.reader.DescribeTables(ctx, tables)
+	return t, d.explainRead(ctx, err)
+}
+
 // Tables is the reader's, a busy file explained as ReadRows's.
 func (d *DB) Tables(ctx context.Context) ([]string, error) {
 	t, err := d.reader.Tables(ctx)
@@ -235,111 +242,139 @@ func (d reader) Tables(ctx context.Context) ([]string, error) {
 }
 
 func (d reader) Describe(ctx context.Context, table string) (*dialect.Table, error) {
-	t := &dialect.Table{Name: table}
+	ts, err := d.DescribeTables(ctx, []string{table})
+	if err != nil {
+		return nil, err
+	}
+	return ts[table], nil
+}
+
+// DescribeTables reads the catalog of several tables with four queries,
+// the table-valued pragmas joined to the list of names: one table at a
+// time, the queries cost 0.1 s for 200 tables.
+func (d reader) DescribeTables(ctx context.Context, tables []string) (map[string]*dialect.Table, error) {
+	names, err := json.Marshal(tables)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*dialect.Table, len(tables))
+	for _, name := range tables {
+		out[name] = &dialect.Table{Name: name}
+	}
+	// On an error, the table named is the first of those asked for: the
+	// one a single Describe names.
+	failed := func(err error) error { return fmt.Errorf("sqlite: table %q: %w", tables[0], err) }
 	type pk struct {
 		name string
 		seq  int
 	}
-	var pks []pk
-	err := d.query(ctx, `SELECT name, type, "notnull", pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid`, []any{table},
+	pks := map[*dialect.Table][]pk{}
+	err = d.query(ctx, `SELECT t.value, x.name, x.type, x."notnull", x.pk, x.hidden FROM json_each(?) t, pragma_table_xinfo(t.value) x ORDER BY t.key, x.cid`, []any{string(names)},
 		func(r *sql.Rows) error {
-			var name, decl string
+			var table, name, decl string
 			var notNull, pkSeq, hidden int
-			if err := r.Scan(&name, &decl, &notNull, &pkSeq, &hidden); err != nil {
+			if err := r.Scan(&table, &name, &decl, &notNull, &pkSeq, &hidden); err != nil {
 				return err
 			}
+			t := out[table]
 			typ, scale := LogicalType(decl)
 			t.Columns = append(t.Columns, dialect.Column{
 				Name: name, DeclType: decl, Type: typ, Scale: scale,
 				Nullable: notNull == 0 && pkSeq == 0, Generated: hidden == 2 || hidden == 3,
 			})
 			if pkSeq > 0 {
-				pks = append(pks, pk{name, pkSeq})
+				pks[t] = append(pks[t], pk{name, pkSeq})
 			}
 			return nil
 		})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: table %q: %w", table, err)
+		return nil, failed(err)
 	}
-	if len(t.Columns) == 0 {
-		return nil, fmt.Errorf("sqlite: no table %q", table)
-	}
-	for seq := 1; seq <= len(pks); seq++ {
-		for _, p := range pks {
-			if p.seq == seq {
-				t.PrimaryKey = append(t.PrimaryKey, p.name)
+	for _, name := range tables {
+		t := out[name]
+		if len(t.Columns) == 0 {
+			return nil, fmt.Errorf("sqlite: no table %q", name)
+		}
+		for seq := 1; seq <= len(pks[t]); seq++ {
+			for _, p := range pks[t] {
+				if p.seq == seq {
+					t.PrimaryKey = append(t.PrimaryKey, p.name)
+				}
 			}
 		}
 	}
-	var indexes []string
-	err = d.query(ctx, `SELECT name FROM pragma_index_list(?) WHERE "unique" = 1 AND partial = 0 AND origin != 'pk' ORDER BY name`, []any{table},
+	// Unique indexes, but those on an expression (a column without a name).
+	type index struct {
+		t    *dialect.Table
+		name string
+		cols []string
+		expr bool
+	}
+	var indexes []*index
+	err = d.query(ctx, `SELECT t.value, l.name, i.name FROM json_each(?) t, pragma_index_list(t.value) l, pragma_index_info(l.name) i
+WHERE l."unique" = 1 AND l.partial = 0 AND l.origin != 'pk' ORDER BY t.key, l.name, i.seqno`, []any{string(names)},
 		func(r *sql.Rows) error {
-			var n string
-			indexes = append(indexes, n)
-			return r.Scan(&indexes[len(indexes)-1])
+			var table, name string
+			var col sql.NullString // NULL for an expression
+			if err := r.Scan(&table, &name, &col); err != nil {
+				return err
+			}
+			t := out[table]
+			if n := len(indexes); n == 0 || indexes[n-1].t != t || indexes[n-1].name != name {
+				indexes = append(indexes, &index{t: t, name: name})
+			}
+			idx := indexes[len(indexes)-1]
+			idx.cols, idx.expr = append(idx.cols, col.String), idx.expr || !col.Valid
+			return nil
 		})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: table %q: %w", table, err)
+		return nil, failed(err)
 	}
 	for _, idx := range indexes {
-		var cols []string
-		err := d.query(ctx, `SELECT name FROM pragma_index_info(?) ORDER BY seqno`, []any{idx}, func(r *sql.Rows) error {
-			var n sql.NullString // NULL for an expression
-			if err := r.Scan(&n); err != nil {
-				return err
-			}
-			if !n.Valid {
-				cols = nil
-				return errSkip
-			}
-			cols = append(cols, n.String)
-			return nil
-		})
-		if err != nil && !errors.Is(err, errSkip) {
-			return nil, err
-		}
-		if len(cols) > 0 {
-			t.Unique = append(t.Unique, cols)
+		if !idx.expr {
+			idx.t.Unique = append(idx.t.Unique, idx.cols)
 		}
 	}
-	fks := map[int]*dialect.ForeignKey{}
-	var order []int
-	err = d.query(ctx, `SELECT id, "table", "from", "to" FROM pragma_foreign_key_list(?) ORDER BY id, seq`, []any{table},
+	type fkey struct {
+		t  *dialect.Table
+		id int
+		fk dialect.ForeignKey
+	}
+	var fks []*fkey
+	err = d.query(ctx, `SELECT t.value, f.id, f."table", f."from", f."to" FROM json_each(?) t, pragma_foreign_key_list(t.value) f ORDER BY t.key, f.id, f.seq`, []any{string(names)},
 		func(r *sql.Rows) error {
+			var table, ref, from string
 			var id int
-			var ref, from string
 			var to sql.NullString // NULL: the parent's primary key
-			if err := r.Scan(&id, &ref, &from, &to); err != nil {
+			if err := r.Scan(&table, &id, &ref, &from, &to); err != nil {
 				return err
 			}
-			fk := fks[id]
-			if fk == nil {
-				fk = &dialect.ForeignKey{RefTable: ref}
-				fks[id] = fk
-				order = append(order, id)
+			t := out[table]
+			if n := len(fks); n == 0 || fks[n-1].t != t || fks[n-1].id != id {
+				fks = append(fks, &fkey{t: t, id: id, fk: dialect.ForeignKey{RefTable: ref}})
 			}
+			fk := &fks[len(fks)-1].fk
 			fk.Columns = append(fk.Columns, from)
 			fk.RefColumns = append(fk.RefColumns, to.String)
 			return nil
 		})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: table %q: %w", table, err)
+		return nil, failed(err)
 	}
-	for _, id := range order {
-		fk := fks[id]
-		if fk.RefColumns[0] == "" { // implicit: the parent's primary key
-			parent, err := d.Describe(ctx, fk.RefTable)
-			if err != nil {
-				return nil, err
+	for _, k := range fks {
+		if k.fk.RefColumns[0] == "" { // implicit: the parent's primary key
+			parent := out[k.fk.RefTable]
+			if parent == nil {
+				if parent, err = d.Describe(ctx, k.fk.RefTable); err != nil {
+					return nil, err
+				}
 			}
-			fk.RefColumns = parent.PrimaryKey
+			k.fk.RefColumns = parent.PrimaryKey
 		}
-		t.ForeignKeys = append(t.ForeignKeys, *fk)
+		k.t.ForeignKeys = append(k.t.ForeignKeys, k.fk)
 	}
-	return t, nil
+	return out, nil
 }
-
-var errSkip = errors.New("skip")
 
 func (d reader) query(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
 	rows, err := d.q.QueryContext(ctx, q, args...)

@@ -52,7 +52,8 @@ CREATE TABLE "Menu Items" (
   FOREIGN KEY (parent_menu, parent_pos) REFERENCES "Menu Items" (menu, pos)
 );
 CREATE UNIQUE INDEX items_sel ON "Menu Items" ("sel""ect");
-CREATE UNIQUE INDEX items_partial ON "Menu Items" (parent_pos) WHERE parent_pos IS NOT NULL;`)
+CREATE UNIQUE INDEX items_partial ON "Menu Items" (parent_pos) WHERE parent_pos IS NOT NULL;
+CREATE UNIQUE INDEX items_expr ON "Menu Items" (pos, lower("sel""ect"));`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +82,9 @@ CREATE UNIQUE INDEX items_partial ON "Menu Items" (parent_pos) WHERE parent_pos 
 	}
 	if c := d.Column("total"); c == nil || !c.Generated {
 		t.Errorf("generated column: %+v", c)
+	}
+	if all, err := db.DescribeTables(ctx, tables); err != nil || !reflect.DeepEqual(all["Menu Items"], d) {
+		t.Errorf("described with the others: %+v %v", all["Menu Items"], err)
 	}
 	var got [][]any
 	err = db.ReadRows(ctx, d, []string{`sel"ect`, "pos"}, []string{"pos"}, func(v []any) error {
