@@ -62,7 +62,14 @@ func (w *Workspace) PreCommit(ctx context.Context, opts PreCommitOptions) (*Hook
 	st, err := status.Wait() // as git commit found the index
 	nothingStaged := err == nil && st.Head != "" && !st.Staged()
 	if nothingStaged && staged && (repo.Git{Dir: w.Root}).Run("diff", "--cached", "--quiet", "HEAD") != nil && !commitsAnyway(opts.GitPID) {
-		res.Notes = append(res.Notes, fmt.Sprintf("staged the database's changes in %s/, but git decided before this hook ran that there was nothing to commit, so it will stop here\nhint: run the same git commit again, or commit with 'git dbsync commit -m <message>'", w.Config.Dir))
+		if strings.HasSuffix(os.Getenv("GIT_INDEX_FILE"), ".lock") {
+			// git commit -a (or with paths) gave the hook an index of its
+			// own, which git throws away as it stops: the export stays in
+			// the files, unstaged.
+			res.Notes = append(res.Notes, fmt.Sprintf("exported the database's changes into %s/, but git decided before this hook ran that there was nothing to commit, so it will stop here without them\nhint: run the same git commit -a again (it takes the files exported now), or commit with 'git dbsync commit -a -m <message>'", w.Config.Dir))
+		} else {
+			res.Notes = append(res.Notes, fmt.Sprintf("staged the database's changes in %s/, but git decided before this hook ran that there was nothing to commit, so it will stop here\nhint: run the same git commit again, or commit with 'git dbsync commit -m <message>'", w.Config.Dir))
+		}
 	}
 	return res, nil
 }
