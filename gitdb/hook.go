@@ -61,6 +61,11 @@ func (w *Workspace) PreCommit(ctx context.Context, opts PreCommitOptions) (*Hook
 	}
 	st, err := status.Wait() // as git commit found the index
 	nothingStaged := err == nil && st.Head != "" && !st.Staged()
+	if err == nil && st.Head != "" && st.Staged() && (repo.Git{Dir: w.Root}).Run("diff", "--cached", "--quiet", "HEAD") == nil && !commitsAnyway(opts.GitPID) {
+		// git judged the commit not empty before the hook ran, and will
+		// not judge again: it would make an empty commit.
+		return res, fmt.Errorf("nothing left to commit: what was staged in %s/ was another form of the rows HEAD holds (whitespace, key order), which the export wrote back as they are", w.Config.Dir)
+	}
 	if nothingStaged && staged && (repo.Git{Dir: w.Root}).Run("diff", "--cached", "--quiet", "HEAD") != nil && !commitsAnyway(opts.GitPID) {
 		if strings.HasSuffix(os.Getenv("GIT_INDEX_FILE"), ".lock") {
 			// git commit -a (or with paths) gave the hook an index of its

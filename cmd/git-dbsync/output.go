@@ -415,7 +415,7 @@ func renderDevStatus(w io.Writer, st *gitdb.Status, d *gitdb.DevReport) {
 		// Not in step, the difference is partly the files' changes the
 		// database has not had: the sync merges those in first, and the
 		// next commit exports only what the database itself changed.
-		fmt.Fprintf(w, "  differs:   %s: %d added, %d changed, %d removed in the database against HEAD's files (the sync merges the files' changes in first; the next commit exports what the database changed itself)\n", t.Table, t.Added, t.Changed, t.Removed)
+		fmt.Fprintf(w, "  differs:   %s: %d added, %d changed, %d removed in the database against HEAD's files; not what the next commit exports: 'git dbsync sync' (which the next commit runs first) merges HEAD's rows in\n", t.Table, t.Added, t.Changed, t.Removed)
 	}
 }
 
