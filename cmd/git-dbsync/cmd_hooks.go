@@ -126,7 +126,7 @@ func hooksStatusLines(r *gitdb.HooksReport) []string {
 		if state == "" {
 			state = h.State
 		}
-		line := fmt.Sprintf("%-14s %s", h.Name, state)
+		line := fmt.Sprintf("%-15s %s", h.Name, state)
 		if h.Version > 0 {
 			line += fmt.Sprintf(" (v%d)", h.Version)
 		}
@@ -145,5 +145,5 @@ func hooksStatusLines(r *gitdb.HooksReport) []string {
 	case r.Drivers:
 		drivers = "registered"
 	}
-	return append(lines, fmt.Sprintf("%-14s %s", "drivers", drivers), fmt.Sprintf("%-14s %s", "hooks dir", r.Dir))
+	return append(lines, fmt.Sprintf("%-15s %s", "drivers", drivers), fmt.Sprintf("%-15s %s", "hooks dir", r.Dir))
 }
