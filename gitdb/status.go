@@ -45,6 +45,9 @@ type DevStatus struct {
 	// Unexported lists, per table, the rows the database holds otherwise
 	// than HEAD's files: changes the next commit exports.
 	Unexported []*merge.TableDiff
+	// Concluding names the merge, rebase, cherry-pick, revert or am in
+	// progress ("" none): the database follows its commit, not before.
+	Concluding string
 }
 
 // Status reads an environment's identity and ledger, compares its rows
@@ -68,7 +71,7 @@ func (w *Workspace) status(ctx context.Context, env string, rows bool) (*Status,
 	defer s.close()
 	st := &Status{Env: s.env, Identity: l.Identity, Current: l.Current(), History: l.Entries}
 	if dev, _ := w.Config.DefaultEnv(); dev == s.env {
-		st.Dev = &DevStatus{Head: repo.Commit(w.Root, "HEAD")}
+		st.Dev = &DevStatus{Head: repo.Commit(w.Root, "HEAD"), Concluding: repo.InProgress(w.Root)}
 		st.Dev.InStep = st.Current != nil && st.Current.Commit == st.Dev.Head
 		if st.Dev.Head != "" && rows {
 			if st.Dev.Unexported, err = s.drift(ctx, &Entry{Commit: st.Dev.Head, Revision: "HEAD"}); err != nil {

@@ -404,6 +404,9 @@ func renderDevStatus(w io.Writer, st *gitdb.Status, d *gitdb.DevReport) {
 		fmt.Fprintf(w, "  synced:    with %s, but HEAD moved to %s since without the database following\n  hint: run 'git dbsync sync --env %s' to bring it in step\n",
 			shortCommit(st.Current.Commit), shortCommit(d.Head), st.Env)
 	}
+	if st.Dev != nil && st.Dev.Concluding != "" {
+		fmt.Fprintf(w, "  concluding: a %s is in progress: the database follows once its commit exists (what it merged cleanly is not in the database yet)\n", st.Dev.Concluding)
+	}
 	if len(d.Unexported) == 0 && d.Head != "" {
 		fmt.Fprintln(w, "  unexported: none: the database matches the files of HEAD")
 	}
