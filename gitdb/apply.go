@@ -107,6 +107,9 @@ func (w *Workspace) prepareApply(ctx context.Context, s *session, t *ledger.Targ
 	if err != nil {
 		return nil, err
 	}
+	if opts.RevisionName != "" {
+		rev.Name = opts.RevisionName
+	}
 	cur := t.Ledger.Current()
 	atRev := cur != nil && cur.Commit == rev.Commit && !opts.Adopt
 	if atRev && opts.WorkTree {

@@ -26,9 +26,12 @@ type PlanOptions struct {
 	Resolve  merge.Resolution // resolve every conflict to one side (--ours, --theirs)
 	Prune    bool             // first apply: delete rows only the target has
 	// WorkTree merges the working tree's files, not the revision's; the
-	// revision (HEAD) is what is recorded: the development database's
-	// sync.
+	// revision (HEAD, or the commit of the working tree: snapshot.go) is
+	// what is recorded: the development database's sync.
 	WorkTree bool
+	// RevisionName names Revision in messages and the ledger ("" its
+	// own name).
+	RevisionName string
 	// AllowScopeChange lets an apply write what the revision's .dbsync
 	// newly makes config, or newly scopes (see Plan.ScopeChanges).
 	AllowScopeChange bool

@@ -48,6 +48,10 @@ type DevStatus struct {
 	// Concluding names the merge, rebase, cherry-pick, revert or am in
 	// progress ("" none): the database follows its commit, not before.
 	Concluding string
+	// WorkTree is set when the database was last synced with the working
+	// tree's files as they differed from HEAD's (snapshot.go): in step with
+	// those, not with HEAD; Unexported is then counted against them.
+	WorkTree bool
 }
 
 // Status reads an environment's identity and ledger, compares its rows
@@ -73,8 +77,12 @@ func (w *Workspace) status(ctx context.Context, env string, rows bool) (*Status,
 	if dev, _ := w.Config.DefaultEnv(); dev == s.env {
 		st.Dev = &DevStatus{Head: repo.Commit(w.Root, "HEAD"), Concluding: repo.InProgress(w.Root)}
 		st.Dev.InStep = st.Current != nil && st.Current.Commit == st.Dev.Head
+		against := &Entry{Commit: st.Dev.Head, Revision: "HEAD"}
+		if c := st.Current; c != nil && !st.Dev.InStep && c.Commit == repo.Commit(w.Root, w.worktreeRef(s.env)) && repo.Commit(w.Root, c.Commit+"^") == st.Dev.Head {
+			st.Dev.WorkTree, against = true, &Entry{Commit: c.Commit, Revision: "the working tree"}
+		}
 		if st.Dev.Head != "" && rows {
-			if st.Dev.Unexported, err = s.drift(ctx, &Entry{Commit: st.Dev.Head, Revision: "HEAD"}); err != nil {
+			if st.Dev.Unexported, err = s.drift(ctx, against); err != nil {
 				return nil, err
 			}
 		}

@@ -87,7 +87,15 @@ func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, e
 			return nil, err
 		}
 	}
-	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(head), WorkTree: true, Resolve: opts.Resolve, AllowScopeChange: true, FirstApply: lost},
+	rev, name := shortRev(head), ""
+	snap, err := w.snapshotWorkTree(env, head, opts.Status)
+	if err != nil {
+		return nil, fmt.Errorf("recording the working tree's %s/: %w", w.Config.Dir, err)
+	}
+	if snap != "" {
+		rev, name = snap, "the working tree"
+	}
+	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: rev, RevisionName: name, WorkTree: true, Resolve: opts.Resolve, AllowScopeChange: true, FirstApply: lost},
 		Version: opts.Version, LockName: w.syncLock(), Status: opts.Status})
 }
 

@@ -393,26 +393,30 @@ func renderDeployStatus(w io.Writer, st *gitdb.Status, r *gitdb.StatusReport) {
 // renderDevStatus says where the development database stands against
 // HEAD, and what brings it in step.
 func renderDevStatus(w io.Writer, st *gitdb.Status, d *gitdb.DevReport) {
+	files := "HEAD's files"
 	switch {
 	case d.Head == "":
 		fmt.Fprintln(w, "  synced:    no commit yet")
 	case d.InStep:
 		fmt.Fprintf(w, "  synced:    in step with HEAD (%s)\n", shortCommit(d.Head))
+	case st.Dev.WorkTree:
+		files = "the working tree's files"
+		fmt.Fprintf(w, "  synced:    in step with the working tree: HEAD (%s) and its exported files' changes not committed\n", shortCommit(d.Head))
 	case st.Current == nil:
 		fmt.Fprintf(w, "  synced:    never: HEAD is %s\n  hint: run 'git dbsync sync --env %s' (the hooks do it after every checkout, merge and commit)\n", shortCommit(d.Head), st.Env)
 	default:
 		fmt.Fprintf(w, "  synced:    with %s, but HEAD moved to %s since without the database following\n  hint: run 'git dbsync sync --env %s' to bring it in step\n",
 			shortCommit(st.Current.Commit), shortCommit(d.Head), st.Env)
 	}
-	if st.Dev != nil && st.Dev.Concluding != "" {
+	if st.Dev.Concluding != "" {
 		fmt.Fprintf(w, "  concluding: a %s is in progress: the database follows once its commit exists (what it merged cleanly is not in the database yet)\n", st.Dev.Concluding)
 	}
 	if len(d.Unexported) == 0 && d.Head != "" {
-		fmt.Fprintln(w, "  unexported: none: the database matches the files of HEAD")
+		fmt.Fprintf(w, "  unexported: none: the database matches %s\n", files)
 	}
 	for _, t := range d.Unexported {
-		if d.InStep {
-			fmt.Fprintf(w, "  unexported: %s: %d added, %d changed, %d removed in the database against HEAD's files (the next commit exports them)\n", t.Table, t.Added, t.Changed, t.Removed)
+		if d.InStep || st.Dev.WorkTree {
+			fmt.Fprintf(w, "  unexported: %s: %d added, %d changed, %d removed in the database against %s (the next commit exports them)\n", t.Table, t.Added, t.Changed, t.Removed, files)
 			continue
 		}
 		// Not in step, the difference is partly the files' changes the
