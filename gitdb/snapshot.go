@@ -31,6 +31,16 @@ func (w *Workspace) worktreeRef(env string) string {
 
 var refUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)
 
+// dropWorkTreeRef removes the ref once the database is in step with a
+// commit of the branch: nothing is based on its commit any more (it stays
+// in the ledger's history, and git collects it in time).
+func (w *Workspace) dropWorkTreeRef(env string) {
+	ref := w.worktreeRef(env)
+	if repo.Commit(w.Root, ref) != "" {
+		repo.Git{Dir: w.Root}.Run("update-ref", "-d", ref)
+	}
+}
+
 // snapshotWorkTree returns the commit of the working tree's export
 // directory and .dbsync, made as described above, or "" when the export
 // directory is as HEAD (head) has it.

@@ -51,7 +51,11 @@ type DevStatus struct {
 	// WorkTree is set when the database was last synced with the working
 	// tree's files as they differed from HEAD's (snapshot.go): in step with
 	// those, not with HEAD; Unexported is then counted against them.
-	WorkTree bool
+	// WorkTreeOf is the commit that working tree was on (HEAD, or a commit
+	// HEAD moved from), and FilesMoved says its files changed since.
+	WorkTree   bool
+	WorkTreeOf string
+	FilesMoved bool
 }
 
 // Status reads an environment's identity and ledger, compares its rows
@@ -78,8 +82,15 @@ func (w *Workspace) status(ctx context.Context, env string, rows bool) (*Status,
 		st.Dev = &DevStatus{Head: repo.Commit(w.Root, "HEAD"), Concluding: repo.InProgress(w.Root)}
 		st.Dev.InStep = st.Current != nil && st.Current.Commit == st.Dev.Head
 		against := &Entry{Commit: st.Dev.Head, Revision: "HEAD"}
-		if c := st.Current; c != nil && !st.Dev.InStep && c.Commit == repo.Commit(w.Root, w.worktreeRef(s.env)) && repo.Commit(w.Root, c.Commit+"^") == st.Dev.Head {
-			st.Dev.WorkTree, against = true, &Entry{Commit: c.Commit, Revision: "the working tree"}
+		if c := st.Current; c != nil && !st.Dev.InStep && c.Commit == repo.Commit(w.Root, w.worktreeRef(s.env)) {
+			st.Dev.WorkTreeOf = repo.Commit(w.Root, c.Commit+"^")
+			// Files put back, stashed or reset since that sync: the
+			// database follows them at the next sync, not before.
+			moved := (repo.Git{Dir: w.Root}).Run("diff", "--quiet", c.Commit, "--", w.Config.Dir) != nil
+			if st.Dev.WorkTreeOf == st.Dev.Head && !moved {
+				st.Dev.WorkTree, against = true, &Entry{Commit: c.Commit, Revision: "the working tree"}
+			}
+			st.Dev.FilesMoved = moved
 		}
 		if st.Dev.Head != "" && rows {
 			if st.Dev.Unexported, err = s.drift(ctx, against); err != nil {

@@ -42,7 +42,8 @@ func (w *Workspace) syncLock() string {
 // changed in the database and not exported are kept; a row changed
 // differently on both sides is a conflict, reported with both values, and
 // nothing is written. HEAD is then recorded as the commit the database is
-// in step with.
+// in step with, or, when the files differ from HEAD's, a commit of them
+// (snapshot.go).
 //
 // A database with no such record (a new clone's empty database, one
 // restored from a dump, one last in step with a commit this clone lacks)
@@ -95,8 +96,12 @@ func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, e
 	if snap != "" {
 		rev, name = snap, "the working tree"
 	}
-	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: rev, RevisionName: name, WorkTree: true, Resolve: opts.Resolve, AllowScopeChange: true, FirstApply: lost},
+	res, err := w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: rev, RevisionName: name, WorkTree: true, Resolve: opts.Resolve, AllowScopeChange: true, FirstApply: lost},
 		Version: opts.Version, LockName: w.syncLock(), Status: opts.Status})
+	if err == nil && snap == "" && cur != nil && cur.Commit != head { // it may have been at one
+		w.dropWorkTreeRef(env)
+	}
+	return res, err
 }
 
 // RecordSync records HEAD as the commit a development database is in step
@@ -104,8 +109,12 @@ func (w *Workspace) Sync(ctx context.Context, opts SyncOptions) (*ApplyResult, e
 // what the pre-commit hook exported from the database.
 func (w *Workspace) RecordSync(ctx context.Context, env, version string) (*ApplyResult, error) {
 	head := repo.Commit(w.Root, "HEAD")
-	return w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(head)}, Baseline: true,
+	res, err := w.Apply(ctx, ApplyOptions{PlanOptions: PlanOptions{Env: env, Revision: shortRev(head)}, Baseline: true,
 		Version: version, LockName: w.syncLock()})
+	if err == nil {
+		w.dropWorkTreeRef(env)
+	}
+	return res, err
 }
 
 func shortRev(c string) string {

@@ -28,7 +28,9 @@ changed in the database and not exported yet are kept, for the next commit
 to export; a row changed differently on both sides is a conflict: both values
 are shown and nothing is written, unless --ours keeps the database's value or
 --theirs takes the files'. HEAD is then recorded as the commit the database
-is in step with ('git dbsync status' says whether it is).
+is in step with, or, when the files differ from HEAD's, a commit of them made
+on HEAD and kept by a ref (refs/dbsync/sync/<env>), the base of the next sync
+('git dbsync status' says which).
 
 Use it after a git operation that runs no hook (git reset, git stash pop), or
 without the hooks installed.`,

@@ -402,6 +402,9 @@ func renderDevStatus(w io.Writer, st *gitdb.Status, d *gitdb.DevReport) {
 	case st.Dev.WorkTree:
 		files = "the working tree's files"
 		fmt.Fprintf(w, "  synced:    in step with the working tree: HEAD (%s) and its exported files' changes not committed\n", shortCommit(d.Head))
+	case st.Dev.WorkTreeOf != "":
+		fmt.Fprintf(w, "  synced:    with the working tree of %s as it was, whose files changed since without the database following\n  hint: run 'git dbsync sync --env %s' (the next commit runs it first)\n",
+			shortCommit(st.Dev.WorkTreeOf), st.Env)
 	case st.Current == nil:
 		fmt.Fprintf(w, "  synced:    never: HEAD is %s\n  hint: run 'git dbsync sync --env %s' (the hooks do it after every checkout, merge and commit)\n", shortCommit(d.Head), st.Env)
 	default:
