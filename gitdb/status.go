@@ -52,10 +52,9 @@ type DevStatus struct {
 	// tree's files as they differed from HEAD's (snapshot.go): in step with
 	// those, not with HEAD; Unexported is then counted against them.
 	// WorkTreeOf is the commit that working tree was on (HEAD, or a commit
-	// HEAD moved from), and FilesMoved says its files changed since.
+	// HEAD moved from); WorkTree is false when the files moved on since.
 	WorkTree   bool
 	WorkTreeOf string
-	FilesMoved bool
 }
 
 // Status reads an environment's identity and ledger, compares its rows
@@ -90,7 +89,6 @@ func (w *Workspace) status(ctx context.Context, env string, rows bool) (*Status,
 			if st.Dev.WorkTreeOf == st.Dev.Head && !moved {
 				st.Dev.WorkTree, against = true, &Entry{Commit: c.Commit, Revision: "the working tree"}
 			}
-			st.Dev.FilesMoved = moved
 		}
 		if st.Dev.Head != "" && rows {
 			if st.Dev.Unexported, err = s.drift(ctx, against); err != nil {
