@@ -467,7 +467,13 @@ func (v view) status(w io.Writer, st *gitdb.Status) {
 	for _, e := range st.History {
 		kinds[e.Seq] = e.Kind
 	}
-	for _, e := range st.History {
+	history := st.History
+	if v.detail < verbose && len(history) > historyShown+1 {
+		// A development database records a sync at every commit.
+		fmt.Fprintf(w, "  … %d earlier entries (-v lists every one)\n", len(history)-historyShown)
+		history = history[len(history)-historyShown:]
+	}
+	for _, e := range history {
 		var n lockCounts
 		for _, c := range e.Summary {
 			n.add(c.Inserted, c.Updated, c.Deleted)

@@ -30,6 +30,9 @@ const (
 // rowsShown bounds the rows a table lists at normal detail.
 const rowsShown = 20
 
+// historyShown is how many of its newest ledger entries status lists.
+const historyShown = 20
+
 // viewFlags are the global options that set the view.
 type viewFlags struct {
 	color                string
