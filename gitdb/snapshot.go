@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/gitdbsync/git-dbsync/gitdb/config"
 	"github.com/gitdbsync/git-dbsync/gitdb/repo"
@@ -107,5 +108,30 @@ func (w *Workspace) snapshotWorkTree(env, head string, status *repo.PendingStatu
 	if err != nil {
 		return "", err
 	}
-	return commit, repo.Git{Dir: w.Root}.Run("update-ref", w.worktreeRef(env), commit)
+	if err := (repo.Git{Dir: w.Root}).Run("update-ref", w.worktreeRef(env), commit); err != nil {
+		return "", err
+	}
+	w.pruneWorkTreeRefs()
+	return commit, nil
+}
+
+// pruneWorkTreeRefs removes the refs of linked worktrees that are gone
+// (git worktree remove), which nothing else would.
+func (w *Workspace) pruneWorkTreeRefs() {
+	common, err := repo.CommonDir(w.Root)
+	if err != nil {
+		return
+	}
+	git := repo.Git{Dir: w.Root}
+	out, err := git.Output("for-each-ref", "--format=%(refname)", "refs/dbsync/")
+	if err != nil {
+		return
+	}
+	for _, ref := range strings.Fields(string(out)) {
+		lock, _, _ := strings.Cut(strings.TrimPrefix(ref, "refs/dbsync/"), "/")
+		name, linked := strings.CutPrefix(lock, "sync-")
+		if _, err := os.Stat(filepath.Join(common, "worktrees", name)); linked && os.IsNotExist(err) {
+			git.Run("update-ref", "-d", ref)
+		}
+	}
 }
