@@ -60,21 +60,24 @@ func (w *Workspace) PreCommit(ctx context.Context, opts PreCommitOptions) (*Hook
 		return res, err
 	}
 	st, err := status.Wait() // as git commit found the index
-	nothingStaged := err == nil && st.Head != "" && !st.Staged()
-	if err == nil && st.Head != "" && st.Staged() && (repo.Git{Dir: w.Root}).Run("diff", "--cached", "--quiet", "HEAD") == nil && !commitsAnyway(opts.GitPID) {
-		// git judged the commit not empty before the hook ran, and will
-		// not judge again: it would make an empty commit.
-		return res, fmt.Errorf("nothing left to commit: what was staged in %s/ was another form of the rows HEAD holds (whitespace, key order), which the export wrote back as they are", w.Config.Dir)
+	// Only what the hook staged can have changed git's judgement, made
+	// before it ran, of whether there is anything to commit.
+	if err != nil || st.Head == "" || !staged || commitsAnyway(opts.GitPID) {
+		return res, nil
 	}
-	if nothingStaged && staged && (repo.Git{Dir: w.Root}).Run("diff", "--cached", "--quiet", "HEAD") != nil && !commitsAnyway(opts.GitPID) {
-		if strings.HasSuffix(os.Getenv("GIT_INDEX_FILE"), ".lock") {
-			// git commit -a (or with paths) gave the hook an index of its
-			// own, which git throws away as it stops: the export stays in
-			// the files, unstaged.
-			res.Notes = append(res.Notes, fmt.Sprintf("exported the database's changes into %s/, but git decided before this hook ran that there was nothing to commit, so it will stop here without them\nhint: run the same git commit -a again (it takes the files exported now), or commit with 'git dbsync commit -a -m <message>'", w.Config.Dir))
-		} else {
-			res.Notes = append(res.Notes, fmt.Sprintf("staged the database's changes in %s/, but git decided before this hook ran that there was nothing to commit, so it will stop here\nhint: run the same git commit again, or commit with 'git dbsync commit -m <message>'", w.Config.Dir))
-		}
+	emptyNow := (repo.Git{Dir: w.Root}).Run("diff", "--cached", "--quiet", "HEAD") == nil
+	switch {
+	case st.Staged() && emptyNow:
+		// git judged the commit not empty and will not judge again: it
+		// would make an empty commit.
+		return res, fmt.Errorf("nothing left to commit: what was staged in %s/ was another form of the rows HEAD holds (whitespace, key order), which the export wrote back as they are", w.Config.Dir)
+	case !st.Staged() && !emptyNow && strings.HasSuffix(os.Getenv("GIT_INDEX_FILE"), ".lock"):
+		// git commit -a (or with paths) gave the hook an index of its
+		// own, which git throws away as it stops: the export stays in
+		// the files, unstaged.
+		res.Notes = append(res.Notes, fmt.Sprintf("exported the database's changes into %s/, but git decided before this hook ran that there was nothing to commit, so it will stop here without them\nhint: run the same git commit -a again (it takes the files exported now), or commit with 'git dbsync commit -a -m <message>'", w.Config.Dir))
+	case !st.Staged() && !emptyNow:
+		res.Notes = append(res.Notes, fmt.Sprintf("staged the database's changes in %s/, but git decided before this hook ran that there was nothing to commit, so it will stop here\nhint: run the same git commit again, or commit with 'git dbsync commit -m <message>'", w.Config.Dir))
 	}
 	return res, nil
 }
